@@ -1,0 +1,31 @@
+# Hookline: `make run` starts everything on embedded defaults; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test unit bench faults clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,server]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## web + worker + beat on SQLite and a filesystem broker (or DATABASE_URL / CELERY_BROKER_URL)
+	$(PY) -m webhooks_project.devserver
+
+test: $(STAMP)  ## unit tests on SQLite, then everything on PostgreSQL + Redis + real workers
+	bash scripts/test.sh
+
+unit: $(STAMP)  ## the fast unit tests only, on SQLite: no services needed
+	$(PY) -m pytest -m "not integration and not faults and not browser" -q
+
+bench: $(STAMP)  ## the performance benchmark (bench/README.md)
+	$(PY) bench/run.py
+
+faults: $(STAMP)  ## the full fault-injection suite
+	HOOKLINE_FAULTS_FULL=1 DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline} $(PY) -m pytest tests/faults -m faults -v
+
+clean:
+	rm -rf $(VENV) var test-artifacts

@@ -1,0 +1,164 @@
+"""Delivering: claim due deliveries, send them concurrently, log each attempt, decide what comes next."""
+from __future__ import annotations
+
+import os
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from events.conf import hookline_settings
+from hooks import services as endpoints
+from hooks.models import Webhook
+
+from . import messages, retry, transport
+from .models import Attempt, Delivery
+from .retry import Outcome
+
+# Lets a due delivery be claimed by a countdown message that arrives a moment early.
+CLAIM_SKEW = timedelta(seconds=1)
+DELIVERY_FIELDS = [
+    "status", "attempts", "total_attempts", "next_attempt_at", "claimed_until", "claim_token",
+    "last_status_code", "last_error", "completed_at",
+]
+
+
+@dataclass(frozen=True)
+class ScheduledRetry:
+    delivery_id: int
+    delay: float
+
+
+def deliver(delivery_ids: list[int]) -> list[ScheduledRetry]:
+    """Send the due, unclaimed deliveries among these ids; returns the retries to schedule."""
+    now = timezone.now()
+    claimed = claim(delivery_ids, now)
+    if not claimed:
+        return []
+    bodies = messages.BodyCache()
+    outgoing: list[tuple[Delivery, transport.OutgoingRequest]] = []
+    for delivery in claimed:
+        webhook = delivery.webhook
+        if not webhook.enabled:
+            status = Delivery.Status.FAILED if webhook.state == Webhook.State.INVALID else Delivery.Status.CANCELLED
+            _close(delivery, status, f"not sent: the endpoint is {webhook.state}", now)
+            continue
+        body = bodies.body(delivery.event, webhook.payload_version)
+        if body is None:
+            _close(delivery, Delivery.Status.CANCELLED, f"skipped by payload version {webhook.payload_version}", now)
+            continue
+        outgoing.append((delivery, messages.build_request(delivery.event, webhook, body)))
+    results = send_all([request for _, request in outgoing])
+    return record(claimed, outgoing, results, retry_allowed=True)
+
+
+def claim(delivery_ids: list[int], now) -> list[Delivery]:
+    """Take a lease on the pending, due, unclaimed deliveries: a duplicate message sends nothing."""
+    token = secrets.token_hex(8)
+    claimable = Delivery.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        id__in=delivery_ids,
+        status=Delivery.Status.PENDING,
+        next_attempt_at__lte=now + CLAIM_SKEW,
+    )
+    lease = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
+    if not claimable.update(claimed_until=lease, claim_token=token):
+        return []
+    return list(
+        Delivery.objects.filter(id__in=delivery_ids, claim_token=token)
+        .select_related("event", "webhook")
+        .order_by("webhook_id", "id")
+    )
+
+
+_executor: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def send_all(requests: list[transport.OutgoingRequest]) -> list[transport.TransportResult]:
+    """POST concurrently on this process's sender threads (deliveries are I/O-bound)."""
+    global _executor
+    if len(requests) <= 1:
+        return [transport.post(request) for request in requests]
+    if _executor is None or _executor[0] != os.getpid():  # threads do not survive a fork
+        _executor = (os.getpid(), ThreadPoolExecutor(hookline_settings.SEND_CONCURRENCY, "hookline-send"))
+    return list(_executor[1].map(transport.post, requests))
+
+
+def record(
+    claimed: list[Delivery],
+    outgoing: list[tuple[Delivery, transport.OutgoingRequest]],
+    results: list[transport.TransportResult],
+    *,
+    retry_allowed: bool,
+) -> list[ScheduledRetry]:
+    """Write the attempts and the deliveries' new state in one transaction; apply endpoint effects."""
+    now = timezone.now()
+    attempts, retries, effects = [], [], []
+    for (delivery, request), result in zip(outgoing, results):
+        decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"))
+        if decision.outcome is Outcome.RETRY and not retry_allowed:
+            decision = retry.Decision(Outcome.REJECTED)
+        attempts.append(_apply(delivery, request, result, decision, now))
+        if decision.outcome is Outcome.RETRY:
+            retries.append(ScheduledRetry(delivery.id, decision.delay))
+        effects.append((delivery.webhook, decision.outcome))
+    with transaction.atomic():
+        Attempt.objects.bulk_create(attempts)
+        Delivery.objects.bulk_update(claimed, DELIVERY_FIELDS)
+        if retry_allowed:  # a test send sets the endpoint's state itself
+            _apply_endpoint_effects(effects)
+    return retries
+
+
+def _apply(delivery: Delivery, request, result, decision: retry.Decision, now) -> Attempt:
+    delivery.attempts += 1
+    delivery.total_attempts += 1
+    delivery.last_status_code = result.status
+    delivery.last_error = result.error[:500]
+    delivery.claimed_until, delivery.claim_token = None, ""
+    next_retry_at = None
+    if decision.outcome is Outcome.SUCCEEDED:
+        delivery.status, delivery.completed_at, delivery.next_attempt_at = Delivery.Status.SUCCEEDED, now, None
+    elif decision.outcome is Outcome.RETRY:
+        next_retry_at = delivery.next_attempt_at = now + timedelta(seconds=decision.delay)
+    else:
+        delivery.status, delivery.completed_at, delivery.next_attempt_at = Delivery.Status.FAILED, now, None
+    return Attempt(
+        delivery=delivery,
+        number=delivery.total_attempts,
+        created_at=now - timedelta(milliseconds=result.duration_ms),
+        request_url=delivery.webhook.masked_url,
+        request_headers=messages.logged_headers(request, delivery.webhook),
+        request_body=request.body.decode(),
+        response_status=result.status,
+        response_headers=result.headers,
+        response_body=result.body,
+        response_truncated=result.truncated,
+        duration_ms=result.duration_ms,
+        error=result.error,
+        succeeded=decision.outcome is Outcome.SUCCEEDED,
+        next_retry_at=next_retry_at,
+    )
+
+
+def _close(delivery: Delivery, status: str, reason: str, now) -> None:
+    delivery.status, delivery.last_error, delivery.completed_at = status, reason, now
+    delivery.next_attempt_at, delivery.claimed_until, delivery.claim_token = None, None, ""
+
+
+def _apply_endpoint_effects(effects: list[tuple[Webhook, Outcome]]) -> None:
+    handled: set[tuple[int, Outcome]] = set()
+    for webhook, outcome in effects:
+        if (webhook.id, outcome) in handled:
+            continue
+        handled.add((webhook.id, outcome))
+        if outcome is Outcome.SUCCEEDED and webhook.state == Webhook.State.NEW:
+            endpoints.record_success(webhook.id)
+        elif outcome is Outcome.GONE:
+            endpoints.deactivate_gone(webhook.id)
+        elif outcome is Outcome.FAILED:
+            endpoints.mark_invalid(webhook.id, "retries ran out")

@@ -1,0 +1,12 @@
+"""Domain errors of delivery operations, each with a default message and code (mapped to API errors)."""
+from events.exceptions import HooklineError
+
+
+class EndpointNotReceiving(HooklineError):
+    default_detail = "The endpoint is not receiving events: enable it first."
+    default_code = "endpoint_not_receiving"
+
+
+class PendingDeliveries(HooklineError):
+    default_detail = "The endpoint still has pending deliveries; delete with force=true to cancel them."
+    default_code = "pending_deliveries"

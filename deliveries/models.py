@@ -1,0 +1,94 @@
+"""The delivery log: one Delivery per (event, endpoint), one Attempt per HTTP try."""
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from events.models import Event
+from hooks.models import Webhook
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if user.is_superuser:
+            return self
+        return self.filter(webhook__organisation__members=user)
+
+    def pending(self):
+        return self.filter(status=Delivery.Status.PENDING)
+
+
+class Delivery(models.Model):
+    """One event on its way to one endpoint, with its retry state."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    # No separate FK indexes: the unique (event, webhook) and the (webhook, -created_at) indexes lead with them.
+    event = models.ForeignKey(
+        Event, verbose_name="event", on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    webhook = models.ForeignKey(
+        Webhook, verbose_name="endpoint", on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    status = models.CharField("status", max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField("attempts", default=0, help_text="Attempts in the current round of retries.")
+    total_attempts = models.PositiveIntegerField("total attempts", default=0, help_text="All attempts, redeliveries included.")
+    next_attempt_at = models.DateTimeField("next attempt", null=True, blank=True)
+    claimed_until = models.DateTimeField(
+        "claimed until", null=True, blank=True, help_text="A worker owns the delivery until then (lease).",
+    )
+    claim_token = models.CharField("claim token", max_length=32, blank=True, editable=False)
+    last_status_code = models.PositiveSmallIntegerField("last response code", null=True, blank=True)
+    last_error = models.CharField("last error", max_length=500, blank=True)
+    created_at = models.DateTimeField("created", db_index=True)
+    completed_at = models.DateTimeField("completed", null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["event", "webhook"], name="delivery_once_per_endpoint")]
+        indexes = [
+            # The sweeper's query: pending deliveries by due time.
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_due"),
+            # The admin's and API's per-endpoint log, newest first.
+            models.Index(fields=["webhook", "-created_at"], name="delivery_webhook_recent"),
+            models.Index(fields=["status", "-created_at"], name="delivery_status_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.webhook_id}"
+
+
+class Attempt(models.Model):
+    """One HTTP try: exactly what was sent and what came back (secrets masked, response capped)."""
+
+    # Indexed by (delivery, number) below.
+    delivery = models.ForeignKey(
+        Delivery, verbose_name="delivery", on_delete=models.CASCADE, related_name="attempt_log", db_index=False
+    )
+    number = models.PositiveIntegerField("attempt number")
+    created_at = models.DateTimeField("sent at")
+    request_url = models.CharField("request URL", max_length=2000)
+    request_headers = models.JSONField("request headers", default=dict)
+    request_body = models.TextField("request body")
+    response_status = models.PositiveSmallIntegerField("response status", null=True, blank=True)
+    response_headers = models.JSONField("response headers", default=dict, blank=True)
+    response_body = models.TextField("response body", blank=True)
+    response_truncated = models.BooleanField("response truncated", default=False)
+    duration_ms = models.PositiveIntegerField("duration (ms)", default=0)
+    error = models.TextField("error", blank=True)
+    succeeded = models.BooleanField("succeeded", default=False)
+    next_retry_at = models.DateTimeField("next retry", null=True, blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        indexes = [models.Index(fields=["delivery", "number"], name="attempt_delivery_number")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}"

@@ -1,0 +1,73 @@
+"""Delivery operations for the admin and the API: test, redeliver, recover, delete."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from events.models import Event
+from hooks.hookline_events import WEBHOOK_TEST
+from hooks.models import Webhook
+
+from . import delivering, messages
+from .exceptions import EndpointNotReceiving, PendingDeliveries
+from .models import Attempt, Delivery
+
+
+def send_test(webhook: Webhook, *, user=None) -> Attempt:
+    """Send a ``webhook.test`` event to this endpoint now, and set its state from the answer."""
+    now = timezone.now()
+    with transaction.atomic():
+        event = Event.objects.create(
+            type=WEBHOOK_TEST,
+            payload={"webhook": webhook.id, "message": "This is a test event from Hookline."},
+            organisation=webhook.organisation,
+            created_at=now,
+            dispatched_at=now,  # meant for this endpoint only: no fan-out
+        )
+        delivery = Delivery.objects.create(event=event, webhook=webhook, created_at=now)
+    delivery.event, delivery.webhook = event, webhook
+    request = messages.build_request(event, webhook, messages.envelope(event, event.type, event.payload))
+    result = delivering.send_all([request])[0]
+    delivering.record([delivery], [(delivery, request)], [result], retry_allowed=False)
+    if result.ok:
+        webhook.set_state(Webhook.State.VALID, "a test succeeded")
+    else:
+        webhook.set_state(Webhook.State.INVALID, f"a test failed: {result.error or result.status}")
+    webhook.updated_by = user or webhook.updated_by
+    webhook.save(update_fields=["state", "state_reason", "state_changed_at", "updated_by", "updated_at"])
+    return delivery.attempt_log.order_by("-number").first()
+
+
+def redeliver(delivery: Delivery) -> None:
+    """Send a delivery again, with the same ``webhook-id`` and a fresh retry budget."""
+    _requeue(Delivery.objects.filter(id=delivery.id), delivery.webhook)
+
+
+def recover(webhook: Webhook, since: datetime) -> int:
+    """Re-queue this endpoint's failed deliveries created since ``since``; returns how many."""
+    return _requeue(webhook.deliveries.filter(status=Delivery.Status.FAILED, created_at__gte=since), webhook)
+
+
+def _requeue(deliveries, webhook: Webhook) -> int:
+    from .tasks import enqueue_deliveries
+
+    if not webhook.enabled:
+        raise EndpointNotReceiving(f"{webhook.name} is {webhook.state}: enable it (or send a test) first.")
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(deliveries.exclude(status=Delivery.Status.PENDING).values_list("id", flat=True))
+        Delivery.objects.filter(id__in=ids).update(
+            status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now,
+            completed_at=None, claimed_until=None, claim_token="",
+        )
+        transaction.on_commit(lambda: enqueue_deliveries(ids))
+    return len(ids)
+
+
+def delete_webhook(webhook: Webhook, *, force: bool = True) -> None:
+    """Delete an endpoint and its log; without force, refuse while deliveries are pending."""
+    if not force and webhook.deliveries.pending().exists():
+        raise PendingDeliveries()
+    webhook.delete()

@@ -1,0 +1,18 @@
+"""Hookline events: ``emit()`` and ``emit_many()``, the event-type catalog, and the outbox.
+
+    import events
+    events.emit("invoice.paid", {"invoice": 42}, organisation=org, idempotency_key="inv-42-paid")
+"""
+from .catalog import register
+from .exceptions import HooklineError, InvalidPayload, UnknownEventType
+
+__all__ = ["emit", "emit_many", "EventSpec", "register", "HooklineError", "InvalidPayload", "UnknownEventType"]
+
+
+def __getattr__(name: str):
+    # emit() needs the models, which cannot be imported before the app registry is ready.
+    if name in {"emit", "emit_many", "EventSpec", "validate"}:
+        from . import emitting
+
+        return getattr(emitting, name)
+    raise AttributeError(name)

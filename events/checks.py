@@ -1,0 +1,20 @@
+"""System checks that fail fast on a bad HOOKLINE setting."""
+from django.core import checks
+
+from .conf import DEFAULTS, hookline_settings
+
+
+@checks.register()
+def check_hookline_settings(app_configs=None, **kwargs):
+    errors = []
+    unknown = set(hookline_settings.user_settings) - set(DEFAULTS)
+    if unknown:
+        errors.append(checks.Error(f"Unknown HOOKLINE keys: {', '.join(sorted(unknown))}", id="hookline.E001"))
+    if hookline_settings.RETRY_POLICY not in {"all", "server-errors"}:
+        errors.append(checks.Error("HOOKLINE['RETRY_POLICY'] must be 'all' or 'server-errors'", id="hookline.E002"))
+    if hookline_settings.MAX_ATTEMPTS < 1:
+        errors.append(checks.Error("HOOKLINE['MAX_ATTEMPTS'] must be at least 1", id="hookline.E003"))
+    for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT", "TOTAL_TIMEOUT", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY"):
+        if getattr(hookline_settings, name) <= 0:
+            errors.append(checks.Error(f"HOOKLINE['{name}'] must be positive", id="hookline.E004"))
+    return errors

@@ -1,0 +1,116 @@
+"""emit() and emit_many(): validate, write the outbox row in the caller's transaction, fan out on commit."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Iterable
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import catalog, outbox
+from .conf import hookline_settings
+from .exceptions import InvalidPayload, UnknownEventType
+from .models import Event, Organisation
+
+
+@dataclass
+class EventSpec:
+    """One item of emit_many(): the same arguments as emit()."""
+
+    key: str
+    payload: dict
+    organisation: Organisation | None = None
+    idempotency_key: str | None = None
+
+
+def emit(
+    key: str,
+    payload: dict,
+    *,
+    organisation: Organisation | None = None,
+    idempotency_key: str | None = None,
+) -> Event:
+    """Store one event with the caller's transaction; its fan-out is enqueued when that commits."""
+    event = _build_event(EventSpec(key, payload, organisation, idempotency_key), timezone.now())
+    if idempotency_key:
+        return _save_idempotent(event)
+    event.save(force_insert=True)
+    outbox.dispatch_on_commit([event.id])
+    return event
+
+
+def emit_many(items: Iterable[EventSpec | tuple | dict]) -> list[Event]:
+    """Emit a batch with one INSERT; items are EventSpec, (key, payload) tuples or dicts of emit()'s arguments."""
+    now = timezone.now()
+    specs = [_as_spec(item) for item in items]
+    events = [_build_event(spec, now) for spec in specs]
+    plain = [event for event in events if not event.idempotency_key]
+    with transaction.atomic():
+        Event.objects.bulk_create(plain)
+        result = {id(event): event for event in plain}
+        for event in events:
+            if event.idempotency_key:
+                result[id(event)] = _save_idempotent(event, dispatch=False)
+    ordered = [result[id(event)] for event in events]
+    outbox.dispatch_on_commit([event.id for event in ordered if event.dispatched_at is None])
+    return ordered
+
+
+def validate(key: str, payload: Any) -> str:
+    """Check key and payload as emit() does; returns the serialised payload."""
+    entry = catalog.lookup(key)
+    if entry is None:
+        raise UnknownEventType(f"Unknown event type {key!r}: add it to the catalog (events.register or the admin).")
+    if not isinstance(payload, dict):
+        raise InvalidPayload(f"The payload must be a JSON object (a dict), not {type(payload).__name__}.")
+    try:
+        serialised = json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise InvalidPayload(f"The payload is not JSON-serialisable: {exc}") from exc
+    size, limit = len(serialised.encode()), hookline_settings.MAX_PAYLOAD_BYTES
+    if size > limit:
+        raise InvalidPayload(f"The payload is {size} bytes; the limit (HOOKLINE['MAX_PAYLOAD_BYTES']) is {limit}.")
+    if entry.validator is not None:
+        error = next(iter(entry.validator.iter_errors(json.loads(serialised))), None)
+        if error is not None:
+            where = "/".join(str(part) for part in error.absolute_path) or "(root)"
+            raise InvalidPayload(f"The payload does not match the schema of {entry.key!r} at {where}: {error.message}")
+    return serialised
+
+
+def _as_spec(item: EventSpec | tuple | dict) -> EventSpec:
+    if isinstance(item, EventSpec):
+        return item
+    if isinstance(item, dict):
+        return EventSpec(**item)
+    return EventSpec(*item)
+
+
+def _build_event(spec: EventSpec, now) -> Event:
+    validate(spec.key, spec.payload)
+    return Event(
+        type=spec.key,
+        payload=spec.payload,
+        organisation=spec.organisation,
+        idempotency_key=spec.idempotency_key or None,
+        created_at=now,
+    )
+
+
+def _save_idempotent(event: Event, *, dispatch: bool = True) -> Event:
+    """Insert, unless the key was used within the window: then return that first event."""
+    same_key = Event.objects.filter(organisation=event.organisation, idempotency_key=event.idempotency_key)
+    window_start = event.created_at - timedelta(seconds=hookline_settings.IDEMPOTENCY_WINDOW)
+    try:
+        with transaction.atomic():
+            # A key older than the window is released so that it may be used again.
+            same_key.filter(created_at__lt=window_start).update(idempotency_key=None)
+            event.save(force_insert=True)
+    except IntegrityError:
+        return same_key.get()
+    if dispatch:
+        outbox.dispatch_on_commit([event.id])
+    return event

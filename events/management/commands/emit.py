@@ -1,0 +1,35 @@
+"""manage.py emit <key> '<json>' [--organisation <slug>] [--idempotency-key K]"""
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+import events
+from events.models import Organisation
+
+
+class Command(BaseCommand):
+    help = "Emit an event, as domain code would with events.emit()."
+
+    def add_arguments(self, parser):
+        parser.add_argument("key", help="event type key, e.g. invoice.paid")
+        parser.add_argument("payload", help="JSON object, e.g. '{\"invoice\": 42}'")
+        parser.add_argument("--organisation", help="slug of the tenant whose endpoints receive it")
+        parser.add_argument("--idempotency-key", dest="idempotency_key")
+
+    def handle(self, *args, key, payload, organisation=None, idempotency_key=None, **options):
+        try:
+            data = json.loads(payload)
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"The payload is not valid JSON: {exc}") from exc
+        org = None
+        if organisation:
+            org = Organisation.objects.filter(slug=organisation).first()
+            if org is None:
+                raise CommandError(f"No organisation with slug {organisation!r}.")
+        try:
+            with transaction.atomic():
+                event = events.emit(key, data, organisation=org, idempotency_key=idempotency_key)
+        except events.HooklineError as exc:
+            raise CommandError(exc.detail) from exc
+        self.stdout.write(event.id)

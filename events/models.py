@@ -1,0 +1,95 @@
+"""Tenants, the event-type catalog, and Event: the outbox row that emit() writes."""
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+from .ids import new_event_id
+
+
+class Organisation(models.Model):
+    """A tenant. Every endpoint, event and delivery belongs to one (or to none, on a single-tenant site)."""
+
+    name = models.CharField("name", max_length=200)
+    slug = models.SlugField("slug", unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="hookline_organisations", blank=True,
+        help_text="Users who may see and manage this organisation's webhooks.",
+    )
+    created_at = models.DateTimeField("created", auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventType(models.Model):
+    """An entry of the catalog: which keys emit() accepts, with an optional JSON Schema."""
+
+    key = models.CharField(
+        "key", max_length=200, unique=True,
+        help_text="Dotted name, e.g. invoice.paid. Emitted keys may add a sub-key after a last dot "
+        "when 'accepts sub-keys' is set (HM_EmployeeHistoryDivision_Created.1001).",
+    )
+    description = models.TextField("description", blank=True)
+    schema = models.JSONField("JSON Schema", null=True, blank=True, help_text="Payloads must validate against it.")
+    accepts_subkeys = models.BooleanField("accepts sub-keys", default=False)
+    deprecated = models.BooleanField("deprecated", default=False)
+    declared_in_code = models.BooleanField(
+        "declared in code", default=False, editable=False,
+        help_text="Synchronised from events.register()/hookline_events.py on migrate.",
+    )
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class EventQuerySet(models.QuerySet):
+    def undispatched(self):
+        return self.filter(dispatched_at__isnull=True)
+
+
+class Event(models.Model):
+    """One emitted event; its id is the ``webhook-id`` every attempt of every delivery carries."""
+
+    id = models.CharField("id", primary_key=True, max_length=40, default=new_event_id, editable=False)
+    type = models.CharField("event type", max_length=200, db_index=True)
+    payload = models.JSONField("payload", encoder=DjangoJSONEncoder)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="organisation", null=True, blank=True,
+        on_delete=models.CASCADE, related_name="events",
+    )
+    idempotency_key = models.CharField("idempotency key", max_length=200, null=True, blank=True)
+    created_at = models.DateTimeField("created", db_index=True)
+    dispatched_at = models.DateTimeField(
+        "dispatched", null=True, blank=True, help_text="When its deliveries were created (fan-out).",
+    )
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"], condition=Q(organisation__isnull=False),
+                name="event_idempotency_per_organisation",
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"], condition=Q(organisation__isnull=True),
+                name="event_idempotency_without_organisation",
+            ),
+        ]
+        indexes = [
+            # The sweeper's query: events whose fan-out never ran.
+            models.Index(fields=["created_at"], condition=Q(dispatched_at__isnull=True), name="event_undispatched"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"

@@ -1,0 +1,1 @@
+"""Hookline endpoints: Webhook model, signing, URL guard, and endpoint operations."""

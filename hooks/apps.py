@@ -1,0 +1,8 @@
+"""App config for webhook endpoints."""
+from django.apps import AppConfig
+
+
+class HooksConfig(AppConfig):
+    name = "hooks"
+    verbose_name = "Hookline endpoints"
+    default_auto_field = "django.db.models.BigAutoField"

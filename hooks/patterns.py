@@ -1,0 +1,38 @@
+"""Subscription patterns: exact keys, ``*`` for everything, ``*`` as one whole segment (``user.*``)."""
+from __future__ import annotations
+
+from typing import Iterable
+
+
+def _segments_match(pattern: list[str], key: list[str]) -> bool:
+    return len(pattern) == len(key) and all(p == "*" or p == k for p, k in zip(pattern, key))
+
+
+def matches(pattern: str, key: str) -> bool:
+    """Does one pattern select this event key?
+
+    A pattern naming a type also selects its sub-keyed events: ``HM_X_Created`` and
+    ``HM_X_Created.*`` both match ``HM_X_Created.1001``.
+    """
+    if pattern == "*" or pattern == key:
+        return True
+    pattern_parts, key_parts = pattern.split("."), key.split(".")
+    if _segments_match(pattern_parts, key_parts):
+        return True
+    return len(key_parts) > 1 and _segments_match(pattern_parts, key_parts[:-1])
+
+
+def matches_any(patterns: Iterable[str], key: str) -> bool:
+    return any(matches(pattern, key) for pattern in patterns)
+
+
+def validate_pattern(pattern: str) -> str:
+    """Return the pattern stripped, or raise ValueError saying what is wrong with it."""
+    pattern = pattern.strip()
+    if not pattern:
+        raise ValueError("An event-type pattern cannot be empty.")
+    if any(not part for part in pattern.split(".")):
+        raise ValueError(f"{pattern!r} has an empty segment.")
+    if any("*" in part and part != "*" for part in pattern.split(".")):
+        raise ValueError(f"{pattern!r}: '*' must stand for a whole segment (user.*), not part of one.")
+    return pattern

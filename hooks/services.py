@@ -1,0 +1,135 @@
+"""Endpoint operations that the admin, the API and the delivery worker call."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+import events
+from events.conf import hookline_settings
+from events.models import Organisation
+
+from . import patterns, signing
+from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
+from .models import Webhook
+from .urlguard import UnsafeURL, check_url
+
+# Headers an endpoint's static headers may not override: they carry the signatures.
+RESERVED_HEADERS = frozenset(
+    {"webhook-id", "webhook-timestamp", "webhook-signature", "x-hub-signature-256", "content-type", "content-length", "host"}
+)
+
+
+def validate_url(url: str) -> None:
+    """Raise ValidationError with the SSRF guard's reason if this URL may not be used."""
+    try:
+        check_url(url)
+    except UnsafeURL as exc:
+        raise ValidationError(str(exc), code="unsafe_url") from exc
+
+
+def validate_event_types(values: list[str]) -> list[str]:
+    if not isinstance(values, list) or not values:
+        raise ValidationError("Subscribe to at least one event-type pattern ('*' for all).", code="event_types")
+    try:
+        return [patterns.validate_pattern(str(value)) for value in values]
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="event_types") from exc
+
+
+def validate_headers(headers: dict[str, Any], shared_secret_header: str = "") -> dict[str, str]:
+    if not isinstance(headers, dict):
+        raise ValidationError("Extra headers must be an object of name: value.", code="headers")
+    reserved = RESERVED_HEADERS | ({shared_secret_header.lower()} if shared_secret_header else set())
+    clash = sorted(name for name in headers if name.lower() in reserved)
+    if clash:
+        raise ValidationError(f"These headers are set by Hookline and cannot be overridden: {', '.join(clash)}.", code="headers")
+    return {str(name): str(value) for name, value in headers.items()}
+
+
+def create_webhook(
+    *,
+    url: str,
+    name: str = "",
+    organisation: Organisation | None = None,
+    event_types: list[str] | None = None,
+    user=None,
+    **options: Any,
+) -> tuple[Webhook, str]:
+    """Create an endpoint; returns it with its new secret (the only time the secret is returned)."""
+    webhook = Webhook(organisation=organisation, name=name, created_by=user, updated_by=user, **options)
+    webhook.set_url(url)
+    validate_url(webhook.url)
+    webhook.name = name or webhook.url
+    webhook.event_types = validate_event_types(event_types or ["*"])
+    webhook.headers = validate_headers(webhook.headers, webhook.shared_secret_header)
+    secret = signing.generate_secret()
+    webhook.secret = secret
+    webhook.save()
+    return webhook, secret
+
+
+def rotate_secret(webhook: Webhook, *, user=None) -> str:
+    """Issue a new secret; the old one keeps signing alongside it for SECRET_ROTATION_GRACE seconds."""
+    secret = signing.generate_secret()
+    webhook.begin_rotation(secret, hookline_settings.SECRET_ROTATION_GRACE)
+    webhook.updated_by = user or webhook.updated_by
+    webhook.save(update_fields=["secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at",
+                                "updated_by", "updated_at"])
+    return secret
+
+
+def enable(webhook: Webhook, *, user=None) -> None:
+    """Turn an endpoint back on; it is ``new`` until a delivery or a test proves it."""
+    _set_state(webhook, Webhook.State.NEW, "enabled", user)
+
+
+def disable(webhook: Webhook, *, user=None) -> None:
+    _set_state(webhook, Webhook.State.DEACTIVATED, "disabled by its owner", user)
+
+
+def _set_state(webhook: Webhook, state: str, reason: str, user) -> None:
+    webhook.set_state(state, reason)
+    webhook.updated_by = user or webhook.updated_by
+    webhook.save(update_fields=["state", "state_reason", "state_changed_at", "updated_by", "updated_at"])
+
+
+def record_success(webhook_id: int) -> None:
+    """A delivery succeeded: a ``new`` endpoint is proven ``valid`` (one cheap UPDATE, often of no row)."""
+    Webhook.objects.filter(id=webhook_id, state=Webhook.State.NEW).update(
+        state=Webhook.State.VALID, state_reason="a delivery succeeded", state_changed_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def mark_invalid(webhook_id: int, reason: str) -> bool:
+    """Retries ran out: stop sending and emit ``hookline.endpoint.invalid`` (once per transition)."""
+    changed = Webhook.objects.filter(id=webhook_id, state__in=Webhook.RECEIVING_STATES).update(
+        state=Webhook.State.INVALID, state_reason=reason[:500], state_changed_at=timezone.now()
+    )
+    if changed:
+        _emit_state_event(ENDPOINT_INVALID, webhook_id, reason)
+    return bool(changed)
+
+
+@transaction.atomic
+def deactivate_gone(webhook_id: int) -> bool:
+    """The receiver answered 410 Gone: it unsubscribed, so the endpoint is switched off at once."""
+    reason = "the receiver answered 410 Gone"
+    changed = Webhook.objects.filter(id=webhook_id).exclude(state=Webhook.State.DEACTIVATED).update(
+        state=Webhook.State.DEACTIVATED, state_reason=reason, state_changed_at=timezone.now()
+    )
+    if changed:
+        _emit_state_event(ENDPOINT_DEACTIVATED, webhook_id, reason)
+    return bool(changed)
+
+
+def _emit_state_event(key: str, webhook_id: int, reason: str) -> None:
+    webhook = Webhook.objects.select_related("organisation").get(id=webhook_id)
+    events.emit(
+        key,
+        {"webhook": webhook.id, "name": webhook.name, "url": webhook.masked_url, "state": webhook.state, "reason": reason},
+        organisation=webhook.organisation,
+    )

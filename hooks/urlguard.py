@@ -1,0 +1,352 @@
+"""SSRF guard for endpoint URLs: refuse internal targets when a URL is saved and again at connect time."""
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import sys
+import unicodedata
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import idna
+import requests
+from requests.adapters import HTTPAdapter
+from requests.utils import select_proxy
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family, create_connection
+
+from events.conf import hookline_settings
+
+IPAddress = IPv4Address | IPv6Address
+
+_HINT = "set HOOKLINE['ALLOW_PRIVATE_ADDRESSES'] for development"
+
+# Checked before ipaddress' flags: the message names the range, and Python versions disagree
+# about several of these (3.11 calls 100.64/10, 239/8 and fec0::/10 "global", for one).
+_SPECIAL: list[tuple[IPv4Network | IPv6Network, str]] = [
+    (ipaddress.ip_network(net), label)
+    for label, nets in {
+        "the unspecified address": ["0.0.0.0/32", "::/128"],
+        "a 'this network' address": ["0.0.0.0/8"],
+        "a loopback address": ["127.0.0.0/8", "::1/128"],
+        "a private address": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+        "a shared (carrier-grade NAT) address": ["100.64.0.0/10"],
+        "a link-local address": ["169.254.0.0/16", "fe80::/10"],
+        "a site-local address": ["fec0::/10"],
+        "an IETF protocol address": ["192.0.0.0/24", "2001::/23"],
+        "a documentation address": ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+                                    "2001:db8::/32", "3fff::/20"],
+        "a benchmarking address": ["198.18.0.0/15", "2001:2::/48"],
+        "a multicast address": ["224.0.0.0/4", "ff00::/8"],
+        "the broadcast address": ["255.255.255.255/32"],
+        "a reserved address": ["240.0.0.0/4", "100::/64", "64:ff9b:1::/48"],
+    }.items()
+    for net in nets
+]
+_NAT64 = IPv6Network("64:ff9b::/96")
+_V4_COMPATIBLE = IPv6Network("::/96")
+
+# Names that only ever mean "this machine" or "this site's network" (RFC 6761, 6762, 8375).
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+_LOCAL_SUFFIXES = (".localhost", ".localdomain", ".local", ".internal", ".home.arpa")
+
+_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
+_NUMBER = re.compile(r"0x[0-9a-f]*|[0-9]+")
+
+
+class UnsafeURL(ValueError):
+    """A URL or address Hookline refuses to send to; the message says why."""
+
+
+class BlockedRequest(requests.exceptions.ConnectionError, UnsafeURL):
+    """Raised by GuardedAdapter: a failed attempt to requests-level code, an UnsafeURL to guard-aware code."""
+
+
+def check_url(
+    url: str,
+    *,
+    allow_private: bool | None = None,
+    require_https: bool | None = None,
+    resolve: bool = True,
+) -> None:
+    """Raise UnsafeURL unless ``url`` is an http(s) URL whose host is (and resolves to) public addresses only."""
+    if allow_private is None:
+        allow_private = hookline_settings.ALLOW_PRIVATE_ADDRESSES
+    if require_https is None:
+        require_https = hookline_settings.REQUIRE_HTTPS
+
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+        raise UnsafeURL("Refused: the URL contains whitespace or control characters")
+    # urllib3 ends the host at a backslash, urlsplit does not: refuse rather than guess who is right.
+    if "\\" in url:
+        raise UnsafeURL("Refused: the URL contains a backslash")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeURL(f"Refused: invalid URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UnsafeURL("Only http:// and https:// URLs are allowed")
+    if require_https and parts.scheme.lower() != "https":
+        raise UnsafeURL("https:// is required (HOOKLINE['REQUIRE_HTTPS'])")
+    if port == 0:
+        raise UnsafeURL("Refused: port 0 is not a valid port")
+
+    host = _normalise_host(parts.hostname or "")
+    ip = _parse_ip(host)
+    if ip is not None:
+        if not allow_private:
+            _check_ip(ip, host if str(ip) == host else f"{host} ({ip})")
+        return
+
+    if not allow_private:
+        if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES):
+            raise _refused(host, "a local-only host name")
+        if "." not in host:
+            raise _refused(host, "a single-label (intranet) host name")
+    if resolve:
+        for address in _resolve(host, port or (443 if parts.scheme.lower() == "https" else 80)):
+            if not allow_private:
+                _check_ip(_parse_ip(address), f"{host} (resolves to {address})")
+
+
+def check_address(ip: str, *, allow_private: bool | None = None) -> None:
+    """Raise UnsafeURL unless ``ip`` (an already resolved address) is public."""
+    parsed = _parse_ip(ip.strip("[]").lower())
+    if parsed is None:
+        raise UnsafeURL(f"Refused: {ip!r} is not an IP address")
+    if allow_private is None:
+        allow_private = hookline_settings.ALLOW_PRIVATE_ADDRESSES
+    if not allow_private:
+        _check_ip(parsed, ip)
+
+
+def split_credentials(url: str) -> tuple[str, str, str]:
+    """Return (url without userinfo, username, password), user and password percent-decoded."""
+    prefix, netloc, rest = _split_authority(url)
+    userinfo, at, hostport = netloc.rpartition("@")
+    if not at:
+        return url, "", ""
+    username, _, password = userinfo.partition(":")
+    return prefix + hostport + rest, unquote(username), unquote(password)
+
+
+def mask_url(url: str, username: str = "") -> str:
+    """Return ``url`` fit for display: any credentials shown as ``user:***@``."""
+    bare, embedded_user, _ = split_credentials(url)
+    username = username or embedded_user
+    if not username:
+        return bare
+    prefix, hostport, rest = _split_authority(bare)
+    return f"{prefix}{quote(username, safe='')}:***@{hostport}{rest}"
+
+
+# --- address and host helpers ----------------------------------------------------------------
+
+
+def _refused(subject: str, problem: str) -> UnsafeURL:
+    return UnsafeURL(f"Refused: {subject} is {problem} ({_HINT})")
+
+
+def _check_ip(ip: IPAddress | None, subject: str) -> None:
+    problem = "not an IP address" if ip is None else _problem(ip)
+    if problem:
+        raise _refused(subject, problem)
+
+
+def _problem(ip: IPAddress) -> str | None:
+    """Describe why ``ip`` is not a public unicast address, or return None if it is."""
+    if isinstance(ip, IPv6Address):
+        # Addresses that carry an IPv4 address: the embedded one must be public too.
+        translated = ip.ipv4_mapped or (
+            IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
+        )
+        if translated is not None:  # the packet really goes to this IPv4 address
+            inner = _problem(translated)
+            return inner and f"an IPv6 form of {translated}, {inner}"
+        embedded = [ip.sixtofour, *(ip.teredo or ())]
+        if ip in _V4_COMPATIBLE and int(ip) > 1:
+            embedded.append(IPv4Address(int(ip)))
+        for v4 in filter(None, embedded):
+            if inner := _problem(v4):
+                return f"an address embedding {v4}, {inner}"
+    for network, label in _SPECIAL:
+        if network.version == ip.version and ip in network:
+            return label
+    # Whatever newer Python versions learn about the IANA registries catches the rest.
+    if not ip.is_global or ip.is_reserved or ip.is_multicast or ip.is_private:
+        return "a non-public address"
+    return None
+
+
+def _parse_ip(host: str) -> IPAddress | None:
+    """Parse an IP literal in any spelling getaddrinfo() accepts; None for a host name."""
+    if ":" in host:
+        try:
+            return IPv6Address(host.partition("%")[0])  # a zone id does not change the address
+        except ValueError:
+            return None
+    return _parse_legacy_ipv4(host)
+
+
+def _parse_legacy_ipv4(host: str) -> IPv4Address | None:
+    """inet_aton() spellings: 1-4 dot-separated parts, decimal, 0x hex or 0-prefixed octal."""
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4 or not all(_NUMBER.fullmatch(p) for p in parts):
+        return None
+    try:
+        numbers = [int(p, 16) if p.startswith("0x") else int(p, 8 if p.startswith("0") else 10) for p in parts]
+    except ValueError:  # "0x" or "08"
+        return None
+    *head, last = numbers
+    if any(n > 255 for n in head) or last >= 256 ** (4 - len(head)):
+        return None
+    value = 0
+    for n in head:
+        value = value << 8 | n
+    return IPv4Address(value << 8 * (4 - len(head)) | last)
+
+
+def _normalise_host(host: str) -> str:
+    """Lowercase, IDNA-encode (as requests does) and strip trailing dots; refuse malformed names."""
+    host = host.rstrip(".")
+    if not host:
+        raise UnsafeURL("Refused: the URL has no host")
+    if ":" in host:  # urlsplit only yields a colon for a bracketed IPv6 literal
+        if _parse_ip(host) is None:
+            raise UnsafeURL(f"Refused: {host} is not a valid IPv6 address")
+        return host
+    if not host.isascii():
+        try:
+            # UTS 46 maps fullwidth digits and dots to ASCII, so "１２７.０.０.１" becomes 127.0.0.1.
+            host = idna.encode(host, uts46=True).decode("ascii").rstrip(".")
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise UnsafeURL(f"Refused: {host!r} is not a valid internationalised host name ({exc})") from None
+    host = host.lower()
+    labels = host.split(".")
+    if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise UnsafeURL(f"Refused: {host!r} is not a valid host name")
+    for label in labels:
+        try:
+            if label.startswith("xn--"):
+                idna.decode(label)
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise UnsafeURL(f"Refused: {host} is not valid IDNA ({exc})") from None
+    # A name ending in a number is an IPv4 address to browsers and resolvers: it must parse as one.
+    if _NUMBER.fullmatch(labels[-1]) and _parse_legacy_ipv4(host) is None:
+        raise UnsafeURL(f"Refused: {host} looks like an IP address but is not a valid one")
+    return host
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to, in resolver order, without duplicates."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        infos = []
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise UnsafeURL(f"Refused: {host} cannot be resolved")
+    return addresses
+
+
+def _split_authority(url: str) -> tuple[str, str, str]:
+    """Split ``url`` verbatim into ("scheme://", authority, rest); no "//" means no authority."""
+    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#]*)(.*)", url, re.DOTALL)
+    return match.groups() if match else ("", "", url)  # type: ignore[return-value]
+
+
+# --- transport ---------------------------------------------------------------------------------
+
+
+class _GuardedConnectionMixin:
+    """Resolve, check every address, then connect only to checked ones (defeats DNS rebinding)."""
+
+    host: str
+    port: int
+    timeout: Any
+    source_address: Any
+    socket_options: Any
+    peer_ip: str | None = None
+
+    def _new_conn(self) -> socket.socket:
+        dns_host = self._dns_host.strip("[]").rstrip(".")  # type: ignore[attr-defined]
+        try:
+            infos = socket.getaddrinfo(dns_host, self.port, allowed_gai_family(), socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if not hookline_settings.ALLOW_PRIVATE_ADDRESSES:  # read per connection: tests toggle it
+            for address in addresses:  # all before any connect: one bad answer refuses the host
+                subject = address if address == dns_host else f"{self.host} (resolves to {address})"
+                _check_ip(_parse_ip(address.lower()), subject)
+        error: Exception | None = None
+        for address in addresses:  # like create_connection: first reachable address wins
+            try:
+                sock = create_connection((address, self.port), self.timeout, self.source_address, self.socket_options)
+            except TimeoutError:
+                error = ConnectTimeoutError(self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})")
+            except OSError as exc:
+                error = NewConnectionError(self, f"Failed to establish a new connection: {exc}")  # type: ignore[arg-type]
+            else:
+                self.peer_ip = address
+                sys.audit("http.client.connect", self, self.host, self.port)
+                return sock
+        raise error or NewConnectionError(self, f"Failed to establish a new connection: {self.host} has no address")  # type: ignore[arg-type]
+
+
+class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedPoolMixin:
+    """Re-check a kept-alive connection's peer, so turning ALLOW_PRIVATE_ADDRESSES off takes effect."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        peer = getattr(conn, "peer_ip", None)
+        if peer and conn.sock is not None and not hookline_settings.ALLOW_PRIVATE_ADDRESSES:
+            if _problem(_parse_ip(peer.lower())):  # type: ignore[arg-type]
+                conn.close()  # the reconnect then re-resolves and refuses with the reason
+        return conn
+
+
+class _GuardedHTTPPool(_GuardedPoolMixin, HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(_GuardedPoolMixin, HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    """requests adapter that refuses internal targets at send time; raises BlockedRequest.
+
+    BlockedRequest is both a ``requests.ConnectionError`` (so it counts as a failed attempt
+    wherever RequestException is caught) and an ``UnsafeURL`` whose message gives the reason.
+    """
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)  # keeps pool_connections, pool_maxsize, block
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+             verify: bool | str = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+        try:
+            if select_proxy(request.url or "", proxies):
+                # The socket goes to the trusted proxy, which resolves the target itself: check it
+                # here instead (a rebind between this lookup and the proxy's is out of our reach).
+                check_url(request.url or "", resolve=True)
+            else:
+                check_url(request.url or "", resolve=False)  # the address is checked at connect time
+            return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+        except UnsafeURL as exc:
+            raise BlockedRequest(str(exc), request=request) from exc

@@ -1,0 +1,13 @@
+"""Test settings: the project's settings with test defaults (loopback receivers allowed, a fast broker)."""
+import os
+
+os.environ.setdefault("SECRET_KEY", "hookline-tests-not-secret")
+os.environ.setdefault("HOOKLINE_ALLOW_PRIVATE_ADDRESSES", "true")
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+# One queue per test run, so that stale messages of an earlier run never reach this run's workers.
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"hookline-test-{os.getpid()}")
+os.environ.setdefault("DATABASE_URL", "sqlite:///" + os.path.join(os.path.dirname(__file__), "..", "var", "test.sqlite3"))
+
+from webhooks_project.settings import *  # noqa: E402,F401,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user fixtures

@@ -1,0 +1,48 @@
+"""`python -m webhooks_project.devserver`: migrate, create the demo, run web + worker + beat together."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("HOOKLINE_ALLOW_PRIVATE_ADDRESSES", "true")  # the demo receiver is on loopback
+    os.environ.setdefault("HOOKLINE_SWEEP_INTERVAL", "10")
+    port = os.environ.get("PORT", "8000")
+    python = sys.executable
+    manage = [python, str(BASE_DIR / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput"], check=True)
+    subprocess.run([*manage, "hookline_demo", "--receiver", f"http://127.0.0.1:{port}/demo/echo/"], check=True)
+    celery = [python, "-m", "celery", "-A", "webhooks_project"]
+    processes = [
+        subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]),
+        subprocess.Popen([*celery, "worker", "--pool", "threads", "--concurrency", "4", "--loglevel", "info"]),
+        subprocess.Popen([*celery, "beat", "--loglevel", "info", "--schedule", str(BASE_DIR / "var" / "celerybeat-schedule")]),
+    ]
+    print(f"\nHookline is running: admin at http://127.0.0.1:{port}/admin/ (admin / admin). Ctrl-C stops it.\n", flush=True)
+    try:
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return max((process.returncode or 0) for process in processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
