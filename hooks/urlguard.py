@@ -66,14 +66,9 @@ class BlockedRequest(requests.exceptions.ConnectionError, UnsafeURL):
     """Raised by GuardedAdapter: a failed attempt to requests-level code, an UnsafeURL to guard-aware code."""
 
 
-def check_url(
-    url: str,
-    *,
-    allow_private: bool | None = None,
-    require_https: bool | None = None,
-    resolve: bool = True,
-) -> None:
-    """Raise UnsafeURL unless ``url`` is an http(s) URL whose host is (and resolves to) public addresses only."""
+def check_url(url: str, *, allow_private: bool | None = None, require_https: bool | None = None,
+              resolve: bool = True) -> None:
+    """Raise UnsafeURL unless ``url`` is http(s) and its host is, and resolves to, public addresses only."""
     if allow_private is None:
         allow_private = hookline_settings.ALLOW_PRIVATE_ADDRESSES
     if require_https is None:
@@ -162,9 +157,7 @@ def _problem(ip: IPAddress) -> str | None:
     """Describe why ``ip`` is not a public unicast address, or return None if it is."""
     if isinstance(ip, IPv6Address):
         # Addresses that carry an IPv4 address: the embedded one must be public too.
-        translated = ip.ipv4_mapped or (
-            IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
-        )
+        translated = ip.ipv4_mapped or (IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None)
         if translated is not None:  # the packet really goes to this IPv4 address
             inner = _problem(translated)
             return inner and f"an IPv6 form of {translated}, {inner}"
@@ -199,7 +192,7 @@ def _parse_legacy_ipv4(host: str) -> IPv4Address | None:
     if not 1 <= len(parts) <= 4 or not all(_NUMBER.fullmatch(p) for p in parts):
         return None
     try:
-        numbers = [int(p, 16) if p.startswith("0x") else int(p, 8 if p.startswith("0") else 10) for p in parts]
+        numbers = [int(p, 16 if p.startswith("0x") else 8 if p.startswith("0") else 10) for p in parts]
     except ValueError:  # "0x" or "08"
         return None
     *head, last = numbers
@@ -230,12 +223,11 @@ def _normalise_host(host: str) -> str:
     labels = host.split(".")
     if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise UnsafeURL(f"Refused: {host!r} is not a valid host name")
-    for label in labels:
-        try:
-            if label.startswith("xn--"):
-                idna.decode(label)
-        except (idna.IDNAError, UnicodeError) as exc:
-            raise UnsafeURL(f"Refused: {host} is not valid IDNA ({exc})") from None
+    try:
+        for label in filter(lambda label: label.startswith("xn--"), labels):
+            idna.decode(label)
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise UnsafeURL(f"Refused: {host} is not valid IDNA ({exc})") from None
     # A name ending in a number is an IPv4 address to browsers and resolvers: it must parse as one.
     if _NUMBER.fullmatch(labels[-1]) and _parse_legacy_ipv4(host) is None:
         raise UnsafeURL(f"Refused: {host} looks like an IP address but is not a valid one")
@@ -266,37 +258,35 @@ def _split_authority(url: str) -> tuple[str, str, str]:
 class _GuardedConnectionMixin:
     """Resolve, check every address, then connect only to checked ones (defeats DNS rebinding)."""
 
-    host: str
-    port: int
-    timeout: Any
-    source_address: Any
-    socket_options: Any
-    peer_ip: str | None = None
+    peer_ip: str | None = None  # the address the socket is connected to
 
-    def _new_conn(self) -> socket.socket:
-        dns_host = self._dns_host.strip("[]").rstrip(".")  # type: ignore[attr-defined]
+    def _new_conn(self: Any) -> socket.socket:
+        dns_host = self._dns_host.strip("[]").rstrip(".")
         try:
             infos = socket.getaddrinfo(dns_host, self.port, allowed_gai_family(), socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+            raise NameResolutionError(self.host, self, exc) from exc
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if not hookline_settings.ALLOW_PRIVATE_ADDRESSES:  # read per connection: tests toggle it
             for address in addresses:  # all before any connect: one bad answer refuses the host
                 subject = address if address == dns_host else f"{self.host} (resolves to {address})"
                 _check_ip(_parse_ip(address.lower()), subject)
-        error: Exception | None = None
-        for address in addresses:  # like create_connection: first reachable address wins
+        # Same exceptions as urllib3's own _new_conn, so retries and requests' mapping still apply.
+        error: Exception = NewConnectionError(self, f"No address to connect to for {self.host}")
+        for address in addresses:  # like create_connection: the first reachable address wins
             try:
-                sock = create_connection((address, self.port), self.timeout, self.source_address, self.socket_options)
+                sock = create_connection((address, self.port), self.timeout, self.source_address,
+                                         self.socket_options)
             except TimeoutError:
-                error = ConnectTimeoutError(self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})")
+                error = ConnectTimeoutError(self, f"Connection to {self.host} timed out. "
+                                                  f"(connect timeout={self.timeout})")
             except OSError as exc:
-                error = NewConnectionError(self, f"Failed to establish a new connection: {exc}")  # type: ignore[arg-type]
+                error = NewConnectionError(self, f"Failed to establish a new connection: {exc}")
             else:
                 self.peer_ip = address
                 sys.audit("http.client.connect", self, self.host, self.port)
                 return sock
-        raise error or NewConnectionError(self, f"Failed to establish a new connection: {self.host} has no address")  # type: ignore[arg-type]
+        raise error
 
 
 class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
@@ -315,7 +305,7 @@ class _GuardedPoolMixin:
         peer = getattr(conn, "peer_ip", None)
         if peer and conn.sock is not None and not hookline_settings.ALLOW_PRIVATE_ADDRESSES:
             if _problem(_parse_ip(peer.lower())):  # type: ignore[arg-type]
-                conn.close()  # the reconnect then re-resolves and refuses with the reason
+                conn.close()  # so the reconnect re-resolves and refuses with the reason
         return conn
 
 
@@ -347,6 +337,6 @@ class GuardedAdapter(HTTPAdapter):
                 check_url(request.url or "", resolve=True)
             else:
                 check_url(request.url or "", resolve=False)  # the address is checked at connect time
-            return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+            return super().send(request, stream, timeout, verify, cert, proxies)
         except UnsafeURL as exc:
             raise BlockedRequest(str(exc), request=request) from exc

@@ -1,0 +1,1 @@
+"""Test support: real loopback receivers, real Celery worker processes, waiting helpers."""

@@ -1,0 +1,80 @@
+"""Real `celery worker` (and beat) subprocesses against the test database and the real broker."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The URL of the database the tests run on (pytest-django's test database)."""
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """One `celery -A webhooks_project worker` process (with embedded beat if asked), ended by its PID."""
+
+    def __init__(self, log_path: Path, *, hookline: dict | None = None, beat: bool = False,
+                 pool: str = "threads", concurrency: int = 8, extra_env: dict | None = None):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "CELERY_TASK_DEFAULT_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+            "PYTHONPATH": str(ROOT),
+            **{f"HOOKLINE_{name}": str(value) for name, value in (hookline or {}).items()},
+            **(extra_env or {}),
+        }
+        command = [sys.executable, "-m", "celery", "-A", "webhooks_project", "worker", "--loglevel", "INFO",
+                   "--pool", pool, "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
+                   "--without-heartbeat", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"]
+        if beat:
+            command += ["--beat", "--schedule", str(log_path.with_suffix(".beat"))]
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 60.0) -> "WorkerProcess":
+        deadline = time.monotonic() + timeout
+        while "ready." not in self.log():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"The worker exited ({self.process.returncode}):\n{self.log()[-4000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"The worker was not ready within {timeout:g} s:\n{self.log()[-4000:]}")
+            time.sleep(0.1)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children (its own process group)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()

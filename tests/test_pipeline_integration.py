@@ -1,0 +1,138 @@
+"""The whole pipeline against real PostgreSQL, Redis, `celery worker` processes and loopback receivers."""
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+import events
+from deliveries.models import Attempt, Delivery
+from events.models import Event
+from hooks.models import Webhook
+from tests.support.receiver import always, sequence
+from tests.support.waiting import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+FAST_RETRIES = {"RETRY_BASE_DELAY": 0.2, "RETRY_MAX_DELAY": 1, "RETRY_JITTER": 0}
+
+
+def test_200_events_reach_3_endpoints_signed_and_logged(start_worker, receiver, make_webhook, event_type):
+    # given
+    event_type("invoice.paid")
+    endpoints = [make_webhook(receiver.on(f"/r{i}", always(200))) for i in range(3)]
+    start_worker()
+
+    # when
+    with transaction.atomic():
+        sent = [events.emit("invoice.paid", {"invoice": n}, organisation=endpoints[0][0].organisation) for n in range(200)]
+
+    # then
+    wait_until(lambda: len(receiver.requests) >= 600, timeout=60, message="600 requests")
+    wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == 600, timeout=30, message="600 logged")
+    for index, (webhook, secret) in enumerate(endpoints):
+        got = receiver.at(f"/r{index}")
+        assert sorted(r.webhook_id for r in got) == sorted(e.id for e in sent)
+        verifier = StandardWebhook(secret)
+        for request in got:
+            assert verifier.verify(request.body, request.headers)["type"] == "invoice.paid"
+    assert Attempt.objects.filter(succeeded=True).count() == 600
+    assert set(Webhook.objects.values_list("state", flat=True)) == {"valid"}
+
+
+def test_fails_twice_then_succeeds_with_one_webhook_id(start_worker, receiver, make_webhook, event_type):
+    # given
+    event_type("invoice.paid")
+    webhook, _ = make_webhook(receiver.on("/flaky", sequence(500, 503, 200)))
+    start_worker(hookline=FAST_RETRIES)
+
+    # when
+    with transaction.atomic():
+        event = events.emit("invoice.paid", {"invoice": 1}, organisation=webhook.organisation)
+
+    # then
+    wait_until(lambda: Delivery.objects.filter(status="succeeded").exists(), timeout=30, message="success")
+    got = receiver.at("/flaky")
+    assert len(got) == 3
+    assert {r.webhook_id for r in got} == {event.id}
+    delivery = Delivery.objects.get()
+    assert (delivery.attempts, delivery.last_status_code) == (3, 200)
+    assert list(delivery.attempt_log.values_list("number", "response_status")) == [(1, 500), (2, 503), (3, 200)]
+
+
+def test_always_failing_endpoint_ends_invalid_and_stops_receiving(start_worker, receiver, make_webhook, event_type):
+    # given
+    event_type("invoice.paid")
+    webhook, _ = make_webhook(receiver.on("/down", always(500)), event_types=["invoice.*"])
+    watcher, _ = make_webhook(receiver.on("/ops", always(200)), event_types=["hookline.endpoint.*"])
+    start_worker(hookline={**FAST_RETRIES, "MAX_ATTEMPTS": 4})
+
+    # when
+    with transaction.atomic():
+        events.emit("invoice.paid", {"invoice": 1}, organisation=webhook.organisation)
+
+    # then
+    wait_until(lambda: Delivery.objects.filter(webhook=webhook, status="failed").exists(), timeout=30, message="failed")
+    webhook.refresh_from_db()
+    assert webhook.state == "invalid"
+    assert len(receiver.at("/down")) == 4
+    operational = wait_until(lambda: receiver.at("/ops"), timeout=30, message="hookline.endpoint.invalid")
+    assert operational[0].json["type"] == "hookline.endpoint.invalid"
+    assert operational[0].json["data"]["webhook"] == webhook.id
+
+    # and an invalid endpoint receives nothing more
+    with transaction.atomic():
+        events.emit("invoice.paid", {"invoice": 2}, organisation=webhook.organisation)
+    wait_until(lambda: Event.objects.filter(dispatched_at__isnull=True).count() == 0, timeout=30, message="fan-out")
+    assert len(receiver.at("/down")) == 4
+    assert not Delivery.objects.filter(webhook=webhook, event__payload__invoice=2).exists()
+
+
+def test_rolled_back_transaction_sends_nothing(start_worker, receiver, make_webhook, event_type):
+    # given
+    event_type("invoice.paid")
+    webhook, _ = make_webhook(receiver.on("/r", always(200)))
+    start_worker()
+
+    # when
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            events.emit("invoice.paid", {"invoice": 1}, organisation=webhook.organisation)
+            raise RuntimeError("the caller's request failed")
+    with transaction.atomic():
+        marker = events.emit("invoice.paid", {"invoice": 2}, organisation=webhook.organisation)
+
+    # then: the committed marker arrives, and it is the only one
+    wait_until(lambda: receiver.at("/r"), timeout=30, message="the marker event")
+    assert [r.webhook_id for r in receiver.at("/r")] == [marker.id]
+    assert Event.objects.count() == 1
+
+
+def test_events_emitted_while_broker_is_down_are_delivered_by_the_sweeper(
+    start_worker, receiver, make_webhook, event_type, monkeypatch
+):
+    from webhooks_project.celery import app
+
+    # given: the web side's broker is unreachable (nothing listens on port 1)
+    event_type("invoice.paid")
+    webhook, _ = make_webhook(receiver.on("/r", always(200)))
+    real_broker = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    app.pool.force_close_all()
+    app._pool = None
+
+    # when
+    try:
+        with transaction.atomic():
+            emitted = [events.emit("invoice.paid", {"n": n}, organisation=webhook.organisation) for n in range(20)]
+    finally:
+        app.conf.broker_url = real_broker
+        app.pool.force_close_all()
+        app._pool = None
+
+    # then: nothing was enqueued, everything waits in the outbox ...
+    assert Event.objects.filter(dispatched_at__isnull=True).count() == 20
+    # ... until a worker with beat runs the sweeper
+    start_worker(beat=True, hookline={"SWEEP_INTERVAL": 1, "SWEEP_AFTER": 0.5})
+    wait_until(lambda: len(receiver.at("/r")) >= 20, timeout=60, message="swept deliveries")
+    assert sorted(r.webhook_id for r in receiver.at("/r")) == sorted(e.id for e in emitted)
