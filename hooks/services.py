@@ -71,6 +71,41 @@ def create_webhook(
     return webhook, secret
 
 
+EDITABLE_FIELDS = frozenset({
+    "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
+    "shared_secret_header", "payload_version", "proxy_url", "organisation",
+})
+OWNER_STATES = (Webhook.State.NEW, Webhook.State.DEACTIVATED)
+
+
+def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
+    """Edit an endpoint. A new URL puts it back to ``new``; its owner may set state only to new or deactivated."""
+    unknown = set(changes) - EDITABLE_FIELDS - {"state", "enabled"}
+    if unknown:
+        raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.", code="not_editable")
+    if "enabled" in changes:
+        changes.setdefault("state", Webhook.State.NEW if changes.pop("enabled") else Webhook.State.DEACTIVATED)
+    state = changes.pop("state", None)
+    if state is not None and state not in OWNER_STATES:
+        raise ValidationError(
+            f"state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); got {state!r}.",
+            code="state",
+        )
+    if "url" in changes:
+        webhook.set_url(changes.pop("url"))
+        validate_url(webhook.url)
+    if "event_types" in changes:
+        changes["event_types"] = validate_event_types(changes["event_types"])
+    for name, value in changes.items():
+        setattr(webhook, name, value)
+    webhook.headers = validate_headers(webhook.headers or {}, webhook.shared_secret_header)
+    if state is not None and state != webhook.state:
+        webhook.set_state(state, "set by its owner")
+    webhook.updated_by = user or webhook.updated_by
+    webhook.save()
+    return webhook
+
+
 def rotate_secret(webhook: Webhook, *, user=None) -> str:
     """Issue a new secret; the old one keeps signing alongside it for SECRET_ROTATION_GRACE seconds."""
     secret = signing.generate_secret()
