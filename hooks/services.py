@@ -14,7 +14,7 @@ from events.models import Organisation
 from . import patterns, signing
 from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
 from .models import Webhook
-from .urlguard import UnsafeURL, check_url
+from .urlguard import UnsafeURL, check_url, split_credentials
 
 # Headers an endpoint's static headers may not override: they carry the signatures.
 RESERVED_HEADERS = frozenset(
@@ -91,14 +91,17 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
             f"state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); got {state!r}.",
             code="state",
         )
-    if "url" in changes:
-        webhook.set_url(changes.pop("url"))
-        validate_url(webhook.url)
     if "event_types" in changes:
         changes["event_types"] = validate_event_types(changes["event_types"])
+    changes["headers"] = validate_headers(
+        changes.get("headers", webhook.headers) or {}, changes.get("shared_secret_header", webhook.shared_secret_header)
+    )
+    if "url" in changes:
+        url = changes.pop("url")
+        validate_url(split_credentials(url)[0])
+        webhook.set_url(url)
     for name, value in changes.items():
         setattr(webhook, name, value)
-    webhook.headers = validate_headers(webhook.headers or {}, webhook.shared_secret_header)
     if state is not None and state != webhook.state:
         webhook.set_state(state, "set by its owner")
     webhook.updated_by = user or webhook.updated_by

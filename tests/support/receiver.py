@@ -16,6 +16,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    client_port: int = 0
 
     @property
     def json(self):
@@ -62,7 +63,8 @@ class Receiver:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length), time.time())
+                request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length), time.time(),
+                                   self.client_address[1])
                 with receiver._lock:
                     receiver.requests.append(request)
                     receiver._counts[self.path] += 1

@@ -1,0 +1,174 @@
+"""The deliver loop in-process, against a real loopback receiver: claim, sign, log, decide."""
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+import events
+from deliveries import delivering
+from deliveries.models import Attempt, Delivery
+from events.models import Event
+from hooks.models import Webhook
+from tests.support.receiver import Reply, always, sequence
+
+pytestmark = pytest.mark.django_db
+
+
+def hookline(**values):
+    return override_settings(HOOKLINE={**settings.HOOKLINE, **values})
+
+
+@pytest.fixture
+def delivery_to(event_type, organisation):
+    """``delivery_to(webhook)`` creates an event and its pending, due delivery to that endpoint."""
+    event_type("invoice.paid")
+
+    def create(webhook, payload=None, key="invoice.paid"):
+        now = timezone.now()
+        event = Event.objects.create(type=key, payload=payload or {"invoice": 1}, organisation=organisation,
+                                     created_at=now, dispatched_at=now)
+        return Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now)
+
+    return create
+
+
+def test_a_delivery_is_signed_sent_and_logged(receiver, make_webhook, delivery_to):
+    # given
+    webhook, secret = make_webhook(receiver.on("/r", always(200, body=b'{"got":1}')))
+    delivery = delivery_to(webhook)
+    # when
+    retries = delivering.deliver([delivery.id])
+    # then
+    assert retries == []
+    request = receiver.at("/r")[0]
+    assert StandardWebhook(secret).verify(request.body, request.headers)["data"] == {"invoice": 1}
+    assert request.headers["webhook-id"] == delivery.event_id
+    assert request.headers["user-agent"].startswith("Hookline/")
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("succeeded", 1, 200)
+    assert delivery.claimed_until is None and delivery.completed_at is not None
+    attempt = Attempt.objects.get()
+    assert attempt.succeeded and attempt.response_body == '{"got":1}' and attempt.request_body == request.body.decode()
+    assert attempt.request_headers["webhook-signature"] == request.headers["webhook-signature"]
+    webhook.refresh_from_db()
+    assert webhook.state == "valid"
+
+
+def test_a_duplicate_message_sends_nothing(receiver, make_webhook, delivery_to):
+    webhook, _ = make_webhook(receiver.on("/r", always(200)))
+    delivery = delivery_to(webhook)
+    delivering.deliver([delivery.id])
+    delivering.deliver([delivery.id])
+    assert len(receiver.requests) == 1
+
+
+def test_a_claimed_delivery_is_not_sent_again_until_its_lease_expires(receiver, make_webhook, delivery_to):
+    webhook, _ = make_webhook(receiver.on("/r", always(200)))
+    delivery = delivery_to(webhook)
+    Delivery.objects.filter(id=delivery.id).update(claimed_until=timezone.now() + timedelta(minutes=1), claim_token="x")
+    assert delivering.deliver([delivery.id]) == [] and receiver.requests == []
+    Delivery.objects.filter(id=delivery.id).update(claimed_until=timezone.now() - timedelta(seconds=1))
+    delivering.deliver([delivery.id])
+    assert len(receiver.requests) == 1
+
+
+def test_a_delivery_not_yet_due_is_left_alone(receiver, make_webhook, delivery_to):
+    webhook, _ = make_webhook(receiver.on("/r", always(200)))
+    delivery = delivery_to(webhook)
+    Delivery.objects.filter(id=delivery.id).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    assert delivering.deliver([delivery.id]) == [] and receiver.requests == []
+
+
+def test_a_failure_schedules_a_retry_and_logs_it(receiver, make_webhook, delivery_to):
+    webhook, _ = make_webhook(receiver.on("/r", always(503, headers={"Retry-After": "30"})))
+    delivery = delivery_to(webhook)
+    with hookline(RETRY_BASE_DELAY=1, RETRY_JITTER=0):
+        [scheduled] = delivering.deliver([delivery.id])
+    assert scheduled.delivery_id == delivery.id and scheduled.delay == 30
+    delivery.refresh_from_db()
+    assert delivery.status == "pending" and delivery.attempts == 1 and delivery.last_status_code == 503
+    assert delivery.next_attempt_at > timezone.now() + timedelta(seconds=25)
+    attempt = Attempt.objects.get()
+    assert not attempt.succeeded and attempt.next_retry_at == delivery.next_attempt_at
+
+
+def test_the_last_failure_fails_the_delivery_and_invalidates_the_endpoint(receiver, make_webhook, delivery_to):
+    webhook, _ = make_webhook(receiver.on("/r", always(500)))
+    delivery = delivery_to(webhook)
+    Delivery.objects.filter(id=delivery.id).update(attempts=2)
+    with hookline(MAX_ATTEMPTS=3):
+        assert delivering.deliver([delivery.id]) == []
+    delivery.refresh_from_db()
+    webhook.refresh_from_db()
+    assert delivery.status == "failed" and webhook.state == "invalid"
+    notice = Event.objects.get(type="hookline.endpoint.invalid")
+    assert notice.payload["webhook"] == webhook.id and notice.organisation_id == webhook.organisation_id
+
+
+def test_410_gone_deactivates_the_endpoint_at_once(receiver, make_webhook, delivery_to):
+    webhook, _ = make_webhook(receiver.on("/r", always(410)))
+    delivery = delivery_to(webhook)
+    assert delivering.deliver([delivery.id]) == []
+    webhook.refresh_from_db()
+    assert webhook.state == "deactivated"
+    assert Delivery.objects.get(id=delivery.id).status == "failed"
+
+
+@pytest.mark.parametrize("state, status", [("invalid", "failed"), ("deactivated", "cancelled")])
+def test_deliveries_to_non_receiving_endpoints_are_closed_unsent(receiver, make_webhook, delivery_to, state, status):
+    webhook, _ = make_webhook(receiver.on("/r", always(200)))
+    delivery = delivery_to(webhook)
+    Webhook.objects.filter(id=webhook.id).update(state=state)
+    delivering.deliver([delivery.id])
+    assert receiver.requests == []
+    delivery.refresh_from_db()
+    assert delivery.status == status and "endpoint is" in delivery.last_error
+
+
+def test_a_batch_is_sent_concurrently_and_logged_in_bulk(receiver, make_webhook, delivery_to, django_assert_max_num_queries):
+    hooks = [make_webhook(receiver.on(f"/r{i}", lambda r, n: Reply(200, delay=0.2)))[0] for i in range(10)]
+    ids = [delivery_to(webhook).id for webhook in hooks]
+    with django_assert_max_num_queries(20):
+        delivering.deliver(ids)
+    assert len(receiver.requests) == 10
+    assert Delivery.objects.filter(status="succeeded").count() == 10
+    starts = sorted(r.at for r in receiver.requests)
+    assert starts[-1] - starts[0] < 1.0  # sent side by side, not one after another (10 × 0.2 s)
+
+
+def test_the_log_masks_credentials_and_shared_secrets(receiver, make_webhook, delivery_to):
+    url = receiver.on("/r", always(200)).replace("http://", "http://alice:s3cret-pw@")
+    webhook, secret = make_webhook(url, shared_secret_header="X-OBC-Secret", headers={"X-Api-Token": "tok"})
+    delivering.deliver([delivery_to(webhook).id])
+    got = receiver.at("/r")[0].headers
+    assert got["x-obc-secret"] == secret and got["authorization"].startswith("Basic ")
+    attempt = Attempt.objects.get()
+    assert attempt.request_url.startswith("http://alice:***@127.0.0.1")
+    assert attempt.request_headers["X-OBC-Secret"] == "***" and attempt.request_headers["X-Api-Token"] == "***"
+    assert "s3cret-pw" not in str(attempt.request_headers) and secret not in str(attempt.request_headers)
+
+
+def test_every_retry_carries_the_same_webhook_id(receiver, make_webhook, delivery_to):
+    webhook, _ = make_webhook(receiver.on("/r", sequence(500, 200)))
+    delivery = delivery_to(webhook)
+    delivering.deliver([delivery.id])
+    Delivery.objects.filter(id=delivery.id).update(next_attempt_at=timezone.now())
+    delivering.deliver([delivery.id])
+    assert [r.webhook_id for r in receiver.requests] == [delivery.event_id] * 2
+    assert Delivery.objects.get(id=delivery.id).status == "succeeded"
+
+
+def test_a_transformer_may_skip_an_event_for_an_old_payload_version(receiver, make_webhook, delivery_to):
+    events.register("invoice.paid", versions={"v1": lambda key, payload: None})
+    try:
+        webhook, _ = make_webhook(receiver.on("/r", always(200)), payload_version="v1")
+        delivery = delivery_to(webhook)
+        delivering.deliver([delivery.id])
+    finally:
+        from events.catalog import _declared
+        _declared.pop("invoice.paid", None)
+    assert receiver.requests == []
+    assert Delivery.objects.get(id=delivery.id).status == "cancelled"
