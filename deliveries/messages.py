@@ -13,10 +13,10 @@ from events.conf import hookline_settings
 from events.models import Event
 from hooks import signing
 from hooks.models import Webhook
+from hooks.urlguard import MASK
 
 from .transport import OutgoingRequest
 
-MASK = "***"
 _SENSITIVE_WORDS = ("authorization", "secret", "token", "api-key", "apikey", "password", "cookie")
 
 
