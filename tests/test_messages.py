@@ -13,16 +13,13 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from svix.webhooks import Webhook as SvixWebhook
 
-from deliveries.messages import BodyCache, build_request, envelope, logged_headers
+from deliveries.messages import build_request, envelope, logged_headers
 from events.models import Event
 from hooks import services
 
 pytestmark = pytest.mark.django_db
 
-USER = {"id": 7, "email": "ada@example.com", "given_name": "Ada", "family_name": "Lovelace"}
-
-
-def make_event(organisation, key="invoice.paid", payload=None) -> Event:
+def make_event(organisation, key: str = "invoice.paid", payload: dict | None = None) -> Event:
     return Event.objects.create(type=key, payload=payload or {"invoice": 1}, organisation=organisation,
                                 created_at=timezone.now())
 
@@ -149,51 +146,6 @@ def test_the_endpoint_proxy_overrides_the_global_one(make_webhook, organisation)
         requests = [signed(webhook, event)[0] for webhook in (direct, own)]
     # then
     assert [request.proxy for request in requests] == ["http://egress.internal:3128", "http://127.0.0.1:3129"]
-
-
-# --- payload versions ---------------------------------------------------------------------------------
-
-
-def test_a_v1_endpoint_gets_the_old_key_and_shape(provisioning_events, organisation):
-    # given
-    event = make_event(organisation, "user.provisioning", {"action": "add", "user": USER})
-    bodies = BodyCache()
-    # when
-    current = json.loads(bodies.body(event, ""))
-    v1 = json.loads(bodies.body(event, "v1"))
-    # then
-    assert current["type"] == "user.provisioning"
-    assert current["data"] == {"action": "add", "user": USER}
-    assert v1["type"] == "idprovisioning.ADD"
-    assert v1["data"] == {"UserId": "7", "Mail": "ada@example.com", "FirstName": "Ada", "LastName": "Lovelace"}
-    assert v1["timestamp"] == current["timestamp"]
-
-
-def test_a_transformer_may_skip_an_event(provisioning_events, organisation):
-    event = make_event(organisation, "user.provisioning", {"action": "suspend", "user": USER})
-    assert BodyCache().body(event, "v1") is None
-
-
-def test_a_version_without_a_transformer_gets_the_current_shape(provisioning_events, organisation):
-    event = make_event(organisation, "user.provisioning", {"action": "add", "user": USER})
-    assert json.loads(BodyCache().body(event, "v9"))["type"] == "user.provisioning"
-
-
-def test_the_body_is_serialised_once_per_version(provisioning_events, organisation, monkeypatch):
-    # given: a transformer that counts its calls
-    calls = []
-
-    def counting(key, version):
-        return lambda k, p: calls.append(version) or provisioning_events.provisioning_v1(k, p)
-
-    monkeypatch.setattr("deliveries.messages.transformer_for", counting)
-    event = make_event(organisation, "user.provisioning", {"action": "add", "user": USER})
-    bodies = BodyCache()
-    # when
-    first, second = bodies.body(event, "v1"), bodies.body(event, "v1")
-    # then
-    assert first is second
-    assert calls == ["v1"]
 
 
 def test_basic_auth_header_value_is_standard(make_webhook, organisation):

@@ -32,7 +32,7 @@ class ForwardProxy:
     def __init__(self, hosts: dict[str, str] | None = None) -> None:
         self.passed: list[Passed] = []
         self.refused: list[str] = []
-        self._hosts = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", **(hosts or {})}
+        self._hosts = {"127.0.0.1": "127.0.0.1", **(hosts or {})}
         self._lock = threading.Lock()
         proxy = self
 
@@ -70,12 +70,12 @@ class ForwardProxy:
                 self.close_connection = True
 
             def _forward(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))  # even if refused: keep-alive
                 parts = urlsplit(self.path)
                 address = proxy._hosts.get(parts.hostname or "")
                 if parts.scheme != "http" or address is None:
                     return self._refuse(self.path, "this test proxy only forwards http:// to loopback")
                 self._record(self.path)
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
                 upstream = http.client.HTTPConnection(address, parts.port or 80, timeout=10)
                 try:
