@@ -15,7 +15,7 @@ from events.models import Organisation
 from . import patterns, signing
 from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
 from .models import Webhook
-from .urlguard import UnsafeURL, check_proxy_url, check_url
+from .urlguard import UnsafeURL, check_proxy_url, check_url, split_credentials
 
 # Headers an endpoint's static headers may not override: they carry the signatures and the framing.
 RESERVED_HEADERS = frozenset({
@@ -81,13 +81,6 @@ def validate_headers(headers: dict[str, Any], shared_secret_header: str = "") ->
     return {str(name): str(value) for name, value in headers.items()}
 
 
-def _validate_options(webhook: Webhook) -> None:
-    """The endpoint options that come as free text: proxy, shared-secret header, extra headers."""
-    webhook.proxy_url = validate_proxy_url(webhook.proxy_url)
-    webhook.shared_secret_header = validate_shared_secret_header(webhook.shared_secret_header)
-    webhook.headers = validate_headers(webhook.headers or {}, webhook.shared_secret_header)
-
-
 def create_webhook(
     *,
     url: str,
@@ -103,7 +96,9 @@ def create_webhook(
     validate_url(webhook.url)
     webhook.name = name or webhook.url
     webhook.event_types = validate_event_types(event_types or ["*"])
-    _validate_options(webhook)
+    webhook.proxy_url = validate_proxy_url(webhook.proxy_url)
+    webhook.shared_secret_header = validate_shared_secret_header(webhook.shared_secret_header)
+    webhook.headers = validate_headers(webhook.headers, webhook.shared_secret_header)
     secret = signing.generate_secret()
     webhook.secret = secret
     webhook.save()
@@ -130,14 +125,21 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
             f"state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); got {state!r}.",
             code="state",
         )
-    if "url" in changes:
-        webhook.set_url(changes.pop("url"))
-        validate_url(webhook.url)
     if "event_types" in changes:
         changes["event_types"] = validate_event_types(changes["event_types"])
+    if "proxy_url" in changes:
+        changes["proxy_url"] = validate_proxy_url(changes["proxy_url"])
+    if "shared_secret_header" in changes:
+        changes["shared_secret_header"] = validate_shared_secret_header(changes["shared_secret_header"])
+    changes["headers"] = validate_headers(
+        changes.get("headers", webhook.headers) or {}, changes.get("shared_secret_header", webhook.shared_secret_header)
+    )
+    if "url" in changes:
+        url = changes.pop("url")
+        validate_url(split_credentials(url)[0])
+        webhook.set_url(url)
     for name, value in changes.items():
         setattr(webhook, name, value)
-    _validate_options(webhook)
     if state is not None and state != webhook.state:
         webhook.set_state(state, "set by its owner")
     webhook.updated_by = user or webhook.updated_by

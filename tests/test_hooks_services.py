@@ -4,23 +4,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.test import override_settings
 from django.utils import timezone
 
 from events.checks import check_hookline_settings
 from hooks import services
 from hooks.models import Webhook
+from tests.support.overrides import hookline
 
 pytestmark = pytest.mark.django_db
 
 URL = "http://127.0.0.1:9/in"
 
-
-def hookline(**overrides):
-    return override_settings(HOOKLINE={**settings.HOOKLINE, **overrides})
 
 
 # --- static headers and the shared-secret header -----------------------------------------------------

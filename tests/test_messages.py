@@ -8,7 +8,6 @@ import json
 
 import pytest
 import requests
-from django.test import override_settings
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from svix.webhooks import Webhook as SvixWebhook
@@ -16,6 +15,7 @@ from svix.webhooks import Webhook as SvixWebhook
 from deliveries.messages import build_request, envelope, logged_headers
 from events.models import Event
 from hooks import services
+from tests.support.overrides import hookline
 
 pytestmark = pytest.mark.django_db
 
@@ -125,7 +125,7 @@ def test_during_rotation_two_signatures_each_verify_with_one_secret(make_webhook
 def test_after_the_grace_period_only_the_new_secret_signs(make_webhook, organisation):
     # given
     webhook, old = make_webhook("http://127.0.0.1:9/in")
-    with override_settings(HOOKLINE={"SECRET_ROTATION_GRACE": 0}):
+    with hookline(SECRET_ROTATION_GRACE=0):
         new = services.rotate_secret(webhook)
     # when
     request, body = signed(webhook, make_event(organisation))
@@ -142,7 +142,7 @@ def test_the_endpoint_proxy_overrides_the_global_one(make_webhook, organisation)
     own, _ = make_webhook("http://127.0.0.1:9/b", proxy_url="http://127.0.0.1:3129")
     event = make_event(organisation)
     # when
-    with override_settings(HOOKLINE={"PROXY": "http://egress.internal:3128"}):
+    with hookline(PROXY="http://egress.internal:3128"):
         requests = [signed(webhook, event)[0] for webhook in (direct, own)]
     # then
     assert [request.proxy for request in requests] == ["http://egress.internal:3128", "http://127.0.0.1:3129"]

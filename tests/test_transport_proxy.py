@@ -4,18 +4,14 @@ from __future__ import annotations
 import socket
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 
 from deliveries import transport
 from deliveries.transport import OutgoingRequest
 from tests.support.certificates import server_context, write_self_signed
+from tests.support.overrides import hookline
 from tests.support.proxy import ForwardProxy
 from tests.support.receiver import Receiver
 
-
-def hookline(**overrides):
-    return override_settings(HOOKLINE={**settings.HOOKLINE, **overrides})
 
 
 def request_to(url: str, proxy: str) -> OutgoingRequest:

@@ -8,8 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from django.conf import settings
-from django.test import override_settings
 
 from hooks.urlguard import (
     BlockedRequest,
@@ -21,13 +19,10 @@ from hooks.urlguard import (
     mask_url,
     split_credentials,
 )
+from tests.support.overrides import hookline
 
 REAL_GETADDRINFO = socket.getaddrinfo
 
-
-def hookline(**overrides: object) -> override_settings:
-    """override_settings for HOOKLINE, merged over the project's values."""
-    return override_settings(HOOKLINE={**settings.HOOKLINE, **overrides})
 
 
 def fake_dns(monkeypatch: pytest.MonkeyPatch, table: dict[str, list[str]]) -> None:
