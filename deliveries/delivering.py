@@ -16,6 +16,7 @@ from hooks import services as endpoints
 from hooks.models import Webhook
 
 from . import messages, retry, transport
+from .exceptions import TransformFailed
 from .models import Attempt, Delivery
 from .retry import Outcome
 
@@ -47,7 +48,11 @@ def deliver(delivery_ids: list[int]) -> list[ScheduledRetry]:
             status = Delivery.Status.FAILED if webhook.state == Webhook.State.INVALID else Delivery.Status.CANCELLED
             _close(delivery, status, f"not sent: the endpoint is {webhook.state}", now)
             continue
-        body = bodies.body(delivery.event, webhook.payload_version)
+        try:
+            body = bodies.body(delivery.event, webhook.payload_version)
+        except TransformFailed as exc:
+            _close(delivery, Delivery.Status.FAILED, str(exc), now)
+            continue
         if body is None:
             _close(delivery, Delivery.Status.CANCELLED, f"skipped by payload version {webhook.payload_version}", now)
             continue

@@ -10,3 +10,10 @@ class EndpointNotReceiving(HooklineError):
 class PendingDeliveries(HooklineError):
     default_detail = "The endpoint still has pending deliveries; delete with force=true to cancel them."
     default_code = "pending_deliveries"
+
+
+class TransformFailed(HooklineError):
+    """A payload-version transformer raised: its delivery fails, the rest of the batch goes on."""
+
+    default_detail = "The payload-version transformer failed."
+    default_code = "transform_failed"

@@ -13,10 +13,11 @@ from events.conf import hookline_settings
 from events.models import Event
 from hooks import signing
 from hooks.models import Webhook
+from hooks.urlguard import MASK
 
+from .exceptions import TransformFailed
 from .transport import OutgoingRequest
 
-MASK = "***"
 _SENSITIVE_WORDS = ("authorization", "secret", "token", "api-key", "apikey", "password", "cookie")
 
 
@@ -41,16 +42,35 @@ class BodyCache:
     """Serialises each (event, payload version) once per batch, not once per delivery."""
 
     def __init__(self) -> None:
-        self._bodies: dict[tuple[str, str], bytes | None] = {}
+        self._bodies: dict[tuple[str, str], bytes | None | TransformFailed] = {}
 
     def body(self, event: Event, payload_version: str) -> bytes | None:
-        """The body for this version, or None when the version's transformer skips the event."""
+        """The body for this version, or None when the version's transformer skips the event.
+
+        Raises TransformFailed when the site's transformer raises or returns something that is not
+        ``(key, data)``: a bug in one transformer must fail its deliveries, not stall the batch.
+        """
         cache_key = (event.id, payload_version)
         if cache_key not in self._bodies:
-            transform = transformer_for(event.type, payload_version)
-            shaped = transform(event.type, event.payload) if transform else (event.type, event.payload)
-            self._bodies[cache_key] = envelope(event, *shaped) if shaped is not None else None
-        return self._bodies[cache_key]
+            self._bodies[cache_key] = self._shape(event, payload_version)
+        body = self._bodies[cache_key]
+        if isinstance(body, TransformFailed):
+            raise body
+        return body
+
+    @staticmethod
+    def _shape(event: Event, payload_version: str) -> bytes | None | TransformFailed:
+        transform = transformer_for(event.type, payload_version)
+        if transform is None:
+            return envelope(event, event.type, event.payload)
+        try:
+            shaped = transform(event.type, event.payload)
+            if shaped is None:
+                return None
+            key, data = shaped
+            return envelope(event, str(key), data)
+        except Exception as exc:  # the site's code: any error is reported on the delivery
+            return TransformFailed(f"the {payload_version} transformer of {event.type} failed: {exc!r}"[:500])
 
 
 def build_request(event: Event, webhook: Webhook, body: bytes, *, timestamp: int | None = None) -> OutgoingRequest:

@@ -42,6 +42,11 @@ def register(
     return spec
 
 
+def unregister(key: str) -> None:
+    """Forget a declaration (tests that register example types clean up with this)."""
+    _declared.pop(key, None)
+
+
 def declared() -> dict[str, EventTypeSpec]:
     return dict(_declared)
 

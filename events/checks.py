@@ -1,4 +1,6 @@
 """System checks that fail fast on a bad HOOKLINE setting."""
+from urllib.parse import urlsplit
+
 from django.core import checks
 
 from .conf import DEFAULTS, hookline_settings
@@ -17,4 +19,11 @@ def check_hookline_settings(app_configs=None, **kwargs):
     for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT", "TOTAL_TIMEOUT", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY"):
         if getattr(hookline_settings, name) <= 0:
             errors.append(checks.Error(f"HOOKLINE['{name}'] must be positive", id="hookline.E004"))
+    proxy = urlsplit(hookline_settings.PROXY or "")
+    if hookline_settings.PROXY and (proxy.scheme not in {"http", "https"} or not proxy.hostname):
+        # The operator's proxy is trusted (it may be on a private network), but it must be a proxy URL.
+        errors.append(checks.Error(
+            "HOOKLINE['PROXY'] must be an http:// or https:// URL with a host, e.g. http://egress.internal:3128",
+            id="hookline.E010",
+        ))
     return errors

@@ -132,16 +132,24 @@ class Webhook(models.Model):
         return crypto.decrypt(self.auth_password_encrypted)
 
     def set_url(self, url: str) -> None:
-        """Store the URL without credentials; user:pass inside it become Basic auth."""
-        from .urlguard import split_credentials
+        """Store the URL without credentials; ``user:pass@`` inside it becomes Basic auth.
+
+        ``user:***@`` (the masked URL as displayed, sent back by a form or an API client) keeps the
+        stored password. A URL without credentials keeps them only if it is unchanged: credentials
+        meant for one URL are never sent to another.
+        """
+        from .urlguard import MASK, split_credentials
 
         clean, username, password = split_credentials(url)
-        if clean != self.url and self.pk:
+        changed = clean != self.url
+        if changed and self.pk:
             self.set_state(self.State.NEW, "URL changed")
         self.url = clean
         if username or password:
-            self.auth_username = username
-            self.auth_password_encrypted = crypto.encrypt(password)
+            if not (password == MASK and username == self.auth_username and self.auth_password_encrypted):
+                self.auth_username, self.auth_password_encrypted = username, crypto.encrypt(password)
+        elif changed:
+            self.auth_username, self.auth_password_encrypted = "", ""
 
     @property
     def masked_url(self) -> str:

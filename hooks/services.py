@@ -1,6 +1,7 @@
 """Endpoint operations that the admin, the API and the delivery worker call."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,12 +15,14 @@ from events.models import Organisation
 from . import patterns, signing
 from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
 from .models import Webhook
-from .urlguard import UnsafeURL, check_url, split_credentials
+from .urlguard import UnsafeURL, check_proxy_url, check_url, split_credentials
 
-# Headers an endpoint's static headers may not override: they carry the signatures.
-RESERVED_HEADERS = frozenset(
-    {"webhook-id", "webhook-timestamp", "webhook-signature", "x-hub-signature-256", "content-type", "content-length", "host"}
-)
+# Headers an endpoint's static headers may not override: they carry the signatures and the framing.
+RESERVED_HEADERS = frozenset({
+    "webhook-id", "webhook-timestamp", "webhook-signature", "x-hub-signature-256", "content-type",
+    "content-length", "transfer-encoding", "host", "connection", "proxy-authorization",
+})
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")  # an RFC 9110 token
 
 
 def validate_url(url: str) -> None:
@@ -28,6 +31,27 @@ def validate_url(url: str) -> None:
         check_url(url)
     except UnsafeURL as exc:
         raise ValidationError(str(exc), code="unsafe_url") from exc
+
+
+def validate_proxy_url(url: str) -> str:
+    """An endpoint's own proxy: checked like its URL (a tenant-chosen proxy is an SSRF target too)."""
+    url = (url or "").strip()
+    if url:
+        try:
+            check_proxy_url(url)
+        except UnsafeURL as exc:
+            raise ValidationError(str(exc), code="unsafe_proxy") from exc
+    return url
+
+
+def validate_shared_secret_header(name: str) -> str:
+    name = (name or "").strip()
+    if name and not _HEADER_NAME.fullmatch(name):
+        raise ValidationError(f"{name!r} is not a valid header name.", code="shared_secret_header")
+    if name.lower() in RESERVED_HEADERS:
+        raise ValidationError(f"{name} is set by Hookline; choose another shared-secret header.",
+                              code="shared_secret_header")
+    return name
 
 
 def validate_event_types(values: list[str]) -> list[str]:
@@ -46,6 +70,14 @@ def validate_headers(headers: dict[str, Any], shared_secret_header: str = "") ->
     clash = sorted(name for name in headers if name.lower() in reserved)
     if clash:
         raise ValidationError(f"These headers are set by Hookline and cannot be overridden: {', '.join(clash)}.", code="headers")
+    invalid = sorted(str(name) for name in headers if not _HEADER_NAME.fullmatch(str(name)))
+    if invalid:
+        raise ValidationError(f"Not valid header names: {', '.join(map(repr, invalid))}.", code="headers")
+    # A CR or LF in a value would let a stored header smuggle more headers into every request.
+    broken = sorted(name for name, value in headers.items() if any(ord(ch) < 32 and ch != "\t" for ch in str(value)))
+    if broken:
+        raise ValidationError(f"Header values cannot contain line breaks or control characters: {', '.join(broken)}.",
+                              code="headers")
     return {str(name): str(value) for name, value in headers.items()}
 
 
@@ -64,6 +96,8 @@ def create_webhook(
     validate_url(webhook.url)
     webhook.name = name or webhook.url
     webhook.event_types = validate_event_types(event_types or ["*"])
+    webhook.proxy_url = validate_proxy_url(webhook.proxy_url)
+    webhook.shared_secret_header = validate_shared_secret_header(webhook.shared_secret_header)
     webhook.headers = validate_headers(webhook.headers, webhook.shared_secret_header)
     secret = signing.generate_secret()
     webhook.secret = secret
@@ -93,6 +127,10 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
         )
     if "event_types" in changes:
         changes["event_types"] = validate_event_types(changes["event_types"])
+    if "proxy_url" in changes:
+        changes["proxy_url"] = validate_proxy_url(changes["proxy_url"])
+    if "shared_secret_header" in changes:
+        changes["shared_secret_header"] = validate_shared_secret_header(changes["shared_secret_header"])
     changes["headers"] = validate_headers(
         changes.get("headers", webhook.headers) or {}, changes.get("shared_secret_header", webhook.shared_secret_header)
     )

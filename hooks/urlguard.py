@@ -16,6 +16,7 @@ from requests.adapters import HTTPAdapter
 from requests.utils import select_proxy
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import proxy_from_url
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family, create_connection
 
@@ -24,6 +25,7 @@ from events.conf import hookline_settings
 IPAddress = IPv4Address | IPv6Address
 
 _HINT = "set HOOKLINE['ALLOW_PRIVATE_ADDRESSES'] for development"
+MASK = "***"  # what a password looks like when a URL is displayed
 
 # Checked before ipaddress' flags: the message names the range, and Python versions disagree
 # about several of these (3.11 calls 100.64/10, 239/8 and fec0::/10 "global", for one).
@@ -109,6 +111,27 @@ def check_url(url: str, *, allow_private: bool | None = None, require_https: boo
                 _check_ip(_parse_ip(address), f"{host} (resolves to {address})")
 
 
+def check_proxy_url(url: str, *, allow_private: bool | None = None, resolve: bool = True) -> None:
+    """Raise UnsafeURL unless ``url`` may be an endpoint's own proxy: http(s), no credentials, a public host.
+
+    A tenant chooses its endpoint's proxy, so the proxy is an SSRF target like the endpoint's URL
+    (an internal host reached through a "proxy" at 10.0.0.5:8080 is still an internal host).
+    The operator's HOOKLINE['PROXY'] is trusted instead and may sit on a private network.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise UnsafeURL(f"Refused: invalid proxy URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UnsafeURL("Only http:// and https:// proxy URLs are allowed")
+    if "@" in parts.netloc:
+        raise UnsafeURL("Refused: an endpoint's proxy URL cannot carry credentials (they would be stored "
+                        "in clear); put an authenticated proxy in HOOKLINE['PROXY']")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise UnsafeURL("Refused: a proxy URL is scheme://host:port, without a path")
+    check_url(url, allow_private=allow_private, require_https=False, resolve=resolve)
+
+
 def check_address(ip: str, *, allow_private: bool | None = None) -> None:
     """Raise UnsafeURL unless ``ip`` (an already resolved address) is public."""
     parsed = _parse_ip(ip.strip("[]").lower())
@@ -137,7 +160,7 @@ def mask_url(url: str, username: str = "") -> str:
     if not username:
         return bare
     prefix, hostport, rest = _split_authority(bare)
-    return f"{prefix}{quote(username, safe='')}:***@{hostport}{rest}"
+    return f"{prefix}{quote(username, safe='')}:{MASK}@{hostport}{rest}"
 
 
 # --- address and host helpers ----------------------------------------------------------------
@@ -317,26 +340,59 @@ class _GuardedHTTPSPool(_GuardedPoolMixin, HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
+_GUARDED_POOLS = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
 class GuardedAdapter(HTTPAdapter):
     """requests adapter that refuses internal targets at send time; raises BlockedRequest.
 
     BlockedRequest is both a ``requests.ConnectionError`` (so it counts as a failed attempt
     wherever RequestException is caught) and an ``UnsafeURL`` whose message gives the reason.
+
+    Proxies: the operator's ``HOOKLINE['PROXY']`` is trusted (it may be on a private network);
+    any other proxy (an endpoint's ``proxy_url``) gets the same connect-time address check as a target.
     """
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)  # keeps pool_connections, pool_maxsize, block
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = dict(_GUARDED_POOLS)
+        self._checked_proxy_managers: dict[str, Any] = {}
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        if _is_trusted_proxy(proxy):
+            return super().proxy_manager_for(proxy, **proxy_kwargs)
+        # Kept apart from requests' own cache, so one URL never shares pools between the two kinds.
+        manager = self._checked_proxy_managers.get(proxy)
+        if manager is None:
+            manager = proxy_from_url(proxy, proxy_headers=self.proxy_headers(proxy), num_pools=self._pool_connections,
+                                     maxsize=self._pool_maxsize, block=self._pool_block, **proxy_kwargs)
+            manager.pool_classes_by_scheme = dict(_GUARDED_POOLS)  # the proxy's address is checked on connect
+            self._checked_proxy_managers[proxy] = manager
+        return manager
+
+    def close(self) -> None:
+        super().close()
+        for manager in self._checked_proxy_managers.values():
+            manager.clear()
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              verify: bool | str = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+        proxy = select_proxy(request.url or "", proxies)
         try:
-            if select_proxy(request.url or "", proxies):
-                # The socket goes to the trusted proxy, which resolves the target itself: check it
-                # here instead (a rebind between this lookup and the proxy's is out of our reach).
-                check_url(request.url or "", resolve=True)
-            else:
-                check_url(request.url or "", resolve=False)  # the address is checked at connect time
-            return super().send(request, stream, timeout, verify, cert, proxies)
+            # Through a proxy, the proxy resolves the target itself: check the target here instead
+            # (a rebind between this lookup and the proxy's is out of our reach). Without one, the
+            # address actually connected to is checked at connect time.
+            check_url(request.url or "", resolve=bool(proxy))
         except UnsafeURL as exc:
             raise BlockedRequest(str(exc), request=request) from exc
+        try:
+            if proxy and not _is_trusted_proxy(proxy):
+                check_proxy_url(proxy, resolve=False)  # its address is checked at connect time
+            return super().send(request, stream, timeout, verify, cert, proxies)
+        except UnsafeURL as exc:  # the target passed above: this is the proxy, if there is one
+            reason = f"Refused (the endpoint's proxy): {str(exc).removeprefix('Refused: ')}" if proxy else str(exc)
+            raise BlockedRequest(reason, request=request) from exc
+
+
+def _is_trusted_proxy(proxy: str) -> bool:
+    return bool(hookline_settings.PROXY) and proxy == hookline_settings.PROXY

@@ -1,6 +1,7 @@
 """Shared fixtures: tenants, endpoints, catalog entries, loopback receivers and real Celery workers."""
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 from urllib.parse import urlparse
@@ -115,3 +116,20 @@ def make_webhook(db, organisation):
         return services.create_webhook(url=url, **kwargs)
 
     return create
+
+
+PROVISIONING_APP = "tests.example_provisioning"
+
+
+@pytest.fixture
+def provisioning_events(event_type):
+    """The README's payload-version example (user.provisioning with a v1 transformer), registered and in the catalog.
+
+    A worker needs it too: ``start_worker(extra_env={"TEST_EXTRA_APPS": PROVISIONING_APP})``.
+    """
+    module = importlib.import_module(f"{PROVISIONING_APP}.hookline_events")
+    if module.USER_PROVISIONING not in catalog.declared():  # an earlier test cleaned it up
+        importlib.reload(module)
+    event_type(module.USER_PROVISIONING, schema=catalog.declared()[module.USER_PROVISIONING].schema)
+    yield module
+    catalog.unregister(module.USER_PROVISIONING)

@@ -11,3 +11,7 @@ os.environ.setdefault("DATABASE_URL", "sqlite:///" + os.path.join(os.path.dirnam
 from webhooks_project.settings import *  # noqa: E402,F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user fixtures
+
+# Extra apps for one worker subprocess (e.g. tests.example_provisioning, whose event types carry
+# payload transformers); the test process registers those itself, through a fixture.
+INSTALLED_APPS = [*INSTALLED_APPS, *(app for app in os.environ.get("TEST_EXTRA_APPS", "").split(",") if app)]  # noqa: F405

@@ -8,25 +8,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from django.conf import settings
-from django.test import override_settings
 
 from hooks.urlguard import (
     BlockedRequest,
     GuardedAdapter,
     UnsafeURL,
     check_address,
+    check_proxy_url,
     check_url,
     mask_url,
     split_credentials,
 )
+from tests.support.overrides import hookline
 
 REAL_GETADDRINFO = socket.getaddrinfo
 
-
-def hookline(**overrides: object) -> override_settings:
-    """override_settings for HOOKLINE, merged over the project's values."""
-    return override_settings(HOOKLINE={**settings.HOOKLINE, **overrides})
 
 
 def fake_dns(monkeypatch: pytest.MonkeyPatch, table: dict[str, list[str]]) -> None:
@@ -420,19 +416,81 @@ def test_send_refuses_bad_schemes_before_connecting(session) -> None:
 
 
 def test_through_a_proxy_the_target_is_resolved_and_checked(monkeypatch, receiver, session) -> None:
-    # given: the loopback receiver plays a trusted proxy
+    # given: the loopback receiver plays the operator's (trusted) proxy
     proxy = f"http://127.0.0.1:{receiver.server_address[1]}"
     fake_dns(monkeypatch, {"rebind.example.test": ["10.0.0.7"], "hooks.example.test": ["93.184.216.34"]})
     # when: the target resolves to a private address
-    with hookline(**{PRIVATE: False}), pytest.raises(BlockedRequest, match="resolves to 10.0.0.7"):
+    with hookline(**{PRIVATE: False, "PROXY": proxy}), pytest.raises(BlockedRequest, match="resolves to 10.0.0.7"):
         session.post("http://rebind.example.test/", proxies={"http": proxy}, timeout=5)
     assert receiver.requests == []
-    # when: the target is public, the (loopback) proxy itself is not refused
-    with hookline(**{PRIVATE: False}):
+    # when: the target is public, the operator's (loopback) proxy itself is not refused
+    with hookline(**{PRIVATE: False, "PROXY": proxy}):
         response = session.post("http://hooks.example.test/in", proxies={"http": proxy}, timeout=5)
     # then
     assert response.status_code == 204
     assert receiver.requests == [("POST", "http://hooks.example.test/in")]
+
+
+@pytest.mark.parametrize("target", ["http://hooks.example.test/in", "https://hooks.example.test/in"])
+def test_an_endpoint_proxy_on_loopback_is_refused_at_connect_time(monkeypatch, receiver, session, target) -> None:
+    # given: a tenant-set proxy (not HOOKLINE['PROXY']) that is really this machine
+    proxy = f"http://127.0.0.1:{receiver.server_address[1]}"
+    fake_dns(monkeypatch, {"hooks.example.test": ["93.184.216.34"]})
+    # when
+    with hookline(**{PRIVATE: False, "PROXY": ""}), pytest.raises(BlockedRequest) as refused:
+        session.post(target, proxies={"http": proxy, "https": proxy}, timeout=5)
+    # then: nothing reached the "proxy", and the message says it was the proxy
+    assert receiver.requests == []
+    assert "the endpoint's proxy" in str(refused.value)
+    assert "127.0.0.1 is a loopback address" in str(refused.value)
+
+
+def test_an_endpoint_proxy_name_rebound_to_loopback_is_refused(monkeypatch, receiver, session) -> None:
+    # given: the proxy's name passed the save-time check, and now resolves to loopback
+    port = receiver.server_address[1]
+    fake_dns(monkeypatch, {"proxy.example.test": ["127.0.0.1"], "hooks.example.test": ["93.184.216.34"]})
+    proxy = f"http://proxy.example.test:{port}"
+    # when
+    with hookline(**{PRIVATE: False, "PROXY": ""}), pytest.raises(BlockedRequest, match="proxy.example.test"):
+        session.post("http://hooks.example.test/in", proxies={"http": proxy}, timeout=5)
+    # then
+    assert receiver.requests == []
+
+
+def test_an_endpoint_proxy_is_used_when_private_addresses_are_allowed(monkeypatch, receiver, session) -> None:
+    # given
+    proxy = f"http://127.0.0.1:{receiver.server_address[1]}"
+    fake_dns(monkeypatch, {"hooks.example.test": ["93.184.216.34"]})
+    # when
+    with hookline(**{PRIVATE: True, "PROXY": ""}):
+        response = session.post("http://hooks.example.test/in", proxies={"http": proxy}, timeout=5)
+    # then: the request went to the proxy, in absolute form
+    assert response.status_code == 204
+    assert receiver.requests == [("POST", "http://hooks.example.test/in")]
+
+
+@pytest.mark.parametrize(
+    ("proxy", "why"),
+    [
+        ("socks5://proxy.example.com:1080", "Only http:// and https:// proxy URLs"),
+        ("ftp://proxy.example.com", "Only http:// and https:// proxy URLs"),
+        ("http://user:pw@proxy.example.com:3128", "cannot carry credentials"),
+        ("http://proxy.example.com:3128/path", "without a path"),
+        ("http://10.0.0.5:3128", "private address"),
+        ("http://127.0.0.1:3128", "loopback"),
+        ("http://169.254.169.254", "link-local"),
+        ("http://localhost:3128", "local-only host name"),
+    ],
+)
+def test_endpoint_proxy_urls_are_checked_like_endpoint_urls(proxy: str, why: str) -> None:
+    with pytest.raises(UnsafeURL, match=why):
+        check_proxy_url(proxy, allow_private=False, resolve=False)
+
+
+def test_endpoint_proxy_urls_may_be_plain_http_even_when_https_is_required() -> None:
+    # the proxy only carries a CONNECT tunnel for https:// targets: TLS is end to end anyway
+    with hookline(REQUIRE_HTTPS=True):
+        check_proxy_url("http://93.184.216.34:3128", allow_private=False, resolve=False)
 
 
 def test_adapter_keeps_pool_settings() -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections import defaultdict
@@ -49,9 +50,12 @@ def sequence(*statuses: int) -> Behaviour:
 
 
 class Receiver:
-    """``with Receiver() as r: r.on("/a", sequence(500, 200)); url = r.url("/a")``"""
+    """``with Receiver() as r: r.on("/a", sequence(500, 200)); url = r.url("/a")``
 
-    def __init__(self) -> None:
+    With ``tls`` (an SSL server context, see tests.support.certificates) it serves https:// instead.
+    """
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[Received] = []
         self._behaviours: dict[str, Behaviour] = {}
         self._counts: dict[str, int] = defaultdict(int)
@@ -84,7 +88,11 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        if tls is not None:
+            # The handshake happens on the handler's first read, not in the accepting thread.
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True, do_handshake_on_connect=False)
+        self.scheme = "https" if tls is not None else "http"
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self) -> "Receiver":
         self._thread.start()
@@ -99,7 +107,7 @@ class Receiver:
         return self.url(path)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}{path}"
 
     def at(self, path: str) -> list[Received]:
         with self._lock:
