@@ -4,8 +4,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
@@ -15,12 +13,11 @@ from deliveries.models import Attempt, Delivery
 from events.models import Event
 from hooks.models import Webhook
 from tests.support.receiver import Reply, always, sequence
+from tests.support.overrides import hookline
 
 pytestmark = pytest.mark.django_db
 
 
-def hookline(**values):
-    return override_settings(HOOKLINE={**settings.HOOKLINE, **values})
 
 
 @pytest.fixture

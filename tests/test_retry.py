@@ -3,17 +3,11 @@ from datetime import timedelta
 from email.utils import format_datetime
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from deliveries import retry
 from deliveries.retry import Outcome
-
-
-def hookline(**values):
-    from django.conf import settings
-
-    return override_settings(HOOKLINE={**settings.HOOKLINE, **values})
+from tests.support.overrides import hookline
 
 
 def test_default_schedule_spreads_17_retries_over_about_3_days():

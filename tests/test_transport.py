@@ -1,16 +1,13 @@
 """The HTTP transport against real loopback receivers: timeouts, no redirects, bounded reads."""
 import pytest
 import responses
-from django.conf import settings
-from django.test import override_settings
 
 from deliveries import transport
 from deliveries.transport import OutgoingRequest
 from tests.support.receiver import Reply
+from tests.support.overrides import hookline
 
 
-def hookline(**values):
-    return override_settings(HOOKLINE={**settings.HOOKLINE, **values})
 
 
 def request(url: str) -> OutgoingRequest:
