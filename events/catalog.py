@@ -42,6 +42,22 @@ def register(
     return spec
 
 
+def check_schema(schema: dict | None) -> None:
+    """Raise ValueError unless ``schema`` is empty or a valid JSON Schema (a bad one would break every emit of its type)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    if schema in (None, {}):
+        return
+    if not isinstance(schema, dict):
+        raise ValueError("A JSON Schema must be an object.")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(part) for part in exc.absolute_path) or "(root)"
+        raise ValueError(f"Not a valid JSON Schema at {where}: {exc.message}") from None
+
+
 def declared() -> dict[str, EventTypeSpec]:
     return dict(_declared)
 
