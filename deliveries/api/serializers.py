@@ -23,7 +23,7 @@ class DeliverySerializer(serializers.ModelSerializer):
     event = serializers.CharField(source="event_id", read_only=True, help_text="The event id: the webhook-id header.")
     event_type = serializers.CharField(source="event.type", read_only=True)
     created = serializers.DateTimeField(source="created_at", read_only=True)
-    completed = serializers.DateTimeField(source="completed_at", read_only=True)
+    completed = serializers.DateTimeField(source="completed_at", read_only=True, allow_null=True)
 
     class Meta:
         model = Delivery

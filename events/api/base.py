@@ -28,6 +28,8 @@ class HooklineAPIMixin:
     pagination_class = HooklinePagination
     filter_backends = [DjangoFilterBackend]
     schema = HooklineAutoSchema()
+    # Any path segment reaches the view, so that /webhooks/0.5/ is a JSON 404 rather than Django's HTML page.
+    lookup_value_regex = r"[^/]+"
 
     def get_exception_handler(self):
         return handle_exception

@@ -59,7 +59,7 @@ class EventSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     created = serializers.DateTimeField(source="created_at", read_only=True)
     dispatched = serializers.DateTimeField(
-        source="dispatched_at", read_only=True, help_text="When its deliveries were created (null until fan-out ran).",
+        source="dispatched_at", read_only=True, allow_null=True, help_text="When its deliveries were created (null until fan-out ran).",
     )
 
     class Meta:

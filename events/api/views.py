@@ -41,7 +41,6 @@ class EventTypeViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     permission_classes = [permissions.IsAuthenticated, IsStaffOrReadOnly]
     throttle_classes = [WriteRateThrottle]
     lookup_field = "key"
-    lookup_value_regex = r"[^/]+"  # keys are dotted
     filterset_fields = ["deprecated", "declared_in_code"]
 
 
