@@ -57,7 +57,8 @@ def test_list_filters(api, webhook, make_webhook, make_delivery):
     assert ids({"created_after": yesterday}) == sorted([paid.id, made.id])
 
 
-@pytest.mark.parametrize("query", ["status=lost", "webhook=abc", "created_after=soon"])
+@pytest.mark.parametrize("query", ["status=lost", "webhook=abc", "webhook=1.5", "webhook=99999999999999999999999",
+                                   "created_after=soon", "created_after=0001-01-01T00:00:00%2B05:00"])
 def test_list_rejects_bad_filters(api, query):
     # when
     response = api.get(f"/api/deliveries/?{query}")

@@ -54,9 +54,10 @@ def test_staff_edit_the_catalog(client_for, member):
 
 @pytest.mark.parametrize(
     "body, field",
-    [({"key": "bad key"}, "key"), ({"key": "x.*"}, "key"), ({"key": "a.b", "schema": {"type": "nonsense"}}, "schema")],
+    [({"key": "bad key"}, "key"), ({"key": "x.*"}, "key"), ({"key": "a.b", "schema": {"type": "nonsense"}}, "schema"),
+     ({"key": "webhook.test"}, "key")],
 )
-def test_the_catalog_refuses_bad_keys_and_schemas(client_for, member, body, field):
+def test_the_catalog_refuses_bad_keys_schemas_and_duplicates(client_for, member, body, field):
     # given
     member.is_staff = True
     member.save()

@@ -26,6 +26,8 @@ schema.config.generation.update(max_examples=EXAMPLES_PER_OPERATION, determinist
 @pytest.fixture
 def alices_token(db, member, make_webhook, make_delivery, event_type, public_dns, monkeypatch) -> str:
     """Objects of alice's to find (ids 1-3 are likely guesses), and no real network whatever the fuzzer invents."""
+    member.is_staff = True  # so that the catalog's writes are fuzzed too, not only refused
+    member.save()
     # The test action would POST to the URL the fuzzer made up: every send is answered here instead.
     monkeypatch.setattr(transport, "post", lambda request: transport.TransportResult(status=200, body="ok"))
     event_type("invoice.paid", schema={"type": "object"})

@@ -173,7 +173,8 @@ def test_list_filters_by_state_time_and_search(api, make_webhook):
     assert ids({"search": "new.example"}) == [new.id]
 
 
-@pytest.mark.parametrize("query", ["state=sleeping", "created_after=yesterday", "created_before=2024-13-01"])
+@pytest.mark.parametrize("query", ["state=sleeping", "created_after=yesterday", "created_before=2024-13-01",
+                                   "created_before=0001-01-01T00:00:00%2B05:00"])
 def test_list_rejects_bad_filters(api, query):
     # when
     response = api.get(f"/api/webhooks/?{query}")

@@ -1,7 +1,7 @@
 """Endpoint, delivery-log and token-validation views: thin edges over hooks.services and deliveries.services."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
@@ -102,7 +102,11 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List deliveries", description="Newest first; each delivery's attempts are in its detail."),
+    list=extend_schema(
+        summary="List deliveries",
+        description="Newest first; each delivery's attempts are in its detail.",
+        parameters=[OpenApiParameter("webhook", int, description="Only this endpoint's deliveries (its id).")],
+    ),
     retrieve=extend_schema(summary="Inspect a delivery: every attempt's request and response"),
 )
 class DeliveryViewSet(HooklineAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.core.validators import RegexValidator
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from events import catalog
 from events.models import Event, EventType
@@ -27,7 +28,10 @@ class EventTypeSerializer(serializers.ModelSerializer):
         model = EventType
         fields = ["key", "description", "schema", "accepts_subkeys", "deprecated", "declared_in_code", "created", "updated"]
         read_only_fields = ["declared_in_code"]
-        extra_kwargs = {"key": {"validators": [KEY_VALIDATOR]}}
+        extra_kwargs = {"key": {"validators": [
+            KEY_VALIDATOR,
+            UniqueValidator(EventType.objects.all(), message="The catalog already has this key.", lookup="exact"),
+        ]}}
 
     def get_fields(self):
         fields = super().get_fields()

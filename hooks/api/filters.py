@@ -4,6 +4,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from events.api.filters import TimeFilter
 from hooks.models import Webhook
 
 
@@ -12,10 +13,10 @@ class WebhookFilter(django_filters.FilterSet):
         choices=Webhook.State.choices,
         help_text="Only endpoints in this state. Deactivated endpoints are listed only when this is 'deactivated'.",
     )
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = TimeFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after this ISO 8601 time.",
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = TimeFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created before this ISO 8601 time.",
     )
     search = django_filters.CharFilter(
