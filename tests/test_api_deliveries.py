@@ -67,6 +67,17 @@ def test_list_rejects_bad_filters(api, query):
     assert response.status_code == 400 and response.json()["fields"]
 
 
+def test_time_filters_accept_any_iso_offset(api, webhook, make_delivery):
+    # given
+    delivery = make_delivery(webhook)
+
+    # when: PostgreSQL itself refuses offsets beyond ±15:59
+    response = api.get("/api/deliveries/", {"created_after": "2000-01-01T00:00:00-22:06"})
+
+    # then
+    assert response.status_code == 200 and response.json()["results"][0]["id"] == delivery.id
+
+
 def test_detail_shows_every_attempt_request_and_response_without_secrets(api, webhook, make_delivery):
     # given
     delivery = make_delivery(webhook, status="failed", attempts=[500, 503])

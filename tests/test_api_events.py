@@ -137,6 +137,18 @@ def test_emit_refuses_an_oversized_payload(api, event_type, settings):
     assert response.status_code == 400 and "MAX_PAYLOAD_BYTES" in response.json()["detail"]
 
 
+def test_emit_refuses_a_nul_character_that_the_database_cannot_store(api, event_type):
+    # given
+    event_type("invoice.paid")
+
+    # when
+    response = api.post("/api/events/", {"type": "invoice.paid", "payload": {"note": "a\u0000b"}}, format="json")
+
+    # then
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_payload" and "NUL" in response.json()["detail"]
+
+
 @pytest.mark.parametrize("payload", [[1, 2], "text", None])
 def test_emit_needs_an_object_payload(api, event_type, payload):
     # given

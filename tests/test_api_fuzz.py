@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from django.core.handlers.wsgi import WSGIHandler
 from rest_framework.authtoken.models import Token
@@ -24,7 +26,7 @@ schema.config.generation.update(max_examples=EXAMPLES_PER_OPERATION, determinist
 
 
 @pytest.fixture
-def alices_token(db, member, make_webhook, make_delivery, event_type, public_dns, monkeypatch) -> str:
+def alices_token(db, member, make_webhook, make_delivery, event_type, public_dns, monkeypatch):
     """Objects of alice's to find (ids 1-3 are likely guesses), and no real network whatever the fuzzer invents."""
     member.is_staff = True  # so that the catalog's writes are fuzzed too, not only refused
     member.save()
@@ -34,7 +36,13 @@ def alices_token(db, member, make_webhook, make_delivery, event_type, public_dns
     for n in range(3):
         webhook, _ = make_webhook(f"https://example.com/{n}")
         make_delivery(webhook, status="failed", attempts=[500])
-    return Token.objects.create(user=member).key
+    # Requests go straight to the WSGI handler, which would close the test's connection (and its transaction)
+    # around each request: Django's own test client switches this off the same way.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield Token.objects.create(user=member).key
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @schema.parametrize()

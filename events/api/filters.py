@@ -15,12 +15,14 @@ MAX_ID = 2**63 - 1  # BigAutoField
 class UTCIsoDateTimeField(IsoDateTimeField):
     def to_python(self, value):
         parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 parsing accepts, and a time whose
+        # UTC equivalent falls outside years 1-9999 cannot be compared at all.
         try:
-            # A time whose UTC equivalent falls outside year 1-9999 cannot be compared in the database.
-            parsed and parsed.astimezone(dt_timezone.utc)
+            return parsed.astimezone(dt_timezone.utc)
         except OverflowError:
             raise forms.ValidationError("This time is out of range.", code="overflow") from None
-        return parsed
 
 
 class TimeFilter(django_filters.IsoDateTimeFilter):
