@@ -44,6 +44,16 @@ def register(
     return spec
 
 
+def declared() -> dict[str, EventTypeSpec]:
+    return dict(_declared)
+
+
+def transformer_for(key: str, version: str) -> Transformer | None:
+    """The transformer registered for this key's type and payload version, if any."""
+    spec = _declared.get(key) or _declared.get(key.rpartition(".")[0])
+    return spec.versions.get(version) if spec and version else None
+
+
 def check_schema(schema: dict | None) -> None:
     """Raise ValueError unless ``schema`` is empty or a valid JSON Schema (a bad one would break every emit of its type)."""
     from jsonschema import Draft202012Validator
@@ -60,16 +70,6 @@ def check_schema(schema: dict | None) -> None:
     except SchemaError as exc:
         where = "/".join(str(part) for part in exc.absolute_path) or "(root)"
         raise ValueError(f"Not a valid JSON Schema at {where}: {exc.message}") from None
-
-
-def declared() -> dict[str, EventTypeSpec]:
-    return dict(_declared)
-
-
-def transformer_for(key: str, version: str) -> Transformer | None:
-    """The transformer registered for this key's type and payload version, if any."""
-    spec = _declared.get(key) or _declared.get(key.rpartition(".")[0])
-    return spec.versions.get(version) if spec and version else None
 
 
 def sync_declared(**kwargs: Any) -> None:

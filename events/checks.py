@@ -1,12 +1,7 @@
 """System checks that fail fast on a bad HOOKLINE setting."""
-import re
-
 from django.core import checks
 
 from .conf import DEFAULTS, hookline_settings
-
-# DRF's rate strings: only the period's first letter counts ("120/minute", "5/s").
-_RATE = re.compile(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)")
 
 
 @checks.register()
@@ -22,17 +17,4 @@ def check_hookline_settings(app_configs=None, **kwargs):
     for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT", "TOTAL_TIMEOUT", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY"):
         if getattr(hookline_settings, name) <= 0:
             errors.append(checks.Error(f"HOOKLINE['{name}'] must be positive", id="hookline.E004"))
-    return errors
-
-
-@checks.register()
-def check_api_rates(app_configs=None, **kwargs):
-    errors = []
-    for name in ("API_WRITE_RATE", "API_EMIT_RATE"):
-        rate = getattr(hookline_settings, name)
-        if rate and not _RATE.fullmatch(str(rate)):
-            errors.append(checks.Error(
-                f"HOOKLINE['{name}'] must look like '120/minute' (s, m, h or d) or be empty for no limit; got {rate!r}",
-                id="hookline.E005",
-            ))
     return errors

@@ -71,9 +71,6 @@ def test_create_refuses_an_internal_url_and_says_why(api, settings):
         ({"url": "https://example.com/h", "state": "valid"}, "state", "only be set to 'new' or 'deactivated'"),
         ({"url": "https://example.com/h", "organisation": "globex"}, "does_not_exist", "not a member"),
         ({"url": "https://example.com/h", "headers": ["x"]}, "not_a_dict", "headers:"),
-        ({"url": "https://example.com/h", "headers": {"X Bad": "v"}}, "headers", "not valid HTTP headers"),
-        ({"url": "https://example.com/h", "headers": {"X-Ok": "a\r\nX-Evil: 1"}}, "headers", "not valid HTTP headers"),
-        ({"url": "https://example.com/h", "shared_secret_header": "X Secret"}, "headers", "not a valid header name"),
     ],
 )
 def test_create_rejects_bad_input_with_a_clear_message(api, other_organisation, body, code, words):
