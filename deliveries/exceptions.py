@@ -3,11 +3,13 @@ from events.exceptions import HooklineError
 
 
 class EndpointNotReceiving(HooklineError):
+    status_code = 409
     default_detail = "The endpoint is not receiving events: enable it first."
     default_code = "endpoint_not_receiving"
 
 
 class PendingDeliveries(HooklineError):
+    status_code = 409
     default_detail = "The endpoint still has pending deliveries; delete with force=true to cancel them."
     default_code = "pending_deliveries"
 

@@ -10,6 +10,9 @@ from hooks.models import Webhook
 
 class DeliveryQuerySet(models.QuerySet):
     def visible_to(self, user):
+        """Deliveries to endpoints of the user's organisations (all of them for a superuser)."""
+        if not user.is_authenticated:
+            return self.none()
         if user.is_superuser:
             return self
         return self.filter(webhook__organisation__members=user)

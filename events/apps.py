@@ -12,6 +12,7 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import catalog, checks  # noqa: F401  (checks registers itself)
+        from .api import throttling  # noqa: F401  (registers the API-rate check)
 
         # Each installed app may declare its event types in a hookline_events module.
         for config in apps.get_app_configs():

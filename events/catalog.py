@@ -1,6 +1,7 @@
 """The event-type catalog: declarations in code, their sync to EventType rows, and a cached lookup."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -8,6 +9,7 @@ from typing import Any, Callable
 
 from django.db.models.signals import post_delete, post_save
 
+from . import storable
 from .conf import hookline_settings
 
 # A transformer turns (key, payload) into what an older payload version expects, or None to skip.
@@ -55,6 +57,24 @@ def transformer_for(key: str, version: str) -> Transformer | None:
     """The transformer registered for this key's type and payload version, if any."""
     spec = _declared.get(key) or _declared.get(key.rpartition(".")[0])
     return spec.versions.get(version) if spec and version else None
+
+
+def check_schema(schema: dict | None) -> None:
+    """Raise ValueError unless ``schema`` is empty or a valid JSON Schema (a bad one would break every emit of its type)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    if schema in (None, {}):
+        return
+    if not isinstance(schema, dict):
+        raise ValueError("A JSON Schema must be an object.")
+    if storable.has_nul(json.dumps(schema)):
+        raise ValueError("A JSON Schema cannot contain a NUL character (\\u0000).")
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(part) for part in exc.absolute_path) or "(root)"
+        raise ValueError(f"Not a valid JSON Schema at {where}: {exc.message}") from None
 
 
 def sync_declared(**kwargs: Any) -> None:

@@ -49,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "SEND_CONCURRENCY": 32,
     # Seconds the in-process event-type catalog is trusted before it is re-read.
     "CATALOG_TTL": 30.0,
+    # REST API rate limits per user (DRF rate strings: "120/minute"; "" = no limit): every write
+    # (POST/PUT/PATCH/DELETE) except emitting, and POST /api/events/.
+    "API_WRITE_RATE": "120/minute",
+    "API_EMIT_RATE": "3000/minute",
 }
 
 

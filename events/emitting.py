@@ -10,7 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import catalog, outbox
+from . import catalog, outbox, storable
 from .conf import hookline_settings
 from .exceptions import InvalidPayload, UnknownEventType
 from .models import Event, Organisation
@@ -70,6 +70,8 @@ def validate(key: str, payload: Any) -> str:
         serialised = json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"))
     except (TypeError, ValueError) as exc:
         raise InvalidPayload(f"The payload is not JSON-serialisable: {exc}") from exc
+    if storable.has_nul(serialised):
+        raise InvalidPayload("The payload contains a NUL character (\\u0000), which cannot be stored.")
     size, limit = len(serialised.encode()), hookline_settings.MAX_PAYLOAD_BYTES
     if size > limit:
         raise InvalidPayload(f"The payload is {size} bytes; the limit (HOOKLINE['MAX_PAYLOAD_BYTES']) is {limit}.")

@@ -1,7 +1,9 @@
-"""Errors that emit() raises at the call site; each has a default message and a code (like DRF's)."""
+"""Errors that emit() raises at the call site; each has a default message, a code and an HTTP status (like DRF's)."""
 
 
 class HooklineError(Exception):
+    # The API answers with this status (events.api.errors maps every HooklineError in one place).
+    status_code = 400
     default_detail = "Hookline error."
     default_code = "error"
 

@@ -26,8 +26,14 @@ class WebhookQuerySet(models.QuerySet):
         candidates = self.for_organisation(organisation).only("id", "event_types")
         return [webhook for webhook in candidates if patterns.matches_any(webhook.event_types, key)]
 
+    def excluding_deactivated(self):
+        """What endpoint lists show unless deactivated endpoints are asked for."""
+        return self.exclude(state=Webhook.State.DEACTIVATED)
+
     def visible_to(self, user):
         """Endpoints of the user's organisations (all of them for a superuser)."""
+        if not user.is_authenticated:
+            return self.none()
         if user.is_superuser:
             return self
         return self.filter(organisation__members=user)

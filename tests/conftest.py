@@ -16,6 +16,8 @@ from hooks import services
 from tests.support.receiver import Receiver
 from tests.support.workers import WorkerProcess
 
+pytest_plugins = ["tests.support.api"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

@@ -6,6 +6,9 @@ os.environ.setdefault("HOOKLINE_ALLOW_PRIVATE_ADDRESSES", "true")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 # One queue per test run, so that stale messages of an earlier run never reach this run's workers.
 os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"hookline-test-{os.getpid()}")
+# No API rate limits by default (the throttle tests set their own).
+os.environ.setdefault("HOOKLINE_API_WRITE_RATE", "")
+os.environ.setdefault("HOOKLINE_API_EMIT_RATE", "")
 os.environ.setdefault("DATABASE_URL", "sqlite:///" + os.path.join(os.path.dirname(__file__), "..", "var", "test.sqlite3"))
 
 from webhooks_project.settings import *  # noqa: E402,F401,F403

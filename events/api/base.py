@@ -1,0 +1,41 @@
+"""What every Hookline API view shares: login required, JSON in and out, one error shape, paging with a total count, write throttling."""
+from __future__ import annotations
+
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+
+from .errors import handle_exception
+from .schema import HooklineAutoSchema
+from .throttling import WriteRateThrottle
+
+
+class HooklinePagination(PageNumberPagination):
+    """``{"count", "next", "previous", "results"}``; ``?page=2&page_size=100``."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class HooklineAPIMixin:
+    """Mixed into every Hookline view, so the API behaves the same whatever the embedding site's DRF defaults are."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+    throttle_classes = [WriteRateThrottle]
+    pagination_class = HooklinePagination
+    filter_backends = [DjangoFilterBackend]
+    schema = HooklineAutoSchema()
+    # Any path segment reaches the view, so that /webhooks/0.5/ is a JSON 404 rather than Django's HTML page.
+    lookup_value_regex = r"[^/]+"
+
+    def get_exception_handler(self):
+        return handle_exception
+
+    def filter_queryset(self, queryset):
+        # Filters narrow lists; an object's own URL finds it whatever its state or the query string.
+        if getattr(self, "action", None) not in (None, "list"):
+            return queryset
+        return super().filter_queryset(queryset)

@@ -1,0 +1,45 @@
+"""Which organisation a request acts for: a slug among the user's own organisations, or their only one."""
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from events.models import Organisation
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class OrganisationField(serializers.SlugRelatedField):
+    """An organisation slug; only the requesting user's organisations exist as far as it is concerned."""
+
+    default_error_messages = {
+        "does_not_exist": "You are not a member of an organisation with slug '{value}'.",
+        "invalid": "Give the organisation's slug.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "slug")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", "Slug of one of your organisations; may be left out if you belong to exactly one.")
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return Organisation.objects.visible_to(self.context["request"].user)
+
+
+def default_organisation(user) -> Organisation | None:
+    """The user's only organisation; None for a superuser outside any; otherwise the caller must choose."""
+    slugs = list(Organisation.objects.filter(members=user).values_list("slug", flat=True)[:6])
+    if len(slugs) == 1:
+        return Organisation.objects.get(slug=slugs[0])
+    if user.is_superuser and not slugs:
+        return None
+    if not slugs:
+        raise serializers.ValidationError(
+            {"organisation": "You belong to no organisation: ask an administrator to add you to one."},
+            code="no_organisation",
+        )
+    shown = ", ".join(slugs[:5]) + (", …" if len(slugs) > 5 else "")
+    raise serializers.ValidationError(
+        {"organisation": f"Required: you belong to several organisations ({shown})."}, code="required"
+    )
