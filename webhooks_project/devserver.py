@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -11,10 +12,30 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+DEV_ENV = """# Written by `make run` for local development; settings.py reads it. Delete it to start over.
+DEBUG=true
+SECRET_KEY={secret}
+# The demo receiver is on loopback.
+HOOKLINE_ALLOW_PRIVATE_ADDRESSES=true
+"""
+
+
+def write_dev_env() -> None:
+    """A .env for development, so that `manage.py ...` works in this checkout after `make run` too."""
+    path = BASE_DIR / ".env"
+    if not path.exists():
+        path.write_text(DEV_ENV.format(secret=secrets.token_urlsafe(40)))
+        print(f"Wrote {path} (DEBUG=true, a new SECRET_KEY) for local development.", flush=True)
+
+
+def _stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("HOOKLINE_ALLOW_PRIVATE_ADDRESSES", "true")  # the demo receiver is on loopback
+    write_dev_env()
     os.environ.setdefault("HOOKLINE_SWEEP_INTERVAL", "10")
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     port = os.environ.get("PORT", "8000")
     python = sys.executable
     manage = [python, str(BASE_DIR / "manage.py")]
