@@ -7,6 +7,14 @@ from django.db.models import Q
 from .ids import new_event_id
 
 
+class OrganisationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The user's organisations (all of them for a superuser)."""
+        if user.is_superuser:
+            return self
+        return self.filter(members=user)
+
+
 class Organisation(models.Model):
     """A tenant. Every endpoint, event and delivery belongs to one (or to none, on a single-tenant site)."""
 
@@ -17,6 +25,8 @@ class Organisation(models.Model):
         help_text="Users who may see and manage this organisation's webhooks.",
     )
     created_at = models.DateTimeField("created", auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -54,6 +64,12 @@ class EventType(models.Model):
 class EventQuerySet(models.QuerySet):
     def undispatched(self):
         return self.filter(dispatched_at__isnull=True)
+
+    def visible_to(self, user):
+        """Events of the user's organisations (all of them for a superuser)."""
+        if user.is_superuser:
+            return self
+        return self.filter(organisation__members=user)
 
 
 class Event(models.Model):

@@ -1,0 +1,47 @@
+"""The event admin with the deliveries each event fanned out to, and their statuses."""
+from __future__ import annotations
+
+from django.contrib import admin
+
+from events import admin as events_admin
+from events.models import Event
+
+from ..models import Delivery
+from .log import status_badge
+
+
+class EventDeliveryInline(admin.TabularInline):
+    """Read-only rows; each links to its delivery's inspector."""
+
+    model = Delivery
+    fields = ["endpoint", "status_badge", "total_attempts", "last_status_code", "last_error", "created_at", "completed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "deliveries"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user).select_related("webhook")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="endpoint")
+    def endpoint(self, delivery: Delivery) -> str:
+        return delivery.webhook.name
+
+    @admin.display(description="status")
+    def status_badge(self, delivery: Delivery) -> str:
+        return status_badge(delivery.status)
+
+
+admin.site.unregister(Event)
+
+
+@admin.register(Event)
+class EventAdmin(events_admin.EventAdmin):
+    inlines = [EventDeliveryInline]
