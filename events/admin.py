@@ -73,7 +73,7 @@ class EventAdmin(ReadOnlyLogAdmin):
     list_display = ["id", "type", "organisation", "created_at", "dispatched_at"]
     list_filter = [EventTypeFilter, OrganisationFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["organisation"]
-    search_fields = ["=id", "=idempotency_key"]
+    search_fields = ["id__exact", "idempotency_key__exact"]  # exact, not "=" (iexact): UPPER() defeats indexes
     search_help_text = "An exact event id (the webhook-id header, msg_…) or idempotency key."
     show_full_result_count = False  # a second COUNT(*) of a big log on every page
     fields = ["id", "type", "organisation", "idempotency_key", "created_at", "dispatched_at", "payload_pretty"]

@@ -95,6 +95,17 @@ def other_organisation(db):
 
 
 @pytest.fixture
+def operator(organisation):
+    """A non-superuser staff member of ``organisation`` with every Hookline permission (password "op-password")."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("operator", password="op-password", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["hooks", "deliveries", "events"]))
+    organisation.members.add(user)
+    return user
+
+
+@pytest.fixture
 def event_type(db):
     """``event_type("invoice.paid", schema={...})`` adds a catalog entry."""
 

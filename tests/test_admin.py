@@ -5,7 +5,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -38,17 +38,8 @@ def messages_of(response) -> list[str]:
 
 
 @pytest.fixture
-def staff(organisation):
-    """A non-superuser operator of Acme with every Hookline permission."""
-    user = User.objects.create_user("operator", password="x", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["hooks", "deliveries", "events"]))
-    organisation.members.add(user)
-    return user
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
+def staff_client(client, operator):
+    client.force_login(operator)
     return client
 
 
@@ -79,7 +70,7 @@ def attempt(delivery: Delivery, result: TransportResult) -> None:
 # --- endpoints: create, edit, secrets ---------------------------------------------------------
 
 
-def test_create_shows_the_secret_once_and_records_the_creator(staff_client, staff, organisation):
+def test_create_shows_the_secret_once_and_records_the_creator(staff_client, operator, organisation):
     # when
     response = staff_client.post(reverse("admin:hooks_webhook_add"), {
         "organisation": organisation.pk, "name": "Billing", "description": "", "url": "http://bob:pw-123@127.0.0.1:9/in",
@@ -93,7 +84,7 @@ def test_create_shows_the_secret_once_and_records_the_creator(staff_client, staf
     assert response.status_code == 200 and webhook.secret in page and "Copy this secret now" in page
     assert (webhook.url, webhook.auth_username, webhook.auth_password) == ("http://127.0.0.1:9/in", "bob", "pw-123")
     assert webhook.event_types == ["invoice.*", "webhook.test"]
-    assert webhook.created_by == staff and webhook.updated_by == staff and webhook.state == "new"
+    assert webhook.created_by == operator and webhook.updated_by == operator and webhook.state == "new"
     assert "pw-123" not in page
     later = staff_client.get(change_url(webhook)).content.decode()
     assert webhook.secret not in later and "pw-123" not in later
@@ -125,7 +116,7 @@ def test_bad_patterns_and_reserved_headers_are_refused_on_their_fields(staff_cli
     assert "cannot be overridden" in str(response.context["adminform"].form.errors["headers"])
 
 
-def test_editing_the_url_makes_the_endpoint_new_again_and_keeps_basic_auth(staff_client, staff, make_webhook):
+def test_editing_the_url_makes_the_endpoint_new_again_and_keeps_basic_auth(staff_client, operator, make_webhook):
     # given
     webhook, _ = make_webhook("http://bob:pw-123@127.0.0.1:9/old")
     Webhook.objects.filter(pk=webhook.pk).update(state="valid")
@@ -139,7 +130,7 @@ def test_editing_the_url_makes_the_endpoint_new_again_and_keeps_basic_auth(staff
     # then
     assert response.status_code == 302
     webhook.refresh_from_db()
-    assert (webhook.name, webhook.url, webhook.state, webhook.updated_by) == ("renamed", "http://127.0.0.1:9/new", "new", staff)
+    assert (webhook.name, webhook.url, webhook.state, webhook.updated_by) == ("renamed", "http://127.0.0.1:9/new", "new", operator)
     assert webhook.auth_password == "pw-123"
 
 
@@ -229,12 +220,12 @@ def test_filters_by_state_organisation_and_event_type(admin_client, make_webhook
     assert names("?q=Invoices") == {"Invoices"}
 
 
-def test_enable_and_disable(staff_client, staff, make_webhook):
+def test_enable_and_disable(staff_client, operator, make_webhook):
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
 
     staff_client.post(WEBHOOKS, {"action": "disable", "_selected_action": [webhook.pk]})
     webhook.refresh_from_db()
-    assert (webhook.state, webhook.updated_by) == ("deactivated", staff)
+    assert (webhook.state, webhook.updated_by) == ("deactivated", operator)
 
     staff_client.post(WEBHOOKS, {"action": "enable", "_selected_action": [webhook.pk]})
     webhook.refresh_from_db()
@@ -488,10 +479,10 @@ def test_deliveries_are_a_read_only_log(staff_client, make_webhook, make_deliver
     assert Delivery.objects.get(pk=delivery.pk).status == "failed"
 
 
-def test_redeliver_needs_the_change_permission(client, staff, make_webhook, make_delivery):
+def test_redeliver_needs_the_change_permission(client, operator, make_webhook, make_delivery):
     # given: an operator who may only look at deliveries
-    staff.user_permissions.remove(Permission.objects.get(codename="change_delivery"))
-    client.force_login(staff)
+    operator.user_permissions.remove(Permission.objects.get(codename="change_delivery"))
+    client.force_login(operator)
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
     delivery = make_delivery(webhook, status="failed")
 
@@ -546,11 +537,11 @@ def test_event_types_are_editable_with_a_checked_schema(admin_client, event_type
 
 
 def test_superusers_manage_organisation_members_and_staff_only_see_theirs(
-    admin_client, staff_client, staff, organisation, other_organisation
+    admin_client, staff_client, operator, organisation, other_organisation
 ):
     # a superuser adds a member
-    admin_client.post(change_url(other_organisation), {"name": "Globex", "slug": "globex", "members": [staff.pk]})
-    assert list(other_organisation.members.all()) == [staff]
+    admin_client.post(change_url(other_organisation), {"name": "Globex", "slug": "globex", "members": [operator.pk]})
+    assert list(other_organisation.members.all()) == [operator]
     other_organisation.members.clear()
 
     # staff see only their own organisation, read-only

@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.db import transaction
 
 import events
@@ -51,14 +50,6 @@ def page(monkeypatch):
         finally:
             context.close()
             browser.close()
-
-
-@pytest.fixture
-def operator(organisation):
-    user = User.objects.create_user("operator", password="op-password", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["hooks", "deliveries", "events"]))
-    organisation.members.add(user)
-    return user
 
 
 def answer_with_what_arrived(request, count: int) -> Reply:
@@ -145,8 +136,19 @@ def test_operator_creates_tests_inspects_redelivers_and_disables(
     page.screenshot(path=ARTIFACTS / "inspector-dark.png", full_page=True)
     page.emulate_media(color_scheme="light")
 
-    # disable the endpoint
-    page.click(f"#content-main a:has-text('Billing service')")
+    # the event, with the deliveries it fanned out to
+    page.click("table.hl-summary a:has-text('invoice.paid')")
+    assert "Billing service" in page.inner_text("#deliveries-group") and "succeeded" in page.inner_text("#deliveries-group")
+    page.screenshot(path=ARTIFACTS / "event.png", full_page=True)
+    page.go_back()
+
+    # recover asks since when (nothing failed here), then disable the endpoint
+    page.click("table.hl-summary a:has-text('Billing service')")
+    page.click("button:has-text('Recover failed')")
+    page.wait_for_selector("text=Failed since (UTC)")
+    page.screenshot(path=ARTIFACTS / "recover.png", full_page=True)
+    page.click("input[value='Re-queue failed deliveries']")
+    page.wait_for_selector("text=Re-queued 0 failed delivery(ies)")
     page.click("button:has-text('Disable')")
     page.wait_for_selector("text=Disabled 1 endpoint")
     page.screenshot(path=ARTIFACTS / "endpoint.png", full_page=True)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from events import admin as events_admin
 from events.models import Event
@@ -11,14 +13,13 @@ from .log import status_badge
 
 
 class EventDeliveryInline(admin.TabularInline):
-    """Read-only rows; each links to its delivery's inspector."""
+    """Read-only rows; each endpoint name links to that delivery's inspector."""
 
     model = Delivery
     fields = ["endpoint", "status_badge", "total_attempts", "last_status_code", "last_error", "created_at", "completed_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
-    show_change_link = True
     verbose_name_plural = "deliveries"
 
     def get_queryset(self, request):
@@ -32,7 +33,8 @@ class EventDeliveryInline(admin.TabularInline):
 
     @admin.display(description="endpoint")
     def endpoint(self, delivery: Delivery) -> str:
-        return delivery.webhook.name
+        inspector = reverse("admin:deliveries_delivery_change", args=[delivery.pk])
+        return format_html('<a href="{}" title="Open the inspector">{}</a>', inspector, delivery.webhook.name)
 
     @admin.display(description="status")
     def status_badge(self, delivery: Delivery) -> str:
@@ -45,3 +47,4 @@ admin.site.unregister(Event)
 @admin.register(Event)
 class EventAdmin(events_admin.EventAdmin):
     inlines = [EventDeliveryInline]
+    change_form_template = "admin/deliveries/event_change_form.html"

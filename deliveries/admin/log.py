@@ -51,7 +51,7 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
     list_display = ["delivery", "endpoint", "status_with_code", "attempt_count", "created"]
     list_filter = [EndpointFilter, "status", DeliveryEventTypeFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["event", "webhook"]
-    search_fields = ["=event__id"]
+    search_fields = ["event__id__exact"]  # exact, not "=" (iexact): UPPER() would defeat the index
     search_help_text = "An exact webhook-id (the event id, msg_…), as the receiver logged it."
     show_full_result_count = False  # a second COUNT(*) of a big log on every page
     actions = ["redeliver"]
