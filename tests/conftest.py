@@ -54,6 +54,14 @@ def real_services(transactional_db):
         pytest.skip(message)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Fixtures can then tell whether their test failed (item.report_call), e.g. to keep a screenshot.
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("integration") or item.get_closest_marker("faults"):

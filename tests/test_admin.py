@@ -642,3 +642,21 @@ def test_events_without_an_organisation_are_for_superusers_only(staff_client, ad
 
     assert staff_client.get(change_url(orphan)).status_code == 404
     assert admin_client.get(change_url(orphan)).status_code == 200
+
+
+def test_bulk_actions_that_send_have_a_limit(staff_client, make_webhook, make_delivery, monkeypatch, receiver):
+    # given
+    monkeypatch.setattr("deliveries.admin.endpoints.SEND_TEST_LIMIT", 1)
+    monkeypatch.setattr("deliveries.admin.log.REDELIVER_LIMIT", 1)
+    webhooks = [make_webhook(receiver.on(f"/{n}", always(200)))[0] for n in range(2)]
+    deliveries = [make_delivery(webhook, status="failed") for webhook in webhooks]
+
+    # when
+    tested = staff_client.post(WEBHOOKS, {"action": "send_test", "_selected_action": [w.pk for w in webhooks]}, follow=True)
+    redelivered = staff_client.post(DELIVERIES, {"action": "redeliver", "_selected_action": [d.pk for d in deliveries]},
+                                    follow=True)
+
+    # then
+    assert "at most 1 endpoints" in " ".join(messages_of(tested)) and not receiver.requests
+    assert "at most 1 deliveries" in " ".join(messages_of(redelivered))
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}

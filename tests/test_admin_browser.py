@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 
 import events
 from deliveries.models import Delivery
@@ -31,11 +31,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture
-def page(monkeypatch):
-    """A Chromium page; Playwright's sync API runs an event loop in this thread, so the ORM must be allowed here."""
+def page(request, monkeypatch):
+    """A Chromium page. Playwright's sync API runs an event loop in this thread, so the ORM must be allowed here."""
     if not Path(CHROMIUM).exists():
         message = f"needs Chromium at {CHROMIUM} (apt-get install chromium; scripts/test.sh does it as root)"
-        pytest.fail(message) if IN_CI else pytest.skip(message)
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -47,7 +49,14 @@ def page(monkeypatch):
         opened.set_default_timeout(30_000)
         try:
             yield opened
+            report = getattr(request.node, "report_call", None)
+            if report is not None and report.failed:  # what the browser showed when the test failed
+                opened.screenshot(path=ARTIFACTS / f"{request.node.name}-failed.png", full_page=True)
+                (ARTIFACTS / f"{request.node.name}-failed.html").write_text(opened.content())
         finally:
+            # While Playwright's loop runs, Django keeps this thread's connections apart (asgiref's
+            # Local): close the ones the test opened, or the test database cannot be dropped.
+            connections.close_all()
             context.close()
             browser.close()
 

@@ -22,6 +22,7 @@ from .log import status_badge
 
 SUCCESS_WINDOW = timedelta(hours=24)
 RECENT_DELIVERIES = 20
+SEND_TEST_LIMIT = 10
 
 
 class RecoverForm(forms.Form):
@@ -95,6 +96,10 @@ class WebhookAdmin(hooks_admin.WebhookAdmin):
     # --- actions --------------------------------------------------------------------------
     @admin.action(description="Send a test event now", permissions=["change"])
     def send_test(self, request, queryset):
+        # Each test is a request made while the operator waits; many would outlast any proxy timeout.
+        if queryset.count() > SEND_TEST_LIMIT:
+            self.message_user(request, f"Select at most {SEND_TEST_LIMIT} endpoints to test at once.", messages.WARNING)
+            return None
         for webhook in queryset:
             attempt = services.send_test(webhook, user=request.user)
             inspect = reverse("admin:deliveries_delivery_change", args=[attempt.delivery_id])

@@ -13,6 +13,7 @@ from ..exceptions import EndpointNotReceiving
 from ..models import Delivery
 from .inspector import attempt_views
 
+REDELIVER_LIMIT = 500
 STATUS_TONES = {
     Delivery.Status.PENDING: "wait",
     Delivery.Status.SUCCEEDED: "good",
@@ -101,6 +102,10 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
 
     @admin.action(description="Redeliver (same webhook-id, fresh retry budget)", permissions=["redeliver"])
     def redeliver(self, request, queryset):
+        if queryset.count() > REDELIVER_LIMIT:  # one transaction each, while the operator waits
+            self.message_user(request, f"Select at most {REDELIVER_LIMIT} deliveries; for an endpoint's failed "
+                              "deliveries use its “Recover failed deliveries” action.", messages.WARNING)
+            return
         queued = 0
         for delivery in queryset:
             if delivery.status == Delivery.Status.PENDING:
