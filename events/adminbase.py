@@ -105,12 +105,18 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyLogAdmin(OrganisationScopedAdmin):
-    """A log (events, deliveries): nobody adds or edits its rows in the admin."""
+    """A log (events, deliveries): nobody adds, edits or deletes its rows in the admin.
+
+    (Deleting an endpoint deletes its deliveries.)
+    """
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

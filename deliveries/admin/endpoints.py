@@ -11,12 +11,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 
 from hooks import admin as hooks_admin
 from hooks.models import Webhook
 
 from .. import services
 from ..exceptions import EndpointNotReceiving
+from ..models import Attempt, Delivery
 from ..stats import with_delivery_stats
 from .log import status_badge
 
@@ -57,7 +59,8 @@ class WebhookAdmin(hooks_admin.WebhookAdmin):
         return format_html(
             '{}{}<br><span class="quiet" title="{}">{}</span>',
             status_badge(webhook.last_delivery_status), code,
-            timezone.localtime(webhook.last_delivery_at).strftime("%Y-%m-%d %H:%M:%S %Z"), naturaltime(webhook.last_delivery_at),
+            timezone.localtime(webhook.last_delivery_at).strftime("%Y-%m-%d %H:%M:%S %Z"),
+            naturaltime(webhook.last_delivery_at),
         )
 
     @admin.display(description="success (24 h)")
@@ -66,7 +69,8 @@ class WebhookAdmin(hooks_admin.WebhookAdmin):
             return "—"
         rate = webhook.succeeded_recently / webhook.finished_recently
         return format_html(
-            '{}<br><span class="quiet">{} of {}</span>', f"{rate:.0%}", webhook.succeeded_recently, webhook.finished_recently,
+            '{}<br><span class="quiet">{} of {}</span>',
+            f"{rate:.0%}", webhook.succeeded_recently, webhook.finished_recently,
         )
 
     @admin.display(description="recent deliveries")
@@ -132,10 +136,29 @@ class WebhookAdmin(hooks_admin.WebhookAdmin):
             except EndpointNotReceiving as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
-                self.message_user(request, f"Re-queued {count} failed delivery(ies) of “{webhook.name}”.", messages.SUCCESS)
+                self.message_user(
+                    request, f"Re-queued {count} failed delivery(ies) of “{webhook.name}”.", messages.SUCCESS
+                )
         return None
 
     # --- deleting takes the endpoint's log with it ------------------------------------------
+    def get_deleted_objects(self, objs, request):
+        # Django would list every delivery and attempt of a busy endpoint (minutes, megabytes):
+        # the confirmation lists the endpoints and counts their log instead.
+        webhooks = list(objs)
+        ids = [webhook.pk for webhook in webhooks]
+        listed = [
+            format_html('{}: <a href="{}">{}</a>', capfirst(self.opts.verbose_name),
+                        reverse("admin:hooks_webhook_change", args=[webhook.pk]), webhook)
+            for webhook in webhooks
+        ]
+        model_count = {
+            self.opts.verbose_name_plural: len(webhooks),
+            Delivery._meta.verbose_name_plural: Delivery.objects.filter(webhook_id__in=ids).count(),
+            Attempt._meta.verbose_name_plural: Attempt.objects.filter(delivery__webhook_id__in=ids).count(),
+        }
+        return listed, model_count, set(), []
+
     def delete_model(self, request, obj):
         services.delete_webhook(obj, force=True)
 

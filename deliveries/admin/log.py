@@ -109,7 +109,9 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
         queued = 0
         for delivery in queryset:
             if delivery.status == Delivery.Status.PENDING:
-                self.message_user(request, f"{delivery.event_id} to “{delivery.webhook}” is already pending.", messages.INFO)
+                self.message_user(
+                    request, f"{delivery.event_id} to “{delivery.webhook}” is already pending.", messages.INFO
+                )
                 continue
             try:
                 services.redeliver(delivery)
@@ -118,4 +120,6 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
             else:
                 queued += 1
         if queued:
-            self.message_user(request, f"Queued {queued} redelivery(ies) with their original webhook-id.", messages.SUCCESS)
+            self.message_user(
+                request, f"Queued {queued} redelivery(ies) with their original webhook-id.", messages.SUCCESS
+            )
