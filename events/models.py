@@ -10,6 +10,8 @@ from .ids import new_event_id
 class OrganisationQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The user's organisations (all of them for a superuser)."""
+        if not user.is_authenticated:
+            return self.none()
         if user.is_superuser:
             return self
         return self.filter(members=user)
@@ -67,6 +69,8 @@ class EventQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Events of the user's organisations (all of them for a superuser)."""
+        if not user.is_authenticated:
+            return self.none()
         if user.is_superuser:
             return self
         return self.filter(organisation__members=user)

@@ -34,7 +34,10 @@ STATE_TONES = {
 }
 
 # Which form field a ValidationError of the endpoint services belongs to, by its code.
-FIELD_OF_ERROR = {"unsafe_url": "url", "event_types": "event_types", "headers": "headers"}
+FIELD_OF_ERROR = {
+    "unsafe_url": "url", "unsafe_proxy": "proxy_url", "event_types": "event_types", "headers": "headers",
+    "shared_secret_header": "shared_secret_header",
+}
 
 
 class PatternListField(forms.CharField):
