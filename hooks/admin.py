@@ -81,6 +81,9 @@ class WebhookForm(forms.ModelForm):
         if "name" in self.fields and self.instance.pk is None:
             self.fields["name"].required = False
             self.fields["name"].help_text = "Defaults to the URL."
+        if self.instance.pk is not None:
+            # Shown as user:***@ — sent back unchanged, the stored password stays (Webhook.set_url).
+            self.initial["url"] = self.instance.masked_url
         self.webhook: Webhook | None = None
 
     def clean(self):
