@@ -67,6 +67,14 @@ class EventQuerySet(models.QuerySet):
     def undispatched(self):
         return self.filter(dispatched_at__isnull=True)
 
+    def visible_to(self, user):
+        """Events of the user's organisations (all of them for a superuser)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(organisation__members=user)
+
 
 class Event(models.Model):
     """One emitted event; its id is the ``webhook-id`` every attempt of every delivery carries."""

@@ -88,9 +88,13 @@ def create_webhook(
     organisation: Organisation | None = None,
     event_types: list[str] | None = None,
     user=None,
+    commit: bool = True,
     **options: Any,
 ) -> tuple[Webhook, str]:
-    """Create an endpoint; returns it with its new secret (the only time the secret is returned)."""
+    """Create an endpoint; returns it with its new secret (the only time the secret is returned).
+
+    With ``commit=False`` it is validated but not saved (a form validates first and saves later).
+    """
     webhook = Webhook(organisation=organisation, name=name, created_by=user, updated_by=user, **options)
     webhook.set_url(url)
     validate_url(webhook.url)
@@ -101,7 +105,8 @@ def create_webhook(
     webhook.headers = validate_headers(webhook.headers, webhook.shared_secret_header)
     secret = signing.generate_secret()
     webhook.secret = secret
-    webhook.save()
+    if commit:
+        webhook.save()
     return webhook, secret
 
 
@@ -112,8 +117,11 @@ EDITABLE_FIELDS = frozenset({
 OWNER_STATES = (Webhook.State.NEW, Webhook.State.DEACTIVATED)
 
 
-def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
-    """Edit an endpoint. A new URL puts it back to ``new``; its owner may set state only to new or deactivated."""
+def update_webhook(webhook: Webhook, *, user=None, commit: bool = True, **changes: Any) -> Webhook:
+    """Edit an endpoint. A new URL puts it back to ``new``; its owner may set state only to new or deactivated.
+
+    With ``commit=False`` the changes are validated and applied to ``webhook`` but not saved.
+    """
     unknown = set(changes) - EDITABLE_FIELDS - {"state", "enabled"}
     if unknown:
         raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.", code="not_editable")
@@ -143,7 +151,8 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     if state is not None and state != webhook.state:
         webhook.set_state(state, "set by its owner")
     webhook.updated_by = user or webhook.updated_by
-    webhook.save()
+    if commit:
+        webhook.save()
     return webhook
 
 

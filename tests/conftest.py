@@ -57,6 +57,14 @@ def real_services(transactional_db):
         pytest.skip(message)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Fixtures can then tell whether their test failed (item.report_call), e.g. to keep a screenshot.
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("integration") or item.get_closest_marker("faults"):
@@ -95,6 +103,17 @@ def organisation(db):
 @pytest.fixture
 def other_organisation(db):
     return Organisation.objects.create(name="Globex", slug="globex")
+
+
+@pytest.fixture
+def operator(organisation):
+    """A non-superuser staff member of ``organisation`` with every Hookline permission (password "op-password")."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("operator", password="op-password", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["hooks", "deliveries", "events"]))
+    organisation.members.add(user)
+    return user
 
 
 @pytest.fixture
