@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -97,6 +97,7 @@ def record(
 ) -> list[ScheduledRetry]:
     """Write the attempts and the deliveries' new state in one transaction; apply endpoint effects."""
     now = timezone.now()
+    token = next((delivery.claim_token for delivery, _ in outgoing), "")
     attempts, retries, effects = [], [], []
     for (delivery, request), result in zip(outgoing, results):
         decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"))
@@ -106,12 +107,28 @@ def record(
         if decision.outcome is Outcome.RETRY:
             retries.append(ScheduledRetry(delivery.id, decision.delay))
         effects.append((delivery.webhook, decision.outcome))
+    try:
+        _write(claimed, attempts, effects if retry_allowed else [])  # a test send sets the endpoint's state itself
+    except (OperationalError, InterfaceError):
+        # The connection sat idle while we sent, and a database restart or failover may have cut it.
+        # Sent but unrecorded means sent again after the lease: reconnect and write once more,
+        # unless the first commit went through after all (then the claim is gone).
+        if not token or connection.in_atomic_block:
+            raise
+        connection.close()
+        if not Delivery.objects.filter(id__in=[delivery.id for delivery in claimed], claim_token=token).exists():
+            return retries
+        for attempt in attempts:
+            attempt.pk = None  # ids the rolled-back INSERT returned
+        _write(claimed, attempts, effects if retry_allowed else [])
+    return retries
+
+
+def _write(claimed: list[Delivery], attempts: list[Attempt], effects: list[tuple[Webhook, Outcome]]) -> None:
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
         Delivery.objects.bulk_update(claimed, DELIVERY_FIELDS)
-        if retry_allowed:  # a test send sets the endpoint's state itself
-            _apply_endpoint_effects(effects)
-    return retries
+        _apply_endpoint_effects(effects)
 
 
 def _apply(delivery: Delivery, request, result, decision: retry.Decision, now) -> Attempt:
