@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import socket
@@ -70,20 +71,25 @@ def celery_broker(url: str) -> Iterator[None]:
     """Publish from this process to ``url`` for the duration (the test process is the "web side")."""
     from webhooks_project.celery import app
 
-    previous = app.conf.broker_url
-    _switch(app, url)
+    # Celery reads the CELERY_BROKER_URL environment variable before its own setting.
+    previous = os.environ.get("CELERY_BROKER_URL"), app.conf.broker_url
+    _switch(app, url, url)
     try:
         yield
     finally:
-        _switch(app, previous)
+        _switch(app, *previous)
 
 
-def _switch(app, url: str) -> None:
+def _switch(app, environment: str | None, url: str) -> None:
     from kombu import pools
 
+    if environment is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    else:
+        os.environ["CELERY_BROKER_URL"] = environment
+    app.conf.broker_url = url
     # Close and forget every pooled connection (kombu keeps a global registry of pools by URL),
     # and the producer pool Celery caches, as Celery itself does after a fork.
     pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
-    app.conf.broker_url = url
