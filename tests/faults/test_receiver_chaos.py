@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 HUGE = 50 * 2**20
 
 
-def per_event(first: Reply, then: Reply, *, only_if=lambda webhook_id: True):
-    """Answer ``first`` to an event's first request (when ``only_if`` selects the event), ``then`` afterwards."""
+def per_event(first: Reply, then: Reply, *, only_if=lambda request: True):
+    """Answer ``first`` to an event's first request (when ``only_if`` selects the request), ``then`` afterwards."""
     seen: Counter = Counter()
     lock = threading.Lock()
 
@@ -30,7 +30,7 @@ def per_event(first: Reply, then: Reply, *, only_if=lambda webhook_id: True):
         with lock:
             seen[request.webhook_id] += 1
             number = seen[request.webhook_id]
-        return first if number == 1 and only_if(request.webhook_id) else then
+        return first if number == 1 and only_if(request) else then
 
     return behaviour
 
@@ -39,7 +39,7 @@ def chaos(receiver) -> tuple[dict, dict]:
     """The endpoints' behaviours: those expected to succeed in the end, and the hopeless ones."""
     hopeful = {
         "/ok": always(200),
-        "/flaky": per_event(Reply(500), Reply(200), only_if=lambda webhook_id: hash(webhook_id) % 2 == 0),
+        "/flaky": per_event(Reply(500), Reply(200), only_if=lambda request: request.json["data"]["n"] % 2 == 0),
         "/retry-after": per_event(Reply(429, headers={"Retry-After": "2"}), Reply(200)),
         "/huge": always(200, body_size=HUGE),
         "/slow-body": always(200, body=b"x" * 1000, drip=0.25),

@@ -39,7 +39,8 @@ def test_worker_killed_mid_flight_loses_nothing(workers, journal_receiver, make_
         wait_until(lambda: Delivery.objects.filter(status="succeeded").count() >= fraction * total,
                    timeout=scaled(120, 300), interval=0.05, message=f"{fraction:.0%} delivered")
         index = rng.randrange(len(running))
-        in_flight = Delivery.objects.filter(status="pending", claimed_until__isnull=False).count()
+        in_flight = wait_until(lambda: Delivery.objects.filter(status="pending", claimed_until__isnull=False).count(),
+                               timeout=30, interval=0.01, message="a claimed delivery")
         running[index].kill()
         killed_at.append({"fraction": round(fraction, 2), "claimed_in_flight": in_flight, "beat": index == 0})
         running[index] = workers(beat=index == 0, **options)
