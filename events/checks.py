@@ -17,4 +17,10 @@ def check_hookline_settings(app_configs=None, **kwargs):
     for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT", "TOTAL_TIMEOUT", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY"):
         if getattr(hookline_settings, name) <= 0:
             errors.append(checks.Error(f"HOOKLINE['{name}'] must be positive", id="hookline.E004"))
+    if hookline_settings.CLAIM_LEASE <= hookline_settings.TOTAL_TIMEOUT + 1:
+        errors.append(checks.Error(
+            "HOOKLINE['CLAIM_LEASE'] must exceed TOTAL_TIMEOUT by more than a second: a delivery's claim "
+            "has to outlast its request, or the sweeper hands it to another worker mid-send",
+            id="hookline.E005",
+        ))
     return errors

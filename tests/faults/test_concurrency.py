@@ -92,7 +92,7 @@ def test_two_beats_and_three_workers_never_send_twice(
     def sample_locks():
         with connection.cursor() as cursor:
             cursor.execute(LOCK_WAITS)
-            lock_waits.extend((role(waiting), role(holding), float(seconds)) for waiting, holding, seconds in cursor.fetchall())
+            lock_waits.extend((waiting, holding, float(seconds)) for waiting, holding, seconds in cursor.fetchall())
 
     # when: two workers with beat and one without start together, and this process sweeps from two threads too
     started = time.monotonic()
@@ -116,22 +116,24 @@ def test_two_beats_and_three_workers_never_send_twice(
 
     # then: each pair exactly once, and no worker statement waited on a sweeper for long
     tally = account(read_journal(journal_receiver.journal_path), emitted, secrets)
-    waits = defaultdict(float)
+    waits, examples = defaultdict(float), {}
     for waiting, holding, seconds in lock_waits:
-        waits[f"{waiting} waited on {holding}"] = max(waits[f"{waiting} waited on {holding}"], round(seconds, 3))
+        kind = f"{role(waiting)} waited on {role(holding)}"
+        if seconds >= waits[kind]:
+            waits[kind], examples[kind] = round(seconds, 3), [waiting[:120], holding[:120]]
     healed = swept(*running)
     figures.update(events=count, deliveries=2 * count, **tally.figures(), drain_seconds=round(drained - started, 1),
                    sweeps_in_workers=sum(w.log().count("Task hookline.sweep[") for w in running) // 2,
                    sweeps_in_test_process=len(handed_out), handed_out_by_workers=healed["swept_deliveries"],
                    handed_out_by_test_process=sum(handed_out),
                    lock_samples=helpers[2].runs, lock_waits_seen=len(lock_waits),
-                   longest_lock_waits=dict(waits))
+                   longest_lock_waits=dict(waits), longest_lock_wait_statements=examples)
     assert tally.lost == 0, tally.missing
     assert tally.duplicates == 0
     assert statuses() == {"succeeded": 2 * count}
     assert delivery_log_problems() == []
     assert healed["swept_deliveries"] + sum(handed_out) > 2 * count, "the sweepers should have competed for work"
-    assert all(seconds < 1 for waiting, holding, seconds in lock_waits if holding == "sweeper")
+    assert all(seconds < 1 for waiting, holding, seconds in lock_waits if role(holding) == "sweeper")
 
 
 def test_a_sweeper_skips_rows_another_sweeper_holds_instead_of_waiting(
@@ -175,3 +177,33 @@ def test_a_sweeper_skips_rows_another_sweeper_holds_instead_of_waiting(
     assert waited < 1
     assert sorted(first.deliveries_enqueued) == rest
     assert sorted(second.deliveries_enqueued) == held
+
+
+def test_a_claim_never_runs_out_while_its_batch_is_still_being_sent(
+    workers, journal_receiver, make_webhook, event_type, organisation, figures
+):
+    # given: a tarpit receiver (every answer dribbles until the total timeout, then counts as a 200),
+    # and batches that take far longer to send than the claim lease lasts
+    event_type("invoice.paid")
+    _, secret = make_webhook(journal_receiver.on("/tarpit", always(200, body=b"x" * 1000, drip=0.5)),
+                             event_types=["invoice.*"])
+    hookline = {**SHORT, "READ_TIMEOUT": 1, "TOTAL_TIMEOUT": 2, "CLAIM_LEASE": 5, "SEND_CONCURRENCY": 4,
+                "SWEEP_AFTER": 1, "SWEEP_INTERVAL": 0.5}
+    running = [workers(hookline=hookline, beat=index == 0, concurrency=2, ready=False) for index in range(2)]
+    for worker in running:
+        worker.wait_ready()
+    count = scaled(40, 120)
+
+    # when: each batch of 20 needs 10 s of sending on 4 sender threads; its lease ends after 5 s
+    started = time.monotonic()
+    emitted = emit_numbered(range(count), organisation)
+    wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == count, timeout=scaled(120, 240),
+               interval=0.25, message="every delivery succeeded")
+
+    # then: nobody else was handed a delivery while its request was still going: each was sent once
+    tally = account(read_journal(journal_receiver.journal_path), emitted, {"/tarpit": secret})
+    figures.update(events=count, **tally.figures(), drain_seconds=round(time.monotonic() - started, 1),
+                   **swept(*running))
+    assert tally.lost == 0
+    assert tally.duplicates == 0
+    assert delivery_log_problems() == []
