@@ -34,19 +34,17 @@ class Watch:
         self.expired = False
 
     def cut(self) -> None:
-        if self.response is not None and hasattr(self.response, "shutdown"):
-            # The response may own the socket by now (the connection lets go of it on
-            # "connection: close"); urllib3 >= 2.3 can shut it down from another thread.
-            self.response.shutdown()
-            return
-        sock = getattr(self.connection, "sock", None)
-        if sock is None:
-            return
         try:
-            # socket.socket's own shutdown, also for TLS: SSLSocket.shutdown would unwrap the socket
-            # under the reading thread's feet (a ValueError instead of an ordinary connection error).
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except OSError:  # already closed by its thread: nothing left to cut
+            if self.response is not None and hasattr(self.response, "shutdown"):
+                # The response may own the socket by now (the connection lets go of it on
+                # "connection: close"); urllib3 >= 2.3 can shut it down from another thread.
+                self.response.shutdown()
+            elif (sock := getattr(self.connection, "sock", None)) is not None:
+                # socket.socket's own shutdown, also for TLS: SSLSocket.shutdown would unwrap the
+                # socket under the reading thread (a ValueError, not a connection error).
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except (OSError, ValueError, RuntimeError):
+            # Closed, or handed back to the pool, by its own thread meanwhile: nothing left to cut.
             return
 
 

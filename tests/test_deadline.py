@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from deliveries import transport
+from deliveries import deadline, transport
 from tests.support.receiver import always
 
 TIMEOUTS = {"READ_TIMEOUT": 1, "TOTAL_TIMEOUT": 1.5}
@@ -48,3 +48,16 @@ def test_a_prompt_answer_is_not_cut_and_its_connection_is_reused(short_timeouts,
 
     # then: the watchdog did not cut a kept-alive connection after its request had finished
     assert [(r.status, r.error) for r in results + [late]] == [(200, "")] * 21
+
+
+def test_cutting_a_request_that_already_gave_its_connection_back_is_harmless():
+    # given: a response whose connection went back to the pool (urllib3 refuses to shut it down)
+    class Released:
+        def shutdown(self):
+            raise RuntimeError("Cannot shutdown as connection has already been released to the pool")
+
+    watch = deadline.Watch(time.monotonic())
+    watch.response = Released()
+
+    # when / then: the watchdog thread must survive it
+    watch.cut()
