@@ -73,18 +73,9 @@ def figures(request):
     yield collected
     REPORT.parent.mkdir(exist_ok=True)
     report = json.loads(REPORT.read_text()) if REPORT.exists() else {}
-    report[request.node.name] = {**collected, "passed": not getattr(request.node, "failed_call", False),
-                                 "at": time.strftime("%Y-%m-%d %H:%M:%S")}
+    report[request.node.name] = {**collected, "at": time.strftime("%Y-%m-%d %H:%M:%S")}
     REPORT.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     print(f"\n{request.node.name}: {json.dumps(collected, sort_keys=True)}")
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if call.when == "call" and report.failed:
-        item.failed_call = True
-    return report
 
 
 def swept(*running) -> dict[str, int]:

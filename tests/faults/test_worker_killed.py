@@ -42,7 +42,8 @@ def test_worker_killed_mid_flight_loses_nothing(workers, journal_receiver, make_
         in_flight = wait_until(lambda: Delivery.objects.filter(status="pending", claimed_until__isnull=False).count(),
                                timeout=30, interval=0.01, message="a claimed delivery")
         running[index].kill()
-        killed_at.append({"fraction": round(fraction, 2), "claimed_in_flight": in_flight, "beat": index == 0})
+        # Claims held at that moment (those of workers killed before, until their lease ends, included).
+        killed_at.append({"fraction": round(fraction, 2), "claimed_at_kill": in_flight, "beat": index == 0})
         running[index] = workers(beat=index == 0, **options)
     last_kill = time.monotonic()
 
@@ -59,4 +60,4 @@ def test_worker_killed_mid_flight_loses_nothing(workers, journal_receiver, make_
     assert statuses() == {"succeeded": total}
     assert delivery_log_problems() == []
     assert not Event.objects.undispatched().exists()
-    assert all(kill["claimed_in_flight"] for kill in killed_at), "a kill found nothing in flight"
+    assert all(kill["claimed_at_kill"] for kill in killed_at), "a kill found nothing in flight"
