@@ -19,6 +19,8 @@ from typing import Any, Iterator
 from hooks.urlguard import GuardedAdapter
 
 _current = threading.local()  # the Watch of the request this thread is making
+# The watchdog wakes at most this often (a cut may come this much late), not once per request.
+_TICK = 0.05
 
 
 class Watch:
@@ -88,7 +90,7 @@ class _Watchdog:
                     continue
                 delay = self._due[0][0] - time.monotonic()
                 if delay > 0:
-                    self._wakeup.wait(delay)
+                    self._wakeup.wait(delay + _TICK)
                     continue
                 _, _, watch = heapq.heappop(self._due)
                 watch.expired = True
