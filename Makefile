@@ -24,8 +24,9 @@ unit: $(STAMP)  ## the fast unit tests only, on SQLite: no services needed
 bench: $(STAMP)  ## the performance benchmark (bench/README.md)
 	$(PY) bench/run.py
 
-faults: $(STAMP)  ## the full fault-injection suite
-	HOOKLINE_FAULTS_FULL=1 DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline} $(PY) -m pytest tests/faults -m faults -v
+faults: $(STAMP)  ## the full fault-injection suite (docs/reliability.md); `make test` runs it at smaller sizes
+	HOOKLINE_FAULTS_FULL=1 DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15} $(PY) -m pytest tests/faults -m faults -v -s
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -22,6 +24,8 @@ from .retry import Outcome
 
 # Lets a due delivery be claimed by a countdown message that arrives a moment early.
 CLAIM_SKEW = timedelta(seconds=1)
+# Seconds of a claim's lease kept for writing the results after the last request ended.
+RECORD_TIME = 1.0
 DELIVERY_FIELDS = [
     "status", "attempts", "total_attempts", "next_attempt_at", "claimed_until", "claim_token",
     "last_status_code", "last_error", "completed_at",
@@ -36,7 +40,7 @@ class ScheduledRetry:
 
 def deliver(delivery_ids: list[int]) -> list[ScheduledRetry]:
     """Send the due, unclaimed deliveries among these ids; returns the retries to schedule."""
-    now = timezone.now()
+    now, started = timezone.now(), time.monotonic()
     claimed = claim(delivery_ids, now)
     if not claimed:
         return []
@@ -57,8 +61,16 @@ def deliver(delivery_ids: list[int]) -> list[ScheduledRetry]:
             _close(delivery, Delivery.Status.CANCELLED, f"skipped by payload version {webhook.payload_version}", now)
             continue
         outgoing.append((delivery, messages.build_request(delivery.event, webhook, body)))
-    results = send_all([request for _, request in outgoing])
-    return record(claimed, outgoing, results, retry_allowed=True)
+    # A request that cannot start while its claim still has TOTAL_TIMEOUT (and the write) left is not
+    # sent now: the sweeper would hand the delivery to another worker while this one still sends it.
+    start_by = started + hookline_settings.CLAIM_LEASE - hookline_settings.TOTAL_TIMEOUT - RECORD_TIME
+    results = send_all([request for _, request in outgoing], start_by=start_by)
+    unsent = [delivery for (delivery, _), result in zip(outgoing, results) if result is None]
+    for delivery in unsent:
+        delivery.claimed_until, delivery.claim_token = None, ""  # released, and queued again at once
+    sent = [(pair, result) for pair, result in zip(outgoing, results) if result is not None]
+    retries = record(claimed, [pair for pair, _ in sent], [result for _, result in sent], retry_allowed=True)
+    return retries + [ScheduledRetry(delivery.id, 0.0) for delivery in unsent]
 
 
 def claim(delivery_ids: list[int], now) -> list[Delivery]:
@@ -83,14 +95,24 @@ def claim(delivery_ids: list[int], now) -> list[Delivery]:
 _executor: tuple[int, ThreadPoolExecutor] | None = None
 
 
-def send_all(requests: list[transport.OutgoingRequest]) -> list[transport.TransportResult]:
-    """POST concurrently on this process's sender threads (deliveries are I/O-bound)."""
+def send_all(
+    requests: list[transport.OutgoingRequest], *, start_by: float | None = None
+) -> list[transport.TransportResult | None]:
+    """POST concurrently on this process's sender threads (deliveries are I/O-bound).
+
+    A request still waiting for a thread at ``start_by`` (time.monotonic()) is not sent: None.
+    """
     global _executor
+    post = transport.post if start_by is None else partial(_post_in_time, start_by)
     if len(requests) <= 1:
-        return [transport.post(request) for request in requests]
+        return [post(request) for request in requests]
     if _executor is None or _executor[0] != os.getpid():  # threads do not survive a fork
         _executor = (os.getpid(), ThreadPoolExecutor(hookline_settings.SEND_CONCURRENCY, "hookline-send"))
-    return list(_executor[1].map(transport.post, requests))
+    return list(_executor[1].map(post, requests))
+
+
+def _post_in_time(start_by: float, request: transport.OutgoingRequest) -> transport.TransportResult | None:
+    return transport.post(request) if time.monotonic() < start_by else None
 
 
 def record(
@@ -102,6 +124,7 @@ def record(
 ) -> list[ScheduledRetry]:
     """Write the attempts and the deliveries' new state in one transaction; apply endpoint effects."""
     now = timezone.now()
+    token = next((delivery.claim_token for delivery, _ in outgoing), "")
     attempts, retries, effects = [], [], []
     for (delivery, request), result in zip(outgoing, results):
         decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"))
@@ -111,12 +134,28 @@ def record(
         if decision.outcome is Outcome.RETRY:
             retries.append(ScheduledRetry(delivery.id, decision.delay))
         effects.append((delivery.webhook, decision.outcome))
+    try:
+        _write(claimed, attempts, effects if retry_allowed else [])  # a test send sets the endpoint's state itself
+    except (OperationalError, InterfaceError):
+        # The connection sat idle while we sent, and a database restart or failover may have cut it.
+        # Sent but unrecorded means sent again after the lease: reconnect and write once more,
+        # unless the first commit went through after all (then the claim is gone).
+        if not token or connection.in_atomic_block:
+            raise
+        connection.close()
+        if not Delivery.objects.filter(id__in=[delivery.id for delivery in claimed], claim_token=token).exists():
+            return retries
+        for attempt in attempts:
+            attempt.pk = None  # ids the rolled-back INSERT returned
+        _write(claimed, attempts, effects if retry_allowed else [])
+    return retries
+
+
+def _write(claimed: list[Delivery], attempts: list[Attempt], effects: list[tuple[Webhook, Outcome]]) -> None:
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
         Delivery.objects.bulk_update(claimed, DELIVERY_FIELDS)
-        if retry_allowed:  # a test send sets the endpoint's state itself
-            _apply_endpoint_effects(effects)
-    return retries
+        _apply_endpoint_effects(effects)
 
 
 def _apply(delivery: Delivery, request, result, decision: retry.Decision, now) -> Attempt:

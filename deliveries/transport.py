@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import requests
 
 from events.conf import hookline_settings
-from hooks.urlguard import GuardedAdapter, UnsafeURL
+from hooks.urlguard import UnsafeURL
+
+from .deadline import DeadlineAdapter, cut_at
 
 _CHUNK = 16 * 1024
 
@@ -48,7 +50,7 @@ def session() -> requests.Session:
     if current is None:
         current = requests.Session()
         current.trust_env = False  # proxies come from HOOKLINE settings only, never the environment
-        adapter = GuardedAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
+        adapter = DeadlineAdapter(pool_connections=16, pool_maxsize=16, max_retries=0)
         current.mount("http://", adapter)
         current.mount("https://", adapter)
         _local.session = current
@@ -62,32 +64,36 @@ def post(request: OutgoingRequest) -> TransportResult:
     deadline = started + settings.TOTAL_TIMEOUT
     result = TransportResult()
     proxies = {"http": request.proxy, "https": request.proxy} if request.proxy else None
-    try:
-        response = session().post(
-            request.url,
-            data=request.body,
-            headers=request.headers,
-            auth=request.auth,
-            proxies=proxies,
-            timeout=(settings.CONNECT_TIMEOUT, settings.READ_TIMEOUT),
-            allow_redirects=False,
-            stream=True,
-        )
-    except UnsafeURL as exc:
-        result.error = f"Refused by the URL guard: {exc}"
-    except requests.exceptions.ConnectTimeout:
-        result.error = f"Connection timed out after {settings.CONNECT_TIMEOUT:g} s"
-    except requests.exceptions.ReadTimeout:
-        result.error = f"No response within the read timeout ({settings.READ_TIMEOUT:g} s)"
-    except requests.exceptions.RequestException as exc:
-        result.error = _describe(exc)
-    else:
-        with response:
-            result.status = response.status_code
-            result.headers = dict(response.headers)
-            body, result.truncated, error = _read_bounded(response, settings.MAX_RESPONSE_BYTES, deadline)
-            result.body = body.decode(response.encoding or "utf-8", errors="replace")
-            result.error = error
+    with cut_at(deadline) as watch:  # the read timeout bounds each recv; this bounds the whole exchange
+        try:
+            response = session().post(
+                request.url,
+                data=request.body,
+                headers=request.headers,
+                auth=request.auth,
+                proxies=proxies,
+                timeout=(settings.CONNECT_TIMEOUT, settings.READ_TIMEOUT),
+                allow_redirects=False,
+                stream=True,
+            )
+        except UnsafeURL as exc:
+            result.error = f"Refused by the URL guard: {exc}"
+        except requests.exceptions.ConnectTimeout:
+            result.error = f"Connection timed out after {settings.CONNECT_TIMEOUT:g} s"
+        except requests.exceptions.ReadTimeout:
+            result.error = f"No response within the read timeout ({settings.READ_TIMEOUT:g} s)"
+        except requests.exceptions.RequestException as exc:
+            result.error = _describe(exc)
+        else:
+            with response:
+                if not watch.expired:  # cut while the head arrived: what was parsed may be a fragment
+                    result.status = response.status_code
+                    result.headers = dict(response.headers)
+                    body, result.truncated, error = _read_bounded(response, settings.MAX_RESPONSE_BYTES, deadline)
+                    result.body = body.decode(response.encoding or "utf-8", errors="replace")
+                    result.error = error
+    if watch.expired:
+        result.error = f"The exchange was cut at the total timeout ({settings.TOTAL_TIMEOUT:g} s)"
     result.duration_ms = int((time.monotonic() - started) * 1000)
     return result
 

@@ -26,4 +26,10 @@ def check_hookline_settings(app_configs=None, **kwargs):
             "HOOKLINE['PROXY'] must be an http:// or https:// URL with a host, e.g. http://egress.internal:3128",
             id="hookline.E010",
         ))
+    if hookline_settings.CLAIM_LEASE <= hookline_settings.TOTAL_TIMEOUT + 1:
+        errors.append(checks.Error(
+            "HOOKLINE['CLAIM_LEASE'] must exceed TOTAL_TIMEOUT by more than a second: a delivery's claim "
+            "has to outlast its request, or the sweeper hands it to another worker mid-send",
+            id="hookline.E011",
+        ))
     return errors

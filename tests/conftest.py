@@ -79,16 +79,19 @@ def receiver():
 
 @pytest.fixture
 def start_worker(real_services, tmp_path):
-    """``start_worker(hookline={"MAX_ATTEMPTS": 3}, beat=True)`` starts a ready worker; all end at teardown."""
+    """``start_worker(hookline={"MAX_ATTEMPTS": 3}, beat=True)`` starts a ready worker; all end at teardown.
+
+    ``ready=False`` returns at once (call ``wait_ready()`` later), to start several in parallel.
+    """
     from webhooks_project.celery import app
 
     started: list[WorkerProcess] = []
     app.control.purge()
 
-    def start(**kwargs) -> WorkerProcess:
+    def start(*, ready: bool = True, **kwargs) -> WorkerProcess:
         worker = WorkerProcess(tmp_path / f"worker-{len(started)}.log", **kwargs)
         started.append(worker)
-        return worker.wait_ready()
+        return worker.wait_ready() if ready else worker
 
     yield start
     for worker in started:

@@ -6,9 +6,11 @@ from django.db import transaction
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 import events
+from events import outbox
 from deliveries.models import Attempt, Delivery
 from events.models import Event
 from hooks.models import Webhook
+from tests.support.broker import celery_broker
 from tests.support.receiver import always, sequence
 from tests.support.waiting import wait_until
 
@@ -109,29 +111,19 @@ def test_rolled_back_transaction_sends_nothing(start_worker, receiver, make_webh
 
 
 def test_events_emitted_while_broker_is_down_are_delivered_by_the_sweeper(
-    start_worker, receiver, make_webhook, event_type, monkeypatch
+    start_worker, receiver, make_webhook, event_type
 ):
-    from webhooks_project.celery import app
-
     # given: the web side's broker is unreachable (nothing listens on port 1)
     event_type("invoice.paid")
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
-    real_broker = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.pool.force_close_all()
-    app._pool = None
 
     # when
-    try:
-        with transaction.atomic():
-            emitted = [events.emit("invoice.paid", {"n": n}, organisation=webhook.organisation) for n in range(20)]
-    finally:
-        app.conf.broker_url = real_broker
-        app.pool.force_close_all()
-        app._pool = None
+    with celery_broker("redis://127.0.0.1:1/0"), transaction.atomic():
+        emitted = [events.emit("invoice.paid", {"n": n}, organisation=webhook.organisation) for n in range(20)]
 
     # then: nothing was enqueued, everything waits in the outbox ...
     assert Event.objects.filter(dispatched_at__isnull=True).count() == 20
+    assert outbox._broker_down_until > 0  # the publish failed (and backs off)
     # ... until a worker with beat runs the sweeper
     start_worker(beat=True, hookline={"SWEEP_INTERVAL": 1, "SWEEP_AFTER": 0.5})
     wait_until(lambda: len(receiver.at("/r")) >= 20, timeout=60, message="swept deliveries")

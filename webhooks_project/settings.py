@@ -115,8 +115,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Messages of a killed worker come back after this; the sweeper usually heals sooner.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Messages of a killed worker come back after this; the sweeper usually heals sooner.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # Opening a broker connection is tried once, not retried for broker_connection_timeout
+        # (kombu's default: ~6 s of sleeps). emit() publishes with retry=False inside the
+        # caller's request and must fail fast while the broker is down (the sweeper enqueues
+        # later); other publishes keep their retry policy, the worker its reconnect loop.
+        "max_retries": 0,
+    }
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="hookline")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

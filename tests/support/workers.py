@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,6 +64,21 @@ class WorkerProcess:
                 raise RuntimeError(f"The worker was not ready within {timeout:g} s:\n{self.log()[-4000:]}")
             time.sleep(0.1)
         return self
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the worker and its children (its process group), read from /proc."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) != self.pid:  # fields: state, ppid, pgrp, ...
+                    continue
+                status = (stat.parent / "status").read_text()
+            except (OSError, IndexError, ValueError):  # the process ended while we looked
+                continue
+            rss = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+            total += int(rss.group(1)) * 1024 if rss else 0
+        return total
 
     def kill(self) -> None:
         """SIGKILL the worker and its pool children (its own process group)."""
