@@ -26,7 +26,8 @@ class WorkerProcess:
     """One `celery -A webhooks_project worker` process (with embedded beat if asked), ended by its PID."""
 
     def __init__(self, log_path: Path, *, hookline: dict | None = None, beat: bool = False,
-                 pool: str = "threads", concurrency: int = 8, extra_env: dict | None = None):
+                 pool: str = "threads", concurrency: int = 8, extra_env: dict | None = None,
+                 loglevel: str = "INFO"):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -37,7 +38,7 @@ class WorkerProcess:
             **{f"HOOKLINE_{name}": str(value) for name, value in (hookline or {}).items()},
             **(extra_env or {}),
         }
-        command = [sys.executable, "-m", "celery", "-A", "webhooks_project", "worker", "--loglevel", "INFO",
+        command = [sys.executable, "-m", "celery", "-A", "webhooks_project", "worker", "--loglevel", loglevel,
                    "--pool", pool, "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
                    "--without-heartbeat", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"]
         if beat:
