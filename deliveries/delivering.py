@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -108,10 +109,23 @@ def record(
         effects.append((delivery.webhook, decision.outcome))
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
-        Delivery.objects.bulk_update(claimed, DELIVERY_FIELDS)
+        save_states(claimed)
         if retry_allowed:  # a test send sets the endpoint's state itself
             _apply_endpoint_effects(effects)
     return retries
+
+
+def save_states(deliveries: list[Delivery]) -> None:
+    """Write the deliveries' DELIVERY_FIELDS with one UPDATE per distinct set of values.
+
+    A batch mostly ends alike (all succeeded, first attempt), so this is usually one statement;
+    bulk_update()'s CASE per field and row cost more time than the HTTP requests themselves.
+    """
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for delivery in deliveries:
+        groups[tuple(getattr(delivery, name) for name in DELIVERY_FIELDS)].append(delivery.id)
+    for values, ids in groups.items():
+        Delivery.objects.filter(id__in=ids).update(**dict(zip(DELIVERY_FIELDS, values)))
 
 
 def _apply(delivery: Delivery, request, result, decision: retry.Decision, now) -> Attempt:
