@@ -90,3 +90,63 @@ async def _aiohttp_rate(url: str, count: int, max_seconds: float, concurrency: i
 async def _one(session, url: str) -> None:
     async with session.post(url, data=BODY, headers=HEADERS) as response:
         await response.read()
+
+
+def load_generator(url: str, count: int, max_seconds: float, connections: int) -> float:
+    """Requests/s of a minimal asyncio HTTP/1.1 client (keep-alive, one request in flight per
+    connection): far lighter than aiohttp, so that it shows what the receiver itself sustains."""
+    return asyncio.run(_generate(url, count, max_seconds, connections))
+
+
+class _LoadConnection(asyncio.Protocol):
+    def __init__(self, request: bytes, state: dict) -> None:
+        self.request, self.state, self.buffer = request, state, bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.next()
+
+    def next(self) -> None:
+        state = self.state
+        if state["sent"] >= state["count"] or time.perf_counter() > state["deadline"]:
+            self.transport.close()
+            return
+        state["sent"] += 1
+        self.transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = bytes(self.buffer[:end]).lower()
+        length = int(head.split(b"content-length:", 1)[1].split(b"\r\n", 1)[0]) if b"content-length:" in head else 0
+        if len(self.buffer) < end + 4 + length:
+            return
+        del self.buffer[: end + 4 + length]
+        self.state["done"] += 1
+        self.next()
+
+    def connection_lost(self, exc) -> None:
+        self.state["open"] -= 1
+        if not self.state["open"] and not self.state["closed"].done():
+            self.state["closed"].set_result(None)
+
+
+async def _generate(url: str, count: int, max_seconds: float, connections: int) -> float:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    request = (
+        f"POST {parts.path or '/'} HTTP/1.1\r\nhost: {parts.netloc}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(BODY)}\r\n\r\n"
+    ).encode() + BODY
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+    state = {"sent": 0, "done": 0, "count": count, "deadline": started + max_seconds,
+             "open": connections, "closed": loop.create_future()}
+    for _ in range(connections):
+        await loop.create_connection(lambda: _LoadConnection(request, state), parts.hostname, parts.port)
+    await asyncio.wait_for(state["closed"], timeout=max_seconds + 30)
+    return state["done"] / (time.perf_counter() - started)
