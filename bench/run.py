@@ -85,6 +85,7 @@ def main() -> None:
 
     limits = scenarios.Limits(emit_count=500 if arguments.quick else 2000)
     budget_end = time.monotonic() + arguments.budget
+    hard_end = time.monotonic() + arguments.max_seconds
     log_dir = ROOT / "var" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
     results = {"meta": _meta(arguments, plan), "runs": [], "compare": [], "notes": []}
@@ -105,6 +106,9 @@ def main() -> None:
             _say("warm-up: open the workers' connections")
             _warm_up(receiver, org, limits, pids, plan.single // 5)
             for index, run in enumerate(results["runs"]):
+                if time.monotonic() > hard_end:
+                    results["notes"].append(f"--max-seconds reached: run {index + 1} and later not measured")
+                    break
                 _say(f"run {index + 1}: raw client limits (load {environment.load_average()})")
                 run["load"] = environment.load_average()
                 run["raw"] = scenarios.raw_limits(receiver, limits, threads=arguments.threads)
@@ -141,7 +145,8 @@ def main() -> None:
             _stop(workers)
 
         if plan.compare:
-            results["compare"] = _compare(receiver, org, plan, limits, log_dir, budget_end, results["notes"])
+            results["compare"] = _compare(receiver, org, plan, limits, log_dir, min(budget_end, hard_end),
+                                          results["notes"])
 
     results["meta"]["finished_load"] = environment.load_average()
     text = _render(results, plan, arguments.threads)
@@ -370,7 +375,9 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=8, help="threads of the multi-threaded raw client")
     parser.add_argument("--render", metavar="JSON", help="print the table of a saved result (var/bench/last.json)")
     parser.add_argument("--budget", type=float, default=540.0,
-                        help="seconds after which the worker comparison is cut short (default 540)")
+                        help="seconds after which the worker comparison starts no new candidate (default 540)")
+    parser.add_argument("--max-seconds", type=float, default=1200.0,
+                        help="seconds after which no new run or candidate starts (default 1200)")
     return parser.parse_args()
 
 

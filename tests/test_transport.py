@@ -63,7 +63,7 @@ def test_redirects_are_not_followed(receiver: Receiver) -> None:
 
 def test_a_large_answer_is_cut_at_max_response_bytes_and_the_next_post_still_works(receiver: Receiver) -> None:
     # given
-    big = receiver.on("/big", always(200, body=b"x" * 50_000))
+    big = receiver.on("/big", always(200, body=b"x" * 5_000))
     small = receiver.on("/small", always(200, body=b"fine"))
 
     # when
@@ -155,3 +155,36 @@ def test_dns_rebinding_to_loopback_is_refused_at_connect_time(monkeypatch: pytes
     assert result.error.startswith("Refused by the URL guard")
     assert "127.0.0.1" in result.error
     assert receiver.at("/rebind") == []
+
+
+def test_a_proxy_gets_the_absolute_url_after_the_target_is_checked(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+    # given: the receiver plays the outbound proxy; the target name resolves to a public address
+    def public(host, *args, **kwargs):
+        return REAL_GETADDRINFO("93.184.216.34" if host == "hooks.example.com" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", public)
+    proxy = receiver.url("")
+
+    # when
+    with hookline(ALLOW_PRIVATE_ADDRESSES=False):
+        result = transport.post(request_to("http://hooks.example.com/in", proxy=proxy))
+
+    # then
+    assert result.status == 200
+    assert [request.path for request in receiver.requests] == ["http://hooks.example.com/in"]
+
+
+def test_through_a_proxy_a_target_resolving_to_loopback_is_refused(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+    # given
+    def loopback(host, *args, **kwargs):
+        return REAL_GETADDRINFO("127.0.0.1" if host == "hooks.example.com" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback)
+
+    # when
+    with hookline(ALLOW_PRIVATE_ADDRESSES=False):
+        result = transport.post(request_to("http://hooks.example.com/in", proxy=receiver.url("")))
+
+    # then
+    assert result.error.startswith("Refused by the URL guard")
+    assert receiver.requests == []
