@@ -109,32 +109,7 @@ def main() -> None:
                 if time.monotonic() > hard_end:
                     results["notes"].append(f"--max-seconds reached: run {index + 1} and later not measured")
                     break
-                _say(f"run {index + 1}: raw client limits (load {environment.load_average()})")
-                run["load"] = environment.load_average()
-                run["raw"] = scenarios.raw_limits(receiver, limits, threads=arguments.threads)
-                before = environment.settled_table_stats()
-                common = {"limits": limits, "worker_pids": pids}
-                _say(f"run {index + 1}: {plan.single} events × 1 endpoint")
-                run["single"] = scenarios.end_to_end(receiver, org, events_count=plan.single, endpoints=1,
-                                                     path="/fast/", **common)
-                _say(f"run {index + 1}: {plan.wide[0]} events × {plan.wide[1]} endpoints")
-                run["wide"] = scenarios.end_to_end(receiver, org, events_count=plan.wide[0], endpoints=plan.wide[1],
-                                                   path="/fast/", **common)
-                _say(f"run {index + 1}: {plan.slow} events × 1 endpoint answering in 200 ms")
-                run["slow"] = scenarios.end_to_end(receiver, org, events_count=plan.slow, endpoints=1,
-                                                   path="/slow/", **common)
-                _say(f"run {index + 1}: one event to {plan.fan_out} endpoints")
-                run["fan_out"] = scenarios.fan_out_wide(receiver, org, endpoints=plan.fan_out, limits=limits)
-                after = environment.settled_table_stats()
-                scenarios_run = [run["single"], run["wide"], run["slow"], run["fan_out"]]
-                delivered = sum(result["deliveries"] for result in scenarios_run)
-                run["storage"] = {
-                    "rows_per_delivery": (after["inserted"] + after["updated"] - before["inserted"] - before["updated"])
-                    / delivered,
-                    "bytes_per_delivery": sum(result["bytes"] for result in scenarios_run) / delivered,
-                }
-                run["rss_mb"] = {pid: environment.memory_kib(pid).get("VmRSS", 0) / 1024 for pid in pids}
-                run["headroom"] = _headroom(run)
+                run.update(_measure_run(index + 1, receiver, org, plan, limits, pids, arguments.threads))
                 _say(f"run {index + 1}: {json.dumps(_brief(run))}")
             results["workers"] = {
                 "command": RECOMMENDED,
@@ -156,6 +131,36 @@ def main() -> None:
         path.write_text(json.dumps(results, indent=1, default=str))
     (log_dir / "last.md").write_text(text + "\n")
     _say(f"wrote {log_dir / 'last.json'} and {log_dir / 'last.md'}")
+
+
+def _measure_run(number: int, receiver, org, plan: Plan, limits, pids: list[int], threads: int) -> dict:
+    """One run: the raw limits, then every scenario against the running workers."""
+    from bench import scenarios
+
+    _say(f"run {number}: raw client limits (load {environment.load_average()})")
+    run = {"load": environment.load_average(), "raw": scenarios.raw_limits(receiver, limits, threads=threads)}
+    before = environment.settled_table_stats()
+    common = {"limits": limits, "worker_pids": pids}
+    _say(f"run {number}: {plan.single} events × 1 endpoint")
+    run["single"] = scenarios.end_to_end(receiver, org, events_count=plan.single, endpoints=1, path="/fast/", **common)
+    _say(f"run {number}: {plan.wide[0]} events × {plan.wide[1]} endpoints")
+    run["wide"] = scenarios.end_to_end(receiver, org, events_count=plan.wide[0], endpoints=plan.wide[1],
+                                       path="/fast/", **common)
+    _say(f"run {number}: {plan.slow} events × 1 endpoint answering in 200 ms")
+    run["slow"] = scenarios.end_to_end(receiver, org, events_count=plan.slow, endpoints=1, path="/slow/", **common)
+    _say(f"run {number}: one event to {plan.fan_out} endpoints")
+    run["fan_out"] = scenarios.fan_out_wide(receiver, org, endpoints=plan.fan_out, limits=limits)
+    after = environment.settled_table_stats()
+    measured = [run["single"], run["wide"], run["slow"], run["fan_out"]]
+    delivered = sum(result["deliveries"] for result in measured)
+    written = after["inserted"] + after["updated"] - before["inserted"] - before["updated"]
+    run["storage"] = {
+        "rows_per_delivery": written / delivered,
+        "bytes_per_delivery": sum(result["bytes"] for result in measured) / delivered,
+    }
+    run["rss_mb"] = {pid: environment.memory_kib(pid).get("VmRSS", 0) / 1024 for pid in pids}
+    run["headroom"] = _headroom(run)
+    return run
 
 
 def _compare(receiver, org, plan: Plan, limits, log_dir: Path, budget_end: float, notes: list[str]) -> list[dict]:
