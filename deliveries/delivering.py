@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -154,8 +155,21 @@ def record(
 def _write(claimed: list[Delivery], attempts: list[Attempt], effects: list[tuple[Webhook, Outcome]]) -> None:
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
-        Delivery.objects.bulk_update(claimed, DELIVERY_FIELDS)
+        save_states(claimed)
         _apply_endpoint_effects(effects)
+
+
+def save_states(deliveries: list[Delivery]) -> None:
+    """Write the deliveries' DELIVERY_FIELDS with one UPDATE per distinct set of values.
+
+    A batch mostly ends alike (all succeeded, first attempt), so this is usually one statement;
+    bulk_update()'s CASE per field and row cost more time than the HTTP requests themselves.
+    """
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for delivery in deliveries:
+        groups[tuple(getattr(delivery, name) for name in DELIVERY_FIELDS)].append(delivery.id)
+    for values, ids in groups.items():
+        Delivery.objects.filter(id__in=ids).update(**dict(zip(DELIVERY_FIELDS, values)))
 
 
 def _apply(delivery: Delivery, request, result, decision: retry.Decision, now) -> Attempt:

@@ -45,8 +45,10 @@ DEFAULTS: dict[str, Any] = {
     # ones are left to the sweeper (Redis redelivers ETA messages after its visibility timeout).
     "MAX_COUNTDOWN": 600.0,
     # Deliveries per Celery task when fanning out, and requests in flight per worker process.
-    "DELIVERY_BATCH_SIZE": 20,
-    "SEND_CONCURRENCY": 32,
+    # Keep SEND_CONCURRENCY >= the worker's --concurrency x DELIVERY_BATCH_SIZE (8 x 50 here), so
+    # that a claimed batch never waits for a sender thread (docs/performance.md).
+    "DELIVERY_BATCH_SIZE": 50,
+    "SEND_CONCURRENCY": 400,
     # Seconds the in-process event-type catalog is trusted before it is re-read.
     "CATALOG_TTL": 30.0,
     # REST API rate limits per user (DRF rate strings: "120/minute"; "" = no limit): every write

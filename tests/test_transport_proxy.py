@@ -26,15 +26,15 @@ def proxy():
 
 
 @pytest.fixture
-def tls_receiver(tmp_path):
-    """An https:// receiver whose self-signed certificate this thread's transport session trusts."""
+def tls_receiver(tmp_path, monkeypatch):
+    """An https:// receiver whose self-signed certificate the transport trusts.
+
+    urllib3 verifies against OpenSSL's default store, which SSL_CERT_FILE replaces for new connections.
+    """
     cert, key = write_self_signed(tmp_path)
-    session = transport.session()
-    trusted = session.verify
-    session.verify = str(cert)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     with Receiver(tls=server_context(cert, key)) as running:
         yield running
-    session.verify = trusted
 
 
 @pytest.mark.parametrize("global_proxy", [True, False], ids=["global", "per-endpoint"])

@@ -27,7 +27,8 @@ class WorkerProcess:
     """One `celery -A webhooks_project worker` process (with embedded beat if asked), ended by its PID."""
 
     def __init__(self, log_path: Path, *, hookline: dict | None = None, beat: bool = False,
-                 pool: str = "threads", concurrency: int = 8, extra_env: dict | None = None):
+                 pool: str = "threads", concurrency: int = 8, extra_env: dict | None = None,
+                 options: list[str] | None = None):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -38,9 +39,11 @@ class WorkerProcess:
             **{f"HOOKLINE_{name}": str(value) for name, value in (hookline or {}).items()},
             **(extra_env or {}),
         }
-        command = [sys.executable, "-m", "celery", "-A", "webhooks_project", "worker", "--loglevel", "INFO",
-                   "--pool", pool, "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
-                   "--without-heartbeat", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"]
+        # ``options`` replaces the test defaults: the benchmark runs the worker command of the README.
+        command = [sys.executable, "-m", "celery", "-A", "webhooks_project", "worker", *(options or [
+            "--loglevel", "INFO", "--pool", pool, "--concurrency", str(concurrency), "--without-gossip",
+            "--without-mingle", "--without-heartbeat",
+        ]), "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"]
         if beat:
             command += ["--beat", "--schedule", str(log_path.with_suffix(".beat"))]
         self.log_path = log_path

@@ -1,0 +1,1 @@
+"""Hookline's benchmark suite: scripts run by `make bench` (bench/run.py), not tests."""

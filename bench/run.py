@@ -1,0 +1,390 @@
+"""`make bench`: Hookline's performance benchmark; prints medians of 3 runs (docs/performance.md).
+
+It starts its own receiver (a separate asyncio process), uses the real PostgreSQL (its own
+database, migrated here) and Redis (its own DB number and queue), starts worker processes with
+the README's command (`celery -A webhooks_project worker ...`), and prints every figure next to
+its ratio to the raw client limit measured in the same run. Every step is bounded in count and
+time; `--quick` is a one-run, small-count version for development.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import environment, report  # noqa: E402
+
+# What the README recommends (section "Performance"): this command once per CPU core. The
+# benchmark runs it, and measures it against the other candidates.
+RECOMMENDED = "celery -A webhooks_project worker --pool threads --concurrency 8 --loglevel INFO"
+CORES = os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    label: str
+    command: str
+    processes: int = 1
+    env: tuple[tuple[str, str], ...] = ()  # HOOKLINE_* overrides, as an operator would set them
+
+
+def _command(pool: str, concurrency: int) -> str:
+    return f"celery -A webhooks_project worker --pool {pool} --concurrency {concurrency} --loglevel INFO"
+
+
+CANDIDATES = [
+    WorkerSetup(f"prefork, {CORES} children (Celery's default here)", _command("prefork", CORES)),
+    WorkerSetup(f"prefork, {2 * CORES} children", _command("prefork", 2 * CORES)),
+    WorkerSetup("threads 8, one process", RECOMMENDED),
+    WorkerSetup("threads 16, one process", _command("threads", 16)),
+    WorkerSetup("threads 8, one process, former defaults DELIVERY_BATCH_SIZE=20, SEND_CONCURRENCY=32", RECOMMENDED,
+                env=(("HOOKLINE_DELIVERY_BATCH_SIZE", "20"), ("HOOKLINE_SEND_CONCURRENCY", "32"))),
+    WorkerSetup(f"threads 4, {CORES} processes", _command("threads", 4), processes=CORES),
+    WorkerSetup(f"threads 8, {CORES} processes (recommended)", RECOMMENDED, processes=CORES),
+]
+
+
+@dataclass(frozen=True)
+class Plan:
+    runs: int = 3
+    single: int = 5000  # events × 1 endpoint
+    wide: tuple[int, int] = (500, 10)  # events × endpoints
+    slow: int = 2000  # events × 1 endpoint answering in 200 ms
+    fan_out: int = 10000  # endpoints of one event
+    compare: bool = True
+
+
+FULL = Plan()
+QUICK = Plan(runs=1, single=1000, wide=(100, 10), slow=400, fan_out=2000, compare=False)
+
+
+def main() -> None:
+    arguments = _parse()
+    if arguments.render:
+        results = json.loads(Path(arguments.render).read_text())
+        print(_render(results, Plan(**{**results["meta"]["plan"], "wide": tuple(results["meta"]["plan"]["wide"])}),
+                      arguments.threads))
+        return
+    plan = QUICK if arguments.quick else FULL
+    plan = replace(plan, runs=arguments.runs or plan.runs, compare=plan.compare and not arguments.no_compare)
+    environment.configure()
+    environment.migrate()
+    from bench import scenarios
+    from bench.receiver import ReceiverProcess
+
+    limits = scenarios.Limits(emit_count=500 if arguments.quick else 2000)
+    budget_end = time.monotonic() + arguments.budget
+    hard_end = time.monotonic() + arguments.max_seconds
+    log_dir = ROOT / "var" / "bench"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    results = {"meta": _meta(arguments, plan), "runs": [], "compare": [], "notes": []}
+    _say(f"Hookline benchmark: {plan.runs} run(s), load average {environment.load_average()} on {CORES} CPUs")
+
+    org = environment.organisation()
+    environment.reset_data()
+    # Emit cost first, with no worker running: their fan-out would share the CPU being measured.
+    for index in range(plan.runs):
+        _say(f"run {index + 1}: emit cost")
+        results["runs"].append({"emit": scenarios.emit_cost(org, limits)})
+    environment.reset_data()
+
+    with ReceiverProcess(delay=0.2) as receiver:
+        workers = _start(WorkerSetup("recommended", RECOMMENDED, processes=CORES), log_dir)
+        pids = _worker_pids(workers)
+        try:
+            _say("warm-up: open the workers' connections")
+            _warm_up(receiver, org, limits, pids, plan.single // 5)
+            for index, run in enumerate(results["runs"]):
+                if time.monotonic() > hard_end:
+                    results["notes"].append(f"--max-seconds reached: run {index + 1} and later not measured")
+                    break
+                run.update(_measure_run(index + 1, receiver, org, plan, limits, pids, arguments.threads))
+                _say(f"run {index + 1}: {json.dumps(_brief(run))}")
+            results["workers"] = {
+                "command": RECOMMENDED,
+                "processes": CORES,
+                "peak_rss_mb": {pid: environment.memory_kib(pid).get("VmHWM", 0) / 1024 for pid in pids},
+            }
+        finally:
+            _stop(workers)
+
+        if plan.compare:
+            results["compare"] = _compare(receiver, org, plan, limits, log_dir, min(budget_end, hard_end),
+                                          results["notes"])
+
+    results["meta"]["finished_load"] = environment.load_average()
+    text = _render(results, plan, arguments.threads)
+    print(text)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for path in (log_dir / f"results-{stamp}.json", log_dir / "last.json"):
+        path.write_text(json.dumps(results, indent=1, default=str))
+    (log_dir / "last.md").write_text(text + "\n")
+    _say(f"wrote {log_dir / 'last.json'} and {log_dir / 'last.md'}")
+
+
+def _measure_run(number: int, receiver, org, plan: Plan, limits, pids: list[int], threads: int) -> dict:
+    """One run: the raw limits, then every scenario against the running workers."""
+    from bench import scenarios
+
+    _say(f"run {number}: raw client limits (load {environment.load_average()})")
+    run = {"load": environment.load_average(), "raw": scenarios.raw_limits(receiver, limits, threads=threads)}
+    before = environment.settled_table_stats()
+    common = {"limits": limits, "worker_pids": pids}
+    _say(f"run {number}: {plan.single} events × 1 endpoint")
+    run["single"] = scenarios.end_to_end(receiver, org, events_count=plan.single, endpoints=1, path="/fast/", **common)
+    _say(f"run {number}: {plan.wide[0]} events × {plan.wide[1]} endpoints")
+    run["wide"] = scenarios.end_to_end(receiver, org, events_count=plan.wide[0], endpoints=plan.wide[1],
+                                       path="/fast/", **common)
+    _say(f"run {number}: {plan.slow} events × 1 endpoint answering in 200 ms")
+    run["slow"] = scenarios.end_to_end(receiver, org, events_count=plan.slow, endpoints=1, path="/slow/", **common)
+    _say(f"run {number}: one event to {plan.fan_out} endpoints")
+    run["fan_out"] = scenarios.fan_out_wide(receiver, org, endpoints=plan.fan_out, limits=limits)
+    after = environment.settled_table_stats()
+    measured = [run["single"], run["wide"], run["slow"], run["fan_out"]]
+    delivered = sum(result["deliveries"] for result in measured)
+    written = after["inserted"] + after["updated"] - before["inserted"] - before["updated"]
+    run["storage"] = {
+        "rows_per_delivery": written / delivered,
+        "bytes_per_delivery": sum(result["bytes"] for result in measured) / delivered,
+    }
+    run["rss_mb"] = {pid: environment.memory_kib(pid).get("VmRSS", 0) / 1024 for pid in pids}
+    run["headroom"] = _headroom(run)
+    return run
+
+
+def _compare(receiver, org, plan: Plan, limits, log_dir: Path, budget_end: float, notes: list[str]) -> list[dict]:
+    """Each candidate worker command once: the fast and the 200 ms scenario, next to a fresh raw limit."""
+    from bench import clients, scenarios
+
+    compared = []
+    for setup in CANDIDATES:
+        if time.monotonic() > budget_end:
+            notes.append(f"time budget spent: worker command {setup.label!r} not compared")
+            continue
+        _say(f"compare: {setup.label}")
+        workers = _start(setup, log_dir)
+        pids = _worker_pids(workers)
+        try:
+            _warm_up(receiver, org, limits, pids, plan.single // 5)
+            raw = clients.one_session(receiver.url("/raw/"), limits.raw_count, limits.raw_seconds)
+            common = {"limits": limits, "worker_pids": pids}
+            fast = scenarios.end_to_end(receiver, org, events_count=plan.single, endpoints=1, path="/fast/", **common)
+            slow = scenarios.end_to_end(receiver, org, events_count=plan.slow, endpoints=1, path="/slow/", **common)
+            peak = max(environment.memory_kib(pid).get("VmHWM", 0) for pid in pids) / 1024
+        finally:
+            _stop(workers)
+        compared.append({"label": setup.label, "command": setup.command, "processes": setup.processes,
+                         "env": dict(setup.env),
+                         "raw_session": raw, "fast": fast, "slow": slow, "peak_rss_mb": peak,
+                         "load": environment.load_average()})
+    return compared
+
+
+def _warm_up(receiver, org, limits, pids: list[int], count: int) -> None:
+    """A few batches first, so that measured runs do not pay for connections and imports."""
+    from bench import scenarios
+
+    scenarios.end_to_end(receiver, org, events_count=count, endpoints=1, path="/fast/", limits=limits, worker_pids=pids)
+
+
+def _start(setup: WorkerSetup, log_dir: Path):
+    from tests.support.workers import WorkerProcess
+
+    words = shlex.split(setup.command)
+    assert words[:4] == ["celery", "-A", "webhooks_project", "worker"], setup.command
+    slug = "-".join(words[4:]).replace("--", "")
+    workers = []
+    try:
+        for index in range(setup.processes):
+            workers.append(WorkerProcess(log_dir / f"worker{slug}-{index}.log", options=words[4:],
+                                         extra_env={"DJANGO_SETTINGS_MODULE": "webhooks_project.settings",
+                                                    **dict(setup.env)}))
+        for worker in workers:
+            worker.wait_ready(timeout=120)
+    except BaseException:
+        _stop(workers)
+        raise
+    return workers
+
+
+def _stop(workers) -> None:
+    for worker in workers:
+        worker.stop(timeout=30)
+
+
+def _worker_pids(workers) -> list[int]:
+    return [pid for worker in workers for pid in environment.process_tree(worker.pid)]
+
+
+def _headroom(run: dict) -> dict:
+    """How many times the rate asked of the receiver it sustains: shown by the load generator, and
+    what one core of the receiver absorbs (from its CPU per request)."""
+    raw = run["raw"]
+    fast_asked = max(raw["raw_session"], raw["raw_threads"], run["single"]["rate"], run["wide"]["rate"],
+                     run["fan_out"]["deliveries"] / run["fan_out"]["arrived_seconds"])
+    return {
+        "fast_shown": raw["receiver"] / fast_asked,
+        "fast_capacity": raw["receiver_per_core"] / fast_asked,
+        "slow_shown": raw["receiver_slow"] / run["slow"]["rate"],
+        "slow_capacity": raw["receiver_slow_per_core"] / run["slow"]["rate"],
+    }
+
+
+def _brief(run: dict) -> dict:
+    return {
+        "raw": round(run["raw"]["raw_session"]),
+        "single": round(run["single"]["rate"]),
+        "wide": round(run["wide"]["rate"]),
+        "slow": round(run["slow"]["rate"]),
+        "fan_out_create_s": round(run["fan_out"]["create_seconds"], 2),
+        "fan_out_arrived_s": round(run["fan_out"]["arrived_seconds"], 2),
+    }
+
+
+def _rows(plan: Plan, threads: int) -> list:
+    Row = report.Row
+    single, (wide_events, wide_endpoints), slow, fan = plan.single, plan.wide, plan.slow, plan.fan_out
+    return [
+        "1. raw client limit (same run)",
+        Row("one requests.Session, one thread", "req/s", lambda r: r["raw"]["raw_session"], "rate"),
+        Row(f"{threads} threads, one Session each", "req/s", lambda r: r["raw"]["raw_threads"], "rate"),
+        Row("aiohttp, 100 in flight", "req/s", lambda r: r["raw"]["raw_asyncio"], "rate"),
+        "2. emit cost, inside the transaction of the row it rides on",
+        Row("emit() p50", "µs", lambda r: r["emit"]["emit_p50"], "time", 1e-6),
+        Row("emit() p99", "µs", lambda r: r["emit"]["emit_p99"], "time", 1e-6),
+        Row("plain ORM create(), same-size JSON, p50", "µs", lambda r: r["emit"]["create_p50"], "time", 1e-6),
+        Row("plain ORM create() p99", "µs", lambda r: r["emit"]["create_p99"], "time", 1e-6),
+        Row("emit() p50 ÷ create() p50", "×", lambda r: r["emit"]["emit_ratio"]),
+        Row("commit with the on-commit enqueue of the fan-out, p50", "µs", lambda r: r["emit"]["commit_emit_p50"],
+            "time", 1e-6),
+        Row("commit of the plain row alone, p50", "µs", lambda r: r["emit"]["commit_plain_p50"], "time", 1e-6),
+        Row("emit_many(), per event (100 per call, with commit)", "µs", lambda r: r["emit"]["emit_many_per_event"],
+            "time", 1e-6),
+        "3. end to end, fast receiver (emit → received, all logged)",
+        Row(f"{single:,} events × 1 endpoint", "deliveries/s", lambda r: r["single"]["rate"], "rate"),
+        Row(f"{wide_events:,} events × {wide_endpoints} endpoints", "deliveries/s", lambda r: r["wide"]["rate"], "rate"),
+        Row(f"emit → arrival p50 ({single:,} × 1)", "ms", lambda r: r["single"]["latency_p50"], "time", 1e-3),
+        Row("worker CPU per delivery", "ms", lambda r: r["single"]["worker_cpu_ms"], "time", 1e-3),
+        Row("PostgreSQL CPU per delivery", "ms", lambda r: r["single"]["postgres_cpu_ms"], "time", 1e-3),
+        "4. end to end, receiver answering in 200 ms",
+        Row(f"{slow:,} events × 1 endpoint", "deliveries/s", lambda r: r["slow"]["rate"], "rate"),
+        Row("emit → arrival p50", "ms", lambda r: r["slow"]["latency_p50"], "time", 1e-3),
+        Row("emit → arrival p99", "ms", lambda r: r["slow"]["latency_p99"], "time", 1e-3),
+        f"5. fan-out of one event to {fan:,} endpoints",
+        Row("time to create all deliveries", "s", lambda r: r["fan_out"]["create_seconds"]),
+        Row("  as deliveries created per second", "rows/s", lambda r: fan / r["fan_out"]["create_seconds"], "rate"),
+        Row("time until all arrived and logged", "s", lambda r: r["fan_out"]["arrived_seconds"]),
+        Row("  as deliveries per second", "deliveries/s", lambda r: fan / r["fan_out"]["arrived_seconds"], "rate"),
+        "6. resources",
+        Row("worker RSS after the run (largest process)", "MB", lambda r: max(r["rss_mb"].values())),
+        Row(f"PostgreSQL connections opened during {single:,} × 1", "connections",
+            lambda r: r["single"]["connections_opened"]),
+        Row("PostgreSQL rows written per delivery (insert + update)", "rows", lambda r: r["storage"]["rows_per_delivery"]),
+        Row("PostgreSQL bytes stored per delivery (heap + indexes)", "bytes", lambda r: r["storage"]["bytes_per_delivery"]),
+        "receiver headroom: what it sustains ÷ the highest rate asked of it (must be ≥ 5×)",
+        Row("fast: sustained, minimal asyncio load generator, 200 connections", "req/s",
+            lambda r: r["raw"]["receiver"], "rate"),
+        Row("  ÷ the highest rate asked of it (raw clients, end to end)", "×", lambda r: r["headroom"]["fast_shown"]),
+        Row("  one receiver core's worth (requests per CPU-second) ÷ that rate", "×",
+            lambda r: r["headroom"]["fast_capacity"]),
+        Row("200 ms: sustained, 2,000 connections", "req/s", lambda r: r["raw"]["receiver_slow"], "rate"),
+        Row("  ÷ the rate asked of it (200 ms scenario)", "×", lambda r: r["headroom"]["slow_shown"]),
+        Row("  one receiver core's worth ÷ that rate", "×", lambda r: r["headroom"]["slow_capacity"]),
+    ]
+
+
+def _render(results: dict, plan: Plan, threads: int) -> str:
+    meta = results["meta"]
+    lines = [
+        f"## Hookline benchmark, {meta['started']}",
+        "",
+        f"`{meta['command']}` on {meta['machine']}; commit {meta['commit']}.",
+        f"Load average at start {meta['load']}, at the end {meta['finished_load']} "
+        "(a shared machine: read the ratios, measured in the same run).",
+        f"Workers: `{RECOMMENDED}`, {CORES} processes (one per core); events emitted with emit_many(), "
+        "100 per transaction.",
+        "Ratio: a rate ÷ the single-session raw rate of the same run; a time × that rate "
+        "(how many raw POSTs fit in it).",
+        "",
+        report.table(_rows(plan, threads), results["runs"]),
+    ]
+    workers = results.get("workers")
+    if workers:
+        peaks = ", ".join(f"{value:.0f}" for value in workers["peak_rss_mb"].values())
+        lines += ["", f"Peak RSS of each worker process after the whole suite (MB): {peaks}."]
+        rss = [max(run["rss_mb"].values()) for run in results["runs"]]
+        lines.append("Largest worker RSS after each run (MB): " + ", ".join(f"{value:.0f}" for value in rss) + ".")
+    if results["compare"]:
+        lines += ["", "### Worker commands (one run each)", "",
+                  "| worker command | processes | fast deliveries/s | ratio to raw | 200 ms deliveries/s | "
+                  "worker CPU ms/delivery | DB connections opened | peak RSS MB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for item in results["compare"]:
+            lines.append(
+                f"| {item['label']}: `{_env_prefix(item['env'])}{item['command'].replace('celery -A webhooks_project worker ', '… ')}` "
+                f"| {item['processes']} | {item['fast']['rate']:.0f} | {item['fast']['rate'] / item['raw_session']:.2f} "
+                f"| {item['slow']['rate']:.0f} | {item['fast']['worker_cpu_ms']:.2f} "
+                f"| {item['fast'].get('connections_opened', '—')} | {item['peak_rss_mb']:.0f} |"
+            )
+    incomplete = [
+        f"run {index + 1} {name}" for index, run in enumerate(results["runs"])
+        for name in ("single", "wide", "slow", "fan_out") if name in run and not run[name]["complete"]
+    ]
+    end_to_end = [run[name] for run in results["runs"] for name in ("single", "wide", "slow") if name in run]
+    duplicates = sum(result["duplicates"] for result in end_to_end)
+    unlogged = sum(result["deliveries"] - result["attempts_logged"] for result in end_to_end)
+    lines += ["", f"Incomplete scenarios: {', '.join(incomplete) or 'none'}; duplicate requests: {duplicates}; "
+              f"deliveries without their logged attempt: {unlogged}."]
+    lines += [f"Note: {note}" for note in results["notes"]]
+    return "\n".join(lines)
+
+
+def _env_prefix(env: dict) -> str:
+    return "".join(f"{name}={value} " for name, value in env.items())
+
+
+def _meta(arguments, plan: Plan) -> dict:
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    return {
+        "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "bench/run.py " + " ".join(sys.argv[1:]),
+        "commit": commit or "unknown",
+        "machine": f"{CORES} CPUs, Python {platform.python_version()}",
+        "load": environment.load_average(),
+        "plan": {"runs": plan.runs, "single": plan.single, "wide": plan.wide, "slow": plan.slow,
+                 "fan_out": plan.fan_out},
+    }
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one run with small counts, no worker comparison")
+    parser.add_argument("--runs", type=int, default=0, help="runs to take the median of (default 3, --quick 1)")
+    parser.add_argument("--no-compare", action="store_true", help="skip the comparison of worker commands")
+    parser.add_argument("--threads", type=int, default=8, help="threads of the multi-threaded raw client")
+    parser.add_argument("--render", metavar="JSON", help="print the table of a saved result (var/bench/last.json)")
+    parser.add_argument("--budget", type=float, default=540.0,
+                        help="seconds after which the worker comparison starts no new candidate (default 540)")
+    parser.add_argument("--max-seconds", type=float, default=1200.0,
+                        help="seconds after which no new run or candidate starts (default 1200)")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    main()
