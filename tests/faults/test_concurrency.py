@@ -80,13 +80,15 @@ def test_two_beats_and_three_workers_never_send_twice(
     event_type("invoice.paid")
     secrets = {}
     for path in ("/a", "/b"):
-        _, secrets[path] = make_webhook(journal_receiver.on(path, always(200, delay=0.01)), event_types=["invoice.*"])
+        _, secrets[path] = make_webhook(journal_receiver.on(path, always(200, delay=0.05)), event_types=["invoice.*"])
     count = scaled(300, 2000)
     monkeypatch.setattr(outbox, "_dispatcher", None)  # nothing is enqueued on commit
     emitted = emit_numbered(range(count), organisation)
     strand(emitted)
     # No worker is lost here, and no lease ends: any second request would be the sweeper's doing.
-    hookline = {**SHORT, "SWEEP_INTERVAL": 0.5, "SWEEP_AFTER": 1, "CLAIM_LEASE": 120}
+    # Few sender threads and a slowish receiver keep a backlog longer than SWEEP_AFTER, so the
+    # sweepers keep handing out work that is still queued.
+    hookline = {**SHORT, "SWEEP_INTERVAL": 0.5, "SWEEP_AFTER": 1, "CLAIM_LEASE": 120, "SEND_CONCURRENCY": 4}
     lock_waits = []
 
     def sample_locks():
