@@ -86,9 +86,11 @@ def test_two_beats_and_three_workers_never_send_twice(
     emitted = emit_numbered(range(count), organisation)
     strand(emitted)
     # No worker is lost here, and no lease ends: any second request would be the sweeper's doing.
-    # Few sender threads and a slowish receiver keep a backlog longer than SWEEP_AFTER, so the
-    # sweepers keep handing out work that is still queued.
-    hookline = {**SHORT, "SWEEP_INTERVAL": 0.5, "SWEEP_AFTER": 1, "CLAIM_LEASE": 120, "SEND_CONCURRENCY": 4}
+    # Few sender threads, small batches (more tasks than the workers' slots, so most wait unclaimed
+    # in the queue) and a slowish receiver keep a backlog longer than SWEEP_AFTER, so the sweepers
+    # keep handing out work that is still queued.
+    hookline = {**SHORT, "SWEEP_INTERVAL": 0.5, "SWEEP_AFTER": 1, "CLAIM_LEASE": 120, "SEND_CONCURRENCY": 4,
+                "DELIVERY_BATCH_SIZE": 10}
     lock_waits = []
 
     def sample_locks():
@@ -101,7 +103,8 @@ def test_two_beats_and_three_workers_never_send_twice(
     running = [workers(hookline=hookline, beat=index < 2, concurrency=4, ready=False) for index in range(3)]
     for worker in running:
         worker.wait_ready()
-    settings.HOOKLINE = {**settings.HOOKLINE, "SWEEP_AFTER": hookline["SWEEP_AFTER"]}
+    settings.HOOKLINE = {**settings.HOOKLINE, "SWEEP_AFTER": hookline["SWEEP_AFTER"],
+                         "DELIVERY_BATCH_SIZE": hookline["DELIVERY_BATCH_SIZE"]}
     handed_out = []
     helpers = [Background(lambda: handed_out.append(tasks.sweep_task()), every=0.2) for _ in range(2)]
     helpers.append(Background(sample_locks, every=0.02))
