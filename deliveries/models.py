@@ -4,18 +4,12 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from events.models import Event
+from events.models import Event, TenantQuerySet
 from hooks.models import Webhook
 
 
-class DeliveryQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Deliveries to endpoints of the user's organisations (all of them for a superuser)."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(webhook__organisation__members=user)
+class DeliveryQuerySet(TenantQuerySet):
+    members_path = "webhook__organisation__members"
 
     def pending(self):
         return self.filter(status=Delivery.Status.PENDING)

@@ -7,14 +7,22 @@ from django.db.models import Q
 from .ids import new_event_id
 
 
-class OrganisationQuerySet(models.QuerySet):
+class TenantQuerySet(models.QuerySet):
+    """Rows that belong to an organisation; ``members_path`` leads from a row to its organisation's members."""
+
+    members_path = "organisation__members"
+
     def visible_to(self, user):
-        """The user's organisations (all of them for a superuser)."""
+        """What the user may see: their organisations' rows (all rows for a superuser, none for anonymous)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
-        return self.filter(members=user)
+        return self.filter(**{self.members_path: user})
+
+
+class OrganisationQuerySet(TenantQuerySet):
+    members_path = "members"
 
 
 class Organisation(models.Model):
@@ -63,17 +71,9 @@ class EventType(models.Model):
         return self.key
 
 
-class EventQuerySet(models.QuerySet):
+class EventQuerySet(TenantQuerySet):
     def undispatched(self):
         return self.filter(dispatched_at__isnull=True)
-
-    def visible_to(self, user):
-        """Events of the user's organisations (all of them for a superuser)."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(organisation__members=user)
 
 
 class Event(models.Model):

@@ -8,12 +8,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from events.models import Organisation
+from events.models import Organisation, TenantQuerySet
 
 from . import crypto, patterns
 
 
-class WebhookQuerySet(models.QuerySet):
+class WebhookQuerySet(TenantQuerySet):
     def receiving(self):
         """Endpoints that get events: ``new`` and ``valid`` ones."""
         return self.filter(state__in=Webhook.RECEIVING_STATES)
@@ -29,14 +29,6 @@ class WebhookQuerySet(models.QuerySet):
     def excluding_deactivated(self):
         """What endpoint lists show unless deactivated endpoints are asked for."""
         return self.exclude(state=Webhook.State.DEACTIVATED)
-
-    def visible_to(self, user):
-        """Endpoints of the user's organisations (all of them for a superuser)."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(organisation__members=user)
 
 
 def default_event_types() -> list[str]:
