@@ -7,12 +7,28 @@ from django.db.models import Q
 from events.models import Event, TenantQuerySet
 from hooks.models import Webhook
 
+from . import claims
+
 
 class DeliveryQuerySet(TenantQuerySet):
     members_path = "webhook__organisation__members"
 
     def pending(self):
         return self.filter(status=Delivery.Status.PENDING)
+
+    def claimable(self, now, *, due_by=None):
+        """Pending deliveries due by ``due_by`` (default ``now``) that no live claim holds at ``now``."""
+        return self.pending().filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), next_attempt_at__lte=due_by or now,
+        )
+
+    def claim(self, *, token: str, lease, skip_locked: bool = False) -> list["Delivery"]:
+        """Lease these rows with one ``UPDATE … RETURNING``: no claim-then-reselect, and never a row twice.
+
+        With ``skip_locked`` (PostgreSQL), rows another worker is claiming at this moment are passed
+        over instead of waited for, so concurrent claimers take disjoint batches.
+        """
+        return claims.claim(self, token=token, lease=lease, skip_locked=skip_locked)
 
 
 class Delivery(models.Model):
