@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from deliveries import transport
-from deliveries.transport.pools import GuardedPools
+from deliveries.transport.guard import GuardedPools
 from hooks.urlguard import check_url
 from tests.support.dns import fake_dns
 from tests.support.overrides import hookline
@@ -14,7 +14,8 @@ PRIVATE = "ALLOW_PRIVATE_ADDRESSES"
 
 
 def request_to(url: str, proxy: str = "") -> transport.OutgoingRequest:
-    return transport.OutgoingRequest(url=url, headers={"content-type": "application/json"}, body=b'{"a":1}', proxy=proxy)
+    headers = {"content-type": "application/json"}
+    return transport.OutgoingRequest(url=url, headers=headers, body=b'{"a":1}', proxy=proxy)
 
 
 def test_dns_rebinding_is_refused_at_connect_time(monkeypatch, receiver: Receiver) -> None:

@@ -11,7 +11,7 @@ from events.conf import hookline_settings
 from hooks.urlguard import UnsafeURL
 
 from .deadline import cut_at
-from .pools import guarded_post
+from .guard import guarded_post
 
 # Requests go straight to urllib3 through the guarded pools: requests.Session costs about three times
 # urllib3's CPU per POST, and the sender is CPU-bound. Strict timeouts, no redirects, bounded reads.

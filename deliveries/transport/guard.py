@@ -1,4 +1,4 @@
-"""Guarded connection pools: the send-time URL checks, and connections made only to checked addresses."""
+"""The send-time URL guard: checks before each POST, connections only to checked addresses, their keep-alive pools."""
 from __future__ import annotations
 
 import os
