@@ -11,6 +11,7 @@ from django.utils import timezone
 from events.models import Organisation, TenantQuerySet
 
 from . import crypto, patterns
+from .urlguard import MASK, mask_url, split_credentials
 
 
 class WebhookQuerySet(TenantQuerySet):
@@ -136,8 +137,6 @@ class Webhook(models.Model):
         stored password. A URL without credentials keeps them only if it is unchanged: credentials
         meant for one URL are never sent to another.
         """
-        from .urlguard import MASK, split_credentials
-
         clean, username, password = split_credentials(url)
         changed = clean != self.url
         if changed and self.pk:
@@ -151,8 +150,6 @@ class Webhook(models.Model):
 
     @property
     def masked_url(self) -> str:
-        from .urlguard import mask_url
-
         return mask_url(self.url, self.auth_username)
 
     # --- state -----------------------------------------------------------------------------

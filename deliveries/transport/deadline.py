@@ -1,10 +1,4 @@
-"""Cuts an HTTP exchange at its total deadline: a read timeout bounds each recv, not a receiver that drips.
-
-``with cut_at(deadline) as watch:`` around a request made through ``DeadlineAdapter``: a watchdog
-thread shuts the connection's socket down when the deadline passes, so the blocked read returns
-and the request fails (``watch.expired`` says why). Without it a receiver sending one byte every
-few seconds holds a sender thread, and the delivery's lease, for as long as it likes.
-"""
+"""The total deadline: a watchdog thread cuts an HTTP exchange that outlives TOTAL_TIMEOUT."""
 from __future__ import annotations
 
 import contextlib
@@ -16,7 +10,11 @@ import threading
 import time
 from typing import Any, Iterator
 
-from hooks.urlguard import GuardedAdapter
+# A read timeout bounds each recv, not a receiver that drips: one byte every few seconds would hold a
+# sender thread, and the delivery's lease, for as long as it liked. ``with cut_at(deadline) as watch:``
+# around a request made through pools wrapped by ``with_deadline``: the watchdog shuts the connection's
+# socket down when the deadline passes, so the blocked read returns and the request fails
+# (``watch.expired`` says why).
 
 _current = threading.local()  # the Watch of the request this thread is making
 # The watchdog wakes at most this often (a cut may come this much late), not once per request.
@@ -110,7 +108,7 @@ os.register_at_fork(after_in_child=_after_fork)
 
 @contextlib.contextmanager
 def cut_at(deadline: float) -> Iterator[Watch]:
-    """Requests this thread makes through a DeadlineAdapter inside the block end by ``deadline`` (monotonic)."""
+    """Requests this thread makes through ``with_deadline`` pools inside the block end by ``deadline`` (monotonic)."""
     watch = Watch(deadline)
     _watchdog.start(watch)
     _current.watch = watch
@@ -139,30 +137,6 @@ class _DeadlinePoolMixin:
         return response
 
 
-_pool_classes: dict[type, type] = {}
-
-
-def _with_deadline(pool_class: type) -> type:
-    if issubclass(pool_class, _DeadlinePoolMixin):
-        return pool_class
-    if pool_class not in _pool_classes:
-        _pool_classes[pool_class] = type(f"Deadline{pool_class.__name__}", (_DeadlinePoolMixin, pool_class), {})
-    return _pool_classes[pool_class]
-
-
-def _use_deadline_pools(manager: Any) -> Any:
-    manager.pool_classes_by_scheme = {
-        scheme: _with_deadline(cls) for scheme, cls in manager.pool_classes_by_scheme.items()
-    }
-    return manager
-
-
-class DeadlineAdapter(GuardedAdapter):
-    """GuardedAdapter whose connections (direct or through a proxy) can be cut by ``cut_at``."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        _use_deadline_pools(self.poolmanager)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        return _use_deadline_pools(super().proxy_manager_for(proxy, **proxy_kwargs))
+def with_deadline(pool_class: type) -> type:
+    """A subclass of the urllib3 ``pool_class`` whose connections ``cut_at`` can cut."""
+    return type(f"Deadline{pool_class.__name__}", (_DeadlinePoolMixin, pool_class), {})

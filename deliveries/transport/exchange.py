@@ -1,14 +1,6 @@
-"""HTTP transport: keep-alive pools per host shared by a process's sender threads, strict timeouts,
-no redirects, bounded reads.
-
-Requests go straight to urllib3 through the URL guard's pools (hooks.urlguard.GuardedAdapter, with
-deliveries.deadline's watchdog): requests.Session costs about three times urllib3's CPU per POST,
-and the sender is CPU-bound.
-Failures come back as data (TransportResult.error), never as exceptions through the caller.
-"""
+"""One POST: an OutgoingRequest in, a TransportResult out; failures come back as data, never as exceptions."""
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -16,13 +8,15 @@ import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 
 from events.conf import hookline_settings
-from hooks.urlguard import UnsafeURL, check_url
+from hooks.urlguard import UnsafeURL
 
-from .deadline import DeadlineAdapter, cut_at
+from .deadline import cut_at
+from .guard import guarded_post
+
+# Requests go straight to urllib3 through the guarded pools: requests.Session costs about three times
+# urllib3's CPU per POST, and the sender is CPU-bound. Strict timeouts, no redirects, bounded reads.
 
 _CHUNK = 16 * 1024
-# Hosts whose pools are kept (least recently used ones are closed beyond this).
-_POOLED_HOSTS = 64
 
 
 @dataclass
@@ -46,20 +40,6 @@ class TransportResult:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
-
-
-_pools: tuple[int, DeadlineAdapter] | None = None
-
-
-def pools() -> DeadlineAdapter:
-    """This process's guarded connection pools (urllib3 pools are thread-safe; they do not survive a fork)."""
-    global _pools
-    if _pools is None or _pools[0] != os.getpid():
-        adapter = DeadlineAdapter(
-            pool_connections=_POOLED_HOSTS, pool_maxsize=hookline_settings.SEND_CONCURRENCY, max_retries=0
-        )
-        _pools = (os.getpid(), adapter)
-    return _pools[1]
 
 
 def post(request: OutgoingRequest) -> TransportResult:
@@ -101,20 +81,11 @@ def post(request: OutgoingRequest) -> TransportResult:
 
 
 def _send(request: OutgoingRequest, timeout: urllib3.Timeout) -> urllib3.BaseHTTPResponse:
-    adapter = pools()
     headers = dict(request.headers)
     if request.auth:
         headers.update(urllib3.util.make_headers(basic_auth=f"{request.auth[0]}:{request.auth[1]}"))
-    if request.proxy:
-        # The socket goes to the trusted proxy, which resolves the target itself: check it here
-        # (as GuardedAdapter.send does; a rebind between this lookup and the proxy's is out of reach).
-        check_url(request.url, resolve=True)
-        manager = adapter.proxy_manager_for(request.proxy)
-    else:
-        check_url(request.url, resolve=False)  # the address is checked at connect time
-        manager = adapter.poolmanager
-    return manager.urlopen(
-        "POST", request.url, body=request.body, headers=headers, timeout=timeout,
+    return guarded_post(
+        request.url, proxy=request.proxy, body=request.body, headers=headers, timeout=timeout,
         redirect=False, retries=False, preload_content=False, decode_content=True,
     )
 
