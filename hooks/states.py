@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -9,6 +10,9 @@ from django.utils import timezone
 import events
 
 from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
+
+if TYPE_CHECKING:
+    from .models import Webhook
 
 
 class State(models.TextChoices):
@@ -53,8 +57,8 @@ GONE = Change(State.DEACTIVATED, _except(State.DEACTIVATED), "the receiver answe
 SET_BY_OWNER = {State.NEW: SET_NEW_BY_OWNER, State.DEACTIVATED: SET_DEACTIVATED_BY_OWNER}
 
 
-def transition(webhook, change: Change, *, detail: str = "", user=None, commit: bool = True) -> bool:
-    """Move ``webhook`` (a Webhook) as ``change`` says, if its state allows it; returns whether it moved.
+def transition(webhook: Webhook, change: Change, *, detail: str = "", user=None, commit: bool = True) -> bool:
+    """Move ``webhook`` as ``change`` says, if its state allows it; returns whether it moved.
 
     Committed, it is one conditional UPDATE (the row's state decides, so concurrent workers move an
     endpoint once) and, when it moved, the change's operational event in the same transaction.
