@@ -1,6 +1,8 @@
 """The delivery log: one Delivery per (event, endpoint), one Attempt per HTTP try."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import models
 from django.db.models import Q
 
@@ -8,11 +10,27 @@ from events.models import Event, TenantQuerySet
 from hooks.models import Webhook
 
 
+# Lets a due delivery be claimed by a countdown message that arrives a moment early.
+CLAIM_SKEW = timedelta(seconds=1)
+
+
 class DeliveryQuerySet(TenantQuerySet):
     members_path = "webhook__organisation__members"
 
     def pending(self):
         return self.filter(status=Delivery.Status.PENDING)
+
+    def unleased(self, now: datetime):
+        """No worker holds a lease on them: never claimed, or the claim ran out."""
+        return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+    def claimable(self, now: datetime):
+        """What a worker may claim now: pending, unleased and due."""
+        return self.pending().unleased(now).filter(next_attempt_at__lte=now + CLAIM_SKEW)
+
+    def stranded(self, now: datetime, stale: datetime):
+        """What a lost message or a killed worker left behind: pending, unleased and due since before ``stale``."""
+        return self.pending().unleased(now).filter(next_attempt_at__lt=stale)
 
 
 class Delivery(models.Model):

@@ -5,15 +5,10 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
-
-import events
 from events.conf import hookline_settings
 from events.models import Organisation
 
-from . import patterns, signing
-from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
+from . import patterns, signing, states
 from .models import Webhook
 from .urlguard import UnsafeURL, check_proxy_url, check_url, split_credentials
 
@@ -114,7 +109,7 @@ EDITABLE_FIELDS = frozenset({
     "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
     "shared_secret_header", "payload_version", "proxy_url", "organisation",
 })
-OWNER_STATES = (Webhook.State.NEW, Webhook.State.DEACTIVATED)
+OWNER_STATES = tuple(states.SET_BY_OWNER)
 
 
 def update_webhook(webhook: Webhook, *, user=None, commit: bool = True, **changes: Any) -> Webhook:
@@ -148,8 +143,8 @@ def update_webhook(webhook: Webhook, *, user=None, commit: bool = True, **change
         webhook.set_url(url)
     for name, value in changes.items():
         setattr(webhook, name, value)
-    if state is not None and state != webhook.state:
-        webhook.set_state(state, "set by its owner")
+    if state is not None:
+        states.transition(webhook, states.SET_BY_OWNER[state], commit=False)
     webhook.updated_by = user or webhook.updated_by
     if commit:
         webhook.save()
@@ -168,53 +163,8 @@ def rotate_secret(webhook: Webhook, *, user=None) -> str:
 
 def enable(webhook: Webhook, *, user=None) -> None:
     """Turn an endpoint back on; it is ``new`` until a delivery or a test proves it."""
-    _set_state(webhook, Webhook.State.NEW, "enabled", user)
+    states.transition(webhook, states.ENABLED, user=user)
 
 
 def disable(webhook: Webhook, *, user=None) -> None:
-    _set_state(webhook, Webhook.State.DEACTIVATED, "disabled by its owner", user)
-
-
-def _set_state(webhook: Webhook, state: str, reason: str, user) -> None:
-    webhook.set_state(state, reason)
-    webhook.updated_by = user or webhook.updated_by
-    webhook.save(update_fields=["state", "state_reason", "state_changed_at", "updated_by", "updated_at"])
-
-
-def record_success(webhook_id: int) -> None:
-    """A delivery succeeded: a ``new`` endpoint is proven ``valid`` (one cheap UPDATE, often of no row)."""
-    Webhook.objects.filter(id=webhook_id, state=Webhook.State.NEW).update(
-        state=Webhook.State.VALID, state_reason="a delivery succeeded", state_changed_at=timezone.now()
-    )
-
-
-@transaction.atomic
-def mark_invalid(webhook_id: int, reason: str) -> bool:
-    """Retries ran out: stop sending and emit ``hookline.endpoint.invalid`` (once per transition)."""
-    changed = Webhook.objects.filter(id=webhook_id, state__in=Webhook.RECEIVING_STATES).update(
-        state=Webhook.State.INVALID, state_reason=reason[:500], state_changed_at=timezone.now()
-    )
-    if changed:
-        _emit_state_event(ENDPOINT_INVALID, webhook_id, reason)
-    return bool(changed)
-
-
-@transaction.atomic
-def deactivate_gone(webhook_id: int) -> bool:
-    """The receiver answered 410 Gone: it unsubscribed, so the endpoint is switched off at once."""
-    reason = "the receiver answered 410 Gone"
-    changed = Webhook.objects.filter(id=webhook_id).exclude(state=Webhook.State.DEACTIVATED).update(
-        state=Webhook.State.DEACTIVATED, state_reason=reason, state_changed_at=timezone.now()
-    )
-    if changed:
-        _emit_state_event(ENDPOINT_DEACTIVATED, webhook_id, reason)
-    return bool(changed)
-
-
-def _emit_state_event(key: str, webhook_id: int, reason: str) -> None:
-    webhook = Webhook.objects.select_related("organisation").get(id=webhook_id)
-    events.emit(
-        key,
-        {"webhook": webhook.id, "name": webhook.name, "url": webhook.masked_url, "state": webhook.state, "reason": reason},
-        organisation=webhook.organisation,
-    )
+    states.transition(webhook, states.DISABLED, user=user)

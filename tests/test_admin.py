@@ -64,7 +64,7 @@ def attempt(delivery: Delivery, result: TransportResult) -> None:
     request = messages.build_request(
         delivery.event, delivery.webhook, messages.envelope(delivery.event, delivery.event.type, delivery.event.payload)
     )
-    delivering.record([delivery], [(delivery, request)], [result], retry_allowed=True)
+    delivering.record([delivery], [delivering.Sent(delivery, request, result)])
 
 
 # --- endpoints: create, edit, secrets ---------------------------------------------------------
