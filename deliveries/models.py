@@ -4,7 +4,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from events.models import Event, TenantQuerySet
+from events.models import Event
+from hookline.querysets import TenantQuerySet
 from hooks.models import Webhook
 
 

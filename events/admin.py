@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from .adminbase import EventTypeFilter, OrganisationFilter, OrganisationScopedAdmin, ReadOnlyLogAdmin, pretty_json
+from hookline.admin import EventTypeFilter, OrganisationFilter, OrganisationScopedAdmin, ReadOnlyLogAdmin, pretty_json
 from .models import Event, EventType, Organisation
 
 

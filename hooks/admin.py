@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
-from events.adminbase import (
+from hookline.admin import (
     EventTypeFilter,
     OrganisationFilter,
     OrganisationScopedAdmin,

@@ -8,7 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from events.models import Organisation, TenantQuerySet
+from events.models import Organisation
+from hookline.querysets import TenantQuerySet
 
 from . import crypto, patterns
 

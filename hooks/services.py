@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import events
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 from events.models import Organisation
 
 from . import patterns, signing

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from events.checks import check_hookline_settings
+from hookline.checks import check_hookline_settings
 from hooks import services
 from hooks.models import Webhook
 from tests.support.overrides import hookline

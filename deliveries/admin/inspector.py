@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from events.adminbase import pretty_json
+from hookline.admin import pretty_json
 
 from ..models import Attempt
 

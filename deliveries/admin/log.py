@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
-from events.adminbase import EventTypeFilter, ReadOnlyLogAdmin, badge
+from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge
 from hooks.models import Webhook
 
 from .. import services

@@ -4,7 +4,7 @@ from __future__ import annotations
 import django_filters
 
 from deliveries.models import Delivery
-from events.api.filters import IdFilter, TimeFilter
+from hookline.api.filters import IdFilter, TimeFilter
 
 
 class DeliveryFilter(django_filters.FilterSet):

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from deliveries import services as deliveries
 from deliveries.models import Delivery
 from deliveries.tokens import validate_token
-from events.api.base import HooklineAPIMixin
-from events.api.schema import error
+from hookline.api.base import HooklineAPIMixin
+from hookline.api.schema import error
 from hooks import services as endpoints
 from hooks.api.filters import WebhookFilter
 from hooks.api.serializers import RotatedSecretSerializer, WebhookCreatedSerializer, WebhookSerializer

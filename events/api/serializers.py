@@ -7,8 +7,7 @@ from rest_framework.validators import UniqueValidator
 
 from events import catalog
 from events.models import Event, EventType
-
-from .tenancy import OrganisationField
+from hookline.api.tenancy import OrganisationField
 
 KEY_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\Z",

@@ -10,10 +10,10 @@ from rest_framework.response import Response
 import events
 from events.models import EventType
 
-from .base import HooklineAPIMixin
+from hookline.api.base import HooklineAPIMixin
 from .serializers import EmitSerializer, EventSerializer, EventTypeSerializer
-from .tenancy import default_organisation
-from .throttling import EmitRateThrottle, WriteRateThrottle
+from hookline.api.tenancy import default_organisation
+from hookline.api.throttling import EmitRateThrottle, WriteRateThrottle
 
 
 class IsStaffOrReadOnly(permissions.BasePermission):

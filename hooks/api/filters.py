@@ -4,7 +4,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from events.api.filters import TimeFilter
+from hookline.api.filters import TimeFilter
 from hooks.models import Webhook
 
 

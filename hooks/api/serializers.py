@@ -5,7 +5,7 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from events.api.tenancy import OrganisationField, default_organisation
+from hookline.api.tenancy import OrganisationField, default_organisation
 from hooks import services
 from hooks.models import Webhook
 from hooks.urlguard import mask_url

@@ -1,11 +1,10 @@
 """Per-user rate limits for the API's writes and for emitting, with rates from HOOKLINE settings."""
 from __future__ import annotations
 
-from django.core import checks
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.throttling import SimpleRateThrottle
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 
 
 class HooklineRateThrottle(SimpleRateThrottle):
@@ -36,23 +35,3 @@ class WriteRateThrottle(HooklineRateThrottle):
 class EmitRateThrottle(HooklineRateThrottle):
     scope = "hookline_emit"
     setting = "API_EMIT_RATE"
-
-
-@checks.register()
-def check_api_rates(app_configs=None, **kwargs):
-    """Fail fast on a rate DRF cannot parse (it would fail every throttled request instead)."""
-    errors = []
-    for name in ("API_WRITE_RATE", "API_EMIT_RATE"):
-        rate = getattr(hookline_settings, name)
-        if rate and not _is_rate(str(rate)):
-            errors.append(checks.Error(
-                f"HOOKLINE['{name}'] must look like '120/minute' (s, m, h or d) or be empty for no limit; got {rate!r}",
-                id="hookline.E005",
-            ))
-    return errors
-
-
-def _is_rate(rate: str) -> bool:
-    # DRF reads only the period's first letter ("120/minute", "5/s").
-    number, _, period = rate.partition("/")
-    return number.isdigit() and period in {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}

@@ -1,4 +1,4 @@
-"""System checks that fail fast on a bad HOOKLINE setting."""
+"""System checks that fail fast on a bad HOOKLINE setting (registered when the events app is ready)."""
 from urllib.parse import urlsplit
 
 from django.core import checks
@@ -33,3 +33,23 @@ def check_hookline_settings(app_configs=None, **kwargs):
             id="hookline.E011",
         ))
     return errors
+
+
+@checks.register()
+def check_api_rates(app_configs=None, **kwargs):
+    """Fail fast on a rate DRF cannot parse (it would fail every throttled request instead)."""
+    errors = []
+    for name in ("API_WRITE_RATE", "API_EMIT_RATE"):
+        rate = getattr(hookline_settings, name)
+        if rate and not _is_rate(str(rate)):
+            errors.append(checks.Error(
+                f"HOOKLINE['{name}'] must look like '120/minute' (s, m, h or d) or be empty for no limit; got {rate!r}",
+                id="hookline.E005",
+            ))
+    return errors
+
+
+def _is_rate(rate: str) -> bool:
+    # DRF reads only the period's first letter ("120/minute", "5/s").
+    number, _, period = rate.partition("/")
+    return number.isdigit() and period in {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}

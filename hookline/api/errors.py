@@ -10,7 +10,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from events.exceptions import HooklineError
+from hookline.exceptions import HooklineError
 
 NON_FIELD_KEYS = ("non_field_errors", "__all__")
 

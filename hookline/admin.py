@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpRespon
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from .models import EventType, Organisation
+from events.models import EventType, Organisation
 
 
 def member_organisation_ids(request: HttpRequest) -> frozenset[int]:

@@ -1,0 +1,91 @@
+"""Hookline's settings: one ``HOOKLINE`` dict with documented defaults, read through ``hookline_settings``."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    # Allow loopback/private/link-local targets (local development and tests only).
+    "ALLOW_PRIVATE_ADDRESSES": False,
+    # Refuse plain http:// endpoint URLs.
+    "REQUIRE_HTTPS": False,
+    # Attempts per delivery, the first included. 18 = the first try and 17 retries.
+    "MAX_ATTEMPTS": 18,
+    # Exponential countdown: base * 2**(attempt-1), capped; with the defaults about 3 days in all.
+    "RETRY_BASE_DELAY": 10.0,
+    "RETRY_MAX_DELAY": 12 * 3600.0,
+    # Random spread of each delay, as a fraction (0.2 = +/-20 %).
+    "RETRY_JITTER": 0.2,
+    # "all": retry every non-2xx; "server-errors": retry only 5xx, 408 and 429.
+    "RETRY_POLICY": "all",
+    # Seconds. TOTAL_TIMEOUT bounds a whole attempt, including a slowly dripping body.
+    "CONNECT_TIMEOUT": 3.0,
+    "READ_TIMEOUT": 10.0,
+    "TOTAL_TIMEOUT": 30.0,
+    # emit() refuses larger payloads; response bodies are stored up to this many bytes.
+    "MAX_PAYLOAD_BYTES": 256 * 1024,
+    "MAX_RESPONSE_BYTES": 64 * 1024,
+    # Seconds the previous secret keeps signing after a rotation.
+    "SECRET_ROTATION_GRACE": 24 * 3600,
+    # Outbound proxy URL for all deliveries ("" = direct); an endpoint may override it.
+    "PROXY": "",
+    # Key material for encrypting endpoint secrets at rest; "" derives it from SECRET_KEY.
+    "ENCRYPTION_KEY": "",
+    # Seconds an idempotency key keeps returning the first event.
+    "IDEMPOTENCY_WINDOW": 24 * 3600,
+    # Sweeper: how often beat runs it, and how long an event or due delivery may wait
+    # before it is treated as stranded (broker outage, lost message, killed worker).
+    "SWEEP_INTERVAL": 30.0,
+    "SWEEP_AFTER": 60.0,
+    # Seconds a worker owns a claimed delivery; after that the sweeper may hand it to another.
+    "CLAIM_LEASE": 120.0,
+    # Retries due within this many seconds are scheduled as Celery countdowns; later
+    # ones are left to the sweeper (Redis redelivers ETA messages after its visibility timeout).
+    "MAX_COUNTDOWN": 600.0,
+    # Deliveries per Celery task when fanning out, and requests in flight per worker process.
+    # Keep SEND_CONCURRENCY >= the worker's --concurrency x DELIVERY_BATCH_SIZE (8 x 50 here), so
+    # that a claimed batch never waits for a sender thread (docs/performance.md).
+    "DELIVERY_BATCH_SIZE": 50,
+    "SEND_CONCURRENCY": 400,
+    # Seconds the in-process event-type catalog is trusted before it is re-read.
+    "CATALOG_TTL": 30.0,
+    # REST API rate limits per user (DRF rate strings: "120/minute"; "" = no limit): every write
+    # (POST/PUT/PATCH/DELETE) except emitting, and POST /api/events/.
+    "API_WRITE_RATE": "120/minute",
+    "API_EMIT_RATE": "3000/minute",
+}
+
+
+class HooklineSettings:
+    """Attribute access to ``settings.HOOKLINE`` with DEFAULTS filled in; reloaded on setting_changed."""
+
+    def __init__(self, defaults: dict[str, Any]):
+        self.defaults = defaults
+        self._cache: dict[str, Any] | None = None
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        return getattr(settings, "HOOKLINE", {}) or {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self.defaults:
+            raise AttributeError(f"Invalid Hookline setting: {name!r}")
+        if self._cache is None:
+            self._cache = {**self.defaults, **self.user_settings}
+        return self._cache[name]
+
+    def reload(self) -> None:
+        self._cache = None
+
+
+hookline_settings = HooklineSettings(DEFAULTS)
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "HOOKLINE":
+        hookline_settings.reload()
+
+
+setting_changed.connect(_reload)
