@@ -681,8 +681,8 @@ def test_events_without_an_organisation_are_for_superusers_only(staff_client, ad
 
 def test_bulk_actions_that_send_have_a_limit(staff_client, make_webhook, make_delivery, monkeypatch, receiver):
     # given
-    monkeypatch.setattr("deliveries.admin.endpoints.SEND_TEST_LIMIT", 1)
-    monkeypatch.setattr("deliveries.admin.log.REDELIVER_LIMIT", 1)
+    monkeypatch.setattr("deliveries.edges.endpoints.admin.SEND_TEST_LIMIT", 1)
+    monkeypatch.setattr("deliveries.edges.deliveries.admin.REDELIVER_LIMIT", 1)
     webhooks = [make_webhook(receiver.on(f"/{n}", always(200)))[0] for n in range(2)]
     deliveries = [make_delivery(webhook, status="failed") for webhook in webhooks]
 

@@ -28,7 +28,7 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
     if isinstance(exc, HooklineError):
         exc = DomainError(exc)
     elif isinstance(exc, DjangoValidationError):
-        exc = _from_django(exc)
+        exc = from_django(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
@@ -51,13 +51,18 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
     return {"detail": str(exc.detail), "code": getattr(exc.detail, "code", None) or exc.default_code}
 
 
-def _from_django(exc: DjangoValidationError) -> exceptions.ValidationError:
-    # hooks.services raises Django's ValidationError (shared with the admin); its code says what was refused.
+def from_django(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's ValidationError as the API answers it: its message and code, e.g. ``unsafe_url`` (no ``fields``).
+
+    hooks.services keys its errors by field, for the admin form to show each on its field; the API's
+    documented answer to a refused value is the message itself (``{"detail": "Refused: …", "code": "unsafe_url"}``).
+    """
     if hasattr(exc, "error_dict"):
-        return exceptions.ValidationError(
-            {field: [error.message % (error.params or {}) for error in errors] for field, errors in exc.error_dict.items()}
-        )
-    return exceptions.ValidationError(" ".join(exc.messages), code=getattr(exc, "code", None) or "invalid")
+        errors = [error for field_errors in exc.error_dict.values() for error in field_errors]
+    else:
+        errors = exc.error_list
+    messages = [message for error in errors for message in error.messages]
+    return exceptions.ValidationError(" ".join(messages), code=getattr(errors[0], "code", None) or "invalid")
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -5,12 +5,12 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
+from deliveries import services
+from deliveries.exceptions import EndpointNotReceiving
+from deliveries.models import Delivery
 from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge
 from hooks.models import Webhook
 
-from .. import services
-from ..exceptions import EndpointNotReceiving
-from ..models import Delivery
 from .inspector import attempt_views
 
 REDELIVER_LIMIT = 500

@@ -1,26 +1,21 @@
-"""Endpoint, delivery-log and token-validation views: thin edges over hooks.services and deliveries.services."""
+"""/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret, recover, delete)."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from deliveries import services as deliveries
-from deliveries.models import Delivery
-from deliveries.tokens import validate_token
 from hookline.api.base import HooklineAPIMixin
 from hookline.api.schema import error
 from hooks import services as endpoints
-from hooks.api.filters import WebhookFilter
-from hooks.api.serializers import RotatedSecretSerializer, WebhookCreatedSerializer, WebhookSerializer
 from hooks.models import Webhook
 
-from .filters import DeliveryFilter
+from .filters import WebhookFilter
 from .serializers import (
-    DeleteOptionsSerializer, DeliveryDetailSerializer, DeliverySerializer, RecoveredSerializer, RecoverSerializer,
-    TestResultSerializer, TokenCheckSerializer, TokenValidationSerializer,
+    DeleteOptionsSerializer, RecoveredSerializer, RecoverSerializer, RotatedSecretSerializer, TestResultSerializer,
+    WebhookCreatedSerializer, WebhookSerializer,
 )
 
 NOT_RECEIVING = error("The endpoint is invalid or deactivated: enable it (or send a test) first.")
@@ -99,59 +94,3 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         count = deliveries.recover(webhook, body.validated_data["since"])
         return Response(RecoveredSerializer({"requeued": count}).data, status=status.HTTP_202_ACCEPTED)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List deliveries",
-        description="Newest first; each delivery's attempts are in its detail.",
-        parameters=[OpenApiParameter("webhook", int, description="Only this endpoint's deliveries (its id).")],
-    ),
-    retrieve=extend_schema(summary="Inspect a delivery: every attempt's request and response"),
-)
-class DeliveryViewSet(HooklineAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The delivery log of your organisations' endpoints."""
-
-    filterset_class = DeliveryFilter
-
-    def get_queryset(self):
-        deliveries_ = Delivery.objects.visible_to(self.request.user).select_related("event")
-        if self.action == "retrieve":
-            deliveries_ = deliveries_.prefetch_related("attempt_log")
-        return deliveries_
-
-    def get_serializer_class(self):
-        return DeliveryDetailSerializer if self.action in ("retrieve", "redeliver") else DeliverySerializer
-
-    @extend_schema(
-        summary="Send a delivery again",
-        description="Queues the delivery again with the same webhook-id and a fresh retry budget "
-        "(a delivery that is still pending is left as it is).",
-        request=None,
-        responses={202: DeliveryDetailSerializer, 409: NOT_RECEIVING},
-    )
-    @action(detail=True, methods=["post"])
-    def redeliver(self, request, pk=None):
-        delivery = self.get_object()
-        deliveries.redeliver(delivery)
-        delivery.refresh_from_db()
-        return Response(self.get_serializer(delivery).data, status=status.HTTP_202_ACCEPTED)
-
-
-class TokenValidationView(HooklineAPIMixin, GenericAPIView):
-    """For receivers that cannot compute HMACs: did Hookline send this webhook-id with this signature?"""
-
-    serializer_class = TokenValidationSerializer
-
-    @extend_schema(summary="Check a received signature", responses={200: TokenCheckSerializer})
-    def post(self, request, *args, **kwargs):
-        body = self.get_serializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        check = validate_token(
-            body.validated_data["webhook_id"],
-            signature=body.validated_data.get("signature", ""),
-            token=body.validated_data.get("token", ""),
-            deliveries=Delivery.objects.visible_to(request.user),
-        )
-        answer = {"valid": check.valid, "webhook": check.webhook_id, "event_type": check.event_type}
-        return Response(TokenCheckSerializer(answer).data)

@@ -1,14 +1,20 @@
-"""The endpoint as the API shows it (masked URL, never a secret) and takes it (through hooks.services)."""
+"""The endpoint as the API shows it (masked URL, never a secret) and takes it (through hooks.services), and its actions' bodies."""
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from hookline.api.errors import from_django
 from hookline.api.tenancy import OrganisationField, default_organisation
 from hooks import services
 from hooks.models import Webhook
 from hooks.urlguard import mask_url
+
+from ..deliveries.serializers import AttemptSerializer
+
+SWITCHES = ("state", "enabled")  # how an owner turns an endpoint on and off
 
 
 @extend_schema_field({"type": "string", "nullable": True, "readOnly": True})
@@ -64,11 +70,21 @@ class WebhookSerializer(serializers.ModelSerializer):
         data["proxy_url"] = mask_url(webhook.proxy_url) if webhook.proxy_url else ""
         return data
 
+    def validate(self, attrs: dict) -> dict:
+        """The endpoint services' clean step; its refusals answer as they always have (message and code)."""
+        if self.instance is None and "organisation" not in attrs:
+            attrs["organisation"] = default_organisation(self.context["request"].user)
+        # A new endpoint takes state and enabled as an edit right after it is created (see create()).
+        fields = attrs if self.instance is not None else {k: v for k, v in attrs.items() if k not in SWITCHES}
+        try:
+            services.clean_webhook_fields(fields, webhook=self.instance)
+        except DjangoValidationError as exc:
+            raise from_django(exc) from None
+        return attrs
+
     def create(self, validated_data: dict) -> Webhook:
         user = self.context["request"].user
-        switches = {name: validated_data.pop(name) for name in ("state", "enabled") if name in validated_data}
-        if "organisation" not in validated_data:
-            validated_data["organisation"] = default_organisation(user)
+        switches = {name: validated_data.pop(name) for name in SWITCHES if name in validated_data}
         with transaction.atomic():
             webhook, secret = services.create_webhook(user=user, **validated_data)
             if switches:
@@ -96,4 +112,26 @@ class RotatedSecretSerializer(serializers.Serializer):
     secret = serializers.CharField(help_text="The new whsec_… secret, shown this once.")
     previous_secret_expires_at = serializers.DateTimeField(
         help_text="Until then requests carry signatures with both the old and the new secret.",
+    )
+
+
+class TestResultSerializer(serializers.Serializer):
+    succeeded = serializers.BooleanField()
+    state = serializers.CharField(help_text="The endpoint's state after the test: valid or invalid.")
+    delivery = serializers.IntegerField(help_text="The test delivery's id (GET /api/deliveries/{id}/).")
+    attempt = AttemptSerializer()
+
+
+class RecoverSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="Re-queue the failed deliveries created at or after this ISO 8601 time.")
+
+
+class RecoveredSerializer(serializers.Serializer):
+    requeued = serializers.IntegerField(help_text="How many failed deliveries were queued again.")
+
+
+class DeleteOptionsSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        default=True,
+        help_text="true (default): cancel pending deliveries and delete. false: refuse with 409 while any are pending.",
     )

@@ -1,4 +1,4 @@
-"""The endpoint admin with delivery information: last delivery, 24 h success rate, send test, recover, delete."""
+"""The endpoint admin: list with last delivery and 24 h success rate, create/edit through hooks.services, secret shown once, actions."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,18 +13,27 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
-from hooks import admin as hooks_admin
+from deliveries import services
+from deliveries.exceptions import EndpointNotReceiving
+from deliveries.models import Attempt, Delivery
+from deliveries.stats import with_delivery_stats
+from events.models import Organisation
+from hookline.admin import OrganisationFilter, OrganisationScopedAdmin, badge, member_organisation_ids
+from hooks import services as endpoints
 from hooks.models import Webhook
 
-from .. import services
-from ..exceptions import EndpointNotReceiving
-from ..models import Attempt, Delivery
-from ..stats import with_delivery_stats
-from .log import status_badge
+from ..deliveries.admin import status_badge
+from .forms import WebhookEventTypeFilter, WebhookForm
 
 SUCCESS_WINDOW = timedelta(hours=24)
 RECENT_DELIVERIES = 20
 SEND_TEST_LIMIT = 10
+STATE_TONES = {
+    Webhook.State.NEW: "info",
+    Webhook.State.VALID: "good",
+    Webhook.State.INVALID: "bad",
+    Webhook.State.DEACTIVATED: "off",
+}
 
 
 class RecoverForm(forms.Form):
@@ -35,21 +44,67 @@ class RecoverForm(forms.Form):
     )
 
 
-admin.site.unregister(Webhook)
-
-
 @admin.register(Webhook)
-class WebhookAdmin(hooks_admin.WebhookAdmin):
-    list_display = [*hooks_admin.WebhookAdmin.list_display[:3], "last_delivery", "success_rate",
-                    *hooks_admin.WebhookAdmin.list_display[3:]]
-    actions = [*hooks_admin.WebhookAdmin.actions, "send_test", "recover_failed"]
-    object_actions = {"send_test": "Send test", **hooks_admin.WebhookAdmin.object_actions,
-                      "recover_failed": "Recover failed…"}
-    readonly_fields = [*hooks_admin.WebhookAdmin.readonly_fields, "recent_deliveries"]
-    fieldsets = [*hooks_admin.WebhookAdmin.fieldsets, ("Recent deliveries", {"fields": ["recent_deliveries"]})]
+class WebhookAdmin(OrganisationScopedAdmin):
+    form = WebhookForm
+    list_display = ["name", "masked_url", "state_badge", "last_delivery", "success_rate", "organisation"]
+    list_filter = ["state", OrganisationFilter, WebhookEventTypeFilter]
+    list_select_related = ["organisation"]
+    search_fields = ["name", "url", "description"]
+    actions = ["enable", "disable", "rotate_secret", "send_test", "recover_failed"]
+    object_actions = {
+        "send_test": "Send test", "rotate_secret": "Rotate secret", "enable": "Enable", "disable": "Disable",
+        "recover_failed": "Recover failed…",
+    }
+    change_form_template = "admin/hooks/webhook/change_form.html"
+    status_fields = [
+        "state_badge", "state_reason", "state_changed_at", "auth_username", "previous_secret_expires_at",
+        "created_at", "created_by", "updated_at", "updated_by",
+    ]
+    readonly_fields = [*status_fields, "recent_deliveries"]
+    fieldsets = [
+        (None, {"fields": ["organisation", "name", "description", "url", "event_types"]}),
+        ("Signatures and request", {"fields": [
+            "standard_signature", "github_signature", "shared_secret_header", "headers", "payload_version", "proxy_url",
+        ]}),
+        ("Status", {"fields": status_fields}),
+        ("Recent deliveries", {"fields": ["recent_deliveries"]}),
+    ]
+
+    def get_list_display(self, request):
+        # An organisation column only tells something to those who see more than one.
+        if len(member_organisation_ids(request)) > 1:
+            return self.list_display
+        return [column for column in self.list_display if column != "organisation"]
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj else self.fieldsets[:-1]  # no deliveries before the endpoint exists
 
     def get_queryset(self, request):
         return with_delivery_stats(super().get_queryset(request), since=timezone.now() - SUCCESS_WINDOW)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.user = request.user  # a class made for this request by modelform_factory
+        return form
+
+    def save_model(self, request, obj, form, change):
+        pass  # WebhookForm.save has saved it through hooks.services (create_webhook or update_webhook)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            kwargs["queryset"] = Organisation.objects.visible_to(request.user)
+            # Staff see only their organisations' endpoints: one without an organisation would vanish.
+            kwargs["required"] = not request.user.is_superuser
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="URL", ordering="url")
+    def masked_url(self, webhook: Webhook) -> str:
+        return format_html('<code style="word-break: break-all">{}</code>', webhook.masked_url)
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, webhook: Webhook) -> str:
+        return badge(webhook.state, STATE_TONES.get(webhook.state, "off"))
 
     @admin.display(description="last delivery", ordering="last_delivery_at")
     def last_delivery(self, webhook: Webhook) -> str:
@@ -97,7 +152,46 @@ class WebhookAdmin(hooks_admin.WebhookAdmin):
             rows, reverse("admin:deliveries_delivery_changelist"), webhook.pk,
         )
 
+    # --- the secret, shown once ----------------------------------------------------------
+    def response_add(self, request, obj, post_url_continue=None):
+        # Rendered as the answer to the POST itself: the secret is never put in a cookie, session or redirect.
+        return self.secret_page(request, [(obj, obj.secret)], created=True)
+
+    def secret_page(self, request, issued: list[tuple[Webhook, str]], *, created: bool = False) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Endpoint created: copy its secret" if created else "Secret rotated: copy the new secret",
+            "issued": issued,
+            "created": created,
+        }
+        return TemplateResponse(request, "admin/hooks/webhook/secret.html", context)
+
     # --- actions --------------------------------------------------------------------------
+    def object_action_applies(self, name: str, obj: Webhook) -> bool:
+        if name == "enable":
+            return not obj.enabled
+        if name == "disable":
+            return obj.state != Webhook.State.DEACTIVATED
+        return True
+
+    @admin.action(description="Enable selected endpoints", permissions=["change"])
+    def enable(self, request, queryset):
+        for webhook in queryset:
+            endpoints.enable(webhook, user=request.user)
+        self.message_user(request, f"Enabled {len(queryset)} endpoint(s); each is new until a delivery or test proves it.")
+
+    @admin.action(description="Disable selected endpoints", permissions=["change"])
+    def disable(self, request, queryset):
+        for webhook in queryset:
+            endpoints.disable(webhook, user=request.user)
+        self.message_user(request, f"Disabled {len(queryset)} endpoint(s).", messages.WARNING)
+
+    @admin.action(description="Rotate secret (the new one is shown once)", permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        issued = [(webhook, endpoints.rotate_secret(webhook, user=request.user)) for webhook in queryset]
+        return self.secret_page(request, issued)
+
     @admin.action(description="Send a test event now", permissions=["change"])
     def send_test(self, request, queryset):
         # Each test is a request made while the operator waits; many would outlast any proxy timeout.

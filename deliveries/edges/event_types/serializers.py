@@ -1,4 +1,4 @@
-"""Serializers of the catalog and of emitting over HTTP."""
+"""The event-type catalog as the API shows and takes it (schemas checked by catalog.check_schema)."""
 from __future__ import annotations
 
 from django.core.validators import RegexValidator
@@ -6,8 +6,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from events import catalog
-from events.models import Event, EventType
-from hookline.api.tenancy import OrganisationField
+from events.models import EventType
 
 KEY_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\Z",
@@ -44,28 +43,3 @@ class EventTypeSerializer(serializers.ModelSerializer):
         except ValueError as exc:
             raise serializers.ValidationError(str(exc), code="invalid_schema") from None
         return value or None
-
-
-class EmitSerializer(serializers.Serializer):
-    """What ``events.emit()`` takes, as JSON."""
-
-    type = serializers.CharField(max_length=200, help_text="An event type key of the catalog, e.g. invoice.paid.")
-    payload = serializers.DictField(help_text="The event's data: a JSON object (the `data` receivers get).")
-    organisation = OrganisationField()
-    idempotency_key = serializers.CharField(
-        max_length=200, required=False, allow_blank=True,
-        help_text="A repeat with the same key within HOOKLINE IDEMPOTENCY_WINDOW returns the first event.",
-    )
-
-
-class EventSerializer(serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created = serializers.DateTimeField(source="created_at", read_only=True)
-    dispatched = serializers.DateTimeField(
-        source="dispatched_at", read_only=True, allow_null=True, help_text="When its deliveries were created (null until fan-out ran).",
-    )
-
-    class Meta:
-        model = Event
-        fields = ["id", "type", "payload", "organisation", "idempotency_key", "created", "dispatched"]
-        read_only_fields = fields

@@ -1,15 +1,15 @@
-"""The event admin with the deliveries each event fanned out to, and their statuses."""
+"""The event log in the admin: what was emitted, for whom, when it was fanned out, and its deliveries."""
 from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from events import admin as events_admin
+from deliveries.models import Delivery
 from events.models import Event
+from hookline.admin import EventTypeFilter, OrganisationFilter, ReadOnlyLogAdmin, pretty_json
 
-from ..models import Delivery
-from .log import status_badge
+from ..deliveries.admin import status_badge
 
 
 class EventDeliveryInline(admin.TabularInline):
@@ -41,10 +41,20 @@ class EventDeliveryInline(admin.TabularInline):
         return status_badge(delivery.status)
 
 
-admin.site.unregister(Event)
-
-
 @admin.register(Event)
-class EventAdmin(events_admin.EventAdmin):
+class EventAdmin(ReadOnlyLogAdmin):
+    """The event log: what was emitted, for whom, and when it was fanned out."""
+
+    list_display = ["id", "type", "organisation", "created_at", "dispatched_at"]
+    list_filter = [EventTypeFilter, OrganisationFilter, ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["organisation"]
+    search_fields = ["id__exact", "idempotency_key__exact"]  # exact, not "=" (iexact): UPPER() defeats indexes
+    search_help_text = "An exact event id (the webhook-id header, msg_…) or idempotency key."
+    show_full_result_count = False  # a second COUNT(*) of a big log on every page
+    fields = ["id", "type", "organisation", "idempotency_key", "created_at", "dispatched_at", "payload_pretty"]
+    readonly_fields = fields
     inlines = [EventDeliveryInline]
-    change_form_template = "admin/deliveries/event_change_form.html"
+
+    @admin.display(description="payload")
+    def payload_pretty(self, event: Event) -> str:
+        return format_html('<pre class="hookline-json">{}</pre>', pretty_json(event.payload))

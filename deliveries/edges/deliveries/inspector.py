@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from deliveries.models import Attempt
 from hookline.admin import pretty_json
-
-from ..models import Attempt
 
 # Bodies longer than this are cut on the page (the log itself keeps what MAX_RESPONSE_BYTES allowed).
 DISPLAY_LIMIT = 64 * 1024
