@@ -111,10 +111,12 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
             "shared_secret_header", validate_shared_secret_header, cleaned.get("shared_secret_header", ""),
         )
     # Always, also when only the shared-secret header changed: the static headers may not set it either.
-    shared_secret_header = cleaned.get("shared_secret_header", webhook.shared_secret_header if webhook else "")
-    headers = cleaned.get("headers", webhook.headers if webhook else {})
-    cleaned["headers"] = _on_field("headers", validate_headers, headers if webhook is None else headers or {},
-                                   shared_secret_header)
+    if webhook is None:
+        headers, shared_secret_header = cleaned.get("headers", {}), cleaned["shared_secret_header"]
+    else:
+        headers = cleaned.get("headers", webhook.headers) or {}
+        shared_secret_header = cleaned.get("shared_secret_header", webhook.shared_secret_header)
+    cleaned["headers"] = _on_field("headers", validate_headers, headers, shared_secret_header)
     return cleaned
 
 
