@@ -11,7 +11,7 @@ class DeliveriesConfig(AppConfig):
         from celery import current_app
 
         from events import outbox
-        from events.conf import hookline_settings
+        from hookline.conf import hookline_settings
 
         from .tasks import enqueue_fan_out
 

@@ -13,7 +13,7 @@ from functools import partial
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 from hooks import states
 from hooks.models import Webhook
 

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.db.models import Q
 
-from events.models import Event, TenantQuerySet
+from events.models import Event
+from hookline.querysets import TenantQuerySet
 from hooks.models import Webhook
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 from events.models import Event
 
 from . import fanout

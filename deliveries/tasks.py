@@ -6,7 +6,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 
 from . import delivering, fanout, sweeper
 

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from events.models import Organisation, TenantQuerySet
+from events.models import Organisation
+from hookline.querysets import TenantQuerySet
 
 from . import crypto, states
 from .urlguard import MASK, mask_url, split_credentials

@@ -10,7 +10,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import idna
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 
 IPAddress = IPv4Address | IPv6Address
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import environ
 
-from events.conf import DEFAULTS as HOOKLINE_DEFAULTS
+from hookline.conf import DEFAULTS as HOOKLINE_DEFAULTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

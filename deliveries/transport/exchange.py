@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 from hooks.urlguard import UnsafeURL
 
 from .deadline import cut_at

@@ -15,7 +15,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from urllib3.poolmanager import PoolManager, proxy_from_url
 from urllib3.util.connection import allowed_gai_family, create_connection
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 from hooks.urlguard import UnsafeURL, check_address, check_proxy_url, check_url
 
 from .deadline import with_deadline
