@@ -12,7 +12,7 @@ class DeliveriesConfig(AppConfig):
         from celery.signals import worker_ready, worker_shutdown
 
         from events import outbox
-        from events.conf import hookline_settings
+        from hookline.conf import hookline_settings
 
         from . import heartbeat, wakeup
 

@@ -13,9 +13,9 @@ from functools import partial
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from events.conf import hookline_settings
 from events.models import Event
-from hooks import services as endpoints
+from hookline.conf import hookline_settings
+from hooks import states
 from hooks.models import Webhook
 
 from . import messages, retry, transport
@@ -23,8 +23,6 @@ from .exceptions import TransformFailed
 from .models import Attempt, Delivery
 from .retry import Outcome
 
-# Lets a due delivery be claimed by a countdown message that arrives a moment early.
-CLAIM_SKEW = timedelta(seconds=1)
 # Seconds of a claim's lease kept for writing the results after the last request ended.
 RECORD_TIME = 1.0
 DELIVERY_FIELDS = [
@@ -37,6 +35,23 @@ DELIVERY_FIELDS = [
 class ScheduledRetry:
     delivery_id: int
     delay: float
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One request that went out (or was tried): its delivery, what was sent and what came back."""
+
+    delivery: Delivery
+    request: transport.OutgoingRequest
+    result: transport.TransportResult
+
+
+# What a delivery's last outcome does to its endpoint (other outcomes leave it as it is).
+ENDPOINT_CHANGES = {
+    Outcome.SUCCEEDED: states.DELIVERY_SUCCEEDED,
+    Outcome.GONE: states.GONE,
+    Outcome.FAILED: states.RETRIES_RAN_OUT,
+}
 
 
 def deliver(delivery_ids: list[int]) -> list[ScheduledRetry]:
@@ -78,19 +93,20 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
     unsent = [delivery for (delivery, _), result in zip(outgoing, results) if result is None]
     for delivery in unsent:
         delivery.claimed_until, delivery.claim_token = None, ""  # released, and queued again at once
-    sent = [(pair, result) for pair, result in zip(outgoing, results) if result is not None]
-    retries = record(claimed, [pair for pair, _ in sent], [result for _, result in sent], retry_allowed=True)
+    sent = [Sent(delivery, request, result) for (delivery, request), result in zip(outgoing, results)
+            if result is not None]
+    retries = record(claimed, sent)
     return retries + [ScheduledRetry(delivery.id, 0.0) for delivery in unsent]
 
 
 def claim(delivery_ids: list[int], now) -> list[Delivery]:
     """Take a lease on the pending, due, unclaimed deliveries among these ids: a duplicate sends nothing."""
-    return _claim(Delivery.objects.claimable(now, due_by=now + CLAIM_SKEW).filter(id__in=delivery_ids), now)
+    return _claim(Delivery.objects.claimable(now).filter(id__in=delivery_ids), now)
 
 
 def claim_due(now, limit: int, *, token: str | None = None, lease=None) -> list[Delivery]:
     """Take a lease on up to ``limit`` due deliveries, oldest due first, skipping rows another worker locks."""
-    due = Delivery.objects.claimable(now, due_by=now + CLAIM_SKEW).order_by("next_attempt_at")[:limit]
+    due = Delivery.objects.claimable(now).order_by("next_attempt_at")[:limit]
     return _claim(due, now, token=token, lease=lease, skip_locked=True)
 
 
@@ -131,27 +147,21 @@ def _post_in_time(start_by: float, request: transport.OutgoingRequest) -> transp
     return transport.post(request) if time.monotonic() < start_by else None
 
 
-def record(
-    claimed: list[Delivery],
-    outgoing: list[tuple[Delivery, transport.OutgoingRequest]],
-    results: list[transport.TransportResult],
-    *,
-    retry_allowed: bool,
-) -> list[ScheduledRetry]:
-    """Write the attempts and the deliveries' new state in one transaction; apply endpoint effects."""
+def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
+    """Write the attempts, the deliveries' new state and their endpoints' changes in one transaction."""
     now = timezone.now()
-    token = next((delivery.claim_token for delivery, _ in outgoing), "")
-    attempts, retries, effects = [], [], []
-    for (delivery, request), result in zip(outgoing, results):
+    token = next((one.delivery.claim_token for one in sent), "")
+    attempts, retries, changes = [], [], []
+    for one in sent:
+        delivery, result = one.delivery, one.result
         decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"))
-        if decision.outcome is Outcome.RETRY and not retry_allowed:
-            decision = retry.Decision(Outcome.REJECTED)
-        attempts.append(_apply(delivery, request, result, decision, now))
+        attempts.append(log_attempt(one, decision, now))
         if decision.outcome is Outcome.RETRY:
             retries.append(ScheduledRetry(delivery.id, decision.delay))
-        effects.append((delivery.webhook, decision.outcome))
+        if decision.outcome in ENDPOINT_CHANGES:
+            changes.append((delivery.webhook, ENDPOINT_CHANGES[decision.outcome]))
     try:
-        _write(claimed, attempts, effects if retry_allowed else [])  # a test send sets the endpoint's state itself
+        _write(claimed, attempts, changes)
     except (OperationalError, InterfaceError):
         # The connection sat idle while we sent, and a database restart or failover may have cut it.
         # Sent but unrecorded means sent again after the lease: reconnect and write once more,
@@ -163,15 +173,15 @@ def record(
             return retries
         for attempt in attempts:
             attempt.pk = None  # ids the rolled-back INSERT returned
-        _write(claimed, attempts, effects if retry_allowed else [])
+        _write(claimed, attempts, changes)
     return retries
 
 
-def _write(claimed: list[Delivery], attempts: list[Attempt], effects: list[tuple[Webhook, Outcome]]) -> None:
+def _write(claimed: list[Delivery], attempts: list[Attempt], changes: list[tuple[Webhook, states.Change]]) -> None:
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
         save_states(claimed)
-        _apply_endpoint_effects(effects)
+        _change_endpoints(changes)
 
 
 def save_states(deliveries: list[Delivery]) -> None:
@@ -187,7 +197,9 @@ def save_states(deliveries: list[Delivery]) -> None:
         Delivery.objects.filter(id__in=ids).update(**dict(zip(DELIVERY_FIELDS, values)))
 
 
-def _apply(delivery: Delivery, request, result, decision: retry.Decision, now) -> Attempt:
+def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
+    """Apply ``decision`` to the sent delivery (not saved) and return its Attempt (not saved)."""
+    delivery, request, result = sent.delivery, sent.request, sent.result
     delivery.attempts += 1
     delivery.total_attempts += 1
     delivery.last_status_code = result.status
@@ -223,15 +235,9 @@ def _close(delivery: Delivery, status: str, reason: str, now) -> None:
     delivery.next_attempt_at, delivery.claimed_until, delivery.claim_token = None, None, ""
 
 
-def _apply_endpoint_effects(effects: list[tuple[Webhook, Outcome]]) -> None:
-    handled: set[tuple[int, Outcome]] = set()
-    for webhook, outcome in effects:
-        if (webhook.id, outcome) in handled:
-            continue
-        handled.add((webhook.id, outcome))
-        if outcome is Outcome.SUCCEEDED and webhook.state == Webhook.State.NEW:
-            endpoints.record_success(webhook.id)
-        elif outcome is Outcome.GONE:
-            endpoints.deactivate_gone(webhook.id)
-        elif outcome is Outcome.FAILED:
-            endpoints.mark_invalid(webhook.id, "retries ran out")
+def _change_endpoints(changes: list[tuple[Webhook, states.Change]]) -> None:
+    done: set[tuple[int, states.Change]] = set()
+    for webhook, change in changes:
+        if (webhook.id, change) not in done:  # a batch holds many deliveries to one endpoint
+            done.add((webhook.id, change))
+            states.transition(webhook, change)

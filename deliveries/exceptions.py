@@ -1,5 +1,5 @@
 """Domain errors of delivery operations, each with a default message and code (mapped to API errors)."""
-from events.exceptions import HooklineError
+from hookline.exceptions import HooklineError
 
 
 class EndpointNotReceiving(HooklineError):

@@ -85,12 +85,7 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datet
 
 def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[tuple[int, list[str]]]]:
     """(id, patterns) of every receiving endpoint of these tenants, in one query."""
-    query = Webhook.objects.receiving()
-    with_org = {org for org in organisation_ids if org is not None}
-    if None in organisation_ids:
-        query = query.filter(organisation_id__in=with_org) | query.filter(organisation__isnull=True)
-    else:
-        query = query.filter(organisation_id__in=with_org)
+    query = Webhook.objects.receiving().for_organisations(organisation_ids)
     by_org: dict[int | None, list[tuple[int, list[str]]]] = defaultdict(list)
     for webhook_id, org_id, event_types in query.values_list("id", "organisation_id", "event_types"):
         by_org[org_id].append((webhook_id, event_types))

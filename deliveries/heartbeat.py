@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 from events.models import Event
 
 from . import runs
@@ -28,7 +28,7 @@ def stranded(now) -> bool:
     overdue = now - timedelta(seconds=hookline_settings.STRANDED_AFTER)
     return (
         Event.objects.undispatched().filter(created_at__lt=overdue).exists()
-        or Delivery.objects.claimable(now, due_by=overdue).exists()
+        or Delivery.objects.stranded(now, overdue).exists()
     )
 
 

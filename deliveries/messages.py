@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from django.core.serializers.json import DjangoJSONEncoder
 
 from events.catalog import transformer_for
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 from events.models import Event
 from hooks import signing
 from hooks.models import Webhook

@@ -1,13 +1,20 @@
 """The delivery log: one Delivery per (event, endpoint), one Attempt per HTTP try."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import models
 from django.db.models import Q
 
-from events.models import Event, TenantQuerySet
+from events.models import Event
+from hookline.querysets import TenantQuerySet
 from hooks.models import Webhook
 
 from . import claims
+
+
+# Lets a due delivery be claimed by a countdown message that arrives a moment early.
+CLAIM_SKEW = timedelta(seconds=1)
 
 
 class DeliveryQuerySet(TenantQuerySet):
@@ -16,11 +23,17 @@ class DeliveryQuerySet(TenantQuerySet):
     def pending(self):
         return self.filter(status=Delivery.Status.PENDING)
 
-    def claimable(self, now, *, due_by=None):
-        """Pending deliveries due by ``due_by`` (default ``now``) that no live claim holds at ``now``."""
-        return self.pending().filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), next_attempt_at__lte=due_by or now,
-        )
+    def unleased(self, now: datetime):
+        """No worker holds a lease on them: never claimed, or the claim ran out."""
+        return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+
+    def claimable(self, now: datetime):
+        """What a worker may claim now: pending, unleased and due."""
+        return self.pending().unleased(now).filter(next_attempt_at__lte=now + CLAIM_SKEW)
+
+    def stranded(self, now: datetime, stale: datetime):
+        """What a lost message or a killed worker left behind: pending, unleased and due since before ``stale``."""
+        return self.pending().unleased(now).filter(next_attempt_at__lt=stale)
 
     def claim(self, *, token: str, lease, skip_locked: bool = False) -> list["Delivery"]:
         """Lease these rows with one ``UPDATE … RETURNING``: no claim-then-reselect, and never a row twice.

@@ -8,7 +8,7 @@ from enum import Enum
 
 from django.utils import timezone
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 
 from . import delivering, fanout, wakeup
 from .delivering import ScheduledRetry

@@ -7,12 +7,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from events.models import Event
+from hooks import states
 from hooks.hookline_events import WEBHOOK_TEST
 from hooks.models import Webhook
 
 from . import delivering, messages
 from .exceptions import EndpointNotReceiving, PendingDeliveries
 from .models import Attempt, Delivery
+from .retry import Decision, Outcome
 
 
 def send_test(webhook: Webhook, *, user=None) -> Attempt:
@@ -30,14 +32,17 @@ def send_test(webhook: Webhook, *, user=None) -> Attempt:
     delivery.event, delivery.webhook = event, webhook
     request = messages.build_request(event, webhook, messages.envelope(event, event.type, event.payload))
     result = delivering.send_all([request])[0]
-    delivering.record([delivery], [(delivery, request)], [result], retry_allowed=False)
-    if result.ok:
-        webhook.set_state(Webhook.State.VALID, "a test succeeded")
-    else:
-        webhook.set_state(Webhook.State.INVALID, f"a test failed: {result.error or result.status}")
-    webhook.updated_by = user or webhook.updated_by
-    webhook.save(update_fields=["state", "state_reason", "state_changed_at", "updated_by", "updated_at"])
-    return delivery.attempt_log.order_by("-number").first()
+    # A test is one attempt, never retried; its answer alone decides the endpoint's state.
+    decision = Decision(Outcome.SUCCEEDED if result.ok else Outcome.REJECTED)
+    attempt = delivering.log_attempt(delivering.Sent(delivery, request, result), decision, timezone.now())
+    with transaction.atomic():
+        attempt.save()
+        delivering.save_states([delivery])
+        if result.ok:
+            states.transition(webhook, states.TEST_SUCCEEDED, user=user)
+        else:
+            states.transition(webhook, states.TEST_FAILED, detail=str(result.error or result.status), user=user)
+    return attempt
 
 
 def redeliver(delivery: Delivery) -> None:

@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 from events.models import Event
 
 from . import fanout
@@ -51,11 +50,7 @@ def _hand_out(now, stale, size: int) -> list[int]:
     """Lock up to ``size`` stranded deliveries (skipping locked ones) and move their due time to now."""
     with transaction.atomic():
         overdue = list(
-            Delivery.objects.filter(
-                Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-                status=Delivery.Status.PENDING,
-                next_attempt_at__lt=stale,
-            )
+            Delivery.objects.stranded(now, stale)
             .order_by("next_attempt_at")
             .select_for_update(skip_locked=True)
             .values_list("id", flat=True)[:size]

@@ -56,23 +56,22 @@ class _RedisFlag:
         return True
 
 
-_flag = None
+_flag: tuple[str, _RedisFlag | _NoFlag] | None = None
 _flag_lock = threading.Lock()
 
 
-def flag():
-    """This process's flag (redis-py's pool reconnects after a fork by itself)."""
+def flag() -> _RedisFlag | _NoFlag:
+    """This process's flag, on the broker in use (redis-py's pool reconnects after a fork by itself)."""
     global _flag
-    if _flag is None:
+    url = current_app.conf.broker_url or ""
+    current = _flag
+    if current is None or current[0] != url:
         with _flag_lock:
-            if _flag is None:
-                conf = current_app.conf
-                url = conf.broker_url or ""
-                if urlparse(url).scheme in {"redis", "rediss"}:
-                    _flag = _RedisFlag(url, conf.task_default_queue)
-                else:
-                    _flag = _NoFlag()
-    return _flag
+            if _flag is None or _flag[0] != url:
+                shared = urlparse(url).scheme in {"redis", "rediss"}
+                _flag = (url, _RedisFlag(url, current_app.conf.task_default_queue) if shared else _NoFlag())
+            current = _flag
+    return current[1]
 
 
 def publish(*, countdown: float | None = None) -> None:
@@ -88,7 +87,3 @@ def wake() -> None:
         publish()
 
 
-def reset() -> None:
-    """Forget the flag client (tests that switch brokers)."""
-    global _flag
-    _flag = None

@@ -4,9 +4,9 @@
     events.emit("invoice.paid", {"invoice": 42}, organisation=org, idempotency_key="inv-42-paid")
 """
 from .catalog import register
-from .exceptions import HooklineError, InvalidPayload, UnknownEventType
+from .exceptions import InvalidPayload, UnknownEventType
 
-__all__ = ["emit", "emit_many", "EventSpec", "register", "HooklineError", "InvalidPayload", "UnknownEventType"]
+__all__ = ["emit", "emit_many", "EventSpec", "register", "InvalidPayload", "UnknownEventType"]
 
 
 def __getattr__(name: str):

@@ -1,4 +1,4 @@
-"""App config: registers the catalog's signals and syncs code-declared event types on migrate."""
+"""App config: registers Hookline's system checks and the catalog's signals, and syncs code-declared event types on migrate."""
 from importlib import import_module
 
 from django.apps import AppConfig, apps
@@ -11,8 +11,9 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import catalog, checks  # noqa: F401  (checks registers itself)
-        from .api import throttling  # noqa: F401  (registers the API-rate check)
+        from hookline import checks  # noqa: F401  (registers Hookline's system checks)
+
+        from . import catalog
 
         # Each installed app may declare its event types in a hookline_events module.
         for config in apps.get_app_configs():

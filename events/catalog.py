@@ -10,7 +10,7 @@ from typing import Any, Callable
 from django.db.models.signals import post_delete, post_save
 
 from . import storable
-from .conf import hookline_settings
+from hookline.conf import hookline_settings
 
 # A transformer turns (key, payload) into what an older payload version expects, or None to skip.
 Transformer = Callable[[str, dict], "tuple[str, Any] | None"]

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import catalog, outbox, storable
-from .conf import hookline_settings
+from hookline.conf import hookline_settings
 from .exceptions import InvalidPayload, UnknownEventType
 from .models import Event, Organisation
 

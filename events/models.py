@@ -4,21 +4,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
+from hookline.querysets import TenantQuerySet
+
 from .ids import new_event_id
-
-
-class TenantQuerySet(models.QuerySet):
-    """Rows that belong to an organisation; ``members_path`` leads from a row to its organisation's members."""
-
-    members_path = "organisation__members"
-
-    def visible_to(self, user):
-        """What the user may see: their organisations' rows (all rows for a superuser, none for anonymous)."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(**{self.members_path: user})
 
 
 class OrganisationQuerySet(TenantQuerySet):

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 
 
 @lru_cache(maxsize=4)

@@ -8,6 +8,6 @@ ENDPOINT_DEACTIVATED = "hookline.endpoint.deactivated"
 events.register(WEBHOOK_TEST, description="A test ping sent from the admin or the API to prove an endpoint works.")
 events.register(
     ENDPOINT_INVALID,
-    description="An endpoint's retries ran out and it stopped receiving events until someone fixes it.",
+    description="An endpoint's retries ran out or its test failed; it receives no events until someone fixes it.",
 )
 events.register(ENDPOINT_DEACTIVATED, description="A receiver answered 410 Gone and its endpoint was switched off.")

@@ -2,29 +2,31 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Iterable
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
-from events.models import Organisation, TenantQuerySet
+from events.models import Organisation
+from hookline.querysets import TenantQuerySet
 
-from . import crypto, patterns
+from . import crypto, states
+from .urlguard import MASK, mask_url, split_credentials
 
 
 class WebhookQuerySet(TenantQuerySet):
     def receiving(self):
         """Endpoints that get events: ``new`` and ``valid`` ones."""
-        return self.filter(state__in=Webhook.RECEIVING_STATES)
+        return self.filter(state__in=states.RECEIVING_STATES)
 
-    def for_organisation(self, organisation: Organisation | int | None):
-        return self.filter(organisation=organisation) if organisation else self.filter(organisation__isnull=True)
-
-    def for_event(self, key: str, organisation: Organisation | int | None) -> list["Webhook"]:
-        """The endpoints of this tenant whose patterns select ``key`` (matched in Python: patterns are JSON)."""
-        candidates = self.for_organisation(organisation).only("id", "event_types")
-        return [webhook for webhook in candidates if patterns.matches_any(webhook.event_types, key)]
+    def for_organisations(self, organisation_ids: Iterable[int | None]):
+        """The endpoints of these tenants, in one query; None stands for the endpoints without a tenant."""
+        organisation_ids = set(organisation_ids)
+        query = self.filter(organisation_id__in={org for org in organisation_ids if org is not None})
+        if None in organisation_ids:
+            query = query | self.filter(organisation__isnull=True)
+        return query
 
     def excluding_deactivated(self):
         """What endpoint lists show unless deactivated endpoints are asked for."""
@@ -38,13 +40,8 @@ def default_event_types() -> list[str]:
 class Webhook(models.Model):
     """One receiver's endpoint."""
 
-    class State(models.TextChoices):
-        NEW = "new", "new (not yet proven)"
-        VALID = "valid", "valid"
-        INVALID = "invalid", "invalid (failing)"
-        DEACTIVATED = "deactivated", "deactivated"
-
-    RECEIVING_STATES = (State.NEW, State.VALID)
+    State = states.State  # changed only through hooks.states.transition()
+    RECEIVING_STATES = states.RECEIVING_STATES
 
     organisation = models.ForeignKey(
         Organisation, verbose_name="organisation", null=True, blank=True,
@@ -136,12 +133,10 @@ class Webhook(models.Model):
         stored password. A URL without credentials keeps them only if it is unchanged: credentials
         meant for one URL are never sent to another.
         """
-        from .urlguard import MASK, split_credentials
-
         clean, username, password = split_credentials(url)
         changed = clean != self.url
         if changed and self.pk:
-            self.set_state(self.State.NEW, "URL changed")
+            states.transition(self, states.URL_CHANGED, commit=False)
         self.url = clean
         if username or password:
             if not (password == MASK and username == self.auth_username and self.auth_password_encrypted):
@@ -151,17 +146,12 @@ class Webhook(models.Model):
 
     @property
     def masked_url(self) -> str:
-        from .urlguard import mask_url
-
         return mask_url(self.url, self.auth_username)
 
     # --- state -----------------------------------------------------------------------------
     @property
     def enabled(self) -> bool:
         return self.state in self.RECEIVING_STATES
-
-    def set_state(self, state: str, reason: str = "") -> None:
-        self.state, self.state_reason, self.state_changed_at = state, reason[:500], timezone.now()
 
     def begin_rotation(self, new_secret: str, grace_seconds: float) -> None:
         self.previous_secret_encrypted = self.secret_encrypted

@@ -4,16 +4,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone
-
-import events
-from events.conf import hookline_settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from events.models import Organisation
+from hookline.conf import hookline_settings
 
-from . import patterns, signing
-from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
+from . import patterns, signing, states
 from .models import Webhook
 from .urlguard import UnsafeURL, check_proxy_url, check_url, split_credentials
 
@@ -81,6 +76,70 @@ def validate_headers(headers: dict[str, Any], shared_secret_header: str = "") ->
     return {str(name): str(value) for name, value in headers.items()}
 
 
+EDITABLE_FIELDS = frozenset({
+    "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
+    "shared_secret_header", "payload_version", "proxy_url", "organisation",
+})
+OWNER_STATES = tuple(states.SET_BY_OWNER)
+
+
+def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = None) -> dict[str, Any]:
+    """The pure "clean" step of create_webhook (``webhook=None``) and update_webhook: checked, normalised values.
+
+    Saves nothing and changes nothing, so a form or a serializer can call it before saving. A refused
+    value raises ``ValidationError({field: [error]})`` (the first one found; ``__all__`` when no field
+    is to blame), so the admin shows it on its field and the API answers its message and code.
+    """
+    cleaned = dict(fields)
+    if webhook is not None:
+        _clean_owner_changes(cleaned)
+    else:
+        cleaned["event_types"] = cleaned.get("event_types") or ["*"]
+    if "url" in cleaned:
+        _on_field("url", validate_url, split_credentials(cleaned["url"])[0])  # the URL is stored without credentials
+    if "event_types" in cleaned:
+        cleaned["event_types"] = _on_field("event_types", validate_event_types, cleaned["event_types"])
+    if "proxy_url" in cleaned or webhook is None:
+        cleaned["proxy_url"] = _on_field("proxy_url", validate_proxy_url, cleaned.get("proxy_url", ""))
+    if "shared_secret_header" in cleaned or webhook is None:
+        cleaned["shared_secret_header"] = _on_field(
+            "shared_secret_header", validate_shared_secret_header, cleaned.get("shared_secret_header", ""),
+        )
+    # Always, also when only the shared-secret header changed: the static headers may not set it either.
+    if webhook is None:
+        headers, shared_secret_header = cleaned.get("headers", {}), cleaned["shared_secret_header"]
+    else:
+        headers = cleaned.get("headers", webhook.headers) or {}
+        shared_secret_header = cleaned.get("shared_secret_header", webhook.shared_secret_header)
+    cleaned["headers"] = _on_field("headers", validate_headers, headers, shared_secret_header)
+    return cleaned
+
+
+def _clean_owner_changes(changes: dict[str, Any]) -> None:
+    """An edit: only editable fields, and ``enabled`` or ``state`` only as the owner may set them."""
+    unknown = set(changes) - EDITABLE_FIELDS - {"state", "enabled"}
+    if unknown:
+        raise ValidationError({NON_FIELD_ERRORS: ValidationError(
+            f"These fields cannot be edited: {', '.join(sorted(unknown))}.", code="not_editable",
+        )})
+    if "enabled" in changes:
+        changes.setdefault("state", Webhook.State.NEW if changes.pop("enabled") else Webhook.State.DEACTIVATED)
+    state = changes.get("state")
+    if state is not None and state not in OWNER_STATES:
+        raise ValidationError({"state": ValidationError(
+            f"state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); got {state!r}.",
+            code="state",
+        )})
+
+
+def _on_field(field: str, validate, *args: Any) -> Any:
+    """Run one validator; its error is raised again keyed by the field it is about."""
+    try:
+        return validate(*args)
+    except ValidationError as exc:
+        raise ValidationError({field: exc}) from exc
+
+
 def create_webhook(
     *,
     url: str,
@@ -88,71 +147,32 @@ def create_webhook(
     organisation: Organisation | None = None,
     event_types: list[str] | None = None,
     user=None,
-    commit: bool = True,
     **options: Any,
 ) -> tuple[Webhook, str]:
-    """Create an endpoint; returns it with its new secret (the only time the secret is returned).
-
-    With ``commit=False`` it is validated but not saved (a form validates first and saves later).
-    """
-    webhook = Webhook(organisation=organisation, name=name, created_by=user, updated_by=user, **options)
+    """Create an endpoint (clean_webhook_fields, then save); returns it with its new secret (the only time it is returned)."""
+    fields = clean_webhook_fields({"url": url, "event_types": event_types, **options})
+    url = fields.pop("url")
+    webhook = Webhook(organisation=organisation, name=name, created_by=user, updated_by=user, **fields)
     webhook.set_url(url)
-    validate_url(webhook.url)
     webhook.name = name or webhook.url
-    webhook.event_types = validate_event_types(event_types or ["*"])
-    webhook.proxy_url = validate_proxy_url(webhook.proxy_url)
-    webhook.shared_secret_header = validate_shared_secret_header(webhook.shared_secret_header)
-    webhook.headers = validate_headers(webhook.headers, webhook.shared_secret_header)
     secret = signing.generate_secret()
     webhook.secret = secret
-    if commit:
-        webhook.save()
+    webhook.save()
     return webhook, secret
 
 
-EDITABLE_FIELDS = frozenset({
-    "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
-    "shared_secret_header", "payload_version", "proxy_url", "organisation",
-})
-OWNER_STATES = (Webhook.State.NEW, Webhook.State.DEACTIVATED)
-
-
-def update_webhook(webhook: Webhook, *, user=None, commit: bool = True, **changes: Any) -> Webhook:
-    """Edit an endpoint. A new URL puts it back to ``new``; its owner may set state only to new or deactivated.
-
-    With ``commit=False`` the changes are validated and applied to ``webhook`` but not saved.
-    """
-    unknown = set(changes) - EDITABLE_FIELDS - {"state", "enabled"}
-    if unknown:
-        raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.", code="not_editable")
-    if "enabled" in changes:
-        changes.setdefault("state", Webhook.State.NEW if changes.pop("enabled") else Webhook.State.DEACTIVATED)
+def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
+    """Edit an endpoint (clean_webhook_fields, then save). A new URL puts it back to ``new``; its owner may set state only to new or deactivated."""
+    changes = clean_webhook_fields(changes, webhook=webhook)
     state = changes.pop("state", None)
-    if state is not None and state not in OWNER_STATES:
-        raise ValidationError(
-            f"state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); got {state!r}.",
-            code="state",
-        )
-    if "event_types" in changes:
-        changes["event_types"] = validate_event_types(changes["event_types"])
-    if "proxy_url" in changes:
-        changes["proxy_url"] = validate_proxy_url(changes["proxy_url"])
-    if "shared_secret_header" in changes:
-        changes["shared_secret_header"] = validate_shared_secret_header(changes["shared_secret_header"])
-    changes["headers"] = validate_headers(
-        changes.get("headers", webhook.headers) or {}, changes.get("shared_secret_header", webhook.shared_secret_header)
-    )
     if "url" in changes:
-        url = changes.pop("url")
-        validate_url(split_credentials(url)[0])
-        webhook.set_url(url)
+        webhook.set_url(changes.pop("url"))
     for name, value in changes.items():
         setattr(webhook, name, value)
-    if state is not None and state != webhook.state:
-        webhook.set_state(state, "set by its owner")
+    if state is not None:
+        states.transition(webhook, states.SET_BY_OWNER[state], commit=False)
     webhook.updated_by = user or webhook.updated_by
-    if commit:
-        webhook.save()
+    webhook.save()
     return webhook
 
 
@@ -168,53 +188,8 @@ def rotate_secret(webhook: Webhook, *, user=None) -> str:
 
 def enable(webhook: Webhook, *, user=None) -> None:
     """Turn an endpoint back on; it is ``new`` until a delivery or a test proves it."""
-    _set_state(webhook, Webhook.State.NEW, "enabled", user)
+    states.transition(webhook, states.ENABLED, user=user)
 
 
 def disable(webhook: Webhook, *, user=None) -> None:
-    _set_state(webhook, Webhook.State.DEACTIVATED, "disabled by its owner", user)
-
-
-def _set_state(webhook: Webhook, state: str, reason: str, user) -> None:
-    webhook.set_state(state, reason)
-    webhook.updated_by = user or webhook.updated_by
-    webhook.save(update_fields=["state", "state_reason", "state_changed_at", "updated_by", "updated_at"])
-
-
-def record_success(webhook_id: int) -> None:
-    """A delivery succeeded: a ``new`` endpoint is proven ``valid`` (one cheap UPDATE, often of no row)."""
-    Webhook.objects.filter(id=webhook_id, state=Webhook.State.NEW).update(
-        state=Webhook.State.VALID, state_reason="a delivery succeeded", state_changed_at=timezone.now()
-    )
-
-
-@transaction.atomic
-def mark_invalid(webhook_id: int, reason: str) -> bool:
-    """Retries ran out: stop sending and emit ``hookline.endpoint.invalid`` (once per transition)."""
-    changed = Webhook.objects.filter(id=webhook_id, state__in=Webhook.RECEIVING_STATES).update(
-        state=Webhook.State.INVALID, state_reason=reason[:500], state_changed_at=timezone.now()
-    )
-    if changed:
-        _emit_state_event(ENDPOINT_INVALID, webhook_id, reason)
-    return bool(changed)
-
-
-@transaction.atomic
-def deactivate_gone(webhook_id: int) -> bool:
-    """The receiver answered 410 Gone: it unsubscribed, so the endpoint is switched off at once."""
-    reason = "the receiver answered 410 Gone"
-    changed = Webhook.objects.filter(id=webhook_id).exclude(state=Webhook.State.DEACTIVATED).update(
-        state=Webhook.State.DEACTIVATED, state_reason=reason, state_changed_at=timezone.now()
-    )
-    if changed:
-        _emit_state_event(ENDPOINT_DEACTIVATED, webhook_id, reason)
-    return bool(changed)
-
-
-def _emit_state_event(key: str, webhook_id: int, reason: str) -> None:
-    webhook = Webhook.objects.select_related("organisation").get(id=webhook_id)
-    events.emit(
-        key,
-        {"webhook": webhook.id, "name": webhook.name, "url": webhook.masked_url, "state": webhook.state, "reason": reason},
-        organisation=webhook.organisation,
-    )
+    states.transition(webhook, states.DISABLED, user=user)

@@ -1,26 +1,16 @@
-"""SSRF guard for endpoint URLs: refuse internal targets when a URL is saved and again at connect time."""
+"""SSRF policy: which URLs and addresses Hookline may send to, and URLs with their credentials split off or masked."""
 from __future__ import annotations
 
 import ipaddress
 import re
 import socket
-import sys
 import unicodedata
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
-from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import idna
-import requests
-from requests.adapters import HTTPAdapter
-from requests.utils import select_proxy
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.poolmanager import proxy_from_url
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
-from urllib3.util.connection import allowed_gai_family, create_connection
 
-from events.conf import hookline_settings
+from hookline.conf import hookline_settings
 
 IPAddress = IPv4Address | IPv6Address
 
@@ -62,10 +52,6 @@ _NUMBER = re.compile(r"0x[0-9a-f]*|[0-9]+")
 
 class UnsafeURL(ValueError):
     """A URL or address Hookline refuses to send to; the message says why."""
-
-
-class BlockedRequest(requests.exceptions.ConnectionError, UnsafeURL):
-    """Raised by GuardedAdapter: a failed attempt to requests-level code, an UnsafeURL to guard-aware code."""
 
 
 def check_url(url: str, *, allow_private: bool | None = None, require_https: bool | None = None,
@@ -132,15 +118,19 @@ def check_proxy_url(url: str, *, allow_private: bool | None = None, resolve: boo
     check_url(url, allow_private=allow_private, require_https=False, resolve=resolve)
 
 
-def check_address(ip: str, *, allow_private: bool | None = None) -> None:
-    """Raise UnsafeURL unless ``ip`` (an already resolved address) is public."""
+def check_address(ip: str, *, subject: str = "", allow_private: bool | None = None) -> None:
+    """Raise UnsafeURL unless ``ip`` (an already resolved address) is public; ``subject`` names it in the message.
+
+    The transport calls this with the addresses it is about to connect to (DNS rebinding), and again
+    for the peer of a kept-alive connection.
+    """
     parsed = _parse_ip(ip.strip("[]").lower())
     if parsed is None:
         raise UnsafeURL(f"Refused: {ip!r} is not an IP address")
     if allow_private is None:
         allow_private = hookline_settings.ALLOW_PRIVATE_ADDRESSES
     if not allow_private:
-        _check_ip(parsed, ip)
+        _check_ip(parsed, subject or ip)
 
 
 def split_credentials(url: str) -> tuple[str, str, str]:
@@ -273,126 +263,3 @@ def _split_authority(url: str) -> tuple[str, str, str]:
     """Split ``url`` verbatim into ("scheme://", authority, rest); no "//" means no authority."""
     match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*://)([^/?#]*)(.*)", url, re.DOTALL)
     return match.groups() if match else ("", "", url)  # type: ignore[return-value]
-
-
-# --- transport ---------------------------------------------------------------------------------
-
-
-class _GuardedConnectionMixin:
-    """Resolve, check every address, then connect only to checked ones (defeats DNS rebinding)."""
-
-    peer_ip: str | None = None  # the address the socket is connected to
-
-    def _new_conn(self: Any) -> socket.socket:
-        dns_host = self._dns_host.strip("[]").rstrip(".")
-        try:
-            infos = socket.getaddrinfo(dns_host, self.port, allowed_gai_family(), socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        if not hookline_settings.ALLOW_PRIVATE_ADDRESSES:  # read per connection: tests toggle it
-            for address in addresses:  # all before any connect: one bad answer refuses the host
-                subject = address if address == dns_host else f"{self.host} (resolves to {address})"
-                _check_ip(_parse_ip(address.lower()), subject)
-        # Same exceptions as urllib3's own _new_conn, so retries and requests' mapping still apply.
-        error: Exception = NewConnectionError(self, f"No address to connect to for {self.host}")
-        for address in addresses:  # like create_connection: the first reachable address wins
-            try:
-                sock = create_connection((address, self.port), self.timeout, self.source_address,
-                                         self.socket_options)
-            except TimeoutError:
-                error = ConnectTimeoutError(self, f"Connection to {self.host} timed out. "
-                                                  f"(connect timeout={self.timeout})")
-            except OSError as exc:
-                error = NewConnectionError(self, f"Failed to establish a new connection: {exc}")
-            else:
-                self.peer_ip = address
-                sys.audit("http.client.connect", self, self.host, self.port)
-                return sock
-        raise error
-
-
-class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
-    pass
-
-
-class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
-    pass
-
-
-class _GuardedPoolMixin:
-    """Re-check a kept-alive connection's peer, so turning ALLOW_PRIVATE_ADDRESSES off takes effect."""
-
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        conn = super()._get_conn(timeout)  # type: ignore[misc]
-        peer = getattr(conn, "peer_ip", None)
-        if peer and conn.sock is not None and not hookline_settings.ALLOW_PRIVATE_ADDRESSES:
-            if _problem(_parse_ip(peer.lower())):  # type: ignore[arg-type]
-                conn.close()  # so the reconnect re-resolves and refuses with the reason
-        return conn
-
-
-class _GuardedHTTPPool(_GuardedPoolMixin, HTTPConnectionPool):
-    ConnectionCls = _GuardedHTTPConnection
-
-
-class _GuardedHTTPSPool(_GuardedPoolMixin, HTTPSConnectionPool):
-    ConnectionCls = _GuardedHTTPSConnection
-
-
-_GUARDED_POOLS = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
-
-
-class GuardedAdapter(HTTPAdapter):
-    """requests adapter that refuses internal targets at send time; raises BlockedRequest.
-
-    BlockedRequest is both a ``requests.ConnectionError`` (so it counts as a failed attempt
-    wherever RequestException is caught) and an ``UnsafeURL`` whose message gives the reason.
-
-    Proxies: the operator's ``HOOKLINE['PROXY']`` is trusted (it may be on a private network);
-    any other proxy (an endpoint's ``proxy_url``) gets the same connect-time address check as a target.
-    """
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)  # keeps pool_connections, pool_maxsize, block
-        self.poolmanager.pool_classes_by_scheme = dict(_GUARDED_POOLS)
-        self._checked_proxy_managers: dict[str, Any] = {}
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        if _is_trusted_proxy(proxy):
-            return super().proxy_manager_for(proxy, **proxy_kwargs)
-        # Kept apart from requests' own cache, so one URL never shares pools between the two kinds.
-        manager = self._checked_proxy_managers.get(proxy)
-        if manager is None:
-            manager = proxy_from_url(proxy, proxy_headers=self.proxy_headers(proxy), num_pools=self._pool_connections,
-                                     maxsize=self._pool_maxsize, block=self._pool_block, **proxy_kwargs)
-            manager.pool_classes_by_scheme = dict(_GUARDED_POOLS)  # the proxy's address is checked on connect
-            self._checked_proxy_managers[proxy] = manager
-        return manager
-
-    def close(self) -> None:
-        super().close()
-        for manager in self._checked_proxy_managers.values():
-            manager.clear()
-
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-             verify: bool | str = True, cert: Any = None, proxies: Any = None) -> requests.Response:
-        proxy = select_proxy(request.url or "", proxies)
-        try:
-            # Through a proxy, the proxy resolves the target itself: check the target here instead
-            # (a rebind between this lookup and the proxy's is out of our reach). Without one, the
-            # address actually connected to is checked at connect time.
-            check_url(request.url or "", resolve=bool(proxy))
-        except UnsafeURL as exc:
-            raise BlockedRequest(str(exc), request=request) from exc
-        try:
-            if proxy and not _is_trusted_proxy(proxy):
-                check_proxy_url(proxy, resolve=False)  # its address is checked at connect time
-            return super().send(request, stream, timeout, verify, cert, proxies)
-        except UnsafeURL as exc:  # the target passed above: this is the proxy, if there is one
-            reason = f"Refused (the endpoint's proxy): {str(exc).removeprefix('Refused: ')}" if proxy else str(exc)
-            raise BlockedRequest(reason, request=request) from exc
-
-
-def _is_trusted_proxy(proxy: str) -> bool:
-    return bool(hookline_settings.PROXY) and proxy == hookline_settings.PROXY

@@ -64,7 +64,7 @@ def attempt(delivery: Delivery, result: TransportResult) -> None:
     request = messages.build_request(
         delivery.event, delivery.webhook, messages.envelope(delivery.event, delivery.event.type, delivery.event.payload)
     )
-    delivering.record([delivery], [(delivery, request)], [result], retry_allowed=True)
+    delivering.record([delivery], [delivering.Sent(delivery, request, result)])
 
 
 # --- endpoints: create, edit, secrets ---------------------------------------------------------
@@ -571,6 +571,28 @@ def test_event_types_are_editable_with_a_checked_schema(admin_client, event_type
     assert (entry.description, entry.schema, entry.deprecated) == ("Paid.", {"type": "object"}, True)
 
 
+def test_an_event_type_schema_with_a_nul_character_is_refused_like_in_the_api(admin_client, event_type):
+    # given: PostgreSQL's jsonb cannot store \u0000, so catalog.check_schema refuses it everywhere
+    entry = event_type("invoice.paid")
+
+    # when
+    refused = admin_client.post(change_url(entry), {"key": "invoice.paid", "schema": '{"title": "a\\u0000b"}'})
+
+    # then
+    assert "NUL character" in str(refused.context["adminform"].form.errors["schema"])
+    entry.refresh_from_db()
+    assert entry.schema is None
+
+
+def test_each_model_has_one_admin_registered_by_deliveries_edges():
+    from django.contrib import admin
+
+    from events.models import EventType
+
+    for model in (Webhook, Delivery, Event, EventType, Organisation):
+        assert type(admin.site._registry[model]).__module__.startswith("deliveries.edges."), model
+
+
 def test_superusers_manage_organisation_members_and_staff_only_see_theirs(
     admin_client, staff_client, operator, organisation, other_organisation
 ):
@@ -681,8 +703,8 @@ def test_events_without_an_organisation_are_for_superusers_only(staff_client, ad
 
 def test_bulk_actions_that_send_have_a_limit(staff_client, make_webhook, make_delivery, monkeypatch, receiver):
     # given
-    monkeypatch.setattr("deliveries.admin.endpoints.SEND_TEST_LIMIT", 1)
-    monkeypatch.setattr("deliveries.admin.log.REDELIVER_LIMIT", 1)
+    monkeypatch.setattr("deliveries.edges.endpoints.admin.SEND_TEST_LIMIT", 1)
+    monkeypatch.setattr("deliveries.edges.deliveries.admin.REDELIVER_LIMIT", 1)
     webhooks = [make_webhook(receiver.on(f"/{n}", always(200)))[0] for n in range(2)]
     deliveries = [make_delivery(webhook, status="failed") for webhook in webhooks]
 

@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from events.api.throttling import check_api_rates
+from hookline.checks import check_api_rates
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_dns")]
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from deliveries.models import Delivery
+from hooks import services as endpoints
 from hooks.models import Webhook
 from tests.support.receiver import always
 
@@ -139,8 +140,7 @@ def test_list_hides_deactivated_endpoints_unless_asked(api, make_webhook):
     # given
     live, _ = make_webhook("https://example.com/live")
     off, _ = make_webhook("https://example.com/off")
-    off.set_state(Webhook.State.DEACTIVATED)
-    off.save()
+    endpoints.disable(off)
 
     # when
     default = api.get("/api/webhooks/").json()

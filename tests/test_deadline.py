@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from deliveries import deadline, transport
+from deliveries import transport
+from deliveries.transport import deadline
 from tests.support.receiver import always
 
 TIMEOUTS = {"READ_TIMEOUT": 1, "TOTAL_TIMEOUT": 1.5}

@@ -24,9 +24,10 @@ def claimed_batch(event_type, make_webhook, organisation):
     event = events.emit("invoice.paid", {"n": 1}, organisation=organisation)
     ids = fanout.fan_out([event.id])
     claimed = delivering.claim(ids, timezone.now())
-    outgoing = [(d, messages.build_request(d.event, d.webhook, messages.envelope(d.event, d.event.type, d.event.payload)))
-                for d in claimed]
-    return claimed, outgoing, [TransportResult(status=200)]
+    sent = [delivering.Sent(d, messages.build_request(d.event, d.webhook, messages.envelope(d.event, d.event.type, d.event.payload)),
+                            TransportResult(status=200))
+            for d in claimed]
+    return claimed, sent
 
 
 def drop_connection_once(monkeypatch, *, after_commit: bool) -> list[int]:
@@ -50,7 +51,7 @@ def test_a_write_cut_before_its_commit_is_written_again(claimed_batch, monkeypat
     calls = drop_connection_once(monkeypatch, after_commit=False)
 
     # when
-    delivering.record(*claimed_batch, retry_allowed=True)
+    delivering.record(*claimed_batch)
 
     # then: recorded, so the receiver does not get it a second time after the lease
     assert len(calls) == 2
@@ -64,7 +65,7 @@ def test_a_write_whose_commit_landed_is_not_written_twice(claimed_batch, monkeyp
     calls = drop_connection_once(monkeypatch, after_commit=True)
 
     # when
-    delivering.record(*claimed_batch, retry_allowed=True)
+    delivering.record(*claimed_batch)
 
     # then: the claim is gone, so nothing is marked a second time
     assert len(calls) == 1

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from events.checks import check_hookline_settings
+from hookline.checks import check_hookline_settings
 from hooks import services
 from hooks.models import Webhook
 from tests.support.overrides import hookline
@@ -64,6 +64,49 @@ def test_the_shared_secret_header_cannot_replace_a_hookline_header(make_webhook,
 def test_the_shared_secret_header_must_be_a_token(make_webhook):
     with pytest.raises(ValidationError, match="not a valid header name"):
         make_webhook(URL, shared_secret_header="X-OBC Secret")
+
+
+# --- the clean step the admin form and the API serializer share ------------------------------------------
+
+
+def test_clean_returns_normalised_values_and_saves_nothing():
+    # when
+    cleaned = services.clean_webhook_fields({"url": URL, "proxy_url": " http://127.0.0.1:3128 ", "headers": {"X-A": 1}})
+    # then
+    assert cleaned == {
+        "url": URL, "event_types": ["*"], "proxy_url": "http://127.0.0.1:3128", "shared_secret_header": "",
+        "headers": {"X-A": "1"},
+    }
+    assert not Webhook.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "code"),
+    [
+        ({"url": "ftp://example.com/in"}, "url", "unsafe_url"),
+        ({"url": URL, "event_types": ["a..b"]}, "event_types", "event_types"),
+        ({"url": URL, "proxy_url": "socks5://203.0.113.9:1080"}, "proxy_url", "unsafe_proxy"),
+        ({"url": URL, "shared_secret_header": "Host"}, "shared_secret_header", "shared_secret_header"),
+        ({"url": URL, "headers": {"webhook-id": "x"}}, "headers", "headers"),
+    ],
+)
+def test_clean_raises_errors_keyed_by_the_field_at_fault(fields, field, code):
+    with pytest.raises(ValidationError) as refused:
+        services.clean_webhook_fields(fields)
+    assert list(refused.value.error_dict) == [field]
+    assert [error.code for error in refused.value.error_dict[field]] == [code]
+
+
+def test_clean_of_an_edit_checks_the_state_against_the_endpoint(make_webhook):
+    # given
+    webhook, _ = make_webhook(URL, shared_secret_header="X-OBC-Secret")
+    # when / then
+    with pytest.raises(ValidationError) as refused:
+        services.clean_webhook_fields({"state": "valid"}, webhook=webhook)
+    assert list(refused.value.error_dict) == ["state"]
+    with pytest.raises(ValidationError, match="x-obc-secret"):
+        services.clean_webhook_fields({"headers": {"x-obc-secret": "guess"}}, webhook=webhook)
+    assert services.clean_webhook_fields({"enabled": False}, webhook=webhook)["state"] == Webhook.State.DEACTIVATED
 
 
 # --- the endpoint's proxy ---------------------------------------------------------------------------

@@ -94,6 +94,28 @@ def test_send_test_sets_the_state_from_the_answer(receiver, make_webhook):
     assert Event.objects.filter(type="webhook.test", dispatched_at__isnull=True).count() == 0
 
 
+def test_a_failed_test_invalidates_the_endpoint_and_says_so(receiver, make_webhook, operator):
+    # given
+    webhook, _ = make_webhook(receiver.on("/down", always(503)))
+
+    # when
+    services.send_test(webhook, user=operator)
+
+    # then
+    webhook.refresh_from_db()
+    assert (webhook.state, webhook.state_reason, webhook.updated_by) == ("invalid", "a test failed: 503", operator)
+    notice = Event.objects.get(type="hookline.endpoint.invalid")
+    assert notice.payload == {"webhook": webhook.id, "name": webhook.name, "url": webhook.masked_url,
+                              "state": "invalid", "reason": "a test failed: 503"}
+    assert notice.organisation_id == webhook.organisation_id
+
+
+def test_a_passed_test_says_nothing(receiver, make_webhook):
+    webhook, _ = make_webhook(receiver.on("/ok", always(204)))
+    services.send_test(webhook)
+    assert not Event.objects.filter(type__startswith="hookline.endpoint.").exists()
+
+
 def test_redeliver_resets_the_budget_and_enqueues_on_commit(make_webhook, enqueued, django_capture_on_commit_callbacks):
     webhook, _ = make_webhook("http://127.0.0.1:9/a")
     delivery = _delivery(webhook)

@@ -1,6 +1,7 @@
 """Tests for deliveries.transport through a real loopback forward proxy: absolute-URI forwarding and CONNECT tunnels."""
 from __future__ import annotations
 
+import base64
 import socket
 
 import pytest
@@ -85,3 +86,19 @@ def test_an_unreachable_proxy_is_a_failed_attempt_that_does_not_show_its_passwor
     assert result.status is None
     assert result.error
     assert "pr0xy-pw" not in result.error
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["absolute-form", "CONNECT"])
+def test_the_global_proxys_credentials_go_in_proxy_authorization(proxy, receiver, tls_receiver, tls):
+    # given: HOOKLINE['PROXY'] with credentials (an endpoint's own proxy cannot carry any)
+    with_credentials = proxy.url.replace("http://", "http://egress:pr%40xy@")
+    url = tls_receiver.url("/in") if tls else receiver.url("/in")
+    # when
+    with hookline(PROXY=with_credentials):
+        result = transport.post(request_to(url, with_credentials))
+    # then: the proxy got Basic credentials (percent-decoded), the receiver never saw them
+    assert (result.status, result.error) == (200, "")
+    (passed,) = proxy.forwarded("CONNECT" if tls else "POST")
+    assert passed.headers["proxy-authorization"] == "Basic " + base64.b64encode(b"egress:pr@xy").decode()
+    arrived = (tls_receiver if tls else receiver).at("/in")[0]
+    assert "proxy-authorization" not in arrived.headers

@@ -1,17 +1,13 @@
-"""Tests for hooks.urlguard: save-time URL checks and the connect-time DNS-rebinding defence."""
+"""Tests for hooks.urlguard: the URL, proxy and address checks, and credential splitting and masking.
+
+The send-time guard (connect-time address checks, DNS rebinding, proxies) is tested through the
+transport, in tests/test_transport_guard.py.
+"""
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
-import requests
 
 from hooks.urlguard import (
-    BlockedRequest,
-    GuardedAdapter,
     UnsafeURL,
     check_address,
     check_proxy_url,
@@ -19,27 +15,9 @@ from hooks.urlguard import (
     mask_url,
     split_credentials,
 )
+from tests.support.dns import fake_dns
 from tests.support.overrides import hookline
 
-REAL_GETADDRINFO = socket.getaddrinfo
-
-
-
-def fake_dns(monkeypatch: pytest.MonkeyPatch, table: dict[str, list[str]]) -> None:
-    """Make socket.getaddrinfo answer ``table`` for its names; anything else is resolved for real."""
-
-    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002 - socket's names
-        if host not in table:
-            return REAL_GETADDRINFO(host, port, family, type, proto, flags)
-        if not table[host]:
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [
-            (socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "",
-             (ip, port or 0, 0, 0) if ":" in ip else (ip, port or 0))
-            for ip in table[host]
-        ]
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 # --- check_url: hostile URLs --------------------------------------------------------------------
@@ -250,6 +228,11 @@ def test_check_address_refuses_non_addresses() -> None:
         check_address("example.com", allow_private=True)
 
 
+def test_check_address_names_its_subject() -> None:
+    with pytest.raises(UnsafeURL, match=r"^Refused: hooks.example.com \(resolves to 10.0.0.1\) is a private address"):
+        check_address("10.0.0.1", subject="hooks.example.com (resolves to 10.0.0.1)", allow_private=False)
+
+
 # --- REQUIRE_HTTPS -----------------------------------------------------------------------------------
 
 
@@ -304,169 +287,7 @@ def test_mask_url(url: str, username: str, expected: str) -> None:
     assert "s3cret" not in mask_url(url, username)
 
 
-# --- GuardedAdapter: connect-time checks against a real loopback server -----------------------------
-
-
-class Receiver(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.requests: list[tuple[str, str]] = []
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.server.requests.append((self.command, self.path))  # type: ignore[attr-defined]
-        self.send_response(204)
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.trust_env = False  # no proxy from the environment: only 127.0.0.1 gets traffic
-        adapter = GuardedAdapter()
-        s.mount("http://", adapter)
-        s.mount("https://", adapter)
-        yield s
-
-
-def test_dns_rebinding_is_refused_at_connect_time(monkeypatch, receiver, session) -> None:
-    # given: a public-looking name that (now) resolves to loopback
-    port = receiver.server_address[1]
-    fake_dns(monkeypatch, {"rebind.example.test": ["127.0.0.1"]})
-    url = f"http://rebind.example.test:{port}/"
-    check_url(url, allow_private=False, resolve=False)  # it passed the save-time check
-    # when
-    with hookline(**{PRIVATE: False}), pytest.raises(BlockedRequest) as refused:
-        session.post(url, json={"a": 1}, timeout=5)
-    # then: refused before a byte was sent, as both a requests error and an UnsafeURL
-    assert receiver.requests == []
-    assert isinstance(refused.value, requests.ConnectionError)
-    assert isinstance(refused.value, UnsafeURL)
-    assert "rebind.example.test (resolves to 127.0.0.1) is a loopback address" in str(refused.value)
-
-
-def test_the_request_arrives_when_private_addresses_are_allowed(monkeypatch, receiver, session) -> None:
-    # given
-    port = receiver.server_address[1]
-    fake_dns(monkeypatch, {"rebind.example.test": ["127.0.0.1"]})
-    # when
-    with hookline(**{PRIVATE: True}):
-        response = session.post(f"http://rebind.example.test:{port}/hook", json={"a": 1}, timeout=5)
-    # then
-    assert response.status_code == 204
-    assert receiver.requests == [("POST", "/hook")]
-
-
-def test_a_kept_alive_connection_is_not_reused_once_private_addresses_are_disallowed(
-    monkeypatch, receiver, session
-) -> None:
-    # given: a pooled keep-alive connection to loopback, made while it was allowed
-    port = receiver.server_address[1]
-    fake_dns(monkeypatch, {"rebind.example.test": ["127.0.0.1"]})
-    url = f"http://rebind.example.test:{port}/"
-    with hookline(**{PRIVATE: True}):
-        assert session.post(url, timeout=5).status_code == 204
-    # when
-    with hookline(**{PRIVATE: False}), pytest.raises(BlockedRequest, match="loopback"):
-        session.post(url, timeout=5)
-    # then
-    assert len(receiver.requests) == 1
-
-
-def test_https_targets_are_checked_at_connect_time_too(monkeypatch, receiver, session) -> None:
-    # given
-    fake_dns(monkeypatch, {"rebind.example.test": ["127.0.0.1"]})
-    # when
-    with hookline(**{PRIVATE: False}), pytest.raises(BlockedRequest, match="resolves to 127.0.0.1"):
-        session.post(f"https://rebind.example.test:{receiver.server_address[1]}/", timeout=5)
-    # then
-    assert receiver.requests == []
-
-
-def test_ip_literals_are_refused_at_send_time(receiver, session) -> None:
-    port = receiver.server_address[1]
-    with hookline(**{PRIVATE: False}), pytest.raises(BlockedRequest, match="127.0.0.1 is a loopback address"):
-        session.post(f"http://127.0.0.1:{port}/", timeout=5)
-    assert receiver.requests == []
-
-
-def test_send_refuses_bad_schemes_before_connecting(session) -> None:
-    with hookline(REQUIRE_HTTPS=True), pytest.raises(BlockedRequest, match="https:// is required"):
-        session.post("http://127.0.0.1:9/", timeout=5)
-
-
-def test_through_a_proxy_the_target_is_resolved_and_checked(monkeypatch, receiver, session) -> None:
-    # given: the loopback receiver plays the operator's (trusted) proxy
-    proxy = f"http://127.0.0.1:{receiver.server_address[1]}"
-    fake_dns(monkeypatch, {"rebind.example.test": ["10.0.0.7"], "hooks.example.test": ["93.184.216.34"]})
-    # when: the target resolves to a private address
-    with hookline(**{PRIVATE: False, "PROXY": proxy}), pytest.raises(BlockedRequest, match="resolves to 10.0.0.7"):
-        session.post("http://rebind.example.test/", proxies={"http": proxy}, timeout=5)
-    assert receiver.requests == []
-    # when: the target is public, the operator's (loopback) proxy itself is not refused
-    with hookline(**{PRIVATE: False, "PROXY": proxy}):
-        response = session.post("http://hooks.example.test/in", proxies={"http": proxy}, timeout=5)
-    # then
-    assert response.status_code == 204
-    assert receiver.requests == [("POST", "http://hooks.example.test/in")]
-
-
-@pytest.mark.parametrize("target", ["http://hooks.example.test/in", "https://hooks.example.test/in"])
-def test_an_endpoint_proxy_on_loopback_is_refused_at_connect_time(monkeypatch, receiver, session, target) -> None:
-    # given: a tenant-set proxy (not HOOKLINE['PROXY']) that is really this machine
-    proxy = f"http://127.0.0.1:{receiver.server_address[1]}"
-    fake_dns(monkeypatch, {"hooks.example.test": ["93.184.216.34"]})
-    # when
-    with hookline(**{PRIVATE: False, "PROXY": ""}), pytest.raises(BlockedRequest) as refused:
-        session.post(target, proxies={"http": proxy, "https": proxy}, timeout=5)
-    # then: nothing reached the "proxy", and the message says it was the proxy
-    assert receiver.requests == []
-    assert "the endpoint's proxy" in str(refused.value)
-    assert "127.0.0.1 is a loopback address" in str(refused.value)
-
-
-def test_an_endpoint_proxy_name_rebound_to_loopback_is_refused(monkeypatch, receiver, session) -> None:
-    # given: the proxy's name passed the save-time check, and now resolves to loopback
-    port = receiver.server_address[1]
-    fake_dns(monkeypatch, {"proxy.example.test": ["127.0.0.1"], "hooks.example.test": ["93.184.216.34"]})
-    proxy = f"http://proxy.example.test:{port}"
-    # when
-    with hookline(**{PRIVATE: False, "PROXY": ""}), pytest.raises(BlockedRequest, match="proxy.example.test"):
-        session.post("http://hooks.example.test/in", proxies={"http": proxy}, timeout=5)
-    # then
-    assert receiver.requests == []
-
-
-def test_an_endpoint_proxy_is_used_when_private_addresses_are_allowed(monkeypatch, receiver, session) -> None:
-    # given
-    proxy = f"http://127.0.0.1:{receiver.server_address[1]}"
-    fake_dns(monkeypatch, {"hooks.example.test": ["93.184.216.34"]})
-    # when
-    with hookline(**{PRIVATE: True, "PROXY": ""}):
-        response = session.post("http://hooks.example.test/in", proxies={"http": proxy}, timeout=5)
-    # then: the request went to the proxy, in absolute form
-    assert response.status_code == 204
-    assert receiver.requests == [("POST", "http://hooks.example.test/in")]
+# --- endpoint proxy URLs -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -491,9 +312,3 @@ def test_endpoint_proxy_urls_may_be_plain_http_even_when_https_is_required() -> 
     # the proxy only carries a CONNECT tunnel for https:// targets: TLS is end to end anyway
     with hookline(REQUIRE_HTTPS=True):
         check_proxy_url("http://93.184.216.34:3128", allow_private=False, resolve=False)
-
-
-def test_adapter_keeps_pool_settings() -> None:
-    adapter = GuardedAdapter(pool_connections=3, pool_maxsize=7, max_retries=2)
-    assert adapter.poolmanager.connection_pool_kw["maxsize"] == 7
-    assert adapter.max_retries.total == 2

@@ -42,6 +42,7 @@ def main() -> int:
     subprocess.run([*manage, "migrate", "--noinput"], check=True)
     subprocess.run([*manage, "hookline_demo", "--receiver", f"http://127.0.0.1:{port}/demo/echo/"], check=True)
     celery = [python, "-m", "celery", "-A", "webhooks_project"]
+    (BASE_DIR / "var").mkdir(exist_ok=True)  # beat's schedule file goes there, whatever the database
     processes = [
         subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]),
         subprocess.Popen([*celery, "worker", "--pool", "threads", "--concurrency", "4", "--loglevel", "info"]),

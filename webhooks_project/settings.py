@@ -3,11 +3,12 @@ from pathlib import Path
 
 import environ
 
-from events.conf import DEFAULTS as HOOKLINE_DEFAULTS
+from hookline.conf import DEFAULTS as HOOKLINE_DEFAULTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-(BASE_DIR / "var").mkdir(exist_ok=True)
+# Local state (the SQLite default, the filesystem broker, beat's schedule) lives in var/; each user
+# of it creates what it needs, so importing these settings leaves no empty var/ behind.
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -69,6 +70,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'hookline.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    _SQLITE_NAME = str(DATABASES["default"]["NAME"])
+    if _SQLITE_NAME != ":memory:" and not _SQLITE_NAME.startswith("file:"):
+        # SQLite creates the file, not its folder (var/ for the default).
+        Path(_SQLITE_NAME).parent.mkdir(parents=True, exist_ok=True)
     # Web, worker and beat share the file: WAL and immediate transactions avoid "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
@@ -106,12 +111,15 @@ LOGGING = {
 _BROKER_DIR = BASE_DIR / "var" / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_BROKER_DIR / "queue"),
         "data_folder_out": str(_BROKER_DIR / "queue"),
         "processed_folder": str(_BROKER_DIR / "processed"),
+        # The exchange tables; kombu's default is ./control, relative to whichever directory the
+        # worker was started in (which is how two of them once got committed).
+        "control_folder": str(_BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:

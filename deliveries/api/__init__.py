@@ -1,1 +1,1 @@
-"""The REST API's endpoint, delivery and token views, and its URLs: here because they call delivery operations."""
+"""The REST API's URLs (``include("deliveries.api.urls")``); each resource's views are in deliveries.edges."""

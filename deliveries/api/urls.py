@@ -2,9 +2,11 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from events.api.views import EmitView, EventTypeViewSet
-
-from .views import DeliveryViewSet, TokenValidationView, WebhookViewSet
+from ..edges.deliveries.api import DeliveryViewSet
+from ..edges.endpoints.api import WebhookViewSet
+from ..edges.event_types.api import EventTypeViewSet
+from ..edges.events.api import EmitView
+from ..edges.tokens.api import TokenValidationView
 
 router = SimpleRouter()
 router.register("webhooks", WebhookViewSet, basename="webhook")

@@ -9,7 +9,7 @@ import pytest
 from django.db.models import Max
 
 from deliveries.models import Attempt, Delivery
-from events.conf import DEFAULTS
+from hookline.conf import DEFAULTS
 from hooks.models import Webhook
 from tests.faults.conftest import SHORT, emit_numbered, scaled
 from tests.support.ledger import delivery_log_problems

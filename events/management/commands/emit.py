@@ -6,6 +6,7 @@ from django.db import transaction
 
 import events
 from events.models import Organisation
+from hookline.exceptions import HooklineError
 
 
 class Command(BaseCommand):
@@ -30,6 +31,6 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 event = events.emit(key, data, organisation=org, idempotency_key=idempotency_key)
-        except events.HooklineError as exc:
+        except HooklineError as exc:
             raise CommandError(exc.detail) from exc
         self.stdout.write(event.id)

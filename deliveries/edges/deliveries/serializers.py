@@ -1,0 +1,43 @@
+"""The delivery log as the API shows it: deliveries, and each attempt's request and response."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from deliveries.models import Attempt, Delivery
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    sent = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = Attempt
+        fields = [
+            "number", "sent", "request_url", "request_headers", "request_body", "response_status",
+            "response_headers", "response_body", "response_truncated", "duration_ms", "error", "succeeded",
+            "next_retry_at",
+        ]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    event = serializers.CharField(source="event_id", read_only=True, help_text="The event id: the webhook-id header.")
+    event_type = serializers.CharField(source="event.type", read_only=True)
+    created = serializers.DateTimeField(source="created_at", read_only=True)
+    completed = serializers.DateTimeField(source="completed_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id", "webhook", "event", "event_type", "status", "attempts", "total_attempts", "next_attempt_at",
+            "last_status_code", "last_error", "created", "completed",
+        ]
+        read_only_fields = fields
+
+
+class DeliveryDetailSerializer(DeliverySerializer):
+    payload = serializers.JSONField(source="event.payload", read_only=True)
+    attempt_log = AttemptSerializer(many=True, read_only=True, help_text="Every attempt, oldest first.")
+
+    class Meta(DeliverySerializer.Meta):
+        fields = [*DeliverySerializer.Meta.fields, "payload", "attempt_log"]
+        read_only_fields = fields

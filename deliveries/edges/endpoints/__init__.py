@@ -1,0 +1,1 @@
+"""Endpoints (hooks.Webhook): the admin with its delivery columns and actions, and /api/webhooks/."""

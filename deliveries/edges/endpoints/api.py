@@ -1,0 +1,96 @@
+"""/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret, recover, delete)."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from deliveries import services as deliveries
+from hookline.api.base import HooklineAPIMixin
+from hookline.api.schema import error
+from hooks import services as endpoints
+from hooks.models import Webhook
+
+from .filters import WebhookFilter
+from .serializers import (
+    DeleteOptionsSerializer, RecoveredSerializer, RecoverSerializer, RotatedSecretSerializer, TestResultSerializer,
+    WebhookCreatedSerializer, WebhookSerializer,
+)
+
+NOT_RECEIVING = error("The endpoint is invalid or deactivated: enable it (or send a test) first.")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List endpoints", description="Deactivated endpoints are left out unless state=deactivated."),
+    create=extend_schema(summary="Create an endpoint", responses={201: WebhookCreatedSerializer}),
+    retrieve=extend_schema(summary="Read an endpoint"),
+    update=extend_schema(summary="Replace an endpoint's settings"),
+    partial_update=extend_schema(summary="Edit an endpoint"),
+    destroy=extend_schema(
+        summary="Delete an endpoint and its delivery log",
+        parameters=[DeleteOptionsSerializer],
+        responses={204: None, 409: error("force=false and the endpoint still has pending deliveries.")},
+    ),
+)
+class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
+    """Webhook endpoints of your organisations."""
+
+    serializer_class = WebhookSerializer
+    filterset_class = WebhookFilter
+
+    def get_queryset(self):
+        return Webhook.objects.visible_to(self.request.user).select_related("organisation", "created_by", "updated_by")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        webhook = serializer.save()
+        created = WebhookCreatedSerializer(webhook, context=serializer.context)
+        return Response(created.data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, webhook: Webhook) -> None:
+        options = DeleteOptionsSerializer(data=self.request.query_params)
+        options.is_valid(raise_exception=True)
+        deliveries.delete_webhook(webhook, force=options.validated_data["force"])
+
+    @extend_schema(
+        summary="Send a test event now",
+        description="POSTs a webhook.test event to the endpoint at once (not queued) and sets its state from "
+        "the answer: valid on 2xx, invalid otherwise. The answer holds the attempt's request and response.",
+        request=None,
+        responses={200: TestResultSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        webhook = self.get_object()
+        attempt = deliveries.send_test(webhook, user=request.user)
+        result = {"succeeded": attempt.succeeded, "state": webhook.state, "delivery": attempt.delivery_id, "attempt": attempt}
+        return Response(TestResultSerializer(result).data)
+
+    @extend_schema(
+        summary="Rotate the secret",
+        description="Issues a new secret (shown this once). The old one keeps signing alongside it for "
+        "HOOKLINE SECRET_ROTATION_GRACE seconds, so receivers can switch without losing events.",
+        request=None,
+        responses={200: RotatedSecretSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        webhook = self.get_object()
+        secret = endpoints.rotate_secret(webhook, user=request.user)
+        answer = {"secret": secret, "previous_secret_expires_at": webhook.previous_secret_expires_at}
+        return Response(RotatedSecretSerializer(answer).data)
+
+    @extend_schema(
+        summary="Re-queue failed deliveries",
+        request=RecoverSerializer,
+        responses={202: RecoveredSerializer, 409: NOT_RECEIVING},
+    )
+    @action(detail=True, methods=["post"])
+    def recover(self, request, pk=None):
+        webhook = self.get_object()
+        body = RecoverSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        count = deliveries.recover(webhook, body.validated_data["since"])
+        return Response(RecoveredSerializer({"requeued": count}).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,1 @@
+"""The event-type catalog (events.EventType): its admin and /api/event-types/."""

@@ -1,0 +1,39 @@
+"""/api/event-types/: the event-type catalog, read by everyone and edited by staff."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import permissions, viewsets
+
+from events.models import EventType
+from hookline.api.base import HooklineAPIMixin
+from hookline.api.throttling import WriteRateThrottle
+
+from .serializers import EventTypeSerializer
+
+
+class IsStaffOrReadOnly(permissions.BasePermission):
+    """The catalog is shared by all organisations: only staff may change it."""
+
+    message = "Only staff users may change the event-type catalog."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the event-type catalog"),
+    retrieve=extend_schema(summary="Read one event type"),
+    create=extend_schema(summary="Add an event type (staff)"),
+    update=extend_schema(summary="Edit an event type (staff)"),
+    partial_update=extend_schema(summary="Edit an event type (staff)"),
+    destroy=extend_schema(summary="Remove an event type (staff)"),
+)
+class EventTypeViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
+    """The keys ``emit`` accepts, with their descriptions and optional JSON Schemas."""
+
+    queryset = EventType.objects.all()
+    serializer_class = EventTypeSerializer
+    permission_classes = [permissions.IsAuthenticated, IsStaffOrReadOnly]
+    throttle_classes = [WriteRateThrottle]
+    lookup_field = "key"
+    filterset_fields = ["deprecated", "declared_in_code"]

@@ -1,0 +1,45 @@
+"""The event-type catalog as the API shows and takes it (schemas checked by catalog.check_schema)."""
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from events import catalog
+from events.models import EventType
+
+KEY_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\Z",
+    "Keys are dot-separated segments of letters, digits, _ and - (invoice.paid).",
+    code="invalid_key",
+)
+
+
+class EventTypeSerializer(serializers.ModelSerializer):
+    created = serializers.DateTimeField(source="created_at", read_only=True)
+    updated = serializers.DateTimeField(source="updated_at", read_only=True)
+    schema = serializers.JSONField(
+        required=False, allow_null=True, help_text="JSON Schema that payloads of this type must match.",
+    )
+
+    class Meta:
+        model = EventType
+        fields = ["key", "description", "schema", "accepts_subkeys", "deprecated", "declared_in_code", "created", "updated"]
+        read_only_fields = ["declared_in_code"]
+        extra_kwargs = {"key": {"validators": [
+            KEY_VALIDATOR,
+            UniqueValidator(EventType.objects.all(), message="The catalog already has this key.", lookup="exact"),
+        ]}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:  # the key is the type's identity: receivers subscribe to it
+            fields["key"].read_only = True
+        return fields
+
+    def validate_schema(self, value):
+        try:
+            catalog.check_schema(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid_schema") from None
+        return value or None

@@ -1,0 +1,42 @@
+"""POST /api/events/: emit over HTTP, with the same checks as ``events.emit``."""
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+import events
+from hookline.api.base import HooklineAPIMixin
+from hookline.api.tenancy import default_organisation
+from hookline.api.throttling import EmitRateThrottle
+
+from .serializers import EmitSerializer, EventSerializer
+
+
+class EmitView(HooklineAPIMixin, GenericAPIView):
+    """Emit an event over HTTP, for producers that are not Python: the same validation as ``events.emit``."""
+
+    serializer_class = EmitSerializer
+    throttle_classes = [EmitRateThrottle]
+
+    @extend_schema(
+        summary="Emit an event",
+        request=EmitSerializer,
+        responses={202: EventSerializer},
+        description="Stores the event and queues its fan-out to every subscribed endpoint of the organisation "
+        "(202: delivery is asynchronous; follow it with GET /api/deliveries/?event=<id>). An unknown type or "
+        "a payload failing the type's schema or size limit answers 400 with the reason.",
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        organisation = data["organisation"] if "organisation" in data else default_organisation(request.user)
+        with transaction.atomic():
+            event = events.emit(
+                data["type"], data["payload"], organisation=organisation,
+                idempotency_key=data.get("idempotency_key") or None,
+            )
+        return Response(EventSerializer(event).data, status=status.HTTP_202_ACCEPTED)

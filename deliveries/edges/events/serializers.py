@@ -1,0 +1,32 @@
+"""What POST /api/events/ takes (the arguments of ``events.emit``) and answers (the stored event)."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from events.models import Event
+from hookline.api.tenancy import OrganisationField
+
+
+class EmitSerializer(serializers.Serializer):
+    """What ``events.emit()`` takes, as JSON."""
+
+    type = serializers.CharField(max_length=200, help_text="An event type key of the catalog, e.g. invoice.paid.")
+    payload = serializers.DictField(help_text="The event's data: a JSON object (the `data` receivers get).")
+    organisation = OrganisationField()
+    idempotency_key = serializers.CharField(
+        max_length=200, required=False, allow_blank=True,
+        help_text="A repeat with the same key within HOOKLINE IDEMPOTENCY_WINDOW returns the first event.",
+    )
+
+
+class EventSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    created = serializers.DateTimeField(source="created_at", read_only=True)
+    dispatched = serializers.DateTimeField(
+        source="dispatched_at", read_only=True, allow_null=True, help_text="When its deliveries were created (null until fan-out ran).",
+    )
+
+    class Meta:
+        model = Event
+        fields = ["id", "type", "payload", "organisation", "idempotency_key", "created", "dispatched"]
+        read_only_fields = fields

@@ -1,0 +1,1 @@
+"""Organisations (events.Organisation), the tenants: their admin."""

@@ -1,0 +1,1 @@
+"""Token validation for receivers: POST /api/tokens/validate/."""

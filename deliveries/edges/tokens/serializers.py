@@ -1,0 +1,26 @@
+"""What POST /api/tokens/validate/ takes (a webhook-id with its signature or token) and answers."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class TokenValidationSerializer(serializers.Serializer):
+    webhook_id = serializers.CharField(max_length=64, help_text="The webhook-id header you received (msg_…).")
+    signature = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, help_text="The webhook-signature header you received.",
+    )
+    token = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True,
+        help_text="Or: the value of the endpoint's shared-secret header.",
+    )
+
+    def validate(self, data):
+        if not (data.get("signature") or data.get("token")):
+            raise serializers.ValidationError("Give the signature (or the shared-secret token) you received.", code="required")
+        return data
+
+
+class TokenCheckSerializer(serializers.Serializer):
+    valid = serializers.BooleanField(help_text="Whether Hookline sent this webhook-id with this signature or token.")
+    webhook = serializers.IntegerField(allow_null=True, help_text="The endpoint it was sent to, when valid.")
+    event_type = serializers.CharField(allow_blank=True)

@@ -1,0 +1,178 @@
+"""The base of Hookline's admin pages: organisation scoping, per-object action buttons, catalog filters."""
+from __future__ import annotations
+
+import json
+from operator import attrgetter
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from events.models import EventType, Organisation
+
+
+def member_organisation_ids(request: HttpRequest) -> frozenset[int]:
+    """The ids of the requesting user's organisations, read once per request."""
+    if not hasattr(request, "_hookline_organisation_ids"):
+        ids = Organisation.objects.visible_to(request.user).values_list("id", flat=True)
+        request._hookline_organisation_ids = frozenset(ids)
+    return request._hookline_organisation_ids
+
+
+class OrganisationScopedAdmin(admin.ModelAdmin):
+    """Non-superuser staff see and act only on their organisations' objects.
+
+    The model's QuerySet must offer ``visible_to(user)``; ``organisation_attribute`` reaches an
+    object's organisation id. Objects of other organisations answer 404, exactly as missing ones do.
+    ``object_actions`` maps the changelist actions that also get a button on an object's page to its label.
+    """
+
+    organisation_attribute = "organisation_id"
+    object_actions: dict[str, str] = {}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        # The admin would redirect with "doesn't exist"; a 404 says the same and reveals nothing.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object.")
+        return obj
+
+    def is_visible(self, request: HttpRequest, obj: Any) -> bool:
+        if request.user.is_superuser:
+            return True
+        return attrgetter(self.organisation_attribute)(obj) in member_organisation_ids(request)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and (obj is None or self.is_visible(request, obj))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or self.is_visible(request, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or self.is_visible(request, obj))
+
+    # --- one action, run on one object from a button of its page ---------------------------
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/run/<str:action>/",
+                self.admin_site.admin_view(self.object_action_view),
+                name="%s_%s_object_action" % info,
+            ),
+            *super().get_urls(),
+        ]
+
+    def object_action_view(self, request, object_id: str, action: str):
+        """POST: run a changelist action on this object alone (the action's own permissions apply)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, unquote(object_id))
+        actions = self.get_actions(request)  # only the actions this user is allowed to run
+        if action not in self.object_actions or action not in actions:
+            raise Http404("No such action.")
+        func = actions[action][0]
+        response = func(self, request, self.get_queryset(request).filter(pk=obj.pk))
+        if response is not None:
+            return response
+        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]))
+
+    def object_action_buttons(self, request, obj) -> list[dict[str, str]]:
+        """The buttons of ``object_actions`` this user may use on ``obj`` now, in declared order."""
+        actions = self.get_actions(request)
+        return [
+            {"name": name, "label": label}
+            for name, label in self.object_actions.items()
+            if name in actions and self.object_action_applies(name, obj)
+        ]
+
+    def object_action_applies(self, name: str, obj: Any) -> bool:
+        """Whether a button makes sense for the object as it is (no "Enable" on an enabled endpoint)."""
+        return True
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["object_action_buttons"] = self.object_action_buttons(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class ReadOnlyLogAdmin(OrganisationScopedAdmin):
+    """A log (events, deliveries): nobody adds, edits or deletes its rows in the admin.
+
+    (Deleting an endpoint deletes its deliveries.)
+    """
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrganisationFilter(admin.SimpleListFilter):
+    """Filter by organisation, offering only the user's own (never a scan of the filtered table)."""
+
+    title = "organisation"
+    parameter_name = "organisation"
+    field_path = "organisation"
+
+    def lookups(self, request, model_admin):
+        return list(Organisation.objects.visible_to(request.user).values_list("id", "name"))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(**{self.field_path: value}) if value.isdigit() else queryset.none()
+
+
+class EventTypeFilter(admin.SimpleListFilter):
+    """Filter by event type, offering the catalog's keys; a key also selects its sub-keys (``key.1001``)."""
+
+    title = "event type"
+    parameter_name = "event_type"
+    field_path = "type"
+
+    def lookups(self, request, model_admin):
+        keys = EventType.objects.values_list("key", flat=True)
+        return [(key, key) for key in keys]
+
+    def queryset(self, request, queryset):
+        key = self.value()
+        if key is None:
+            return queryset
+        return queryset.filter(Q(**{self.field_path: key}) | Q(**{f"{self.field_path}__startswith": f"{key}."}))
+
+
+def pretty_json(value: Any) -> str:
+    """Indented JSON for display; text that is not JSON comes back unchanged."""
+    if isinstance(value, (str, bytes)):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value.decode(errors="replace") if isinstance(value, bytes) else value
+    return json.dumps(value, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+# Colours that read on both of the admin's themes (light and dark).
+_TONES = {"good": "#1a7f37", "bad": "#cf222e", "wait": "#9a6700", "off": "#6e7781", "info": "#0969da"}
+
+
+def badge(text: str, tone: str) -> str:
+    """A small coloured label for a state or a status (tone: good, bad, wait, off, info)."""
+    return format_html(
+        '<span class="hookline-badge" style="display:inline-block;padding:1px 8px;border-radius:10px;'
+        'font-size:11px;font-weight:600;line-height:16px;white-space:nowrap;color:#fff;background:{}">{}</span>',
+        _TONES[tone], text,
+    )

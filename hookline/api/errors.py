@@ -1,0 +1,91 @@
+"""The API's one exception handler: domain and framework errors become ``{"detail", "code"[, "fields"]}`` JSON."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from hookline.exceptions import HooklineError
+
+NON_FIELD_KEYS = ("non_field_errors", "__all__")
+
+
+class DomainError(exceptions.APIException):
+    """A HooklineError (unknown event type, pending deliveries, …) as DRF sees it: its status, message and code."""
+
+    def __init__(self, error: HooklineError):
+        self.status_code = error.status_code
+        super().__init__(error.detail, error.code)
+
+
+def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, after turning domain exceptions into API exceptions; then one error shape for all."""
+    if isinstance(exc, HooklineError):
+        exc = DomainError(exc)
+    elif isinstance(exc, DjangoValidationError):
+        exc = from_django(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    response = drf_exception_handler(exc, context)
+    if response is not None:
+        response.data = error_body(exc)
+    return response
+
+
+def error_body(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        first_field, messages = next(iter(fields.items()), ("", ["Invalid input."]))
+        detail = messages[0] if first_field in NON_FIELD_KEYS or not first_field else f"{first_field}: {messages[0]}"
+        body: dict[str, Any] = {"detail": detail, "code": _first_code(exc.get_codes()) or "invalid"}
+        if any(name not in NON_FIELD_KEYS for name in fields):
+            body["fields"] = {name: messages for name, messages in fields.items() if name not in NON_FIELD_KEYS}
+        return body
+    return {"detail": str(exc.detail), "code": getattr(exc.detail, "code", None) or exc.default_code}
+
+
+def from_django(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's ValidationError as the API answers it: its message and code, e.g. ``unsafe_url`` (no ``fields``).
+
+    hooks.services keys its errors by field, for the admin form to show each on its field; the API's
+    documented answer to a refused value is the message itself (``{"detail": "Refused: …", "code": "unsafe_url"}``).
+    """
+    if hasattr(exc, "error_dict"):
+        errors = [error for field_errors in exc.error_dict.values() for error in field_errors]
+    else:
+        errors = exc.error_list
+    messages = [message for error in errors for message in error.messages]
+    return exceptions.ValidationError(" ".join(messages), code=getattr(errors[0], "code", None) or "invalid")
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """{"headers": {"X": ["…"]}} → {"headers.X": ["…"]}; a bare list or string is a non-field error."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                flat.update(_flatten(value, name))
+            elif isinstance(value, list) and any(isinstance(item, dict) for item in value):
+                for index, item in enumerate(value):
+                    flat.update(_flatten(item, f"{name}.{index}"))
+            else:
+                flat[name] = [str(message) for message in (value if isinstance(value, list) else [value])]
+        return flat
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or "non_field_errors": [str(message) for message in messages]}
+
+
+def _first_code(codes: Any) -> str | None:
+    if isinstance(codes, dict):
+        codes = list(codes.values())
+    if isinstance(codes, list):
+        return next((code for code in map(_first_code, codes) if code), None)
+    return codes

@@ -1,0 +1,55 @@
+"""System checks that fail fast on a bad HOOKLINE setting (registered when the events app is ready)."""
+from urllib.parse import urlsplit
+
+from django.core import checks
+
+from .conf import DEFAULTS, hookline_settings
+
+
+@checks.register()
+def check_hookline_settings(app_configs=None, **kwargs):
+    errors = []
+    unknown = set(hookline_settings.user_settings) - set(DEFAULTS)
+    if unknown:
+        errors.append(checks.Error(f"Unknown HOOKLINE keys: {', '.join(sorted(unknown))}", id="hookline.E001"))
+    if hookline_settings.RETRY_POLICY not in {"all", "server-errors"}:
+        errors.append(checks.Error("HOOKLINE['RETRY_POLICY'] must be 'all' or 'server-errors'", id="hookline.E002"))
+    if hookline_settings.MAX_ATTEMPTS < 1:
+        errors.append(checks.Error("HOOKLINE['MAX_ATTEMPTS'] must be at least 1", id="hookline.E003"))
+    for name in ("CONNECT_TIMEOUT", "READ_TIMEOUT", "TOTAL_TIMEOUT", "RETRY_BASE_DELAY", "RETRY_MAX_DELAY"):
+        if getattr(hookline_settings, name) <= 0:
+            errors.append(checks.Error(f"HOOKLINE['{name}'] must be positive", id="hookline.E004"))
+    proxy = urlsplit(hookline_settings.PROXY or "")
+    if hookline_settings.PROXY and (proxy.scheme not in {"http", "https"} or not proxy.hostname):
+        # The operator's proxy is trusted (it may be on a private network), but it must be a proxy URL.
+        errors.append(checks.Error(
+            "HOOKLINE['PROXY'] must be an http:// or https:// URL with a host, e.g. http://egress.internal:3128",
+            id="hookline.E010",
+        ))
+    if hookline_settings.CLAIM_LEASE <= hookline_settings.TOTAL_TIMEOUT + 1:
+        errors.append(checks.Error(
+            "HOOKLINE['CLAIM_LEASE'] must exceed TOTAL_TIMEOUT by more than a second: a delivery's claim "
+            "has to outlast its request, or the sweeper hands it to another worker mid-send",
+            id="hookline.E011",
+        ))
+    return errors
+
+
+@checks.register()
+def check_api_rates(app_configs=None, **kwargs):
+    """Fail fast on a rate DRF cannot parse (it would fail every throttled request instead)."""
+    errors = []
+    for name in ("API_WRITE_RATE", "API_EMIT_RATE"):
+        rate = getattr(hookline_settings, name)
+        if rate and not _is_rate(str(rate)):
+            errors.append(checks.Error(
+                f"HOOKLINE['{name}'] must look like '120/minute' (s, m, h or d) or be empty for no limit; got {rate!r}",
+                id="hookline.E005",
+            ))
+    return errors
+
+
+def _is_rate(rate: str) -> bool:
+    # DRF reads only the period's first letter ("120/minute", "5/s").
+    number, _, period = rate.partition("/")
+    return number.isdigit() and period in {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
