@@ -84,8 +84,7 @@ def run_processes(kind: str, total: int, processes: int, max_seconds: float = 12
     for child in children:
         child.start()
     try:
-        for _ in children:
-            ready.get(timeout=120)
+        _await_ready(ready, children, timeout=120)
         go.set()
         done = [results.get(timeout=max_seconds + 60) for _ in children]
     finally:
@@ -96,6 +95,21 @@ def run_processes(kind: str, total: int, processes: int, max_seconds: float = 12
     first, last = min(item["first"] for item in done), max(item["last"] for item in done)
     count = sum(item["count"] for item in done)
     return {"first": first, "last": last, "count": count, "emit_rate": count / max(last - first, 1e-6)}
+
+
+def _await_ready(ready, children, timeout: float) -> None:
+    """Every child has set up Django and warmed its connection; fail fast if one died."""
+    import queue
+
+    deadline, waiting = time.monotonic() + timeout, len(children)
+    while waiting:
+        try:
+            ready.get(timeout=0.5)
+            waiting -= 1
+        except queue.Empty:
+            dead = [child.exitcode for child in children if not child.is_alive()]
+            if dead or time.monotonic() > deadline:
+                raise RuntimeError(f"producers not ready (exit codes of dead ones: {dead})") from None
 
 
 def run_paced(kind: str, org, rate: float, seconds: float) -> dict:
