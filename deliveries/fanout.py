@@ -39,13 +39,15 @@ class FanOut:
     more: bool = False  # events or deliveries were left for another run
 
 
-def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime) -> FanOut:
+def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime, look_first: bool = True) -> FanOut:
     """Fan out up to ``limit`` waiting events, oldest first, skipping those another run holds.
 
     Up to ``claim_limit`` of the new deliveries are created already claimed with ``token``, with their
     event and endpoint attached: the caller sends them without a second claim or a re-read.
+    ``look_first`` checks with one cheap query before opening a transaction (the common case when a
+    run looks again); a run that a commit's wake-up started expects an event and skips it.
     """
-    if not Event.objects.undispatched().exists():  # the common case when quiet: no transaction at all
+    if look_first and not Event.objects.undispatched().exists():
         return FanOut()
     with transaction.atomic():
         events = list(

@@ -47,22 +47,50 @@ def run() -> RunResult:
     result, started, lowered = RunResult(), time.monotonic(), False
     while result.rounds < MAX_ROUNDS and time.monotonic() - started < MAX_RUN_SECONDS:
         result.rounds += 1
-        batch = take()
-        if batch.full:
-            _wake_another()
-        if batch.empty:
+        # New events first, sent as soon as they are fanned out (the latency that matters when quiet),
+        # then whatever else is due: retries, redeliveries, the rest of a wide fan-out.
+        found = _fan_out_and_send(result, look_first=result.rounds > 1) + _claim_and_send(result)
+        if not found:
             if lowered or not wakeup.flag().lower():  # without a shared flag nothing was held back
                 return result
             lowered = True
-            continue
-        if lowered:
+        elif lowered:
             lowered = False
             if not wakeup.flag().raise_():  # a producer raised it and published: that run carries on
-                _send(batch, result)
                 return result
-        _send(batch, result)
     _wake_another()  # bounds reached with work left: hand on to a fresh message
     return result
+
+
+def batch_size() -> int:
+    return hookline_settings.DELIVERY_BATCH_SIZE
+
+
+def _fan_out_and_send(result: RunResult, *, look_first: bool) -> int:
+    """Fan out up to a batch of waiting events; their deliveries come back claimed and are sent at once."""
+    size, started, now = batch_size(), time.monotonic(), timezone.now()
+    fanned = fanout.fan_out_waiting(
+        limit=size, claim_limit=size, token=secrets.token_hex(8), lease=_lease(now), look_first=look_first,
+    )
+    if fanned.more:
+        _wake_another()
+    result.events_fanned_out += fanned.events
+    _send(fanned.claimed, started, result)
+    return fanned.events
+
+
+def _claim_and_send(result: RunResult) -> int:
+    """Claim up to a batch of due deliveries (one UPDATE … RETURNING) and send them."""
+    size, started, now = batch_size(), time.monotonic(), timezone.now()
+    due = delivering.claim_due(now, size, token=secrets.token_hex(8), lease=_lease(now))
+    if len(due) >= size:
+        _wake_another()
+    _send(due, started, result)
+    return len(due)
+
+
+def _lease(now):
+    return now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
 
 
 def _wake_another() -> None:
@@ -72,41 +100,12 @@ def _wake_another() -> None:
         logger.warning("Could not publish a wake-up for the work left", exc_info=True)
 
 
-@dataclass
-class Batch:
-    claimed: list
-    events: int
-    full: bool
-    started: float  # time.monotonic() of the claim: the lease runs from then
-
-    @property
-    def empty(self) -> bool:
-        return not self.claimed and not self.events
-
-
-def batch_size() -> int:
-    return hookline_settings.DELIVERY_BATCH_SIZE
-
-
-def take() -> Batch:
-    """Fan out waiting events (their deliveries come back claimed), then claim more due deliveries."""
-    size = batch_size()
-    started = time.monotonic()
-    token = secrets.token_hex(8)
-    now = timezone.now()
-    lease = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
-    fanned = fanout.fan_out_waiting(limit=size, claim_limit=size, token=token, lease=lease)
-    claimed = fanned.claimed
-    if len(claimed) < size:
-        claimed += delivering.claim_due(now, size - len(claimed), token=token, lease=lease)
-    full = fanned.more or len(claimed) >= size
-    return Batch(claimed=claimed, events=fanned.events, full=full, started=started)
-
-
-def _send(batch: Batch, result: RunResult) -> None:
-    result.events_fanned_out += batch.events
-    result.deliveries_sent += len(batch.claimed)
-    retries = delivering.deliver_claimed(batch.claimed, started=batch.started)
+def _send(claimed: list, started: float, result: RunResult) -> None:
+    """``started``: time.monotonic() of the claim, from which its lease runs."""
+    if not claimed:
+        return
+    result.deliveries_sent += len(claimed)
+    retries = delivering.deliver_claimed(claimed, started=started)
     result.retries += retries
     schedule(retries)
 
