@@ -13,6 +13,7 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0
 BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
 QUEUE = os.environ.get("BENCH_QUEUE", "hookline-bench")
 EVENT_TYPE = "bench.ping"
+ORDER_TYPE = "order.created"  # the single-emit scenarios: one per domain transaction
 TABLES = ["deliveries_attempt", "deliveries_delivery", "events_event"]
 
 
@@ -69,7 +70,8 @@ def organisation():
     from events import catalog
     from events.models import EventType, Organisation
 
-    EventType.objects.update_or_create(key=EVENT_TYPE, defaults={"description": "benchmark traffic"})
+    for key in (EVENT_TYPE, ORDER_TYPE):
+        EventType.objects.update_or_create(key=key, defaults={"description": "benchmark traffic"})
     catalog.invalidate()
     return Organisation.objects.get_or_create(slug="bench", defaults={"name": "Bench"})[0]
 
@@ -81,7 +83,7 @@ def create_endpoints(org, urls: list[str]) -> list[int]:
 
     webhooks = []
     for url in urls:
-        webhook = Webhook(organisation=org, name=url, url=url, event_types=[EVENT_TYPE], state=Webhook.State.VALID)
+        webhook = Webhook(organisation=org, name=url, url=url, event_types=[EVENT_TYPE, ORDER_TYPE], state=Webhook.State.VALID)
         webhook.secret = signing.generate_secret()
         webhooks.append(webhook)
     return [webhook.id for webhook in Webhook.objects.bulk_create(webhooks, batch_size=2000)]

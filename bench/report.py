@@ -46,11 +46,17 @@ def _fmt(value: float | None, unit: str = "") -> str:
 def table(rows: list[Row | str], runs: list[dict]) -> str:
     """A Markdown table: figure, unit, median of the runs, median ratio, and each run's value."""
     lines = ["| figure | unit | median | ratio to raw | runs |", "|---|---|---:|---:|---|"]
+    heading = None
     for row in rows:
         if isinstance(row, str):
-            lines.append(f"| **{row}** | | | | |")
+            heading = row  # printed with its first measured row: scenarios left out (--only) leave no trace
             continue
         values = [_safe(row.value, run) for run in runs]
+        if all(value is None for value in values):
+            continue
+        if heading:
+            lines.append(f"| **{heading}** | | | | |")
+            heading = None
         ratios = [ratio_of(row, run) if _safe(row.value, run) is not None else None for run in runs]
         each = ", ".join(_fmt(value) for value in values)
         ratio = median([value for value in ratios if value is not None]) if row.ratio else None

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import platform
-import shlex
 import subprocess
 import sys
 import time
@@ -23,36 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import environment, report  # noqa: E402
+from bench import environment, headline, report, workers  # noqa: E402
+from bench.workers import CANDIDATES, WorkerSetup  # noqa: E402
 
-# What the README recommends (section "Performance"): this command once per CPU core. The
-# benchmark runs it, and measures it against the other candidates.
-RECOMMENDED = "celery -A webhooks_project worker --pool threads --concurrency 8 --loglevel INFO"
-CORES = os.cpu_count() or 1
-
-
-@dataclass(frozen=True)
-class WorkerSetup:
-    label: str
-    command: str
-    processes: int = 1
-    env: tuple[tuple[str, str], ...] = ()  # HOOKLINE_* overrides, as an operator would set them
-
-
-def _command(pool: str, concurrency: int) -> str:
-    return f"celery -A webhooks_project worker --pool {pool} --concurrency {concurrency} --loglevel INFO"
-
-
-CANDIDATES = [
-    WorkerSetup(f"prefork, {CORES} children (Celery's default here)", _command("prefork", CORES)),
-    WorkerSetup(f"prefork, {2 * CORES} children", _command("prefork", 2 * CORES)),
-    WorkerSetup("threads 8, one process", RECOMMENDED),
-    WorkerSetup("threads 16, one process", _command("threads", 16)),
-    WorkerSetup("threads 8, one process, former defaults DELIVERY_BATCH_SIZE=20, SEND_CONCURRENCY=32", RECOMMENDED,
-                env=(("HOOKLINE_DELIVERY_BATCH_SIZE", "20"), ("HOOKLINE_SEND_CONCURRENCY", "32"))),
-    WorkerSetup(f"threads 4, {CORES} processes", _command("threads", 4), processes=CORES),
-    WorkerSetup(f"threads 8, {CORES} processes (recommended)", RECOMMENDED, processes=CORES),
-]
+RECOMMENDED, CORES = workers.RECOMMENDED, workers.CORES
+SCENARIOS = ("emit", "single", "single-slow", "light", "peer", "batch", "fanout", "compare", "scaling")
+DEFAULT = set(SCENARIOS) - {"scaling"}
+SINGLE_EMIT = ("single_emit", "single_slow", "light", "peer_single", "peer_light")
 
 
 @dataclass(frozen=True)
@@ -63,21 +39,28 @@ class Plan:
     slow: int = 2000  # events × 1 endpoint answering in 200 ms
     fan_out: int = 10000  # endpoints of one event
     compare: bool = True
+    single_emit: int = 2000  # transactions, one emit() each, from `producers` processes
+    producers: int = 4
+    light_rate: float = 20.0  # events/s of the light-load scenario
+    light_seconds: float = 30.0
 
 
 FULL = Plan()
-QUICK = Plan(runs=1, single=1000, wide=(100, 10), slow=400, fan_out=2000, compare=False)
+QUICK = Plan(runs=1, single=1000, wide=(100, 10), slow=400, fan_out=2000, compare=False, single_emit=500,
+             light_seconds=10.0)
 
 
 def main() -> None:
     arguments = _parse()
     if arguments.render:
         results = json.loads(Path(arguments.render).read_text())
-        print(_render(results, Plan(**{**results["meta"]["plan"], "wide": tuple(results["meta"]["plan"]["wide"])}),
+        print(_render(results, replace(FULL, **{**results["meta"]["plan"], "wide": tuple(results["meta"]["plan"]["wide"])}),
                       arguments.threads))
         return
+    only = _only(arguments)
     plan = QUICK if arguments.quick else FULL
-    plan = replace(plan, runs=arguments.runs or plan.runs, compare=plan.compare and not arguments.no_compare)
+    plan = replace(plan, runs=arguments.runs or plan.runs, producers=arguments.producers or plan.producers,
+                   compare=plan.compare and not arguments.no_compare and "compare" in only)
     environment.configure()
     environment.migrate()
     from bench import scenarios
@@ -88,40 +71,30 @@ def main() -> None:
     hard_end = time.monotonic() + arguments.max_seconds
     log_dir = ROOT / "var" / "bench"
     log_dir.mkdir(parents=True, exist_ok=True)
-    results = {"meta": _meta(arguments, plan), "runs": [], "compare": [], "notes": []}
-    _say(f"Hookline benchmark: {plan.runs} run(s), load average {environment.load_average()} on {CORES} CPUs")
+    results = {"meta": _meta(arguments, plan, only), "runs": [{} for _ in range(plan.runs)], "compare": [],
+               "notes": []}
+    _say(f"Hookline benchmark: {plan.runs} run(s) of {', '.join(sorted(only))}; "
+         f"load average {environment.load_average()} on {CORES} CPUs")
 
     org = environment.organisation()
     environment.reset_data()
     # Emit cost first, with no worker running: their fan-out would share the CPU being measured.
-    for index in range(plan.runs):
+    for index in range(plan.runs if "emit" in only else 0):
         _say(f"run {index + 1}: emit cost")
-        results["runs"].append({"emit": scenarios.emit_cost(org, limits)})
+        results["runs"][index]["emit"] = scenarios.emit_cost(org, limits)
     environment.reset_data()
 
     with ReceiverProcess(delay=0.2) as receiver:
-        workers = _start(WorkerSetup("recommended", RECOMMENDED, processes=CORES), log_dir)
-        pids = _worker_pids(workers)
-        try:
-            _say("warm-up: open the workers' connections")
-            _warm_up(receiver, org, limits, pids, plan.single // 5)
-            for index, run in enumerate(results["runs"]):
-                if time.monotonic() > hard_end:
-                    results["notes"].append(f"--max-seconds reached: run {index + 1} and later not measured")
-                    break
-                run.update(_measure_run(index + 1, receiver, org, plan, limits, pids, arguments.threads))
-                _say(f"run {index + 1}: {json.dumps(_brief(run))}")
-            results["workers"] = {
-                "command": RECOMMENDED,
-                "processes": CORES,
-                "peak_rss_mb": {pid: environment.memory_kib(pid).get("VmHWM", 0) / 1024 for pid in pids},
-            }
-        finally:
-            _stop(workers)
-
+        if only & {"single", "single-slow", "light", "peer", "batch", "fanout"}:
+            _measure_runs(results, receiver, org, plan, limits, log_dir, only, hard_end, arguments.threads)
         if plan.compare:
             results["compare"] = _compare(receiver, org, plan, limits, log_dir, min(budget_end, hard_end),
                                           results["notes"])
+        if "scaling" in only:
+            from bench import clients
+
+            results["scaling"] = headline.scaling(receiver, org, plan, limits, log_dir, lambda: clients.one_session(
+                receiver.url("/raw/"), limits.raw_count, limits.raw_seconds))
 
     results["meta"]["finished_load"] = environment.load_average()
     text = _render(results, plan, arguments.threads)
@@ -133,31 +106,66 @@ def main() -> None:
     _say(f"wrote {log_dir / 'last.json'} and {log_dir / 'last.md'}")
 
 
-def _measure_run(number: int, receiver, org, plan: Plan, limits, pids: list[int], threads: int) -> dict:
-    """One run: the raw limits, then every scenario against the running workers."""
+def _measure_runs(results: dict, receiver, org, plan: Plan, limits, log_dir: Path, only: set[str],
+                  hard_end: float, threads: int) -> None:
+    """Every run against the README's workers (started once), the naive peer's after them."""
+    started = workers.start(WorkerSetup("recommended", RECOMMENDED, processes=CORES), log_dir)
+    pids = workers.pids(started)
+    try:
+        _say("warm-up: open the workers' connections")
+        _warm_up(receiver, org, limits, pids, plan.single // 5)
+        for index, run in enumerate(results["runs"]):
+            if time.monotonic() > hard_end:
+                results["notes"].append(f"--max-seconds reached: run {index + 1} and later not measured")
+                break
+            run.update(_measure_run(index + 1, receiver, org, plan, limits, pids, threads, only))
+            _say(f"run {index + 1}: {json.dumps(_brief(run))}")
+        results["workers"] = {
+            "command": RECOMMENDED,
+            "processes": CORES,
+            "peak_rss_mb": {pid: environment.memory_kib(pid).get("VmHWM", 0) / 1024 for pid in pids},
+        }
+    finally:
+        workers.stop(started)
+    # The peer's workers run alone (Hookline's are stopped), against the same receiver and services.
+    for index, run in enumerate(results["runs"] if "peer" in only else []):
+        if time.monotonic() > hard_end or "raw" not in run:
+            break
+        run.update(headline.measure_peer(index + 1, receiver, org, plan, limits, log_dir))
+
+
+def _measure_run(number: int, receiver, org, plan: Plan, limits, pids: list[int], threads: int,
+                 only: set[str]) -> dict:
+    """One run: the raw limits, then every chosen scenario against the running workers."""
     from bench import scenarios
 
     _say(f"run {number}: raw client limits (load {environment.load_average()})")
     run = {"load": environment.load_average(), "raw": scenarios.raw_limits(receiver, limits, threads=threads)}
+    run.update(headline.measure(number, receiver, org, plan, limits, pids, only))
     before = environment.settled_table_stats()
     common = {"limits": limits, "worker_pids": pids}
-    _say(f"run {number}: {plan.single} events × 1 endpoint")
-    run["single"] = scenarios.end_to_end(receiver, org, events_count=plan.single, endpoints=1, path="/fast/", **common)
-    _say(f"run {number}: {plan.wide[0]} events × {plan.wide[1]} endpoints")
-    run["wide"] = scenarios.end_to_end(receiver, org, events_count=plan.wide[0], endpoints=plan.wide[1],
-                                       path="/fast/", **common)
-    _say(f"run {number}: {plan.slow} events × 1 endpoint answering in 200 ms")
-    run["slow"] = scenarios.end_to_end(receiver, org, events_count=plan.slow, endpoints=1, path="/slow/", **common)
-    _say(f"run {number}: one event to {plan.fan_out} endpoints")
-    run["fan_out"] = scenarios.fan_out_wide(receiver, org, endpoints=plan.fan_out, limits=limits)
-    after = environment.settled_table_stats()
-    measured = [run["single"], run["wide"], run["slow"], run["fan_out"]]
-    delivered = sum(result["deliveries"] for result in measured)
-    written = after["inserted"] + after["updated"] - before["inserted"] - before["updated"]
-    run["storage"] = {
-        "rows_per_delivery": written / delivered,
-        "bytes_per_delivery": sum(result["bytes"] for result in measured) / delivered,
-    }
+    if "batch" in only:
+        _say(f"run {number}: {plan.single} events × 1 endpoint (emit_many)")
+        run["single"] = scenarios.end_to_end(receiver, org, events_count=plan.single, endpoints=1, path="/fast/",
+                                             **common)
+        _say(f"run {number}: {plan.wide[0]} events × {plan.wide[1]} endpoints")
+        run["wide"] = scenarios.end_to_end(receiver, org, events_count=plan.wide[0], endpoints=plan.wide[1],
+                                           path="/fast/", **common)
+        _say(f"run {number}: {plan.slow} events × 1 endpoint answering in 200 ms")
+        run["slow"] = scenarios.end_to_end(receiver, org, events_count=plan.slow, endpoints=1, path="/slow/",
+                                           **common)
+    if "fanout" in only:
+        _say(f"run {number}: one event to {plan.fan_out} endpoints")
+        run["fan_out"] = scenarios.fan_out_wide(receiver, org, endpoints=plan.fan_out, limits=limits)
+    measured = [run[name] for name in ("single", "wide", "slow", "fan_out") if name in run]
+    if measured:
+        after = environment.settled_table_stats()
+        delivered = sum(result["deliveries"] for result in measured)
+        written = after["inserted"] + after["updated"] - before["inserted"] - before["updated"]
+        run["storage"] = {
+            "rows_per_delivery": written / delivered,
+            "bytes_per_delivery": sum(result["bytes"] for result in measured) / delivered,
+        }
     run["rss_mb"] = {pid: environment.memory_kib(pid).get("VmRSS", 0) / 1024 for pid in pids}
     run["headroom"] = _headroom(run)
     return run
@@ -173,8 +181,8 @@ def _compare(receiver, org, plan: Plan, limits, log_dir: Path, budget_end: float
             notes.append(f"time budget spent: worker command {setup.label!r} not compared")
             continue
         _say(f"compare: {setup.label}")
-        workers = _start(setup, log_dir)
-        pids = _worker_pids(workers)
+        started = workers.start(setup, log_dir)
+        pids = workers.pids(started)
         try:
             _warm_up(receiver, org, limits, pids, plan.single // 5)
             raw = clients.one_session(receiver.url("/raw/"), limits.raw_count, limits.raw_seconds)
@@ -183,7 +191,7 @@ def _compare(receiver, org, plan: Plan, limits, log_dir: Path, budget_end: float
             slow = scenarios.end_to_end(receiver, org, events_count=plan.slow, endpoints=1, path="/slow/", **common)
             peak = max(environment.memory_kib(pid).get("VmHWM", 0) for pid in pids) / 1024
         finally:
-            _stop(workers)
+            workers.stop(started)
         compared.append({"label": setup.label, "command": setup.command, "processes": setup.processes,
                          "env": dict(setup.env),
                          "raw_session": raw, "fast": fast, "slow": slow, "peak_rss_mb": peak,
@@ -198,64 +206,38 @@ def _warm_up(receiver, org, limits, pids: list[int], count: int) -> None:
     scenarios.end_to_end(receiver, org, events_count=count, endpoints=1, path="/fast/", limits=limits, worker_pids=pids)
 
 
-def _start(setup: WorkerSetup, log_dir: Path):
-    from tests.support.workers import WorkerProcess
-
-    words = shlex.split(setup.command)
-    assert words[:4] == ["celery", "-A", "webhooks_project", "worker"], setup.command
-    slug = "-".join(words[4:]).replace("--", "")
-    workers = []
-    try:
-        for index in range(setup.processes):
-            workers.append(WorkerProcess(log_dir / f"worker{slug}-{index}.log", options=words[4:],
-                                         extra_env={"DJANGO_SETTINGS_MODULE": "webhooks_project.settings",
-                                                    **dict(setup.env)}))
-        for worker in workers:
-            worker.wait_ready(timeout=120)
-    except BaseException:
-        _stop(workers)
-        raise
-    return workers
-
-
-def _stop(workers) -> None:
-    for worker in workers:
-        worker.stop(timeout=30)
-
-
-def _worker_pids(workers) -> list[int]:
-    return [pid for worker in workers for pid in environment.process_tree(worker.pid)]
-
-
 def _headroom(run: dict) -> dict:
     """How many times the rate asked of the receiver it sustains: shown by the load generator, and
     what one core of the receiver absorbs (from its CPU per request)."""
     raw = run["raw"]
-    fast_asked = max(raw["raw_session"], raw["raw_threads"], run["single"]["rate"], run["wide"]["rate"],
-                     run["fan_out"]["deliveries"] / run["fan_out"]["arrived_seconds"])
+    asked = [raw["raw_session"], raw["raw_threads"]]
+    asked += [run[name]["rate"] for name in ("single", "wide", "single_emit") if name in run]
+    if "fan_out" in run:
+        asked.append(run["fan_out"]["deliveries"] / run["fan_out"]["arrived_seconds"])
+    slow = max([run[name]["rate"] for name in ("slow", "single_slow") if name in run] or [float("nan")])
     return {
-        "fast_shown": raw["receiver"] / fast_asked,
-        "fast_capacity": raw["receiver_per_core"] / fast_asked,
-        "slow_shown": raw["receiver_slow"] / run["slow"]["rate"],
-        "slow_capacity": raw["receiver_slow_per_core"] / run["slow"]["rate"],
+        "fast_shown": raw["receiver"] / max(asked),
+        "fast_capacity": raw["receiver_per_core"] / max(asked),
+        "slow_shown": raw["receiver_slow"] / slow,
+        "slow_capacity": raw["receiver_slow_per_core"] / slow,
     }
 
 
 def _brief(run: dict) -> dict:
-    return {
-        "raw": round(run["raw"]["raw_session"]),
-        "single": round(run["single"]["rate"]),
-        "wide": round(run["wide"]["rate"]),
-        "slow": round(run["slow"]["rate"]),
-        "fan_out_create_s": round(run["fan_out"]["create_seconds"], 2),
-        "fan_out_arrived_s": round(run["fan_out"]["arrived_seconds"], 2),
-    }
+    brief = {"raw": round(run["raw"]["raw_session"])}
+    for name in ("single_emit", "single_slow", "single", "wide", "slow"):
+        if name in run:
+            brief[name] = round(run[name]["rate"])
+    if "light" in run:
+        brief["light_p50_ms"] = round(run["light"]["latency_p50"], 1)
+    return brief
 
 
 def _rows(plan: Plan, threads: int) -> list:
     Row = report.Row
     single, (wide_events, wide_endpoints), slow, fan = plan.single, plan.wide, plan.slow, plan.fan_out
     return [
+        *headline.rows(plan),
         "1. raw client limit (same run)",
         Row("one requests.Session, one thread", "req/s", lambda r: r["raw"]["raw_session"], "rate"),
         Row(f"{threads} threads, one Session each", "req/s", lambda r: r["raw"]["raw_threads"], "rate"),
@@ -269,15 +251,19 @@ def _rows(plan: Plan, threads: int) -> list:
         Row("commit with the on-commit enqueue of the fan-out, p50", "µs", lambda r: r["emit"]["commit_emit_p50"],
             "time", 1e-6),
         Row("commit of the plain row alone, p50", "µs", lambda r: r["emit"]["commit_plain_p50"], "time", 1e-6),
+        Row("transaction with domain row + emit(), commit included, p50", "µs", lambda r: r["emit"]["txn_emit_p50"],
+            "time", 1e-6),
+        Row("the same transaction without emit(), p50", "µs", lambda r: r["emit"]["txn_plain_p50"], "time", 1e-6),
+        Row("  with emit ÷ without (target ≤ 1.5×)", "×", lambda r: r["emit"]["txn_ratio"]),
         Row("emit_many(), per event (100 per call, with commit)", "µs", lambda r: r["emit"]["emit_many_per_event"],
             "time", 1e-6),
-        "3. end to end, fast receiver (emit → received, all logged)",
+        "3. end to end, batch path (emit_many, 100 per transaction), fast receiver (emit → received, all logged)",
         Row(f"{single:,} events × 1 endpoint", "deliveries/s", lambda r: r["single"]["rate"], "rate"),
         Row(f"{wide_events:,} events × {wide_endpoints} endpoints", "deliveries/s", lambda r: r["wide"]["rate"], "rate"),
         Row(f"emit → arrival p50 ({single:,} × 1)", "ms", lambda r: r["single"]["latency_p50"], "time", 1e-3),
         Row("worker CPU per delivery", "ms", lambda r: r["single"]["worker_cpu_ms"], "time", 1e-3),
         Row("PostgreSQL CPU per delivery", "ms", lambda r: r["single"]["postgres_cpu_ms"], "time", 1e-3),
-        "4. end to end, receiver answering in 200 ms",
+        "4. end to end, batch path, receiver answering in 200 ms",
         Row(f"{slow:,} events × 1 endpoint", "deliveries/s", lambda r: r["slow"]["rate"], "rate"),
         Row("emit → arrival p50", "ms", lambda r: r["slow"]["latency_p50"], "time", 1e-3),
         Row("emit → arrival p99", "ms", lambda r: r["slow"]["latency_p99"], "time", 1e-3),
@@ -312,8 +298,11 @@ def _render(results: dict, plan: Plan, threads: int) -> str:
         f"`{meta['command']}` on {meta['machine']}; commit {meta['commit']}.",
         f"Load average at start {meta['load']}, at the end {meta['finished_load']} "
         "(a shared machine: read the ratios, measured in the same run).",
-        f"Workers: `{RECOMMENDED}`, {CORES} processes (one per core); events emitted with emit_many(), "
-        "100 per transaction.",
+        f"Workers: `{RECOMMENDED} -I bench.probe`, {CORES} processes (one per core; the probe only counts). "
+        f"Single-emit scenarios: one emit() per transaction from {plan.producers} producer processes; "
+        "batch path: emit_many(), 100 per transaction.",
+        "Redis commands are server-wide (the machine's shared Redis) minus the idle rate measured for 5 s "
+        "just before; SQL statements are counted inside the workers by bench/probe.py.",
         "Ratio: a rate ÷ the single-session raw rate of the same run; a time × that rate "
         "(how many raw POSTs fit in it).",
         "",
@@ -337,12 +326,16 @@ def _render(results: dict, plan: Plan, threads: int) -> str:
                 f"| {item['slow']['rate']:.0f} | {item['fast']['worker_cpu_ms']:.2f} "
                 f"| {item['fast'].get('connections_opened', '—')} | {item['peak_rss_mb']:.0f} |"
             )
+    if results.get("scaling"):
+        lines += headline.render_scaling(results["scaling"])
     incomplete = [
         f"run {index + 1} {name}" for index, run in enumerate(results["runs"])
-        for name in ("single", "wide", "slow", "fan_out") if name in run and not run[name]["complete"]
+        for name in ("single", "wide", "slow", "fan_out", *SINGLE_EMIT) if name in run and not run[name]["complete"]
     ]
+    incomplete += [f"scaling {row['processes']}" for row in results.get("scaling", []) if not row["complete"]]
     end_to_end = [run[name] for run in results["runs"] for name in ("single", "wide", "slow") if name in run]
     duplicates = sum(result["duplicates"] for result in end_to_end)
+    duplicates += sum(run[name]["duplicates"] for run in results["runs"] for name in SINGLE_EMIT if name in run)
     unlogged = sum(result["deliveries"] - result["attempts_logged"] for result in end_to_end)
     lines += ["", f"Incomplete scenarios: {', '.join(incomplete) or 'none'}; duplicate requests: {duplicates}; "
               f"deliveries without their logged attempt: {unlogged}."]
@@ -354,7 +347,7 @@ def _env_prefix(env: dict) -> str:
     return "".join(f"{name}={value} " for name, value in env.items())
 
 
-def _meta(arguments, plan: Plan) -> dict:
+def _meta(arguments, plan: Plan, only: set[str]) -> dict:
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     return {
@@ -363,13 +356,23 @@ def _meta(arguments, plan: Plan) -> dict:
         "commit": commit or "unknown",
         "machine": f"{CORES} CPUs, Python {platform.python_version()}",
         "load": environment.load_average(),
+        "only": sorted(only),
         "plan": {"runs": plan.runs, "single": plan.single, "wide": plan.wide, "slow": plan.slow,
-                 "fan_out": plan.fan_out},
+                 "fan_out": plan.fan_out, "single_emit": plan.single_emit, "producers": plan.producers,
+                 "light_rate": plan.light_rate, "light_seconds": plan.light_seconds},
     }
 
 
 def _say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _only(arguments) -> set[str]:
+    chosen = set(arguments.only.split(",")) if arguments.only else set(DEFAULT)
+    unknown = chosen - set(SCENARIOS)
+    if unknown:
+        raise SystemExit(f"unknown scenario(s) {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}")
+    return chosen | ({"scaling"} if arguments.scaling else set())
 
 
 def _parse() -> argparse.Namespace:
@@ -378,6 +381,12 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=0, help="runs to take the median of (default 3, --quick 1)")
     parser.add_argument("--no-compare", action="store_true", help="skip the comparison of worker commands")
     parser.add_argument("--threads", type=int, default=8, help="threads of the multi-threaded raw client")
+    parser.add_argument("--only", help=f"comma-separated scenarios to run, of: {', '.join(SCENARIOS)} "
+                        "(default: all but scaling)")
+    parser.add_argument("--scaling", action="store_true", help="also the single-emit headline with 1, 2 and 4 "
+                        "worker processes")
+    parser.add_argument("--producers", type=int, default=0, help="producer processes of the single-emit "
+                        "scenarios (default 4)")
     parser.add_argument("--render", metavar="JSON", help="print the table of a saved result (var/bench/last.json)")
     parser.add_argument("--budget", type=float, default=540.0,
                         help="seconds after which the worker comparison starts no new candidate (default 540)")

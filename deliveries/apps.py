@@ -1,4 +1,4 @@
-"""App config: connects the outbox to the fan-out task and schedules the sweeper on beat."""
+"""App config: connects the outbox to the wake-ups, starts the workers' periodic check, schedules the sweeper."""
 from django.apps import AppConfig
 
 
@@ -9,13 +9,17 @@ class DeliveriesConfig(AppConfig):
 
     def ready(self) -> None:
         from celery import current_app
+        from celery.signals import worker_ready, worker_shutdown
 
         from events import outbox
         from hookline.conf import hookline_settings
 
-        from .tasks import enqueue_fan_out
+        from . import heartbeat, wakeup
 
-        outbox.set_dispatcher(enqueue_fan_out)
+        # In eager mode a wake-up runs the work inline: it must run in the caller's thread.
+        outbox.set_dispatcher(wakeup.wake, background=not current_app.conf.task_always_eager)
+        worker_ready.connect(lambda **kwargs: heartbeat.start(), weak=False, dispatch_uid="hookline-heartbeat")
+        worker_shutdown.connect(lambda **kwargs: heartbeat.stop(), weak=False, dispatch_uid="hookline-heartbeat-stop")
         current_app.conf.beat_schedule.setdefault(
             "hookline-sweep", {"task": "hookline.sweep", "schedule": hookline_settings.SWEEP_INTERVAL}
         )

@@ -13,6 +13,7 @@ from functools import partial
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from events.models import Event
 from hookline.conf import hookline_settings
 from hooks import states
 from hooks.models import Webhook
@@ -55,10 +56,19 @@ ENDPOINT_CHANGES = {
 
 def deliver(delivery_ids: list[int]) -> list[ScheduledRetry]:
     """Send the due, unclaimed deliveries among these ids; returns the retries to schedule."""
-    now, started = timezone.now(), time.monotonic()
-    claimed = claim(delivery_ids, now)
+    started = time.monotonic()
+    return deliver_claimed(claim(delivery_ids, timezone.now()), started=started)
+
+
+def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[ScheduledRetry]:
+    """Send deliveries this worker claimed (with event and webhook attached); returns the retries to schedule.
+
+    ``started`` is when the claim was taken (time.monotonic()): the lease runs from then.
+    """
     if not claimed:
         return []
+    now = timezone.now()
+    claimed.sort(key=lambda delivery: delivery.webhook_id)  # neighbours share a keep-alive connection
     bodies = messages.BodyCache()
     outgoing: list[tuple[Delivery, transport.OutgoingRequest]] = []
     for delivery in claimed:
@@ -90,17 +100,28 @@ def deliver(delivery_ids: list[int]) -> list[ScheduledRetry]:
 
 
 def claim(delivery_ids: list[int], now) -> list[Delivery]:
-    """Take a lease on the pending, due, unclaimed deliveries: a duplicate message sends nothing."""
-    token = secrets.token_hex(8)
-    claimable = Delivery.objects.claimable(now).filter(id__in=delivery_ids)
-    lease = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
-    if not claimable.update(claimed_until=lease, claim_token=token):
+    """Take a lease on the pending, due, unclaimed deliveries among these ids: a duplicate sends nothing."""
+    return _claim(Delivery.objects.claimable(now).filter(id__in=delivery_ids), now)
+
+
+def claim_due(now, limit: int, *, token: str | None = None, lease=None) -> list[Delivery]:
+    """Take a lease on up to ``limit`` due deliveries, oldest due first, skipping rows another worker locks."""
+    due = Delivery.objects.claimable(now).order_by("next_attempt_at")[:limit]
+    return _claim(due, now, token=token, lease=lease, skip_locked=True)
+
+
+def _claim(deliveries, now, *, token: str | None = None, lease=None, skip_locked: bool = False) -> list[Delivery]:
+    """One ``UPDATE … RETURNING``: the claimed rows come back with the claim, then their events and endpoints."""
+    token = token or secrets.token_hex(8)
+    lease = lease or now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
+    claimed = deliveries.claim(token=token, lease=lease, skip_locked=skip_locked)
+    if not claimed:
         return []
-    return list(
-        Delivery.objects.filter(id__in=delivery_ids, claim_token=token)
-        .select_related("event", "webhook")
-        .order_by("webhook_id", "id")
-    )
+    events = Event.objects.in_bulk({delivery.event_id for delivery in claimed})
+    webhooks = Webhook.objects.in_bulk({delivery.webhook_id for delivery in claimed})
+    for delivery in claimed:
+        delivery.event, delivery.webhook = events[delivery.event_id], webhooks[delivery.webhook_id]
+    return claimed
 
 
 _executor: tuple[int, ThreadPoolExecutor] | None = None

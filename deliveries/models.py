@@ -10,6 +10,8 @@ from events.models import Event
 from hookline.querysets import TenantQuerySet
 from hooks.models import Webhook
 
+from . import claims
+
 
 # Lets a due delivery be claimed by a countdown message that arrives a moment early.
 CLAIM_SKEW = timedelta(seconds=1)
@@ -32,6 +34,14 @@ class DeliveryQuerySet(TenantQuerySet):
     def stranded(self, now: datetime, stale: datetime):
         """What a lost message or a killed worker left behind: pending, unleased and due since before ``stale``."""
         return self.pending().unleased(now).filter(next_attempt_at__lt=stale)
+
+    def claim(self, *, token: str, lease, skip_locked: bool = False) -> list["Delivery"]:
+        """Lease these rows with one ``UPDATE … RETURNING``: no claim-then-reselect, and never a row twice.
+
+        With ``skip_locked`` (PostgreSQL), rows another worker is claiming at this moment are passed
+        over instead of waited for, so concurrent claimers take disjoint batches.
+        """
+        return claims.claim(self, token=token, lease=lease, skip_locked=skip_locked)
 
 
 class Delivery(models.Model):

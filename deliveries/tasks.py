@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that take ids and call fanout, delivering and the sweeper."""
+"""Celery tasks: thin wrappers over runs (the delivery work) and the sweeper."""
 from __future__ import annotations
 
 import logging
@@ -6,9 +6,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from hookline.conf import hookline_settings
-
-from . import delivering, fanout, sweeper
+from . import runs, sweeper, wakeup
 
 logger = logging.getLogger(__name__)
 
@@ -16,21 +14,15 @@ logger = logging.getLogger(__name__)
 _DB_RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": 1, "retry_backoff_max": 30, "max_retries": 8}
 
 
-@shared_task(name="hookline.fan_out", **_DB_RETRY)
-def fan_out_task(event_ids: list[str]) -> int:
-    delivery_ids = fanout.fan_out(event_ids)
-    enqueue_deliveries(delivery_ids)
-    return len(delivery_ids)
+@shared_task(name="hookline.work", **_DB_RETRY)
+def work_task(*_ignored) -> int:
+    """A wake-up: fan out what waits and send what is due (the message itself names nothing)."""
+    return runs.run().deliveries_sent
 
 
-@shared_task(name="hookline.deliver", **_DB_RETRY)
-def deliver_task(delivery_ids: list[int]) -> int:
-    retries = delivering.deliver(delivery_ids)
-    for scheduled in retries:
-        # Far-off retries are left to the sweeper: Redis would redeliver a long ETA message.
-        if scheduled.delay <= hookline_settings.MAX_COUNTDOWN:
-            deliver_task.apply_async(([scheduled.delivery_id],), countdown=scheduled.delay)
-    return len(retries)
+# Messages published by an earlier version name events or deliveries; they are wake-ups all the same.
+fan_out_task = shared_task(name="hookline.fan_out", **_DB_RETRY)(work_task.run)
+deliver_task = shared_task(name="hookline.deliver", **_DB_RETRY)(work_task.run)
 
 
 @shared_task(name="hookline.sweep")
@@ -45,13 +37,10 @@ def sweep_task() -> int:
     return len(result.deliveries_enqueued)
 
 
-def enqueue_fan_out(event_ids: list[str]) -> None:
-    """The outbox's dispatcher: one fan-out message per emitted batch."""
-    fan_out_task.apply_async((event_ids,), retry=False)
-
-
 def enqueue_deliveries(delivery_ids: list[int]) -> None:
-    """One message per batch of deliveries (grouped by endpoint, so connections are reused)."""
-    size = hookline_settings.DELIVERY_BATCH_SIZE
-    for start in range(0, len(delivery_ids), size):
-        deliver_task.apply_async((delivery_ids[start : start + size],))
+    """Wake enough workers for these due deliveries: one wake-up per batch (each run claims a batch)."""
+    if not delivery_ids:
+        return
+    size = runs.batch_size()
+    for _ in range(0, len(delivery_ids), size):
+        wakeup.publish()

@@ -38,7 +38,7 @@ def emit(
     if idempotency_key:
         return _save_idempotent(event)
     event.save(force_insert=True)
-    outbox.dispatch_on_commit([event.id])
+    outbox.dispatch_on_commit()
     return event
 
 
@@ -55,7 +55,8 @@ def emit_many(items: Iterable[EventSpec | tuple | dict]) -> list[Event]:
             if event.idempotency_key:
                 result[id(event)] = _save_idempotent(event, dispatch=False)
     ordered = [result[id(event)] for event in events]
-    outbox.dispatch_on_commit([event.id for event in ordered if event.dispatched_at is None])
+    if any(event.dispatched_at is None for event in ordered):
+        outbox.dispatch_on_commit()
     return ordered
 
 
@@ -114,5 +115,5 @@ def _save_idempotent(event: Event, *, dispatch: bool = True) -> Event:
     except IntegrityError:
         return same_key.get()
     if dispatch:
-        outbox.dispatch_on_commit([event.id])
+        outbox.dispatch_on_commit()
     return event

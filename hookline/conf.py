@@ -39,14 +39,19 @@ DEFAULTS: dict[str, Any] = {
     # before it is treated as stranded (broker outage, lost message, killed worker).
     "SWEEP_INTERVAL": 30.0,
     "SWEEP_AFTER": 60.0,
+    # Every worker process checks the database this often (seconds; 0 = never) for events and due
+    # deliveries that waited longer than STRANDED_AFTER without a wake-up (broker outage, lost
+    # message, a retry beyond MAX_COUNTDOWN) and takes them itself: recovery does not wait for beat.
+    "WORKER_CHECK_INTERVAL": 2.0,
+    "STRANDED_AFTER": 2.0,
     # Seconds a worker owns a claimed delivery; after that the sweeper may hand it to another.
     "CLAIM_LEASE": 120.0,
-    # Retries due within this many seconds are scheduled as Celery countdowns; later
-    # ones are left to the sweeper (Redis redelivers ETA messages after its visibility timeout).
+    # Retries due within this many seconds are scheduled as Celery countdowns; later ones are
+    # left to the workers' periodic check (Redis redelivers ETA messages after its visibility timeout).
     "MAX_COUNTDOWN": 600.0,
-    # Deliveries per Celery task when fanning out, and requests in flight per worker process.
-    # Keep SEND_CONCURRENCY >= the worker's --concurrency x DELIVERY_BATCH_SIZE (8 x 50 here), so
-    # that a claimed batch never waits for a sender thread (docs/performance.md).
+    # Deliveries a worker's run claims at once (also the events it fans out at once), and requests
+    # in flight per worker process. Keep SEND_CONCURRENCY >= the worker's --concurrency x
+    # DELIVERY_BATCH_SIZE, so that a claimed batch never waits for a sender thread (docs/performance.md).
     "DELIVERY_BATCH_SIZE": 50,
     "SEND_CONCURRENCY": 400,
     # Seconds the in-process event-type catalog is trusted before it is re-read.

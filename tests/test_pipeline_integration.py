@@ -110,10 +110,12 @@ def test_rolled_back_transaction_sends_nothing(start_worker, receiver, make_webh
     assert Event.objects.count() == 1
 
 
-def test_events_emitted_while_broker_is_down_are_delivered_by_the_sweeper(
-    start_worker, receiver, make_webhook, event_type
+def test_events_emitted_while_broker_is_down_are_delivered_without_beat(
+    start_worker, receiver, make_webhook, event_type, monkeypatch
 ):
-    # given: the web side's broker is unreachable (nothing listens on port 1)
+    # given: the web side's broker is unreachable (nothing listens on port 1); publishing inline
+    # (not from the outbox's thread) so that the failed publish is seen here
+    monkeypatch.setattr(outbox, "_background", False)
     event_type("invoice.paid")
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
 
@@ -124,7 +126,7 @@ def test_events_emitted_while_broker_is_down_are_delivered_by_the_sweeper(
     # then: nothing was enqueued, everything waits in the outbox ...
     assert Event.objects.filter(dispatched_at__isnull=True).count() == 20
     assert outbox._broker_down_until > 0  # the publish failed (and backs off)
-    # ... until a worker with beat runs the sweeper
-    start_worker(beat=True, hookline={"SWEEP_INTERVAL": 1, "SWEEP_AFTER": 0.5})
-    wait_until(lambda: len(receiver.at("/r")) >= 20, timeout=60, message="swept deliveries")
+    # ... until a worker runs: its periodic check finds them (no beat, no wake-up message)
+    start_worker(hookline={"WORKER_CHECK_INTERVAL": 0.5, "STRANDED_AFTER": 0.5})
+    wait_until(lambda: len(receiver.at("/r")) >= 20, timeout=60, message="stranded deliveries")
     assert sorted(r.webhook_id for r in receiver.at("/r")) == sorted(e.id for e in emitted)

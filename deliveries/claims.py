@@ -1,0 +1,49 @@
+"""The claim statement: ``UPDATE … WHERE id IN (<the chosen rows>) RETURNING *``, built from a QuerySet."""
+from __future__ import annotations
+
+from django.db import connections
+
+
+def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list:
+    """Set the claim of the rows ``queryset`` selects (its order and slice included); returns them as models.
+
+    The ORM has no UPDATE … RETURNING, and its ``select_for_update`` refuses autocommit, so the
+    sub-select comes from the QuerySet and the statement around it is written here: one round trip,
+    its own transaction, where a claim UPDATE plus a re-SELECT cost two (17 % of worker time).
+    """
+    model = queryset.model
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    chosen, params = queryset.values("pk").query.get_compiler(queryset.db).as_sql()
+    if skip_locked and connection.features.has_select_for_update_skip_locked:
+        chosen += " FOR UPDATE SKIP LOCKED"
+    fields = model._meta.concrete_fields
+    table = model._meta.db_table
+    sql = (
+        f"UPDATE {quote(table)} SET {quote('claimed_until')} = %s, {quote('claim_token')} = %s "
+        f"WHERE {quote(model._meta.pk.column)} IN ({chosen}) "
+        f"RETURNING {', '.join(quote(field.column) for field in fields)}"
+    )
+    lease_value = model._meta.get_field("claimed_until").get_db_prep_value(lease, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [lease_value, token, *params])
+        rows = cursor.fetchall()
+    converters = [_converters(field, table, connection) for field in fields]
+    names = [field.attname for field in fields]
+    return [
+        model.from_db(queryset.db, names, [_convert(value, field_converters, connection)
+                                           for value, field_converters in zip(row, converters)])
+        for row in rows
+    ]
+
+
+def _converters(field, table, connection) -> list:
+    column = field.get_col(table)
+    return [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)], column
+
+
+def _convert(value, converters, connection):
+    functions, column = converters
+    for function in functions:
+        value = function(value, column, connection)
+    return value

@@ -1,0 +1,124 @@
+"""A worker's run: fan out whatever events wait, claim whatever deliveries are due, send them, repeat while busy.
+
+The unit of work is "what is waiting", not "the ids in this message": under load one run (one Celery
+message) carries a whole batch, so messages, SQL statements and Redis commands per delivery fall far
+below one; when quiet, the run that a commit's wake-up starts sends that event within milliseconds.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from hookline.conf import hookline_settings
+
+from . import delivering, fanout, wakeup
+from .delivering import ScheduledRetry
+
+logger = logging.getLogger(__name__)
+
+# Rounds one run may take before it hands on to a fresh message (so that one Celery thread is not
+# held forever under steady load, and a redeployed worker's runs end).
+MAX_ROUNDS = 20
+MAX_RUN_SECONDS = 10.0
+
+
+@dataclass
+class RunResult:
+    events_fanned_out: int = 0
+    deliveries_sent: int = 0
+    retries: list[ScheduledRetry] = field(default_factory=list)
+    rounds: int = 0
+
+
+def run() -> RunResult:
+    """Take and send batches until nothing waits (or the run's bounds are reached).
+
+    While the run goes on, the wake-up flag stays raised, so producers publish nothing. When a round
+    finds nothing, the run lowers the flag and looks once more: an event committed just before the
+    flag came down is taken by that last look, and one committed after it publishes its own wake-up.
+    A full batch publishes one more wake-up at once, so that another worker takes the rest in parallel.
+    """
+    result, started, lowered = RunResult(), time.monotonic(), False
+    while result.rounds < MAX_ROUNDS and time.monotonic() - started < MAX_RUN_SECONDS:
+        result.rounds += 1
+        # New events first, sent as soon as they are fanned out (the latency that matters when quiet),
+        # then whatever else is due: retries, redeliveries, the rest of a wide fan-out.
+        found = _fan_out_and_send(result, look_first=result.rounds > 1) + _claim_and_send(result)
+        if not found:
+            if lowered or not wakeup.flag().lower():  # without a shared flag nothing was held back
+                return result
+            lowered = True
+        elif lowered:
+            lowered = False
+            if not wakeup.flag().raise_():  # a producer raised it and published: that run carries on
+                return result
+    _wake_another()  # bounds reached with work left: hand on to a fresh message
+    return result
+
+
+def batch_size() -> int:
+    return hookline_settings.DELIVERY_BATCH_SIZE
+
+
+def _fan_out_and_send(result: RunResult, *, look_first: bool) -> int:
+    """Fan out up to a batch of waiting events; their deliveries come back claimed and are sent at once."""
+    size, started, now = batch_size(), time.monotonic(), timezone.now()
+    fanned = fanout.fan_out_waiting(
+        limit=size, claim_limit=size, token=secrets.token_hex(8), lease=_lease(now), look_first=look_first,
+    )
+    if fanned.more:
+        _wake_another()
+    result.events_fanned_out += fanned.events
+    _send(fanned.claimed, started, result)
+    return fanned.events
+
+
+def _claim_and_send(result: RunResult) -> int:
+    """Claim up to a batch of due deliveries (one UPDATE … RETURNING) and send them."""
+    size, started, now = batch_size(), time.monotonic(), timezone.now()
+    due = delivering.claim_due(now, size, token=secrets.token_hex(8), lease=_lease(now))
+    if len(due) >= size:
+        _wake_another()
+    _send(due, started, result)
+    return len(due)
+
+
+def _lease(now):
+    return now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
+
+
+def _wake_another() -> None:
+    try:
+        wakeup.publish()
+    except Exception:  # broker down: the periodic check (heartbeat.py) takes what is left
+        logger.warning("Could not publish a wake-up for the work left", exc_info=True)
+
+
+def _send(claimed: list, started: float, result: RunResult) -> None:
+    """``started``: time.monotonic() of the claim, from which its lease runs."""
+    if not claimed:
+        return
+    result.deliveries_sent += len(claimed)
+    retries = delivering.deliver_claimed(claimed, started=started)
+    result.retries += retries
+    schedule(retries)
+
+
+def schedule(retries: list[ScheduledRetry]) -> None:
+    """One countdown wake-up per second of due time: it claims every delivery due by then.
+
+    Retries due later than MAX_COUNTDOWN are left to the workers' periodic check (heartbeat.py): a
+    Redis ETA message held past the visibility timeout would be delivered again.
+    """
+    for delay in sorted({math.ceil(r.delay) for r in retries if r.delay <= hookline_settings.MAX_COUNTDOWN}):
+        try:
+            wakeup.publish(countdown=delay)
+        except Exception:  # broker down: the periodic check finds the retry when it is due
+            logger.warning("Could not schedule a retry wake-up in %d s", delay, exc_info=True)
+            return

@@ -1,0 +1,89 @@
+"""Wake-ups: the Celery messages that tell a worker to handle whatever waits, and the flag that keeps them few.
+
+A wake-up names no events or deliveries: the run that takes it fans out every waiting event and
+claims every due delivery it can (deliveries/runs.py). So one wake-up is enough however many commits
+came before it, and the flag below lets producers skip publishing while one is pending or a run is
+under way. The flag is a Redis key when the broker is Redis; other brokers publish every wake-up
+(the runs still coalesce the work; only the messages are not saved).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from urllib.parse import urlparse
+
+from celery import current_app
+
+logger = logging.getLogger(__name__)
+
+# Milliseconds a raised flag lives without its run lowering it: a worker killed mid-run holds it no
+# longer than this, and a long run (a slow receiver) lets a parallel run start after it.
+FLAG_TTL_MS = 5000
+
+
+class _NoFlag:
+    """For brokers without a shared flag: every wake-up is published."""
+
+    def raise_(self) -> bool:
+        return True
+
+    def lower(self) -> bool:
+        return False
+
+
+class _RedisFlag:
+    """``SET NX PX`` on the broker's Redis: True for the caller that raised it (and must publish)."""
+
+    def __init__(self, url: str, queue: str) -> None:
+        import redis
+
+        self.key = f"hookline:wake:{queue}"
+        # Short timeouts: a Redis that does not answer must not hold a publisher or a worker long.
+        self.client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+    def raise_(self) -> bool:
+        try:
+            return bool(self.client.set(self.key, b"1", nx=True, px=FLAG_TTL_MS))
+        except Exception:  # the publish that follows will tell whether the broker is really down
+            logger.debug("Could not raise the wake-up flag", exc_info=True)
+            return True
+
+    def lower(self) -> bool:
+        try:
+            self.client.delete(self.key)
+        except Exception:  # it expires by itself
+            logger.debug("Could not lower the wake-up flag", exc_info=True)
+        return True
+
+
+_flag: tuple[str, _RedisFlag | _NoFlag] | None = None
+_flag_lock = threading.Lock()
+
+
+def flag() -> _RedisFlag | _NoFlag:
+    """This process's flag, on the broker in use (redis-py's pool reconnects after a fork by itself)."""
+    global _flag
+    url = current_app.conf.broker_url or ""
+    current = _flag
+    if current is None or current[0] != url:
+        with _flag_lock:
+            if _flag is None or _flag[0] != url:
+                shared = urlparse(url).scheme in {"redis", "rediss"}
+                _flag = (url, _RedisFlag(url, current_app.conf.task_default_queue) if shared else _NoFlag())
+            current = _flag
+    return current[1]
+
+
+def publish(*, countdown: float | None = None) -> None:
+    """Publish one wake-up (Celery's broker errors propagate: the outbox handles them)."""
+    from .tasks import work_task
+
+    work_task.apply_async(countdown=countdown, retry=False)
+
+
+def wake() -> None:
+    """The outbox's dispatcher: publish a wake-up unless one is already pending or a run is under way."""
+    if flag().raise_():
+        publish()
+
+
