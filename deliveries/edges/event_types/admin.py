@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 
 from events import catalog
 from events.models import EventType
+from hookline.admin import LimitedJSONFormField
 
 
 class EventTypeForm(forms.ModelForm):
@@ -27,6 +29,7 @@ class EventTypeAdmin(admin.ModelAdmin):
     """The catalog. Types declared in code are rewritten from their declaration on every migrate."""
 
     form = EventTypeForm
+    formfield_overrides = {models.JSONField: {"form_class": LimitedJSONFormField}}
     list_display = ["key", "description", "accepts_subkeys", "deprecated", "declared_in_code"]
     list_filter = ["deprecated", "declared_in_code", "accepts_subkeys"]
     search_fields = ["key", "description"]
