@@ -84,9 +84,13 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
 
 
-def check_json_text(text: str | bytes, *, where: str = "body", max_depth: int | None = None) -> None:
-    """Refuse JSON text nested deeper than the limit before it is parsed (json.loads recurses once per level)."""
-    limit = max_depth if max_depth is not None else hookline_settings.MAX_JSON_DEPTH
+def check_json_text(text: str | bytes, *, where: str = "body", envelope: int = 0) -> None:
+    """Refuse JSON text nested deeper than the limit before it is parsed (json.loads recurses once per level).
+
+    ``envelope`` levels are allowed on top, for a request body around the value the limit is about.
+    """
+    limit = hookline_settings.MAX_JSON_DEPTH + envelope
+    setting = "HOOKLINE['MAX_JSON_DEPTH']" + (f" + {envelope} for the request around it" if envelope else "")
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     if text.count("[") + text.count("{") <= limit:  # the common case: it cannot be that deep
@@ -98,16 +102,16 @@ def check_json_text(text: str | bytes, *, where: str = "body", max_depth: int | 
             depth += 1
             if depth > limit:
                 raise LimitExceeded(
-                    f"the JSON is nested deeper than {limit} levels (HOOKLINE['MAX_JSON_DEPTH']) "
+                    f"the JSON is nested deeper than {limit} levels ({setting}) "
                     f"at character {token.start()}.", code="too_deep", where=where,
                 )
         elif char in "]}":
             depth -= 1
 
 
-def loads(text: str | bytes, *, where: str = "body", max_depth: int | None = None) -> Any:
+def loads(text: str | bytes, *, where: str = "body") -> Any:
     """json.loads after the depth check: what every way in that parses JSON text uses."""
-    check_json_text(text, where=where, max_depth=max_depth)
+    check_json_text(text, where=where)
     return json.loads(text)
 
 

@@ -12,6 +12,9 @@ from hookline import limits
 from hookline.conf import hookline_settings
 
 
+ENVELOPE_LEVELS = 16
+
+
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
@@ -35,7 +38,9 @@ class HooklineJSONParser(JSONParser):
         except UnicodeDecodeError as exc:
             raise exceptions.ParseError(f"JSON parse error - the body is not valid UTF-8: {exc}") from None
         try:
-            limits.check_json_text(text, where="body")
+            # Room for the request's own envelope, so that a too-deep payload inside it is refused by
+            # the check that names its path (events.emit, the endpoint services).
+            limits.check_json_text(text, where="body", envelope=ENVELOPE_LEVELS)
         except limits.LimitExceeded as exc:
             raise exceptions.ParseError(str(exc), code=exc.code) from None
         try:
