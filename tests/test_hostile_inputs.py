@@ -169,11 +169,21 @@ def test_the_admin_form_refuses_hostile_headers_on_their_field(staff_client, org
     assert not Webhook.objects.exists()
 
 
-def test_the_catalog_admin_refuses_a_schema_nested_too_deep(admin_client):
-    response = admin_client.post(reverse("admin:events_eventtype_add"), {"key": "deep.schema", "schema": DEEP_TEXT})
+def test_the_catalog_admin_refuses_a_schema_nested_too_deep_and_a_long_description(admin_client):
+    response = admin_client.post(reverse("admin:events_eventtype_add"),
+                                 {"key": "deep.schema", "schema": DEEP_TEXT, "description": "d" * 5001})
     assert response.status_code == 200
-    assert "nested deeper than 64 levels" in str(response.context["adminform"].form.errors["schema"])
+    errors = response.context["adminform"].form.errors
+    assert "nested deeper than 64 levels" in str(errors["schema"])
+    assert "is 5001 characters long; the limit is 5000" in str(errors["description"])
     assert not EventType.objects.filter(key="deep.schema").exists()
+
+
+def test_the_catalog_api_limits_descriptions(api, member):
+    member.is_staff = True
+    member.save()
+    response = api.post("/api/event-types/", {"key": "long.description", "description": "d" * 5001}, format="json")
+    assert "no more than 5000 characters" in assert_json_error(response, 400)["detail"]
 
 
 # --- whatever is stored renders --------------------------------------------------------------

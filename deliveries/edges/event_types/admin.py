@@ -7,6 +7,7 @@ from django.db import models
 
 from events import catalog
 from events.models import EventType
+from hookline import limits
 from hookline.admin import LimitedJSONFormField
 
 
@@ -14,6 +15,14 @@ class EventTypeForm(forms.ModelForm):
     class Meta:
         model = EventType
         fields = ["key", "description", "schema", "accepts_subkeys", "deprecated"]
+
+    def clean_description(self):
+        description = self.cleaned_data["description"]
+        try:
+            limits.check_text(description, where="description", max_length=limits.DESCRIPTION_MAX_LENGTH)
+        except limits.LimitExceeded as exc:
+            raise forms.ValidationError(str(exc), code=exc.code) from None
+        return description
 
     def clean_schema(self):
         schema = self.cleaned_data["schema"]
