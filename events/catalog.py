@@ -1,7 +1,6 @@
 """The event-type catalog: declarations in code, their sync to EventType rows, and a cached lookup."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -9,7 +8,7 @@ from typing import Any, Callable
 
 from django.db.models.signals import post_delete, post_save
 
-from . import storable
+from hookline import limits
 from hookline.conf import hookline_settings
 
 # A transformer turns (key, payload) into what an older payload version expects, or None to skip.
@@ -68,8 +67,7 @@ def check_schema(schema: dict | None) -> None:
         return
     if not isinstance(schema, dict):
         raise ValueError("A JSON Schema must be an object.")
-    if storable.has_nul(json.dumps(schema)):
-        raise ValueError("A JSON Schema cannot contain a NUL character (\\u0000).")
+    limits.check_json(schema, where="schema")  # a LimitExceeded is a ValueError: depth, NUL, lone surrogates
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:

@@ -10,8 +10,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import catalog, outbox, storable
+from hookline import limits
 from hookline.conf import hookline_settings
+
+from . import catalog, outbox
 from .exceptions import InvalidPayload, UnknownEventType
 from .models import Event, Organisation
 
@@ -60,27 +62,45 @@ def emit_many(items: Iterable[EventSpec | tuple | dict]) -> list[Event]:
     return ordered
 
 
-def validate(key: str, payload: Any) -> str:
-    """Check key and payload as emit() does; returns the serialised payload."""
+def validate(key: str, payload: Any, *, idempotency_key: str | None = None) -> str:
+    """Check key and payload as emit() does (hookline.limits, then the type's schema); returns the serialised payload."""
     entry = catalog.lookup(key)
     if entry is None:
         raise UnknownEventType(f"Unknown event type {key!r}: add it to the catalog (events.register or the admin).")
     if not isinstance(payload, dict):
         raise InvalidPayload(f"The payload must be a JSON object (a dict), not {type(payload).__name__}.")
     try:
-        serialised = json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
-        raise InvalidPayload(f"The payload is not JSON-serialisable: {exc}") from exc
-    if storable.has_nul(serialised):
-        raise InvalidPayload("The payload contains a NUL character (\\u0000), which cannot be stored.")
-    size, limit = len(serialised.encode()), hookline_settings.MAX_PAYLOAD_BYTES
-    if size > limit:
-        raise InvalidPayload(f"The payload is {size} bytes; the limit (HOOKLINE['MAX_PAYLOAD_BYTES']) is {limit}.")
+        if idempotency_key:
+            limits.check_text(idempotency_key, where="idempotency_key", max_length=limits.KEY_MAX_LENGTH)
+        serialised = _serialise(payload)
+        limits.check_payload_size(serialised)
+    except limits.LimitExceeded as exc:
+        raise InvalidPayload(f"Refused: {exc}") from None
     if entry.validator is not None:
         error = next(iter(entry.validator.iter_errors(json.loads(serialised))), None)
         if error is not None:
             where = "/".join(str(part) for part in error.absolute_path) or "(root)"
             raise InvalidPayload(f"The payload does not match the schema of {entry.key!r} at {where}: {error.message}")
+    return serialised
+
+
+def _serialise(payload: dict) -> str:
+    """Compact JSON within the depth and string limits; a breach raises LimitExceeded with its path."""
+    try:
+        serialised = json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"))
+    except RecursionError:
+        limits.check_json(payload)  # raises, with the path where the limit is crossed
+        raise InvalidPayload("The payload is nested too deeply to serialise.") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidPayload(f"The payload is not JSON-serialisable: {exc}") from exc
+    try:
+        limits.check_json_text(serialised, where="payload")  # cheap: counts brackets only when there are many
+    except limits.LimitExceeded:
+        limits.check_json(payload)  # the same limit on the value itself, which can name the path
+        raise
+    # ensure_ascii turned NUL and surrogates into escapes; only then is the walk worth its cost.
+    if "\\u0000" in serialised or "\\ud" in serialised:
+        limits.check_json(payload)
     return serialised
 
 
@@ -93,7 +113,7 @@ def _as_spec(item: EventSpec | tuple | dict) -> EventSpec:
 
 
 def _build_event(spec: EventSpec, now) -> Event:
-    validate(spec.key, spec.payload)
+    validate(spec.key, spec.payload, idempotency_key=spec.idempotency_key)
     return Event(
         type=spec.key,
         payload=spec.payload,

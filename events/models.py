@@ -4,6 +4,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
+from hookline.deepjson import TolerantDecoder
 from hookline.querysets import TenantQuerySet
 
 from .ids import new_event_id
@@ -42,7 +43,7 @@ class EventType(models.Model):
         "when 'accepts sub-keys' is set (HM_EmployeeHistoryDivision_Created.1001).",
     )
     description = models.TextField("description", blank=True)
-    schema = models.JSONField("JSON Schema", null=True, blank=True, help_text="Payloads must validate against it.")
+    schema = models.JSONField("JSON Schema", null=True, blank=True, decoder=TolerantDecoder, help_text="Payloads must validate against it.")
     accepts_subkeys = models.BooleanField("accepts sub-keys", default=False)
     deprecated = models.BooleanField("deprecated", default=False)
     declared_in_code = models.BooleanField(
@@ -69,7 +70,8 @@ class Event(models.Model):
 
     id = models.CharField("id", primary_key=True, max_length=40, default=new_event_id, editable=False)
     type = models.CharField("event type", max_length=200, db_index=True)
-    payload = models.JSONField("payload", encoder=DjangoJSONEncoder)
+    # Any stored row reads back, even one nested deeper than json's recursion allows (hookline.deepjson).
+    payload = models.JSONField("payload", encoder=DjangoJSONEncoder, decoder=TolerantDecoder)
     organisation = models.ForeignKey(
         Organisation, verbose_name="organisation", null=True, blank=True,
         on_delete=models.CASCADE, related_name="events",

@@ -1,19 +1,21 @@
 """The base of Hookline's admin pages: organisation scoping, per-object action buttons, catalog filters."""
 from __future__ import annotations
 
-import json
 from operator import attrgetter
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from events.models import EventType, Organisation
+from hookline import deepjson, limits
+from hookline.display import displayable
 
 
 def member_organisation_ids(request: HttpRequest) -> frozenset[int]:
@@ -22,6 +24,32 @@ def member_organisation_ids(request: HttpRequest) -> frozenset[int]:
         ids = Organisation.objects.visible_to(request.user).values_list("id", flat=True)
         request._hookline_organisation_ids = frozenset(ids)
     return request._hookline_organisation_ids
+
+
+class LimitedJSONFormField(forms.JSONField):
+    """The admin's JSON boxes: text over the depth limit is refused before json.loads recurses, and any stored value shows."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and not self.disabled:
+            try:
+                limits.check_json_text(value, where=self.label or "value")
+            except limits.LimitExceeded as exc:
+                raise forms.ValidationError(str(exc), code=exc.code) from None
+        return super().to_python(value)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        if isinstance(data, str) and not self.disabled:
+            try:
+                limits.check_json_text(data)
+            except limits.LimitExceeded:
+                return forms.fields.InvalidJSONInput(data)  # shown back as typed, with the error
+        return super().bound_data(data, initial)
+
+    def prepare_value(self, value: Any) -> str:
+        try:
+            return displayable(super().prepare_value(value))
+        except RecursionError:
+            return displayable(deepjson.dumps(value, ensure_ascii=False, cls=self.encoder))
 
 
 class OrganisationScopedAdmin(admin.ModelAdmin):
@@ -34,6 +62,7 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
 
     organisation_attribute = "organisation_id"
     object_actions: dict[str, str] = {}
+    formfield_overrides = {models.JSONField: {"form_class": LimitedJSONFormField}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -153,16 +182,6 @@ class EventTypeFilter(admin.SimpleListFilter):
         if key is None:
             return queryset
         return queryset.filter(Q(**{self.field_path: key}) | Q(**{f"{self.field_path}__startswith": f"{key}."}))
-
-
-def pretty_json(value: Any) -> str:
-    """Indented JSON for display; text that is not JSON comes back unchanged."""
-    if isinstance(value, (str, bytes)):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return value.decode(errors="replace") if isinstance(value, bytes) else value
-    return json.dumps(value, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder)
 
 
 # Colours that read on both of the admin's themes (light and dark).

@@ -1,4 +1,5 @@
 """System checks that fail fast on a bad HOOKLINE setting (registered when the events app is ready)."""
+import ssl
 from urllib.parse import urlsplit
 
 from django.core import checks
@@ -32,6 +33,28 @@ def check_hookline_settings(app_configs=None, **kwargs):
             "has to outlast its request, or the sweeper hands it to another worker mid-send",
             id="hookline.E011",
         ))
+    errors += _limit_errors()
+    return errors
+
+
+def _limit_errors() -> list[checks.CheckMessage]:
+    """The input limits and the extra CA bundle (a bad one would fail every HTTPS delivery, not the deploy)."""
+    errors = []
+    for name in ("MAX_JSON_DEPTH", "MAX_STATIC_HEADERS", "MAX_STATIC_HEADERS_BYTES", "MAX_REQUEST_BYTES"):
+        if getattr(hookline_settings, name) < 1:
+            errors.append(checks.Error(f"HOOKLINE['{name}'] must be at least 1", id="hookline.E012"))
+    if hookline_settings.MAX_REQUEST_BYTES <= hookline_settings.MAX_PAYLOAD_BYTES:
+        errors.append(checks.Error(
+            "HOOKLINE['MAX_REQUEST_BYTES'] must exceed MAX_PAYLOAD_BYTES: an API body carries a payload and more",
+            id="hookline.E013",
+        ))
+    bundle = hookline_settings.EXTRA_CA_BUNDLE
+    if bundle:
+        try:
+            ssl.create_default_context(cafile=bundle)
+        except (OSError, ssl.SSLError) as exc:
+            errors.append(checks.Error(f"HOOKLINE['EXTRA_CA_BUNDLE'] ({bundle}) is not a readable PEM file of "
+                                       f"CA certificates: {exc}", id="hookline.E014"))
     return errors
 
 

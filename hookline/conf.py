@@ -27,6 +27,17 @@ DEFAULTS: dict[str, Any] = {
     # emit() refuses larger payloads; response bodies are stored up to this many bytes.
     "MAX_PAYLOAD_BYTES": 256 * 1024,
     "MAX_RESPONSE_BYTES": 64 * 1024,
+    # Input limits (hookline.limits). JSON nested deeper than this is refused everywhere: parsers and
+    # encoders recurse once per level, and no real payload needs 64.
+    "MAX_JSON_DEPTH": 64,
+    # An endpoint's static headers: receivers answer 431 above about 8 KB of headers in all.
+    "MAX_STATIC_HEADERS": 50,
+    "MAX_STATIC_HEADERS_BYTES": 8 * 1024,
+    # API request bodies above this answer 413 before they are read (it must exceed MAX_PAYLOAD_BYTES).
+    "MAX_REQUEST_BYTES": 1024 * 1024,
+    # A PEM file of CA certificates trusted in addition to the system's for HTTPS deliveries
+    # (a private CA); read when a worker process opens its connection pools. "" = the system's only.
+    "EXTRA_CA_BUNDLE": "",
     # Seconds the previous secret keeps signing after a rotation.
     "SECRET_ROTATION_GRACE": 24 * 3600,
     # Outbound proxy URL for all deliveries ("" = direct); an endpoint may override it.

@@ -9,10 +9,11 @@ from django.db import models
 from django.utils import timezone
 
 from events.models import Organisation
+from hookline import limits
 from hookline.querysets import TenantQuerySet
 
 from . import crypto, states
-from .urlguard import MASK, mask_url, split_credentials
+from .urlguard import MASK, mask_url, split_credentials, validate_url
 
 
 class WebhookQuerySet(TenantQuerySet):
@@ -47,10 +48,10 @@ class Webhook(models.Model):
         Organisation, verbose_name="organisation", null=True, blank=True,
         on_delete=models.CASCADE, related_name="webhooks",
     )
-    name = models.CharField("name", max_length=200)
+    name = models.CharField("name", max_length=limits.NAME_MAX_LENGTH)
     description = models.TextField("description", blank=True)
     url = models.URLField(
-        "URL", max_length=2000,
+        "URL", max_length=2000, validators=[validate_url],  # the SSRF guard also for full_clean() and ModelForms
         help_text="Where events are POSTed. Credentials in the URL (https://user:pass@host/) are moved "
         "to Basic auth and the password is never shown again.",
     )

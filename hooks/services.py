@@ -6,11 +6,12 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from events.models import Organisation
+from hookline import limits
 from hookline.conf import hookline_settings
 
 from . import patterns, signing, states
 from .models import Webhook
-from .urlguard import UnsafeURL, check_proxy_url, check_url, split_credentials
+from .urlguard import UnsafeURL, check_proxy_url, split_credentials, validate_url
 
 # Headers an endpoint's static headers may not override: they carry the signatures and the framing.
 RESERVED_HEADERS = frozenset({
@@ -18,14 +19,6 @@ RESERVED_HEADERS = frozenset({
     "content-length", "transfer-encoding", "host", "connection", "proxy-authorization",
 })
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")  # an RFC 9110 token
-
-
-def validate_url(url: str) -> None:
-    """Raise ValidationError with the SSRF guard's reason if this URL may not be used."""
-    try:
-        check_url(url)
-    except UnsafeURL as exc:
-        raise ValidationError(str(exc), code="unsafe_url") from exc
 
 
 def validate_proxy_url(url: str) -> str:
@@ -73,7 +66,22 @@ def validate_headers(headers: dict[str, Any], shared_secret_header: str = "") ->
     if broken:
         raise ValidationError(f"Header values cannot contain line breaks or control characters: {', '.join(broken)}.",
                               code="headers")
+    _within_limits(limits.check_static_headers, headers, code="headers")  # count, total size, valid Unicode
     return {str(name): str(value) for name, value in headers.items()}
+
+
+def validate_text(value: str, max_length: int, where: str) -> str:
+    """A name or a description: valid Unicode (no NUL, no lone surrogate) within its length limit."""
+    _within_limits(limits.check_text, value or "", where=where, max_length=max_length, code="too_long")
+    return value
+
+
+def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
+    """A hookline.limits check whose refusal is a ValidationError with the limit's code."""
+    try:
+        check(*args, **kwargs)
+    except limits.LimitExceeded as exc:
+        raise ValidationError(str(exc), code=exc.code or code) from None
 
 
 EDITABLE_FIELDS = frozenset({
@@ -81,6 +89,10 @@ EDITABLE_FIELDS = frozenset({
     "shared_secret_header", "payload_version", "proxy_url", "organisation",
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
+TEXT_LIMITS = {
+    "name": limits.NAME_MAX_LENGTH, "description": limits.DESCRIPTION_MAX_LENGTH,
+    **{name: Webhook._meta.get_field(name).max_length for name in ("url", "payload_version", "proxy_url")},
+}
 
 
 def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = None) -> dict[str, Any]:
@@ -95,6 +107,9 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
         _clean_owner_changes(cleaned)
     else:
         cleaned["event_types"] = cleaned.get("event_types") or ["*"]
+    for field, max_length in TEXT_LIMITS.items():
+        if field in cleaned:
+            _on_field(field, validate_text, cleaned[field], max_length, field)
     if "url" in cleaned:
         _on_field("url", validate_url, split_credentials(cleaned["url"])[0])  # the URL is stored without credentials
     if "event_types" in cleaned:
@@ -150,8 +165,8 @@ def create_webhook(
     **options: Any,
 ) -> tuple[Webhook, str]:
     """Create an endpoint (clean_webhook_fields, then save); returns it with its new secret (the only time it is returned)."""
-    fields = clean_webhook_fields({"url": url, "event_types": event_types, **options})
-    url = fields.pop("url")
+    fields = clean_webhook_fields({"url": url, "name": name, "event_types": event_types, **options})
+    url, name = fields.pop("url"), fields.pop("name")
     webhook = Webhook(organisation=organisation, name=name, created_by=user, updated_by=user, **fields)
     webhook.set_url(url)
     webhook.name = name or webhook.url

@@ -9,6 +9,7 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from urllib.parse import quote, unquote, urlsplit
 
 import idna
+from django.core.exceptions import ValidationError
 
 from hookline.conf import hookline_settings
 
@@ -95,6 +96,14 @@ def check_url(url: str, *, allow_private: bool | None = None, require_https: boo
         for address in _resolve(host, port or (443 if parts.scheme.lower() == "https" else 80)):
             if not allow_private:
                 _check_ip(_parse_ip(address), f"{host} (resolves to {address})")
+
+
+def validate_url(url: str) -> None:
+    """check_url as a Django validator: the model field's (so ``full_clean()`` and any ModelForm refuse too) and the services'."""
+    try:
+        check_url(url)
+    except UnsafeURL as exc:
+        raise ValidationError(str(exc), code="unsafe_url") from None
 
 
 def check_proxy_url(url: str, *, allow_private: bool | None = None, resolve: bool = True) -> None:

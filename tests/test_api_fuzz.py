@@ -51,3 +51,59 @@ def alices_token(db, member, make_webhook, make_delivery, event_type, public_dns
 def test_the_api_never_fails_and_answers_as_documented(case, alices_token):
     # when / then
     case.call_and_validate(headers={"Authorization": f"Token {alices_token}"}, checks=CHECKS)
+
+
+# --- hostile inputs, sent through the same machinery and checks -------------------------------
+
+def _nested(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def _raw(prefix: str, inner: str, suffix: str = "}") -> bytes:
+    return (prefix + inner + suffix).encode()
+
+
+DEEP = '{"a":' * 10_000 + "1" + "}" * 10_000
+# name: (path, body, the error code answered)
+HOSTILE = {
+    "payload with a lone surrogate": ("/api/events/", {"type": "invoice.paid", "payload": {"note": "a\ud800b"}},
+                                      "invalid_payload"),
+    "payload with a surrogate key": ("/api/events/", {"type": "invoice.paid", "payload": {"\udfff": 1}},
+                                     "invalid_payload"),
+    "payload with NUL": ("/api/events/", {"type": "invoice.paid", "payload": {"note": "a\x00b"}}, "invalid_payload"),
+    "payload 70 deep": ("/api/events/", {"type": "invoice.paid", "payload": _nested(70)}, "invalid_payload"),
+    "payload over MAX_PAYLOAD_BYTES": ("/api/events/", {"type": "invoice.paid", "payload": {"big": "x" * 300_000}},
+                                       "invalid_payload"),
+    "payload 10,000 deep": ("/api/events/", _raw('{"type": "invoice.paid", "payload": ', DEEP), "too_deep"),
+    "body 100,000 brackets": ("/api/events/", b"[" * 100_000, "too_deep"),
+    "body of 3 MB": ("/api/events/", _raw('{"type": "invoice.paid", "payload": {"big": "', "x" * 3 * 1024 * 1024, '"}}'),
+                     "request_too_large"),
+    "10,000 static headers": ("/api/webhooks/", {"url": "https://example.com/in",
+                                                 "headers": {f"X-H{n}": "v" for n in range(10_000)}}, "too_many_headers"),
+    "headers 10,000 deep": ("/api/webhooks/", _raw('{"url": "https://example.com/in", "headers": ', DEEP), "too_deep"),
+    "headers 70 deep": ("/api/webhooks/", {"url": "https://example.com/in", "headers": _nested(70)}, "invalid"),
+    "name with a lone surrogate": ("/api/webhooks/", {"url": "https://example.com/in", "name": "a\ud800"},
+                                   "surrogate_characters_not_allowed"),
+    "description too long": ("/api/webhooks/", {"url": "https://example.com/in", "description": "d" * 6000}, "too_long"),
+    "schema 70 deep": ("/api/event-types/", {"key": "deep.schema", "schema": _nested(70)}, "invalid_schema"),
+    "schema with a lone surrogate": ("/api/event-types/", {"key": "odd.schema", "schema": {"title": "\udc00"}},
+                                     "invalid_schema"),
+    "idempotency key with a lone surrogate": ("/api/events/", {"type": "invoice.paid", "payload": {},
+                                                              "idempotency_key": "k\ud800"},
+                                              "surrogate_characters_not_allowed"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_bodies_are_refused_as_documented(name, alices_token):
+    # given
+    path, body, code = HOSTILE[name]
+    case = schema[path]["POST"].Case(body=body, media_type="application/json")
+    # when
+    response = case.call_and_validate(headers={"Authorization": f"Token {alices_token}"}, checks=CHECKS)
+    # then: a 4xx in the one error shape, never a 5xx or Django's HTML page
+    assert response.status_code in (400, 413), (name, response.status_code, response.text[:300])
+    assert set(response.json()) >= {"detail", "code"} and response.json()["code"] == code

@@ -58,3 +58,12 @@ def test_refuses_an_organisation_that_is_not_a_slug():
     # when / then
     with pytest.raises(CommandError, match="not a slug"):
         run("dave", "--organisation", "Acme Inc")
+
+
+@pytest.mark.parametrize("args", [["bad\udcff"], ["ok", "--organisation", "acme\udcff"], ["u" * 151]])
+def test_names_that_cannot_be_stored_are_refused(args):
+    # given: argv decodes bytes that are not UTF-8 to lone surrogates
+    # when / then
+    with pytest.raises(CommandError, match="Refused: "):
+        call_command("create_api_token", *args)
+    assert not get_user_model().objects.exists()

@@ -168,3 +168,65 @@ def test_emit_never_fails_when_the_broker_is_down(event_type, monkeypatch, djang
 
 def test_code_declared_types_are_synced_on_migrate():
     assert EventType.objects.filter(key__in=["webhook.test", "hookline.endpoint.invalid"], declared_in_code=True).count() == 2
+
+
+# --- hostile inputs: every refusal names the limit and where, and nothing is stored ---------------
+
+def _deep(depth: int) -> dict:
+    value: dict = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("payload, says", [
+    (_deep(10_000), "nested deeper than 64 levels (HOOKLINE['MAX_JSON_DEPTH'])"),  # json.dumps: RecursionError
+    (_deep(200), "nested deeper than 64 levels"),
+    ({"items": [{"note": "a\ud800b"}]}, "payload.items[0].note: contains a lone surrogate (\\ud800"),
+    ({"\udfff": 1}, "payload (a key): contains a lone surrogate"),
+    ({"note": "a\x00b"}, "payload.note: contains a NUL character"),
+    ({"big": "x" * 300_000}, "payload: is 300010 bytes; the limit (HOOKLINE['MAX_PAYLOAD_BYTES']) is 262144"),
+])
+def test_emit_refuses_hostile_payloads_and_stores_nothing(event_type, dispatched, payload, says):
+    # given
+    event_type("invoice.paid")
+    # when
+    with pytest.raises(events.InvalidPayload) as refused:
+        events.emit("invoice.paid", payload)
+    with pytest.raises(events.InvalidPayload):
+        events.emit_many([("invoice.paid", {"ok": 1}), ("invoice.paid", payload)])
+    # then
+    assert says in str(refused.value)
+    assert not Event.objects.exists() and dispatched == []
+
+
+def test_emit_accepts_the_depth_limit_itself_and_astral_characters(event_type, settings):
+    # given
+    event_type("invoice.paid")
+    # when
+    event = events.emit("invoice.paid", {"deep": _deep(62), "smile": "\U0001f600", "text": "\\u0000 typed"})
+    # then
+    assert Event.objects.get(id=event.id).payload["smile"] == "\U0001f600"
+    settings.HOOKLINE = {"MAX_JSON_DEPTH": 8}
+    with pytest.raises(events.InvalidPayload, match=r"payload\.deep\.a\.a\.a\.a\.a\.a\.a: is nested deeper than 8"):
+        events.emit("invoice.paid", {"deep": _deep(62)})
+
+
+def test_emit_refuses_an_unstorable_idempotency_key(event_type):
+    event_type("invoice.paid")
+    with pytest.raises(events.InvalidPayload, match="idempotency_key: contains a lone surrogate"):
+        events.emit("invoice.paid", {}, idempotency_key="k\ud800")
+    with pytest.raises(events.InvalidPayload, match="idempotency_key: is 201 characters long"):
+        events.emit("invoice.paid", {}, idempotency_key="k" * 201)
+    assert not Event.objects.exists()
+
+
+def test_the_emit_command_refuses_json_nested_too_deep(event_type):
+    from django.core.management import CommandError, call_command
+
+    event_type("invoice.paid")
+    with pytest.raises(CommandError, match=r"payload: the JSON is nested deeper than 64 levels"):
+        call_command("emit", "invoice.paid", '{"a":' * 10_000 + "1" + "}" * 10_000)
+    with pytest.raises(CommandError, match=r"lone surrogate"):
+        call_command("emit", "invoice.paid", '{"a": "\\ud800"}')
+    assert not Event.objects.exists()

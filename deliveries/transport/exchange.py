@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass, field
 
 import urllib3
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError, SSLError
 
 from hookline.conf import hookline_settings
 from hooks.urlguard import UnsafeURL
@@ -60,6 +60,8 @@ def post(request: OutgoingRequest) -> TransportResult:
             result.error = f"Connection timed out after {settings.CONNECT_TIMEOUT:g} s"
         except ReadTimeoutError:
             result.error = f"No response within the read timeout ({settings.READ_TIMEOUT:g} s)"
+        except SSLError as exc:  # e.g. certificate verify failed / hostname mismatch: never retried unverified
+            result.error = f"TLS failed: {exc}"[:1000]
         except (HTTPError, OSError) as exc:
             result.error = f"Connection failed: {exc}"[:1000]
         else:

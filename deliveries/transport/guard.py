@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import sys
 import threading
 from typing import Any
@@ -14,6 +15,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.poolmanager import PoolManager, proxy_from_url
 from urllib3.util.connection import allowed_gai_family, create_connection
+from urllib3.util.ssl_ import create_urllib3_context
 
 from hookline.conf import hookline_settings
 from hooks.urlguard import UnsafeURL, check_address, check_proxy_url, check_url
@@ -99,6 +101,9 @@ class GuardedPools:
 
     def __init__(self, *, hosts: int, per_host: int) -> None:
         self._pool_kw: dict[str, Any] = {"num_pools": hosts, "maxsize": per_host, "block": False}
+        context = tls_context()
+        if context is not None:
+            self._pool_kw["ssl_context"] = context
         self.poolmanager = PoolManager(**self._pool_kw)
         self.poolmanager.pool_classes_by_scheme = dict(_CHECKED)
         self._proxy_managers: dict[tuple[str, bool], PoolManager] = {}
@@ -121,6 +126,21 @@ class GuardedPools:
         self.poolmanager.clear()
         for manager in self._proxy_managers.values():
             manager.clear()
+
+
+def tls_context() -> ssl.SSLContext | None:
+    """The system's CAs plus HOOKLINE['EXTRA_CA_BUNDLE'] (a private CA); None: urllib3's default, the system's.
+
+    Verification stays on either way (certificate and host name): a private CA is trusted by adding it,
+    never by turning checks off.
+    """
+    bundle = hookline_settings.EXTRA_CA_BUNDLE
+    if not bundle:
+        return None
+    context = create_urllib3_context()
+    context.load_default_certs()  # urllib3 loads them only when it builds the context itself
+    context.load_verify_locations(cafile=bundle)
+    return context
 
 
 _pools: tuple[int, GuardedPools] | None = None

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer
 
 from .errors import handle_exception
+from .parsers import HooklineJSONParser
+from .renderers import HooklineJSONRenderer
 from .schema import HooklineAutoSchema
 from .throttling import WriteRateThrottle
 
@@ -23,7 +25,8 @@ class HooklineAPIMixin:
     """Mixed into every Hookline view, so the API behaves the same whatever the embedding site's DRF defaults are."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]
+    parser_classes = [HooklineJSONParser]
+    renderer_classes = [HooklineJSONRenderer, BrowsableAPIRenderer]
     throttle_classes = [WriteRateThrottle]
     pagination_class = HooklinePagination
     filter_backends = [DjangoFilterBackend]

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
@@ -11,6 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from hookline.exceptions import HooklineError
+
+from .parsers import RequestTooLarge
 
 NON_FIELD_KEYS = ("non_field_errors", "__all__")
 
@@ -33,6 +37,9 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, RequestDataTooBig):  # Django's own cap, met before our parser reads the body
+        exc = RequestTooLarge(f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+                              "(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).")
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = error_body(exc)

@@ -37,6 +37,7 @@ class HooklineAutoSchema(AutoSchema):
         if "requestBody" in operation or parameters:
             possible["400"] = "Invalid input: `detail` says why, `fields` holds each field's messages."
         if "requestBody" in operation:
+            possible["413"] = "The body is over HOOKLINE MAX_REQUEST_BYTES."
             possible["415"] = "The body must be JSON (Content-Type: application/json)."
         if "{" in path or self._is_list_view():
             possible["404"] = "Not found: no such object among your organisations' (or no such page)."

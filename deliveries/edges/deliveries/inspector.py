@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 from deliveries.models import Attempt
-from hookline.admin import pretty_json
+from hookline.display import displayable, pretty_json
 
 # Bodies longer than this are cut on the page (the log itself keeps what MAX_RESPONSE_BYTES allowed).
 DISPLAY_LIMIT = 64 * 1024
@@ -43,12 +43,21 @@ def attempt_views(attempts) -> list[AttemptView]:
 def show_attempt(attempt: Attempt) -> AttemptView:
     return AttemptView(
         attempt=attempt,
-        request_headers=sorted((attempt.request_headers or {}).items(), key=lambda item: item[0].lower()),
+        request_headers=show_headers(attempt.request_headers),
         request_body=show_body(attempt.request_body),
-        response_headers=sorted((attempt.response_headers or {}).items(), key=lambda item: item[0].lower()),
+        response_headers=show_headers(attempt.response_headers),
         response_body=show_body(attempt.response_body),
         response_reason=reason_phrase(attempt.response_status),
     )
+
+
+def show_headers(headers) -> list[tuple[str, str]]:
+    """Name and value rows, sorted by name; whatever the JSON column holds (it is not ours to trust) shows as text."""
+    if not isinstance(headers, dict):
+        return [("", pretty_json(headers))] if headers else []
+    rows = [(displayable(str(name)), value if isinstance(value, str) else pretty_json(value))
+            for name, value in headers.items()]
+    return sorted(((name, displayable(value)) for name, value in rows), key=lambda row: row[0].lower())
 
 
 def show_body(body: str) -> ShownBody:

@@ -7,6 +7,7 @@ from rest_framework.validators import UniqueValidator
 
 from events import catalog
 from events.models import EventType
+from hookline import limits
 
 KEY_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\Z",
@@ -26,7 +27,7 @@ class EventTypeSerializer(serializers.ModelSerializer):
         model = EventType
         fields = ["key", "description", "schema", "accepts_subkeys", "deprecated", "declared_in_code", "created", "updated"]
         read_only_fields = ["declared_in_code"]
-        extra_kwargs = {"key": {"validators": [
+        extra_kwargs = {"description": {"max_length": limits.DESCRIPTION_MAX_LENGTH}, "key": {"validators": [
             KEY_VALIDATOR,
             UniqueValidator(EventType.objects.all(), message="The catalog already has this key.", lookup="exact"),
         ]}}

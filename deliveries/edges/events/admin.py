@@ -7,7 +7,8 @@ from django.utils.html import format_html
 
 from deliveries.models import Delivery
 from events.models import Event
-from hookline.admin import EventTypeFilter, OrganisationFilter, ReadOnlyLogAdmin, pretty_json
+from hookline.admin import EventTypeFilter, OrganisationFilter, ReadOnlyLogAdmin
+from hookline.display import pretty_json
 
 from ..deliveries.admin import status_badge
 

@@ -6,6 +6,7 @@ from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
 from events.models import Organisation
+from hookline import limits
 
 
 class Command(BaseCommand):
@@ -22,6 +23,11 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, username, organisation=None, reset=False, **options):
         User = get_user_model()
+        try:  # argv decodes undecodable bytes to lone surrogates, which no database column takes
+            limits.check_text(username, where="username", max_length=User._meta.get_field(User.USERNAME_FIELD).max_length)
+            limits.check_text(organisation or "", where="--organisation", max_length=limits.NAME_MAX_LENGTH)
+        except limits.LimitExceeded as exc:
+            raise CommandError(f"Refused: {exc}") from None
         user, created = User.objects.get_or_create(**{User.USERNAME_FIELD: username})
         if created:
             user.set_unusable_password()

@@ -6,6 +6,7 @@ from django.db import transaction
 
 import events
 from events.models import Organisation
+from hookline import limits
 from hookline.exceptions import HooklineError
 
 
@@ -20,7 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, key, payload, organisation=None, idempotency_key=None, **options):
         try:
-            data = json.loads(payload)
+            data = limits.loads(payload, where="payload")  # depth-checked before json recurses
+        except limits.LimitExceeded as exc:
+            raise CommandError(f"Refused: {exc}") from None
         except json.JSONDecodeError as exc:
             raise CommandError(f"The payload is not valid JSON: {exc}") from exc
         org = None
