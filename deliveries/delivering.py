@@ -204,6 +204,7 @@ def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
         response_truncated=result.truncated,
         duration_ms=result.duration_ms,
         error=result.error,
+        error_detail=result.detail,
         succeeded=decision.outcome is Outcome.SUCCEEDED,
         next_retry_at=next_retry_at,
     )

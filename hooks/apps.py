@@ -4,5 +4,5 @@ from django.apps import AppConfig
 
 class HooksConfig(AppConfig):
     name = "hooks"
-    verbose_name = "Hookline endpoints"
+    verbose_name = "Endpoints"
     default_auto_field = "django.db.models.BigAutoField"

@@ -95,6 +95,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere in the admin ("2026-11-30 14:59:53 UTC"), not the locale's "Nov. 30, 2026, 2:59 a.m.".
+FORMAT_MODULE_PATH = ["webhooks_project.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"

@@ -4,11 +4,12 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from deliveries import services
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
-from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge
+from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge, time_until
 from hooks.models import Webhook
 
 from .inspector import attempt_views
@@ -72,8 +73,16 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
 
     @admin.display(description="status · code", ordering="status")
     def status_with_code(self, delivery: Delivery) -> str:
-        code = format_html("<br><code>{}</code>", delivery.last_status_code) if delivery.last_status_code else ""
-        return format_html("{}{}", status_badge(delivery.status), code)
+        code = format_html(" <code>{}</code>", delivery.last_status_code) if delivery.last_status_code else ""
+        shown = format_html("{}{}", status_badge(delivery.status), code)
+        if delivery.status != Delivery.Status.PENDING or not delivery.attempts:
+            return shown
+        # A pending delivery that already failed: why, and when it is tried again.
+        error = delivery.last_error or (f"HTTP {delivery.last_status_code}" if delivery.last_status_code else "")
+        return format_html(
+            '{}<div class="hookline-cell-note" title="{}">{}</div><div class="quiet">next attempt {}</div>',
+            shown, error, Truncator(error).chars(80), time_until(delivery.next_attempt_at) or "not scheduled",
+        )
 
     @admin.display(description="attempts", ordering="total_attempts")
     def attempt_count(self, delivery: Delivery) -> int:
@@ -89,6 +98,7 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
             context.update(
                 title="Delivery", subtitle=f"{obj.event.type} → {obj.webhook.name}",
                 attempts=attempt_views(obj.attempt_log.all()), status_badge=status_badge(obj.status),
+                next_attempt_in=time_until(obj.next_attempt_at),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

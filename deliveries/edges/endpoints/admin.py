@@ -1,6 +1,7 @@
 """The endpoint admin: list with last delivery and 24 h success rate, create/edit through hooks.services, secret shown once, actions."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django import forms
@@ -10,6 +11,7 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
@@ -34,6 +36,12 @@ STATE_TONES = {
     Webhook.State.INVALID: "bad",
     Webhook.State.DEACTIVATED: "off",
 }
+
+
+def _breakable_url(url: str) -> str:
+    """The URL with a <wbr> after each / ? & = and . so that a narrow column wraps between parts."""
+    parts = re.split(r"(?<=[/?&=.])", url)
+    return format_html_join("", "{}<wbr>", ((part,) for part in parts if part))
 
 
 class RecoverForm(forms.Form):
@@ -100,7 +108,10 @@ class WebhookAdmin(OrganisationScopedAdmin):
 
     @admin.display(description="URL", ordering="url")
     def masked_url(self, webhook: Webhook) -> str:
-        return format_html('<code style="word-break: break-all">{}</code>', webhook.masked_url)
+        # Break only after the URL's separators (/ ? & .), never inside a word.
+        return format_html(
+            '<code class="hookline-url" title="{}">{}</code>', webhook.masked_url, _breakable_url(webhook.masked_url)
+        )
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, webhook: Webhook) -> str:
@@ -114,7 +125,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
         return format_html(
             '{}{}<br><span class="quiet" title="{}">{}</span>',
             status_badge(webhook.last_delivery_status), code,
-            timezone.localtime(webhook.last_delivery_at).strftime("%Y-%m-%d %H:%M:%S %Z"),
+            date_format(timezone.localtime(webhook.last_delivery_at), "DATETIME_FORMAT"),
             naturaltime(webhook.last_delivery_at),
         )
 
@@ -172,7 +183,8 @@ class WebhookAdmin(OrganisationScopedAdmin):
         if name == "enable":
             return not obj.enabled
         if name == "disable":
-            return obj.state != Webhook.State.DEACTIVATED
+            # One of the two, never both: an invalid endpoint is already out of service, it wants Enable.
+            return obj.enabled
         return True
 
     @admin.action(description="Enable selected endpoints", permissions=["change"])
