@@ -55,3 +55,16 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
     size = hookline_settings.DELIVERY_BATCH_SIZE
     for start in range(0, len(delivery_ids), size):
         deliver_task.apply_async((delivery_ids[start : start + size],))
+
+
+# --- Operations (issue 16): the retention pruner on beat ------------------------------------
+@shared_task(name="hookline.prune")
+def prune_task() -> int:
+    from . import retention
+
+    # Bounded below the beat period, so two runs never overlap.
+    result = retention.prune(budget=max(hookline_settings.PRUNE_INTERVAL * 0.8, 1.0))
+    if result.deliveries or result.events:
+        logger.info("Pruned %d deliveries, %d attempts and %d events (retention)",
+                    result.deliveries, result.attempts, result.events)
+    return result.deliveries

@@ -26,3 +26,13 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def format_celery_handlers(logger: logging.Logger | None = None, **kwargs) -> None:
+    """Celery's after_setup_logger: with LOG_FORMAT "json", its handlers write JSON lines as well."""
+    from .conf import hookline_settings
+
+    if logger is None or hookline_settings.LOG_FORMAT != "json":
+        return
+    for handler in logger.handlers:
+        handler.setFormatter(JsonFormatter())
