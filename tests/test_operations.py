@@ -187,3 +187,43 @@ def test_health_queries_on_a_small_log(make_webhook, delivery_to):
     assert len(days) == 7 and days[-1].success_rate == 0.5 and days[-1].latency.sample == 2
     reasons = health.failure_reasons(webhook, since=now - timedelta(days=7))
     assert [(r.reason, r.count) for r in reasons] == [("HTTP 503 Service Unavailable", 1)]
+
+
+# --- the admin's health pages --------------------------------------------------------------------
+def test_the_dashboard_draws_charts_and_lists_failing_endpoints(admin_client, make_webhook, delivery_to):
+    # given
+    webhook, _ = make_webhook("http://127.0.0.1:9/in", name="Flaky receiver")
+    now = timezone.now()
+    failed = delivery_to(webhook, status="failed", completed=now)
+    Attempt.objects.create(delivery=failed, number=1, created_at=now, request_url="u", request_body="{}",
+                           error="Connection failed: connection refused by 127.0.0.1:9")
+    # when
+    page = admin_client.get("/admin/deliveries/delivery/dashboard/")
+    # then
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<svg class="hl-chart"' in html and "<rect" in html
+    assert "Flaky receiver" in html and f"/admin/hooks/webhook/{webhook.pk}/health/" in html
+    assert "<title>Hookline dashboard | Hookline</title>" in html and "Django administration" not in html
+
+
+def test_the_endpoint_health_page_groups_failures_by_reason(admin_client, make_webhook, delivery_to):
+    webhook, _ = make_webhook("http://127.0.0.1:9/in")
+    now = timezone.now()
+    for n in range(3):
+        failed = delivery_to(webhook, status="failed", completed=now)
+        Attempt.objects.create(delivery=failed, number=1, created_at=now, request_url="u", request_body="{}",
+                               error="Connection failed: connection refused by 127.0.0.1:9")
+    page = admin_client.get(f"/admin/hooks/webhook/{webhook.pk}/health/")
+    html = page.content.decode()
+    assert page.status_code == 200 and html.count("<svg class=\"hl-chart\"") == 3
+    assert "connection refused by 127.0.0.1:9" in html and '<td class="num">3</td>' in html
+
+
+def test_health_pages_are_scoped_to_the_operators_organisations(client, operator, other_organisation):
+    from hooks import services
+
+    theirs, _ = services.create_webhook(url="http://127.0.0.1:9/x", name="Theirs", organisation=other_organisation)
+    client.force_login(operator)
+    assert client.get(f"/admin/hooks/webhook/{theirs.pk}/health/").status_code == 404
+    assert "Theirs" not in client.get("/admin/deliveries/delivery/dashboard/").content.decode()

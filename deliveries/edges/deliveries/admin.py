@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -12,6 +14,7 @@ from deliveries.models import Delivery
 from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge, time_until
 from hooks.models import Webhook
 
+from ..health import views as health_views
 from .inspector import attempt_views
 
 REDELIVER_LIMIT = 500
@@ -58,6 +61,18 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
     show_full_result_count = False  # a second COUNT(*) of a big log on every page
     actions = ["redeliver"]
     object_actions = {"redeliver": "Redeliver"}
+
+    def get_urls(self):
+        return [
+            path("dashboard/", self.admin_site.admin_view(self.dashboard_view), name="hookline_dashboard"),
+            *super().get_urls(),
+        ]
+
+    def dashboard_view(self, request):
+        """The Hookline dashboard (deliveries/edges/health): scoped to the user's organisations."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return health_views.dashboard(request, self)
 
     def get_queryset(self, request):
         # Payloads can be large and the list never shows them; the inspector shows the sent bodies.

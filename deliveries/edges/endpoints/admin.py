@@ -7,9 +7,11 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -25,6 +27,7 @@ from hooks import services as endpoints
 from hooks.models import Webhook
 
 from ..deliveries.admin import status_badge
+from ..health import views as health_views
 from .forms import WebhookEventTypeFilter, WebhookForm
 
 SUCCESS_WINDOW = timedelta(hours=24)
@@ -78,6 +81,19 @@ class WebhookAdmin(OrganisationScopedAdmin):
         ("Status", {"fields": status_fields}),
         ("Recent deliveries", {"fields": ["recent_deliveries"]}),
     ]
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/health/", self.admin_site.admin_view(self.health_view), name="hooks_webhook_health"),
+            *super().get_urls(),
+        ]
+
+    def health_view(self, request, object_id: str):
+        """The endpoint's last 7 days: success rate, latency, failures by reason (404 for others' endpoints)."""
+        webhook = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, webhook):
+            raise PermissionDenied
+        return health_views.endpoint_health(request, self, webhook)
 
     def get_list_display(self, request):
         # An organisation column only tells something to those who see more than one.
