@@ -4,5 +4,5 @@ from django.apps import AppConfig
 
 class HooksConfig(AppConfig):
     name = "hooks"
-    verbose_name = "Endpoints"
+    verbose_name = "Hookline endpoints"
     default_auto_field = "django.db.models.BigAutoField"

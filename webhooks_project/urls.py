@@ -11,6 +11,7 @@ from . import demo
 admin.site.site_header = "Hookline"
 admin.site.site_title = "Hookline"
 admin.site.index_title = "Webhooks"
+admin.site.index_template = "admin/hookline/index.html"  # leads with the dashboard
 
 urlpatterns = [
     path("admin/", admin.site.urls),

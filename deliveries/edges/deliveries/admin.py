@@ -58,6 +58,7 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
     list_select_related = ["event", "webhook"]
     search_fields = ["event__id__exact"]  # exact, not "=" (iexact): UPPER() would defeat the index
     search_help_text = "An exact webhook-id (the event id, msg_…), as the receiver logged it."
+    change_list_template = "admin/deliveries/delivery/change_list.html"
     show_full_result_count = False  # a second COUNT(*) of a big log on every page
     actions = ["redeliver"]
     object_actions = {"redeliver": "Redeliver"}

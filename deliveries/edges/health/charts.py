@@ -12,7 +12,7 @@ from django.utils.safestring import SafeString, mark_safe
 COLOURS = {"succeeded": "#1a7f37", "failed": "#cf222e", "pending": "#bf8700", "cancelled": "#8c959f",
            "p50": "#0969da", "p90": "#8250df", "p99": "#cf222e", "rate": "#1a7f37"}
 WIDTH, HEIGHT = 760, 200
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 28
 
 
 @dataclass(frozen=True)
@@ -23,21 +23,28 @@ class Series:
 
 
 def nice_ceiling(value: float) -> float:
-    """1, 2, 2.5 or 5 times a power of ten, at least ``value`` (axis maximum)."""
+    """1, 2, 2.5 or 5 times a power of ten, at least ``value``."""
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
     return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
 
 
-def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str, every: int = 1,
+def axis_top(value: float) -> tuple[float, int]:
+    """The axis maximum and its number of gridline steps, each step round (0, 10, 20, 30, 40, 50)."""
+    if value <= 0:
+        return 4.0, 4
+    return min((steps * nice_ceiling(value / steps), steps) for steps in (4, 5))
+
+
+def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str, every: int = 1, width: int = WIDTH,
                  fmt: Callable[[float], str] = lambda v: f"{v:,.0f}") -> SafeString:
     """One bar per label, the series stacked bottom up; a <title> per segment for the tooltip."""
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(labels))]
-    top = nice_ceiling(max(totals, default=0))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    top, steps = axis_top(max(totals, default=0))
+    plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(labels), 1)
-    parts = [_frame(title), *_y_axis(top, fmt)]
+    parts = [_frame(title, width), *_y_axis(top, steps, fmt, width)]
     for i, label in enumerate(labels):
         x, base = LEFT + i * slot + slot * 0.15, 0.0
         for one in series:
@@ -56,13 +63,13 @@ def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str,
 
 
 def lines(labels: Sequence[str], series: Sequence[Series], *, title: str, top: float | None = None,
-          fmt: Callable[[float], str] = lambda v: f"{v:,.0f}") -> SafeString:
+          width: int = WIDTH, fmt: Callable[[float], str] = lambda v: f"{v:,.0f}") -> SafeString:
     """One polyline per series (gaps where a value is None), a dot and tooltip at every point."""
     values = [v for s in series for v in s.values if v is not None]
-    top = top or nice_ceiling(max(values, default=0))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    top, steps = (top, 4) if top else axis_top(max(values, default=0))
+    plot_w, plot_h = width - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(labels), 1)
-    parts = [_frame(title), *_y_axis(top, fmt)]
+    parts = [_frame(title, width), *_y_axis(top, steps, fmt, width)]
     for i, label in enumerate(labels):
         parts.append(_x_label(LEFT + i * slot + slot / 2, label))
     for one in series:
@@ -79,6 +86,10 @@ def lines(labels: Sequence[str], series: Sequence[Series], *, title: str, top: f
     return mark_safe("".join(str(part) for part in parts))
 
 
+def milliseconds(value: float) -> str:
+    return f"{value / 1000:g} s" if value >= 1000 else f"{value:,.0f} ms"
+
+
 def legend(series: Sequence[Series]) -> SafeString:
     return format_html(
         '<ul class="hl-legend">{}</ul>',
@@ -89,18 +100,18 @@ def legend(series: Sequence[Series]) -> SafeString:
     )
 
 
-def _frame(title: str) -> str:
-    return (f'<svg class="hl-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+def _frame(title: str, width: int) -> str:
+    return (f'<svg class="hl-chart" viewBox="0 0 {width} {HEIGHT}" role="img" aria-label="{escape(title)}" '
             f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>')
 
 
-def _y_axis(top: float, fmt: Callable[[float], str]) -> list[str]:
+def _y_axis(top: float, steps: int, fmt: Callable[[float], str], width: int) -> list[str]:
     plot_h = HEIGHT - TOP - BOTTOM
     parts = []
-    for step in range(5):
-        value = top * step / 4
-        y = TOP + plot_h - plot_h * step / 4
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="hl-grid"/>')
+    for step in range(steps + 1):
+        value = top * step / steps
+        y = TOP + plot_h - plot_h * step / steps
+        parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="hl-grid"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="hl-axis">{escape(fmt(value))}</text>')
     return parts
 
