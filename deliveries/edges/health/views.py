@@ -15,7 +15,6 @@ from hooks.models import Webhook
 
 from . import charts
 
-DAY = timedelta(hours=24)
 WEEK = timedelta(days=7)
 HALF = 440  # the width of a chart that shares its row, so that its text keeps the same size
 OUTCOME_SERIES = [("succeeded", "succeeded"), ("failed", "failed"), ("pending", "pending"), ("cancelled", "cancelled")]
@@ -27,6 +26,7 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> TemplateResponse
     deliveries = Delivery.objects.visible_to(user)
     attempts = Attempt.objects.all() if user.is_superuser else Attempt.objects.filter(delivery__in=deliveries)
     hours = health.hourly_outcomes(deliveries, now=now)
+    since = hours[0][0]  # the chart's first hour: every figure on the page covers the same window
     series = [charts.Series(key, label, [counts.get(key, 0) for _, counts in hours]) for key, label in OUTCOME_SERIES]
     totals = {key: sum(s.values) for key, s in zip((key for key, _ in OUTCOME_SERIES), series)}
     finished = totals["succeeded"] + totals["failed"]
@@ -42,8 +42,8 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> TemplateResponse
         "total": sum(totals.values()),
         "success_rate": totals["succeeded"] / finished if finished else None,
         "attempt_ms": _in_ms(health.attempt_durations(attempts)),
-        "latency_s": health.delivery_latencies(deliveries, since=now - DAY),
-        "failing": health.failing_endpoints(deliveries, since=now - DAY),
+        "latency_s": health.delivery_latencies(deliveries, since=since),
+        "failing": health.failing_endpoints(deliveries, since=since),
         "backlog": health.backlog(deliveries, Event.objects.visible_to(user), now=now),
         "states": health.endpoints_by_state(Webhook.objects.visible_to(user)),
         "sample": health.SAMPLE,
