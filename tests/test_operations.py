@@ -81,7 +81,7 @@ def test_a_failed_attempt_logs_a_line_with_the_delivery_fields(make_webhook, del
 
 
 def test_counting_a_batch_is_cheap():
-    # A batch of 50 attempts: well under a millisecond (measured ~0.1 ms; the POSTs take tens of ms).
+    # A batch of 50 attempts: about 0.5 ms measured (10 µs an attempt); the bound leaves room for a busy machine.
     import time
 
     started = time.perf_counter()
