@@ -21,6 +21,8 @@ from tests.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401 (the Ch
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 REFUSED = "Connection failed: connection refused by 127.0.0.1:8443"
+RAW = ("urllib3.exceptions.NewConnectionError: _GuardedHTTPConnection(host='127.0.0.1', port=8443): "
+       "Failed to establish a new connection: [Errno 111] Connection refused")
 
 
 def a_day_of_deliveries(organisation) -> dict[str, object]:
@@ -42,6 +44,7 @@ def a_day_of_deliveries(organisation) -> dict[str, object]:
         status = "succeeded" if ok else ("failed" if webhook is erp else rng.choice(["failed", "pending"]))
         latency = rng.lognormvariate(-2.5, 0.6) if ok else 0
         deliveries.append(Delivery(event=event, webhook=webhook, status=status, attempts=1, total_attempts=1,
+                                   last_error=REFUSED if webhook is erp else "",
                                    created_at=created, completed_at=created + timedelta(seconds=latency) if status != "pending" else None,
                                    next_attempt_at=now + timedelta(minutes=5) if status == "pending" else None,
                                    last_status_code=200 if ok else (503 if webhook is crm else None)))
@@ -57,6 +60,7 @@ def a_day_of_deliveries(organisation) -> dict[str, object]:
             request_body="{}", response_status=delivery.last_status_code if not timeout else None,
             duration_ms=int(rng.lognormvariate(4, 0.5)) if not timeout else 10_000, succeeded=ok,
             error=REFUSED if delivery.webhook is erp else ("No response within the read timeout (10 s)" if timeout else ""),
+            error_detail=RAW if delivery.webhook is erp else "",
         ))
     Attempt.objects.bulk_create(attempts)
     return {"billing": billing, "crm": crm, "erp": erp}
@@ -103,6 +107,19 @@ def test_dashboard_and_endpoint_health(page, live_server, admin_user, organisati
     page.goto(f"{admin}/hooks/webhook/{endpoints['erp'].pk}/change/")
     assert page.locator(".object-tools a:has-text('Health')").count() == 1
     assert page.locator("button:has-text('Enable')").count() == 1 and page.locator("button:has-text('Disable')").count() == 0
+    # a pending delivery shows why it failed and when it is tried next, in the list and the inspector
+    page.goto(f"{admin}/deliveries/delivery/?status=pending&webhook={endpoints['crm'].pk}")
+    first = page.locator("#result_list tbody tr").first.inner_text().replace("\xa0", " ")
+    assert "503" in first and ("next attempt in 4 minutes" in first or "next attempt in 5 minutes" in first)
+    page.screenshot(path=ARTIFACTS / "pending-deliveries.png", full_page=True)
+    erp_delivery = Delivery.objects.filter(webhook=endpoints["erp"]).first()
+    page.goto(f"{admin}/deliveries/delivery/{erp_delivery.pk}/change/")
+    assert page.inner_text(".hl-summary .hl-error") == REFUSED
+    assert page.locator("[role=tablist] [role=tab][aria-selected=true]").inner_text().startswith("Response")
+    page.click("text=Raw exception")
+    assert "NewConnectionError" in page.inner_text(".hl-raw pre")
+    page.keyboard.press("Shift+Tab")
+    page.screenshot(path=ARTIFACTS / "inspector-error.png", full_page=True)
     if os.environ.get("HOOKLINE_UPDATE_DOCS"):
         shutil.copyfile(ARTIFACTS / "dashboard.png", ROOT / "docs" / "dashboard.png")
         shutil.copyfile(ARTIFACTS / "endpoint-health.png", ROOT / "docs" / "endpoint-health.png")

@@ -94,10 +94,12 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
         if delivery.status != Delivery.Status.PENDING or not delivery.attempts:
             return shown
         # A pending delivery that already failed: why, and when it is tried again.
-        error = delivery.last_error or (f"HTTP {delivery.last_status_code}" if delivery.last_status_code else "")
+        # (An HTTP answer is the code shown already; a connection error is the text.)
+        error = delivery.last_error
+        note = format_html('<div class="hookline-cell-note" title="{}">{}</div>', error, Truncator(error).chars(80))
         return format_html(
-            '{}<div class="hookline-cell-note" title="{}">{}</div><div class="quiet">next attempt {}</div>',
-            shown, error, Truncator(error).chars(80), time_until(delivery.next_attempt_at) or "not scheduled",
+            '{}{}<div class="quiet">next attempt {}</div>',
+            shown, note if error else "", time_until(delivery.next_attempt_at) or "not scheduled",
         )
 
     @admin.display(description="attempts", ordering="total_attempts")
