@@ -227,3 +227,20 @@ def test_health_pages_are_scoped_to_the_operators_organisations(client, operator
     client.force_login(operator)
     assert client.get(f"/admin/hooks/webhook/{theirs.pk}/health/").status_code == 404
     assert "Theirs" not in client.get("/admin/deliveries/delivery/dashboard/").content.decode()
+
+
+def test_json_log_format_is_a_setting_for_web_and_celery_handlers():
+    from django.conf import settings
+
+    from hookline.jsonlog import format_celery_handlers
+
+    assert settings.LOGGING["formatters"]["json"]["()"] == "hookline.jsonlog.JsonFormatter"
+    celery_logger = logging.getLogger("celery-test-logger")
+    handler = logging.StreamHandler()
+    celery_logger.addHandler(handler)
+    try:
+        with hookline(LOG_FORMAT="json"):
+            format_celery_handlers(logger=celery_logger)
+        assert isinstance(handler.formatter, JsonFormatter)
+    finally:
+        celery_logger.removeHandler(handler)
