@@ -1,5 +1,6 @@
 """Operations: metrics from the delivery path, /metrics access, JSON log lines, and retention pruning."""
 import json
+import os
 import logging
 import socket
 from datetime import timedelta
@@ -244,3 +245,29 @@ def test_json_log_format_is_a_setting_for_web_and_celery_handlers():
         assert isinstance(handler.formatter, JsonFormatter)
     finally:
         celery_logger.removeHandler(handler)
+
+
+def test_multi_process_mode_adds_up_every_process(tmp_path):
+    # given: two processes count deliveries into a shared PROMETHEUS_MULTIPROC_DIR
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "PYTHONPATH": str(root),
+           "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    (tmp_path / "metrics").mkdir()
+    setup = "import django; django.setup(); from deliveries import metrics; "
+    count = setup + "metrics.count_recorded(['succeeded'] * 3 + ['failed'], [20], [0.1])"
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", count], env=env, check=True, cwd=root, timeout=60)
+    # when: a third (the web process) answers the scrape
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, check=True, cwd=root, timeout=120)
+    scrape = setup + "import sys; sys.stdout.write(metrics.exposition().decode())"
+    text = subprocess.run([sys.executable, "-c", scrape], env=env, check=True, cwd=root, timeout=60,
+                          capture_output=True, text=True).stdout
+    # then
+    assert 'hookline_deliveries_total{outcome="succeeded"} 6.0' in text
+    assert 'hookline_deliveries_total{outcome="failed"} 2.0' in text
+    assert "hookline_attempt_duration_seconds_count 2.0" in text
+    assert "hookline_deliveries_due 0.0" in text
