@@ -1,4 +1,4 @@
-"""App config: connects the outbox to the fan-out task, schedules the sweeper and the pruner on beat, wires metrics and logs."""
+"""App config: wires the outbox to fan-out, puts the sweeper and the pruner on beat, and wires metrics and log formats."""
 from django.apps import AppConfig
 
 

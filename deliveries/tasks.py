@@ -60,7 +60,7 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
 # --- Operations (issue 16): the retention pruner on beat ------------------------------------
 @shared_task(name="hookline.prune")
 def prune_task() -> int:
-    from . import retention
+    from . import retention  # imported here: this block is a self-contained hook (issue 16)
 
     # Bounded below the beat period, so two runs never overlap.
     result = retention.prune(budget=max(hookline_settings.PRUNE_INTERVAL * 0.8, 1.0))
