@@ -6,7 +6,7 @@ pending deliveries and undispatched events (docs/performance.md, "Admin dashboar
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http import HTTPStatus
@@ -24,6 +24,7 @@ from .models import Attempt, Delivery
 SAMPLE = 2000
 TOP_FAILING = 8
 FAILURE_SAMPLE = 500
+DAY_SAMPLE = 500
 FINISHED = (Delivery.Status.SUCCEEDED, Delivery.Status.FAILED)
 FAILING = Q(status=Delivery.Status.FAILED) | Q(status=Delivery.Status.PENDING, attempts__gt=0)
 
@@ -140,39 +141,54 @@ def delivery_latencies(deliveries: QuerySet, *, since: datetime) -> Percentiles:
 
 
 def failing_endpoints(deliveries: QuerySet, *, since: datetime, limit: int = TOP_FAILING) -> list[dict]:
-    """The endpoints with most failed or retrying deliveries created since ``since``, with their totals."""
-    return list(
-        deliveries.filter(created_at__gte=since).order_by().values("webhook", "webhook__name", "webhook__state")
-        .annotate(failing=Count("id", filter=FAILING), total=Count("id"))
-        .filter(failing__gt=0).order_by("-failing")[:limit]
+    """The endpoints with most failed or retrying deliveries created since ``since``, with their totals.
+
+    Two queries: the failing ones only (the status indexes find them), then the totals of the few
+    endpoints listed (their (webhook, created_at) index ranges); never a GROUP BY over every delivery.
+    """
+    rows = list(
+        deliveries.filter(FAILING, created_at__gte=since).order_by().values("webhook", "webhook__name", "webhook__state")
+        .annotate(failing=Count("id")).order_by("-failing")[:limit]
     )
+    totals = dict(
+        deliveries.filter(created_at__gte=since, webhook__in=[row["webhook"] for row in rows]).order_by()
+        .values_list("webhook").annotate(n=Count("id"))
+    ) if rows else {}
+    for row in rows:
+        row["total"] = totals.get(row["webhook"], row["failing"])
+    return rows
 
 
 def endpoint_days(webhook: Webhook, *, days: int = 7, now: datetime | None = None) -> list[Day]:
-    """Per day of the last ``days``: deliveries by status and attempt duration percentiles (ms)."""
+    """Per day of the last ``days``: deliveries by status and attempt duration percentiles (ms).
+
+    Durations come from the newest DAY_SAMPLE deliveries of each day: one short index range per day.
+    """
     now = now or timezone.now()
     start = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
     result = {start + timedelta(days=n): Day(start + timedelta(days=n)) for n in range(days)}
     recent = Delivery.objects.filter(webhook=webhook, created_at__gte=start).order_by()
     for day, status, number in recent.annotate(day=TruncDay("created_at")).values_list("day", "status").annotate(n=Count("id")):
         result.setdefault(day, Day(day)).counts[status] = number
-    durations: dict[datetime, list[float]] = defaultdict(list)
-    attempts = (
-        Attempt.objects.filter(delivery__webhook=webhook, delivery__created_at__gte=start)
-        .order_by("-delivery__created_at").values_list("created_at", "duration_ms")[: SAMPLE * days]
-    )
-    for sent, duration in attempts:
-        durations[timezone.localtime(sent).replace(hour=0, minute=0, second=0, microsecond=0)].append(duration)
-    for day, values in durations.items():
-        if day in result:
-            result[day].latency = percentiles(values)
+    for day, entry in result.items():
+        if not entry.counts:
+            continue
+        sampled = (
+            Delivery.objects.filter(webhook=webhook, created_at__gte=day, created_at__lt=day + timedelta(days=1))
+            .order_by("-created_at").values("id")[:DAY_SAMPLE]
+        )
+        entry.latency = percentiles(list(
+            Attempt.objects.filter(delivery__in=sampled).values_list("duration_ms", flat=True)
+        ))
     return [result[day] for day in sorted(result)]
 
 
 def failure_reasons(webhook: Webhook, *, since: datetime) -> list[FailureReason]:
     """The newest FAILURE_SAMPLE failed attempts of the endpoint since ``since``, grouped by reason."""
+    # Only deliveries that can hold a failed attempt: not succeeded, or succeeded after a retry.
+    failing = Q(delivery__total_attempts__gt=1) | ~Q(delivery__status=Delivery.Status.SUCCEEDED)
     rows = (
-        Attempt.objects.filter(delivery__webhook=webhook, delivery__created_at__gte=since, succeeded=False)
+        Attempt.objects.filter(failing, delivery__webhook=webhook, delivery__created_at__gte=since, succeeded=False)
         .order_by("-delivery__created_at", "-number")
         .values_list("error", "response_status", "created_at", "delivery_id")[:FAILURE_SAMPLE]
     )
