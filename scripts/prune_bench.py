@@ -8,7 +8,8 @@
    about a million attempts are past the default retention (succeeded 7 days, failed 30 days).
 2. Runs the delivery write path (delivering.claim + delivering.record: the INSERT of attempts and the
    UPDATE of deliveries of a real batch, without the HTTP part) in a loop of 50-delivery batches,
-   first alone for --baseline seconds, then while retention.prune() runs, then alone again.
+   first alone for --baseline seconds, then while `manage.py prune` runs (its own process, as the
+   beat task runs in a worker), then alone again.
 3. Samples pg_stat_activity every 50 ms for sessions waiting on a lock, and prints throughput and
    record() latency per phase, the pruner's batches, and lock waits. Use a scratch database.
 """
@@ -17,13 +18,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 import django  # noqa: E402
@@ -34,7 +37,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from deliveries import delivering, retention, transport  # noqa: E402
+from deliveries import delivering, transport  # noqa: E402
 from deliveries.models import Attempt, Delivery  # noqa: E402
 from events.models import Event  # noqa: E402
 from hooks import services  # noqa: E402
@@ -44,9 +47,14 @@ FLOW_BATCH = 50
 
 
 def fill(total: int) -> None:
-    if Delivery.objects.exists():
+    """(Re)fill the log when an earlier run pruned it."""
+    if Attempt.objects.count() >= total * 4:
         return
-    webhooks = [services.create_webhook(url=f"http://127.0.0.1:9/{n}", name=f"bench {n}")[0] for n in range(20)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Attempt._meta.db_table}, {Delivery._meta.db_table}, {Event._meta.db_table} CASCADE")
+    webhooks = list(Webhook.objects.order_by("id")[:20]) or [
+        services.create_webhook(url=f"http://127.0.0.1:9/{n}", name=f"bench {n}")[0] for n in range(20)
+    ]
     first = min(webhook.id for webhook in webhooks)
     started = time.monotonic()
     with connection.cursor() as cursor:
@@ -55,7 +63,7 @@ def fill(total: int) -> None:
             SELECT 'msg_bench' || lpad(g::text, 10, '0'), 'invoice.paid', '{{"invoice": 1}}'::jsonb,
                    now() - interval '8 days' - (g % 2764800) * interval '1 second',
                    now() - interval '8 days' - (g % 2764800) * interval '1 second'
-            FROM generate_series(1, %s) g""", [total])
+            FROM generate_series(1, {int(total)}) g""")
         cursor.execute(f"""
             INSERT INTO {Delivery._meta.db_table} (event_id, webhook_id, status, attempts, total_attempts,
                 next_attempt_at, claim_token, last_status_code, last_error, created_at, completed_at)
@@ -167,7 +175,11 @@ def main() -> None:
     t0 = time.monotonic()
     time.sleep(args.baseline)
     t1 = time.monotonic()
-    result = retention.prune(batch=args.batch, pause=args.pause, now=timezone.now() + timedelta(seconds=0))
+    # In its own process, as the beat task runs in a worker: the flow keeps this process's GIL.
+    command = [sys.executable, "manage.py", "prune", "--pause", str(args.pause)]
+    if args.batch:
+        command += ["--batch", str(args.batch)]
+    report = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout.strip()
     t2 = time.monotonic()
     time.sleep(args.baseline)
     t3 = time.monotonic()
@@ -175,9 +187,10 @@ def main() -> None:
     locks.stop.set()
     flow.join()
     locks.join()
-    print(f"pruned {result.deliveries} deliveries, {result.attempts} attempts, {result.events} events in "
-          f"{t2 - t1:.1f} s: {result.batches} batches, longest {result.longest_batch_ms:.0f} ms "
-          f"({result.attempts / (t2 - t1):,.0f} attempts/s); attempts before {attempts_before}, after {Attempt.objects.count()}")
+    attempts_after = Attempt.objects.count()
+    print(f"manage.py prune (batch {args.batch or 'PRUNE_BATCH'}, pause {args.pause} s) took {t2 - t1:.1f} s: {report}")
+    print(f"attempts before {attempts_before}, after {attempts_after}: "
+          f"{(attempts_before - attempts_after) / (t2 - t1):,.0f} attempts deleted per second")
     print(f"pending deliveries before {pending_before}, after "
           f"{Delivery.objects.filter(status='pending', created_at__lt=timezone.now() - timedelta(days=1)).count()}")
     phase(flow, locks, t0, t1, "before pruning")
