@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -187,10 +188,9 @@ def main() -> None:
     locks.stop.set()
     flow.join()
     locks.join()
-    attempts_after = Attempt.objects.count()
+    pruned = int(re.search(r"(\d+) attempts", report).group(1))
     print(f"manage.py prune (batch {args.batch or 'PRUNE_BATCH'}, pause {args.pause} s) took {t2 - t1:.1f} s: {report}")
-    print(f"attempts before {attempts_before}, after {attempts_after}: "
-          f"{(attempts_before - attempts_after) / (t2 - t1):,.0f} attempts deleted per second")
+    print(f"attempts before {attempts_before}; {pruned / (t2 - t1):,.0f} attempts deleted per second")
     print(f"pending deliveries before {pending_before}, after "
           f"{Delivery.objects.filter(status='pending', created_at__lt=timezone.now() - timedelta(days=1)).count()}")
     phase(flow, locks, t0, t1, "before pruning")
