@@ -166,7 +166,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
             (
                 (reverse("admin:deliveries_delivery_change", args=[delivery.pk]), delivery.event_id, delivery.event.type,
                  status_badge(delivery.status), delivery.last_status_code or "—",
-                 timezone.localtime(delivery.created_at).strftime("%Y-%m-%d %H:%M:%S"))
+                 date_format(timezone.localtime(delivery.created_at), "DATETIME_FORMAT"))
                 for delivery in recent
             ),
         )
