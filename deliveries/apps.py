@@ -1,4 +1,5 @@
-"""App config: connects the outbox to the wake-ups, starts the workers' periodic check, schedules the sweeper."""
+"""App config: connects the outbox to the wake-ups, starts the workers' periodic check, puts the sweeper and
+the pruner on beat, and wires metrics and log formats."""
 from django.apps import AppConfig
 
 
@@ -23,3 +24,20 @@ class DeliveriesConfig(AppConfig):
         current_app.conf.beat_schedule.setdefault(
             "hookline-sweep", {"task": "hookline.sweep", "schedule": hookline_settings.SWEEP_INTERVAL}
         )
+        current_app.conf.beat_schedule.setdefault(
+            "hookline-prune", {"task": "hookline.prune", "schedule": hookline_settings.PRUNE_INTERVAL}
+        )
+        _wire_operations()
+
+
+def _wire_operations() -> None:
+    """A finished worker child drops its live metrics; Celery's own log handlers get the JSON format too."""
+    from celery.signals import after_setup_logger, after_setup_task_logger, worker_process_shutdown
+
+    from hookline import jsonlog
+
+    from . import metrics
+
+    worker_process_shutdown.connect(lambda pid=None, **kwargs: metrics.mark_process_dead(pid), weak=False)
+    after_setup_logger.connect(jsonlog.format_celery_handlers, weak=False)
+    after_setup_task_logger.connect(jsonlog.format_celery_handlers, weak=False)

@@ -18,7 +18,7 @@ from hookline.conf import hookline_settings
 from hooks import states
 from hooks.models import Webhook
 
-from . import messages, retry, transport
+from . import messages, observe, retry, transport
 from .exceptions import TransformFailed
 from .models import Attempt, Delivery
 from .retry import Outcome
@@ -169,11 +169,11 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
         if not token or connection.in_atomic_block:
             raise
         connection.close()
-        if not Delivery.objects.filter(id__in=[delivery.id for delivery in claimed], claim_token=token).exists():
-            return retries
-        for attempt in attempts:
-            attempt.pk = None  # ids the rolled-back INSERT returned
-        _write(claimed, attempts, changes)
+        if Delivery.objects.filter(id__in=[delivery.id for delivery in claimed], claim_token=token).exists():
+            for attempt in attempts:
+                attempt.pk = None  # ids the rolled-back INSERT returned
+            _write(claimed, attempts, changes)
+    observe.recorded(claimed, attempts, now)  # metrics and log lines (issue 16): one call per batch
     return retries
 
 
@@ -225,6 +225,7 @@ def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
         response_truncated=result.truncated,
         duration_ms=result.duration_ms,
         error=result.error,
+        error_detail=result.detail,
         succeeded=decision.outcome is Outcome.SUCCEEDED,
         next_retry_at=next_retry_at,
     )

@@ -109,6 +109,9 @@ class Attempt(models.Model):
     response_truncated = models.BooleanField("response truncated", default=False)
     duration_ms = models.PositiveIntegerField("duration (ms)", default=0)
     error = models.TextField("error", blank=True)
+    error_detail = models.TextField(
+        "error details", blank=True, help_text="The raw exception behind the error, for developers.",
+    )
     succeeded = models.BooleanField("succeeded", default=False)
     next_retry_at = models.DateTimeField("next retry", null=True, blank=True)
 

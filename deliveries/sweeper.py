@@ -10,7 +10,7 @@ from django.utils import timezone
 from hookline.conf import hookline_settings
 from events.models import Event
 
-from . import fanout
+from . import fanout, metrics
 from .models import Delivery
 
 
@@ -43,6 +43,7 @@ def sweep(*, limit: int = 5000) -> SweepResult:
         overdue += batch
         if len(batch) < HAND_OUT_BATCH:
             break
+    metrics.sweeper_ran(len(event_ids), len(overdue))
     return SweepResult(events_fanned_out=len(event_ids), deliveries_enqueued=fanned_out + overdue)
 
 

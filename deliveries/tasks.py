@@ -6,6 +6,8 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
+from hookline.conf import hookline_settings
+
 from . import runs, sweeper, wakeup
 
 logger = logging.getLogger(__name__)
@@ -44,3 +46,16 @@ def enqueue_deliveries(delivery_ids: list[int]) -> None:
     size = runs.batch_size()
     for _ in range(0, len(delivery_ids), size):
         wakeup.publish()
+
+
+# --- Operations (issue 16): the retention pruner on beat ------------------------------------
+@shared_task(name="hookline.prune")
+def prune_task() -> int:
+    from . import retention  # imported here: this block is a self-contained hook (issue 16)
+
+    # Bounded below the beat period, so two runs never overlap.
+    result = retention.prune(budget=max(hookline_settings.PRUNE_INTERVAL * 0.8, 1.0))
+    if result.deliveries or result.events:
+        logger.info("Pruned %d deliveries, %d attempts and %d events (retention)",
+                    result.deliveries, result.attempts, result.events)
+    return result.deliveries

@@ -1,6 +1,7 @@
 """The base of Hookline's admin pages: organisation scoping, per-object action buttons, catalog filters."""
 from __future__ import annotations
 
+from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
@@ -11,7 +12,9 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timeuntil
 
 from events.models import EventType, Organisation
 from hookline import deepjson, limits
@@ -182,6 +185,18 @@ class EventTypeFilter(admin.SimpleListFilter):
         if key is None:
             return queryset
         return queryset.filter(Q(**{self.field_path: key}) | Q(**{f"{self.field_path}__startswith": f"{key}."}))
+
+
+def time_until(when: datetime | None, now: datetime | None = None) -> str:
+    """ "in 3 minutes", "in 12 seconds" or "due now": never Django's "0 minutes" for what is imminent."""
+    if when is None:
+        return ""
+    seconds = (when - (now or timezone.now())).total_seconds()
+    if seconds < 1:
+        return "due now"
+    if seconds < 60:
+        return f"in {int(seconds)} second{'s' if int(seconds) != 1 else ''}"
+    return f"in {timeuntil(when, now)}"
 
 
 # Colours that read on both of the admin's themes (light and dark).

@@ -34,6 +34,12 @@ def check_hookline_settings(app_configs=None, **kwargs):
             id="hookline.E011",
         ))
     errors += _limit_errors()
+    if hookline_settings.LOG_FORMAT not in {"text", "json"}:
+        errors.append(checks.Error("HOOKLINE['LOG_FORMAT'] must be 'text' or 'json'", id="hookline.E015"))
+    if hookline_settings.PRUNE_BATCH < 1 or hookline_settings.PRUNE_INTERVAL <= 0:
+        errors.append(checks.Error(
+            "HOOKLINE['PRUNE_BATCH'] must be at least 1 and PRUNE_INTERVAL positive", id="hookline.E016"
+        ))
     return errors
 
 

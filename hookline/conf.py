@@ -71,6 +71,19 @@ DEFAULTS: dict[str, Any] = {
     # (POST/PUT/PATCH/DELETE) except emitting, and POST /api/events/.
     "API_WRITE_RATE": "120/minute",
     "API_EMIT_RATE": "3000/minute",
+    # Retention, in days (0 = keep forever): finished deliveries with their attempts, by outcome
+    # (cancelled ones count as succeeded), and events once none of their deliveries is left.
+    # Pending deliveries are never pruned. The pruner runs on beat every PRUNE_INTERVAL seconds and
+    # deletes PRUNE_BATCH deliveries per short transaction (docs/performance.md: "Retention").
+    "RETENTION_SUCCEEDED_DAYS": 7.0,
+    "RETENTION_FAILED_DAYS": 30.0,
+    "RETENTION_EVENTS_DAYS": 7.0,
+    "PRUNE_INTERVAL": 3600.0,
+    "PRUNE_BATCH": 1000,
+    # Bearer token that may read /metrics besides staff sessions ("" = staff sessions only).
+    "METRICS_TOKEN": "",
+    # "text" (plain lines) or "json" (one JSON object per line, with the delivery's fields).
+    "LOG_FORMAT": "text",
 }
 
 

@@ -99,6 +99,8 @@ class Webhook(models.Model):
     objects = WebhookQuerySet.as_manager()
 
     class Meta:
+        verbose_name = "endpoint"
+        verbose_name_plural = "endpoints"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organisation", "state"], name="webhook_org_state")]
 

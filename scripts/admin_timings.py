@@ -1,10 +1,11 @@
 """Time the admin's list and inspector pages on a big delivery log (default 100,000 deliveries).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<scratch db> \\
-        python scripts/admin_timings.py [--deliveries 100000] [--explain]
+        python scripts/admin_timings.py [--deliveries 100000] [--days 60] [--explain]
 
 It migrates the database, fills it once (events, deliveries and one attempt each, spread over
-50 endpoints of 5 organisations and 60 days), then requests each page a few times in-process as a
+50 endpoints of 5 organisations and --days days: 7 puts a seventh of the log in the dashboard's
+24 hours), then requests each page a few times in-process as a
 superuser and as an operator of one organisation, printing the median time and the query count.
 Use a scratch database: the data stays for the next run.
 """
@@ -45,7 +46,7 @@ TYPES = ["invoice.paid", "invoice.created", "user.created", "user.deleted", "rar
 STATUSES = ["succeeded"] * 90 + ["failed"] * 6 + ["pending"] * 3 + ["cancelled"]
 
 
-def fill(total: int) -> None:
+def fill(total: int, days: int = 60) -> None:
     if Delivery.objects.count() >= total:
         return
     random.seed(7)
@@ -61,21 +62,23 @@ def fill(total: int) -> None:
         events, deliveries, attempts = [], [], []
         for _ in range(min(batch, total - start)):
             webhook = random.choice(webhooks)
-            created = now - timedelta(seconds=random.randint(0, 60 * 86400))
+            created = now - timedelta(seconds=random.randint(0, days * 86400))
             key = "rare.event" if random.random() < 0.001 else random.choice(TYPES[:4])
             event = Event(id=new_event_id(), type=key, payload={"invoice": start, "lines": list(range(20))},
                           organisation=webhook.organisation, created_at=created, dispatched_at=created)
             status = random.choice(STATUSES)
             events.append(event)
             deliveries.append(Delivery(event=event, webhook=webhook, status=status, attempts=1, total_attempts=1,
-                                       last_status_code=200 if status == "succeeded" else 500, created_at=created))
+                                       last_status_code=200 if status == "succeeded" else 500, created_at=created,
+                                       completed_at=None if status == "pending" else created + timedelta(seconds=0.2),
+                                       next_attempt_at=created + timedelta(minutes=10) if status == "pending" else None))
         Event.objects.bulk_create(events)
         Delivery.objects.bulk_create(deliveries)
         for delivery in deliveries:
             attempts.append(Attempt(delivery=delivery, number=1, created_at=delivery.created_at, request_url="http://x/",
                                     request_headers={"content-type": "application/json"}, request_body="{}",
                                     response_status=delivery.last_status_code, response_body='{"ok": true}',
-                                    succeeded=delivery.status == "succeeded"))
+                                    duration_ms=random.randint(20, 400), succeeded=delivery.status == "succeeded"))
         Attempt.objects.bulk_create(attempts)
         print(f"  filled {start + len(deliveries)} deliveries", flush=True)
     with connection.cursor() as cursor:
@@ -109,10 +112,12 @@ def measure(client: Client, url: str, repeat: int = 5) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deliveries", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=60, help="spread the log over this many days (when filling)")
+    parser.add_argument("--only", default="", help="time only the pages whose name contains this")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the slowest query per page")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
-    fill(args.deliveries)
+    fill(args.deliveries, args.days)
     clients = users()
     webhook = Webhook.objects.filter(organisation__slug="org1").first()
     event_id = Delivery.objects.filter(webhook=webhook).values_list("event_id", flat=True).first()
@@ -131,12 +136,19 @@ def main() -> None:
         "endpoint page": f"/admin/hooks/webhook/{webhook.pk}/change/",
         "events": "/admin/events/event/",
         "event page": f"/admin/events/event/{event_id}/change/",
+        "dashboard": "/admin/deliveries/delivery/dashboard/",
+        "endpoint health (7 days)": f"/admin/hooks/webhook/{webhook.pk}/health/",
+        "/metrics (superuser)": "/metrics",
     }
+    pages = {name: url for name, url in pages.items() if args.only in name}
     print(f"{Delivery.objects.count()} deliveries; median of 5 requests, in-process")
     print(f"{'page':38} {'superuser':>16} {'operator (1 org)':>18}")
     for name, url in pages.items():
         cells = []
-        for client in clients.values():
+        for who, client in clients.items():
+            if url == "/metrics" and who == "operator":
+                cells.append("(superusers only)")
+                continue
             ms, queries = measure(client, url)
             cells.append(f"{ms:7.1f} ms {queries:2d} q")
         print(f"{name:38} {cells[0]:>16} {cells[1]:>18}")

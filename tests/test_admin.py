@@ -351,7 +351,7 @@ def test_deleting_an_endpoint_counts_then_takes_its_log_along(
 
     # then
     assert [(str(name), count) for name, count in confirmation.context["model_count"]] == [
-        ("webhooks", 1), ("deliveries", 3), ("attempts", 3)]
+        ("endpoints", 1), ("deliveries", 3), ("attempts", 3)]
     assert not Webhook.objects.exists() and not Delivery.objects.exists()
 
 

@@ -134,10 +134,10 @@ def test_operator_creates_tests_inspects_redelivers_and_disables(
     page.reload()
     assert page.locator(".hl-attempt").count() == 2
     assert '"request_number": 3' in page.locator(".hl-attempt[open] .hl-response-body").inner_text()
-    page.click(".hl-attempt[open] label:has-text('Request')")
+    page.click(".hl-attempt[open] [role=tab]:has-text('Request')")
     assert '"invoice": 42' in page.locator(".hl-attempt[open] .hl-request pre").inner_text()
     page.screenshot(path=ARTIFACTS / "inspector-request.png", full_page=True)
-    page.click(".hl-attempt[open] label:has-text('Response')")
+    page.click(".hl-attempt[open] [role=tab]:has-text('Response')")
     page.screenshot(path=ARTIFACTS / "inspector.png", full_page=True)
     if os.environ.get("HOOKLINE_UPDATE_DOCS"):
         shutil.copyfile(ARTIFACTS / "inspector.png", ROOT / "docs" / "inspector.png")

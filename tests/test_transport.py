@@ -96,7 +96,8 @@ def test_a_refused_connection_is_a_failed_attempt_not_an_exception() -> None:
 
     # then
     assert result.status is None and not result.ok
-    assert result.error.startswith("Connection failed")
+    assert result.error == f"Connection failed: connection refused by 127.0.0.1:{port}"
+    assert "ConnectionRefused" in result.detail or "Errno 111" in result.detail
 
 
 def test_a_slow_answer_hits_the_read_timeout(receiver: Receiver) -> None:

@@ -95,16 +95,12 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere in the admin ("2026-11-30 14:59:53 UTC"), not the locale's "Nov. 30, 2026, 2:59 a.m.".
+FORMAT_MODULE_PATH = ["webhooks_project.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
 
 # --- Celery -------------------------------------------------------------------------------
 # The default broker needs no server (kombu's filesystem transport), for `make run`.
@@ -141,6 +137,19 @@ _CASTS = {bool: env.bool, int: env.int, float: env.float, str: env.str}
 HOOKLINE = {
     name: _CASTS[type(default)](f"HOOKLINE_{name}", default=default)
     for name, default in HOOKLINE_DEFAULTS.items()
+}
+
+# HOOKLINE["LOG_FORMAT"] = "json": one JSON object per line; delivery lines carry webhook_id, delivery,
+# endpoint, attempt and tenant (hookline.jsonlog). Successful attempts log at DEBUG, failures at INFO/WARNING.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "hookline.jsonlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": HOOKLINE["LOG_FORMAT"]}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
 # --- REST framework -----------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError, SSLError
@@ -10,6 +11,7 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionErro
 from hookline.conf import hookline_settings
 from hooks.urlguard import UnsafeURL
 
+from . import errors
 from .deadline import cut_at
 from .guard import guarded_post
 
@@ -35,7 +37,8 @@ class TransportResult:
     body: str = ""
     truncated: bool = False
     duration_ms: int = 0
-    error: str = ""
+    error: str = ""  # for people: "connection refused by localhost:59999"
+    detail: str = ""  # for developers: the raw exception, kept in the attempt's details
 
     @property
     def ok(self) -> bool:
@@ -55,23 +58,27 @@ def post(request: OutgoingRequest) -> TransportResult:
         except UnsafeURL as exc:
             result.error = f"Refused by the URL guard: {exc}"
         except NewConnectionError as exc:  # a subclass of ConnectTimeoutError, for historical reasons
-            result.error = f"Connection failed: {exc}"[:1000]
-        except ConnectTimeoutError:
-            result.error = f"Connection timed out after {settings.CONNECT_TIMEOUT:g} s"
-        except ReadTimeoutError:
+            result.error, result.detail = _connection_failed(exc, request)
+        except ConnectTimeoutError as exc:
+            result.error = f"Connection to {errors.where(request.url)} timed out after {settings.CONNECT_TIMEOUT:g} s"
+            result.detail = errors.raw(exc)
+        except ReadTimeoutError as exc:
             result.error = f"No response within the read timeout ({settings.READ_TIMEOUT:g} s)"
+            result.detail = errors.raw(exc)
         except SSLError as exc:  # e.g. certificate verify failed / hostname mismatch: never retried unverified
             result.error = f"TLS failed: {exc}"[:1000]
+            result.detail = errors.raw(exc)
         except (HTTPError, OSError) as exc:
-            result.error = f"Connection failed: {exc}"[:1000]
+            result.error, result.detail = _connection_failed(exc, request)
         else:
             try:
                 if not watch.expired:  # cut while the head arrived: what was parsed may be a fragment
                     result.status = response.status
                     result.headers = dict(response.headers)
-                    body, result.truncated, error = _read_bounded(response, settings.MAX_RESPONSE_BYTES, deadline)
+                    body, result.truncated, result.error, result.detail = _read_bounded(
+                        response, settings.MAX_RESPONSE_BYTES, deadline
+                    )
                     result.body = body.decode(_charset(result.headers), errors="replace")
-                    result.error = error
                 if watch.expired or result.truncated or result.error:  # bytes left unread: not reusable
                     response.close()
             finally:
@@ -80,6 +87,16 @@ def post(request: OutgoingRequest) -> TransportResult:
         result.error = f"The exchange was cut at the total timeout ({settings.TOTAL_TIMEOUT:g} s)"
     result.duration_ms = int((time.monotonic() - started) * 1000)
     return result
+
+
+def _connection_failed(exc: BaseException, request: OutgoingRequest) -> tuple[str, str]:
+    """The readable text ("Connection failed: connection refused by localhost:59999") and the raw one."""
+    proxy = request.proxy or hookline_settings.PROXY
+    detail = errors.raw(exc)
+    password = urlsplit(proxy).password if proxy else None
+    if password:  # the operator's proxy may carry credentials; they stay out of the log
+        detail = detail.replace(password, "***")
+    return f"Connection failed: {errors.describe(exc, request.url, proxy)}"[:1000], detail
 
 
 def _send(request: OutgoingRequest, timeout: urllib3.Timeout) -> urllib3.BaseHTTPResponse:
@@ -92,23 +109,28 @@ def _send(request: OutgoingRequest, timeout: urllib3.Timeout) -> urllib3.BaseHTT
     )
 
 
-def _read_bounded(response: urllib3.BaseHTTPResponse, limit: int, deadline: float) -> tuple[bytes, bool, str]:
-    """Read up to ``limit`` bytes before ``deadline``; an unfinished body closes the connection."""
+def _read_bounded(
+    response: urllib3.BaseHTTPResponse, limit: int, deadline: float
+) -> tuple[bytes, bool, str, str]:
+    """Read up to ``limit`` bytes before ``deadline``: (body, truncated, error, raw error).
+
+    An unfinished body closes the connection.
+    """
     chunks, size = [], 0
     try:
         while True:
             if time.monotonic() > deadline:
-                return b"".join(chunks), True, "The response body was still arriving at the total timeout"
+                return b"".join(chunks), True, "The response body was still arriving at the total timeout", ""
             chunk = response.read(_CHUNK, decode_content=True)
             if not chunk:
-                return b"".join(chunks), False, ""
+                return b"".join(chunks), False, "", ""
             if size + len(chunk) > limit:
                 chunks.append(chunk[: limit - size])
-                return b"".join(chunks), True, ""
+                return b"".join(chunks), True, "", ""
             chunks.append(chunk)
             size += len(chunk)
     except Exception as exc:  # urllib3 raises several unrelated types for a broken body
-        return b"".join(chunks), True, f"The response body could not be read: {exc}"
+        return b"".join(chunks), True, "The response body broke off before its end", errors.raw(exc)
 
 
 def _charset(headers: dict[str, str]) -> str:

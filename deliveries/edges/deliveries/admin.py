@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from deliveries import services
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
-from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge
+from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge, time_until
 from hooks.models import Webhook
 
+from ..health import views as health_views
 from .inspector import attempt_views
 
 REDELIVER_LIMIT = 500
@@ -54,9 +58,22 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
     list_select_related = ["event", "webhook"]
     search_fields = ["event__id__exact"]  # exact, not "=" (iexact): UPPER() would defeat the index
     search_help_text = "An exact webhook-id (the event id, msg_…), as the receiver logged it."
+    change_list_template = "admin/deliveries/delivery/change_list.html"
     show_full_result_count = False  # a second COUNT(*) of a big log on every page
     actions = ["redeliver"]
     object_actions = {"redeliver": "Redeliver"}
+
+    def get_urls(self):
+        return [
+            path("dashboard/", self.admin_site.admin_view(self.dashboard_view), name="hookline_dashboard"),
+            *super().get_urls(),
+        ]
+
+    def dashboard_view(self, request):
+        """The Hookline dashboard (deliveries/edges/health): scoped to the user's organisations."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return health_views.dashboard(request, self)
 
     def get_queryset(self, request):
         # Payloads can be large and the list never shows them; the inspector shows the sent bodies.
@@ -72,8 +89,18 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
 
     @admin.display(description="status · code", ordering="status")
     def status_with_code(self, delivery: Delivery) -> str:
-        code = format_html("<br><code>{}</code>", delivery.last_status_code) if delivery.last_status_code else ""
-        return format_html("{}{}", status_badge(delivery.status), code)
+        code = format_html(" <code>{}</code>", delivery.last_status_code) if delivery.last_status_code else ""
+        shown = format_html("{}{}", status_badge(delivery.status), code)
+        if delivery.status != Delivery.Status.PENDING or not delivery.attempts:
+            return shown
+        # A pending delivery that already failed: why, and when it is tried again.
+        # (An HTTP answer is the code shown already; a connection error is the text.)
+        error = delivery.last_error
+        note = format_html('<div class="hookline-cell-note" title="{}">{}</div>', error, Truncator(error).chars(80))
+        return format_html(
+            '{}{}<div class="quiet">next attempt {}</div>',
+            shown, note if error else "", time_until(delivery.next_attempt_at) or "not scheduled",
+        )
 
     @admin.display(description="attempts", ordering="total_attempts")
     def attempt_count(self, delivery: Delivery) -> int:
@@ -89,6 +116,7 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
             context.update(
                 title="Delivery", subtitle=f"{obj.event.type} → {obj.webhook.name}",
                 attempts=attempt_views(obj.attempt_log.all()), status_badge=status_badge(obj.status),
+                next_attempt_in=time_until(obj.next_attempt_at),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -13,7 +13,7 @@ class AttemptSerializer(serializers.ModelSerializer):
         model = Attempt
         fields = [
             "number", "sent", "request_url", "request_headers", "request_body", "response_status",
-            "response_headers", "response_body", "response_truncated", "duration_ms", "error", "succeeded",
+            "response_headers", "response_body", "response_truncated", "duration_ms", "error", "error_detail", "succeeded",
             "next_retry_at",
         ]
         read_only_fields = fields

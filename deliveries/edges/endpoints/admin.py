@@ -1,15 +1,19 @@
 """The endpoint admin: list with last delivery and 24 h success rate, create/edit through hooks.services, secret shown once, actions."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
@@ -23,6 +27,7 @@ from hooks import services as endpoints
 from hooks.models import Webhook
 
 from ..deliveries.admin import status_badge
+from ..health import views as health_views
 from .forms import WebhookEventTypeFilter, WebhookForm
 
 SUCCESS_WINDOW = timedelta(hours=24)
@@ -34,6 +39,12 @@ STATE_TONES = {
     Webhook.State.INVALID: "bad",
     Webhook.State.DEACTIVATED: "off",
 }
+
+
+def _breakable_url(url: str) -> str:
+    """The URL with a <wbr> after each / ? & = and . so that a narrow column wraps between parts."""
+    parts = re.split(r"(?<=[/?&=.])", url)
+    return format_html_join("", "{}<wbr>", ((part,) for part in parts if part))
 
 
 class RecoverForm(forms.Form):
@@ -71,6 +82,19 @@ class WebhookAdmin(OrganisationScopedAdmin):
         ("Recent deliveries", {"fields": ["recent_deliveries"]}),
     ]
 
+    def get_urls(self):
+        return [
+            path("<path:object_id>/health/", self.admin_site.admin_view(self.health_view), name="hooks_webhook_health"),
+            *super().get_urls(),
+        ]
+
+    def health_view(self, request, object_id: str):
+        """The endpoint's last 7 days: success rate, latency, failures by reason (404 for others' endpoints)."""
+        webhook = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, webhook):
+            raise PermissionDenied
+        return health_views.endpoint_health(request, self, webhook)
+
     def get_list_display(self, request):
         # An organisation column only tells something to those who see more than one.
         if len(member_organisation_ids(request)) > 1:
@@ -100,7 +124,10 @@ class WebhookAdmin(OrganisationScopedAdmin):
 
     @admin.display(description="URL", ordering="url")
     def masked_url(self, webhook: Webhook) -> str:
-        return format_html('<code style="word-break: break-all">{}</code>', webhook.masked_url)
+        # Break only after the URL's separators (/ ? & .), never inside a word.
+        return format_html(
+            '<code class="hookline-url" title="{}">{}</code>', webhook.masked_url, _breakable_url(webhook.masked_url)
+        )
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, webhook: Webhook) -> str:
@@ -114,7 +141,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
         return format_html(
             '{}{}<br><span class="quiet" title="{}">{}</span>',
             status_badge(webhook.last_delivery_status), code,
-            timezone.localtime(webhook.last_delivery_at).strftime("%Y-%m-%d %H:%M:%S %Z"),
+            date_format(timezone.localtime(webhook.last_delivery_at), "DATETIME_FORMAT"),
             naturaltime(webhook.last_delivery_at),
         )
 
@@ -139,7 +166,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
             (
                 (reverse("admin:deliveries_delivery_change", args=[delivery.pk]), delivery.event_id, delivery.event.type,
                  status_badge(delivery.status), delivery.last_status_code or "—",
-                 timezone.localtime(delivery.created_at).strftime("%Y-%m-%d %H:%M:%S"))
+                 date_format(timezone.localtime(delivery.created_at), "DATETIME_FORMAT"))
                 for delivery in recent
             ),
         )
@@ -172,7 +199,8 @@ class WebhookAdmin(OrganisationScopedAdmin):
         if name == "enable":
             return not obj.enabled
         if name == "disable":
-            return obj.state != Webhook.State.DEACTIVATED
+            # One of the two, never both: an invalid endpoint is already out of service, it wants Enable.
+            return obj.enabled
         return True
 
     @admin.action(description="Enable selected endpoints", permissions=["change"])

@@ -1,0 +1,1 @@
+"""The /metrics endpoint: Prometheus' text format for staff sessions or a bearer token."""
