@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hooks', '0001_initial'),
+        ('hooks', '0002_url_guard_validator'),
     ]
 
     operations = [
