@@ -1,15 +1,11 @@
-"""URLs: the admin, the API (with its OpenAPI schema and docs), and the demo echo receiver."""
+"""URLs: the admin, the API (with its OpenAPI schema and docs at api/schema/, api/docs/, api/redoc/), and the demo echo receiver."""
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import demo
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/", include("deliveries.api.urls")),
     path("demo/echo/", demo.echo, name="demo-echo"),
 ]

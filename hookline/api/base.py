@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.metadata import SimpleMetadata
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 
 from .errors import handle_exception
 from .schema import HooklineAutoSchema
 from .throttling import WriteRateThrottle
+
+# Token first: its WWW-Authenticate header is what makes an anonymous request a 401 rather than a 403.
+AUTHENTICATION_CLASSES = [TokenAuthentication, SessionAuthentication]
 
 
 class HooklinePagination(PageNumberPagination):
@@ -16,14 +23,21 @@ class HooklinePagination(PageNumberPagination):
 
     page_size = 50
     page_size_query_param = "page_size"
+    page_query_param = "page"
     max_page_size = 500
 
 
 class HooklineAPIMixin:
-    """Mixed into every Hookline view, so the API behaves the same whatever the embedding site's DRF defaults are."""
+    """Mixed into every Hookline view: each policy DRF would otherwise take from the host's REST_FRAMEWORK
+    defaults is set here, so the API behaves as documented whatever the embedding site configures."""
 
+    authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
+    content_negotiation_class = DefaultContentNegotiation
+    metadata_class = SimpleMetadata
+    versioning_class = None
     throttle_classes = [WriteRateThrottle]
     pagination_class = HooklinePagination
     filter_backends = [DjangoFilterBackend]

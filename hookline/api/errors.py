@@ -8,11 +8,17 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from hookline.exceptions import HooklineError
 
 NON_FIELD_KEYS = ("non_field_errors", "__all__")
+
+
+def _non_field_keys() -> tuple[str, ...]:
+    # The host may rename DRF's key (NON_FIELD_ERRORS_KEY); Hookline's answers stay the same.
+    return (*NON_FIELD_KEYS, api_settings.NON_FIELD_ERRORS_KEY)
 
 
 class DomainError(exceptions.APIException):
@@ -42,11 +48,12 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
 def error_body(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
+        non_field = _non_field_keys()
         first_field, messages = next(iter(fields.items()), ("", ["Invalid input."]))
-        detail = messages[0] if first_field in NON_FIELD_KEYS or not first_field else f"{first_field}: {messages[0]}"
+        detail = messages[0] if first_field in non_field or not first_field else f"{first_field}: {messages[0]}"
         body: dict[str, Any] = {"detail": detail, "code": _first_code(exc.get_codes()) or "invalid"}
-        if any(name not in NON_FIELD_KEYS for name in fields):
-            body["fields"] = {name: messages for name, messages in fields.items() if name not in NON_FIELD_KEYS}
+        if any(name not in non_field for name in fields):
+            body["fields"] = {name: messages for name, messages in fields.items() if name not in non_field}
         return body
     return {"detail": str(exc.detail), "code": getattr(exc.detail, "code", None) or exc.default_code}
 

@@ -1,11 +1,11 @@
 """/api/event-types/: the event-type catalog, read by everyone and edited by staff."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 
 from events.models import EventType
 from hookline.api.base import HooklineAPIMixin
+from hookline.api.schema import extend_schema, extend_schema_view
 from hookline.api.throttling import WriteRateThrottle
 
 from .serializers import EventTypeSerializer
