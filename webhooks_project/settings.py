@@ -123,15 +123,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Messages of a killed worker come back after this; the sweeper usually heals sooner.
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-        # Opening a broker connection is tried once, not retried for broker_connection_timeout
-        # (kombu's default: ~6 s of sleeps). emit() publishes with retry=False inside the
-        # caller's request and must fail fast while the broker is down (the sweeper enqueues
-        # later); other publishes keep their retry policy, the worker its reconnect loop.
-        "max_retries": 0,
-    }
+    # Messages of a killed worker come back after this; the sweeper usually heals sooner.
+    # hookline.celery.configure() adds max_retries 0 (emit() fails fast while Redis is down).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="hookline")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
