@@ -1,4 +1,9 @@
-"""The API's own OpenAPI schema and offline docs views, independent of the host's DRF and drf-spectacular settings."""
+"""The API's own OpenAPI schema and offline docs views, independent of the host's DRF and drf-spectacular settings.
+
+Their templates are in the deliveries app, so a site needs drf_spectacular_sidecar (static files) in
+INSTALLED_APPS but not drf_spectacular, whose deploy check would otherwise generate a schema for the
+host's own DRF views too.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -7,6 +12,7 @@ from django.urls import include, path
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.settings import SPECTACULAR_DEFAULTS, patched_settings
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 
 from .base import AUTHENTICATION_CLASSES
@@ -37,6 +43,7 @@ class _Served:
     authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = [AllowAny]
     throttle_classes: list = []
+    content_negotiation_class = DefaultContentNegotiation
     versioning_class = None
     schema = None  # not an operation of the API it describes
 
@@ -66,6 +73,8 @@ class HooklineSchemaView(_Served, SpectacularAPIView):
 
 class HooklineSwaggerView(_Served, SpectacularSwaggerView):
     """``docs/``: Swagger UI from drf-spectacular-sidecar's static files."""
+
+    template_name = "hookline/swagger_ui.html"
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
