@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def build_wheel(out: Path) -> tuple[Path, str]:
     """Build sdist and wheel like a release (the wheel from the sdist, so nothing outside it leaks in);
     returns the wheel and the build's output."""
+    out.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
         cwd=out, capture_output=True, text=True, timeout=300,
