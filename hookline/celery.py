@@ -39,7 +39,8 @@ def configure(app: Celery) -> Celery:
     app.conf.update(CELERY_SETTINGS)
     if _is_redis(app.conf.broker_url):
         app.conf.broker_transport_options = {**REDIS_TRANSPORT_OPTIONS, **(app.conf.broker_transport_options or {})}
-    app.conf.beat_schedule = {SWEEPER_ENTRY: sweeper_entry(), **(app.conf.beat_schedule or {})}
+    # Its period is a HOOKLINE setting: read once the app is finalized, not while settings may still be loading.
+    app.on_after_finalize.connect(_schedule_sweeper, weak=False)
     task_failure.connect(_drop_old_db_connections, dispatch_uid="hookline_close_db_on_failure")
     task_retry.connect(_drop_old_db_connections, dispatch_uid="hookline_close_db_on_retry")
     return app
@@ -49,6 +50,10 @@ def sweeper_entry() -> dict[str, Any]:
     from .conf import hookline_settings
 
     return {"task": SWEEPER_TASK, "schedule": hookline_settings.SWEEP_INTERVAL}
+
+
+def _schedule_sweeper(sender: Celery, **kwargs: Any) -> None:
+    sender.conf.beat_schedule = {SWEEPER_ENTRY: sweeper_entry(), **(sender.conf.beat_schedule or {})}
 
 
 def _drop_old_db_connections(**kwargs: Any) -> None:

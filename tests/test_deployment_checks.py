@@ -34,6 +34,7 @@ def test_configure_gives_an_app_everything_at_least_once_delivery_needs(monkeypa
 
     # when
     hookline.celery.configure(app)
+    app.finalize()
 
     # then
     conf = app.conf
@@ -77,6 +78,7 @@ def test_an_unsafe_celery_configuration_is_warned_about(monkeypatch):
 
     # when: the one call
     hookline.celery.configure(app)
+    app.finalize()
 
     # then
     assert hookline.celery.check_celery_configuration() == []

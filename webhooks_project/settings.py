@@ -1,4 +1,5 @@
 """Settings for the ready-to-run Hookline project; every deployment value comes from the environment."""
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -38,8 +39,19 @@ INSTALLED_APPS = [
     "deliveries",
 ]
 
+# `manage.py collectstatic` fills STATIC_ROOT (the image does so when it is built); WhiteNoise then serves
+# /static/ (admin, API docs) with DEBUG off, which gunicorn alone does not. Without collected files
+# (development: runserver serves them; tests) it stays out.
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
+_STATIC_MIDDLEWARE = (
+    ["whitenoise.middleware.WhiteNoiseMiddleware"]
+    if importlib.util.find_spec("whitenoise") and Path(STATIC_ROOT).is_dir() else []
+)
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    *_STATIC_MIDDLEWARE,
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -96,8 +108,6 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
 
 LOGGING = {
     "version": 1,
