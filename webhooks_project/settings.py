@@ -119,7 +119,8 @@ LOGGING = {
 # --- Celery -------------------------------------------------------------------------------
 # The default broker needs no server (kombu's filesystem transport), for `make run`.
 _BROKER_DIR = BASE_DIR / "var" / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# "localhost" only so that kombu does not log "No hostname was supplied" on every connection.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("queue", "processed", "control"):
         (_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
