@@ -26,7 +26,7 @@ if [ ! -x "$VENV6/bin/python" ] || [ pyproject.toml -nt "$VENV6/.installed-stamp
     if [ -n "$PY312" ]; then
         echo "== preparing $VENV6 ($PY312) =="
         "$PY312" -m venv "$VENV6"
-        "$VENV6/bin/python" -m pip install --quiet 'django>=6.0,<6.1' -e '.[test]' && touch "$VENV6/.installed-stamp"
+        "$VENV6/bin/python" -m pip install --quiet 'django>=6.0,<6.1' -e '.[test,server]' && touch "$VENV6/.installed-stamp"
     fi
 fi
 if [ -x "$VENV6/bin/python" ]; then

@@ -117,8 +117,9 @@ def web_process(tmp_path):
         wait_until(up, timeout=60, message="gunicorn")
         yield f"http://127.0.0.1:{port}"
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=15)
+        if process.poll() is None:
+            os.killpg(process.pid, 15)
+            process.wait(timeout=15)
         log.close()
 
 
