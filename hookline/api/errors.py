@@ -45,7 +45,25 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
     return response
 
 
+class RefusedValue(exceptions.APIException):
+    """A service's refusal of field values: its own message and code, and the fields at fault.
+
+    Not a ValidationError, so that a serializer's validate() lets it through unchanged (DRF would
+    re-key a ValidationError under non_field_errors and drop the fields).
+    """
+
+    status_code = 400
+    default_code = "invalid"
+
+    def __init__(self, message: str, code: str, fields: dict[str, list[str]]):
+        super().__init__(message, code=code)
+        self.fields = fields
+
+
 def error_body(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, RefusedValue):
+        body = {"detail": str(exc.detail), "code": exc.detail.code or "invalid"}
+        return {**body, "fields": exc.fields} if exc.fields else body
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         non_field = _non_field_keys()
@@ -58,18 +76,22 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
     return {"detail": str(exc.detail), "code": getattr(exc.detail, "code", None) or exc.default_code}
 
 
-def from_django(exc: DjangoValidationError) -> exceptions.ValidationError:
-    """A service's ValidationError as the API answers it: its message and code, e.g. ``unsafe_url`` (no ``fields``).
+def from_django(exc: DjangoValidationError) -> RefusedValue:
+    """A service's ValidationError as the API answers it: its message and code, e.g. ``unsafe_url``, and
+    ``fields`` when the service keyed it by field (as hooks.services does, for the admin form).
 
-    hooks.services keys its errors by field, for the admin form to show each on its field; the API's
-    documented answer to a refused value is the message itself (``{"detail": "Refused: …", "code": "unsafe_url"}``).
+    ``{"detail": "Refused: …", "code": "unsafe_url", "fields": {"url": ["Refused: …"]}}``: the message
+    itself, not prefixed with the field's name.
     """
+    fields: dict[str, list[str]] = {}
     if hasattr(exc, "error_dict"):
         errors = [error for field_errors in exc.error_dict.values() for error in field_errors]
+        fields = {name: [m for error in field_errors for m in error.messages]
+                  for name, field_errors in exc.error_dict.items() if name not in _non_field_keys()}
     else:
         errors = exc.error_list
     messages = [message for error in errors for message in error.messages]
-    return exceptions.ValidationError(" ".join(messages), code=getattr(errors[0], "code", None) or "invalid")
+    return RefusedValue(" ".join(messages), getattr(errors[0], "code", None) or "invalid", fields)
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

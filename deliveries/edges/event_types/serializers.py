@@ -43,3 +43,11 @@ class EventTypeSerializer(serializers.ModelSerializer):
         except ValueError as exc:
             raise serializers.ValidationError(str(exc), code="invalid_schema") from None
         return value or None
+
+
+class EventTypeReplaceSerializer(EventTypeSerializer):
+    """PUT replaces an event type: its description is required (the key is its identity and stays)."""
+
+    class Meta(EventTypeSerializer.Meta):
+        fields = [name for name in EventTypeSerializer.Meta.fields if name != "key"]
+        extra_kwargs = {"description": {"required": True}}
