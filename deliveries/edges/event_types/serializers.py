@@ -33,7 +33,7 @@ class EventTypeSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        if self.instance is not None:  # the key is the type's identity: receivers subscribe to it
+        if self.instance is not None and "key" in fields:  # the key is the type's identity: receivers subscribe to it
             fields["key"].read_only = True
         return fields
 
