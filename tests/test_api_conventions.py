@@ -201,3 +201,14 @@ def test_refused_values_name_their_field(api, body, code):
     assert response.status_code == 400
     answer = response.json()
     assert answer["code"] == code and answer["fields"] == {code: [answer["detail"]]}
+
+
+def test_redoc_is_served_offline(client):
+    # when
+    response = client.get("/api/redoc/")
+
+    # then: its script from this site's static files, no web fonts, and nothing fetched from elsewhere
+    page = response.content.decode()
+    assert response.status_code == 200 and "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in page
+    assert "https://" not in page and "googleapis" not in page
+    assert "img-src 'self'" in response["Content-Security-Policy"]
