@@ -129,6 +129,8 @@ def test_a_foreign_site_embeds_hookline_as_the_readme_says(site_python, site_dat
         site.start("worker", "-m", "celery", "-A", "shop", "worker", "--pool", "threads", "--concurrency", "4",
                    "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", f"shop-{uuid.uuid4().hex[:6]}@%h",
                    ready=lambda log: "ready." in log)
+        site.start("beat", "-m", "celery", "-A", "shop", "beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "beat"),
+                   ready=lambda log: "beat: Starting" in log)
         site.start("web", "manage.py", "runserver", "--noreload", site.url.split("//")[1], ready=_server_ready(site.url))
         api, auth = site.url + PREFIX, {"Authorization": f"Token {token}"}
 

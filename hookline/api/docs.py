@@ -1,9 +1,4 @@
-"""The API's own OpenAPI schema and offline docs views, independent of the host's DRF and drf-spectacular settings.
-
-Their templates are in the deliveries app, so a site needs drf_spectacular_sidecar (static files) in
-INSTALLED_APPS but not drf_spectacular, whose deploy check would otherwise generate a schema for the
-host's own DRF views too.
-"""
+"""The API's own OpenAPI schema and offline docs views, independent of the host's DRF and drf-spectacular settings."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,6 +11,9 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 
 from .base import AUTHENTICATION_CLASSES
+
+# The docs' templates are in the deliveries app, so a site needs drf_spectacular_sidecar (static files)
+# in INSTALLED_APPS but not drf_spectacular, whose deploy check would generate a schema for its own views too.
 
 # drf-spectacular's defaults plus what the schema and the docs need, applied over the host's
 # SPECTACULAR_SETTINGS while they are served (SERVE_* are the views' own attributes below).
