@@ -109,8 +109,8 @@ def web_process(tmp_path):
     def up() -> bool:
         assert process.poll() is None, (tmp_path / "web.log").read_text()
         try:
-            return requests.get(f"http://127.0.0.1:{port}/admin/login/", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(f"http://127.0.0.1:{port}/admin/login/", timeout=10).status_code == 200
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
             return False
 
     try:

@@ -96,8 +96,8 @@ class Site:
 def _server_ready(url: str):
     def ready(_log: str) -> bool:
         try:
-            return requests.get(url + "/admin/login/", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(url + "/admin/login/", timeout=10).status_code == 200
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
             return False
     return ready
 
