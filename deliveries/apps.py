@@ -2,6 +2,10 @@
 the pruner on beat, and wires metrics and log formats."""
 from django.apps import AppConfig
 
+from hookline.packages import ensure_own_packages
+
+ensure_own_packages()  # a host app named events/hooks/deliveries: a clear error, not an ImportError
+
 
 class DeliveriesConfig(AppConfig):
     name = "deliveries"
@@ -13,6 +17,7 @@ class DeliveriesConfig(AppConfig):
         from celery.signals import worker_ready, worker_shutdown
 
         from events import outbox
+        from hookline.celery import SWEEPER_ENTRY, sweeper_entry
         from hookline.conf import hookline_settings
 
         from . import heartbeat, wakeup
@@ -21,9 +26,8 @@ class DeliveriesConfig(AppConfig):
         outbox.set_dispatcher(wakeup.wake, background=not current_app.conf.task_always_eager)
         worker_ready.connect(lambda **kwargs: heartbeat.start(), weak=False, dispatch_uid="hookline-heartbeat")
         worker_shutdown.connect(lambda **kwargs: heartbeat.stop(), weak=False, dispatch_uid="hookline-heartbeat-stop")
-        current_app.conf.beat_schedule.setdefault(
-            "hookline-sweep", {"task": "hookline.sweep", "schedule": hookline_settings.SWEEP_INTERVAL}
-        )
+        # Also for apps that were not given hookline.celery.configure() (which schedules it too).
+        current_app.conf.beat_schedule.setdefault(SWEEPER_ENTRY, sweeper_entry())
         current_app.conf.beat_schedule.setdefault(
             "hookline-prune", {"task": "hookline.prune", "schedule": hookline_settings.PRUNE_INTERVAL}
         )

@@ -4,6 +4,10 @@ from importlib import import_module
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
+from hookline.packages import ensure_own_packages
+
+ensure_own_packages()  # a host app named events/hooks/deliveries: a clear error, not an ImportError
+
 
 class EventsConfig(AppConfig):
     name = "events"
@@ -11,7 +15,7 @@ class EventsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from hookline import checks  # noqa: F401  (registers Hookline's system checks)
+        from hookline import celery, checks  # noqa: F401  (registers Hookline's system checks)
 
         from . import catalog
 

@@ -82,3 +82,28 @@ def _is_rate(rate: str) -> bool:
     # DRF reads only the period's first letter ("120/minute", "5/s").
     number, _, period = rate.partition("/")
     return number.isdigit() and period in {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_deployment(app_configs=None, **kwargs):
+    """`check --deploy`: settings that are fine for development and wrong in production."""
+    from django.conf import settings
+
+    warnings = []
+    if hookline_settings.ALLOW_PRIVATE_ADDRESSES and not settings.DEBUG:
+        warnings.append(checks.Warning(
+            "HOOKLINE['ALLOW_PRIVATE_ADDRESSES'] is on with DEBUG off: endpoints may target loopback, private and "
+            "link-local addresses (e.g. 169.254.169.254, your database), so anyone who can add an endpoint can "
+            "make the workers send requests into your network.",
+            hint="Turn it off in production (HOOKLINE_ALLOW_PRIVATE_ADDRESSES=false); it is for development and tests.",
+            id="hookline.W030",
+        ))
+    if not hookline_settings.ENCRYPTION_KEY:
+        warnings.append(checks.Warning(
+            "Endpoint secrets are encrypted with a key derived from SECRET_KEY: rotating SECRET_KEY makes every "
+            "stored secret and Basic-auth password unreadable.",
+            hint="Set HOOKLINE['ENCRYPTION_KEY'] (HOOKLINE_ENCRYPTION_KEY) to its own random value, then run "
+            "HOOKLINE_OLD_ENCRYPTION_KEY=<your SECRET_KEY> manage.py reencrypt_secrets once.",
+            id="hookline.W031",
+        ))
+    return warnings

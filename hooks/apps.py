@@ -1,6 +1,10 @@
 """App config for webhook endpoints."""
 from django.apps import AppConfig
 
+from hookline.packages import ensure_own_packages
+
+ensure_own_packages()  # a host app named events/hooks/deliveries: a clear error, not an ImportError
+
 
 class HooksConfig(AppConfig):
     name = "hooks"

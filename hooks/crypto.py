@@ -20,8 +20,32 @@ def _fernet(material: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def key_material() -> str:
+    """What the current key is derived from: HOOKLINE["ENCRYPTION_KEY"], or SECRET_KEY when that is empty."""
+    return hookline_settings.ENCRYPTION_KEY or settings.SECRET_KEY
+
+
 def _current() -> Fernet:
-    return _fernet(hookline_settings.ENCRYPTION_KEY or settings.SECRET_KEY)
+    return _fernet(key_material())
+
+
+def reencrypt(token: str, old_material: str, new_material: str) -> str:
+    """A stored value encrypted under ``old_material``, encrypted again under ``new_material``.
+
+    A value already readable with the new key is returned as it is (a second run changes nothing);
+    one that neither key opens raises ValueError.
+    """
+    if not token:
+        return ""
+    try:
+        plaintext = _fernet(old_material).decrypt(token.encode())
+    except InvalidToken:
+        try:
+            _fernet(new_material).decrypt(token.encode())
+        except InvalidToken:
+            raise ValueError("neither the old nor the new key decrypts it") from None
+        return token
+    return _fernet(new_material).encrypt(plaintext).decode()
 
 
 def encrypt(plaintext: str) -> str:
@@ -38,6 +62,6 @@ def decrypt(token: str) -> str:
     if not token:
         return ""
     try:
-        return _decrypt(hookline_settings.ENCRYPTION_KEY or settings.SECRET_KEY, token)
+        return _decrypt(key_material(), token)
     except InvalidToken as exc:
         raise ValueError("Cannot decrypt a stored secret: was HOOKLINE['ENCRYPTION_KEY'] or SECRET_KEY changed?") from exc

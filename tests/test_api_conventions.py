@@ -143,3 +143,72 @@ def test_the_schema_is_valid_openapi(tmp_path):
 
     # then
     assert "/api/webhooks/{id}/rotate-secret/" in (tmp_path / "schema.yaml").read_text()
+
+
+def test_the_schema_is_exact_enough_for_generated_clients(client):
+    # when
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components, paths = schema["components"]["schemas"], schema["paths"]
+
+    # then: answers mark every field they always carry as required, and say what may be null
+    webhook = components["Webhook"]
+    assert set(webhook["required"]) == set(webhook["properties"])
+    assert webhook["properties"]["organisation"]["nullable"] and components["Event"]["properties"]["organisation"]["nullable"]
+    assert components["Error"]["required"] == ["code", "detail"]
+    # ids in paths are integers
+    assert paths["/api/webhooks/{id}/"]["get"]["parameters"][0]["schema"] == {"type": "integer"}
+    # states: all four in answers (the test result too), only new/deactivated in writes
+    assert components["StateEnum"]["enum"] == ["new", "valid", "invalid", "deactivated"]
+    assert components["TestResult"]["properties"]["state"]["allOf"] == [{"$ref": "#/components/schemas/StateEnum"}]
+    assert components["WritableStateEnum"]["enum"] == ["new", "deactivated"]
+    assert components["PatchedWebhookRequest"]["properties"]["state"]["allOf"] == [{"$ref": "#/components/schemas/WritableStateEnum"}]
+    # a signature or a token
+    assert [branch["required"] for branch in components["TokenValidationRequest"]["anyOf"]] == [
+        ["webhook_id", "signature"], ["webhook_id", "token"]]
+    assert components["WebhookRequest"]["properties"]["event_types"]["minItems"] == 1
+    assert components["EventTypeReplaceRequest"]["required"] == ["description"]
+
+
+def test_a_put_to_an_event_type_replaces_it_and_needs_a_body(client_for, member, event_type):
+    # given
+    event_type("order.shipped", description="Old.")
+    member.is_staff = True
+    member.save()
+    staff = client_for(member)
+
+    # when
+    empty = staff.put("/api/event-types/order.shipped/", format="json")
+    replaced = staff.put("/api/event-types/order.shipped/", {"description": "Shipped."}, format="json")
+
+    # then
+    assert empty.status_code == 400 and "description" in empty.json()["fields"]
+    assert replaced.status_code == 200 and replaced.json()["key"] == "order.shipped"
+    assert replaced.json()["description"] == "Shipped."
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"headers": {"Content-Type": "text/plain"}}, "headers"),
+    ({"state": "valid"}, "state"),
+])
+def test_refused_values_name_their_field(api, body, code):
+    # given
+    webhook = api.post("/api/webhooks/", {"url": "http://127.0.0.1:9/in"}, format="json").json()
+
+    # when
+    response = api.patch(f"/api/webhooks/{webhook['id']}/", body, format="json")
+
+    # then
+    assert response.status_code == 400
+    answer = response.json()
+    assert answer["code"] == code and answer["fields"] == {code: [answer["detail"]]}
+
+
+def test_redoc_is_served_offline(client):
+    # when
+    response = client.get("/api/redoc/")
+
+    # then: its script from this site's static files, no web fonts, and nothing fetched from elsewhere
+    page = response.content.decode()
+    assert response.status_code == 200 and "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in page
+    assert "https://" not in page and "googleapis" not in page
+    assert "img-src 'self'" in response["Content-Security-Policy"]

@@ -1,4 +1,5 @@
 """Settings for the ready-to-run Hookline project; every deployment value comes from the environment."""
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -38,8 +39,19 @@ INSTALLED_APPS = [
     "deliveries",
 ]
 
+# `manage.py collectstatic` fills STATIC_ROOT (the image does so when it is built); WhiteNoise then serves
+# /static/ (admin, API docs) with DEBUG off, which gunicorn alone does not. Without collected files
+# (development: runserver serves them; tests) it stays out.
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
+_STATIC_MIDDLEWARE = (
+    ["whitenoise.middleware.WhiteNoiseMiddleware"]
+    if importlib.util.find_spec("whitenoise") and Path(STATIC_ROOT).is_dir() else []
+)
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    *_STATIC_MIDDLEWARE,
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,14 +110,13 @@ USE_TZ = True
 # One date format everywhere in the admin ("2026-11-30 14:59:53 UTC"), not the locale's "Nov. 30, 2026, 2:59 a.m.".
 FORMAT_MODULE_PATH = ["webhooks_project.formats"]
 
-STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
 
 
 # --- Celery -------------------------------------------------------------------------------
 # The default broker needs no server (kombu's filesystem transport), for `make run`.
 _BROKER_DIR = BASE_DIR / "var" / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# "localhost" only so that kombu does not log "No hostname was supplied" on every connection.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("queue", "processed", "control"):
         (_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
@@ -119,15 +130,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Messages of a killed worker come back after this; the sweeper usually heals sooner.
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-        # Opening a broker connection is tried once, not retried for broker_connection_timeout
-        # (kombu's default: ~6 s of sleeps). emit() publishes with retry=False inside the
-        # caller's request and must fail fast while the broker is down (the sweeper enqueues
-        # later); other publishes keep their retry policy, the worker its reconnect loop.
-        "max_retries": 0,
-    }
+    # Messages of a killed worker come back after this; the sweeper usually heals sooner.
+    # hookline.celery.configure() adds max_retries 0 (emit() fails fast while Redis is down).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="hookline")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
@@ -153,26 +158,5 @@ LOGGING = {
 }
 
 # --- REST framework -----------------------------------------------------------------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Hookline API",
-    "DESCRIPTION": "Webhook endpoints, deliveries and events.",
-    "VERSION": "0.1.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    # Separate request and response components: read-only fields are not offered as inputs.
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
-}
+# No REST_FRAMEWORK or SPECTACULAR_SETTINGS: the API, its schema and its docs set every policy they
+# rely on (hookline.api), so they behave the same under DRF's defaults as in any embedding site.

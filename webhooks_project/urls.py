@@ -1,7 +1,7 @@
-"""URLs: the admin, the API (with its OpenAPI schema and docs), /metrics, and the demo echo receiver."""
+"""URLs: the admin, the API (with its OpenAPI schema and docs at api/schema/, api/docs/, api/redoc/), /metrics,
+and the demo echo receiver."""
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from deliveries.edges.metrics.views import metrics_view
 
@@ -15,9 +15,6 @@ admin.site.index_template = "admin/hookline/index.html"  # leads with the dashbo
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/", include("deliveries.api.urls")),
     path("demo/echo/", demo.echo, name="demo-echo"),
     path("metrics", metrics_view, name="metrics"),

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.metadata import SimpleMetadata
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer
@@ -12,21 +15,30 @@ from .renderers import HooklineJSONRenderer
 from .schema import HooklineAutoSchema
 from .throttling import WriteRateThrottle
 
+# Token first: its WWW-Authenticate header is what makes an anonymous request a 401 rather than a 403.
+AUTHENTICATION_CLASSES = [TokenAuthentication, SessionAuthentication]
+
 
 class HooklinePagination(PageNumberPagination):
     """``{"count", "next", "previous", "results"}``; ``?page=2&page_size=100``."""
 
     page_size = 50
     page_size_query_param = "page_size"
+    page_query_param = "page"
     max_page_size = 500
 
 
 class HooklineAPIMixin:
-    """Mixed into every Hookline view, so the API behaves the same whatever the embedding site's DRF defaults are."""
+    """Mixed into every Hookline view: each policy DRF would otherwise take from the host's REST_FRAMEWORK
+    defaults is set here, so the API behaves as documented whatever the embedding site configures."""
 
+    authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = [IsAuthenticated]
     parser_classes = [HooklineJSONParser]
     renderer_classes = [HooklineJSONRenderer, BrowsableAPIRenderer]
+    content_negotiation_class = DefaultContentNegotiation
+    metadata_class = SimpleMetadata
+    versioning_class = None
     throttle_classes = [WriteRateThrottle]
     pagination_class = HooklinePagination
     filter_backends = [DjangoFilterBackend]

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from hookline.exceptions import HooklineError
@@ -17,6 +18,11 @@ from hookline.exceptions import HooklineError
 from .parsers import RequestTooLarge
 
 NON_FIELD_KEYS = ("non_field_errors", "__all__")
+
+
+def _non_field_keys() -> tuple[str, ...]:
+    # The host may rename DRF's key (NON_FIELD_ERRORS_KEY); Hookline's answers stay the same.
+    return (*NON_FIELD_KEYS, api_settings.NON_FIELD_ERRORS_KEY)
 
 
 class DomainError(exceptions.APIException):
@@ -46,30 +52,53 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
     return response
 
 
+class RefusedValue(exceptions.APIException):
+    """A service's refusal of field values: its own message and code, and the fields at fault.
+
+    Not a ValidationError, so that a serializer's validate() lets it through unchanged (DRF would
+    re-key a ValidationError under non_field_errors and drop the fields).
+    """
+
+    status_code = 400
+    default_code = "invalid"
+
+    def __init__(self, message: str, code: str, fields: dict[str, list[str]]):
+        super().__init__(message, code=code)
+        self.fields = fields
+
+
 def error_body(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, RefusedValue):
+        body = {"detail": str(exc.detail), "code": exc.detail.code or "invalid"}
+        return {**body, "fields": exc.fields} if exc.fields else body
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
+        non_field = _non_field_keys()
         first_field, messages = next(iter(fields.items()), ("", ["Invalid input."]))
-        detail = messages[0] if first_field in NON_FIELD_KEYS or not first_field else f"{first_field}: {messages[0]}"
+        detail = messages[0] if first_field in non_field or not first_field else f"{first_field}: {messages[0]}"
         body: dict[str, Any] = {"detail": detail, "code": _first_code(exc.get_codes()) or "invalid"}
-        if any(name not in NON_FIELD_KEYS for name in fields):
-            body["fields"] = {name: messages for name, messages in fields.items() if name not in NON_FIELD_KEYS}
+        if any(name not in non_field for name in fields):
+            body["fields"] = {name: messages for name, messages in fields.items() if name not in non_field}
         return body
     return {"detail": str(exc.detail), "code": getattr(exc.detail, "code", None) or exc.default_code}
 
 
-def from_django(exc: DjangoValidationError) -> exceptions.ValidationError:
-    """A service's ValidationError as the API answers it: its message and code, e.g. ``unsafe_url`` (no ``fields``).
+def from_django(exc: DjangoValidationError) -> RefusedValue:
+    """A service's ValidationError as the API answers it: its message and code, e.g. ``unsafe_url``, and
+    ``fields`` when the service keyed it by field (as hooks.services does, for the admin form).
 
-    hooks.services keys its errors by field, for the admin form to show each on its field; the API's
-    documented answer to a refused value is the message itself (``{"detail": "Refused: …", "code": "unsafe_url"}``).
+    ``{"detail": "Refused: …", "code": "unsafe_url", "fields": {"url": ["Refused: …"]}}``: the message
+    itself, not prefixed with the field's name.
     """
+    fields: dict[str, list[str]] = {}
     if hasattr(exc, "error_dict"):
         errors = [error for field_errors in exc.error_dict.values() for error in field_errors]
+        fields = {name: [m for error in field_errors for m in error.messages]
+                  for name, field_errors in exc.error_dict.items() if name not in _non_field_keys()}
     else:
         errors = exc.error_list
     messages = [message for error in errors for message in error.messages]
-    return exceptions.ValidationError(" ".join(messages), code=getattr(errors[0], "code", None) or "invalid")
+    return RefusedValue(" ".join(messages), getattr(errors[0], "code", None) or "invalid", fields)
 
 
 def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:

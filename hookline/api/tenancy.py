@@ -12,6 +12,8 @@ from events.models import Organisation
 class OrganisationField(serializers.SlugRelatedField):
     """An organisation slug; only the requesting user's organisations exist as far as it is concerned."""
 
+    nullable_in_response = True  # a superuser's objects outside any organisation
+
     default_error_messages = {
         "does_not_exist": "You are not a member of an organisation with slug '{value}'.",
         "invalid": "Give the organisation's slug.",
@@ -25,6 +27,17 @@ class OrganisationField(serializers.SlugRelatedField):
 
     def get_queryset(self):
         return Organisation.objects.visible_to(self.context["request"].user)
+
+
+class OrganisationSlugField(serializers.SlugRelatedField):
+    """An organisation's slug in answers; null for what belongs to no organisation."""
+
+    nullable_in_response = True
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "slug")
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
 
 
 def default_organisation(user) -> Organisation | None:

@@ -1,7 +1,7 @@
 """/api/deliveries/: the delivery log of your organisations' endpoints, each attempt's request and response, redeliver."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from deliveries import services as deliveries
 from deliveries.models import Delivery
 from hookline.api.base import HooklineAPIMixin
+from hookline.api.schema import extend_schema, extend_schema_view
 
 from ..endpoints.api import NOT_RECEIVING
 from .filters import DeliveryFilter

@@ -1,14 +1,13 @@
 """/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret, recover, delete)."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from deliveries import services as deliveries
 from hookline.api.base import HooklineAPIMixin
-from hookline.api.schema import error
+from hookline.api.schema import error, extend_schema, extend_schema_view
 from hooks import services as endpoints
 from hooks.models import Webhook
 

@@ -26,6 +26,16 @@ class UsernameField(serializers.Field):
         return user.get_username()  # DRF answers null itself when there is no user
 
 
+class StateField(serializers.ChoiceField):
+    """An endpoint state: any of the four in answers; writes accept only new (re-enable) and deactivated."""
+
+    writable_choices = (Webhook.State.NEW, Webhook.State.DEACTIVATED)
+    writable_enum_name = "WritableStateEnum"
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Webhook.State.choices, **kwargs)
+
+
 class WebhookSerializer(serializers.ModelSerializer):
     url = serializers.CharField(
         max_length=2000,
@@ -35,15 +45,15 @@ class WebhookSerializer(serializers.ModelSerializer):
     name = serializers.CharField(max_length=200, required=False, help_text="Defaults to the URL.")
     organisation = OrganisationField()
     event_types = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, allow_empty=False,
+        child=serializers.CharField(max_length=200), required=False, allow_empty=False, min_length=1,
         help_text="Patterns: exact keys, * for everything, * as a whole segment (user.*). Default [\"*\"].",
     )
     headers = serializers.DictField(
         child=serializers.CharField(allow_blank=True, max_length=2000), required=False,
         help_text="Static headers sent with every request (the signature headers cannot be overridden).",
     )
-    state = serializers.ChoiceField(
-        choices=Webhook.State.choices, required=False,
+    state = StateField(
+        required=False,
         help_text="new (not yet proven), valid, invalid (failing; receives nothing) or deactivated. "
         "Writes accept only new (re-enable) and deactivated.",
     )
@@ -117,7 +127,9 @@ class RotatedSecretSerializer(serializers.Serializer):
 
 class TestResultSerializer(serializers.Serializer):
     succeeded = serializers.BooleanField()
-    state = serializers.CharField(help_text="The endpoint's state after the test: valid or invalid.")
+    state = serializers.ChoiceField(
+        choices=Webhook.State.choices, help_text="The endpoint's state after the test: valid or invalid.",
+    )
     delivery = serializers.IntegerField(help_text="The test delivery's id (GET /api/deliveries/{id}/).")
     attempt = AttemptSerializer()
 

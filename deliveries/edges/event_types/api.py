@@ -1,14 +1,14 @@
 """/api/event-types/: the event-type catalog, read by everyone and edited by staff."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 
 from events.models import EventType
 from hookline.api.base import HooklineAPIMixin
+from hookline.api.schema import extend_schema, extend_schema_view
 from hookline.api.throttling import WriteRateThrottle
 
-from .serializers import EventTypeSerializer
+from .serializers import EventTypeReplaceSerializer, EventTypeSerializer
 
 
 class IsStaffOrReadOnly(permissions.BasePermission):
@@ -24,7 +24,8 @@ class IsStaffOrReadOnly(permissions.BasePermission):
     list=extend_schema(summary="List the event-type catalog"),
     retrieve=extend_schema(summary="Read one event type"),
     create=extend_schema(summary="Add an event type (staff)"),
-    update=extend_schema(summary="Edit an event type (staff)"),
+    update=extend_schema(summary="Replace an event type (staff)", request=EventTypeReplaceSerializer,
+                         responses={200: EventTypeSerializer}),
     partial_update=extend_schema(summary="Edit an event type (staff)"),
     destroy=extend_schema(summary="Remove an event type (staff)"),
 )
@@ -37,3 +38,14 @@ class EventTypeViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     throttle_classes = [WriteRateThrottle]
     lookup_field = "key"
     filterset_fields = ["deprecated", "declared_in_code"]
+
+    def get_serializer_class(self):
+        # PUT takes the whole type, so an empty body is a 400 rather than a silent no-op.
+        if getattr(self, "action", None) == "update" and not self.request.method == "PATCH":
+            return EventTypeReplaceSerializer
+        return EventTypeSerializer
+
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        response.data = EventTypeSerializer(self.get_object(), context=self.get_serializer_context()).data
+        return response

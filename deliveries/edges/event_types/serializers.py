@@ -34,7 +34,7 @@ class EventTypeSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        if self.instance is not None:  # the key is the type's identity: receivers subscribe to it
+        if self.instance is not None and "key" in fields:  # the key is the type's identity: receivers subscribe to it
             fields["key"].read_only = True
         return fields
 
@@ -44,3 +44,11 @@ class EventTypeSerializer(serializers.ModelSerializer):
         except ValueError as exc:
             raise serializers.ValidationError(str(exc), code="invalid_schema") from None
         return value or None
+
+
+class EventTypeReplaceSerializer(EventTypeSerializer):
+    """PUT replaces an event type: its description is required (the key is its identity and stays)."""
+
+    class Meta(EventTypeSerializer.Meta):
+        fields = [name for name in EventTypeSerializer.Meta.fields if name != "key"]
+        extra_kwargs = {"description": {"required": True}}

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 import events
 from hookline.api.base import HooklineAPIMixin
+from hookline.api.schema import extend_schema
 from hookline.api.tenancy import default_organisation
 from hookline.api.throttling import EmitRateThrottle
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from events.models import Event
-from hookline.api.tenancy import OrganisationField
+from hookline.api.tenancy import OrganisationField, OrganisationSlugField
 
 
 class EmitSerializer(serializers.Serializer):
@@ -20,7 +20,7 @@ class EmitSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    organisation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    organisation = OrganisationSlugField(help_text="null for an event emitted outside any organisation.")
     created = serializers.DateTimeField(source="created_at", read_only=True)
     dispatched = serializers.DateTimeField(
         source="dispatched_at", read_only=True, allow_null=True, help_text="When its deliveries were created (null until fan-out ran).",

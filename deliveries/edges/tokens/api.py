@@ -1,13 +1,13 @@
 """POST /api/tokens/validate/: for receivers that cannot compute HMACs, did Hookline send this webhook-id?"""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from deliveries.models import Delivery
 from deliveries.tokens import validate_token
 from hookline.api.base import HooklineAPIMixin
+from hookline.api.schema import extend_schema
 
 from .serializers import TokenCheckSerializer, TokenValidationSerializer
 

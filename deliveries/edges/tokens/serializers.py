@@ -5,6 +5,8 @@ from rest_framework import serializers
 
 
 class TokenValidationSerializer(serializers.Serializer):
+    required_one_of = ("signature", "token")
+
     webhook_id = serializers.CharField(max_length=64, help_text="The webhook-id header you received (msg_…).")
     signature = serializers.CharField(
         max_length=2000, required=False, allow_blank=True, help_text="The webhook-signature header you received.",

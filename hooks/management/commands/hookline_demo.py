@@ -1,10 +1,16 @@
 """manage.py hookline_demo: a demo admin, organisation and endpoint pointing at the built-in echo receiver."""
+import sys
+from pathlib import Path
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from events.models import Organisation
 from hooks import services
 from hooks.models import Webhook
+
+
+DEMO_NAME = "Demo echo receiver"
 
 
 class Command(BaseCommand):
@@ -24,10 +30,23 @@ class Command(BaseCommand):
             user.save()
         org, _ = Organisation.objects.get_or_create(slug="demo", defaults={"name": "Demo organisation"})
         org.members.add(user)
-        if not Webhook.objects.filter(organisation=org, url=receiver).exists():
-            services.create_webhook(url=receiver, name="Demo echo receiver", organisation=org, user=user)
+        # One demo endpoint: a run on another port (PORT=8001 make run) moves it rather than adding a second
+        # one that would retry forever against the old port.
+        demo = Webhook.objects.filter(organisation=org, name=DEMO_NAME).order_by("pk").first()
+        if demo is None:
+            services.create_webhook(url=receiver, name=DEMO_NAME, organisation=org, user=user)
+        elif demo.url != receiver:
+            services.update_webhook(demo, url=receiver, user=user)
         self.stdout.write(
             self.style.SUCCESS(f"Demo admin: {username} / {password if created else '(unchanged)'}") + "\n"
             f"Demo endpoint: {receiver} (organisation 'demo')\n"
-            f"Try: python manage.py emit webhook.test '{{\"hello\": \"world\"}}' --organisation demo"
+            f"Try: {_python()} manage.py emit webhook.test '{{\"hello\": \"world\"}}' --organisation demo"
         )
+
+
+def _python() -> str:
+    """The interpreter that runs this, as the hint should spell it (.venv/bin/python from the checkout)."""
+    try:
+        return str(Path(sys.executable).relative_to(Path.cwd()))
+    except ValueError:
+        return sys.executable

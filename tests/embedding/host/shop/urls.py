@@ -1,0 +1,11 @@
+"""The shop's URLs: its admin and API, and Hookline's API (with its schema and docs) under /internal/webhooks/api/."""
+from django.contrib import admin
+from django.urls import include, path
+
+from .views import OrderList
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/orders/", OrderList.as_view()),
+    path("internal/webhooks/api/", include("deliveries.api.urls")),
+]
