@@ -25,9 +25,13 @@ def measure(number: int, receiver, org, plan, limits, pids: list[int], only: set
     if "single" in only:
         _say(f"run {number}: {plan.single_emit} transactions × 1 emit() from {plan.producers} producer processes")
         run["single_emit"] = single.single_emit(receiver, org, path="/fast/", **common)
+        _say(f"run {number}: the workers' capacity: a backlog of {plan.single_emit} events, one wake-up")
+        run["backlog"] = single.backlog_drain(receiver, org, total=plan.single_emit, limits=limits, worker_pids=pids)
     if "single-slow" in only:
         _say(f"run {number}: the same, receiver answering in 200 ms")
         run["single_slow"] = single.single_emit(receiver, org, path="/slow/", **common)
+        run["backlog_slow"] = single.backlog_drain(receiver, org, total=plan.single_emit, limits=limits,
+                                                   worker_pids=pids, path="/slow/")
     if "light" in only:
         _say(f"run {number}: light load, {plan.light_rate:g} events/s for {plan.light_seconds:g} s")
         run["light"] = single.light_load(receiver, org, rate=plan.light_rate, seconds=plan.light_seconds,
@@ -68,12 +72,14 @@ def scaling(receiver, org, plan, limits, log_dir: Path, raw_rate) -> list[dict]:
             for _ in range(plan.runs):
                 result = single.single_emit(receiver, org, total=plan.single_emit, processes=plan.producers,
                                             limits=limits, worker_pids=pids, redis_idle=idle)
+                backlog = single.backlog_drain(receiver, org, total=plan.single_emit, limits=limits, worker_pids=pids)
+                result.update(backlog_rate=backlog["rate"], backlog_cpu_ms=backlog["worker_cpu_ms"])
                 result["raw"] = raw_rate()
                 runs.append(result)
         finally:
             workers.stop(started)
         keys = ("rate", "drain_rate", "emit_rate", "worker_cpu_ms", "messages_received", "sql_per_delivery",
-                "redis_per_delivery", "latency_p50")
+                "redis_per_delivery", "latency_p50", "backlog_rate", "backlog_cpu_ms")
         row = {key: report.median([run[key] for run in runs]) for key in keys}
         row["ratio"] = report.median([run["rate"] / run["raw"] for run in runs])
         row.update(processes=processes, complete=all(run["complete"] for run in runs), load=environment.load_average())
@@ -84,13 +90,14 @@ def scaling(receiver, org, plan, limits, log_dir: Path, raw_rate) -> list[dict]:
 def render_scaling(rows: list[dict]) -> list[str]:
     lines = ["", "### Scaling: one emit() per transaction, 1, 2 and 4 worker processes (medians)", "",
              "| worker processes | deliveries/s | ratio to raw | drain/s | emit rate/s | worker CPU ms/delivery "
-             "| Celery messages/delivery | SQL statements/delivery | Redis commands/delivery | p50 latency ms | load |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| Celery messages/delivery | SQL statements/delivery | Redis commands/delivery | p50 latency ms "
+             "| backlog drain/s | backlog CPU ms/delivery | load |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for row in rows:
         lines.append(f"| {row['processes']} | {row['rate']:.0f} | {row['ratio']:.2f} | {row['drain_rate']:.0f} "
                      f"| {row['emit_rate']:.0f} | {row['worker_cpu_ms']:.2f} | {row['messages_received']:.2f} "
                      f"| {row['sql_per_delivery']:.1f} | {row['redis_per_delivery']:.1f} | {row['latency_p50']:.0f} "
-                     f"| {row['load']} |")
+                     f"| {row['backlog_rate']:.0f} | {row['backlog_cpu_ms']:.2f} | {row['load']} |")
     return lines
 
 
@@ -131,9 +138,13 @@ def rows(plan) -> list:
     return [
         f"0. HEADLINE: one emit() per transaction ({n:,} transactions from {p} producer processes, 1 endpoint)",
         *throughput("single_emit"), *latency("single_emit"), *costs("single_emit"),
+        f"0a. the workers' capacity without the producers' ceiling: {n:,} waiting events (one row each), one wake-up",
+        Row("  backlog drained (wake-up → last delivery logged)", "deliveries/s", get("backlog", "rate"), "rate"),
+        Row("  worker CPU per delivery", "ms", get("backlog", "worker_cpu_ms"), "time", 1e-3),
         "0b. the same, receiver answering in 200 ms",
         *throughput("single_slow"), *latency("single_slow"),
         Row("  worker CPU per delivery", "ms", get("single_slow", "worker_cpu_ms"), "time", 1e-3),
+        Row("  backlog drained, 200 ms receiver", "deliveries/s", get("backlog_slow", "rate"), "rate"),
         f"0c. light load: one producer, {plan.light_rate:g} emits/s for {plan.light_seconds:g} s",
         *latency("light"),
         Row("  delivered", "deliveries", get("light", "delivered")),

@@ -113,6 +113,33 @@ def single_emit(receiver, org, *, kind: str = "hookline", total: int, processes:
     return result
 
 
+def backlog_drain(receiver, org, *, total: int, limits: Limits, worker_pids: list[int], path: str = "/fast/") -> dict:
+    """The workers' own capacity, without the producers' ceiling: ``total`` events already waiting
+    in the outbox (one row each, as ``total`` single-emit transactions leave them; written here with
+    emit_many while no wake-up is published), then one wake-up; deliveries/s from it to the last
+    delivery logged, and the workers' CPU per delivery."""
+    from django.db import transaction
+
+    import events
+    from deliveries import wakeup
+    from events import outbox
+
+    prepare(receiver, org, "hookline", path)
+    dispatcher, background = outbox._dispatcher, outbox._background
+    outbox.set_dispatcher(None)
+    try:
+        with transaction.atomic():
+            events.emit_many([("order.created", {"order": n, "total": "9.90"}, org) for n in range(total)])
+    finally:
+        outbox.set_dispatcher(dispatcher, background=background)
+    cpu_before = environment.cpu_seconds(worker_pids)
+    started = time.time()
+    wakeup.publish()
+    result = _outcome("hookline", receiver, total, started, limits)
+    result["worker_cpu_ms"] = (environment.cpu_seconds(worker_pids) - cpu_before) * 1000 / max(result["delivered"], 1)
+    return result
+
+
 def light_load(receiver, org, *, kind: str = "hookline", rate: float = 20.0, seconds: float = 30.0,
                limits: Limits) -> dict:
     """One producer at a fixed ``rate`` for ``seconds``: emit-to-arrival latency when quiet."""

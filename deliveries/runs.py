@@ -26,10 +26,11 @@ logger = logging.getLogger(__name__)
 # held forever under steady load, and a redeployed worker's runs end).
 MAX_ROUNDS = 20
 MAX_RUN_SECONDS = 10.0
-# After a round that fanned out some events but not a batch, wait this long before the next: under a
-# steady stream the next round then carries several events instead of one, for the same statements
-# (measured: docs/performance.md). A round that finds nothing does not wait; a full one needs not.
-ROUND_GAP = 0.01
+# After a round that fanned out several events but not a batch, wait this long before the next: under
+# a steady stream the next round then carries more events for the same statements (measured:
+# docs/performance.md). A round that found one event (a trickle, where latency is what matters) or
+# none does not wait, and a full one needs not.
+ROUND_GAP = 0.02
 # Within a run, due deliveries (retries, redeliveries) are claimed in the first round, after every round
 # that found some, and otherwise at most this often: each retry's own countdown wake-up starts a run
 # that claims it at once, so later rounds need not ask every time.
@@ -57,8 +58,8 @@ def run() -> RunResult:
     last_claim = 0.0
     while result.rounds < MAX_ROUNDS and time.monotonic() - started < MAX_RUN_SECONDS:
         result.rounds += 1
-        if 0 < fanned < batch_size():
-            time.sleep(ROUND_GAP)  # let a few more commits land, so that the next round carries them together
+        if 2 <= fanned < batch_size():
+            time.sleep(ROUND_GAP)  # a stream, not a trickle: let more commits land so the next round carries them
         # New events first, sent as soon as they are fanned out (the latency that matters when quiet),
         # then whatever else is due: retries, redeliveries, the rest of a wide fan-out.
         fanned = _fan_out_and_send(result, look_first=result.rounds > 1 and not fanned)
