@@ -78,13 +78,16 @@ def figures(request):
     print(f"\n{request.node.name}: {json.dumps(collected, sort_keys=True)}")
 
 
-def swept(*running) -> dict[str, int]:
-    """What the sweeper healed, summed from these workers' logs (its INFO line per sweep that found work)."""
+def swept(*running, periodic: bool = True) -> dict[str, int]:
+    """What the sweeper (beat) and, with ``periodic``, the workers' periodic check healed, summed from
+    these workers' logs (their INFO line per pass that found work; either may get to stranded work first)."""
+    who = "(?:Sweeper|Periodic check)" if periodic else "Sweeper"
     found = [
         (int(events_count), int(deliveries_count))
         for worker in running
         for events_count, deliveries_count in re.findall(
-            r"Sweeper: fanned out (\d+) stranded event\(s\), enqueued (\d+) delivery", worker.log()
+            who + r": fanned out (\d+) stranded event\(s\), (?:enqueued|sent) (\d+) delivery",
+            worker.log(),
         )
     ]
     return {"swept_events": sum(e for e, _ in found), "swept_deliveries": sum(d for _, d in found)}

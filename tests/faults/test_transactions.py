@@ -72,7 +72,7 @@ def test_rolled_back_and_nested_transactions_send_exactly_what_committed(
     assert set(Event.objects.values_list("id", flat=True)) == set(committed.values())
     assert (tally.lost, tally.duplicates, tally.foreign) == (0, 0, 0)
     assert {r.json["data"]["n"] for r in journal_receiver.requests} == set(committed)
-    assert swept(worker)["swept_events"] == 0
+    assert swept(worker, periodic=False)["swept_events"] == 0
 
 
 CRASH_AFTER_COMMIT = textwrap.dedent("""
@@ -92,7 +92,7 @@ CRASH_AFTER_COMMIT = textwrap.dedent("""
 """)
 
 
-def test_a_crash_between_commit_and_enqueue_is_healed_by_the_sweeper(
+def test_a_crash_between_commit_and_enqueue_is_healed_by_the_periodic_checks(
     broker, workers, journal_receiver, make_webhook, event_type, organisation, figures
 ):
     # given
@@ -110,7 +110,7 @@ def test_a_crash_between_commit_and_enqueue_is_healed_by_the_sweeper(
     started = time.monotonic()
     worker = workers(hookline=SHORT, beat=True)
 
-    # then: the sweeper fans them out and every one is delivered once
+    # then: the sweeper or a worker's periodic check fans them out, and every one is delivered once
     wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == count, timeout=90,
                message="the stranded events")
     emitted = {e.payload["n"]: e.id for e in Event.objects.all()}
@@ -119,7 +119,9 @@ def test_a_crash_between_commit_and_enqueue_is_healed_by_the_sweeper(
                    heal_seconds_after_worker_start=round(time.monotonic() - started, 1))
     assert stranded == count
     assert (tally.lost, tally.duplicates) == (0, 0)
-    assert swept(worker)["swept_events"] == count
+    # healed by a safety net (the crashed process published nothing); a run it started may hand on
+    # part of the batch to an ordinary wake-up, so its log lines need not add up to the whole count
+    assert swept(worker)["swept_events"] >= 1
     assert delivery_log_problems() == []
 
 
