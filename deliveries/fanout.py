@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from events.models import Event
-from hooks import patterns
+from hooks import conditions, patterns
 from hooks.models import Webhook
 
 from .models import Delivery
@@ -26,7 +26,7 @@ def fan_out(event_ids: Iterable[str]) -> list[int]:
         events = list(
             Event.objects.filter(id__in=list(event_ids), dispatched_at__isnull=True)
             .select_for_update(skip_locked=True)
-            .only("id", "type", "organisation_id")
+            .only("id", "type", "organisation_id", "payload")
         )
         deliveries = _create_deliveries(events, timezone.now())
     return [delivery.id for delivery in sorted(deliveries, key=lambda d: (d.webhook_id, d.id))]
@@ -73,8 +73,8 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datet
     deliveries = [
         Delivery(event_id=event.id, webhook_id=webhook_id, created_at=now, next_attempt_at=now)
         for event in events
-        for webhook_id, event_types in endpoints[event.organisation_id]
-        if patterns.matches_any(event_types, event.type)
+        for webhook_id, event_types, condition in endpoints[event.organisation_id]
+        if patterns.matches_any(event_types, event.type) and (condition is None or condition(event.payload))
     ]
     if claim is not None:
         claim_limit, token, lease = claim
@@ -85,10 +85,16 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datet
     return deliveries
 
 
-def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[tuple[int, list[str]]]]:
-    """(id, patterns) of every receiving endpoint of these tenants, in one query."""
+Endpoint = tuple[int, list[str], "conditions.Predicate | None"]
+
+
+def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[Endpoint]]:
+    """(id, patterns, compiled condition) of every receiving endpoint of these tenants, in one query.
+
+    Conditions are compiled here, once per batch, so each event costs only the closures' calls.
+    """
     query = Webhook.objects.receiving().for_organisations(organisation_ids)
-    by_org: dict[int | None, list[tuple[int, list[str]]]] = defaultdict(list)
-    for webhook_id, org_id, event_types in query.values_list("id", "organisation_id", "event_types"):
-        by_org[org_id].append((webhook_id, event_types))
+    by_org: dict[int | None, list[Endpoint]] = defaultdict(list)
+    for webhook_id, org_id, event_types, condition in query.values_list("id", "organisation_id", "event_types", "condition"):
+        by_org[org_id].append((webhook_id, event_types, conditions.compile_condition(condition)))
     return by_org
