@@ -16,6 +16,9 @@ from hooks.models import Webhook
 from .models import Delivery
 
 
+Endpoint = tuple[int, list[str], "conditions.Predicate | None"]  # id, patterns, compiled condition
+
+
 def fan_out(event_ids: Iterable[str]) -> list[int]:
     """Create the deliveries of these events; returns their ids, grouped by endpoint.
 
@@ -26,7 +29,7 @@ def fan_out(event_ids: Iterable[str]) -> list[int]:
         events = list(
             Event.objects.filter(id__in=list(event_ids), dispatched_at__isnull=True)
             .select_for_update(skip_locked=True)
-            .only("id", "type", "organisation_id", "payload")
+            .only("id", "type", "organisation_id", "payload", "target_endpoints")
         )
         deliveries = _create_deliveries(events, timezone.now())
     return [delivery.id for delivery in sorted(deliveries, key=lambda d: (d.webhook_id, d.id))]
@@ -54,7 +57,7 @@ def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime
             Event.objects.undispatched()
             .order_by("created_at")
             .select_for_update(skip_locked=True)
-            .only("id", "type", "organisation_id", "payload", "created_at")[:limit]
+            .only("id", "type", "organisation_id", "payload", "target_endpoints", "created_at")[:limit]
         )
         deliveries = _create_deliveries(events, timezone.now(), claim=(claim_limit, token, lease))
     claimed = [delivery for delivery in deliveries if delivery.claim_token]
@@ -73,8 +76,7 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datet
     deliveries = [
         Delivery(event_id=event.id, webhook_id=webhook_id, created_at=now, next_attempt_at=now)
         for event in events
-        for webhook_id, event_types, condition in endpoints[event.organisation_id]
-        if patterns.matches_any(event_types, event.type) and (condition is None or condition(event.payload))
+        for webhook_id in _recipients(event, endpoints[event.organisation_id])
     ]
     if claim is not None:
         claim_limit, token, lease = claim
@@ -85,7 +87,16 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datet
     return deliveries
 
 
-Endpoint = tuple[int, list[str], "conditions.Predicate | None"]
+def _recipients(event: Event, endpoints: list[Endpoint]) -> list[int]:
+    """Explicit targets replace subscription and condition; otherwise the pattern, then the condition, decide."""
+    if event.target_endpoints is not None:
+        chosen = set(event.target_endpoints)
+        return [webhook_id for webhook_id, _, _ in endpoints if webhook_id in chosen]
+    payload, key = event.payload, event.type
+    return [
+        webhook_id for webhook_id, event_types, condition in endpoints
+        if patterns.matches_any(event_types, key) and (condition is None or condition(payload))
+    ]
 
 
 def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[Endpoint]]:

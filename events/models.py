@@ -78,6 +78,10 @@ class Event(models.Model):
     )
     idempotency_key = models.CharField("idempotency key", max_length=200, null=True, blank=True)
     created_at = models.DateTimeField("created", db_index=True)
+    target_endpoints = models.JSONField(
+        "explicit endpoints", null=True, blank=True,
+        help_text="Ids of the only endpoints that receive it (emit(endpoints=[…])); empty: every subscriber.",
+    )
     dispatched_at = models.DateTimeField(
         "dispatched", null=True, blank=True, help_text="When its deliveries were created (fan-out).",
     )

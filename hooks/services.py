@@ -201,6 +201,13 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     return webhook
 
 
+def tenant_endpoint_ids(ids: list[int], organisation_id: int | None) -> list[int]:
+    """Which of these ids are endpoints of this tenant (any state: the state is applied at fan-out)."""
+    query = Webhook.objects.filter(id__in=ids)
+    query = query.filter(organisation_id=organisation_id) if organisation_id is not None else query.filter(organisation__isnull=True)
+    return list(query.values_list("id", flat=True))
+
+
 def rotate_secret(webhook: Webhook, *, user=None) -> str:
     """Issue a new secret; the old one keeps signing alongside it for SECRET_ROTATION_GRACE seconds."""
     secret = signing.generate_secret()

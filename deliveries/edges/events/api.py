@@ -37,6 +37,6 @@ class EmitView(HooklineAPIMixin, GenericAPIView):
         with transaction.atomic():
             event = events.emit(
                 data["type"], data["payload"], organisation=organisation,
-                idempotency_key=data.get("idempotency_key") or None,
+                idempotency_key=data.get("idempotency_key") or None, endpoints=data.get("endpoints"),
             )
         return Response(EventSerializer(event).data, status=status.HTTP_202_ACCEPTED)
