@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from events.search import split_path
+
 Predicate = Callable[[Any], bool]
 
 COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "exists")
 COMBINATORS = ("and", "or", "not")
 MAX_DEPTH = 12  # bounded work per event, whatever an operator stores
 MAX_NODES = 200
-MAX_PATH_LENGTH = 200
 _MISSING = object()
 
 
@@ -44,20 +45,6 @@ def compile_condition(condition: dict | None) -> Predicate | None:
     if not condition:
         return None
     return _compile(condition)
-
-
-def split_path(path: str) -> tuple[str, ...]:
-    """``data.notice.id`` or ``notice.id`` -> ("notice", "id"); raises ValueError when malformed."""
-    if not isinstance(path, str) or not path.strip():
-        raise ValueError("a path must be a non-empty string such as notice.id")
-    if len(path) > MAX_PATH_LENGTH:
-        raise ValueError(f"a path is at most {MAX_PATH_LENGTH} characters")
-    parts = path.strip().split(".")
-    if parts[0] == "data" and len(parts) > 1:
-        parts = parts[1:]
-    if any(not part for part in parts):
-        raise ValueError(f"{path!r} has an empty segment")
-    return tuple(parts)
 
 
 def resolve(payload: Any, parts: tuple[str, ...]) -> Any:

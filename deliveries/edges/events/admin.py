@@ -13,6 +13,7 @@ from hookline.admin import EventTypeFilter, OrganisationFilter, ReadOnlyLogAdmin
 from hookline.display import pretty_json
 
 from ..deliveries.admin import status_badge
+from .filters import PayloadSearchMixin
 
 
 class EventDeliveryInline(admin.TabularInline):
@@ -45,14 +46,14 @@ class EventDeliveryInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyLogAdmin):
+class EventAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
     """The event log: what was emitted, for whom, and when it was fanned out."""
 
     list_display = ["id", "type", "organisation", "created_at", "dispatched_at"]
     list_filter = [EventTypeFilter, OrganisationFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["organisation"]
     search_fields = ["id__exact", "idempotency_key__exact"]  # exact, not "=" (iexact): UPPER() defeats indexes
-    search_help_text = "An exact event id (the webhook-id header, msg_…) or idempotency key."
+    search_help_text = "An exact event id (the webhook-id header, msg_…) or idempotency key, or a payload field: data.notice.id = 42."
     show_full_result_count = False  # a second COUNT(*) of a big log on every page
     fields = ["id", "type", "organisation", "idempotency_key", "created_at", "dispatched_at", "routing", "payload_pretty"]
     readonly_fields = fields
