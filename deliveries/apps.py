@@ -1,4 +1,4 @@
-"""App config: connects the outbox to the wake-ups, starts the workers' periodic check, schedules the sweeper."""
+"""App config: connects the outbox to the wake-ups, starts the workers' periodic check, schedules the sweeper and the scheduled events' check."""
 from django.apps import AppConfig
 
 
@@ -22,4 +22,7 @@ class DeliveriesConfig(AppConfig):
         worker_shutdown.connect(lambda **kwargs: heartbeat.stop(), weak=False, dispatch_uid="hookline-heartbeat-stop")
         current_app.conf.beat_schedule.setdefault(
             "hookline-sweep", {"task": "hookline.sweep", "schedule": hookline_settings.SWEEP_INTERVAL}
+        )
+        current_app.conf.beat_schedule.setdefault(
+            "hookline-schedules", {"task": "hookline.schedules", "schedule": hookline_settings.SCHEDULE_INTERVAL}
         )
