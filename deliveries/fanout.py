@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Iterable
 
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from events.models import Event
@@ -102,10 +104,11 @@ def _recipients(event: Event, endpoints: list[Endpoint]) -> list[int]:
 def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[Endpoint]]:
     """(id, patterns, compiled condition) of every receiving endpoint of these tenants, in one query.
 
-    Conditions are compiled here, once per batch, so each event costs only the closures' calls.
+    Conditions are compiled here (once per distinct condition and process), so each event costs only the closures' calls.
     """
-    query = Webhook.objects.receiving().for_organisations(organisation_ids)
+    # The condition as text: a compiled one is found by it without decoding the JSON again.
+    query = Webhook.objects.receiving().for_organisations(organisation_ids).annotate(condition_text=Cast("condition", TextField()))
     by_org: dict[int | None, list[Endpoint]] = defaultdict(list)
-    for webhook_id, org_id, event_types, condition in query.values_list("id", "organisation_id", "event_types", "condition"):
-        by_org[org_id].append((webhook_id, event_types, conditions.compile_condition(condition)))
+    for webhook_id, org_id, event_types, text in query.values_list("id", "organisation_id", "event_types", "condition_text"):
+        by_org[org_id].append((webhook_id, event_types, conditions.compiled(text)))
     return by_org

@@ -82,3 +82,23 @@ def test_fan_out_skips_endpoints_whose_condition_filters_the_event(event_type, o
     assert set(Delivery.objects.values_list("event_id", "webhook_id")) == {
         (below.id, everything.id), (across.id, everything.id), (across.id, at_80.id),
     }
+
+
+@pytest.mark.django_db
+def test_a_condition_stored_around_the_services_filters_everything_rather_than_breaking_fan_out(
+        event_type, organisation, make_webhook):
+    from hooks.models import Webhook
+
+    event_type("usage.updated")
+    broken, _ = make_webhook("http://127.0.0.1:9/a")
+    fine, _ = make_webhook("http://127.0.0.1:9/b", condition={"path": "percent", "gte": 80})
+    Webhook.objects.filter(id=broken.id).update(condition={"path": "percent", "between": [1, 2]})
+    event = events.emit("usage.updated", {"percent": 85}, organisation=organisation)
+    fanout.fan_out([event.id])
+    assert list(Delivery.objects.values_list("webhook_id", flat=True)) == [fine.id]
+
+
+def test_stored_conditions_compile_once_per_distinct_text():
+    text = '{"path": "percent", "gte": 80}'
+    assert conditions.compiled(text) is conditions.compiled(text)
+    assert conditions.compiled(None) is None and conditions.compiled("null") is None

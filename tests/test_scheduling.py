@@ -1,5 +1,5 @@
 """Scheduled events: cron arithmetic in a time zone, missed runs, one emit per run, and their admin and API."""
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import datetime, timezone as dt_timezone
 
 import pytest
 from django.urls import reverse
