@@ -737,3 +737,17 @@ def test_event_page_shows_matched_and_filtered_endpoints(staff_client, event_typ
     filtered = page.split("Filtered by their condition</strong>:")[1].split("</div>")[0]
     assert "Over eighty" in matched and "Over ninety" not in matched
     assert "Over ninety" in filtered and "Over eighty" not in filtered
+
+
+def test_a_bad_condition_is_refused_on_its_field_and_a_good_one_saved(staff_client, make_webhook):
+    webhook, _ = make_webhook("http://127.0.0.1:9/in")
+    form = {"organisation": webhook.organisation_id, "name": "x", "url": webhook.url, "event_types": "*", "headers": "{}"}
+
+    response = staff_client.post(change_url(webhook), {**form, "condition": '{"or": [{"path": "a", "gte": [1]}]}'})
+    assert "condition.or[0].gte: &#x27;gte&#x27; compares with a number or a string" in str(
+        response.context["adminform"].form.errors["condition"])
+
+    response = staff_client.post(change_url(webhook), {**form, "condition": '{"path": "usage.percent", "gte": 80}'})
+    assert response.status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.condition == {"path": "usage.percent", "gte": 80}

@@ -102,3 +102,13 @@ def test_stored_conditions_compile_once_per_distinct_text():
     text = '{"path": "percent", "gte": 80}'
     assert conditions.compiled(text) is conditions.compiled(text)
     assert conditions.compiled(None) is None and conditions.compiled("null") is None
+
+
+@pytest.mark.django_db
+def test_api_refuses_a_bad_condition_and_shows_a_good_one(api):
+    bad = api.post("/api/webhooks/", {"url": "http://127.0.0.1:9/a", "condition": {"path": "a", "exists": "yes"}}, format="json")
+    assert bad.status_code == 400
+    assert bad.json()["detail"] == "condition.exists: 'exists' takes true or false, got a string"
+    good = api.post("/api/webhooks/", {"url": "http://127.0.0.1:9/a", "condition": {"path": "a", "exists": True}}, format="json")
+    assert good.status_code == 201, good.content
+    assert api.get(f"/api/webhooks/{good.json()['id']}/").json()["condition"] == {"path": "a", "exists": True}
