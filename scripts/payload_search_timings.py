@@ -5,8 +5,8 @@
 
 It migrates the database and fills it once with SQL (``generate_series``: events whose payload is
 ``{"notice": {"id": n % 100000, "title": …}, "amount": …, "lines": […]}``, 10 events per notice id,
-one delivery each), then runs the API's event and delivery lists filtered by a payload field as a
-superuser, in-process, a few times for several ids, and prints the median and the worst time. Use a
+one delivery each), then runs the API's event and delivery lists and the admin's, filtered by a payload
+field, as a superuser, in-process, for several ids, and prints the median and the worst time. Use a
 scratch database: the data stays for the next run.
 """
 from __future__ import annotations
@@ -29,6 +29,9 @@ django.setup()
 from django.contrib.auth.models import User  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from deliveries.models import Delivery  # noqa: E402
@@ -100,6 +103,20 @@ def main() -> None:
         times = [timed(client, path, {"payload": f"data.notice.id = {notice}"}, per_id) for notice in ids for _ in range(3)]
         print(f"GET {path}?payload=data.notice.id = N ({per_id} of {arguments.events:,} match): "
               f"median {statistics.median(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms (whole request, COUNT included)")
+    setup_test_environment()  # so that a page's context (its result list) can be checked
+    browser = Client()
+    browser.force_login(user)
+    for name in ("events_event", "deliveries_delivery"):
+        url = reverse(f"admin:{name}_changelist")
+        browser.get(url, {"q": "data.notice.id = 1"})
+        times = []
+        for notice in ids:
+            started = time.perf_counter()
+            page = browser.get(url, {"q": f"data.notice.id = {notice}"})
+            times.append(time.perf_counter() - started)
+            assert page.status_code == 200 and len(page.context["cl"].result_list) == per_id
+        print(f"admin {url}?q=data.notice.id = N: median {statistics.median(times) * 1000:.1f} ms, "
+              f"worst {max(times) * 1000:.1f} ms (whole page)")
     missing = [timed(client, "/api/events/", {"payload": "data.notice.title = no such title"}, 0) for _ in range(5)]
     print(f"GET /api/events/?payload=… matching nothing: median {statistics.median(missing) * 1000:.1f} ms")
     if arguments.explain:

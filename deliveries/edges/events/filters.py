@@ -28,17 +28,19 @@ class EventFilter(django_filters.FilterSet):
 
 
 class PayloadSearchMixin:
-    """The admin search box also takes ``path = value`` (data.notice.id = 42): rows whose payload has it."""
+    """The admin search box also takes ``data.<path> = value`` (data.notice.id = 42): rows whose payload has it.
+
+    Only a term that starts with ``data.`` is a payload search (an idempotency key may contain "="), and
+    then it is only that: OR-ed with the exact-id searches, PostgreSQL scanned a million rows (0.9-3.6 s).
+    """
 
     payload_prefix = ""  # the path from the listed model to Event.payload's owner, e.g. "event__"
 
     def get_search_results(self, request, queryset, search_term):
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if "=" not in search_term:
-            return found, may_have_duplicates
+        if not (search_term.startswith("data.") and "=" in search_term):
+            return super().get_search_results(request, queryset, search_term)
         try:
-            by_payload = queryset.filter(search.payload_q(search_term, prefix=self.payload_prefix))
+            return queryset.filter(search.payload_q(search_term, prefix=self.payload_prefix)), False
         except search.InvalidSearch as exc:
             messages.warning(request, str(exc))
-            return found, may_have_duplicates
-        return found | by_payload, may_have_duplicates
+            return queryset.none(), False
