@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from events import scheduling
-from events.models import ScheduledEvent
+from events.models import Organisation, ScheduledEvent
 from hookline.admin import OrganisationScopedAdmin
 
 
@@ -45,4 +45,11 @@ class ScheduledEventAdmin(OrganisationScopedAdmin):
     readonly_fields = ["next_run_at", "last_run_at", "last_event_id", "created_at", "updated_at"]
 
     def save_model(self, request, obj, form, change):
-        scheduling.save_schedule(obj)
+        scheduling.save_schedule(obj)  # plans the next run from now
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            kwargs["queryset"] = Organisation.objects.visible_to(request.user)
+            # Staff see only their organisations' schedules: one without an organisation would vanish.
+            kwargs["required"] = not request.user.is_superuser
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
