@@ -76,14 +76,15 @@ def organisation():
     return Organisation.objects.get_or_create(slug="bench", defaults={"name": "Bench"})[0]
 
 
-def create_endpoints(org, urls: list[str]) -> list[int]:
+def create_endpoints(org, urls: list[str], *, condition: dict | None = None) -> list[int]:
     """Endpoints with their own secrets, written in bulk (the real create path validates one by one)."""
     from hooks import signing
     from hooks.models import Webhook
 
     webhooks = []
     for url in urls:
-        webhook = Webhook(organisation=org, name=url, url=url, event_types=[EVENT_TYPE, ORDER_TYPE], state=Webhook.State.VALID)
+        webhook = Webhook(organisation=org, name=url, url=url, event_types=[EVENT_TYPE, ORDER_TYPE], state=Webhook.State.VALID,
+                          condition=condition)
         webhook.secret = signing.generate_secret()
         webhooks.append(webhook)
     return [webhook.id for webhook in Webhook.objects.bulk_create(webhooks, batch_size=2000)]

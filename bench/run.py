@@ -26,7 +26,7 @@ from bench import environment, headline, report, workers  # noqa: E402
 from bench.workers import CANDIDATES, WorkerSetup  # noqa: E402
 
 RECOMMENDED, CORES = workers.RECOMMENDED, workers.CORES
-SCENARIOS = ("emit", "single", "single-slow", "light", "peer", "batch", "fanout", "compare", "scaling")
+SCENARIOS = ("emit", "single", "single-slow", "light", "peer", "batch", "fanout", "fanout-conditions", "compare", "scaling")
 DEFAULT = set(SCENARIOS) - {"scaling"}
 SINGLE_EMIT = ("single_emit", "single_slow", "light", "peer_single", "peer_light")
 
@@ -85,7 +85,7 @@ def main() -> None:
     environment.reset_data()
 
     with ReceiverProcess(delay=0.2) as receiver:
-        if only & {"single", "single-slow", "light", "peer", "batch", "fanout"}:
+        if only & {"single", "single-slow", "light", "peer", "batch", "fanout", "fanout-conditions"}:
             _measure_runs(results, receiver, org, plan, limits, log_dir, only, hard_end, arguments.threads)
         if plan.compare:
             results["compare"] = _compare(receiver, org, plan, limits, log_dir, min(budget_end, hard_end),
@@ -157,7 +157,11 @@ def _measure_run(number: int, receiver, org, plan: Plan, limits, pids: list[int]
     if "fanout" in only:
         _say(f"run {number}: one event to {plan.fan_out} endpoints")
         run["fan_out"] = scenarios.fan_out_wide(receiver, org, endpoints=plan.fan_out, limits=limits)
-    measured = [run[name] for name in ("single", "wide", "slow", "fan_out") if name in run]
+    if "fanout-conditions" in only:
+        _say(f"run {number}: one event to {plan.fan_out} endpoints, each with a payload condition")
+        run["fan_out_conditions"] = scenarios.fan_out_wide(receiver, org, endpoints=plan.fan_out, limits=limits,
+                                                           condition=scenarios.FAN_OUT_CONDITION)
+    measured = [run[name] for name in ("single", "wide", "slow", "fan_out", "fan_out_conditions") if name in run]
     if measured:
         after = environment.settled_table_stats()
         delivered = sum(result["deliveries"] for result in measured)
@@ -272,6 +276,9 @@ def _rows(plan: Plan, threads: int) -> list:
         Row("  as deliveries created per second", "rows/s", lambda r: fan / r["fan_out"]["create_seconds"], "rate"),
         Row("time until all arrived and logged", "s", lambda r: r["fan_out"]["arrived_seconds"]),
         Row("  as deliveries per second", "deliveries/s", lambda r: fan / r["fan_out"]["arrived_seconds"], "rate"),
+        Row("with a 3-part condition on every endpoint: time to create all deliveries", "s",
+            lambda r: r["fan_out_conditions"]["create_seconds"]),
+        Row("  time until all arrived and logged", "s", lambda r: r["fan_out_conditions"]["arrived_seconds"]),
         "6. resources",
         Row("worker RSS after the run (largest process)", "MB", lambda r: max(r["rss_mb"].values())),
         Row(f"PostgreSQL connections opened during {single:,} × 1", "connections",
@@ -330,7 +337,8 @@ def _render(results: dict, plan: Plan, threads: int) -> str:
         lines += headline.render_scaling(results["scaling"])
     incomplete = [
         f"run {index + 1} {name}" for index, run in enumerate(results["runs"])
-        for name in ("single", "wide", "slow", "fan_out", *SINGLE_EMIT) if name in run and not run[name]["complete"]
+        for name in ("single", "wide", "slow", "fan_out", "fan_out_conditions", *SINGLE_EMIT)
+        if name in run and not run[name]["complete"]
     ]
     incomplete += [f"scaling {row['processes']}" for row in results.get("scaling", []) if not row["complete"]]
     end_to_end = [run[name] for run in results["runs"] for name in ("single", "wide", "slow") if name in run]

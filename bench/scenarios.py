@@ -187,8 +187,15 @@ def _wait_for(count, expected: int, timeout: float) -> int:
 # --- 5. wide fan-out -------------------------------------------------------------------------
 
 
-def fan_out_wide(receiver, org, *, endpoints: int, limits: Limits) -> dict[str, float]:
-    """One event to ``endpoints`` endpoints: until all deliveries exist, and until all succeeded."""
+# Every endpoint's condition holds for PAYLOAD: each is evaluated and every delivery is still created,
+# so the figure compares with the plain fan-out (the worst case: nothing is filtered out).
+FAN_OUT_CONDITION = {"and": [
+    {"path": "invoice", "gte": 1}, {"path": "customer", "exists": True}, {"not": {"path": "amount", "in": ["0", "0.00"]}},
+]}
+
+
+def fan_out_wide(receiver, org, *, endpoints: int, limits: Limits, condition: dict | None = None) -> dict[str, float]:
+    """One event to ``endpoints`` endpoints (each with ``condition``): until all deliveries exist, and until all succeeded."""
     from django.db import transaction
     from django.db.models import Max
 
@@ -196,7 +203,7 @@ def fan_out_wide(receiver, org, *, endpoints: int, limits: Limits) -> dict[str, 
     from deliveries.models import Delivery
 
     environment.reset_data()
-    environment.create_endpoints(org, [receiver.url(f"/fan/e{index}") for index in range(endpoints)])
+    environment.create_endpoints(org, [receiver.url(f"/fan/e{index}") for index in range(endpoints)], condition=condition)
     receiver.reset()
     with transaction.atomic():
         event = events.emit(environment.EVENT_TYPE, dict(PAYLOAD), organisation=org)

@@ -1,5 +1,5 @@
-"""App config: connects the outbox to the wake-ups, starts the workers' periodic check, puts the sweeper and
-the pruner on beat, and wires metrics and log formats."""
+"""App config: connects the outbox to the wake-ups, starts the workers' periodic check, puts the sweeper,
+the pruner and the scheduled events' check on beat, and wires metrics and log formats."""
 from django.apps import AppConfig
 
 from hookline.packages import ensure_own_packages
@@ -30,6 +30,9 @@ class DeliveriesConfig(AppConfig):
         current_app.conf.beat_schedule.setdefault(SWEEPER_ENTRY, sweeper_entry())
         current_app.conf.beat_schedule.setdefault(
             "hookline-prune", {"task": "hookline.prune", "schedule": hookline_settings.PRUNE_INTERVAL}
+        )
+        current_app.conf.beat_schedule.setdefault(
+            "hookline-schedules", {"task": "hookline.schedules", "schedule": hookline_settings.SCHEDULE_INTERVAL}
         )
         _wire_operations()
 

@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers over runs (the delivery work) and the sweeper."""
+"""Celery tasks: thin wrappers over runs (the delivery work), the sweeper and the scheduled events' check."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +6,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
+from events import scheduling
 from hookline.conf import hookline_settings
 
 from . import runs, sweeper, wakeup
@@ -37,6 +38,15 @@ def sweep_task() -> int:
             result.events_fanned_out, len(result.deliveries_enqueued),
         )
     return len(result.deliveries_enqueued)
+
+
+@shared_task(name="hookline.schedules")
+def schedules_task() -> int:
+    """Beat's check for due scheduled events (each run an ordinary, idempotent emit)."""
+    result = scheduling.run_due()
+    if result.emitted or result.skipped:
+        logger.info("Scheduled events: emitted %d, skipped %d missed run(s)", len(result.emitted), result.skipped)
+    return len(result.emitted)
 
 
 def enqueue_deliveries(delivery_ids: list[int]) -> None:

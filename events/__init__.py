@@ -4,9 +4,9 @@
     events.emit("invoice.paid", {"invoice": 42}, organisation=org, idempotency_key="inv-42-paid")
 """
 from .catalog import register
-from .exceptions import InvalidPayload, UnknownEventType
+from .exceptions import InvalidPayload, UnknownEndpoints, UnknownEventType
 
-__all__ = ["emit", "emit_many", "EventSpec", "register", "InvalidPayload", "UnknownEventType"]
+__all__ = ["emit", "emit_many", "EventSpec", "register", "schedule_payload", "InvalidPayload", "UnknownEventType", "UnknownEndpoints"]
 
 
 def __getattr__(name: str):
@@ -15,4 +15,8 @@ def __getattr__(name: str):
         from . import emitting
 
         return getattr(emitting, name)
+    if name == "schedule_payload":
+        from . import scheduling
+
+        return scheduling.schedule_payload
     raise AttributeError(name)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from hookline import limits
 from hookline.conf import hookline_settings
 
-from . import catalog, outbox
+from . import catalog, outbox, targets
 from .exceptions import InvalidPayload, UnknownEventType
 from .models import Event, Organisation
 
@@ -26,6 +26,7 @@ class EventSpec:
     payload: dict
     organisation: Organisation | None = None
     idempotency_key: str | None = None
+    endpoints: list[int] | None = None
 
 
 def emit(
@@ -34,9 +35,15 @@ def emit(
     *,
     organisation: Organisation | None = None,
     idempotency_key: str | None = None,
+    endpoints: list[int] | None = None,
 ) -> Event:
-    """Store one event with the caller's transaction; its fan-out is enqueued when that commits."""
-    event = _build_event(EventSpec(key, payload, organisation, idempotency_key), timezone.now())
+    """Store one event with the caller's transaction; its fan-out is enqueued when that commits.
+
+    ``endpoints`` (ids of the tenant's endpoints) delivers to those only, whatever they subscribe to
+    and whatever their condition says, still subject to their state; an id that is not the tenant's
+    raises ``events.UnknownEndpoints``.
+    """
+    event = _build_event(EventSpec(key, payload, organisation, idempotency_key, endpoints), timezone.now())
     if idempotency_key:
         return _save_idempotent(event)
     event.save(force_insert=True)
@@ -114,12 +121,16 @@ def _as_spec(item: EventSpec | tuple | dict) -> EventSpec:
 
 def _build_event(spec: EventSpec, now) -> Event:
     validate(spec.key, spec.payload, idempotency_key=spec.idempotency_key)
+    chosen = None
+    if spec.endpoints is not None:
+        chosen = targets.check(spec.endpoints, spec.organisation.pk if spec.organisation else None)
     return Event(
         type=spec.key,
         payload=spec.payload,
         organisation=spec.organisation,
         idempotency_key=spec.idempotency_key or None,
         created_at=now,
+        target_endpoints=chosen,
     )
 
 

@@ -10,3 +10,8 @@ class UnknownEventType(HooklineError):
 class InvalidPayload(HooklineError):
     default_detail = "Invalid payload."
     default_code = "invalid_payload"
+
+
+class UnknownEndpoints(HooklineError):
+    default_detail = "Unknown endpoints."
+    default_code = "unknown_endpoints"

@@ -78,6 +78,10 @@ class Event(models.Model):
     )
     idempotency_key = models.CharField("idempotency key", max_length=200, null=True, blank=True)
     created_at = models.DateTimeField("created", db_index=True)
+    target_endpoints = models.JSONField(
+        "explicit endpoints", null=True, blank=True,
+        help_text="Ids of the only endpoints that receive it (emit(endpoints=[…])); empty: every subscriber.",
+    )
     dispatched_at = models.DateTimeField(
         "dispatched", null=True, blank=True, help_text="When its deliveries were created (fan-out).",
     )
@@ -103,3 +107,56 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
+
+
+class ScheduledEventQuerySet(TenantQuerySet):
+    def due(self, now):
+        return self.filter(enabled=True, next_run_at__lte=now)
+
+
+class ScheduledEvent(models.Model):
+    """An event type emitted on a cron schedule in a time zone; each run is an ordinary event (events.scheduling)."""
+
+    class MissedRuns(models.TextChoices):
+        SKIP = "skip", "skip them"
+        CATCH_UP_ONCE = "catch_up_once", "catch up once (one event for the latest missed run)"
+
+    name = models.CharField("name", max_length=200)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="organisation", null=True, blank=True,
+        on_delete=models.CASCADE, related_name="scheduled_events",
+    )
+    event_type = models.CharField("event type", max_length=200, help_text="A key of the catalog, e.g. usage.report.")
+    cron = models.CharField(
+        "cron expression", max_length=200,
+        help_text="minute hour day-of-month month day-of-week, e.g. 0 4 * * * (every day at 04:00).",
+    )
+    timezone = models.CharField("time zone", max_length=64, default="UTC", help_text="An IANA name, e.g. Asia/Tokyo.")
+    payload = models.JSONField(
+        "fixed payload", null=True, blank=True, encoder=DjangoJSONEncoder, decoder=TolerantDecoder,
+        help_text="The JSON object every run emits (when no payload function is chosen).",
+    )
+    payload_function = models.CharField(
+        "payload function", max_length=200, blank=True,
+        help_text="A function registered with events.schedule_payload(name); it returns each run's payload.",
+    )
+    missed_runs = models.CharField(
+        "missed runs", max_length=20, choices=MissedRuns.choices, default=MissedRuns.SKIP,
+        help_text="Runs missed by more than HOOKLINE SCHEDULE_GRACE seconds (downtime): skipped, or one event for the latest.",
+    )
+    enabled = models.BooleanField("enabled", default=True)
+    next_run_at = models.DateTimeField("next run", null=True, blank=True, help_text="The next scheduled time (UTC).")
+    last_run_at = models.DateTimeField("last run", null=True, blank=True, help_text="The scheduled time last handled.")
+    last_event_id = models.CharField("last event", max_length=40, blank=True)
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    updated_at = models.DateTimeField("updated", auto_now=True)
+
+    objects = ScheduledEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "scheduled event"
+        indexes = [models.Index(fields=["next_run_at"], condition=Q(enabled=True), name="scheduled_event_due")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -50,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     # before it is treated as stranded (broker outage, lost message, killed worker).
     "SWEEP_INTERVAL": 30.0,
     "SWEEP_AFTER": 60.0,
+    # Scheduled events (events.scheduling): how often beat looks for due schedules, and how late
+    # (seconds) a run may still be emitted as on time; later ones are missed runs (skip or catch up once).
+    "SCHEDULE_INTERVAL": 15.0,
+    "SCHEDULE_GRACE": 300.0,
     # Every worker process checks the database this often (seconds; 0 = never) for events and due
     # deliveries that waited longer than STRANDED_AFTER without a wake-up (broker outage, lost
     # message, a retry beyond MAX_COUNTDOWN) and takes them itself: recovery does not wait for beat.

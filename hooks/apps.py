@@ -10,3 +10,10 @@ class HooksConfig(AppConfig):
     name = "hooks"
     verbose_name = "Hookline endpoints"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from events import targets
+
+        from .services import tenant_endpoint_ids
+
+        targets.set_resolver(tenant_endpoint_ids)

@@ -74,6 +74,11 @@ class Webhook(models.Model):
         "shared-secret header", max_length=100, blank=True,
         help_text="If set, the plain secret is sent in this header (e.g. X-OBC-Secret).",
     )
+    condition = models.JSONField(
+        "condition", null=True, blank=True,
+        help_text="Only events whose data match it are delivered (hooks.conditions), e.g. "
+        '{"path": "usage.percent", "gte": 80}. Empty: every event of the subscribed types.',
+    )
     headers = models.JSONField("extra headers", default=dict, blank=True, help_text="Static headers sent with every request.")
     payload_version = models.CharField(
         "payload version", max_length=50, blank=True,

@@ -9,7 +9,7 @@ from events.models import Organisation
 from hookline import limits
 from hookline.conf import hookline_settings
 
-from . import patterns, signing, states
+from . import conditions, patterns, signing, states
 from .models import Webhook
 from .urlguard import UnsafeURL, check_proxy_url, split_credentials, validate_url
 
@@ -51,6 +51,14 @@ def validate_event_types(values: list[str]) -> list[str]:
         raise ValidationError(str(exc), code="event_types") from exc
 
 
+def validate_condition(condition: Any) -> dict | None:
+    """A payload condition (hooks.conditions); a refusal names the place in it and the reason."""
+    try:
+        return conditions.validate(condition)
+    except conditions.ConditionError as exc:
+        raise ValidationError(str(exc), code="condition") from None
+
+
 def validate_headers(headers: dict[str, Any], shared_secret_header: str = "") -> dict[str, str]:
     if not isinstance(headers, dict):
         raise ValidationError("Extra headers must be an object of name: value.", code="headers")
@@ -86,7 +94,7 @@ def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
 
 EDITABLE_FIELDS = frozenset({
     "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
-    "shared_secret_header", "payload_version", "proxy_url", "organisation",
+    "shared_secret_header", "payload_version", "proxy_url", "organisation", "condition",
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
 TEXT_LIMITS = {
@@ -114,6 +122,8 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
         _on_field("url", validate_url, split_credentials(cleaned["url"])[0])  # the URL is stored without credentials
     if "event_types" in cleaned:
         cleaned["event_types"] = _on_field("event_types", validate_event_types, cleaned["event_types"])
+    if "condition" in cleaned:
+        cleaned["condition"] = _on_field("condition", validate_condition, cleaned["condition"])
     if "proxy_url" in cleaned or webhook is None:
         cleaned["proxy_url"] = _on_field("proxy_url", validate_proxy_url, cleaned.get("proxy_url", ""))
     if "shared_secret_header" in cleaned or webhook is None:
@@ -189,6 +199,13 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     webhook.updated_by = user or webhook.updated_by
     webhook.save()
     return webhook
+
+
+def tenant_endpoint_ids(ids: list[int], organisation_id: int | None) -> list[int]:
+    """Which of these ids are endpoints of this tenant (any state: the state is applied at fan-out)."""
+    query = Webhook.objects.filter(id__in=ids)
+    query = query.filter(organisation_id=organisation_id) if organisation_id is not None else query.filter(organisation__isnull=True)
+    return list(query.values_list("id", flat=True))
 
 
 def rotate_secret(webhook: Webhook, *, user=None) -> str:

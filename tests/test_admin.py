@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from deliveries import delivering, messages
+import events
+from deliveries import delivering, fanout, messages
 from deliveries.models import Delivery
 from deliveries.transport import TransportResult
 from events.models import Event, Organisation
@@ -718,3 +719,35 @@ def test_bulk_actions_that_send_have_a_limit(staff_client, make_webhook, make_de
     assert "at most 1 endpoints" in " ".join(messages_of(tested)) and not receiver.requests
     assert "at most 1 deliveries" in " ".join(messages_of(redelivered))
     assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}
+
+
+def test_event_page_shows_matched_and_filtered_endpoints(staff_client, event_type, organisation, make_webhook):
+    # given
+    event_type("usage.updated")
+    make_webhook("http://127.0.0.1:9/a", name="Over eighty", condition={"path": "percent", "gte": 80})
+    make_webhook("http://127.0.0.1:9/b", name="Over ninety", condition={"path": "percent", "gte": 90})
+    event = events.emit("usage.updated", {"percent": 85}, organisation=organisation)
+    fanout.fan_out([event.id])
+
+    # when
+    page = staff_client.get(change_url(event)).content.decode()
+
+    # then
+    matched = page.split("Matched</strong>:")[1].split("<br>")[0]
+    filtered = page.split("Filtered by their condition</strong>:")[1].split("</div>")[0]
+    assert "Over eighty" in matched and "Over ninety" not in matched
+    assert "Over ninety" in filtered and "Over eighty" not in filtered
+
+
+def test_a_bad_condition_is_refused_on_its_field_and_a_good_one_saved(staff_client, make_webhook):
+    webhook, _ = make_webhook("http://127.0.0.1:9/in")
+    form = {"organisation": webhook.organisation_id, "name": "x", "url": webhook.url, "event_types": "*", "headers": "{}"}
+
+    response = staff_client.post(change_url(webhook), {**form, "condition": '{"or": [{"path": "a", "gte": [1]}]}'})
+    assert "condition.or[0].gte: &#x27;gte&#x27; compares with a number or a string" in str(
+        response.context["adminform"].form.errors["condition"])
+
+    response = staff_client.post(change_url(webhook), {**form, "condition": '{"path": "usage.percent", "gte": 80}'})
+    assert response.status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.condition == {"path": "usage.percent", "gte": 80}

@@ -117,10 +117,12 @@ def test_the_schema_documents_every_route_and_its_errors(client):
         "/api/webhooks/", "/api/webhooks/{id}/", "/api/webhooks/{id}/test/", "/api/webhooks/{id}/rotate-secret/",
         "/api/webhooks/{id}/recover/", "/api/deliveries/", "/api/deliveries/{id}/", "/api/deliveries/{id}/redeliver/",
         "/api/event-types/", "/api/event-types/{key}/", "/api/events/", "/api/tokens/validate/",
+        "/api/scheduled-events/", "/api/scheduled-events/{id}/",
     }
+    assert {p["name"] for p in paths["/api/events/"]["get"]["parameters"]} >= {"type", "payload"}
     assert {p["name"] for p in paths["/api/webhooks/"]["get"]["parameters"]} >= {
         "state", "created_after", "created_before", "search", "page", "page_size"}
-    assert {p["name"] for p in paths["/api/deliveries/"]["get"]["parameters"]} >= {"webhook", "status", "event_type"}
+    assert {p["name"] for p in paths["/api/deliveries/"]["get"]["parameters"]} >= {"webhook", "status", "event_type", "payload"}
     assert "409" in paths["/api/webhooks/{id}/"]["delete"]["responses"]
     assert {"400", "401", "404", "429"} <= set(paths["/api/webhooks/{id}/"]["patch"]["responses"])
     assert "secret" in schema["components"]["schemas"]["WebhookCreated"]["properties"]

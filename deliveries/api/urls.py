@@ -8,12 +8,14 @@ from ..edges.deliveries.api import DeliveryViewSet
 from ..edges.endpoints.api import WebhookViewSet
 from ..edges.event_types.api import EventTypeViewSet
 from ..edges.events.api import EmitView
+from ..edges.schedules.api import ScheduledEventViewSet
 from ..edges.tokens.api import TokenValidationView
 
 router = SimpleRouter()
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("event-types", EventTypeViewSet, basename="event-type")
+router.register("scheduled-events", ScheduledEventViewSet, basename="scheduled-event")
 
 routes = [
     *router.urls,

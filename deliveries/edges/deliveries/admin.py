@@ -15,6 +15,7 @@ from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge, time_until
 from hooks.models import Webhook
 
 from ..health import views as health_views
+from ..events.filters import PayloadSearchMixin
 from .inspector import attempt_views
 
 REDELIVER_LIMIT = 500
@@ -51,14 +52,15 @@ class DeliveryEventTypeFilter(EventTypeFilter):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyLogAdmin):
+class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
     organisation_attribute = "webhook.organisation_id"
     list_display = ["delivery", "endpoint", "status_with_code", "attempt_count", "created"]
     list_filter = [EndpointFilter, "status", DeliveryEventTypeFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["event", "webhook"]
     search_fields = ["event__id__exact"]  # exact, not "=" (iexact): UPPER() would defeat the index
-    search_help_text = "An exact webhook-id (the event id, msg_…), as the receiver logged it."
+    search_help_text = "An exact webhook-id (the event id, msg_…), as the receiver logged it, or a payload field: data.notice.id = 42."
     change_list_template = "admin/deliveries/delivery/change_list.html"
+    payload_prefix = "event__"
     show_full_result_count = False  # a second COUNT(*) of a big log on every page
     actions = ["redeliver"]
     object_actions = {"redeliver": "Redeliver"}

@@ -74,7 +74,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
     ]
     readonly_fields = [*status_fields, "recent_deliveries"]
     fieldsets = [
-        (None, {"fields": ["organisation", "name", "description", "url", "event_types"]}),
+        (None, {"fields": ["organisation", "name", "description", "url", "event_types", "condition"]}),
         ("Signatures and request", {"fields": [
             "standard_signature", "github_signature", "shared_secret_header", "headers", "payload_version", "proxy_url",
         ]}),

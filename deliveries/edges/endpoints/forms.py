@@ -44,7 +44,7 @@ class WebhookForm(forms.ModelForm):
     class Meta:
         model = Webhook
         fields = [
-            "organisation", "name", "description", "url", "event_types", "headers", "standard_signature",
+            "organisation", "name", "description", "url", "event_types", "condition", "headers", "standard_signature",
             "github_signature", "shared_secret_header", "payload_version", "proxy_url",
         ]
 

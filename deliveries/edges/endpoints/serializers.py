@@ -52,6 +52,11 @@ class WebhookSerializer(serializers.ModelSerializer):
         child=serializers.CharField(allow_blank=True, max_length=2000), required=False,
         help_text="Static headers sent with every request (the signature headers cannot be overridden).",
     )
+    condition = serializers.JSONField(
+        required=False, allow_null=True,
+        help_text='Only events whose data match are delivered, e.g. {"path": "usage.percent", "gte": 80}; '
+        "operators eq, ne, gt, gte, lt, lte, in, contains, exists, combined with and/or/not. null: every event.",
+    )
     state = StateField(
         required=False,
         help_text="new (not yet proven), valid, invalid (failing; receives nothing) or deactivated. "
@@ -68,7 +73,7 @@ class WebhookSerializer(serializers.ModelSerializer):
     class Meta:
         model = Webhook
         fields = [
-            "id", "organisation", "name", "description", "url", "event_types", "headers",
+            "id", "organisation", "name", "description", "url", "event_types", "condition", "headers",
             "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
             "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
         ]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from rest_framework import status
+from rest_framework import mixins, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
@@ -12,14 +12,30 @@ from hookline.api.schema import extend_schema
 from hookline.api.tenancy import default_organisation
 from hookline.api.throttling import EmitRateThrottle
 
+from events.models import Event
+
+from .filters import EventFilter
 from .serializers import EmitSerializer, EventSerializer
 
 
-class EmitView(HooklineAPIMixin, GenericAPIView):
-    """Emit an event over HTTP, for producers that are not Python: the same validation as ``events.emit``."""
+class EmitView(HooklineAPIMixin, mixins.ListModelMixin, GenericAPIView):
+    """Emit an event over HTTP, for producers that are not Python: the same validation as ``events.emit``; GET lists them."""
 
-    serializer_class = EmitSerializer
     throttle_classes = [EmitRateThrottle]
+    filterset_class = EventFilter
+
+    def get_queryset(self):
+        return Event.objects.visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        return EmitSerializer if self.request.method == "POST" else EventSerializer
+
+    def get_throttles(self):
+        return super().get_throttles() if self.request.method == "POST" else []
+
+    @extend_schema(summary="List events", description="Newest first; filter by type, a payload field (payload=data.notice.id=42) and time.")
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)
 
     @extend_schema(
         summary="Emit an event",
@@ -37,6 +53,6 @@ class EmitView(HooklineAPIMixin, GenericAPIView):
         with transaction.atomic():
             event = events.emit(
                 data["type"], data["payload"], organisation=organisation,
-                idempotency_key=data.get("idempotency_key") or None,
+                idempotency_key=data.get("idempotency_key") or None, endpoints=data.get("endpoints"),
             )
         return Response(EventSerializer(event).data, status=status.HTTP_202_ACCEPTED)

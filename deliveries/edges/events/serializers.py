@@ -17,6 +17,11 @@ class EmitSerializer(serializers.Serializer):
         max_length=200, required=False, allow_blank=True,
         help_text="A repeat with the same key within HOOKLINE IDEMPOTENCY_WINDOW returns the first event.",
     )
+    endpoints = serializers.ListField(
+        child=serializers.IntegerField(), required=False, allow_empty=False, max_length=1000,
+        help_text="Deliver only to these endpoints of the organisation (ids), whatever they subscribe to; "
+        "still only if they receive (new or valid). An id that is not the organisation's answers 400.",
+    )
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -28,5 +33,5 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = ["id", "type", "payload", "organisation", "idempotency_key", "created", "dispatched"]
+        fields = ["id", "type", "payload", "organisation", "idempotency_key", "target_endpoints", "created", "dispatched"]
         read_only_fields = fields

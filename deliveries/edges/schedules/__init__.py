@@ -1,0 +1,1 @@
+"""Scheduled events: their admin and API."""

@@ -1,0 +1,217 @@
+"""Payload conditions: a small declarative language over an event's data, validated at save, compiled for fan-out.
+
+    {"path": "usage.percent", "gte": 80}
+    {"and": [{"path": "usage.percent", "gte": 80}, {"path": "usage.previous_percent", "lt": 80}]}
+    {"or": [...]}   {"not": {...}}   {"path": "customer.tier", "in": ["gold", "platinum"]}
+    {"path": "tags", "contains": "vip"}   {"path": "notice.id", "exists": true}
+
+A path is dotted, starts at the payload (a leading ``data.`` — the body's name for it — is allowed) and
+indexes lists with digits (``items.0.sku``). Nothing here runs user code: a condition compiles into a
+tree of closures over plain comparisons, once per fan-out batch.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Callable
+
+from events.search import split_path
+
+Predicate = Callable[[Any], bool]
+
+COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "exists")
+COMBINATORS = ("and", "or", "not")
+MAX_DEPTH = 12  # bounded work per event, whatever an operator stores
+MAX_NODES = 200
+# Compiled conditions by their stored JSON text, per process. Measured: compiling 10,000 three-part
+# conditions took 0.6-1.5 s on a loaded 2-core machine (most of it the garbage collector walking the
+# new closures), evaluating them 13 ms; endpoints often share a condition, and a condition rarely
+# changes, so each distinct text is compiled once, not once per batch.
+_compiled: dict[str, Any] = {}
+COMPILED_CACHE_SIZE = 20_000
+_MISSING = object()
+logger = logging.getLogger(__name__)
+
+
+def _NOTHING(payload: Any) -> bool:
+    return False
+
+
+class ConditionError(ValueError):
+    """A refused condition: ``where`` is the place in it (``condition.and[1].gte``), the message says why."""
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(f"{where}: {reason}")
+        self.where, self.reason = where, reason
+
+
+def validate(condition: Any) -> dict | None:
+    """Return the condition unchanged (None or {} means "every event"), or raise ConditionError naming the place."""
+    if condition is None or condition == {}:
+        return None
+    _Checker().check(condition, "condition", 0)
+    return condition
+
+
+def compile_condition(condition: dict | None) -> Predicate | None:
+    """A predicate over a payload; None when there is no condition. The condition must have been validated."""
+    if not condition:
+        return None
+    return _compile(condition)
+
+
+def compiled(text: str | None) -> Predicate | None:
+    """The predicate of a stored condition given as JSON text (None: no condition), compiled once per distinct text."""
+    if text is None:
+        return None
+    predicate = _compiled.get(text, _MISSING)
+    if predicate is _MISSING:
+        if len(_compiled) >= COMPILED_CACHE_SIZE:
+            _compiled.clear()
+        predicate = _compiled[text] = _compile_stored(text)
+    return predicate
+
+
+def _compile_stored(text: str) -> Predicate | None:
+    # Checked again: a row written around the services (SQL, bulk_create) must not break everyone's fan-out.
+    try:
+        return compile_condition(validate(json.loads(text)))
+    except (ValueError, ConditionError) as exc:
+        logger.warning("An endpoint's stored condition is refused (%s); it receives no event until it is fixed", exc)
+        return _NOTHING
+
+
+def resolve(payload: Any, parts: tuple[str, ...]) -> Any:
+    """The value at a path, or _MISSING."""
+    value = payload
+    for part in parts:
+        if isinstance(value, dict):
+            value = value.get(part, _MISSING)
+        elif isinstance(value, list) and part.isdigit():
+            index = int(part)
+            value = value[index] if index < len(value) else _MISSING
+        else:
+            return _MISSING
+        if value is _MISSING:
+            return _MISSING
+    return value
+
+
+class _Checker:
+    def __init__(self):
+        self.nodes = 0
+
+    def check(self, node: Any, where: str, depth: int) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ConditionError(where, f"a condition has at most {MAX_NODES} parts")
+        if depth > MAX_DEPTH:
+            raise ConditionError(where, f"a condition is nested at most {MAX_DEPTH} levels")
+        if not isinstance(node, dict):
+            raise ConditionError(where, f"expected an object such as {{\"path\": \"a.b\", \"eq\": 1}}, got {_kind(node)}")
+        combinators = [key for key in COMBINATORS if key in node]
+        if combinators:
+            self._check_combinator(node, combinators, where, depth)
+        else:
+            _check_comparison(node, where)
+
+    def _check_combinator(self, node: dict, keys: list[str], where: str, depth: int) -> None:
+        if len(node) != 1:
+            raise ConditionError(where, f"'{keys[0]}' stands alone; other keys: {', '.join(sorted(set(node) - {keys[0]}))}")
+        key = keys[0]
+        if key == "not":
+            self.check(node["not"], f"{where}.not", depth + 1)
+            return
+        children = node[key]
+        if not isinstance(children, list) or not children:
+            raise ConditionError(f"{where}.{key}", f"'{key}' takes a non-empty list of conditions, got {_kind(children)}")
+        for index, child in enumerate(children):
+            self.check(child, f"{where}.{key}[{index}]", depth + 1)
+
+
+def _check_comparison(node: dict, where: str) -> None:
+    if "path" not in node:
+        raise ConditionError(where, "needs 'path' and one of " + ", ".join(COMPARISONS) + ", or and/or/not")
+    try:
+        split_path(node["path"])
+    except ValueError as exc:
+        raise ConditionError(f"{where}.path", str(exc)) from None
+    operators = [key for key in node if key != "path"]
+    unknown = [key for key in operators if key not in COMPARISONS]
+    if unknown:
+        raise ConditionError(f"{where}.{unknown[0]}", f"unknown operator {unknown[0]!r}; use one of {', '.join(COMPARISONS)}")
+    if len(operators) != 1:
+        raise ConditionError(where, f"exactly one operator per comparison, got {len(operators)}")
+    operator, operand = operators[0], node[operators[0]]
+    at = f"{where}.{operator}"
+    if operator in ("gt", "gte", "lt", "lte") and not (_is_number(operand) or isinstance(operand, str)):
+        raise ConditionError(at, f"'{operator}' compares with a number or a string, got {_kind(operand)}")
+    if operator == "in" and not isinstance(operand, list):
+        raise ConditionError(at, f"'in' takes a list of values, got {_kind(operand)}")
+    if operator == "exists" and not isinstance(operand, bool):
+        raise ConditionError(at, f"'exists' takes true or false, got {_kind(operand)}")
+
+
+def _compile(node: dict) -> Predicate:
+    if "and" in node:
+        parts = [_compile(child) for child in node["and"]]
+        return lambda payload: all(part(payload) for part in parts)
+    if "or" in node:
+        parts = [_compile(child) for child in node["or"]]
+        return lambda payload: any(part(payload) for part in parts)
+    if "not" in node:
+        inner = _compile(node["not"])
+        return lambda payload: not inner(payload)
+    parts = split_path(node["path"])
+    operator = next(key for key in node if key != "path")
+    test = _TESTS[operator](node[operator])
+    if len(parts) == 1:  # the common case, one dict lookup
+        key = parts[0]
+        return lambda payload: test(payload.get(key, _MISSING) if isinstance(payload, dict) else _MISSING)
+    return lambda payload: test(resolve(payload, parts))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _same(a: Any, b: Any) -> bool:
+    # JSON semantics: true is not 1, and 1 equals 1.0.
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+def _ordered(operand: Any, compare: Callable[[Any, Any], bool]) -> Predicate:
+    if _is_number(operand):
+        return lambda value: _is_number(value) and compare(value, operand)
+    return lambda value: isinstance(value, str) and compare(value, operand)
+
+
+def _contains(operand: Any) -> Predicate:
+    def test(value: Any) -> bool:
+        if isinstance(value, str):
+            return isinstance(operand, str) and operand in value
+        if isinstance(value, list):
+            return any(_same(item, operand) for item in value)
+        if isinstance(value, dict):
+            return isinstance(operand, str) and operand in value
+        return False
+    return test
+
+
+_TESTS: dict[str, Callable[[Any], Predicate]] = {
+    "eq": lambda operand: lambda value: value is not _MISSING and _same(value, operand),
+    "ne": lambda operand: lambda value: value is _MISSING or not _same(value, operand),
+    "gt": lambda operand: _ordered(operand, lambda a, b: a > b),
+    "gte": lambda operand: _ordered(operand, lambda a, b: a >= b),
+    "lt": lambda operand: _ordered(operand, lambda a, b: a < b),
+    "lte": lambda operand: _ordered(operand, lambda a, b: a <= b),
+    "in": lambda operand: lambda value: value is not _MISSING and any(_same(value, item) for item in operand),
+    "contains": _contains,
+    "exists": lambda operand: lambda value: (value is not _MISSING) == operand,
+}
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number" if _is_number(value) else type(value).__name__,
+    )
