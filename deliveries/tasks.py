@@ -6,7 +6,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from . import runs, sweeper, wakeup
+from . import health, runs, sweeper, wakeup
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ deliver_task = shared_task(name="hookline.deliver", **_DB_RETRY)(work_task.run)
 def sweep_task() -> int:
     result = sweeper.sweep()
     enqueue_deliveries(result.deliveries_enqueued)
+    health.warn_if_stale()  # beat alive while the workers' periodic checks are not
     if result.events_fanned_out or result.deliveries_enqueued:
         logger.info(
             "Sweeper: fanned out %d stranded event(s), enqueued %d delivery(ies)",

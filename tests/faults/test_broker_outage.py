@@ -44,6 +44,7 @@ def test_events_emitted_during_a_broker_outage_are_all_delivered(
     for n in range(before):
         emit(n)
     wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == before, timeout=60, message="before")
+    wakeups_before = wakeups_received(worker)  # single emits, one per transaction, with the broker up
     broker.stop()
     down_at = time.monotonic()
     for n in range(before, before + during):
@@ -71,7 +72,9 @@ def test_events_emitted_during_a_broker_outage_are_all_delivered(
                    emit_to_delivery_p50_seconds=round(sorted(late)[len(late) // 2], 1),
                    emit_to_delivery_max_seconds=round(max(late), 1),
                    drain_seconds=round(drained - started, 1), drain_after_broker_back_seconds=round(drained - up_at, 1),
-                   wakeups_received=wakeups_received(worker), **tally.figures(), **swept(worker))
+                   wakeups_received=wakeups_received(worker),
+                   wakeups_per_delivery_before_outage=round(wakeups_before / before, 2),
+                   **tally.figures(), **swept(worker))
     print(f"\nbroker back -> last delivery: {recovery:.1f} s; emit -> delivery: p50 "
           f"{figures['emit_to_delivery_p50_seconds']} s, max {figures['emit_to_delivery_max_seconds']} s")
     assert len(emitted) == count

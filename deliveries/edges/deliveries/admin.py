@@ -1,17 +1,21 @@
 """The delivery log in the admin: a list that finds a delivery in seconds, and the request/response inspector."""
 from __future__ import annotations
 
+import logging
+
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
 
-from deliveries import services
+from deliveries import health, services
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
 from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge
 from hooks.models import Webhook
 
 from .inspector import attempt_views
+
+logger = logging.getLogger(__name__)
 
 REDELIVER_LIMIT = 500
 STATUS_TONES = {
@@ -57,6 +61,16 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
     show_full_result_count = False  # a second COUNT(*) of a big log on every page
     actions = ["redeliver"]
     object_actions = {"redeliver": "Redeliver"}
+
+    def changelist_view(self, request, extra_context=None):
+        # The delivery log is where an operator looks when deliveries stall: say so when a safety net
+        # (beat's sweeper, the workers' periodic check) has not run for a while. Two rows, one query.
+        for job, age in health.stale_jobs().items():
+            warning = health.describe_stale(job, age)
+            self.message_user(request, warning + " Deliveries may stall: check that the workers and beat are running.",
+                              messages.WARNING)
+            logger.warning("Hookline health: %s", warning)
+        return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request):
         # Payloads can be large and the list never shows them; the inspector shows the sent bodies.
