@@ -17,8 +17,8 @@ from django.utils import timezone
 from hookline.conf import hookline_settings
 from events.models import Event
 
-from . import runs
-from .models import Delivery
+from . import pulse, runs
+from .models import Delivery, Pulse
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ def stranded(now) -> bool:
 
 def check() -> int:
     """One check: if anything is stranded, run as a wake-up would. Returns the deliveries sent."""
-    if not stranded(timezone.now()):
+    now = timezone.now()
+    pulse.record(Pulse.Job.CHECK, now=now)
+    if not stranded(now):
         return 0
     result = runs.run()
     if result.deliveries_sent or result.events_fanned_out:
@@ -47,6 +49,7 @@ def _loop(stop: threading.Event) -> None:
     while not stop.wait(hookline_settings.WORKER_CHECK_INTERVAL):
         try:
             check()
+            pulse.warn_if_stale()
         except DatabaseError:
             logger.warning("Periodic check failed; trying again in %.0f s",
                            hookline_settings.WORKER_CHECK_INTERVAL, exc_info=True)

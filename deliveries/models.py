@@ -121,3 +121,25 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}"
+
+
+class Pulse(models.Model):
+    """When a periodic job last ran, one row per job: the health report reads them (deliveries/pulse.py).
+
+    A database row, not the cache or the broker: the database is the one store every web process,
+    worker and beat shares whatever the deployment (the default cache is per process, and RabbitMQ
+    has no key-value store); one UPDATE by primary key per run costs less than the job's own query.
+    """
+
+    class Job(models.TextChoices):
+        SWEEP = "sweep", "sweeper (beat)"
+        CHECK = "check", "workers' periodic check"
+
+    job = models.CharField("job", max_length=16, primary_key=True, choices=Job.choices)
+    at = models.DateTimeField("last run")
+
+    class Meta:
+        verbose_name = "periodic job"
+
+    def __str__(self) -> str:
+        return f"{self.get_job_display()} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -10,8 +10,8 @@ from django.utils import timezone
 from hookline.conf import hookline_settings
 from events.models import Event
 
-from . import fanout, metrics
-from .models import Delivery
+from . import fanout, metrics, pulse
+from .models import Delivery, Pulse
 
 
 # Deliveries locked per transaction: a worker claiming one of them waits for that commit, so a
@@ -32,6 +32,7 @@ def sweep(*, limit: int = 5000) -> SweepResult:
     SKIP LOCKED and pushed forward in time, and the deliver task's claim prevents double sends.
     """
     now = timezone.now()
+    pulse.record(Pulse.Job.SWEEP, now=now)
     stale = now - timedelta(seconds=hookline_settings.SWEEP_AFTER)
     event_ids = list(
         Event.objects.undispatched().filter(created_at__lt=stale).order_by("created_at").values_list("id", flat=True)[:limit]

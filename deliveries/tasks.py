@@ -9,7 +9,7 @@ from django.db import DatabaseError
 from events import scheduling
 from hookline.conf import hookline_settings
 
-from . import runs, sweeper, wakeup
+from . import pulse, runs, sweeper, wakeup
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ deliver_task = shared_task(name="hookline.deliver", **_DB_RETRY)(work_task.run)
 def sweep_task() -> int:
     result = sweeper.sweep()
     enqueue_deliveries(result.deliveries_enqueued)
+    pulse.warn_if_stale()  # beat alive while the workers' periodic checks are not
     if result.events_fanned_out or result.deliveries_enqueued:
         logger.info(
             "Sweeper: fanned out %d stranded event(s), enqueued %d delivery(ies)",

@@ -59,6 +59,10 @@ DEFAULTS: dict[str, Any] = {
     # message, a retry beyond MAX_COUNTDOWN) and takes them itself: recovery does not wait for beat.
     "WORKER_CHECK_INTERVAL": 2.0,
     "STRANDED_AFTER": 2.0,
+    # Seconds after which the health report (manage.py hookline_health, the delivery log in the admin,
+    # a log warning) calls the sweeper or the workers' periodic check stale, and a waiting event or a
+    # due delivery overdue: above SWEEP_AFTER + SWEEP_INTERVAL, the latest both nets take them.
+    "HEALTH_STALE_AFTER": 120.0,
     # Seconds a worker owns a claimed delivery; after that the sweeper may hand it to another.
     "CLAIM_LEASE": 120.0,
     # Retries due within this many seconds are scheduled as Celery countdowns; later ones are

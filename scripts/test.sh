@@ -4,6 +4,8 @@
 #  2. the unit tests again with Django 6.0, the newest, in a virtualenv of their own (var/venv-django6; Python 3.12+);
 #  3. the integration, fault-injection and browser tests on the machine's PostgreSQL and Redis, with real
 #     Celery workers and receivers.
+#  4. the integration tests again with RabbitMQ as the broker (README "Choosing a broker"); the kill -9
+#     and broker-outage fault scenarios run on RabbitMQ in step 3 too, each in a vhost of its own.
 # Integration tests skip with a message when a service is missing, except under CI=true,
 # where they fail: CI must run them.
 set -euo pipefail
@@ -57,3 +59,12 @@ echo "== integration, fault-injection and browser tests (PostgreSQL, Redis, Cele
 export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline}
 export CELERY_BROKER_URL=${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
 "$PY" -m pytest -q -p no:cacheprovider -m "integration or faults or browser" "$@"
+
+echo "== integration tests on RabbitMQ =="
+RABBITMQ_URL=${TEST_RABBITMQ_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672/hookline_test}
+if command -v rabbitmqctl >/dev/null && [ "$(id -u)" = 0 ]; then  # a vhost of the suite's own
+    vhost=${RABBITMQ_URL##*/}
+    { rabbitmqctl add_vhost "$vhost" || true; rabbitmqctl set_permissions -p "$vhost" guest ".*" ".*" ".*"; } >/dev/null 2>&1 \
+        || echo "could not create the RabbitMQ vhost $vhost"
+fi
+CELERY_BROKER_URL=$RABBITMQ_URL "$PY" -m pytest -q -p no:cacheprovider -m "integration and not browser" "$@"

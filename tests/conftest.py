@@ -36,13 +36,15 @@ def _missing_services() -> list[str]:
     if connection.vendor != "postgresql":
         missing.append("PostgreSQL (run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/hookline, as `make test` does)")
     broker = urlparse(settings.CELERY_BROKER_URL)
-    if broker.scheme != "redis":
-        missing.append("Redis (CELERY_BROKER_URL=redis://127.0.0.1:6379/15, as `make test` does)")
+    default_port = {"redis": 6379, "amqp": 5672, "pyamqp": 5672}.get(broker.scheme)
+    if default_port is None:
+        missing.append("Redis or RabbitMQ (CELERY_BROKER_URL=redis://127.0.0.1:6379/15, as `make test` does,"
+                       " or amqp://guest:guest@127.0.0.1:5672/<vhost>)")
     else:
         try:
-            socket.create_connection((broker.hostname, broker.port or 6379), timeout=2).close()
+            socket.create_connection((broker.hostname, broker.port or default_port), timeout=2).close()
         except OSError as exc:
-            missing.append(f"Redis at {broker.hostname}:{broker.port or 6379} ({exc})")
+            missing.append(f"{broker.scheme} broker at {broker.hostname}:{broker.port or default_port} ({exc})")
     return missing
 
 
@@ -96,6 +98,16 @@ def start_worker(real_services, tmp_path):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _delete_rabbitmq_test_queue():
+    """RabbitMQ keeps a quorum queue after its consumers leave: remove this run's own queue at the end."""
+    yield
+    if urlparse(settings.CELERY_BROKER_URL).scheme in {"amqp", "pyamqp"}:
+        from tests.support.broker import delete_queue
+
+        delete_queue(settings.CELERY_BROKER_URL, settings.CELERY_TASK_DEFAULT_QUEUE)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 import events
 from events import outbox
-from deliveries.models import Attempt, Delivery
+from deliveries.models import Attempt, Delivery, Pulse
 from events.models import Event
 from hooks.models import Webhook
 from tests.support.broker import celery_broker
@@ -130,3 +130,28 @@ def test_events_emitted_while_broker_is_down_are_delivered_without_beat(
     start_worker(hookline={"WORKER_CHECK_INTERVAL": 0.5, "STRANDED_AFTER": 0.5})
     wait_until(lambda: len(receiver.at("/r")) >= 20, timeout=60, message="stranded deliveries")
     assert sorted(r.webhook_id for r in receiver.at("/r")) == sorted(e.id for e in emitted)
+
+
+def test_a_retry_due_later_than_max_countdown_is_sent_by_a_worker_without_beat(
+    start_worker, receiver, make_webhook, event_type
+):
+    # given: retries 3 s apart, beyond MAX_COUNTDOWN (1 s): no countdown wake-up is published for
+    # them (as for a retry due in three days with the defaults), and no beat (no sweeper) runs
+    event_type("invoice.paid")
+    webhook, _ = make_webhook(receiver.on("/r", sequence(500, 200)))
+    worker = start_worker(beat=False, hookline={"RETRY_BASE_DELAY": 3, "RETRY_MAX_DELAY": 3, "RETRY_JITTER": 0,
+                                                "MAX_COUNTDOWN": 1, "WORKER_CHECK_INTERVAL": 0.5,
+                                                "STRANDED_AFTER": 0.5})
+
+    # when
+    with transaction.atomic():
+        event = events.emit("invoice.paid", {"invoice": 1}, organisation=webhook.organisation)
+
+    # then: the worker's periodic check sends the retry soon after it is due
+    wait_until(lambda: Delivery.objects.filter(status="succeeded").exists(), timeout=30, message="the retry")
+    first, second = receiver.at("/r")
+    assert first.webhook_id == second.webhook_id == event.id
+    assert 3 - 0.1 <= second.at - first.at <= 3 + 0.5 + 0.5 + 3  # due + STRANDED_AFTER + one check + slack
+    # the check logs once its run has returned, a moment after the delivery is recorded
+    wait_until(lambda: "Periodic check:" in worker.log(), timeout=10, message="the periodic check sent it")
+    assert not Pulse.objects.filter(job=Pulse.Job.SWEEP).exists()  # no sweeper ran

@@ -5,6 +5,7 @@ from pathlib import Path
 import environ
 
 from hookline.conf import DEFAULTS as HOOKLINE_DEFAULTS
+from webhooks_project.brokers import celery_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -113,26 +114,15 @@ FORMAT_MODULE_PATH = ["webhooks_project.formats"]
 
 
 # --- Celery -------------------------------------------------------------------------------
-# The default broker needs no server (kombu's filesystem transport), for `make run`.
-_BROKER_DIR = BASE_DIR / "var" / "broker"
+# The default broker needs no server (kombu's filesystem transport), for `make run`. Redis and
+# RabbitMQ get the options of webhooks_project/brokers.py (README "Choosing a broker").
 # "localhost" only so that kombu does not log "No hostname was supplied" on every connection.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    for _sub in ("queue", "processed", "control"):
-        (_BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_BROKER_DIR / "queue"),
-        "data_folder_out": str(_BROKER_DIR / "queue"),
-        "processed_folder": str(_BROKER_DIR / "processed"),
-        # The exchange tables; kombu's default is ./control, relative to whichever directory the
-        # worker was started in (which is how two of them once got committed).
-        "control_folder": str(_BROKER_DIR / "control"),
-        "store_processed": False,
-    }
-else:
-    # Messages of a killed worker come back after this; the sweeper usually heals sooner.
-    # hookline.celery.configure() adds max_retries 0 (emit() fails fast while Redis is down).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+_BROKER = celery_settings(CELERY_BROKER_URL, var_dir=BASE_DIR / "var",
+                          visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=3600))
+CELERY_BROKER_TRANSPORT_OPTIONS = _BROKER["broker_transport_options"]
+CELERY_TASK_DEFAULT_QUEUE_TYPE = _BROKER.get("task_default_queue_type", "classic")
+CELERY_TASK_DEFAULT_EXCHANGE_TYPE = _BROKER.get("task_default_exchange_type", "direct")
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="hookline")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

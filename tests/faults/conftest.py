@@ -12,7 +12,7 @@ from django.db import transaction
 
 import events
 from tests.conftest import IN_CI
-from tests.support.broker import RedisServer, celery_broker
+from tests.support.broker import RabbitMQVhost, RedisServer, celery_broker
 from tests.support.receiver import Receiver
 
 # `make faults` sets this: the sizes of the issue. Without it (CI), smaller counts keep the suite short.
@@ -32,20 +32,40 @@ def scaled(fast: int, full: int) -> int:
     return full if FULL else fast
 
 
+BROKERS = ["redis", "rabbitmq"]
+
+
 @pytest.fixture
-def broker(real_services, tmp_path):
-    """A redis-server of this test's own on a free port; this process publishes to it while the test runs."""
-    if not RedisServer.available():
+def broker(real_services, tmp_path, request):
+    """A broker of this test's own that it may take down; this process publishes to it while the test runs.
+
+    Redis by default: a redis-server on a free port (a restart loses every message). A test runs on
+    both with ``@pytest.mark.parametrize("broker", BROKERS, indirect=True)``; RabbitMQ is a vhost of
+    its own behind a forwarder the test can cut (tests/support/broker.py: RabbitMQVhost).
+    """
+    kind = getattr(request, "param", "redis")
+    if kind == "rabbitmq":
+        server = RabbitMQVhost(tmp_path / "rabbitmq.log")
+        message = "needs RabbitMQ at 127.0.0.1:5672 and rabbitmqctl (TEST_RABBITMQ_URL)"
+    else:
+        server = RedisServer(tmp_path / "redis.log")
         message = "needs the redis-server binary (the broker-outage scenarios start their own)"
+    if not server.available():
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    server = RedisServer(tmp_path / "redis.log").start()
+    if kind == "rabbitmq":
+        server.create()
+    else:
+        server.start()
     try:
         with celery_broker(server.url):
             yield server
     finally:
-        server.stop()
+        if kind == "rabbitmq":
+            server.remove()
+        else:
+            server.stop()
 
 
 @pytest.fixture
@@ -91,6 +111,11 @@ def swept(*running, periodic: bool = True) -> dict[str, int]:
         )
     ]
     return {"swept_events": sum(e for e, _ in found), "swept_deliveries": sum(d for _, d in found)}
+
+
+def wakeups_received(*running) -> int:
+    """Wake-up messages these workers took (Celery logs one INFO line per task received)."""
+    return sum(len(re.findall(r"Task hookline\.work\[[^\]]+\] received", worker.log())) for worker in running)
 
 
 def emit_numbered(numbers, organisation, *, key: str = "invoice.paid", batch: int = 100) -> dict[int, str]:

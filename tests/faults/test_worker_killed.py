@@ -9,7 +9,7 @@ import pytest
 
 from deliveries.models import Delivery
 from events.models import Event
-from tests.faults.conftest import SHORT, emit_numbered, scaled
+from tests.faults.conftest import BROKERS, SHORT, emit_numbered, scaled, wakeups_received
 from tests.support.ledger import account, delivery_log_problems, statuses
 from tests.support.receiver import always, read_journal
 from tests.support.waiting import wait_until
@@ -17,7 +17,8 @@ from tests.support.waiting import wait_until
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 
-def test_worker_killed_mid_flight_loses_nothing(workers, journal_receiver, make_webhook, event_type, organisation, figures):
+@pytest.mark.parametrize("broker", BROKERS, indirect=True)
+def test_worker_killed_mid_flight_loses_nothing(broker, workers, journal_receiver, make_webhook, event_type, organisation, figures):
     # given: two endpoints that take a moment to answer, so kills land on requests in flight
     event_type("invoice.paid")
     secrets = {}
@@ -52,9 +53,10 @@ def test_worker_killed_mid_flight_loses_nothing(workers, journal_receiver, make_
                timeout=scaled(120, 300), interval=0.2, message="every delivery succeeded")
     drained = time.monotonic()
     tally = account(read_journal(journal_receiver.journal_path), emitted, secrets)
-    figures.update(events=count, deliveries=total, kills=killed_at, seed=seed, **tally.figures(),
+    figures.update(broker=broker.kind, events=count, deliveries=total, kills=killed_at, seed=seed, **tally.figures(),
                    drain_seconds=round(drained - started, 1), heal_after_last_kill_seconds=round(drained - last_kill, 1),
-                   rss_mib_after=[round(worker.rss_bytes() / 2**20, 1) for worker in running])
+                   rss_mib_after=[round(worker.rss_bytes() / 2**20, 1) for worker in running],
+                   wakeups_received=wakeups_received(*running))
     assert tally.lost == 0, tally.missing
     assert not tally.mixed_ids and not tally.foreign and not tally.bad_signatures
     assert statuses() == {"succeeded": total}

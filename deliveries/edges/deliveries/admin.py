@@ -1,6 +1,8 @@
 """The delivery log in the admin: a list that finds a delivery in seconds, and the request/response inspector."""
 from __future__ import annotations
 
+import logging
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.urls import path
@@ -8,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from deliveries import services
+from deliveries import pulse, services
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
 from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge, time_until
@@ -17,6 +19,8 @@ from hooks.models import Webhook
 from ..health import views as health_views
 from ..events.filters import PayloadSearchMixin
 from .inspector import attempt_views
+
+logger = logging.getLogger(__name__)
 
 REDELIVER_LIMIT = 500
 STATUS_TONES = {
@@ -76,6 +80,16 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         return health_views.dashboard(request, self)
+
+    def changelist_view(self, request, extra_context=None):
+        # The delivery log is where an operator looks when deliveries stall: say so when a safety net
+        # (beat's sweeper, the workers' periodic check) has not run for a while. Two rows, one query.
+        for job, age in pulse.stale_jobs().items():
+            warning = pulse.describe_stale(job, age)
+            self.message_user(request, warning + " Deliveries may stall: check that the workers and beat are running.",
+                              messages.WARNING)
+            logger.warning("Hookline health: %s", warning)
+        return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request):
         # Payloads can be large and the list never shows them; the inspector shows the sent bodies.
