@@ -154,7 +154,8 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
     attempts, retries, changes = [], [], []
     for one in sent:
         delivery, result = one.delivery, one.result
-        decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"))
+        decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"),
+                                delivery.webhook.delivery_contract.policy)
         attempts.append(log_attempt(one, decision, now))
         if decision.outcome is Outcome.RETRY:
             retries.append(ScheduledRetry(delivery.id, decision.delay))

@@ -77,8 +77,9 @@ def build_request(event: Event, webhook: Webhook, body: bytes, *, timestamp: int
     """The signed POST for one attempt; the timestamp is the signing time of this attempt."""
     timestamp = timestamp or int(time.time())
     secrets = webhook.signing_secrets()
+    contract = webhook.delivery_contract
     headers = {
-        "content-type": "application/json",
+        "content-type": contract.body.content_type,
         "user-agent": user_agent(),
         **webhook.headers,
         "webhook-id": event.id,
@@ -91,8 +92,10 @@ def build_request(event: Event, webhook: Webhook, body: bytes, *, timestamp: int
     if webhook.shared_secret_header:
         headers[webhook.shared_secret_header] = secrets[0]
     auth = (webhook.auth_username, webhook.auth_password) if webhook.auth_username else None
+    policy = contract.policy
     return OutgoingRequest(
-        url=webhook.url, headers=headers, body=body, auth=auth, proxy=webhook.proxy_url or hookline_settings.PROXY
+        url=webhook.url, headers=headers, body=body, auth=auth, proxy=webhook.proxy_url or hookline_settings.PROXY,
+        timeouts=policy.timeouts() if policy.connect_timeout or policy.read_timeout else None,
     )
 
 

@@ -12,7 +12,7 @@ from events.models import Organisation
 from hookline import limits
 from hookline.querysets import TenantQuerySet
 
-from . import crypto, states
+from . import contracts, crypto, states
 from .urlguard import MASK, mask_url, split_credentials, validate_url
 
 
@@ -82,6 +82,13 @@ class Webhook(models.Model):
     proxy_url = models.CharField(
         "proxy", max_length=500, blank=True, help_text="Outbound proxy for this endpoint; overrides HOOKLINE['PROXY'].",
     )
+    # One validated JSON object (hooks.contracts) rather than a dozen columns: a contract is read and
+    # written as a whole (presets, the API, the admin), and its sections grow without a migration each.
+    contract = models.JSONField(
+        "delivery contract", default=dict, blank=True,
+        help_text="Retry policy, body shape and batching ({} = the HOOKLINE defaults); "
+        "e.g. {\"preset\": \"apigee\"} or {\"policy\": {\"delays\": [300, 300, 300], \"retry_on\": \"5xx\"}}.",
+    )
     state = models.CharField("state", max_length=20, choices=State.choices, default=State.NEW, db_index=True)
     state_changed_at = models.DateTimeField("state changed", default=timezone.now)
     state_reason = models.CharField("state reason", max_length=500, blank=True)
@@ -121,6 +128,15 @@ class Webhook(models.Model):
         if self.previous_secret_encrypted and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
             secrets.append(crypto.decrypt(self.previous_secret_encrypted))
         return secrets
+
+    # --- delivery contract -----------------------------------------------------------------
+    @property
+    def delivery_contract(self) -> contracts.Contract:
+        """The parsed contract, once per loaded row (the worker reloads endpoints for every batch)."""
+        cached = self.__dict__.get("_contract")
+        if cached is None or cached[0] is not self.contract:
+            cached = self.__dict__["_contract"] = (self.contract, contracts.parse(self.contract))
+        return cached[1]
 
     # --- URL and Basic auth ----------------------------------------------------------------
     @property

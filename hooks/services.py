@@ -9,7 +9,7 @@ from events.models import Organisation
 from hookline import limits
 from hookline.conf import hookline_settings
 
-from . import patterns, signing, states
+from . import contracts, patterns, signing, states
 from .models import Webhook
 from .urlguard import UnsafeURL, check_proxy_url, split_credentials, validate_url
 
@@ -86,7 +86,7 @@ def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
 
 EDITABLE_FIELDS = frozenset({
     "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
-    "shared_secret_header", "payload_version", "proxy_url", "organisation",
+    "shared_secret_header", "payload_version", "proxy_url", "organisation", "contract",
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
 TEXT_LIMITS = {
@@ -127,6 +127,8 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
         headers = cleaned.get("headers", webhook.headers) or {}
         shared_secret_header = cleaned.get("shared_secret_header", webhook.shared_secret_header)
     cleaned["headers"] = _on_field("headers", validate_headers, headers, shared_secret_header)
+    if "contract" in cleaned:
+        cleaned["contract"] = _on_field("contract", contracts.validate_contract, cleaned["contract"])
     return cleaned
 
 

@@ -11,6 +11,8 @@ from deliveries.models import Delivery
 from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge
 from hooks.models import Webhook
 
+from hooks import contracts
+
 from .inspector import attempt_views
 
 REDELIVER_LIMIT = 500
@@ -89,6 +91,7 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
             context.update(
                 title="Delivery", subtitle=f"{obj.event.type} → {obj.webhook.name}",
                 attempts=attempt_views(obj.attempt_log.all()), status_badge=status_badge(obj.status),
+                contract=contracts.describe(obj.webhook.delivery_contract),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from deliveries.models import Attempt, Delivery
+from hooks import contracts
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -37,7 +38,11 @@ class DeliverySerializer(serializers.ModelSerializer):
 class DeliveryDetailSerializer(DeliverySerializer):
     payload = serializers.JSONField(source="event.payload", read_only=True)
     attempt_log = AttemptSerializer(many=True, read_only=True, help_text="Every attempt, oldest first.")
+    contract = serializers.SerializerMethodField(help_text="The endpoint's delivery contract that applies, in words.")
 
     class Meta(DeliverySerializer.Meta):
-        fields = [*DeliverySerializer.Meta.fields, "payload", "attempt_log"]
+        fields = [*DeliverySerializer.Meta.fields, "payload", "attempt_log", "contract"]
         read_only_fields = fields
+
+    def get_contract(self, delivery: Delivery) -> str:
+        return contracts.describe(delivery.webhook.delivery_contract)

@@ -45,7 +45,7 @@ class WebhookForm(forms.ModelForm):
         model = Webhook
         fields = [
             "organisation", "name", "description", "url", "event_types", "headers", "standard_signature",
-            "github_signature", "shared_secret_header", "payload_version", "proxy_url",
+            "github_signature", "shared_secret_header", "payload_version", "proxy_url", "contract",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -62,7 +62,9 @@ class WebhookForm(forms.ModelForm):
         """The endpoint's fields for create_webhook (all of them) or update_webhook (the changed ones)."""
         values = {name: self.cleaned_data[name] for name in self.fields if name in services.EDITABLE_FIELDS}
         if "headers" in values:
-            values["headers"] = values["headers"] or {}  # an emptied JSON box means no extra headers
+            values["headers"] = values["headers"] or {}
+        if "contract" in values:
+            values["contract"] = values["contract"] or {}  # an emptied JSON box means no extra headers
         if self.original.pk is None:
             return values
         return {name: values[name] for name in self.changed_data if name in values}

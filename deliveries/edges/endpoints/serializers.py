@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from hookline.api.errors import from_django
 from hookline.api.tenancy import OrganisationField, default_organisation
-from hooks import services
+from hooks import contracts, services
 from hooks.models import Webhook
 from hooks.urlguard import mask_url
 
@@ -50,6 +50,13 @@ class WebhookSerializer(serializers.ModelSerializer):
     enabled = serializers.BooleanField(
         required=False, help_text="True in new and valid. Write false to deactivate, true to re-enable (state new).",
     )
+    contract = serializers.JSONField(
+        required=False,
+        help_text="Delivery contract: {\"preset\": \"apigee\"} or sections policy (attempts, delays, base_delay, "
+        "max_delay, jitter, success, retry_on, on_exhaustion, gone_deactivates, honour_retry_after, connect_timeout, "
+        "read_timeout), body (shape, template, constants, content_type) and batch (max_count, max_wait). {} = defaults.",
+    )
+    contract_summary = serializers.SerializerMethodField(help_text="The contract that applies, in words.")
     created = serializers.DateTimeField(source="created_at", read_only=True)
     created_by = UsernameField()
     updated = serializers.DateTimeField(source="updated_at", read_only=True)
@@ -60,7 +67,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         fields = [
             "id", "organisation", "name", "description", "url", "event_types", "headers",
             "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
-            "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
+            "contract", "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
         ]
         read_only_fields = ["state_reason", "state_changed_at"]
 
@@ -69,6 +76,9 @@ class WebhookSerializer(serializers.ModelSerializer):
         data["url"] = webhook.masked_url
         data["proxy_url"] = mask_url(webhook.proxy_url) if webhook.proxy_url else ""
         return data
+
+    def get_contract_summary(self, webhook: Webhook) -> str:
+        return contracts.describe(webhook.delivery_contract)
 
     def validate(self, attrs: dict) -> dict:
         """The endpoint services' clean step; its refusals answer as they always have (message and code)."""

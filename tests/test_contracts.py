@@ -1,0 +1,88 @@
+"""Per-endpoint delivery contracts: validation, presets, and retry.decide() under an endpoint's policy."""
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import override_settings
+
+from deliveries import retry
+from deliveries.retry import Outcome
+from hooks import contracts
+from hooks.contracts import parse, validate_contract
+
+
+def policy(**values):
+    return parse(validate_contract({"policy": values})).policy
+
+
+def test_an_empty_contract_is_the_hookline_defaults():
+    assert validate_contract({}) == {} and parse({}) is contracts.DEFAULT
+    assert retry.decide(201, 1, policy=parse({}).policy).outcome is Outcome.SUCCEEDED
+    assert retry.decide(410, 1, policy=parse({}).policy).outcome is Outcome.GONE
+
+
+def test_success_codes_retry_set_and_exhaustion_follow_the_policy():
+    # given: OBC's rules (only 200 succeeds; everything else retried; 410 not special)
+    obc = parse(validate_contract({"preset": "bugyo-cloud"})).policy
+    # then
+    assert retry.decide(200, 1, policy=obc).outcome is Outcome.SUCCEEDED
+    assert retry.decide(201, 1, policy=obc).outcome is Outcome.RETRY
+    assert retry.decide(204, 1, policy=obc).outcome is Outcome.RETRY
+    assert retry.decide(410, 1, policy=obc).outcome is Outcome.RETRY
+    assert retry.decide(500, 18, policy=obc).outcome is Outcome.FAILED  # the endpoint becomes invalid
+
+
+def test_apigee_retries_only_5xx_three_times_five_minutes_apart_and_never_disables():
+    apigee = parse(validate_contract({"preset": "apigee"})).policy
+    assert retry.decide(503, 1, "9999", policy=apigee) == retry.Decision(Outcome.RETRY, 300.0)  # Retry-After ignored
+    assert retry.decide(None, 3, policy=apigee) == retry.Decision(Outcome.RETRY, 300.0)
+    assert retry.decide(500, 4, policy=apigee).outcome is Outcome.EXHAUSTED  # only the delivery fails
+    for status in (400, 404, 408, 429, 410):
+        assert retry.decide(status, 1, policy=apigee).outcome is Outcome.REJECTED
+    assert retry.schedule(policy=apigee) == [300.0, 300.0, 300.0]
+    assert apigee.timeouts() == (3, 3)
+
+
+def test_explicit_code_sets_and_exponential_overrides():
+    given = policy(retry_on=[503], attempts=3, base_delay=1, max_delay=2, jitter=0)
+    assert retry.decide(500, 1, policy=given).outcome is Outcome.REJECTED
+    assert retry.decide(503, 1, policy=given) == retry.Decision(Outcome.RETRY, 1.0)
+    assert retry.decide(503, 2, policy=given) == retry.Decision(Outcome.RETRY, 2.0)
+    assert retry.decide(503, 3, policy=given).outcome is Outcome.FAILED
+
+
+@override_settings(HOOKLINE={"CONNECT_TIMEOUT": 3, "READ_TIMEOUT": 10})
+def test_timeouts_stay_within_the_global_bounds():
+    assert policy(read_timeout=2).timeouts() == (3, 2)
+    with pytest.raises(ValidationError, match="read_timeout"):
+        validate_contract({"policy": {"read_timeout": 11}})
+
+
+@pytest.mark.parametrize("value, message", [
+    ([], "JSON object"),
+    ({"nope": {}}, "Unknown contract sections"),
+    ({"preset": "paypal"}, "Unknown preset"),
+    ({"policy": {"attempts": 0}}, "policy.attempts"),
+    ({"policy": {"delays": []}}, "policy.delays"),
+    ({"policy": {"success": [700]}}, "policy.success"),
+    ({"policy": {"retry_on": "sometimes"}}, "policy.retry_on"),
+    ({"policy": {"on_exhaustion": "explode"}}, "on_exhaustion"),
+    ({"policy": {"speed": 1}}, "Unknown contract.policy keys"),
+    ({"body": {"shape": "xml"}}, "body.shape"),
+    ({"body": {"shape": "template"}}, "needs body.template"),
+    ({"body": {"shape": "template", "template": {"a": "{{__import__}}"}}}, "unknown placeholder"),
+    ({"body": {"shape": "template", "template": {"a": "{{const.token}}"}}}, "unknown placeholder"),
+    ({"body": {"shape": "template", "template": {"a": "{{data"}}}, "unfinished"),
+    ({"body": {"content_type": "json"}}, "media type"),
+    ({"batch": {"max_count": 0}}, "batch.max_count"),
+])
+def test_refusals_say_what_is_wrong(value, message):
+    with pytest.raises(ValidationError, match=message):
+        validate_contract(value)
+
+
+def test_a_preset_is_stored_expanded_and_its_values_can_be_overridden():
+    stored = validate_contract({"preset": "apigee", "policy": {"delays": [1, 1, 1]}})
+    assert stored["preset"] == "apigee" and stored["policy"]["delays"] == [1, 1, 1]
+    assert stored["policy"]["retry_on"] == "5xx" and stored["body"] == {"shape": "payload"}
+    assert "preset apigee" in contracts.describe(parse(stored))
