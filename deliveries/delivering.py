@@ -78,7 +78,7 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
             _close(delivery, status, f"not sent: the endpoint is {webhook.state}", now)
             continue
         try:
-            body = bodies.body(delivery.event, webhook.payload_version)
+            body = bodies.body(delivery.event, webhook.payload_version, webhook.delivery_contract.body)
         except TransformFailed as exc:
             _close(delivery, Delivery.Status.FAILED, str(exc), now)
             continue

@@ -11,7 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from events.catalog import transformer_for
 from hookline.conf import hookline_settings
 from events.models import Event
-from hooks import signing
+from hooks import contracts, signing
 from hooks.models import Webhook
 from hooks.urlguard import MASK
 
@@ -31,46 +31,112 @@ def user_agent() -> str:
 
 def envelope(event: Event, key: str, data) -> bytes:
     """``{"type", "timestamp", "data"}``, serialised compactly."""
-    return json.dumps(
-        {"type": key, "timestamp": event.created_at.isoformat().replace("+00:00", "Z"), "data": data},
-        cls=DjangoJSONEncoder,
-        separators=(",", ":"),
-    ).encode()
+    return dumps({"type": key, "timestamp": iso_time(event), "data": data})
+
+
+def dumps(value) -> bytes:
+    return json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+def iso_time(event: Event) -> str:
+    return event.created_at.isoformat().replace("+00:00", "Z")
+
+
+def shaped(event: Event, key: str, data, body: contracts.Body):
+    """What one event is for an endpoint's body shape: the envelope, the payload alone, or its template filled in."""
+    if body.shape == contracts.PAYLOAD:
+        return data
+    if body.shape == contracts.TEMPLATE:
+        return fill(body.template, {"id": event.id, "type": key, "timestamp": iso_time(event), "data": data,
+                                    "const": body.constants or {}})
+    return {"type": key, "timestamp": iso_time(event), "data": data}
+
+
+def fill(node, values: dict):
+    """A declarative template filled in: placeholders are looked up, never evaluated (hooks.contracts checks them)."""
+    if isinstance(node, dict):
+        filled = {}
+        for name, value in node.items():
+            if name == contracts.SPREAD:
+                spread = fill(value, values)
+                if isinstance(spread, dict):
+                    filled.update(spread)
+            else:
+                filled[name] = fill(value, values)
+        return filled
+    if isinstance(node, list):
+        return [fill(value, values) for value in node]
+    if isinstance(node, str):
+        whole = contracts.PLACEHOLDER.fullmatch(node)
+        if whole:  # the value itself, with its JSON type
+            return _lookup(whole.group(1), values)
+        return contracts.PLACEHOLDER.sub(lambda match: _text(_lookup(match.group(1), values)), node)
+    return node
+
+
+def _lookup(path: str, values: dict):
+    found = values
+    for part in path.split("."):
+        if not isinstance(found, dict):
+            return None
+        found = found.get(part)
+    return found
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"))
 
 
 class BodyCache:
-    """Serialises each (event, payload version) once per batch, not once per delivery."""
+    """Serialises each (event, payload version, body shape) once per batch, not once per delivery."""
 
     def __init__(self) -> None:
-        self._bodies: dict[tuple[str, str], bytes | None | TransformFailed] = {}
+        self._bodies: dict[tuple, bytes | None | TransformFailed] = {}
+        self._items: dict[tuple, tuple[str, object] | None | TransformFailed] = {}
 
-    def body(self, event: Event, payload_version: str) -> bytes | None:
-        """The body for this version, or None when the version's transformer skips the event.
+    def body(self, event: Event, payload_version: str, shape: contracts.Body = contracts.DEFAULT.body) -> bytes | None:
+        """The body for this version and shape, or None when the version's transformer skips the event.
 
         Raises TransformFailed when the site's transformer raises or returns something that is not
         ``(key, data)``: a bug in one transformer must fail its deliveries, not stall the batch.
         """
-        cache_key = (event.id, payload_version)
+        # The default envelope is shared by every endpoint; another shape is its endpoint's own.
+        cache_key = (event.id, payload_version, "" if shape is contracts.DEFAULT.body else id(shape))
         if cache_key not in self._bodies:
-            self._bodies[cache_key] = self._shape(event, payload_version)
-        body = self._bodies[cache_key]
-        if isinstance(body, TransformFailed):
-            raise body
-        return body
+            item = self.item(event, payload_version)
+            self._bodies[cache_key] = item if item is None else dumps(shaped(event, *item, shape))
+        return self._bodies[cache_key]
+
+    def item(self, event: Event, payload_version: str) -> tuple[str, object] | None:
+        """(key, data) of this event in this payload version; None: skipped; raises TransformFailed."""
+        cache_key = (event.id, payload_version)
+        if cache_key not in self._items:
+            self._items[cache_key] = self._transform(event, payload_version)
+        item = self._items[cache_key]
+        if isinstance(item, TransformFailed):
+            raise item
+        return item
 
     @staticmethod
-    def _shape(event: Event, payload_version: str) -> bytes | None | TransformFailed:
+    def _transform(event: Event, payload_version: str) -> tuple[str, object] | None | TransformFailed:
         transform = transformer_for(event.type, payload_version)
         if transform is None:
-            return envelope(event, event.type, event.payload)
+            return event.type, event.payload
         try:
-            shaped = transform(event.type, event.payload)
-            if shaped is None:
+            result = transform(event.type, event.payload)
+            if result is None:
                 return None
-            key, data = shaped
-            return envelope(event, str(key), data)
+            key, data = result
+            return str(key), data
         except Exception as exc:  # the site's code: any error is reported on the delivery
             return TransformFailed(f"the {payload_version} transformer of {event.type} failed: {exc!r}"[:500])
+
+
+def test_body(event: Event, webhook: Webhook) -> bytes:
+    """A test event in the endpoint's body shape (an array of one for a batch endpoint)."""
+    contract = webhook.delivery_contract
+    item = shaped(event, event.type, event.payload, contract.body)
+    return dumps([item] if contract.batch.enabled else item)
 
 
 def build_request(event: Event, webhook: Webhook, body: bytes, *, timestamp: int | None = None) -> OutgoingRequest:

@@ -86,3 +86,50 @@ def test_a_preset_is_stored_expanded_and_its_values_can_be_overridden():
     assert stored["preset"] == "apigee" and stored["policy"]["delays"] == [1, 1, 1]
     assert stored["policy"]["retry_on"] == "5xx" and stored["body"] == {"shape": "payload"}
     assert "preset apigee" in contracts.describe(parse(stored))
+
+
+# --- body shapes ------------------------------------------------------------------------------------------------------
+
+
+def _event(**fields):
+    from datetime import datetime, timezone as tz
+
+    from events.models import Event
+
+    return Event(id="msg_1", type=fields.pop("type", "notice.published"),
+                 payload=fields.pop("payload", {"event": "PUBLISH", "noticeId": 7, "tags": ["a"]}),
+                 created_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=tz.utc))
+
+
+def _body(value):
+    return parse(validate_contract({"body": value})).body
+
+
+def test_the_payload_alone():
+    from deliveries import messages
+
+    assert messages.BodyCache().body(_event(), "", _body({"shape": "payload"})) == b'{"event":"PUBLISH","noticeId":7,"tags":["a"]}'
+
+
+def test_a_template_fills_placeholders_with_their_json_types_and_spreads_data():
+    from deliveries import messages
+
+    body = _body({"shape": "template", "constants": {"token": "t-42"},
+                  "template": {"...": "{{data}}", "token": "{{const.token}}", "id": "{{id}}", "first": "{{data.tags}}",
+                               "label": "notice {{data.noticeId}} ({{type}})", "when": "{{timestamp}}",
+                               "missing": "{{data.nope.deeper}}"}})
+    # when
+    got = messages.BodyCache().body(_event(), "", body)
+    # then
+    import json
+    assert json.loads(got) == {"event": "PUBLISH", "noticeId": 7, "tags": ["a"], "token": "t-42", "id": "msg_1",
+                               "first": ["a"], "label": "notice 7 (notice.published)",
+                               "when": "2026-01-02T03:04:05.678901Z", "missing": None}
+
+
+def test_a_template_is_data_nothing_in_it_is_executed():
+    from deliveries import messages
+
+    body = _body({"shape": "template", "template": {"x": "{{data.__class__}}", "y": "{% now %} ${7*7} {{ data }}"}})
+    got = messages.BodyCache().body(_event(payload={"a": 1}), "", body)
+    assert got == b'{"x":null,"y":"{% now %} ${7*7} {\\"a\\":1}"}'
