@@ -156,7 +156,7 @@ def build_request(event: Event, webhook: Webhook, body: bytes, *, timestamp: int
     if webhook.github_signature:
         headers["X-Hub-Signature-256"] = signing.github_signature(secrets[0], body)
     if webhook.shared_secret_header:
-        headers[webhook.shared_secret_header] = secrets[0]
+        headers[webhook.shared_secret_header] = webhook.shared_secret_value
     auth = (webhook.auth_username, webhook.auth_password) if webhook.auth_username else None
     policy = contract.policy
     return OutgoingRequest(

@@ -32,6 +32,8 @@ def validate_token(msg_id: str, *, signature: str = "", token: str = "", deliver
             if any(hmac.compare_digest(a, b) for a in given for b in sent):
                 return TokenCheck(True, webhook.id, attempt.delivery.event.type)
         if token and webhook.shared_secret_header:
-            if any(hmac.compare_digest(token, secret) for secret in webhook.signing_secrets()):
+            sent_values = [webhook.shared_secret_value] if webhook.shared_secret_value_encrypted \
+                else webhook.signing_secrets()
+            if any(hmac.compare_digest(token, value) for value in sent_values):
                 return TokenCheck(True, webhook.id, attempt.delivery.event.type)
     return TokenCheck(False)

@@ -74,6 +74,10 @@ class Webhook(models.Model):
         "shared-secret header", max_length=100, blank=True,
         help_text="If set, the plain secret is sent in this header (e.g. X-OBC-Secret).",
     )
+    shared_secret_value_encrypted = models.TextField(
+        "shared-secret value (encrypted)", blank=True, editable=False,
+        help_text="A value the customer chose for the shared-secret header; empty: the signing secret is sent.",
+    )
     headers = models.JSONField("extra headers", default=dict, blank=True, help_text="Static headers sent with every request.")
     payload_version = models.CharField(
         "payload version", max_length=50, blank=True,
@@ -137,6 +141,13 @@ class Webhook(models.Model):
         if cached is None or cached[0] is not self.contract:
             cached = self.__dict__["_contract"] = (self.contract, contracts.parse(self.contract))
         return cached[1]
+
+    @property
+    def shared_secret_value(self) -> str:
+        """What the shared-secret header carries: the customer's own value, or else the current signing secret."""
+        if self.shared_secret_value_encrypted:
+            return crypto.decrypt(self.shared_secret_value_encrypted)
+        return self.secret
 
     # --- URL and Basic auth ----------------------------------------------------------------
     @property

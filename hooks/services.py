@@ -9,7 +9,7 @@ from events.models import Organisation
 from hookline import limits
 from hookline.conf import hookline_settings
 
-from . import contracts, patterns, signing, states
+from . import contracts, crypto, patterns, signing, states
 from .models import Webhook
 from .urlguard import UnsafeURL, check_proxy_url, split_credentials, validate_url
 
@@ -86,7 +86,7 @@ def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
 
 EDITABLE_FIELDS = frozenset({
     "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
-    "shared_secret_header", "payload_version", "proxy_url", "organisation", "contract",
+    "shared_secret_header", "payload_version", "proxy_url", "organisation", "contract", "shared_secret",
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
 TEXT_LIMITS = {
@@ -127,6 +127,8 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
         headers = cleaned.get("headers", webhook.headers) or {}
         shared_secret_header = cleaned.get("shared_secret_header", webhook.shared_secret_header)
     cleaned["headers"] = _on_field("headers", validate_headers, headers, shared_secret_header)
+    if "shared_secret" in cleaned:
+        cleaned["shared_secret"] = _on_field("shared_secret", validate_shared_secret, cleaned["shared_secret"] or "")
     if "contract" in cleaned:
         cleaned["contract"] = _on_field("contract", contracts.validate_contract, cleaned["contract"])
     return cleaned
@@ -157,6 +159,21 @@ def _on_field(field: str, validate, *args: Any) -> Any:
         raise ValidationError({field: exc}) from exc
 
 
+def validate_secret(secret: str) -> str:
+    try:
+        return signing.check_imported_secret(secret)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="secret") from None
+
+
+def validate_shared_secret(value: str) -> str:
+    """A shared-secret header value the customer chose: a header value, printable, 8 to 512 characters."""
+    if value and (not 8 <= len(value) <= 512 or not value.isprintable() or value != value.strip()):
+        raise ValidationError("A shared secret must be 8 to 512 printable characters, without surrounding spaces.",
+                              code="shared_secret")
+    return value
+
+
 def create_webhook(
     *,
     url: str,
@@ -164,16 +181,24 @@ def create_webhook(
     organisation: Organisation | None = None,
     event_types: list[str] | None = None,
     user=None,
+    secret: str = "",
     **options: Any,
 ) -> tuple[Webhook, str]:
-    """Create an endpoint (clean_webhook_fields, then save); returns it with its new secret (the only time it is returned)."""
+    """Create an endpoint (clean_webhook_fields, then save); returns it with its secret (the only time it is returned).
+
+    ``secret`` imports an existing signing secret (``whsec_…`` or raw) instead of generating one.
+    """
+    if secret:
+        secret = _on_field("secret", validate_secret, secret)
     fields = clean_webhook_fields({"url": url, "name": name, "event_types": event_types, **options})
     url, name = fields.pop("url"), fields.pop("name")
+    shared_secret = fields.pop("shared_secret", "")
     webhook = Webhook(organisation=organisation, name=name, created_by=user, updated_by=user, **fields)
     webhook.set_url(url)
     webhook.name = name or webhook.url
-    secret = signing.generate_secret()
+    secret = secret or signing.generate_secret()
     webhook.secret = secret
+    webhook.shared_secret_value_encrypted = crypto.encrypt(shared_secret) if shared_secret else ""
     webhook.save()
     return webhook, secret
 
@@ -182,6 +207,9 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     """Edit an endpoint (clean_webhook_fields, then save). A new URL puts it back to ``new``; its owner may set state only to new or deactivated."""
     changes = clean_webhook_fields(changes, webhook=webhook)
     state = changes.pop("state", None)
+    if "shared_secret" in changes:  # "" goes back to sending the signing secret
+        shared_secret = changes.pop("shared_secret")
+        webhook.shared_secret_value_encrypted = crypto.encrypt(shared_secret) if shared_secret else ""
     if "url" in changes:
         webhook.set_url(changes.pop("url"))
     for name, value in changes.items():
@@ -193,9 +221,9 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     return webhook
 
 
-def rotate_secret(webhook: Webhook, *, user=None) -> str:
-    """Issue a new secret; the old one keeps signing alongside it for SECRET_ROTATION_GRACE seconds."""
-    secret = signing.generate_secret()
+def rotate_secret(webhook: Webhook, *, user=None, secret: str = "") -> str:
+    """Issue a new secret (or import ``secret``); the old one keeps signing alongside it for SECRET_ROTATION_GRACE seconds."""
+    secret = _on_field("secret", validate_secret, secret) if secret else signing.generate_secret()
     webhook.begin_rotation(secret, hookline_settings.SECRET_ROTATION_GRACE)
     webhook.updated_by = user or webhook.updated_by
     webhook.save(update_fields=["secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at",

@@ -15,8 +15,30 @@ def generate_secret() -> str:
 
 
 def secret_key_bytes(secret: str) -> bytes:
-    """The HMAC key of a ``whsec_`` secret is its decoded bytes."""
-    return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    """The HMAC key of a ``whsec_`` secret is its decoded bytes; an imported raw secret is its UTF-8 bytes."""
+    if secret.startswith(SECRET_PREFIX):
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    return secret.encode()
+
+
+def check_imported_secret(secret: str) -> str:
+    """An existing signing secret brought along when a receiver migrates: ``whsec_<base64>`` or a raw string.
+
+    Raises ValueError saying what is wrong. Standard Webhooks keys are 24 to 64 bytes; a raw secret is used as
+    its UTF-8 bytes (as GitHub-style senders do) and must be printable, without spaces, 16 to 512 characters.
+    """
+    secret = (secret or "").strip()
+    if secret.startswith(SECRET_PREFIX):
+        try:
+            key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+        except ValueError:
+            raise ValueError("A whsec_ secret must be whsec_ followed by base64.") from None
+        if not 24 <= len(key) <= 64:
+            raise ValueError(f"A whsec_ secret must encode 24 to 64 bytes; this one has {len(key)}.")
+        return secret
+    if not 16 <= len(secret) <= 512 or not secret.isprintable() or " " in secret:
+        raise ValueError("A raw secret must be 16 to 512 printable characters without spaces.")
+    return secret
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

@@ -133,3 +133,43 @@ def test_a_template_is_data_nothing_in_it_is_executed():
     body = _body({"shape": "template", "template": {"x": "{{data.__class__}}", "y": "{% now %} ${7*7} {{ data }}"}})
     got = messages.BodyCache().body(_event(payload={"a": 1}), "", body)
     assert got == b'{"x":null,"y":"{% now %} ${7*7} {\\"a\\":1}"}'
+
+
+# --- own secrets --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_imported_secret_and_a_chosen_shared_secret_are_sent_and_encrypted(organisation):
+    from deliveries import messages
+    from hooks import services, signing
+
+    imported = "whsec_" + __import__("base64").b64encode(b"k" * 32).decode()
+    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
+                                              secret=imported, shared_secret_header="X-OBC-Secret",
+                                              shared_secret="customer-chosen-value")
+    assert secret == imported
+    event = _event()
+    request = messages.build_request(event, webhook, b"{}", timestamp=1)
+    assert request.headers["X-OBC-Secret"] == "customer-chosen-value"
+    assert request.headers["webhook-signature"] == signing.sign(imported, event.id, 1, b"{}")
+    assert "customer-chosen-value" not in webhook.shared_secret_value_encrypted
+    assert messages.logged_headers(request, webhook)["X-OBC-Secret"] == "***"
+
+
+@pytest.mark.django_db
+def test_a_raw_secret_signs_with_its_bytes_and_bad_ones_are_refused(organisation):
+    import base64
+    import hashlib
+    import hmac
+
+    from hooks import services, signing
+
+    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
+                                              secret="my-old-platform-secret-123")
+    digest = hmac.new(b"my-old-platform-secret-123", b"msg_1.1.{}", hashlib.sha256).digest()
+    assert signing.sign(webhook.secret, "msg_1", 1, b"{}") == "v1," + base64.b64encode(digest).decode()
+    for bad in ("whsec_!!!", "whsec_" + base64.b64encode(b"short").decode(), "short", "has space in it 1234"):
+        with pytest.raises(ValidationError) as caught:
+            services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation, secret=bad)
+        assert "secret" in caught.value.message_dict
+    assert services.rotate_secret(webhook, secret="another-imported-secret") == "another-imported-secret"

@@ -66,7 +66,8 @@ class WebhookAdmin(OrganisationScopedAdmin):
     fieldsets = [
         (None, {"fields": ["organisation", "name", "description", "url", "event_types"]}),
         ("Signatures and request", {"fields": [
-            "standard_signature", "github_signature", "shared_secret_header", "headers", "payload_version", "proxy_url",
+            "standard_signature", "github_signature", "shared_secret_header", "shared_secret", "signing_secret",
+            "headers", "payload_version", "proxy_url",
         ]}),
         ("Delivery contract", {"fields": ["contract", "contract_summary"], "description":
             "Presets: " + ", ".join(sorted(contracts.PRESETS)) + ". {} = the HOOKLINE defaults."}),

@@ -50,6 +50,14 @@ class WebhookSerializer(serializers.ModelSerializer):
     enabled = serializers.BooleanField(
         required=False, help_text="True in new and valid. Write false to deactivate, true to re-enable (state new).",
     )
+    signing_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=600,
+        help_text="Create only: import an existing signing secret (whsec_… or raw) instead of a generated one.",
+    )
+    shared_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=512,
+        help_text="A value you chose for the shared-secret header (encrypted, never shown); \"\": send the signing secret.",
+    )
     contract = serializers.JSONField(
         required=False,
         help_text="Delivery contract: {\"preset\": \"apigee\"} or sections policy (attempts, delays, base_delay, "
@@ -67,7 +75,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         fields = [
             "id", "organisation", "name", "description", "url", "event_types", "headers",
             "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
-            "contract", "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
+            "signing_secret", "shared_secret", "contract", "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
         ]
         read_only_fields = ["state_reason", "state_changed_at"]
 
@@ -86,7 +94,13 @@ class WebhookSerializer(serializers.ModelSerializer):
             attrs["organisation"] = default_organisation(self.context["request"].user)
         # A new endpoint takes state and enabled as an edit right after it is created (see create()).
         fields = attrs if self.instance is not None else {k: v for k, v in attrs.items() if k not in SWITCHES}
+        fields = {k: v for k, v in fields.items() if k != "signing_secret"}
         try:
+            if attrs.get("signing_secret"):
+                if self.instance is not None:
+                    raise DjangoValidationError({"signing_secret": DjangoValidationError(
+                        "Import a secret on an existing endpoint with rotate-secret.", code="secret")})
+                services.validate_secret(attrs["signing_secret"])
             services.clean_webhook_fields(fields, webhook=self.instance)
         except DjangoValidationError as exc:
             raise from_django(exc) from None
@@ -95,8 +109,9 @@ class WebhookSerializer(serializers.ModelSerializer):
     def create(self, validated_data: dict) -> Webhook:
         user = self.context["request"].user
         switches = {name: validated_data.pop(name) for name in SWITCHES if name in validated_data}
+        imported = validated_data.pop("signing_secret", "")
         with transaction.atomic():
-            webhook, secret = services.create_webhook(user=user, **validated_data)
+            webhook, secret = services.create_webhook(user=user, secret=imported, **validated_data)
             if switches:
                 services.update_webhook(webhook, user=user, **switches)
         self.context["secret"] = secret
@@ -116,6 +131,13 @@ class WebhookCreatedSerializer(WebhookSerializer):
 
     def get_secret(self, webhook) -> str:
         return self.context["secret"]  # handed over by create(): the model's secret is never read back
+
+
+class RotateSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(
+        required=False, allow_blank=True, max_length=600,
+        help_text="Optional: import this signing secret (whsec_… or raw) instead of generating one.",
+    )
 
 
 class RotatedSecretSerializer(serializers.Serializer):
