@@ -151,8 +151,13 @@ def build_request(event: Event, webhook: Webhook, body: bytes, *, timestamp: int
         "webhook-id": event.id,
         "webhook-timestamp": str(timestamp),
     }
+    signatures = []
     if webhook.standard_signature:
-        headers["webhook-signature"] = signing.signature_header(secrets, event.id, timestamp, body)
+        signatures.append(signing.signature_header(secrets, event.id, timestamp, body))
+    if webhook.asymmetric_signature and webhook.signing_key_encrypted:
+        signatures.append(signing.sign_asymmetric(webhook.signing_key, event.id, timestamp, body))
+    if signatures:
+        headers["webhook-signature"] = " ".join(signatures)
     if webhook.github_signature:
         headers["X-Hub-Signature-256"] = signing.github_signature(secrets[0], body)
     if webhook.shared_secret_header:

@@ -70,6 +70,15 @@ class Webhook(models.Model):
     github_signature = models.BooleanField(
         "GitHub signature", default=False, help_text="Also send X-Hub-Signature-256: sha256=<hex HMAC of body>.",
     )
+    asymmetric_signature = models.BooleanField(
+        "asymmetric signature (v1a)", default=False,
+        help_text="Also sign with ed25519 (Standard Webhooks v1a); receivers verify with the public key (whpk_…).",
+    )
+    signing_key_encrypted = models.TextField("ed25519 signing key (encrypted)", blank=True, editable=False)
+    public_key = models.CharField(
+        "public key", max_length=100, blank=True, editable=False,
+        help_text="whpk_…: what receivers verify v1a signatures with. Not a secret.",
+    )
     shared_secret_header = models.CharField(
         "shared-secret header", max_length=100, blank=True,
         help_text="If set, the plain secret is sent in this header (e.g. X-OBC-Secret).",
@@ -141,6 +150,18 @@ class Webhook(models.Model):
         if cached is None or cached[0] is not self.contract:
             cached = self.__dict__["_contract"] = (self.contract, contracts.parse(self.contract))
         return cached[1]
+
+    @property
+    def signing_key(self) -> str:
+        return crypto.decrypt(self.signing_key_encrypted) if self.signing_key_encrypted else ""
+
+    def ensure_keypair(self) -> None:
+        """An endpoint that signs with ed25519 gets its key pair once (kept if the option is switched off and on)."""
+        if self.asymmetric_signature and not self.signing_key_encrypted:
+            from .signing import generate_keypair  # signing is pure; the model only stores its keys
+
+            signing_key, self.public_key = generate_keypair()
+            self.signing_key_encrypted = crypto.encrypt(signing_key)
 
     @property
     def shared_secret_value(self) -> str:

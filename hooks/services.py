@@ -87,6 +87,7 @@ def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
 EDITABLE_FIELDS = frozenset({
     "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
     "shared_secret_header", "payload_version", "proxy_url", "organisation", "contract", "shared_secret",
+    "asymmetric_signature",
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
 TEXT_LIMITS = {
@@ -199,6 +200,7 @@ def create_webhook(
     secret = secret or signing.generate_secret()
     webhook.secret = secret
     webhook.shared_secret_value_encrypted = crypto.encrypt(shared_secret) if shared_secret else ""
+    webhook.ensure_keypair()
     webhook.save()
     return webhook, secret
 
@@ -210,12 +212,14 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     if "shared_secret" in changes:  # "" goes back to sending the signing secret
         shared_secret = changes.pop("shared_secret")
         webhook.shared_secret_value_encrypted = crypto.encrypt(shared_secret) if shared_secret else ""
+    webhook.ensure_keypair()
     if "url" in changes:
         webhook.set_url(changes.pop("url"))
     for name, value in changes.items():
         setattr(webhook, name, value)
     if state is not None:
         states.transition(webhook, states.SET_BY_OWNER[state], commit=False)
+    webhook.ensure_keypair()
     webhook.updated_by = user or webhook.updated_by
     webhook.save()
     return webhook

@@ -1,4 +1,4 @@
-"""Signatures: Standard Webhooks (``v1,<base64 HMAC-SHA256>``), GitHub's X-Hub-Signature-256, and secrets."""
+"""Signatures: Standard Webhooks (``v1,<base64 HMAC-SHA256>``, ``v1a,<base64 ed25519>``), GitHub's X-Hub-Signature-256, and secrets."""
 from __future__ import annotations
 
 import base64
@@ -6,7 +6,10 @@ import hashlib
 import hmac
 import secrets as _secrets
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 SECRET_PREFIX = "whsec_"
+SIGNING_KEY_PREFIX, PUBLIC_KEY_PREFIX = "whsk_", "whpk_"
 
 
 def generate_secret() -> str:
@@ -62,3 +65,21 @@ def verify(secrets: list[str], msg_id: str, timestamp: int, body: bytes, header:
     """True if any signature in ``header`` was made with one of ``secrets`` (constant-time compare)."""
     expected = [sign(secret, msg_id, timestamp, body) for secret in secrets]
     return any(hmac.compare_digest(given, want) for given in header.split() for want in expected)
+
+
+def generate_keypair() -> tuple[str, str]:
+    """A Standard Webhooks asymmetric pair: ``whsk_`` + base64(seed ‖ public key), ``whpk_`` + base64(public key).
+
+    The secret key is the 64-byte form libsodium (and so most ed25519 libraries) use.
+    """
+    private = Ed25519PrivateKey.generate()
+    seed, public = private.private_bytes_raw(), private.public_key().public_bytes_raw()
+    return (SIGNING_KEY_PREFIX + base64.b64encode(seed + public).decode(),
+            PUBLIC_KEY_PREFIX + base64.b64encode(public).decode())
+
+
+def sign_asymmetric(signing_key: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """One Standard Webhooks ``v1a`` signature: ed25519 over ``{id}.{timestamp}.{body}``."""
+    seed = base64.b64decode(signing_key.removeprefix(SIGNING_KEY_PREFIX))[:32]
+    signature = Ed25519PrivateKey.from_private_bytes(seed).sign(f"{msg_id}.{timestamp}.".encode() + body)
+    return "v1a," + base64.b64encode(signature).decode()

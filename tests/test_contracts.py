@@ -173,3 +173,37 @@ def test_a_raw_secret_signs_with_its_bytes_and_bad_ones_are_refused(organisation
             services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation, secret=bad)
         assert "secret" in caught.value.message_dict
     assert services.rotate_secret(webhook, secret="another-imported-secret") == "another-imported-secret"
+
+
+# --- asymmetric signatures ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_v1a_signatures_verify_with_the_public_key_in_an_independent_library(organisation):
+    import base64
+
+    from nacl.signing import SigningKey, VerifyKey
+    from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+    from deliveries import messages
+    from hooks import services
+
+    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
+                                              asymmetric_signature=True)
+    assert webhook.public_key.startswith("whpk_") and webhook.signing_key.startswith("whsk_")
+    assert webhook.signing_key not in webhook.signing_key_encrypted
+    # when
+    request = messages.build_request(_event(), webhook, b'{"a":1}', timestamp=1700000000)
+    # then: PyNaCl (libsodium) accepts the v1a signature with the published key, and the v1 one still verifies
+    v1, v1a = request.headers["webhook-signature"].split()
+    assert v1.startswith("v1,") and v1a.startswith("v1a,")
+    verify_key = VerifyKey(base64.b64decode(webhook.public_key.removeprefix("whpk_")))
+    verify_key.verify(b'msg_1.1700000000.{"a":1}', base64.b64decode(v1a.removeprefix("v1a,")))
+    assert bytes(SigningKey(base64.b64decode(webhook.signing_key.removeprefix("whsk_"))[:32]).verify_key) == \
+        base64.b64decode(webhook.public_key.removeprefix("whpk_"))  # whsk_ is libsodium's seed ‖ public key
+    fresh = messages.build_request(_event(), webhook, b'{"a":1}')
+    assert StandardWebhook(secret).verify(b'{"a":1}', fresh.headers) == {"a": 1}
+    # and: the key pair stays when the endpoint is edited
+    public_key = webhook.public_key
+    services.update_webhook(webhook, name="renamed")
+    assert webhook.public_key == public_key

@@ -62,11 +62,12 @@ class WebhookAdmin(OrganisationScopedAdmin):
         "state_badge", "state_reason", "state_changed_at", "auth_username", "previous_secret_expires_at",
         "created_at", "created_by", "updated_at", "updated_by",
     ]
-    readonly_fields = [*status_fields, "recent_deliveries", "contract_summary"]
+    readonly_fields = [*status_fields, "recent_deliveries", "contract_summary", "public_key"]
     fieldsets = [
         (None, {"fields": ["organisation", "name", "description", "url", "event_types"]}),
         ("Signatures and request", {"fields": [
-            "standard_signature", "github_signature", "shared_secret_header", "shared_secret", "signing_secret",
+            "standard_signature", "asymmetric_signature", "public_key", "github_signature", "shared_secret_header",
+            "shared_secret", "signing_secret",
             "headers", "payload_version", "proxy_url",
         ]}),
         ("Delivery contract", {"fields": ["contract", "contract_summary"], "description":

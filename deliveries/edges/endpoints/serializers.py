@@ -75,9 +75,9 @@ class WebhookSerializer(serializers.ModelSerializer):
         fields = [
             "id", "organisation", "name", "description", "url", "event_types", "headers",
             "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
-            "signing_secret", "shared_secret", "contract", "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
+            "asymmetric_signature", "public_key", "signing_secret", "shared_secret", "contract", "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
         ]
-        read_only_fields = ["state_reason", "state_changed_at"]
+        read_only_fields = ["state_reason", "state_changed_at", "public_key"]
 
     def to_representation(self, webhook: Webhook) -> dict:
         data = super().to_representation(webhook)
