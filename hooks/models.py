@@ -102,6 +102,11 @@ class Webhook(models.Model):
         help_text="Retry policy, body shape and batching ({} = the HOOKLINE defaults); "
         "e.g. {\"preset\": \"apigee\"} or {\"policy\": {\"delays\": [300, 300, 300], \"retry_on\": \"5xx\"}}.",
     )
+    test_on_save = models.BooleanField(
+        "test on create and URL change", default=False,
+        help_text="Send a test event right after the endpoint is created or its URL changes; the answer sets "
+        "its state (valid or invalid), as ricloud does.",
+    )
     state = models.CharField("state", max_length=20, choices=State.choices, default=State.NEW, db_index=True)
     state_changed_at = models.DateTimeField("state changed", default=timezone.now)
     state_reason = models.CharField("state reason", max_length=500, blank=True)

@@ -5,12 +5,14 @@ import re
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 from events.models import Organisation
 from hookline import limits
 from hookline.conf import hookline_settings
 
 from . import contracts, crypto, patterns, signing, states
 from .models import Webhook
+from .signals import endpoint_needs_test
 from .urlguard import UnsafeURL, check_proxy_url, split_credentials, validate_url
 
 # Headers an endpoint's static headers may not override: they carry the signatures and the framing.
@@ -87,7 +89,7 @@ def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
 EDITABLE_FIELDS = frozenset({
     "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
     "shared_secret_header", "payload_version", "proxy_url", "organisation", "contract", "shared_secret",
-    "asymmetric_signature",
+    "asymmetric_signature", "test_on_save",
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
 TEXT_LIMITS = {
@@ -202,6 +204,7 @@ def create_webhook(
     webhook.shared_secret_value_encrypted = crypto.encrypt(shared_secret) if shared_secret else ""
     webhook.ensure_keypair()
     webhook.save()
+    _test_after_commit(webhook)
     return webhook, secret
 
 
@@ -213,6 +216,7 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
         shared_secret = changes.pop("shared_secret")
         webhook.shared_secret_value_encrypted = crypto.encrypt(shared_secret) if shared_secret else ""
     webhook.ensure_keypair()
+    url_before = webhook.url
     if "url" in changes:
         webhook.set_url(changes.pop("url"))
     for name, value in changes.items():
@@ -222,7 +226,16 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     webhook.ensure_keypair()
     webhook.updated_by = user or webhook.updated_by
     webhook.save()
+    if webhook.url != url_before:
+        _test_after_commit(webhook)
     return webhook
+
+
+def _test_after_commit(webhook: Webhook) -> None:
+    """Ask for a test of a new or moved endpoint once the change is committed (if the endpoint wants one)."""
+    if webhook.test_on_save:
+        webhook_id = webhook.pk
+        transaction.on_commit(lambda: endpoint_needs_test.send(Webhook, webhook_id=webhook_id))
 
 
 def rotate_secret(webhook: Webhook, *, user=None, secret: str = "") -> str:

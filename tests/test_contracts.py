@@ -207,3 +207,27 @@ def test_v1a_signatures_verify_with_the_public_key_in_an_independent_library(org
     public_key = webhook.public_key
     services.update_webhook(webhook, name="renamed")
     assert webhook.public_key == public_key
+
+
+# --- test on create / URL change ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_endpoint_that_asks_for_it_is_tested_after_create_and_url_change_only(organisation, monkeypatch,
+                                                                                  django_capture_on_commit_callbacks):
+    from deliveries import tasks
+    from hooks import services
+
+    asked: list[int] = []
+    monkeypatch.setattr(tasks.test_endpoint_task, "delay", asked.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook, _ = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation, test_on_save=True)
+        plain, _ = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation)
+    assert asked == [webhook.id]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_webhook(webhook, name="renamed")
+        services.update_webhook(plain, url="http://127.0.0.1:9/moved")
+    assert asked == [webhook.id]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_webhook(webhook, url="http://127.0.0.1:9/moved")
+    assert asked == [webhook.id, webhook.id]

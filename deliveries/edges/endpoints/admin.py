@@ -64,7 +64,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
     ]
     readonly_fields = [*status_fields, "recent_deliveries", "contract_summary", "public_key"]
     fieldsets = [
-        (None, {"fields": ["organisation", "name", "description", "url", "event_types"]}),
+        (None, {"fields": ["organisation", "name", "description", "url", "test_on_save", "event_types"]}),
         ("Signatures and request", {"fields": [
             "standard_signature", "asymmetric_signature", "public_key", "github_signature", "shared_secret_header",
             "shared_secret", "signing_secret",

@@ -75,7 +75,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         fields = [
             "id", "organisation", "name", "description", "url", "event_types", "headers",
             "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
-            "asymmetric_signature", "public_key", "signing_secret", "shared_secret", "contract", "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
+            "test_on_save", "asymmetric_signature", "public_key", "signing_secret", "shared_secret", "contract", "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
         ]
         read_only_fields = ["state_reason", "state_changed_at", "public_key"]
 
