@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 
 from events.models import Event
-from hooks import patterns
+from hooks import contracts, patterns
 from hooks.models import Webhook
 
 from .models import Delivery
@@ -37,6 +37,7 @@ class FanOut:
     events: int = 0
     claimed: list[Delivery] = field(default_factory=list)
     more: bool = False  # events or deliveries were left for another run
+    batch_wait: float | None = None  # seconds until the first new batch is due (batch endpoints' deliveries wait)
 
 
 def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime, look_first: bool = True) -> FanOut:
@@ -56,13 +57,16 @@ def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime
             .select_for_update(skip_locked=True)
             .only("id", "type", "organisation_id", "payload", "created_at")[:limit]
         )
-        deliveries = _create_deliveries(events, timezone.now(), claim=(claim_limit, token, lease))
+        now = timezone.now()
+        deliveries = _create_deliveries(events, now, claim=(claim_limit, token, lease))
     claimed = [delivery for delivery in deliveries if delivery.claim_token]
+    waits = [(d.next_attempt_at - now).total_seconds() for d in deliveries if d.next_attempt_at > now]
     webhooks = Webhook.objects.in_bulk({delivery.webhook_id for delivery in claimed})
     by_id = {event.id: event for event in events}
     for delivery in claimed:
         delivery.event, delivery.webhook = by_id[delivery.event_id], webhooks[delivery.webhook_id]
-    return FanOut(events=len(events), claimed=claimed, more=len(events) >= limit or len(deliveries) > len(claimed))
+    return FanOut(events=len(events), claimed=claimed, more=len(events) >= limit or len(deliveries) > len(claimed) + len(waits),
+                  batch_wait=min(waits) if waits else None)
 
 
 def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datetime] | None = None) -> list[Delivery]:
@@ -70,25 +74,29 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datet
     if not events:
         return []
     endpoints = _receiving_endpoints({event.organisation_id for event in events})
+    # A batch endpoint's deliveries wait up to its max_wait for company (deliveries/batching.py).
     deliveries = [
-        Delivery(event_id=event.id, webhook_id=webhook_id, created_at=now, next_attempt_at=now)
+        Delivery(event_id=event.id, webhook_id=webhook_id, created_at=now,
+                 next_attempt_at=now + timedelta(seconds=wait) if wait else now)
         for event in events
-        for webhook_id, event_types in endpoints[event.organisation_id]
+        for webhook_id, event_types, wait in endpoints[event.organisation_id]
         if patterns.matches_any(event_types, event.type)
     ]
     if claim is not None:
         claim_limit, token, lease = claim
-        for delivery in deliveries[:claim_limit]:
+        for delivery in [delivery for delivery in deliveries if delivery.next_attempt_at == now][:claim_limit]:
             delivery.claimed_until, delivery.claim_token = lease, token
     Delivery.objects.bulk_create(deliveries, batch_size=2000)
     Event.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
     return deliveries
 
 
-def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[tuple[int, list[str]]]]:
-    """(id, patterns) of every receiving endpoint of these tenants, in one query."""
+def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[tuple[int, list[str], float]]]:
+    """(id, patterns, batch wait in seconds) of every receiving endpoint of these tenants, in one query."""
     query = Webhook.objects.receiving().for_organisations(organisation_ids)
-    by_org: dict[int | None, list[tuple[int, list[str]]]] = defaultdict(list)
-    for webhook_id, org_id, event_types in query.values_list("id", "organisation_id", "event_types"):
-        by_org[org_id].append((webhook_id, event_types))
+    by_org: dict[int | None, list[tuple[int, list[str], float]]] = defaultdict(list)
+    for webhook_id, org_id, event_types, contract in query.values_list(
+            "id", "organisation_id", "event_types", "contract"):
+        batch = contracts.parse(contract).batch
+        by_org[org_id].append((webhook_id, event_types, batch.max_wait if batch.enabled else 0.0))
     return by_org

@@ -139,23 +139,29 @@ def test_body(event: Event, webhook: Webhook) -> bytes:
     return dumps([item] if contract.batch.enabled else item)
 
 
-def build_request(event: Event, webhook: Webhook, body: bytes, *, timestamp: int | None = None) -> OutgoingRequest:
-    """The signed POST for one attempt; the timestamp is the signing time of this attempt."""
+def build_request(
+    event: Event, webhook: Webhook, body: bytes, *, timestamp: int | None = None, msg_id: str = "",
+) -> OutgoingRequest:
+    """The signed POST for one attempt; the timestamp is the signing time of this attempt.
+
+    ``msg_id`` replaces the event id as ``webhook-id`` (and in the signature): a batch's id.
+    """
     timestamp = timestamp or int(time.time())
+    msg_id = msg_id or event.id
     secrets = webhook.signing_secrets()
     contract = webhook.delivery_contract
     headers = {
         "content-type": contract.body.content_type,
         "user-agent": user_agent(),
         **webhook.headers,
-        "webhook-id": event.id,
+        "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
     }
     signatures = []
     if webhook.standard_signature:
-        signatures.append(signing.signature_header(secrets, event.id, timestamp, body))
+        signatures.append(signing.signature_header(secrets, msg_id, timestamp, body))
     if webhook.asymmetric_signature and webhook.signing_key_encrypted:
-        signatures.append(signing.sign_asymmetric(webhook.signing_key, event.id, timestamp, body))
+        signatures.append(signing.sign_asymmetric(webhook.signing_key, msg_id, timestamp, body))
     if signatures:
         headers["webhook-signature"] = " ".join(signatures)
     if webhook.github_signature:

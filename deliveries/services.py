@@ -66,7 +66,7 @@ def _requeue(deliveries, webhook: Webhook) -> int:
         ids = list(deliveries.exclude(status=Delivery.Status.PENDING).values_list("id", flat=True))
         Delivery.objects.filter(id__in=ids).update(
             status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now,
-            completed_at=None, claimed_until=None, claim_token="",
+            completed_at=None, claimed_until=None, claim_token="", batch_id="",  # a redelivery travels anew
         )
         transaction.on_commit(lambda: enqueue_deliveries(ids))
     return len(ids)

@@ -9,9 +9,8 @@ from deliveries import services
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
 from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge
-from hooks.models import Webhook
-
 from hooks import contracts
+from hooks.models import Webhook
 
 from .inspector import attempt_views
 
@@ -92,6 +91,8 @@ class DeliveryAdmin(ReadOnlyLogAdmin):
                 title="Delivery", subtitle=f"{obj.event.type} → {obj.webhook.name}",
                 attempts=attempt_views(obj.attempt_log.all()), status_badge=status_badge(obj.status),
                 contract=contracts.describe(obj.webhook.delivery_contract),
+                batch=Delivery.objects.filter(batch_id=obj.batch_id, webhook_id=obj.webhook_id)
+                .select_related("event").order_by("event__created_at", "event_id") if obj.batch_id else [],
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
