@@ -109,7 +109,9 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
     return retries + [ScheduledRetry(delivery.id, 0.0) for delivery in unsent]
 
 
-def _batch_requests(members: list[Delivery], bodies: messages.BodyCache) -> list[tuple[list[Delivery], transport.OutgoingRequest]]:
+def _batch_requests(
+    members: list[Delivery], bodies: messages.BodyCache,
+) -> list[tuple[list[Delivery], transport.OutgoingRequest]]:
     """One request per batch of this endpoint's deliveries: a JSON array, signed once, under the batch id."""
     webhook = members[0].webhook
     contract = webhook.delivery_contract

@@ -65,8 +65,8 @@ def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime
     by_id = {event.id: event for event in events}
     for delivery in claimed:
         delivery.event, delivery.webhook = by_id[delivery.event_id], webhooks[delivery.webhook_id]
-    return FanOut(events=len(events), claimed=claimed, more=len(events) >= limit or len(deliveries) > len(claimed) + len(waits),
-                  batch_wait=min(waits) if waits else None)
+    more = len(events) >= limit or len(deliveries) > len(claimed) + len(waits)
+    return FanOut(events=len(events), claimed=claimed, more=more, batch_wait=min(waits) if waits else None)
 
 
 def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datetime] | None = None) -> list[Delivery]:

@@ -21,7 +21,9 @@ def validate_token(msg_id: str, *, signature: str = "", token: str = "", deliver
     """
     if not msg_id or not (signature or token):
         return TokenCheck(False)
-    attempts = Attempt.objects.filter(delivery__event_id=msg_id).select_related("delivery__webhook", "delivery__event")
+    # A batch's webhook-id is its batch id (deliveries/batching.py), an event's is the event id.
+    sent_as = {"delivery__batch_id": msg_id} if msg_id.startswith("batch_") else {"delivery__event_id": msg_id}
+    attempts = Attempt.objects.filter(**sent_as).select_related("delivery__webhook", "delivery__event")
     if deliveries is not None:
         attempts = attempts.filter(delivery__in=deliveries)
     given = set(signature.split())

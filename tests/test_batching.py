@@ -82,3 +82,9 @@ def test_a_batch_endpoint_gets_an_array_signed_once_and_a_retry_resends_the_same
     page = admin_client.get(f"/admin/deliveries/delivery/{member.id}/change/").content.decode()
     assert big in page and "3 events in one POST" in page and "preset bugyo-cloud" in page
     assert all(event_id in page for event_id in (m["event"] for m in detail["batch"]))
+    # and: a receiver can ask whether Hookline sent the batch with that signature
+    from deliveries.tokens import validate_token
+
+    sent = by_id[big][0]
+    assert validate_token(big, signature=sent.headers["webhook-signature"]).valid
+    assert not validate_token(big, signature="v1,Zm9yZ2Vk").valid

@@ -39,7 +39,9 @@ class DeliveryDetailSerializer(DeliverySerializer):
     payload = serializers.JSONField(source="event.payload", read_only=True)
     attempt_log = AttemptSerializer(many=True, read_only=True, help_text="Every attempt, oldest first.")
     contract = serializers.SerializerMethodField(help_text="The endpoint's delivery contract that applies, in words.")
-    batch = serializers.SerializerMethodField(help_text="Every event of this delivery's batch (one POST), with its status.")
+    batch = serializers.SerializerMethodField(
+        help_text="Every event of this delivery's batch (one POST), with its status.",
+    )
 
     class Meta(DeliverySerializer.Meta):
         fields = [*DeliverySerializer.Meta.fields, "payload", "attempt_log", "contract", "batch"]

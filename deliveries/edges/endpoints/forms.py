@@ -54,7 +54,8 @@ class WebhookForm(forms.ModelForm):
         model = Webhook
         fields = [
             "organisation", "name", "description", "url", "event_types", "headers", "standard_signature",
-            "github_signature", "shared_secret_header", "payload_version", "proxy_url", "contract", "asymmetric_signature", "test_on_save",
+            "github_signature", "shared_secret_header", "payload_version", "proxy_url", "contract",
+            "asymmetric_signature", "test_on_save",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -56,7 +56,8 @@ class WebhookSerializer(serializers.ModelSerializer):
     )
     shared_secret = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=512,
-        help_text="A value you chose for the shared-secret header (encrypted, never shown); \"\": send the signing secret.",
+        help_text="A value you chose for the shared-secret header (encrypted, never shown); "
+        "\"\": send the signing secret.",
     )
     contract = serializers.JSONField(
         required=False,
@@ -75,7 +76,9 @@ class WebhookSerializer(serializers.ModelSerializer):
         fields = [
             "id", "organisation", "name", "description", "url", "event_types", "headers",
             "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
-            "test_on_save", "asymmetric_signature", "public_key", "signing_secret", "shared_secret", "contract", "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
+            "test_on_save", "asymmetric_signature", "public_key", "signing_secret", "shared_secret", "contract",
+            "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by",
+            "updated", "updated_by",
         ]
         read_only_fields = ["state_reason", "state_changed_at", "public_key"]
 
