@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from hookline import limits
 from hookline.conf import hookline_settings
 
 # What the envelope is called where a contract names its body shape.
@@ -157,6 +158,15 @@ def validate_contract(value: Any) -> dict:
     if unknown:
         raise ValidationError(f"Unknown contract sections: {', '.join(unknown)} (use {', '.join(SECTIONS)}).",
                               code="contract")
+    if not isinstance(value.get("preset", ""), str):
+        raise ValidationError("contract.preset must be a preset's name.", code="contract")
+    for section in ("policy", "body", "batch"):
+        if section in value and not isinstance(value[section], dict):
+            raise ValidationError(f"contract.{section} must be an object.", code="contract")
+    try:  # valid Unicode (no NUL, no lone surrogate: PostgreSQL refuses them), bounded depth
+        limits.check_json(value, where="contract")
+    except limits.LimitExceeded as exc:
+        raise ValidationError(str(exc), code=exc.code or "contract") from None
     value = expand(value)
     for section, keys in SECTIONS.items():
         if keys is None or section not in value:
@@ -222,6 +232,9 @@ def _check_policy(policy: dict) -> None:
 
 
 def _check_body(body: dict) -> None:
+    if len(repr(body)) > MAX_TEMPLATE_CHARS:
+        raise ValidationError(f"contract.body (template and constants) is larger than {MAX_TEMPLATE_CHARS} characters.",
+                              code="contract")
     shape = body.get("shape", ENVELOPE)
     if shape not in SHAPES:
         raise ValidationError(f"body.shape must be one of {', '.join(SHAPES)}; got {shape!r}.", code="contract")
@@ -234,8 +247,6 @@ def _check_body(body: dict) -> None:
     if shape == TEMPLATE:
         if "template" not in body:
             raise ValidationError("body.shape template needs body.template.", code="contract")
-        if len(repr(body["template"])) > MAX_TEMPLATE_CHARS:
-            raise ValidationError(f"body.template is larger than {MAX_TEMPLATE_CHARS} characters.", code="contract")
         _check_template(body["template"], constants, "body.template")
     elif "template" in body:
         raise ValidationError("body.template is used only with body.shape template.", code="contract")

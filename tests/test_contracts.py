@@ -75,6 +75,9 @@ def test_timeouts_stay_within_the_global_bounds():
     ({"body": {"shape": "template", "template": {"a": "{{data"}}}, "unfinished"),
     ({"body": {"content_type": "json"}}, "media type"),
     ({"batch": {"max_count": 0}}, "batch.max_count"),
+    ({"preset": ["apigee"]}, "preset's name"),
+    ({"preset": "apigee", "policy": [1]}, "contract.policy must be an object"),
+    ({"body": {"constants": {"token": "a\x00b"}}}, "NUL"),
 ])
 def test_refusals_say_what_is_wrong(value, message):
     with pytest.raises(ValidationError, match=message):
