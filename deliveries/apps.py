@@ -20,10 +20,13 @@ class DeliveriesConfig(AppConfig):
         from hookline.celery import SWEEPER_ENTRY, sweeper_entry
         from hookline.conf import hookline_settings
 
-        from . import heartbeat, wakeup
+        from hooks.signals import endpoint_needs_test
+
+        from . import heartbeat, tasks, wakeup
 
         # In eager mode a wake-up runs the work inline: it must run in the caller's thread.
         outbox.set_dispatcher(wakeup.wake, background=not current_app.conf.task_always_eager)
+        endpoint_needs_test.connect(tasks.request_test, dispatch_uid="hookline-test-on-save")
         worker_ready.connect(lambda **kwargs: heartbeat.start(), weak=False, dispatch_uid="hookline-heartbeat")
         worker_shutdown.connect(lambda **kwargs: heartbeat.stop(), weak=False, dispatch_uid="hookline-heartbeat-stop")
         # Also for apps that were not given hookline.celery.configure() (which schedules it too).

@@ -18,7 +18,7 @@ from hookline.conf import hookline_settings
 from hooks import states
 from hooks.models import Webhook
 
-from . import messages, observe, retry, transport
+from . import batching, messages, observe, retry, transport
 from .exceptions import TransformFailed
 from .models import Attempt, Delivery
 from .retry import Outcome
@@ -27,7 +27,7 @@ from .retry import Outcome
 RECORD_TIME = 1.0
 DELIVERY_FIELDS = [
     "status", "attempts", "total_attempts", "next_attempt_at", "claimed_until", "claim_token",
-    "last_status_code", "last_error", "completed_at",
+    "last_status_code", "last_error", "completed_at", "batch_id",
 ]
 
 
@@ -67,10 +67,12 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
     """
     if not claimed:
         return []
+    claimed = batching.gather(claimed)  # a batch endpoint's deliveries travel together
     now = timezone.now()
     claimed.sort(key=lambda delivery: delivery.webhook_id)  # neighbours share a keep-alive connection
     bodies = messages.BodyCache()
-    outgoing: list[tuple[Delivery, transport.OutgoingRequest]] = []
+    outgoing: list[tuple[list[Delivery], transport.OutgoingRequest]] = []
+    batched: dict[int, list[Delivery]] = defaultdict(list)
     for delivery in claimed:
         webhook = delivery.webhook
         if not webhook.enabled:
@@ -78,25 +80,47 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
             _close(delivery, status, f"not sent: the endpoint is {webhook.state}", now)
             continue
         try:
-            body = bodies.body(delivery.event, webhook.payload_version)
+            if batching.is_batched(webhook):
+                if bodies.item(delivery.event, webhook.payload_version) is not None:
+                    batched[webhook.id].append(delivery)
+                    continue
+                body = None
+            else:
+                body = bodies.body(delivery.event, webhook.payload_version, webhook.delivery_contract.body)
         except TransformFailed as exc:
             _close(delivery, Delivery.Status.FAILED, str(exc), now)
             continue
         if body is None:
             _close(delivery, Delivery.Status.CANCELLED, f"skipped by payload version {webhook.payload_version}", now)
             continue
-        outgoing.append((delivery, messages.build_request(delivery.event, webhook, body)))
+        outgoing.append(([delivery], messages.build_request(delivery.event, webhook, body)))
+    for members in batched.values():
+        outgoing += _batch_requests(members, bodies)
     # A request that cannot start while its claim still has TOTAL_TIMEOUT (and the write) left is not
     # sent now: the sweeper would hand the delivery to another worker while this one still sends it.
     start_by = started + hookline_settings.CLAIM_LEASE - hookline_settings.TOTAL_TIMEOUT - RECORD_TIME
     results = send_all([request for _, request in outgoing], start_by=start_by)
-    unsent = [delivery for (delivery, _), result in zip(outgoing, results) if result is None]
+    unsent = [delivery for (members, _), result in zip(outgoing, results) if result is None for delivery in members]
     for delivery in unsent:
         delivery.claimed_until, delivery.claim_token = None, ""  # released, and queued again at once
-    sent = [Sent(delivery, request, result) for (delivery, request), result in zip(outgoing, results)
-            if result is not None]
+    sent = [Sent(delivery, request, result) for (members, request), result in zip(outgoing, results)
+            if result is not None for delivery in members]
     retries = record(claimed, sent)
     return retries + [ScheduledRetry(delivery.id, 0.0) for delivery in unsent]
+
+
+def _batch_requests(
+    members: list[Delivery], bodies: messages.BodyCache,
+) -> list[tuple[list[Delivery], transport.OutgoingRequest]]:
+    """One request per batch of this endpoint's deliveries: a JSON array, signed once, under the batch id."""
+    webhook = members[0].webhook
+    contract = webhook.delivery_contract
+    requests = []
+    for batch in batching.group(members, contract.batch.max_count):
+        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.payload_version), contract.body) for d in batch]
+        body = messages.dumps(items)
+        requests.append((batch, messages.build_request(batch[0].event, webhook, body, msg_id=batch[0].batch_id)))
+    return requests
 
 
 def claim(delivery_ids: list[int], now) -> list[Delivery]:
@@ -152,9 +176,15 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
     now = timezone.now()
     token = next((one.delivery.claim_token for one in sent), "")
     attempts, retries, changes = [], [], []
+    batch_decisions: dict[str, retry.Decision] = {}  # a batch's members share one decision (one jitter)
     for one in sent:
         delivery, result = one.delivery, one.result
-        decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"))
+        decision = batch_decisions.get(delivery.batch_id) if delivery.batch_id else None
+        if decision is None:
+            decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"),
+                                    delivery.webhook.delivery_contract.policy)
+            if delivery.batch_id:
+                batch_decisions[delivery.batch_id] = decision
         attempts.append(log_attempt(one, decision, now))
         if decision.outcome is Outcome.RETRY:
             retries.append(ScheduledRetry(delivery.id, decision.delay))

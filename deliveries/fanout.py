@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from django.db import transaction
@@ -12,13 +12,13 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from events.models import Event
-from hooks import conditions, patterns
+from hooks import conditions, contracts, patterns
 from hooks.models import Webhook
 
 from .models import Delivery
 
 
-Endpoint = tuple[int, list[str], "conditions.Predicate | None"]  # id, patterns, compiled condition
+Endpoint = tuple[int, list[str], "conditions.Predicate | None", float]  # id, patterns, compiled condition, batch wait
 
 
 def fan_out(event_ids: Iterable[str]) -> list[int]:
@@ -42,6 +42,7 @@ class FanOut:
     events: int = 0
     claimed: list[Delivery] = field(default_factory=list)
     more: bool = False  # events or deliveries were left for another run
+    batch_wait: float | None = None  # seconds until the first new batch is due (batch endpoints' deliveries wait)
 
 
 def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime, look_first: bool = True) -> FanOut:
@@ -61,13 +62,16 @@ def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime
             .select_for_update(skip_locked=True)
             .only("id", "type", "organisation_id", "payload", "target_endpoints", "created_at")[:limit]
         )
-        deliveries = _create_deliveries(events, timezone.now(), claim=(claim_limit, token, lease))
+        now = timezone.now()
+        deliveries = _create_deliveries(events, now, claim=(claim_limit, token, lease))
     claimed = [delivery for delivery in deliveries if delivery.claim_token]
+    waits = [(d.next_attempt_at - now).total_seconds() for d in deliveries if d.next_attempt_at > now]
     webhooks = Webhook.objects.in_bulk({delivery.webhook_id for delivery in claimed})
     by_id = {event.id: event for event in events}
     for delivery in claimed:
         delivery.event, delivery.webhook = by_id[delivery.event_id], webhooks[delivery.webhook_id]
-    return FanOut(events=len(events), claimed=claimed, more=len(events) >= limit or len(deliveries) > len(claimed))
+    more = len(events) >= limit or len(deliveries) > len(claimed) + len(waits)
+    return FanOut(events=len(events), claimed=claimed, more=more, batch_wait=min(waits) if waits else None)
 
 
 def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datetime] | None = None) -> list[Delivery]:
@@ -75,40 +79,46 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datet
     if not events:
         return []
     endpoints = _receiving_endpoints({event.organisation_id for event in events})
+    # A batch endpoint's deliveries wait up to its max_wait for company (deliveries/batching.py).
     deliveries = [
-        Delivery(event_id=event.id, webhook_id=webhook_id, created_at=now, next_attempt_at=now)
+        Delivery(event_id=event.id, webhook_id=webhook_id, created_at=now,
+                 next_attempt_at=now + timedelta(seconds=wait) if wait else now)
         for event in events
-        for webhook_id in _recipients(event, endpoints[event.organisation_id])
+        for webhook_id, wait in _recipients(event, endpoints[event.organisation_id])
     ]
     if claim is not None:
         claim_limit, token, lease = claim
-        for delivery in deliveries[:claim_limit]:
+        for delivery in [delivery for delivery in deliveries if delivery.next_attempt_at == now][:claim_limit]:
             delivery.claimed_until, delivery.claim_token = lease, token
     Delivery.objects.bulk_create(deliveries, batch_size=2000)
     Event.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
     return deliveries
 
 
-def _recipients(event: Event, endpoints: list[Endpoint]) -> list[int]:
-    """Explicit targets replace subscription and condition; otherwise the pattern, then the condition, decide."""
+def _recipients(event: Event, endpoints: list[Endpoint]) -> list[tuple[int, float]]:
+    """(id, batch wait) of the endpoints that get this event. Explicit targets replace subscription and
+    condition; otherwise the pattern, then the condition, decide."""
     if event.target_endpoints is not None:
         chosen = set(event.target_endpoints)
-        return [webhook_id for webhook_id, _, _ in endpoints if webhook_id in chosen]
+        return [(webhook_id, wait) for webhook_id, _, _, wait in endpoints if webhook_id in chosen]
     payload, key = event.payload, event.type
     return [
-        webhook_id for webhook_id, event_types, condition in endpoints
+        (webhook_id, wait) for webhook_id, event_types, condition, wait in endpoints
         if patterns.matches_any(event_types, key) and (condition is None or condition(payload))
     ]
 
 
 def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[Endpoint]]:
-    """(id, patterns, compiled condition) of every receiving endpoint of these tenants, in one query.
+    """(id, patterns, compiled condition, batch wait in seconds) of every receiving endpoint of these tenants,
+    in one query.
 
     Conditions are compiled here (once per distinct condition and process), so each event costs only the closures' calls.
     """
     # The condition as text: a compiled one is found by it without decoding the JSON again.
     query = Webhook.objects.receiving().for_organisations(organisation_ids).annotate(condition_text=Cast("condition", TextField()))
     by_org: dict[int | None, list[Endpoint]] = defaultdict(list)
-    for webhook_id, org_id, event_types, text in query.values_list("id", "organisation_id", "event_types", "condition_text"):
-        by_org[org_id].append((webhook_id, event_types, conditions.compiled(text)))
+    for webhook_id, org_id, event_types, text, contract in query.values_list(
+            "id", "organisation_id", "event_types", "condition_text", "contract"):
+        batch = contracts.parse(contract).batch  # a batch endpoint's deliveries wait for company
+        by_org[org_id].append((webhook_id, event_types, conditions.compiled(text), batch.max_wait if batch.enabled else 0.0))
     return by_org

@@ -11,7 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from events.catalog import transformer_for
 from hookline.conf import hookline_settings
 from events.models import Event
-from hooks import signing
+from hooks import contracts, signing
 from hooks.models import Webhook
 from hooks.urlguard import MASK
 
@@ -31,68 +31,148 @@ def user_agent() -> str:
 
 def envelope(event: Event, key: str, data) -> bytes:
     """``{"type", "timestamp", "data"}``, serialised compactly."""
-    return json.dumps(
-        {"type": key, "timestamp": event.created_at.isoformat().replace("+00:00", "Z"), "data": data},
-        cls=DjangoJSONEncoder,
-        separators=(",", ":"),
-    ).encode()
+    return dumps({"type": key, "timestamp": iso_time(event), "data": data})
+
+
+def dumps(value) -> bytes:
+    return json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+def iso_time(event: Event) -> str:
+    return event.created_at.isoformat().replace("+00:00", "Z")
+
+
+def shaped(event: Event, key: str, data, body: contracts.Body):
+    """What one event is for an endpoint's body shape: the envelope, the payload alone, or its template filled in."""
+    if body.shape == contracts.PAYLOAD:
+        return data
+    if body.shape == contracts.TEMPLATE:
+        return fill(body.template, {"id": event.id, "type": key, "timestamp": iso_time(event), "data": data,
+                                    "const": body.constants or {}})
+    return {"type": key, "timestamp": iso_time(event), "data": data}
+
+
+def fill(node, values: dict):
+    """A declarative template filled in: placeholders are looked up, never evaluated (hooks.contracts checks them)."""
+    if isinstance(node, dict):
+        filled = {}
+        for name, value in node.items():
+            if name == contracts.SPREAD:
+                spread = fill(value, values)
+                if isinstance(spread, dict):
+                    filled.update(spread)
+            else:
+                filled[name] = fill(value, values)
+        return filled
+    if isinstance(node, list):
+        return [fill(value, values) for value in node]
+    if isinstance(node, str):
+        whole = contracts.PLACEHOLDER.fullmatch(node)
+        if whole:  # the value itself, with its JSON type
+            return _lookup(whole.group(1), values)
+        return contracts.PLACEHOLDER.sub(lambda match: _text(_lookup(match.group(1), values)), node)
+    return node
+
+
+def _lookup(path: str, values: dict):
+    found = values
+    for part in path.split("."):
+        if not isinstance(found, dict):
+            return None
+        found = found.get(part)
+    return found
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"))
 
 
 class BodyCache:
-    """Serialises each (event, payload version) once per batch, not once per delivery."""
+    """Serialises each (event, payload version, body shape) once per batch, not once per delivery."""
 
     def __init__(self) -> None:
-        self._bodies: dict[tuple[str, str], bytes | None | TransformFailed] = {}
+        self._bodies: dict[tuple, bytes | None | TransformFailed] = {}
+        self._items: dict[tuple, tuple[str, object] | None | TransformFailed] = {}
 
-    def body(self, event: Event, payload_version: str) -> bytes | None:
-        """The body for this version, or None when the version's transformer skips the event.
+    def body(self, event: Event, payload_version: str, shape: contracts.Body = contracts.DEFAULT.body) -> bytes | None:
+        """The body for this version and shape, or None when the version's transformer skips the event.
 
         Raises TransformFailed when the site's transformer raises or returns something that is not
         ``(key, data)``: a bug in one transformer must fail its deliveries, not stall the batch.
         """
-        cache_key = (event.id, payload_version)
+        # The default envelope is shared by every endpoint; another shape is its endpoint's own.
+        cache_key = (event.id, payload_version, "" if shape is contracts.DEFAULT.body else id(shape))
         if cache_key not in self._bodies:
-            self._bodies[cache_key] = self._shape(event, payload_version)
-        body = self._bodies[cache_key]
-        if isinstance(body, TransformFailed):
-            raise body
-        return body
+            item = self.item(event, payload_version)
+            self._bodies[cache_key] = item if item is None else dumps(shaped(event, *item, shape))
+        return self._bodies[cache_key]
+
+    def item(self, event: Event, payload_version: str) -> tuple[str, object] | None:
+        """(key, data) of this event in this payload version; None: skipped; raises TransformFailed."""
+        cache_key = (event.id, payload_version)
+        if cache_key not in self._items:
+            self._items[cache_key] = self._transform(event, payload_version)
+        item = self._items[cache_key]
+        if isinstance(item, TransformFailed):
+            raise item
+        return item
 
     @staticmethod
-    def _shape(event: Event, payload_version: str) -> bytes | None | TransformFailed:
+    def _transform(event: Event, payload_version: str) -> tuple[str, object] | None | TransformFailed:
         transform = transformer_for(event.type, payload_version)
         if transform is None:
-            return envelope(event, event.type, event.payload)
+            return event.type, event.payload
         try:
-            shaped = transform(event.type, event.payload)
-            if shaped is None:
+            result = transform(event.type, event.payload)
+            if result is None:
                 return None
-            key, data = shaped
-            return envelope(event, str(key), data)
+            key, data = result
+            return str(key), data
         except Exception as exc:  # the site's code: any error is reported on the delivery
             return TransformFailed(f"the {payload_version} transformer of {event.type} failed: {exc!r}"[:500])
 
 
-def build_request(event: Event, webhook: Webhook, body: bytes, *, timestamp: int | None = None) -> OutgoingRequest:
-    """The signed POST for one attempt; the timestamp is the signing time of this attempt."""
+def test_body(event: Event, webhook: Webhook) -> bytes:
+    """A test event in the endpoint's body shape (an array of one for a batch endpoint)."""
+    contract = webhook.delivery_contract
+    item = shaped(event, event.type, event.payload, contract.body)
+    return dumps([item] if contract.batch.enabled else item)
+
+
+def build_request(
+    event: Event, webhook: Webhook, body: bytes, *, timestamp: int | None = None, msg_id: str = "",
+) -> OutgoingRequest:
+    """The signed POST for one attempt; the timestamp is the signing time of this attempt.
+
+    ``msg_id`` replaces the event id as ``webhook-id`` (and in the signature): a batch's id.
+    """
     timestamp = timestamp or int(time.time())
+    msg_id = msg_id or event.id
     secrets = webhook.signing_secrets()
+    contract = webhook.delivery_contract
     headers = {
-        "content-type": "application/json",
+        "content-type": contract.body.content_type,
         "user-agent": user_agent(),
         **webhook.headers,
-        "webhook-id": event.id,
+        "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
     }
+    signatures = []
     if webhook.standard_signature:
-        headers["webhook-signature"] = signing.signature_header(secrets, event.id, timestamp, body)
+        signatures.append(signing.signature_header(secrets, msg_id, timestamp, body))
+    if webhook.asymmetric_signature and webhook.signing_key_encrypted:
+        signatures.append(signing.sign_asymmetric(webhook.signing_key, msg_id, timestamp, body))
+    if signatures:
+        headers["webhook-signature"] = " ".join(signatures)
     if webhook.github_signature:
         headers["X-Hub-Signature-256"] = signing.github_signature(secrets[0], body)
     if webhook.shared_secret_header:
-        headers[webhook.shared_secret_header] = secrets[0]
+        headers[webhook.shared_secret_header] = webhook.shared_secret_value
     auth = (webhook.auth_username, webhook.auth_password) if webhook.auth_username else None
+    policy = contract.policy
     return OutgoingRequest(
-        url=webhook.url, headers=headers, body=body, auth=auth, proxy=webhook.proxy_url or hookline_settings.PROXY
+        url=webhook.url, headers=headers, body=body, auth=auth, proxy=webhook.proxy_url or hookline_settings.PROXY,
+        timeouts=policy.timeouts() if policy.connect_timeout or policy.read_timeout else None,
     )
 
 

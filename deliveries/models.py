@@ -70,6 +70,10 @@ class Delivery(models.Model):
     claim_token = models.CharField("claim token", max_length=32, blank=True, editable=False)
     last_status_code = models.PositiveSmallIntegerField("last response code", null=True, blank=True)
     last_error = models.CharField("last error", max_length=500, blank=True)
+    batch_id = models.CharField(
+        "batch", max_length=40, blank=True,
+        help_text="The webhook-id of the batch (one POST of several events) this delivery travels in; empty: alone.",
+    )
     created_at = models.DateTimeField("created", db_index=True)
     completed_at = models.DateTimeField("completed", null=True, blank=True)
 
@@ -85,6 +89,8 @@ class Delivery(models.Model):
             # The admin's and API's per-endpoint log, newest first.
             models.Index(fields=["webhook", "-created_at"], name="delivery_webhook_recent"),
             models.Index(fields=["status", "-created_at"], name="delivery_status_recent"),
+            # A batch's members: claimed together for a retry, listed together in the inspector.
+            models.Index(fields=["batch_id"], condition=~Q(batch_id=""), name="delivery_batch"),
         ]
 
     def __str__(self) -> str:

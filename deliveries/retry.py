@@ -9,6 +9,7 @@ from enum import Enum
 from django.utils import timezone
 
 from hookline.conf import hookline_settings
+from hooks.contracts import DEFAULT, Policy
 
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
 
@@ -17,6 +18,7 @@ class Outcome(str, Enum):
     SUCCEEDED = "succeeded"
     RETRY = "retry"
     FAILED = "failed"  # retries ran out: the endpoint becomes invalid
+    EXHAUSTED = "exhausted"  # retries ran out, and the endpoint's policy says only the delivery fails
     REJECTED = "rejected"  # the policy does not retry this answer: this delivery fails, the endpoint stays
     GONE = "gone"  # 410: the receiver unsubscribed
 
@@ -27,34 +29,52 @@ class Decision:
     delay: float = 0.0
 
 
-def decide(status: int | None, attempts_made: int, retry_after: str | None = None) -> Decision:
-    """What happens after an attempt that got ``status`` (None: no answer) as attempt ``attempts_made``."""
-    if status is not None and 200 <= status < 300:
+def decide(
+    status: int | None, attempts_made: int, retry_after: str | None = None, policy: Policy = DEFAULT.policy,
+) -> Decision:
+    """What happens after an attempt that got ``status`` (None: no answer) as attempt ``attempts_made``.
+
+    ``policy`` is the endpoint's (hooks.contracts); its unset fields are the HOOKLINE settings.
+    """
+    if status is not None and (status in policy.success if policy.success else 200 <= status < 300):
         return Decision(Outcome.SUCCEEDED)
-    if status == 410:
+    if status == 410 and policy.gone_deactivates:
         return Decision(Outcome.GONE)
-    if not is_retryable(status):
+    if not is_retryable(status, policy):
         return Decision(Outcome.REJECTED)
-    if attempts_made >= hookline_settings.MAX_ATTEMPTS:
-        return Decision(Outcome.FAILED)
-    return Decision(Outcome.RETRY, retry_delay(attempts_made, retry_after))
+    if attempts_made >= policy.max_attempts:
+        return Decision(Outcome.FAILED if policy.on_exhaustion == "invalid" else Outcome.EXHAUSTED)
+    return Decision(Outcome.RETRY, retry_delay(attempts_made, retry_after, policy))
 
 
-def is_retryable(status: int | None) -> bool:
-    if status is None or hookline_settings.RETRY_POLICY == "all":
+def is_retryable(status: int | None, policy: Policy = DEFAULT.policy) -> bool:
+    retry_on = policy.retry_on or hookline_settings.RETRY_POLICY
+    if status is None or retry_on == "all":
         return True
+    if isinstance(retry_on, frozenset):
+        return status in retry_on
+    if retry_on == "5xx":
+        return 500 <= status < 600
     return status >= 500 or status in RETRYABLE_CLIENT_ERRORS
 
 
-def retry_delay(attempts_made: int, retry_after: str | None = None) -> float:
-    """Exponential countdown with jitter; a receiver's Retry-After is honoured up to RETRY_MAX_DELAY."""
+def retry_delay(attempts_made: int, retry_after: str | None = None, policy: Policy = DEFAULT.policy) -> float:
+    """Exponential countdown with jitter (or the policy's explicit delays, exactly); a receiver's
+    Retry-After is honoured up to the cap unless the policy says not to."""
     settings = hookline_settings
-    base = min(settings.RETRY_BASE_DELAY * 2 ** (attempts_made - 1), settings.RETRY_MAX_DELAY)
-    delay = base * random.uniform(1 - settings.RETRY_JITTER, 1 + settings.RETRY_JITTER)
-    requested = parse_retry_after(retry_after)
+    cap = settings.RETRY_MAX_DELAY if policy.max_delay is None else policy.max_delay
+    if policy.delays:
+        delay = float(policy.delays[min(attempts_made, len(policy.delays)) - 1])
+        cap = max(cap, delay)
+    else:
+        base_delay = settings.RETRY_BASE_DELAY if policy.base_delay is None else policy.base_delay
+        jitter = settings.RETRY_JITTER if policy.jitter is None else policy.jitter
+        base = min(base_delay * 2 ** (attempts_made - 1), cap)
+        delay = base * random.uniform(1 - jitter, 1 + jitter)
+    requested = parse_retry_after(retry_after) if policy.honour_retry_after else None
     if requested is not None:
-        delay = max(delay, min(requested, settings.RETRY_MAX_DELAY))
-    return min(delay, settings.RETRY_MAX_DELAY)
+        delay = max(delay, min(requested, cap))
+    return min(delay, cap)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -73,8 +93,12 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - timezone.now()).total_seconds())
 
 
-def schedule(max_attempts: int | None = None) -> list[float]:
+def schedule(max_attempts: int | None = None, policy: Policy = DEFAULT.policy) -> list[float]:
     """The nominal (jitter-free) delays between attempts: for the docs and tests."""
     settings = hookline_settings
-    attempts = max_attempts or settings.MAX_ATTEMPTS
-    return [min(settings.RETRY_BASE_DELAY * 2 ** (n - 1), settings.RETRY_MAX_DELAY) for n in range(1, attempts)]
+    attempts = max_attempts or policy.max_attempts
+    if policy.delays:
+        return [float(policy.delays[min(n, len(policy.delays)) - 1]) for n in range(1, attempts)]
+    base = settings.RETRY_BASE_DELAY if policy.base_delay is None else policy.base_delay
+    cap = settings.RETRY_MAX_DELAY if policy.max_delay is None else policy.max_delay
+    return [min(base * 2 ** (n - 1), cap) for n in range(1, attempts)]

@@ -89,6 +89,8 @@ def _fan_out_and_send(result: RunResult, *, look_first: bool) -> int:
     )
     if fanned.more:
         _wake_another()
+    if fanned.batch_wait is not None:  # batch endpoints' new deliveries are due when their wait ends
+        schedule([ScheduledRetry(0, fanned.batch_wait)])
     result.events_fanned_out += fanned.events
     _send(fanned.claimed, started, result)
     return fanned.events

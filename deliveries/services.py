@@ -11,7 +11,7 @@ from hooks import states
 from hooks.hookline_events import WEBHOOK_TEST
 from hooks.models import Webhook
 
-from . import delivering, messages
+from . import delivering, messages, retry
 from .exceptions import EndpointNotReceiving, PendingDeliveries
 from .models import Attempt, Delivery
 from .retry import Decision, Outcome
@@ -30,15 +30,16 @@ def send_test(webhook: Webhook, *, user=None) -> Attempt:
         )
         delivery = Delivery.objects.create(event=event, webhook=webhook, created_at=now)
     delivery.event, delivery.webhook = event, webhook
-    request = messages.build_request(event, webhook, messages.envelope(event, event.type, event.payload))
+    request = messages.build_request(event, webhook, messages.test_body(event, webhook))
     result = delivering.send_all([request])[0]
-    # A test is one attempt, never retried; its answer alone decides the endpoint's state.
-    decision = Decision(Outcome.SUCCEEDED if result.ok else Outcome.REJECTED)
+    # A test is one attempt, never retried; its answer alone (judged by the endpoint's success codes) decides.
+    succeeded = retry.decide(result.status, 1, policy=webhook.delivery_contract.policy).outcome is Outcome.SUCCEEDED
+    decision = Decision(Outcome.SUCCEEDED if succeeded else Outcome.REJECTED)
     attempt = delivering.log_attempt(delivering.Sent(delivery, request, result), decision, timezone.now())
     with transaction.atomic():
         attempt.save()
         delivering.save_states([delivery])
-        if result.ok:
+        if succeeded:
             states.transition(webhook, states.TEST_SUCCEEDED, user=user)
         else:
             states.transition(webhook, states.TEST_FAILED, detail=str(result.error or result.status), user=user)
@@ -65,7 +66,7 @@ def _requeue(deliveries, webhook: Webhook) -> int:
         ids = list(deliveries.exclude(status=Delivery.Status.PENDING).values_list("id", flat=True))
         Delivery.objects.filter(id__in=ids).update(
             status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now,
-            completed_at=None, claimed_until=None, claim_token="",
+            completed_at=None, claimed_until=None, claim_token="", batch_id="",  # a redelivery travels anew
         )
         transaction.on_commit(lambda: enqueue_deliveries(ids))
     return len(ids)

@@ -28,6 +28,24 @@ fan_out_task = shared_task(name="hookline.fan_out", **_DB_RETRY)(work_task.run)
 deliver_task = shared_task(name="hookline.deliver", **_DB_RETRY)(work_task.run)
 
 
+@shared_task(name="hookline.test_endpoint", **_DB_RETRY)
+def test_endpoint_task(webhook_id: int) -> bool:
+    """The test of an endpoint that asked for one on create or URL change (Webhook.test_on_save)."""
+    from hooks.models import Webhook
+
+    from .services import send_test
+
+    webhook = Webhook.objects.filter(pk=webhook_id).first()
+    return bool(webhook and send_test(webhook).succeeded)
+
+
+def request_test(sender, *, webhook_id: int, **kwargs) -> None:
+    try:
+        test_endpoint_task.delay(webhook_id)
+    except Exception:  # broker down: the endpoint stays new and receives events; a test can be sent by hand
+        logger.warning("Could not enqueue the test of endpoint %s", webhook_id, exc_info=True)
+
+
 @shared_task(name="hookline.sweep")
 def sweep_task() -> int:
     result = sweeper.sweep()

@@ -21,7 +21,9 @@ def validate_token(msg_id: str, *, signature: str = "", token: str = "", deliver
     """
     if not msg_id or not (signature or token):
         return TokenCheck(False)
-    attempts = Attempt.objects.filter(delivery__event_id=msg_id).select_related("delivery__webhook", "delivery__event")
+    # A batch's webhook-id is its batch id (deliveries/batching.py), an event's is the event id.
+    sent_as = {"delivery__batch_id": msg_id} if msg_id.startswith("batch_") else {"delivery__event_id": msg_id}
+    attempts = Attempt.objects.filter(**sent_as).select_related("delivery__webhook", "delivery__event")
     if deliveries is not None:
         attempts = attempts.filter(delivery__in=deliveries)
     given = set(signature.split())
@@ -32,6 +34,8 @@ def validate_token(msg_id: str, *, signature: str = "", token: str = "", deliver
             if any(hmac.compare_digest(a, b) for a in given for b in sent):
                 return TokenCheck(True, webhook.id, attempt.delivery.event.type)
         if token and webhook.shared_secret_header:
-            if any(hmac.compare_digest(token, secret) for secret in webhook.signing_secrets()):
+            sent_values = [webhook.shared_secret_value] if webhook.shared_secret_value_encrypted \
+                else webhook.signing_secrets()
+            if any(hmac.compare_digest(token, value) for value in sent_values):
                 return TokenCheck(True, webhook.id, attempt.delivery.event.type)
     return TokenCheck(False)

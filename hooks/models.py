@@ -12,7 +12,7 @@ from events.models import Organisation
 from hookline import limits
 from hookline.querysets import TenantQuerySet
 
-from . import crypto, states
+from . import contracts, crypto, states
 from .urlguard import MASK, mask_url, split_credentials, validate_url
 
 
@@ -70,6 +70,15 @@ class Webhook(models.Model):
     github_signature = models.BooleanField(
         "GitHub signature", default=False, help_text="Also send X-Hub-Signature-256: sha256=<hex HMAC of body>.",
     )
+    asymmetric_signature = models.BooleanField(
+        "asymmetric signature (v1a)", default=False,
+        help_text="Also sign with ed25519 (Standard Webhooks v1a); receivers verify with the public key (whpk_…).",
+    )
+    signing_key_encrypted = models.TextField("ed25519 signing key (encrypted)", blank=True, editable=False)
+    public_key = models.CharField(
+        "public key", max_length=100, blank=True, editable=False,
+        help_text="whpk_…: what receivers verify v1a signatures with. Not a secret.",
+    )
     shared_secret_header = models.CharField(
         "shared-secret header", max_length=100, blank=True,
         help_text="If set, the plain secret is sent in this header (e.g. X-OBC-Secret).",
@@ -79,6 +88,10 @@ class Webhook(models.Model):
         help_text="Only events whose data match it are delivered (hooks.conditions), e.g. "
         '{"path": "usage.percent", "gte": 80}. Empty: every event of the subscribed types.',
     )
+    shared_secret_value_encrypted = models.TextField(
+        "shared-secret value (encrypted)", blank=True, editable=False,
+        help_text="A value the customer chose for the shared-secret header; empty: the signing secret is sent.",
+    )
     headers = models.JSONField("extra headers", default=dict, blank=True, help_text="Static headers sent with every request.")
     payload_version = models.CharField(
         "payload version", max_length=50, blank=True,
@@ -86,6 +99,18 @@ class Webhook(models.Model):
     )
     proxy_url = models.CharField(
         "proxy", max_length=500, blank=True, help_text="Outbound proxy for this endpoint; overrides HOOKLINE['PROXY'].",
+    )
+    # One validated JSON object (hooks.contracts) rather than a dozen columns: a contract is read and
+    # written as a whole (presets, the API, the admin), and its sections grow without a migration each.
+    contract = models.JSONField(
+        "delivery contract", default=dict, blank=True,
+        help_text="Retry policy, body shape and batching ({} = the HOOKLINE defaults); "
+        "e.g. {\"preset\": \"apigee\"} or {\"policy\": {\"delays\": [300, 300, 300], \"retry_on\": \"5xx\"}}.",
+    )
+    test_on_save = models.BooleanField(
+        "test on create and URL change", default=False,
+        help_text="Send a test event right after the endpoint is created or its URL changes; the answer sets "
+        "its state (valid or invalid), as ricloud does.",
     )
     state = models.CharField("state", max_length=20, choices=State.choices, default=State.NEW, db_index=True)
     state_changed_at = models.DateTimeField("state changed", default=timezone.now)
@@ -128,6 +153,34 @@ class Webhook(models.Model):
         if self.previous_secret_encrypted and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
             secrets.append(crypto.decrypt(self.previous_secret_encrypted))
         return secrets
+
+    # --- delivery contract -----------------------------------------------------------------
+    @property
+    def delivery_contract(self) -> contracts.Contract:
+        """The parsed contract, once per loaded row (the worker reloads endpoints for every batch)."""
+        cached = self.__dict__.get("_contract")
+        if cached is None or cached[0] is not self.contract:
+            cached = self.__dict__["_contract"] = (self.contract, contracts.parse(self.contract))
+        return cached[1]
+
+    @property
+    def signing_key(self) -> str:
+        return crypto.decrypt(self.signing_key_encrypted) if self.signing_key_encrypted else ""
+
+    def ensure_keypair(self) -> None:
+        """An endpoint that signs with ed25519 gets its key pair once (kept if the option is switched off and on)."""
+        if self.asymmetric_signature and not self.signing_key_encrypted:
+            from .signing import generate_keypair  # signing is pure; the model only stores its keys
+
+            signing_key, self.public_key = generate_keypair()
+            self.signing_key_encrypted = crypto.encrypt(signing_key)
+
+    @property
+    def shared_secret_value(self) -> str:
+        """What the shared-secret header carries: the customer's own value, or else the current signing secret."""
+        if self.shared_secret_value_encrypted:
+            return crypto.decrypt(self.shared_secret_value_encrypted)
+        return self.secret
 
     # --- URL and Basic auth ----------------------------------------------------------------
     @property

@@ -5,12 +5,14 @@ import re
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 from events.models import Organisation
 from hookline import limits
 from hookline.conf import hookline_settings
 
-from . import conditions, patterns, signing, states
+from . import conditions, contracts, crypto, patterns, signing, states
 from .models import Webhook
+from .signals import endpoint_needs_test
 from .urlguard import UnsafeURL, check_proxy_url, split_credentials, validate_url
 
 # Headers an endpoint's static headers may not override: they carry the signatures and the framing.
@@ -94,7 +96,8 @@ def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
 
 EDITABLE_FIELDS = frozenset({
     "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
-    "shared_secret_header", "payload_version", "proxy_url", "organisation", "condition",
+    "shared_secret_header", "payload_version", "proxy_url", "organisation", "condition", "contract", "shared_secret",
+    "asymmetric_signature", "test_on_save",
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
 TEXT_LIMITS = {
@@ -137,6 +140,10 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
         headers = cleaned.get("headers", webhook.headers) or {}
         shared_secret_header = cleaned.get("shared_secret_header", webhook.shared_secret_header)
     cleaned["headers"] = _on_field("headers", validate_headers, headers, shared_secret_header)
+    if "shared_secret" in cleaned:
+        cleaned["shared_secret"] = _on_field("shared_secret", validate_shared_secret, cleaned["shared_secret"] or "")
+    if "contract" in cleaned:
+        cleaned["contract"] = _on_field("contract", contracts.validate_contract, cleaned["contract"])
     return cleaned
 
 
@@ -165,6 +172,21 @@ def _on_field(field: str, validate, *args: Any) -> Any:
         raise ValidationError({field: exc}) from exc
 
 
+def validate_secret(secret: str) -> str:
+    try:
+        return signing.check_imported_secret(secret)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="secret") from None
+
+
+def validate_shared_secret(value: str) -> str:
+    """A shared-secret header value the customer chose: a header value, printable, 8 to 512 characters."""
+    if value and (not 8 <= len(value) <= 512 or not value.isprintable() or value != value.strip()):
+        raise ValidationError("A shared secret must be 8 to 512 printable characters, without surrounding spaces.",
+                              code="shared_secret")
+    return value
+
+
 def create_webhook(
     *,
     url: str,
@@ -172,17 +194,27 @@ def create_webhook(
     organisation: Organisation | None = None,
     event_types: list[str] | None = None,
     user=None,
+    secret: str = "",
     **options: Any,
 ) -> tuple[Webhook, str]:
-    """Create an endpoint (clean_webhook_fields, then save); returns it with its new secret (the only time it is returned)."""
+    """Create an endpoint (clean_webhook_fields, then save); returns it with its secret (the only time it is returned).
+
+    ``secret`` imports an existing signing secret (``whsec_…`` or raw) instead of generating one.
+    """
+    if secret:
+        secret = _on_field("secret", validate_secret, secret)
     fields = clean_webhook_fields({"url": url, "name": name, "event_types": event_types, **options})
     url, name = fields.pop("url"), fields.pop("name")
+    shared_secret = fields.pop("shared_secret", "")
     webhook = Webhook(organisation=organisation, name=name, created_by=user, updated_by=user, **fields)
     webhook.set_url(url)
     webhook.name = name or webhook.url
-    secret = signing.generate_secret()
+    secret = secret or signing.generate_secret()
     webhook.secret = secret
+    webhook.shared_secret_value_encrypted = crypto.encrypt(shared_secret) if shared_secret else ""
+    webhook.ensure_keypair()
     webhook.save()
+    _test_after_commit(webhook)
     return webhook, secret
 
 
@@ -190,14 +222,22 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     """Edit an endpoint (clean_webhook_fields, then save). A new URL puts it back to ``new``; its owner may set state only to new or deactivated."""
     changes = clean_webhook_fields(changes, webhook=webhook)
     state = changes.pop("state", None)
+    if "shared_secret" in changes:  # "" goes back to sending the signing secret
+        shared_secret = changes.pop("shared_secret")
+        webhook.shared_secret_value_encrypted = crypto.encrypt(shared_secret) if shared_secret else ""
+    webhook.ensure_keypair()
+    url_before = webhook.url
     if "url" in changes:
         webhook.set_url(changes.pop("url"))
     for name, value in changes.items():
         setattr(webhook, name, value)
     if state is not None:
         states.transition(webhook, states.SET_BY_OWNER[state], commit=False)
+    webhook.ensure_keypair()
     webhook.updated_by = user or webhook.updated_by
     webhook.save()
+    if webhook.url != url_before:
+        _test_after_commit(webhook)
     return webhook
 
 
@@ -208,9 +248,16 @@ def tenant_endpoint_ids(ids: list[int], organisation_id: int | None) -> list[int
     return list(query.values_list("id", flat=True))
 
 
-def rotate_secret(webhook: Webhook, *, user=None) -> str:
-    """Issue a new secret; the old one keeps signing alongside it for SECRET_ROTATION_GRACE seconds."""
-    secret = signing.generate_secret()
+def _test_after_commit(webhook: Webhook) -> None:
+    """Ask for a test of a new or moved endpoint once the change is committed (if the endpoint wants one)."""
+    if webhook.test_on_save:
+        webhook_id = webhook.pk
+        transaction.on_commit(lambda: endpoint_needs_test.send(Webhook, webhook_id=webhook_id))
+
+
+def rotate_secret(webhook: Webhook, *, user=None, secret: str = "") -> str:
+    """Issue a new secret (or import ``secret``); the old one keeps signing alongside it for SECRET_ROTATION_GRACE seconds."""
+    secret = _on_field("secret", validate_secret, secret) if secret else signing.generate_secret()
     webhook.begin_rotation(secret, hookline_settings.SECRET_ROTATION_GRACE)
     webhook.updated_by = user or webhook.updated_by
     webhook.save(update_fields=["secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at",

@@ -28,6 +28,7 @@ class OutgoingRequest:
     body: bytes
     auth: tuple[str, str] | None = None
     proxy: str = ""
+    timeouts: tuple[float, float] | None = None  # (connect, read) of the endpoint's policy; None: the settings
 
 
 @dataclass
@@ -51,19 +52,20 @@ def post(request: OutgoingRequest) -> TransportResult:
     started = time.monotonic()
     deadline = started + settings.TOTAL_TIMEOUT
     result = TransportResult()
+    connect_timeout, read_timeout = request.timeouts or (settings.CONNECT_TIMEOUT, settings.READ_TIMEOUT)
     # The read timeout bounds each recv; the watchdog bounds the whole exchange (a dripping receiver).
     with cut_at(deadline) as watch:
         try:
-            response = _send(request, urllib3.Timeout(connect=settings.CONNECT_TIMEOUT, read=settings.READ_TIMEOUT))
+            response = _send(request, urllib3.Timeout(connect=connect_timeout, read=read_timeout))
         except UnsafeURL as exc:
             result.error = f"Refused by the URL guard: {exc}"
         except NewConnectionError as exc:  # a subclass of ConnectTimeoutError, for historical reasons
             result.error, result.detail = _connection_failed(exc, request)
         except ConnectTimeoutError as exc:
-            result.error = f"Connection to {errors.where(request.url)} timed out after {settings.CONNECT_TIMEOUT:g} s"
+            result.error = f"Connection to {errors.where(request.url)} timed out after {connect_timeout:g} s"
             result.detail = errors.raw(exc)
         except ReadTimeoutError as exc:
-            result.error = f"No response within the read timeout ({settings.READ_TIMEOUT:g} s)"
+            result.error = f"No response within the read timeout ({read_timeout:g} s)"
             result.detail = errors.raw(exc)
         except SSLError as exc:  # e.g. certificate verify failed / hostname mismatch: never retried unverified
             result.error = f"TLS failed: {exc}"[:1000]

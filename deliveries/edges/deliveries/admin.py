@@ -14,6 +14,7 @@ from deliveries import pulse, services
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
 from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge, time_until
+from hooks import contracts
 from hooks.models import Webhook
 
 from ..health import views as health_views
@@ -133,6 +134,9 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
                 title="Delivery", subtitle=f"{obj.event.type} → {obj.webhook.name}",
                 attempts=attempt_views(obj.attempt_log.all()), status_badge=status_badge(obj.status),
                 next_attempt_in=time_until(obj.next_attempt_at),
+                contract=contracts.describe(obj.webhook.delivery_contract),
+                batch=Delivery.objects.filter(batch_id=obj.batch_id, webhook_id=obj.webhook_id)
+                .select_related("event").order_by("event__created_at", "event_id") if obj.batch_id else [],
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -20,12 +20,13 @@ class DeliveryFilter(django_filters.FilterSet):
         help_text="A payload field's value, path = value: data.notice.id = 42 (42 matches the number and the string; "
         "\"42\" only the string). Indexed on PostgreSQL.",
     )
+    batch = django_filters.CharFilter(field_name="batch_id", help_text="A batch's webhook-id (batch_…): its events.")
     created_after = TimeFilter(field_name="created_at", lookup_expr="gte", help_text="Created at or after this ISO 8601 time.")
     created_before = TimeFilter(field_name="created_at", lookup_expr="lt", help_text="Created before this ISO 8601 time.")
 
     class Meta:
         model = Delivery
-        fields = ["webhook", "status", "event_type", "event", "payload", "created_after", "created_before"]
+        fields = ["webhook", "status", "event_type", "event", "batch", "payload", "created_after", "created_before"]
 
     def filter_payload(self, queryset, name, value):
         return filter_by_payload(queryset, value, prefix="event__")

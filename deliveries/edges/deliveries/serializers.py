@@ -4,6 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from deliveries.models import Attempt, Delivery
+from hooks import contracts
 
 
 class AttemptSerializer(serializers.ModelSerializer):
@@ -29,7 +30,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         model = Delivery
         fields = [
             "id", "webhook", "event", "event_type", "status", "attempts", "total_attempts", "next_attempt_at",
-            "last_status_code", "last_error", "created", "completed",
+            "last_status_code", "last_error", "batch_id", "created", "completed",
         ]
         read_only_fields = fields
 
@@ -37,7 +38,22 @@ class DeliverySerializer(serializers.ModelSerializer):
 class DeliveryDetailSerializer(DeliverySerializer):
     payload = serializers.JSONField(source="event.payload", read_only=True)
     attempt_log = AttemptSerializer(many=True, read_only=True, help_text="Every attempt, oldest first.")
+    contract = serializers.SerializerMethodField(help_text="The endpoint's delivery contract that applies, in words.")
+    batch = serializers.SerializerMethodField(
+        help_text="Every event of this delivery's batch (one POST), with its status.",
+    )
 
     class Meta(DeliverySerializer.Meta):
-        fields = [*DeliverySerializer.Meta.fields, "payload", "attempt_log"]
+        fields = [*DeliverySerializer.Meta.fields, "payload", "attempt_log", "contract", "batch"]
         read_only_fields = fields
+
+    def get_contract(self, delivery: Delivery) -> str:
+        return contracts.describe(delivery.webhook.delivery_contract)
+
+    def get_batch(self, delivery: Delivery) -> list[dict]:
+        if not delivery.batch_id:
+            return []
+        members = Delivery.objects.filter(batch_id=delivery.batch_id, webhook_id=delivery.webhook_id)
+        return [{"id": pk, "event": event, "event_type": key, "status": status}
+                for pk, event, key, status in members.order_by("event__created_at", "event_id")
+                .values_list("id", "event_id", "event__type", "status")]

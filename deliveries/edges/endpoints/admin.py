@@ -23,6 +23,7 @@ from deliveries.models import Attempt, Delivery
 from deliveries.stats import with_delivery_stats
 from events.models import Organisation
 from hookline.admin import OrganisationFilter, OrganisationScopedAdmin, badge, member_organisation_ids
+from hooks import contracts
 from hooks import services as endpoints
 from hooks.models import Webhook
 
@@ -72,12 +73,16 @@ class WebhookAdmin(OrganisationScopedAdmin):
         "state_badge", "state_reason", "state_changed_at", "auth_username", "previous_secret_expires_at",
         "created_at", "created_by", "updated_at", "updated_by",
     ]
-    readonly_fields = [*status_fields, "recent_deliveries"]
+    readonly_fields = [*status_fields, "recent_deliveries", "contract_summary", "public_key"]
     fieldsets = [
-        (None, {"fields": ["organisation", "name", "description", "url", "event_types", "condition"]}),
+        (None, {"fields": ["organisation", "name", "description", "url", "test_on_save", "event_types", "condition"]}),
         ("Signatures and request", {"fields": [
-            "standard_signature", "github_signature", "shared_secret_header", "headers", "payload_version", "proxy_url",
+            "standard_signature", "asymmetric_signature", "public_key", "github_signature", "shared_secret_header",
+            "shared_secret", "signing_secret",
+            "headers", "payload_version", "proxy_url",
         ]}),
+        ("Delivery contract", {"fields": ["contract", "contract_summary"], "description":
+            "Presets: " + ", ".join(sorted(contracts.PRESETS)) + ". {} = the HOOKLINE defaults."}),
         ("Status", {"fields": status_fields}),
         ("Recent deliveries", {"fields": ["recent_deliveries"]}),
     ]
@@ -100,6 +105,10 @@ class WebhookAdmin(OrganisationScopedAdmin):
         if len(member_organisation_ids(request)) > 1:
             return self.list_display
         return [column for column in self.list_display if column != "organisation"]
+
+    @admin.display(description="applies")
+    def contract_summary(self, webhook: Webhook) -> str:
+        return contracts.describe(webhook.delivery_contract) if webhook.pk else ""
 
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets if obj else self.fieldsets[:-1]  # no deliveries before the endpoint exists

@@ -1,18 +1,21 @@
 """/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret, recover, delete)."""
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from deliveries import services as deliveries
 from hookline.api.base import HooklineAPIMixin
+from hookline.api.errors import from_django
 from hookline.api.schema import error, extend_schema, extend_schema_view
 from hooks import services as endpoints
 from hooks.models import Webhook
 
 from .filters import WebhookFilter
 from .serializers import (
+    RotateSecretSerializer,
     DeleteOptionsSerializer, RecoveredSerializer, RecoverSerializer, RotatedSecretSerializer, TestResultSerializer,
     WebhookCreatedSerializer, WebhookSerializer,
 )
@@ -70,14 +73,20 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     @extend_schema(
         summary="Rotate the secret",
         description="Issues a new secret (shown this once). The old one keeps signing alongside it for "
-        "HOOKLINE SECRET_ROTATION_GRACE seconds, so receivers can switch without losing events.",
-        request=None,
+        "HOOKLINE SECRET_ROTATION_GRACE seconds, so receivers can switch without losing events. "
+        "A body {\"secret\": \"whsec_…\"} imports an existing secret instead.",
+        request=RotateSecretSerializer,
         responses={200: RotatedSecretSerializer},
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         webhook = self.get_object()
-        secret = endpoints.rotate_secret(webhook, user=request.user)
+        body = RotateSecretSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        try:
+            secret = endpoints.rotate_secret(webhook, user=request.user, secret=body.validated_data.get("secret", ""))
+        except DjangoValidationError as exc:
+            raise from_django(exc) from None
         answer = {"secret": secret, "previous_secret_expires_at": webhook.previous_secret_expires_at}
         return Response(RotatedSecretSerializer(answer).data)
 

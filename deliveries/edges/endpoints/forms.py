@@ -39,13 +39,23 @@ class WebhookForm(forms.ModelForm):
         label="Event types", initial=["*"],
         help_text="One pattern per line: exact keys, * for everything, or * as a whole segment (user.*).",
     )
+    signing_secret = forms.CharField(
+        label="Import a signing secret", required=False, widget=forms.PasswordInput,
+        help_text="New endpoints only: an existing whsec_… or raw secret instead of a generated one.",
+    )
+    shared_secret = forms.CharField(
+        label="Shared-secret value", required=False, widget=forms.PasswordInput,
+        help_text="A value the customer chose for the shared-secret header (encrypted, never shown again). "
+        "Empty keeps the stored value; a new endpoint without one sends the signing secret.",
+    )
     user = None  # set by WebhookAdmin.get_form: the admin user who creates or edits
 
     class Meta:
         model = Webhook
         fields = [
             "organisation", "name", "description", "url", "event_types", "condition", "headers", "standard_signature",
-            "github_signature", "shared_secret_header", "payload_version", "proxy_url",
+            "github_signature", "shared_secret_header", "payload_version", "proxy_url", "contract",
+            "asymmetric_signature", "test_on_save",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -61,8 +71,12 @@ class WebhookForm(forms.ModelForm):
     def service_values(self) -> dict:
         """The endpoint's fields for create_webhook (all of them) or update_webhook (the changed ones)."""
         values = {name: self.cleaned_data[name] for name in self.fields if name in services.EDITABLE_FIELDS}
+        if not values.get("shared_secret"):
+            values.pop("shared_secret", None)  # a password box is never filled in: empty keeps the stored value
         if "headers" in values:
-            values["headers"] = values["headers"] or {}  # an emptied JSON box means no extra headers
+            values["headers"] = values["headers"] or {}
+        if "contract" in values:
+            values["contract"] = values["contract"] or {}  # an emptied JSON box means no extra headers
         if self.original.pk is None:
             return values
         return {name: values[name] for name in self.changed_data if name in values}
@@ -72,6 +86,10 @@ class WebhookForm(forms.ModelForm):
         if self.errors:  # the clean step needs every field's value
             return cleaned
         try:
+            if self.cleaned_data.get("signing_secret"):
+                if self.original.pk:
+                    raise ValidationError({"signing_secret": "Import a secret on an existing endpoint by rotating it."})
+                services.validate_secret(self.cleaned_data["signing_secret"])
             services.clean_webhook_fields(self.service_values(), webhook=self.original if self.original.pk else None)
         except ValidationError as exc:
             self.add_error(None, exc)  # keyed by field: each message lands on its field
@@ -80,7 +98,9 @@ class WebhookForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Webhook:
         """Create or update through the endpoint services, which check once more and save (whatever ``commit`` says)."""
         if self.original.pk is None:
-            webhook, _ = services.create_webhook(user=self.user, **self.service_values())
+            webhook, self.secret = services.create_webhook(
+                user=self.user, secret=self.cleaned_data.get("signing_secret", ""), **self.service_values(),
+            )
         else:
             webhook = services.update_webhook(self.original, user=self.user, **self.service_values())
         self.save_m2m = lambda: None  # an endpoint has no many-to-many fields

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from hookline.api.errors import from_django
 from hookline.api.tenancy import OrganisationField, default_organisation
-from hooks import services
+from hooks import contracts, services
 from hooks.models import Webhook
 from hooks.urlguard import mask_url
 
@@ -65,6 +65,22 @@ class WebhookSerializer(serializers.ModelSerializer):
     enabled = serializers.BooleanField(
         required=False, help_text="True in new and valid. Write false to deactivate, true to re-enable (state new).",
     )
+    signing_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=600,
+        help_text="Create only: import an existing signing secret (whsec_… or raw) instead of a generated one.",
+    )
+    shared_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=512,
+        help_text="A value you chose for the shared-secret header (encrypted, never shown); "
+        "\"\": send the signing secret.",
+    )
+    contract = serializers.JSONField(
+        required=False,
+        help_text="Delivery contract: {\"preset\": \"apigee\"} or sections policy (attempts, delays, base_delay, "
+        "max_delay, jitter, success, retry_on, on_exhaustion, gone_deactivates, honour_retry_after, connect_timeout, "
+        "read_timeout), body (shape, template, constants, content_type) and batch (max_count, max_wait). {} = defaults.",
+    )
+    contract_summary = serializers.SerializerMethodField(help_text="The contract that applies, in words.")
     created = serializers.DateTimeField(source="created_at", read_only=True)
     created_by = UsernameField()
     updated = serializers.DateTimeField(source="updated_at", read_only=True)
@@ -75,9 +91,11 @@ class WebhookSerializer(serializers.ModelSerializer):
         fields = [
             "id", "organisation", "name", "description", "url", "event_types", "condition", "headers",
             "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
-            "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
+            "test_on_save", "asymmetric_signature", "public_key", "signing_secret", "shared_secret", "contract",
+            "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by",
+            "updated", "updated_by",
         ]
-        read_only_fields = ["state_reason", "state_changed_at"]
+        read_only_fields = ["state_reason", "state_changed_at", "public_key"]
 
     def to_representation(self, webhook: Webhook) -> dict:
         data = super().to_representation(webhook)
@@ -85,13 +103,22 @@ class WebhookSerializer(serializers.ModelSerializer):
         data["proxy_url"] = mask_url(webhook.proxy_url) if webhook.proxy_url else ""
         return data
 
+    def get_contract_summary(self, webhook: Webhook) -> str:
+        return contracts.describe(webhook.delivery_contract)
+
     def validate(self, attrs: dict) -> dict:
         """The endpoint services' clean step; its refusals answer as they always have (message and code)."""
         if self.instance is None and "organisation" not in attrs:
             attrs["organisation"] = default_organisation(self.context["request"].user)
         # A new endpoint takes state and enabled as an edit right after it is created (see create()).
         fields = attrs if self.instance is not None else {k: v for k, v in attrs.items() if k not in SWITCHES}
+        fields = {k: v for k, v in fields.items() if k != "signing_secret"}
         try:
+            if attrs.get("signing_secret"):
+                if self.instance is not None:
+                    raise DjangoValidationError({"signing_secret": DjangoValidationError(
+                        "Import a secret on an existing endpoint with rotate-secret.", code="secret")})
+                services.validate_secret(attrs["signing_secret"])
             services.clean_webhook_fields(fields, webhook=self.instance)
         except DjangoValidationError as exc:
             raise from_django(exc) from None
@@ -100,8 +127,9 @@ class WebhookSerializer(serializers.ModelSerializer):
     def create(self, validated_data: dict) -> Webhook:
         user = self.context["request"].user
         switches = {name: validated_data.pop(name) for name in SWITCHES if name in validated_data}
+        imported = validated_data.pop("signing_secret", "")
         with transaction.atomic():
-            webhook, secret = services.create_webhook(user=user, **validated_data)
+            webhook, secret = services.create_webhook(user=user, secret=imported, **validated_data)
             if switches:
                 services.update_webhook(webhook, user=user, **switches)
         self.context["secret"] = secret
@@ -121,6 +149,13 @@ class WebhookCreatedSerializer(WebhookSerializer):
 
     def get_secret(self, webhook) -> str:
         return self.context["secret"]  # handed over by create(): the model's secret is never read back
+
+
+class RotateSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(
+        required=False, allow_blank=True, max_length=600,
+        help_text="Optional: import this signing secret (whsec_… or raw) instead of generating one.",
+    )
 
 
 class RotatedSecretSerializer(serializers.Serializer):

@@ -1,0 +1,236 @@
+"""Per-endpoint delivery contracts: validation, presets, and retry.decide() under an endpoint's policy."""
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import override_settings
+
+from deliveries import retry
+from deliveries.retry import Outcome
+from hooks import contracts
+from hooks.contracts import parse, validate_contract
+
+
+def policy(**values):
+    return parse(validate_contract({"policy": values})).policy
+
+
+def test_an_empty_contract_is_the_hookline_defaults():
+    assert validate_contract({}) == {} and parse({}) is contracts.DEFAULT
+    assert retry.decide(201, 1, policy=parse({}).policy).outcome is Outcome.SUCCEEDED
+    assert retry.decide(410, 1, policy=parse({}).policy).outcome is Outcome.GONE
+
+
+def test_success_codes_retry_set_and_exhaustion_follow_the_policy():
+    # given: OBC's rules (only 200 succeeds; everything else retried; 410 not special)
+    obc = parse(validate_contract({"preset": "bugyo-cloud"})).policy
+    # then
+    assert retry.decide(200, 1, policy=obc).outcome is Outcome.SUCCEEDED
+    assert retry.decide(201, 1, policy=obc).outcome is Outcome.RETRY
+    assert retry.decide(204, 1, policy=obc).outcome is Outcome.RETRY
+    assert retry.decide(410, 1, policy=obc).outcome is Outcome.RETRY
+    assert retry.decide(500, 18, policy=obc).outcome is Outcome.FAILED  # the endpoint becomes invalid
+
+
+def test_apigee_retries_only_5xx_three_times_five_minutes_apart_and_never_disables():
+    apigee = parse(validate_contract({"preset": "apigee"})).policy
+    assert retry.decide(503, 1, "9999", policy=apigee) == retry.Decision(Outcome.RETRY, 300.0)  # Retry-After ignored
+    assert retry.decide(None, 3, policy=apigee) == retry.Decision(Outcome.RETRY, 300.0)
+    assert retry.decide(500, 4, policy=apigee).outcome is Outcome.EXHAUSTED  # only the delivery fails
+    for status in (400, 404, 408, 429, 410):
+        assert retry.decide(status, 1, policy=apigee).outcome is Outcome.REJECTED
+    assert retry.schedule(policy=apigee) == [300.0, 300.0, 300.0]
+    assert apigee.timeouts() == (3, 3)
+
+
+def test_explicit_code_sets_and_exponential_overrides():
+    given = policy(retry_on=[503], attempts=3, base_delay=1, max_delay=2, jitter=0)
+    assert retry.decide(500, 1, policy=given).outcome is Outcome.REJECTED
+    assert retry.decide(503, 1, policy=given) == retry.Decision(Outcome.RETRY, 1.0)
+    assert retry.decide(503, 2, policy=given) == retry.Decision(Outcome.RETRY, 2.0)
+    assert retry.decide(503, 3, policy=given).outcome is Outcome.FAILED
+
+
+@override_settings(HOOKLINE={"CONNECT_TIMEOUT": 3, "READ_TIMEOUT": 10})
+def test_timeouts_stay_within_the_global_bounds():
+    assert policy(read_timeout=2).timeouts() == (3, 2)
+    with pytest.raises(ValidationError, match="read_timeout"):
+        validate_contract({"policy": {"read_timeout": 11}})
+
+
+@pytest.mark.parametrize("value, message", [
+    ([], "JSON object"),
+    ({"nope": {}}, "Unknown contract sections"),
+    ({"preset": "paypal"}, "Unknown preset"),
+    ({"policy": {"attempts": 0}}, "policy.attempts"),
+    ({"policy": {"delays": []}}, "policy.delays"),
+    ({"policy": {"success": [700]}}, "policy.success"),
+    ({"policy": {"retry_on": "sometimes"}}, "policy.retry_on"),
+    ({"policy": {"on_exhaustion": "explode"}}, "on_exhaustion"),
+    ({"policy": {"speed": 1}}, "Unknown contract.policy keys"),
+    ({"body": {"shape": "xml"}}, "body.shape"),
+    ({"body": {"shape": "template"}}, "needs body.template"),
+    ({"body": {"shape": "template", "template": {"a": "{{__import__}}"}}}, "unknown placeholder"),
+    ({"body": {"shape": "template", "template": {"a": "{{const.token}}"}}}, "unknown placeholder"),
+    ({"body": {"shape": "template", "template": {"a": "{{data"}}}, "unfinished"),
+    ({"body": {"content_type": "json"}}, "media type"),
+    ({"batch": {"max_count": 0}}, "batch.max_count"),
+    ({"preset": ["apigee"]}, "preset's name"),
+    ({"preset": "apigee", "policy": [1]}, "contract.policy must be an object"),
+    ({"body": {"constants": {"token": "a\x00b"}}}, "NUL"),
+])
+def test_refusals_say_what_is_wrong(value, message):
+    with pytest.raises(ValidationError, match=message):
+        validate_contract(value)
+
+
+def test_a_preset_is_stored_expanded_and_its_values_can_be_overridden():
+    stored = validate_contract({"preset": "apigee", "policy": {"delays": [1, 1, 1]}})
+    assert stored["preset"] == "apigee" and stored["policy"]["delays"] == [1, 1, 1]
+    assert stored["policy"]["retry_on"] == "5xx" and stored["body"] == {"shape": "payload"}
+    assert "preset apigee" in contracts.describe(parse(stored))
+
+
+# --- body shapes ------------------------------------------------------------------------------------------------------
+
+
+def _event(**fields):
+    from datetime import datetime, timezone as tz
+
+    from events.models import Event
+
+    return Event(id="msg_1", type=fields.pop("type", "notice.published"),
+                 payload=fields.pop("payload", {"event": "PUBLISH", "noticeId": 7, "tags": ["a"]}),
+                 created_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=tz.utc))
+
+
+def _body(value):
+    return parse(validate_contract({"body": value})).body
+
+
+def test_the_payload_alone():
+    from deliveries import messages
+
+    assert messages.BodyCache().body(_event(), "", _body({"shape": "payload"})) == b'{"event":"PUBLISH","noticeId":7,"tags":["a"]}'
+
+
+def test_a_template_fills_placeholders_with_their_json_types_and_spreads_data():
+    from deliveries import messages
+
+    body = _body({"shape": "template", "constants": {"token": "t-42"},
+                  "template": {"...": "{{data}}", "token": "{{const.token}}", "id": "{{id}}", "first": "{{data.tags}}",
+                               "label": "notice {{data.noticeId}} ({{type}})", "when": "{{timestamp}}",
+                               "missing": "{{data.nope.deeper}}"}})
+    # when
+    got = messages.BodyCache().body(_event(), "", body)
+    # then
+    import json
+    assert json.loads(got) == {"event": "PUBLISH", "noticeId": 7, "tags": ["a"], "token": "t-42", "id": "msg_1",
+                               "first": ["a"], "label": "notice 7 (notice.published)",
+                               "when": "2026-01-02T03:04:05.678901Z", "missing": None}
+
+
+def test_a_template_is_data_nothing_in_it_is_executed():
+    from deliveries import messages
+
+    body = _body({"shape": "template", "template": {"x": "{{data.__class__}}", "y": "{% now %} ${7*7} {{ data }}"}})
+    got = messages.BodyCache().body(_event(payload={"a": 1}), "", body)
+    assert got == b'{"x":null,"y":"{% now %} ${7*7} {\\"a\\":1}"}'
+
+
+# --- own secrets --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_imported_secret_and_a_chosen_shared_secret_are_sent_and_encrypted(organisation):
+    from deliveries import messages
+    from hooks import services, signing
+
+    imported = "whsec_" + __import__("base64").b64encode(b"k" * 32).decode()
+    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
+                                              secret=imported, shared_secret_header="X-OBC-Secret",
+                                              shared_secret="customer-chosen-value")
+    assert secret == imported
+    event = _event()
+    request = messages.build_request(event, webhook, b"{}", timestamp=1)
+    assert request.headers["X-OBC-Secret"] == "customer-chosen-value"
+    assert request.headers["webhook-signature"] == signing.sign(imported, event.id, 1, b"{}")
+    assert "customer-chosen-value" not in webhook.shared_secret_value_encrypted
+    assert messages.logged_headers(request, webhook)["X-OBC-Secret"] == "***"
+
+
+@pytest.mark.django_db
+def test_a_raw_secret_signs_with_its_bytes_and_bad_ones_are_refused(organisation):
+    import base64
+    import hashlib
+    import hmac
+
+    from hooks import services, signing
+
+    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
+                                              secret="my-old-platform-secret-123")
+    digest = hmac.new(b"my-old-platform-secret-123", b"msg_1.1.{}", hashlib.sha256).digest()
+    assert signing.sign(webhook.secret, "msg_1", 1, b"{}") == "v1," + base64.b64encode(digest).decode()
+    for bad in ("whsec_!!!", "whsec_" + base64.b64encode(b"short").decode(), "short", "has space in it 1234"):
+        with pytest.raises(ValidationError) as caught:
+            services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation, secret=bad)
+        assert "secret" in caught.value.message_dict
+    assert services.rotate_secret(webhook, secret="another-imported-secret") == "another-imported-secret"
+
+
+# --- asymmetric signatures ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_v1a_signatures_verify_with_the_public_key_in_an_independent_library(organisation):
+    import base64
+
+    from nacl.signing import SigningKey, VerifyKey
+    from standardwebhooks.webhooks import Webhook as StandardWebhook
+
+    from deliveries import messages
+    from hooks import services
+
+    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
+                                              asymmetric_signature=True)
+    assert webhook.public_key.startswith("whpk_") and webhook.signing_key.startswith("whsk_")
+    assert webhook.signing_key not in webhook.signing_key_encrypted
+    # when
+    request = messages.build_request(_event(), webhook, b'{"a":1}', timestamp=1700000000)
+    # then: PyNaCl (libsodium) accepts the v1a signature with the published key, and the v1 one still verifies
+    v1, v1a = request.headers["webhook-signature"].split()
+    assert v1.startswith("v1,") and v1a.startswith("v1a,")
+    verify_key = VerifyKey(base64.b64decode(webhook.public_key.removeprefix("whpk_")))
+    verify_key.verify(b'msg_1.1700000000.{"a":1}', base64.b64decode(v1a.removeprefix("v1a,")))
+    assert bytes(SigningKey(base64.b64decode(webhook.signing_key.removeprefix("whsk_"))[:32]).verify_key) == \
+        base64.b64decode(webhook.public_key.removeprefix("whpk_"))  # whsk_ is libsodium's seed ‖ public key
+    fresh = messages.build_request(_event(), webhook, b'{"a":1}')
+    assert StandardWebhook(secret).verify(b'{"a":1}', fresh.headers) == {"a": 1}
+    # and: the key pair stays when the endpoint is edited
+    public_key = webhook.public_key
+    services.update_webhook(webhook, name="renamed")
+    assert webhook.public_key == public_key
+
+
+# --- test on create / URL change ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_endpoint_that_asks_for_it_is_tested_after_create_and_url_change_only(organisation, monkeypatch,
+                                                                                  django_capture_on_commit_callbacks):
+    from deliveries import tasks
+    from hooks import services
+
+    asked: list[int] = []
+    monkeypatch.setattr(tasks.test_endpoint_task, "delay", asked.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        webhook, _ = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation, test_on_save=True)
+        plain, _ = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation)
+    assert asked == [webhook.id]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_webhook(webhook, name="renamed")
+        services.update_webhook(plain, url="http://127.0.0.1:9/moved")
+    assert asked == [webhook.id]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_webhook(webhook, url="http://127.0.0.1:9/moved")
+    assert asked == [webhook.id, webhook.id]
