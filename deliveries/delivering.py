@@ -18,7 +18,7 @@ from hookline.conf import hookline_settings
 from hooks import states
 from hooks.models import Webhook
 
-from . import messages, retry, transport
+from . import control, messages, retry, transport
 from .exceptions import TransformFailed
 from .models import Attempt, Delivery
 from .retry import Outcome
@@ -35,6 +35,7 @@ DELIVERY_FIELDS = [
 class ScheduledRetry:
     delivery_id: int
     delay: float
+    waiting: bool = False  # held back by delivery control (control.py): not sent, no attempt used
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
     if not claimed:
         return []
     now = timezone.now()
+    admission = control.admit(claimed, now)
+    waits = [ScheduledRetry(delivery_id, delay, waiting=True) for delivery_id, delay in admission.waits]
+    claimed = admission.send
+    if not claimed:
+        return waits
     claimed.sort(key=lambda delivery: delivery.webhook_id)  # neighbours share a keep-alive connection
     bodies = messages.BodyCache()
     outgoing: list[tuple[Delivery, transport.OutgoingRequest]] = []
@@ -96,7 +102,7 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
     sent = [Sent(delivery, request, result) for (delivery, request), result in zip(outgoing, results)
             if result is not None]
     retries = record(claimed, sent)
-    return retries + [ScheduledRetry(delivery.id, 0.0) for delivery in unsent]
+    return retries + [ScheduledRetry(delivery.id, 0.0) for delivery in unsent] + waits
 
 
 def claim(delivery_ids: list[int], now) -> list[Delivery]:
@@ -151,17 +157,18 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
     """Write the attempts, the deliveries' new state and their endpoints' changes in one transaction."""
     now = timezone.now()
     token = next((one.delivery.claim_token for one in sent), "")
-    attempts, retries, changes = [], [], []
+    attempts, retries, changes, outcomes = [], [], [], []
     for one in sent:
         delivery, result = one.delivery, one.result
         decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"))
         attempts.append(log_attempt(one, decision, now))
+        outcomes.append((delivery, decision.outcome))
         if decision.outcome is Outcome.RETRY:
             retries.append(ScheduledRetry(delivery.id, decision.delay))
         if decision.outcome in ENDPOINT_CHANGES:
             changes.append((delivery.webhook, ENDPOINT_CHANGES[decision.outcome]))
     try:
-        _write(claimed, attempts, changes)
+        _write(claimed, attempts, changes, outcomes, now)
     except (OperationalError, InterfaceError):
         # The connection sat idle while we sent, and a database restart or failover may have cut it.
         # Sent but unrecorded means sent again after the lease: reconnect and write once more,
@@ -173,15 +180,17 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
             return retries
         for attempt in attempts:
             attempt.pk = None  # ids the rolled-back INSERT returned
-        _write(claimed, attempts, changes)
+        _write(claimed, attempts, changes, outcomes, now)
     return retries
 
 
-def _write(claimed: list[Delivery], attempts: list[Attempt], changes: list[tuple[Webhook, states.Change]]) -> None:
+def _write(claimed: list[Delivery], attempts: list[Attempt], changes: list[tuple[Webhook, states.Change]],
+           outcomes: list[tuple[Delivery, Outcome]], now) -> None:
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
         save_states(claimed)
         _change_endpoints(changes)
+        control.record_outcomes(outcomes, now)
 
 
 def save_states(deliveries: list[Delivery]) -> None:

@@ -62,7 +62,8 @@ def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime
     by_id = {event.id: event for event in events}
     for delivery in claimed:
         delivery.event, delivery.webhook = by_id[delivery.event_id], webhooks[delivery.webhook_id]
-    return FanOut(events=len(events), claimed=claimed, more=len(events) >= limit or len(deliveries) > len(claimed))
+    unclaimed = sum(1 for delivery in deliveries if delivery.status == Delivery.Status.PENDING) > len(claimed)
+    return FanOut(events=len(events), claimed=claimed, more=len(events) >= limit or unclaimed)
 
 
 def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datetime] | None = None) -> list[Delivery]:
@@ -71,24 +72,26 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datet
         return []
     endpoints = _receiving_endpoints({event.organisation_id for event in events})
     deliveries = [
-        Delivery(event_id=event.id, webhook_id=webhook_id, created_at=now, next_attempt_at=now)
+        Delivery(event_id=event.id, webhook_id=webhook_id, created_at=now, next_attempt_at=now,
+                 status=Delivery.Status.HELD if paused else Delivery.Status.PENDING)
         for event in events
-        for webhook_id, event_types in endpoints[event.organisation_id]
+        for webhook_id, event_types, paused in endpoints[event.organisation_id]
         if patterns.matches_any(event_types, event.type)
     ]
     if claim is not None:
         claim_limit, token, lease = claim
-        for delivery in deliveries[:claim_limit]:
+        # A paused endpoint's deliveries are held (deliveries/control.py), not claimed.
+        for delivery in [delivery for delivery in deliveries if delivery.status == Delivery.Status.PENDING][:claim_limit]:
             delivery.claimed_until, delivery.claim_token = lease, token
     Delivery.objects.bulk_create(deliveries, batch_size=2000)
     Event.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
     return deliveries
 
 
-def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[tuple[int, list[str]]]]:
-    """(id, patterns) of every receiving endpoint of these tenants, in one query."""
+def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[tuple[int, list[str], bool]]]:
+    """(id, patterns, paused) of every receiving endpoint of these tenants, in one query."""
     query = Webhook.objects.receiving().for_organisations(organisation_ids)
-    by_org: dict[int | None, list[tuple[int, list[str]]]] = defaultdict(list)
-    for webhook_id, org_id, event_types in query.values_list("id", "organisation_id", "event_types"):
-        by_org[org_id].append((webhook_id, event_types))
+    by_org: dict[int | None, list[tuple[int, list[str], bool]]] = defaultdict(list)
+    for webhook_id, org_id, event_types, paused in query.values_list("id", "organisation_id", "event_types", "paused"):
+        by_org[org_id].append((webhook_id, event_types, paused))
     return by_org
