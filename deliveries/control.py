@@ -37,7 +37,8 @@ FINAL = frozenset({Outcome.SUCCEEDED, Outcome.FAILED, Outcome.REJECTED, Outcome.
 @dataclass
 class Admission:
     send: list[Delivery] = field(default_factory=list)
-    waits: list[tuple[int, float]] = field(default_factory=list)  # (delivery id, seconds): released for later
+    # (delivery id, seconds): released for later; a held delivery has no due time (math.inf)
+    waits: list[tuple[int, float]] = field(default_factory=list)
 
 
 def is_controlled(webhook: Webhook) -> bool:
@@ -68,7 +69,7 @@ def admit(claimed: list[Delivery], now: datetime) -> Admission:
             group = rule(webhook, group, now, waiting)
         admission.send += group
     _hold(held)
-    admission.waits = _release(waiting, now)
+    admission.waits = _release(waiting, now) + [(delivery.id, math.inf) for delivery in held]
     return admission
 
 
@@ -194,7 +195,7 @@ def skip_head(webhook: Webhook) -> Delivery | None:
 def _wake_successor(webhook_id: int, now: datetime) -> None:
     successor = (
         Delivery.objects.filter(webhook_id=webhook_id, status=Delivery.Status.PENDING)
-        .order_by("event__created_at", "id").values("id")[:1]
+        .order_by("event__created_at", "id").values_list("id", flat=True)[:1]
     )
     Delivery.objects.filter(id__in=list(successor), next_attempt_at__gt=now).update(next_attempt_at=now)
 

@@ -43,6 +43,11 @@ class Webhook(models.Model):
 
     State = states.State  # changed only through hooks.states.transition()
     RECEIVING_STATES = states.RECEIVING_STATES
+    # Written by the workers and by pause/resume (deliveries/control.py), never by an edit.
+    RUNTIME_FIELDS = frozenset({
+        "paused", "paused_at", "breaker_state", "breaker_failures", "breaker_changed_at", "breaker_until",
+        "breaker_reason", "rate_tokens", "rate_checked_at", "created_at",
+    })
 
     organisation = models.ForeignKey(
         Organisation, verbose_name="organisation", null=True, blank=True,
