@@ -23,7 +23,7 @@ from hooks.models import Webhook
 
 from . import wakeup
 from .models import Delivery
-from .retry import Outcome
+from .retry import Decision, Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
         return []
     for name, value in fields.items():
         setattr(webhook, name, value)
+    group[0].breaker_probe = True
     waiting += [(delivery, later) for delivery in group[1:]]
     return group[:1]
 
@@ -123,7 +124,9 @@ def _rate(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list)
     rate = float(webhook.rate_limit)
     granted, tokens = take_tokens(webhook, len(group))
     for index, delivery in enumerate(group[granted:]):
-        waiting.append((delivery, now + timedelta(seconds=(index + 1 - tokens) / rate)))
+        # Never before its own due time: resume() paced them in order, and the skew lets claims take them early.
+        until = now + timedelta(seconds=(index + 1 - tokens) / rate)
+        waiting.append((delivery, max(until, delivery.next_attempt_at or until)))
     return group[:granted]
 
 
@@ -192,19 +195,36 @@ def skip_head(webhook: Webhook) -> Delivery | None:
     return head
 
 
-def _wake_successor(webhook_id: int, now: datetime) -> None:
-    successor = (
+def _wake_successor(webhook_id: int, now: datetime) -> list[int]:
+    successor = list(
         Delivery.objects.filter(webhook_id=webhook_id, status=Delivery.Status.PENDING)
         .order_by("event__created_at", "id").values_list("id", flat=True)[:1]
     )
-    Delivery.objects.filter(id__in=list(successor), next_attempt_at__gt=now).update(next_attempt_at=now)
+    Delivery.objects.filter(id__in=successor, next_attempt_at__gt=now).update(next_attempt_at=now)
+    return successor
 
 
 # --- after the attempts: the breaker's count and the FIFO successor --------------------------------
 
 
-def record_outcomes(results: list[tuple[Delivery, Outcome]], now: datetime) -> None:
-    """Inside the worker's write: count consecutive failures, open/close breakers, wake FIFO successors."""
+def probe_decision(delivery: Delivery, decision: Decision) -> tuple[Decision, bool]:
+    """A failed breaker probe waits for the next cool-down; returns (decision, whether the attempt counts).
+
+    The probe is a real, logged attempt, but it tests the endpoint rather than the delivery: its
+    failure does not use the delivery's retry budget (an open breaker never burns attempts).
+    """
+    if not getattr(delivery, "breaker_probe", False) or decision.outcome in (Outcome.SUCCEEDED, Outcome.GONE):
+        return decision, True
+    return Decision(Outcome.RETRY, breaker_cooldown(delivery.webhook)), False
+
+
+
+def record_outcomes(results: list[tuple[Delivery, Outcome]], now: datetime) -> list[int]:
+    """Inside the worker's write: count consecutive failures, open/close breakers, wake FIFO successors.
+
+    Returns the successors woken (due now: the caller publishes their wake-up).
+    """
+    woken: list[int] = []
     by_endpoint: dict[int, list[tuple[Delivery, Outcome]]] = defaultdict(list)
     for delivery, outcome in results:
         webhook = delivery.webhook
@@ -213,8 +233,9 @@ def record_outcomes(results: list[tuple[Delivery, Outcome]], now: datetime) -> N
     for outcomes in by_endpoint.values():
         webhook = outcomes[0][0].webhook
         if webhook.ordered and any(outcome in FINAL for _, outcome in outcomes):
-            _wake_successor(webhook.pk, now)
+            woken += _wake_successor(webhook.pk, now)
         _count(webhook, [outcome is Outcome.SUCCEEDED for _, outcome in outcomes], now)
+    return woken
 
 
 def breaker_threshold(webhook: Webhook) -> int:
@@ -276,15 +297,29 @@ def pause(webhook: Webhook) -> None:
 
 
 def resume(webhook: Webhook) -> int:
-    """Send the held deliveries, oldest first (their due times are kept), at the endpoint's rate limit."""
+    """Send the held deliveries, oldest first, at the endpoint's rate limit.
+
+    Without a limit their due times are kept (claims take the oldest first). With one, they are
+    spread over time at the limit in event order, so that claims still take them in that order and
+    the deliveries the bucket refuses do not fall behind younger ones.
+    """
     with transaction.atomic():
         Webhook.objects.filter(pk=webhook.pk).update(paused=False, paused_at=None)
-        count = Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.HELD).update(
-            status=Delivery.Status.PENDING,
-        )
+        held = Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.HELD)
+        if webhook.rate_limit:
+            _pace(list(held.order_by("event__created_at", "id").values_list("id", flat=True)), webhook.rate_limit)
+        count = held.update(status=Delivery.Status.PENDING)
     webhook.paused, webhook.paused_at = False, None
     _wake_on_commit()
     return count
+
+
+def _pace(ids: list[int], rate: int, slot: float = 0.1) -> None:
+    """Due times ``rate`` per second from now, in the order of ``ids``: one UPDATE per ``slot`` seconds."""
+    now, per_slot = timezone.now(), max(1, int(rate * slot))
+    for start in range(0, len(ids), per_slot):
+        due = now + timedelta(seconds=start / rate)
+        Delivery.objects.filter(id__in=ids[start:start + per_slot]).update(next_attempt_at=due)
 
 
 def _wake_on_commit() -> None:

@@ -161,14 +161,17 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
     for one in sent:
         delivery, result = one.delivery, one.result
         decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"))
+        decision, counted = control.probe_decision(delivery, decision)
         attempts.append(log_attempt(one, decision, now))
+        if not counted:
+            delivery.attempts -= 1
         outcomes.append((delivery, decision.outcome))
         if decision.outcome is Outcome.RETRY:
             retries.append(ScheduledRetry(delivery.id, decision.delay))
         if decision.outcome in ENDPOINT_CHANGES:
             changes.append((delivery.webhook, ENDPOINT_CHANGES[decision.outcome]))
     try:
-        _write(claimed, attempts, changes, outcomes, now)
+        woken = _write(claimed, attempts, changes, outcomes, now)
     except (OperationalError, InterfaceError):
         # The connection sat idle while we sent, and a database restart or failover may have cut it.
         # Sent but unrecorded means sent again after the lease: reconnect and write once more,
@@ -180,17 +183,18 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
             return retries
         for attempt in attempts:
             attempt.pk = None  # ids the rolled-back INSERT returned
-        _write(claimed, attempts, changes, outcomes, now)
-    return retries
+        woken = _write(claimed, attempts, changes, outcomes, now)
+    return retries + [ScheduledRetry(delivery_id, 0.0) for delivery_id in woken]
 
 
 def _write(claimed: list[Delivery], attempts: list[Attempt], changes: list[tuple[Webhook, states.Change]],
-           outcomes: list[tuple[Delivery, Outcome]], now) -> None:
+           outcomes: list[tuple[Delivery, Outcome]], now) -> list[int]:
+    """Returns the FIFO successors that became due (control.record_outcomes)."""
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
         save_states(claimed)
         _change_endpoints(changes)
-        control.record_outcomes(outcomes, now)
+        return control.record_outcomes(outcomes, now)
 
 
 def save_states(deliveries: list[Delivery]) -> None:
