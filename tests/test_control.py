@@ -36,6 +36,12 @@ def deliveries_to(event_type, organisation):
     return create
 
 
+@pytest.fixture
+def staff_client(client, operator):
+    client.force_login(operator)
+    return client
+
+
 def numbers(requests):
     return [request.json["data"]["n"] for request in requests]
 
@@ -191,3 +197,69 @@ def test_control_settings_are_validated_and_kept_apart_from_the_breaker_state(ma
     services.update_webhook(webhook, rate_limit=5, ordered=True)  # a stale copy says closed
     webhook.refresh_from_db()
     assert (webhook.rate_limit, webhook.ordered, webhook.breaker_state) == (5, True, "open")
+
+
+# --- the edges: API and admin -----------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("public_dns")
+def test_the_api_shows_and_edits_the_settings_and_runs_the_actions(api, make_webhook, deliveries_to):
+    # given
+    created = api.post("/api/webhooks/", {"url": "https://example.com/h", "rate_limit": 5, "ordered": True,
+                                          "breaker_threshold": 3}, format="json")
+    assert created.status_code == 201, created.data
+    body = created.json()
+    assert (body["rate_limit"], body["rate_limit_burst"], body["ordered"], body["breaker_threshold"]) == (5, None, True, 3)
+    assert (body["breaker_state"], body["paused"], body["head_of_line"]) == ("closed", False, None)
+    url = f"/api/webhooks/{body['id']}/"
+    webhook = Webhook.objects.get(pk=body["id"])
+    # edits: validated, and the state fields are read-only
+    assert api.patch(url, {"rate_limit": -3}, format="json").status_code == 400
+    edited = api.patch(url, {"rate_limit_burst": 10, "breaker_state": "open"}, format="json").json()
+    assert (edited["rate_limit_burst"], edited["breaker_state"]) == (10, "closed")
+    # pause / resume
+    paused = api.post(url + "pause/").json()
+    assert paused["paused"] and paused["paused_at"]
+    deliveries_to(webhook, 2)
+    control.pause(webhook)
+    assert api.post(url + "resume/").json() == {"released": 2}
+    # head of line and skipping it
+    head = api.get(url).json()["head_of_line"]
+    assert head is not None
+    assert api.post(url + "skip-head/").json() == {"skipped": head}
+    assert Delivery.objects.get(pk=head).status == "cancelled"
+    # the breaker, opened by the workers, closed by hand
+    Webhook.objects.filter(pk=webhook.pk).update(breaker_state="open", breaker_reason="3 consecutive failed attempts")
+    assert api.get(url).json()["breaker_reason"] == "3 consecutive failed attempts"
+    assert api.post(url + "reset-breaker/").json()["breaker_state"] == "closed"
+
+
+def test_the_admin_shows_the_control_state_and_its_actions_work(staff_client, make_webhook, deliveries_to):
+    from django.urls import reverse
+
+    webhook, _ = make_webhook("http://127.0.0.1:9/in", ordered=True, rate_limit=7)
+    [first, _second] = deliveries_to(webhook, 2)
+    Webhook.objects.filter(pk=webhook.pk).update(breaker_state="open", breaker_reason="5 consecutive failed attempts",
+                                                 breaker_changed_at=timezone.now())
+    page = staff_client.get(reverse("admin:hooks_webhook_change", args=[webhook.pk])).content.decode()
+    assert "Delivery control" in page and "5 consecutive failed attempts" in page and first.event_id in page
+    listing = staff_client.get(reverse("admin:hooks_webhook_changelist")).content.decode()
+    assert "breaker open" in listing and "7/s" in listing and "FIFO" in listing
+    changelist = reverse("admin:hooks_webhook_changelist")
+    for action in ("skip_head", "reset_breaker", "pause"):
+        staff_client.post(changelist, {"action": action, "_selected_action": [webhook.pk]})
+    webhook.refresh_from_db()
+    assert webhook.paused and webhook.breaker_state == "closed"
+    assert Delivery.objects.get(pk=first.pk).status == "cancelled"
+    staff_client.post(changelist, {"action": "resume", "_selected_action": [webhook.pk]})
+    webhook.refresh_from_db()
+    assert not webhook.paused and not Delivery.objects.filter(status="held").exists()
+    # the settings are edited on the form
+    response = staff_client.post(reverse("admin:hooks_webhook_change", args=[webhook.pk]), {
+        "organisation": webhook.organisation_id, "name": "x", "url": webhook.url, "event_types": "*", "headers": "{}",
+        "standard_signature": "on", "rate_limit": "12", "rate_limit_burst": "", "breaker_threshold": "4",
+        "breaker_cooldown": "", "ordered": "",
+    })
+    assert response.status_code == 302
+    webhook.refresh_from_db()
+    assert (webhook.rate_limit, webhook.breaker_threshold, webhook.ordered) == (12, 4, False)

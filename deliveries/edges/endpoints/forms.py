@@ -46,6 +46,7 @@ class WebhookForm(forms.ModelForm):
         fields = [
             "organisation", "name", "description", "url", "event_types", "headers", "standard_signature",
             "github_signature", "shared_secret_header", "payload_version", "proxy_url",
+            "rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from hookline.api.errors import from_django
 from hookline.api.tenancy import OrganisationField, default_organisation
+from deliveries import control
 from hooks import services
 from hooks.models import Webhook
 from hooks.urlguard import mask_url
@@ -24,6 +25,16 @@ class UsernameField(serializers.Field):
 
     def to_representation(self, user) -> str:
         return user.get_username()  # DRF answers null itself when there is no user
+
+
+# Delivery control (deliveries/control.py): settings, then what the workers and pause/resume keep.
+CONTROL_READ_ONLY = [
+    "paused", "paused_at", "breaker_state", "breaker_failures", "breaker_changed_at", "breaker_until", "breaker_reason",
+]
+CONTROL_FIELDS = [
+    "rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown", *CONTROL_READ_ONLY,
+    "head_of_line",
+]
 
 
 class WebhookSerializer(serializers.ModelSerializer):
@@ -50,6 +61,9 @@ class WebhookSerializer(serializers.ModelSerializer):
     enabled = serializers.BooleanField(
         required=False, help_text="True in new and valid. Write false to deactivate, true to re-enable (state new).",
     )
+    head_of_line = serializers.SerializerMethodField(
+        help_text="FIFO endpoints: the id of the delivery that must go first (null if none or not FIFO).",
+    )
     created = serializers.DateTimeField(source="created_at", read_only=True)
     created_by = UsernameField()
     updated = serializers.DateTimeField(source="updated_at", read_only=True)
@@ -61,8 +75,13 @@ class WebhookSerializer(serializers.ModelSerializer):
             "id", "organisation", "name", "description", "url", "event_types", "headers",
             "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
             "state", "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
+            *CONTROL_FIELDS,
         ]
-        read_only_fields = ["state_reason", "state_changed_at"]
+        read_only_fields = ["state_reason", "state_changed_at", *CONTROL_READ_ONLY]
+
+    def get_head_of_line(self, webhook: Webhook) -> int | None:
+        head = control.head_of_line(webhook) if webhook.ordered else None
+        return head.pk if head else None
 
     def to_representation(self, webhook: Webhook) -> dict:
         data = super().to_representation(webhook)
@@ -128,6 +147,14 @@ class RecoverSerializer(serializers.Serializer):
 
 class RecoveredSerializer(serializers.Serializer):
     requeued = serializers.IntegerField(help_text="How many failed deliveries were queued again.")
+
+
+class SkippedSerializer(serializers.Serializer):
+    skipped = serializers.IntegerField(allow_null=True, help_text="The cancelled head's delivery id (null: nothing waited).")
+
+
+class ResumedSerializer(serializers.Serializer):
+    released = serializers.IntegerField(help_text="How many held deliveries were queued to be sent.")
 
 
 class DeleteOptionsSerializer(serializers.Serializer):
