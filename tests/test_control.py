@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from deliveries import control, delivering, fanout
 from deliveries.models import Attempt, Delivery
+from deliveries.retry import Outcome
 from events.models import Event
 from hooks import services
 from hooks.models import Webhook
@@ -53,6 +54,8 @@ def test_an_endpoint_without_control_costs_no_query(make_webhook, receiver, deli
     with CaptureQueriesContext(connection) as queries:
         admission = control.admit(claimed, timezone.now())
     assert admission.send == claimed and admission.waits == []
+    with CaptureQueriesContext(connection) as queries:
+        assert control.record_outcomes([(delivery, Outcome.RETRY) for delivery in claimed], timezone.now()) == []
     assert queries.captured_queries == []
 
 
