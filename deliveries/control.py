@@ -64,7 +64,8 @@ def admit(claimed: list[Delivery], now: datetime) -> Admission:
         if webhook.paused:
             held += group
             continue
-        for rule in (_breaker, _fifo, _rate):
+        # FIFO first: the breaker's probe (and a token) must go to the head, not to a delivery that waits.
+        for rule in (_fifo, _breaker, _rate):
             group = rule(webhook, group, now, waiting)
         admission.send += group
     _hold(held)
