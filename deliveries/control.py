@@ -222,7 +222,8 @@ def probe_decision(delivery: Delivery, decision: Decision) -> tuple[Decision, bo
 def record_outcomes(results: list[tuple[Delivery, Outcome]], now: datetime) -> list[int]:
     """Inside the worker's write: count consecutive failures, open/close breakers, wake FIFO successors.
 
-    Returns the successors woken (due now: the caller publishes their wake-up).
+    Returns the successors made due now. No wake-up is published for them: the run that sent the
+    head goes on to its next round and claims them (else the workers' periodic check does).
     """
     woken: list[int] = []
     by_endpoint: dict[int, list[tuple[Delivery, Outcome]]] = defaultdict(list)

@@ -171,7 +171,7 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
         if decision.outcome in ENDPOINT_CHANGES:
             changes.append((delivery.webhook, ENDPOINT_CHANGES[decision.outcome]))
     try:
-        woken = _write(claimed, attempts, changes, outcomes, now)
+        _write(claimed, attempts, changes, outcomes, now)
     except (OperationalError, InterfaceError):
         # The connection sat idle while we sent, and a database restart or failover may have cut it.
         # Sent but unrecorded means sent again after the lease: reconnect and write once more,
@@ -183,18 +183,17 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
             return retries
         for attempt in attempts:
             attempt.pk = None  # ids the rolled-back INSERT returned
-        woken = _write(claimed, attempts, changes, outcomes, now)
-    return retries + [ScheduledRetry(delivery_id, 0.0) for delivery_id in woken]
+        _write(claimed, attempts, changes, outcomes, now)
+    return retries
 
 
 def _write(claimed: list[Delivery], attempts: list[Attempt], changes: list[tuple[Webhook, states.Change]],
-           outcomes: list[tuple[Delivery, Outcome]], now) -> list[int]:
-    """Returns the FIFO successors that became due (control.record_outcomes)."""
+           outcomes: list[tuple[Delivery, Outcome]], now) -> None:
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
         save_states(claimed)
         _change_endpoints(changes)
-        return control.record_outcomes(outcomes, now)
+        control.record_outcomes(outcomes, now)
 
 
 def save_states(deliveries: list[Delivery]) -> None:

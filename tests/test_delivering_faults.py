@@ -39,7 +39,8 @@ def drop_connection_once(monkeypatch, *, after_commit: bool) -> list[int]:
             real_write(*args)
         if len(calls) == 1:
             raise OperationalError("server closed the connection unexpectedly")
-        return real_write(*args) if not after_commit else []
+        if not after_commit:
+            real_write(*args)
 
     monkeypatch.setattr(delivering, "_write", write)
     return calls
