@@ -109,9 +109,10 @@ def test_1000_held_deliveries_are_sent_in_order_after_resume(start_worker, recei
     got = numbers(receiver.at("/limited"))
     assert sorted(got) == list(range(1000))
     assert took >= (1000 - 250) / 250 * 0.9
-    # "in order" at this rate: nothing sent more than one second's worth (the burst) out of place
+    # "in order" without FIFO: batches claimed oldest first go out concurrently, so nothing is further out
+    # of place than the burst (one second's worth, 250) plus a batch (50)
     displaced = max(abs(position - n) for position, n in enumerate(got))
-    assert displaced < 250, displaced
+    assert displaced < 250 + 50, displaced
     assert not Delivery.objects.exclude(status="succeeded").exists()
     assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
 
