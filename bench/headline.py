@@ -9,6 +9,14 @@ from . import counters, environment, report, single, workers
 from .peer.workers import COMMAND as PEER_COMMAND, PROCESSES as PEER_PROCESSES, PeerWorkers
 
 IDLE_SECONDS = 5.0  # the Redis idle baseline before each run's single-emit scenarios
+# The headline scenario again with each delivery-control option on its endpoint (deliveries/control.py):
+# a limit far above the rate reached (the bucket's cost, not its waiting), a breaker that counts,
+# FIFO (one delivery in flight: a throughput limit by design).
+CONTROL = {
+    "control_rate": ("rate limit 100,000/s (never reached)", {"rate_limit": 100_000}),
+    "control_breaker": ("circuit breaker on (threshold 5)", {"breaker_threshold": 5}),
+    "control_fifo": ("FIFO", {"ordered": True}),
+}
 
 
 def _say(message: str) -> None:
@@ -18,7 +26,7 @@ def _say(message: str) -> None:
 def measure(number: int, receiver, org, plan, limits, pids: list[int], only: set[str]) -> dict:
     """Hookline's single-emit scenarios against the running workers."""
     run: dict = {}
-    if only & {"single", "single-slow"}:
+    if only & {"single", "single-slow", "control"}:
         run["redis_idle_rate"] = counters.redis_idle_rate(IDLE_SECONDS)
     common = {"total": plan.single_emit, "processes": plan.producers, "limits": limits, "worker_pids": pids,
               "redis_idle": run.get("redis_idle_rate", 0.0)}
@@ -32,6 +40,10 @@ def measure(number: int, receiver, org, plan, limits, pids: list[int], only: set
         run["single_slow"] = single.single_emit(receiver, org, path="/slow/", **common)
         run["backlog_slow"] = single.backlog_drain(receiver, org, total=plan.single_emit, limits=limits,
                                                    worker_pids=pids, path="/slow/")
+    if "control" in only:
+        for name, (label, options) in CONTROL.items():
+            _say(f"run {number}: the headline with {label}")
+            run[name] = single.single_emit(receiver, org, path="/fast/", endpoint_options=options, **common)
     if "light" in only:
         _say(f"run {number}: light load, {plan.light_rate:g} events/s for {plan.light_seconds:g} s")
         run["light"] = single.light_load(receiver, org, rate=plan.light_rate, seconds=plan.light_seconds,
@@ -135,6 +147,16 @@ def rows(plan) -> list:
         return [Row(f"  emit → arrival {name}", "ms", get(scenario, f"latency_{name}"), "time", 1e-3)
                 for name in ("p50", "p99", "max")]
 
+    def control(scenario: str, label: str) -> list:
+        return [
+            f"0e. the headline with {label} on the endpoint",
+            Row("  end to end (first emit → last delivery logged)", "deliveries/s", get(scenario, "rate"), "rate"),
+            Row("  emit → arrival p50", "ms", get(scenario, "latency_p50"), "time", 1e-3),
+            Row("  worker CPU per delivery", "ms", get(scenario, "worker_cpu_ms"), "time", 1e-3),
+            Row("  SQL statements per delivery, worker side (all)", "stmts", get(scenario, "sql_per_delivery")),
+            Row("  Redis commands per delivery (server-wide, minus idle rate)", "cmds", get(scenario, "redis_per_delivery")),
+        ]
+
     return [
         f"0. HEADLINE: one emit() per transaction ({n:,} transactions from {p} producer processes, 1 endpoint)",
         *throughput("single_emit"), *latency("single_emit"), *costs("single_emit"),
@@ -148,6 +170,7 @@ def rows(plan) -> list:
         f"0c. light load: one producer, {plan.light_rate:g} emits/s for {plan.light_seconds:g} s",
         *latency("light"),
         Row("  delivered", "deliveries", get("light", "delivered")),
+        *[line for name, (label, _) in CONTROL.items() for line in control(name, label)],
         f"0d. naive peer (post_save → 1 Celery task → 1 requests.post; {PEER_PROCESSES} × `… --pool threads "
         "--concurrency 8`), same producers",
         *throughput("peer_single"), *latency("peer_single"), *costs("peer_single"),

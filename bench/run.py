@@ -26,9 +26,11 @@ from bench import environment, headline, report, workers  # noqa: E402
 from bench.workers import CANDIDATES, WorkerSetup  # noqa: E402
 
 RECOMMENDED, CORES = workers.RECOMMENDED, workers.CORES
-SCENARIOS = ("emit", "single", "single-slow", "light", "peer", "batch", "fanout", "fanout-conditions", "compare", "scaling")
+SCENARIOS = ("emit", "single", "single-slow", "light", "control", "peer", "batch", "fanout", "fanout-conditions",
+             "compare", "scaling")
 DEFAULT = set(SCENARIOS) - {"scaling"}
-SINGLE_EMIT = ("single_emit", "single_slow", "light", "peer_single", "peer_light")
+SINGLE_EMIT = ("single_emit", "single_slow", "light", "control_rate", "control_breaker", "control_fifo", "peer_single",
+               "peer_light")
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def main() -> None:
     environment.reset_data()
 
     with ReceiverProcess(delay=0.2) as receiver:
-        if only & {"single", "single-slow", "light", "peer", "batch", "fanout", "fanout-conditions"}:
+        if only & {"single", "single-slow", "light", "control", "peer", "batch", "fanout", "fanout-conditions"}:
             _measure_runs(results, receiver, org, plan, limits, log_dir, only, hard_end, arguments.threads)
         if plan.compare:
             results["compare"] = _compare(receiver, org, plan, limits, log_dir, min(budget_end, hard_end),

@@ -17,8 +17,8 @@ from .scenarios import Limits, _wait_for, percentile
 PEER_PATH = "/peer/"
 
 
-def prepare(receiver, org, kind: str, path: str) -> None:
-    """Empty tables and queues; one endpoint (Hookline) on ``path``; the receiver's log cleared."""
+def prepare(receiver, org, kind: str, path: str, endpoint_options: dict | None = None) -> None:
+    """Empty tables and queues; one endpoint (Hookline) on ``path``, with ``endpoint_options``; the receiver's log cleared."""
     from django.db import connection
 
     from bench.peer.app import app as peer_app
@@ -32,7 +32,11 @@ def prepare(receiver, org, kind: str, path: str) -> None:
         cursor.execute("TRUNCATE bench_plain_row, bench_peer_order")
     peer_app.control.purge()
     if kind == "hookline":
-        environment.create_endpoints(org, [receiver.url(f"{path}e0")])
+        ids = environment.create_endpoints(org, [receiver.url(f"{path}e0")])
+        if endpoint_options:
+            from hooks.models import Webhook
+
+            Webhook.objects.filter(id__in=ids).update(**endpoint_options)
     receiver.reset()
 
 
@@ -89,9 +93,9 @@ def _outcome(kind: str, receiver, expected: int, started: float, limits: Limits)
 
 
 def single_emit(receiver, org, *, kind: str = "hookline", total: int, processes: int, path: str = "/fast/",
-                limits: Limits, worker_pids: list[int], redis_idle: float) -> dict:
+                limits: Limits, worker_pids: list[int], redis_idle: float, endpoint_options: dict | None = None) -> dict:
     """``total`` transactions with one emit each from ``processes`` producers; throughput and costs."""
-    prepare(receiver, org, kind, path)
+    prepare(receiver, org, kind, path, endpoint_options)
     cpu_before = environment.cpu_seconds(worker_pids)
     probe_before = counters.settled_probe(worker_pids)
     redis_before, redis_started = counters.redis_commands(), time.monotonic()

@@ -18,7 +18,7 @@ from hookline.conf import hookline_settings
 from hooks import states
 from hooks.models import Webhook
 
-from . import batching, messages, observe, retry, transport
+from . import batching, control, messages, observe, retry, transport
 from .exceptions import TransformFailed
 from .models import Attempt, Delivery
 from .retry import Outcome
@@ -35,6 +35,7 @@ DELIVERY_FIELDS = [
 class ScheduledRetry:
     delivery_id: int
     delay: float
+    waiting: bool = False  # held back by delivery control (control.py): not sent, no attempt used
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
         return []
     claimed = batching.gather(claimed)  # a batch endpoint's deliveries travel together
     now = timezone.now()
+    admission = control.admit(claimed, now)
+    waits = [ScheduledRetry(delivery_id, delay, waiting=True) for delivery_id, delay in admission.waits]
+    claimed = admission.send
+    if not claimed:
+        return waits
     claimed.sort(key=lambda delivery: delivery.webhook_id)  # neighbours share a keep-alive connection
     bodies = messages.BodyCache()
     outgoing: list[tuple[list[Delivery], transport.OutgoingRequest]] = []
@@ -106,7 +112,7 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
     sent = [Sent(delivery, request, result) for (members, request), result in zip(outgoing, results)
             if result is not None for delivery in members]
     retries = record(claimed, sent)
-    return retries + [ScheduledRetry(delivery.id, 0.0) for delivery in unsent]
+    return retries + [ScheduledRetry(delivery.id, 0.0) for delivery in unsent] + waits
 
 
 def _batch_requests(
@@ -175,7 +181,7 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
     """Write the attempts, the deliveries' new state and their endpoints' changes in one transaction."""
     now = timezone.now()
     token = next((one.delivery.claim_token for one in sent), "")
-    attempts, retries, changes = [], [], []
+    attempts, retries, changes, outcomes = [], [], [], []
     batch_decisions: dict[str, retry.Decision] = {}  # a batch's members share one decision (one jitter)
     for one in sent:
         delivery, result = one.delivery, one.result
@@ -185,13 +191,17 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
                                     delivery.webhook.delivery_contract.policy)
             if delivery.batch_id:
                 batch_decisions[delivery.batch_id] = decision
+        decision, counted = control.probe_decision(delivery, decision)
         attempts.append(log_attempt(one, decision, now))
+        if not counted:
+            delivery.attempts -= 1
+        outcomes.append((delivery, decision.outcome))
         if decision.outcome is Outcome.RETRY:
             retries.append(ScheduledRetry(delivery.id, decision.delay))
         if decision.outcome in ENDPOINT_CHANGES:
             changes.append((delivery.webhook, ENDPOINT_CHANGES[decision.outcome]))
     try:
-        _write(claimed, attempts, changes)
+        _write(claimed, attempts, changes, outcomes, now)
     except (OperationalError, InterfaceError):
         # The connection sat idle while we sent, and a database restart or failover may have cut it.
         # Sent but unrecorded means sent again after the lease: reconnect and write once more,
@@ -202,16 +212,18 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
         if Delivery.objects.filter(id__in=[delivery.id for delivery in claimed], claim_token=token).exists():
             for attempt in attempts:
                 attempt.pk = None  # ids the rolled-back INSERT returned
-            _write(claimed, attempts, changes)
+            _write(claimed, attempts, changes, outcomes, now)
     observe.recorded(claimed, attempts, now)  # metrics and log lines (issue 16): one call per batch
     return retries
 
 
-def _write(claimed: list[Delivery], attempts: list[Attempt], changes: list[tuple[Webhook, states.Change]]) -> None:
+def _write(claimed: list[Delivery], attempts: list[Attempt], changes: list[tuple[Webhook, states.Change]],
+           outcomes: list[tuple[Delivery, Outcome]], now) -> None:
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
         save_states(claimed)
         _change_endpoints(changes)
+        control.record_outcomes(outcomes, now)
 
 
 def save_states(deliveries: list[Delivery]) -> None:

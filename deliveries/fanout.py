@@ -18,7 +18,8 @@ from hooks.models import Webhook
 from .models import Delivery
 
 
-Endpoint = tuple[int, list[str], "conditions.Predicate | None", float]  # id, patterns, compiled condition, batch wait
+# id, patterns, compiled condition, batch wait (s), paused
+Endpoint = tuple[int, list[str], "conditions.Predicate | None", float, bool]
 
 
 def fan_out(event_ids: Iterable[str]) -> list[int]:
@@ -70,7 +71,10 @@ def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime
     by_id = {event.id: event for event in events}
     for delivery in claimed:
         delivery.event, delivery.webhook = by_id[delivery.event_id], webhooks[delivery.webhook_id]
-    more = len(events) >= limit or len(deliveries) > len(claimed) + len(waits)
+    # More for another run: events beyond the limit, or deliveries due now that this run did not claim
+    # (not those waiting for a batch's company, not a paused endpoint's held ones).
+    due_now = sum(1 for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at <= now)
+    more = len(events) >= limit or due_now > len(claimed)
     return FanOut(events=len(events), claimed=claimed, more=more, batch_wait=min(waits) if waits else None)
 
 
@@ -82,43 +86,47 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datet
     # A batch endpoint's deliveries wait up to its max_wait for company (deliveries/batching.py).
     deliveries = [
         Delivery(event_id=event.id, webhook_id=webhook_id, created_at=now,
-                 next_attempt_at=now + timedelta(seconds=wait) if wait else now)
+                 next_attempt_at=now + timedelta(seconds=wait) if wait else now,
+                 status=Delivery.Status.HELD if paused else Delivery.Status.PENDING)
         for event in events
-        for webhook_id, wait in _recipients(event, endpoints[event.organisation_id])
+        for webhook_id, wait, paused in _recipients(event, endpoints[event.organisation_id])
     ]
     if claim is not None:
         claim_limit, token, lease = claim
-        for delivery in [delivery for delivery in deliveries if delivery.next_attempt_at == now][:claim_limit]:
+        # Not a batch's waiting deliveries, nor a paused endpoint's held ones (deliveries/control.py).
+        due_now = [d for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at == now]
+        for delivery in due_now[:claim_limit]:
             delivery.claimed_until, delivery.claim_token = lease, token
     Delivery.objects.bulk_create(deliveries, batch_size=2000)
     Event.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
     return deliveries
 
 
-def _recipients(event: Event, endpoints: list[Endpoint]) -> list[tuple[int, float]]:
-    """(id, batch wait) of the endpoints that get this event. Explicit targets replace subscription and
-    condition; otherwise the pattern, then the condition, decide."""
+def _recipients(event: Event, endpoints: list[Endpoint]) -> list[tuple[int, float, bool]]:
+    """(id, batch wait, paused) of the endpoints that get this event. Explicit targets replace
+    subscription and condition; otherwise the pattern, then the condition, decide."""
     if event.target_endpoints is not None:
         chosen = set(event.target_endpoints)
-        return [(webhook_id, wait) for webhook_id, _, _, wait in endpoints if webhook_id in chosen]
+        return [(webhook_id, wait, paused) for webhook_id, _, _, wait, paused in endpoints if webhook_id in chosen]
     payload, key = event.payload, event.type
     return [
-        (webhook_id, wait) for webhook_id, event_types, condition, wait in endpoints
+        (webhook_id, wait, paused) for webhook_id, event_types, condition, wait, paused in endpoints
         if patterns.matches_any(event_types, key) and (condition is None or condition(payload))
     ]
 
 
 def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, list[Endpoint]]:
-    """(id, patterns, compiled condition, batch wait in seconds) of every receiving endpoint of these tenants,
-    in one query.
+    """(id, patterns, compiled condition, batch wait in seconds, paused) of every receiving endpoint of
+    these tenants, in one query.
 
     Conditions are compiled here (once per distinct condition and process), so each event costs only the closures' calls.
     """
     # The condition as text: a compiled one is found by it without decoding the JSON again.
     query = Webhook.objects.receiving().for_organisations(organisation_ids).annotate(condition_text=Cast("condition", TextField()))
     by_org: dict[int | None, list[Endpoint]] = defaultdict(list)
-    for webhook_id, org_id, event_types, text, contract in query.values_list(
-            "id", "organisation_id", "event_types", "condition_text", "contract"):
+    for webhook_id, org_id, event_types, text, contract, paused in query.values_list(
+            "id", "organisation_id", "event_types", "condition_text", "contract", "paused"):
         batch = contracts.parse(contract).batch  # a batch endpoint's deliveries wait for company
-        by_org[org_id].append((webhook_id, event_types, conditions.compiled(text), batch.max_wait if batch.enabled else 0.0))
+        wait = batch.max_wait if batch.enabled else 0.0
+        by_org[org_id].append((webhook_id, event_types, conditions.compiled(text), wait, paused))
     return by_org

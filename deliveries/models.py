@@ -52,6 +52,7 @@ class Delivery(models.Model):
         SUCCEEDED = "succeeded", "succeeded"
         FAILED = "failed", "failed"
         CANCELLED = "cancelled", "cancelled"
+        HELD = "held", "held (endpoint paused)"
 
     # No separate FK indexes: the unique (event, webhook) and the (webhook, -created_at) indexes lead with them.
     event = models.ForeignKey(

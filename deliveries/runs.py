@@ -102,8 +102,9 @@ def _claim_and_send(result: RunResult) -> int:
     due = delivering.claim_due(now, size, token=secrets.token_hex(8), lease=_lease(now))
     if len(due) >= size:
         _wake_another()
-    _send(due, started, result)
-    return len(due)
+    # Deliveries that delivery control held back (rate limit, breaker, FIFO) are not work done: a
+    # round of only those ends the run instead of claiming them again at once.
+    return len(due) - _send(due, started, result)
 
 
 def _lease(now):
@@ -117,14 +118,16 @@ def _wake_another() -> None:
         logger.warning("Could not publish a wake-up for the work left", exc_info=True)
 
 
-def _send(claimed: list, started: float, result: RunResult) -> None:
-    """``started``: time.monotonic() of the claim, from which its lease runs."""
+def _send(claimed: list, started: float, result: RunResult) -> int:
+    """``started``: time.monotonic() of the claim, from which its lease runs. Returns how many waited."""
     if not claimed:
-        return
-    result.deliveries_sent += len(claimed)
+        return 0
     retries = delivering.deliver_claimed(claimed, started=started)
+    waited = sum(1 for retry in retries if retry.waiting)
+    result.deliveries_sent += len(claimed) - waited
     result.retries += retries
     schedule(retries)
+    return waited
 
 
 def schedule(retries: list[ScheduledRetry]) -> None:

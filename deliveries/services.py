@@ -73,7 +73,7 @@ def _requeue(deliveries, webhook: Webhook) -> int:
 
 
 def delete_webhook(webhook: Webhook, *, force: bool = True) -> None:
-    """Delete an endpoint and its log; without force, refuse while deliveries are pending."""
-    if not force and webhook.deliveries.pending().exists():
+    """Delete an endpoint and its log; without force, refuse while deliveries are pending (or held)."""
+    if not force and webhook.deliveries.filter(status__in=[Delivery.Status.PENDING, Delivery.Status.HELD]).exists():
         raise PendingDeliveries()
     webhook.delete()

@@ -73,6 +73,14 @@ DEFAULTS: dict[str, Any] = {
     # DELIVERY_BATCH_SIZE, so that a claimed batch never waits for a sender thread (docs/performance.md).
     "DELIVERY_BATCH_SIZE": 50,
     "SEND_CONCURRENCY": 400,
+    # Circuit breaker (deliveries/control.py): consecutive failed attempts that open an endpoint's
+    # breaker (0 = off; an endpoint may set its own), and seconds it stays open before one probe.
+    # Off by default: a breaker changes when retries happen, so an installation opts in.
+    "BREAKER_THRESHOLD": 0,
+    "BREAKER_COOLDOWN": 60.0,
+    # Seconds a FIFO endpoint's deliveries behind the head wait before they look again; the head's
+    # end wakes its successor at once, so this only bounds a lost wake-up.
+    "FIFO_RECHECK": 30.0,
     # Seconds the in-process event-type catalog is trusted before it is re-read.
     "CATALOG_TTL": 30.0,
     # REST API rate limits per user (DRF rate strings: "120/minute"; "" = no limit): every write

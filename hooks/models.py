@@ -43,6 +43,11 @@ class Webhook(models.Model):
 
     State = states.State  # changed only through hooks.states.transition()
     RECEIVING_STATES = states.RECEIVING_STATES
+    # Written by the workers and by pause/resume (deliveries/control.py), never by an edit.
+    RUNTIME_FIELDS = frozenset({
+        "paused", "paused_at", "breaker_state", "breaker_failures", "breaker_changed_at", "breaker_until",
+        "breaker_reason", "rate_tokens", "rate_checked_at", "created_at",
+    })
 
     organisation = models.ForeignKey(
         Organisation, verbose_name="organisation", null=True, blank=True,
@@ -112,6 +117,46 @@ class Webhook(models.Model):
         help_text="Send a test event right after the endpoint is created or its URL changes; the answer sets "
         "its state (valid or invalid), as ricloud does.",
     )
+    # --- delivery control (deliveries/control.py) ---------------------------------------------
+    rate_limit = models.PositiveIntegerField(
+        "rate limit (per second)", null=True, blank=True,
+        help_text="At most this many deliveries per second, across all workers; empty = no limit.",
+    )
+    rate_limit_burst = models.PositiveIntegerField(
+        "burst", null=True, blank=True, help_text="Deliveries that may go at once after a quiet spell; empty = one second's worth.",
+    )
+    paused = models.BooleanField(
+        "paused", default=False,
+        help_text="New deliveries are kept as held and sent, in order, on resume (unlike disabling, which records nothing).",
+    )
+    paused_at = models.DateTimeField("paused since", null=True, blank=True)
+    ordered = models.BooleanField(
+        "FIFO order", default=False,
+        help_text="One delivery in flight at a time, in event order; a retrying delivery holds those behind it.",
+    )
+    breaker_threshold = models.PositiveIntegerField(
+        "breaker threshold", null=True, blank=True,
+        help_text="Consecutive failed attempts that open the circuit breaker; empty = HOOKLINE['BREAKER_THRESHOLD'], 0 = off.",
+    )
+    breaker_cooldown = models.PositiveIntegerField(
+        "breaker cool-down (s)", null=True, blank=True,
+        help_text="Seconds an open breaker waits before one probe delivery; empty = HOOKLINE['BREAKER_COOLDOWN'].",
+    )
+    breaker_state = models.CharField(
+        "breaker", max_length=20, choices=[("closed", "closed"), ("open", "open"), ("half-open", "half-open")],
+        default="closed", editable=False,
+    )
+    breaker_failures = models.PositiveIntegerField("consecutive failures", default=0, editable=False)
+    breaker_changed_at = models.DateTimeField("breaker changed", null=True, blank=True, editable=False)
+    breaker_until = models.DateTimeField(
+        "breaker waits until", null=True, blank=True, editable=False,
+        help_text="Open: the end of the cool-down. Half-open: when the probe's claim runs out.",
+    )
+    breaker_reason = models.CharField("breaker reason", max_length=500, blank=True, editable=False)
+    # The database token bucket, used when the broker is not Redis.
+    rate_tokens = models.FloatField(null=True, blank=True, editable=False)
+    rate_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     state = models.CharField("state", max_length=20, choices=State.choices, default=State.NEW, db_index=True)
     state_changed_at = models.DateTimeField("state changed", default=timezone.now)
     state_reason = models.CharField("state reason", max_length=500, blank=True)

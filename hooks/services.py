@@ -94,10 +94,25 @@ def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
         raise ValidationError(str(exc), code=exc.code or code) from None
 
 
+# Delivery control settings (deliveries/control.py): whole numbers, empty (None) for "none" or "the default".
+CONTROL_FIELDS = ("rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown")
+CONTROL_MAXIMA = {"rate_limit": 100_000, "rate_limit_burst": 1_000_000, "breaker_threshold": 10_000,
+                  "breaker_cooldown": 7 * 24 * 3600}
+
+
+def validate_control_number(value: Any, maximum: int) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+        raise ValidationError(f"Enter a whole number from 0 to {maximum}, or nothing.", code="invalid")
+    return value
+
+
 EDITABLE_FIELDS = frozenset({
     "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
     "shared_secret_header", "payload_version", "proxy_url", "organisation", "condition", "contract", "shared_secret",
     "asymmetric_signature", "test_on_save",
+    *CONTROL_FIELDS,
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
 TEXT_LIMITS = {
@@ -133,6 +148,9 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
         cleaned["shared_secret_header"] = _on_field(
             "shared_secret_header", validate_shared_secret_header, cleaned.get("shared_secret_header", ""),
         )
+    for field, maximum in CONTROL_MAXIMA.items():
+        if field in cleaned:
+            cleaned[field] = _on_field(field, validate_control_number, cleaned[field], maximum)
     # Always, also when only the shared-secret header changed: the static headers may not set it either.
     if webhook is None:
         headers, shared_secret_header = cleaned.get("headers", {}), cleaned["shared_secret_header"]
@@ -235,7 +253,9 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
         states.transition(webhook, states.SET_BY_OWNER[state], commit=False)
     webhook.ensure_keypair()
     webhook.updated_by = user or webhook.updated_by
-    webhook.save()
+    # Not the fields the workers keep (breaker, bucket) or pause/resume set: an edit must not undo them.
+    webhook.save(update_fields=[field.name for field in Webhook._meta.concrete_fields
+                                if not field.primary_key and field.name not in Webhook.RUNTIME_FIELDS])
     if webhook.url != url_before:
         _test_after_commit(webhook)
     return webhook

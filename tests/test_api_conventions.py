@@ -115,7 +115,8 @@ def test_the_schema_documents_every_route_and_its_errors(client):
     paths = schema["paths"]
     assert set(paths) == {
         "/api/webhooks/", "/api/webhooks/{id}/", "/api/webhooks/{id}/test/", "/api/webhooks/{id}/rotate-secret/",
-        "/api/webhooks/{id}/recover/", "/api/deliveries/", "/api/deliveries/{id}/", "/api/deliveries/{id}/redeliver/",
+        "/api/webhooks/{id}/recover/", "/api/webhooks/{id}/pause/", "/api/webhooks/{id}/resume/",
+        "/api/webhooks/{id}/reset-breaker/", "/api/webhooks/{id}/skip-head/", "/api/deliveries/", "/api/deliveries/{id}/", "/api/deliveries/{id}/redeliver/",
         "/api/event-types/", "/api/event-types/{key}/", "/api/events/", "/api/tokens/validate/",
         "/api/scheduled-events/", "/api/scheduled-events/{id}/",
     }

@@ -29,6 +29,7 @@ STATUS_TONES = {
     Delivery.Status.SUCCEEDED: "good",
     Delivery.Status.FAILED: "bad",
     Delivery.Status.CANCELLED: "off",
+    Delivery.Status.HELD: "info",
 }
 
 

@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
-from deliveries import services
+from deliveries import control, services
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Attempt, Delivery
 from deliveries.stats import with_delivery_stats
@@ -59,21 +59,24 @@ class RecoverForm(forms.Form):
 @admin.register(Webhook)
 class WebhookAdmin(OrganisationScopedAdmin):
     form = WebhookForm
-    list_display = ["name", "masked_url", "state_badge", "last_delivery", "success_rate", "organisation"]
+    list_display = ["name", "masked_url", "state_badge", "control_badge", "last_delivery", "success_rate", "organisation"]
     list_filter = ["state", OrganisationFilter, WebhookEventTypeFilter]
     list_select_related = ["organisation"]
     search_fields = ["name", "url", "description"]
-    actions = ["enable", "disable", "rotate_secret", "send_test", "recover_failed"]
+    actions = ["enable", "disable", "rotate_secret", "send_test", "recover_failed", "pause", "resume",
+               "reset_breaker", "skip_head"]
     object_actions = {
         "send_test": "Send test", "rotate_secret": "Rotate secret", "enable": "Enable", "disable": "Disable",
-        "recover_failed": "Recover failed…",
+        "recover_failed": "Recover failed…", "pause": "Pause", "resume": "Resume", "reset_breaker": "Close breaker",
+        "skip_head": "Skip head of line",
     }
     change_form_template = "admin/hooks/webhook/change_form.html"
     status_fields = [
         "state_badge", "state_reason", "state_changed_at", "auth_username", "previous_secret_expires_at",
         "created_at", "created_by", "updated_at", "updated_by",
     ]
-    readonly_fields = [*status_fields, "recent_deliveries", "contract_summary", "public_key"]
+    control_status_fields = ["paused_since", "breaker", "head_of_line"]
+    readonly_fields = [*status_fields, *control_status_fields, "recent_deliveries", "contract_summary", "public_key"]
     fieldsets = [
         (None, {"fields": ["organisation", "name", "description", "url", "test_on_save", "event_types", "condition"]}),
         ("Signatures and request", {"fields": [
@@ -83,6 +86,9 @@ class WebhookAdmin(OrganisationScopedAdmin):
         ]}),
         ("Delivery contract", {"fields": ["contract", "contract_summary"], "description":
             "Presets: " + ", ".join(sorted(contracts.PRESETS)) + ". {} = the HOOKLINE defaults."}),
+        ("Delivery control", {"fields": [
+            "rate_limit", "rate_limit_burst", "breaker_threshold", "breaker_cooldown", "ordered", *control_status_fields,
+        ]}),
         ("Status", {"fields": status_fields}),
         ("Recent deliveries", {"fields": ["recent_deliveries"]}),
     ]
@@ -141,6 +147,50 @@ class WebhookAdmin(OrganisationScopedAdmin):
     @admin.display(description="state", ordering="state")
     def state_badge(self, webhook: Webhook) -> str:
         return badge(webhook.state, STATE_TONES.get(webhook.state, "off"))
+
+    @admin.display(description="control")
+    def control_badge(self, webhook: Webhook) -> str:
+        parts = []
+        if webhook.paused:
+            parts.append(badge("paused", "info"))
+        if webhook.breaker_state != control.CLOSED:
+            parts.append(badge(f"breaker {webhook.breaker_state}", "bad"))
+        if webhook.rate_limit:
+            parts.append(format_html('<span class="quiet">{}/s</span>', webhook.rate_limit))
+        if webhook.ordered:
+            parts.append(format_html('<span class="quiet">{}</span>', "FIFO"))
+        return format_html_join(" ", "{}", ((part,) for part in parts)) or "—"
+
+    @admin.display(description="paused since")
+    def paused_since(self, webhook: Webhook) -> str:
+        if not webhook.paused:
+            return "not paused"
+        held = webhook.deliveries.filter(status=Delivery.Status.HELD).count()
+        return format_html("{} ({} held)", timezone.localtime(webhook.paused_at).strftime("%Y-%m-%d %H:%M:%S %Z"), held)
+
+    @admin.display(description="circuit breaker")
+    def breaker(self, webhook: Webhook) -> str:
+        threshold = control.breaker_threshold(webhook)
+        setting = f"opens after {threshold} consecutive failures" if threshold else "off"
+        if webhook.breaker_state == control.CLOSED:
+            return format_html("closed ({}; {} failed in a row)", setting, webhook.breaker_failures)
+        since = timezone.localtime(webhook.breaker_changed_at).strftime("%Y-%m-%d %H:%M:%S") if webhook.breaker_changed_at else "—"
+        until = timezone.localtime(webhook.breaker_until).strftime("%H:%M:%S") if webhook.breaker_until else "—"
+        return format_html("{} since {}: {} (waits until {})", badge(webhook.breaker_state, "bad"), since,
+                           webhook.breaker_reason, until)
+
+    @admin.display(description="head of line")
+    def head_of_line(self, webhook: Webhook) -> str:
+        if not webhook.ordered:
+            return "not FIFO"
+        head = control.head_of_line(webhook)
+        if head is None:
+            return "nothing waits"
+        return format_html(
+            '<a href="{}"><code>{}</code></a> ({}, {} attempt(s), next {}) — “Skip head of line” cancels it',
+            reverse("admin:deliveries_delivery_change", args=[head.pk]), head.event_id, head.event.type,
+            head.attempts, timezone.localtime(head.next_attempt_at).strftime("%H:%M:%S") if head.next_attempt_at else "—",
+        )
 
     @admin.display(description="last delivery", ordering="last_delivery_at")
     def last_delivery(self, webhook: Webhook) -> str:
@@ -210,6 +260,12 @@ class WebhookAdmin(OrganisationScopedAdmin):
         if name == "disable":
             # One of the two, never both: an invalid endpoint is already out of service, it wants Enable.
             return obj.enabled
+        if name in ("pause", "resume"):
+            return obj.paused == (name == "resume")
+        if name == "reset_breaker":
+            return obj.breaker_state != control.CLOSED
+        if name == "skip_head":
+            return obj.ordered
         return True
 
     @admin.action(description="Enable selected endpoints", permissions=["change"])
@@ -271,6 +327,32 @@ class WebhookAdmin(OrganisationScopedAdmin):
                     request, f"Re-queued {count} failed delivery(ies) of “{webhook.name}”.", messages.SUCCESS
                 )
         return None
+
+    @admin.action(description="Pause selected endpoints (deliveries are held)", permissions=["change"])
+    def pause(self, request, queryset):
+        for webhook in queryset:
+            control.pause(webhook)
+        self.message_user(request, f"Paused {len(queryset)} endpoint(s): their deliveries are held until resumed.")
+
+    @admin.action(description="Resume selected endpoints (send what was held)", permissions=["change"])
+    def resume(self, request, queryset):
+        released = sum(control.resume(webhook) for webhook in queryset)
+        self.message_user(request, f"Resumed {len(queryset)} endpoint(s); {released} held delivery(ies) queued.")
+
+    @admin.action(description="Close the circuit breaker of selected endpoints", permissions=["change"])
+    def reset_breaker(self, request, queryset):
+        for webhook in queryset:
+            control.reset_breaker(webhook)
+        self.message_user(request, f"Closed the breaker of {len(queryset)} endpoint(s).")
+
+    @admin.action(description="Skip the head of line of selected FIFO endpoints", permissions=["change"])
+    def skip_head(self, request, queryset):
+        for webhook in queryset:
+            head = control.skip_head(webhook) if webhook.ordered else None
+            if head is None:
+                self.message_user(request, f"“{webhook.name}”: no head of line to skip.", messages.WARNING)
+            else:
+                self.message_user(request, f"“{webhook.name}”: skipped (cancelled) delivery {head.pk} of {head.event_id}.")
 
     # --- deleting takes the endpoint's log with it ------------------------------------------
     def get_deleted_objects(self, objs, request):

@@ -1,4 +1,4 @@
-"""/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret, recover, delete)."""
+"""/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret, recover, delete, pause, …)."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -6,6 +6,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from deliveries import control
 from deliveries import services as deliveries
 from hookline.api.base import HooklineAPIMixin
 from hookline.api.errors import from_django
@@ -16,8 +17,8 @@ from hooks.models import Webhook
 from .filters import WebhookFilter
 from .serializers import (
     RotateSecretSerializer,
-    DeleteOptionsSerializer, RecoveredSerializer, RecoverSerializer, RotatedSecretSerializer, TestResultSerializer,
-    WebhookCreatedSerializer, WebhookSerializer,
+    DeleteOptionsSerializer, RecoveredSerializer, RecoverSerializer, ResumedSerializer, RotatedSecretSerializer,
+    SkippedSerializer, TestResultSerializer, WebhookCreatedSerializer, WebhookSerializer,
 )
 
 NOT_RECEIVING = error("The endpoint is invalid or deactivated: enable it (or send a test) first.")
@@ -102,3 +103,45 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         count = deliveries.recover(webhook, body.validated_data["since"])
         return Response(RecoveredSerializer({"requeued": count}).data, status=status.HTTP_202_ACCEPTED)
+
+    # --- delivery control (deliveries/control.py) ---------------------------------------------
+    @extend_schema(
+        summary="Pause: keep new deliveries as held",
+        description="Deliveries are recorded as held (not sent, not failed) until resume; unlike disabling, nothing is lost.",
+        request=None, responses={200: WebhookSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        webhook = self.get_object()
+        control.pause(webhook)
+        return Response(self.get_serializer(webhook).data)
+
+    @extend_schema(
+        summary="Resume: send the held deliveries, oldest first, at the rate limit",
+        request=None, responses={200: ResumedSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        return Response(ResumedSerializer({"released": control.resume(self.get_object())}).data)
+
+    @extend_schema(
+        summary="Close the circuit breaker now",
+        description="Deliveries that waited for the breaker are due at once.",
+        request=None, responses={200: WebhookSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="reset-breaker")
+    def reset_breaker(self, request, pk=None):
+        webhook = self.get_object()
+        control.reset_breaker(webhook)
+        webhook.refresh_from_db()
+        return Response(self.get_serializer(webhook).data)
+
+    @extend_schema(
+        summary="Skip the head of line (FIFO endpoints)",
+        description="Cancels the delivery that holds the others back, so that the next one goes.",
+        request=None, responses={200: SkippedSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="skip-head")
+    def skip_head(self, request, pk=None):
+        head = control.skip_head(self.get_object())
+        return Response(SkippedSerializer({"skipped": head.pk if head else None}).data)

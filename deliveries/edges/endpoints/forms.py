@@ -56,6 +56,7 @@ class WebhookForm(forms.ModelForm):
             "organisation", "name", "description", "url", "event_types", "condition", "headers", "standard_signature",
             "github_signature", "shared_secret_header", "payload_version", "proxy_url", "contract",
             "asymmetric_signature", "test_on_save",
+            "rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown",
         ]
 
     def __init__(self, *args, **kwargs):

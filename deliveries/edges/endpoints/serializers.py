@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from hookline.api.errors import from_django
 from hookline.api.tenancy import OrganisationField, default_organisation
+from deliveries import control
 from hooks import contracts, services
 from hooks.models import Webhook
 from hooks.urlguard import mask_url
@@ -24,6 +25,16 @@ class UsernameField(serializers.Field):
 
     def to_representation(self, user) -> str:
         return user.get_username()  # DRF answers null itself when there is no user
+
+
+# Delivery control (deliveries/control.py): settings, then what the workers and pause/resume keep.
+CONTROL_READ_ONLY = [
+    "paused", "paused_at", "breaker_state", "breaker_failures", "breaker_changed_at", "breaker_until", "breaker_reason",
+]
+CONTROL_FIELDS = [
+    "rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown", *CONTROL_READ_ONLY,
+    "head_of_line",
+]
 
 
 class StateField(serializers.ChoiceField):
@@ -81,6 +92,9 @@ class WebhookSerializer(serializers.ModelSerializer):
         "read_timeout), body (shape, template, constants, content_type) and batch (max_count, max_wait). {} = defaults.",
     )
     contract_summary = serializers.SerializerMethodField(help_text="The contract that applies, in words.")
+    head_of_line = serializers.SerializerMethodField(
+        help_text="FIFO endpoints: the id of the delivery that must go first (null if none or not FIFO).",
+    )
     created = serializers.DateTimeField(source="created_at", read_only=True)
     created_by = UsernameField()
     updated = serializers.DateTimeField(source="updated_at", read_only=True)
@@ -93,9 +107,13 @@ class WebhookSerializer(serializers.ModelSerializer):
             "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
             "test_on_save", "asymmetric_signature", "public_key", "signing_secret", "shared_secret", "contract",
             "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by",
-            "updated", "updated_by",
+            "updated", "updated_by", *CONTROL_FIELDS,
         ]
-        read_only_fields = ["state_reason", "state_changed_at", "public_key"]
+        read_only_fields = ["state_reason", "state_changed_at", "public_key", *CONTROL_READ_ONLY]
+
+    def get_head_of_line(self, webhook: Webhook) -> int | None:
+        head = control.head_of_line(webhook) if webhook.ordered else None
+        return head.pk if head else None
 
     def to_representation(self, webhook: Webhook) -> dict:
         data = super().to_representation(webhook)
@@ -180,6 +198,14 @@ class RecoverSerializer(serializers.Serializer):
 
 class RecoveredSerializer(serializers.Serializer):
     requeued = serializers.IntegerField(help_text="How many failed deliveries were queued again.")
+
+
+class SkippedSerializer(serializers.Serializer):
+    skipped = serializers.IntegerField(allow_null=True, help_text="The cancelled head's delivery id (null: nothing waited).")
+
+
+class ResumedSerializer(serializers.Serializer):
+    released = serializers.IntegerField(help_text="How many held deliveries were queued to be sent.")
 
 
 class DeleteOptionsSerializer(serializers.Serializer):

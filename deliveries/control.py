@@ -1,0 +1,333 @@
+"""Delivery control per endpoint: pause (held deliveries), circuit breaker, FIFO order and rate limit, applied to each claim.
+
+A run claims deliveries as it always has; ``admit`` then decides, per endpoint, which of them go out
+now. The others are released with a later ``next_attempt_at`` (or the status ``held``) and their
+attempts untouched: waiting for a rate limit, a breaker or a FIFO head never burns a retry. Endpoints
+without any of these options cost a Python attribute check per delivery and no query.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from hookline.conf import hookline_settings
+from hooks.models import Webhook
+
+from . import buckets, wakeup
+from .models import Delivery
+from .retry import Decision, Outcome
+
+logger = logging.getLogger(__name__)
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
+# Seconds the deliveries behind a half-open breaker's probe wait before they look again.
+PROBE_WAIT = 1.0
+# Outcomes that end a delivery: a FIFO endpoint's next delivery may go.
+FINAL = frozenset({Outcome.SUCCEEDED, Outcome.FAILED, Outcome.REJECTED, Outcome.GONE})
+
+
+@dataclass
+class Admission:
+    send: list[Delivery] = field(default_factory=list)
+    # (delivery id, seconds): released for later; a held delivery has no due time (math.inf)
+    waits: list[tuple[int, float]] = field(default_factory=list)
+
+
+def is_controlled(webhook: Webhook) -> bool:
+    """Whether a receiving endpoint's deliveries go through ``admit`` at all (the fast path's one check)."""
+    return bool(
+        webhook.paused or webhook.ordered or webhook.rate_limit or webhook.breaker_state != CLOSED
+    ) and webhook.enabled
+
+
+def admit(claimed: list[Delivery], now: datetime) -> Admission:
+    """Split claimed deliveries into those sent now and those released to wait (written here)."""
+    if not any(is_controlled(delivery.webhook) for delivery in claimed):
+        return Admission(send=claimed)
+    admission, by_endpoint = Admission(), defaultdict(list)
+    for delivery in claimed:
+        if is_controlled(delivery.webhook):
+            by_endpoint[delivery.webhook_id].append(delivery)
+        else:
+            admission.send.append(delivery)
+    held, waiting = [], []
+    for group in by_endpoint.values():
+        webhook = group[0].webhook
+        group.sort(key=lambda delivery: (delivery.event.created_at, delivery.id))
+        if webhook.paused:
+            held += group
+            continue
+        # FIFO first: the breaker's probe (and a token) must go to the head, not to a delivery that waits.
+        for rule in (_fifo, _breaker, _rate):
+            group = rule(webhook, group, now, waiting)
+        admission.send += group
+    _hold(held)
+    admission.waits = _release(waiting, now) + [(delivery.id, math.inf) for delivery in held]
+    return admission
+
+
+# --- the rules: each returns the deliveries it lets through and appends the others to ``waiting`` ---
+
+
+def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
+    """Open: all wait for the cool-down's end. Then one delivery (the probe) takes the half-open slot."""
+    if webhook.breaker_state == CLOSED or not group:
+        return group
+    if webhook.breaker_until and webhook.breaker_until > now:
+        waiting += [(delivery, webhook.breaker_until) for delivery in group]
+        return []
+    # The cool-down is over (or a probe's claim ran out): one conditional UPDATE picks one probe.
+    probe_until = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
+    fields = {"breaker_state": HALF_OPEN, "breaker_until": probe_until}
+    if webhook.breaker_state == OPEN:
+        fields.update(breaker_changed_at=now, breaker_reason="cool-down over: one probe delivery decides")
+    taken = Webhook.objects.filter(
+        pk=webhook.pk, breaker_state=webhook.breaker_state, breaker_until=webhook.breaker_until,
+    ).update(**fields)
+    later = now + timedelta(seconds=PROBE_WAIT)
+    if not taken:
+        waiting += [(delivery, later) for delivery in group]
+        return []
+    for name, value in fields.items():
+        setattr(webhook, name, value)
+    group[0].breaker_probe = True
+    waiting += [(delivery, later) for delivery in group[1:]]
+    return group[:1]
+
+
+def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
+    """Only the endpoint's head (its oldest pending delivery, in event order) may go."""
+    if not webhook.ordered or not group:
+        return group
+    head = head_of_line(webhook)
+    later = now + timedelta(seconds=hookline_settings.FIFO_RECHECK)
+    if head is not None and head.pk == group[0].pk and not _older_events_waiting(head):
+        waiting += [(delivery, later) for delivery in group[1:]]
+        return group[:1]
+    if head is not None and head.pk == group[0].pk:  # older events are being fanned out: look again soon
+        later = now + timedelta(seconds=PROBE_WAIT)
+    waiting += [(delivery, later) for delivery in group]
+    return []
+
+
+def _rate(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
+    """Take tokens from the endpoint's bucket; the k-th delivery over the limit waits k tokens' time."""
+    if not webhook.rate_limit or not group:
+        return group
+    rate = float(webhook.rate_limit)
+    granted, tokens = buckets.take_tokens(webhook, len(group))
+    for index, delivery in enumerate(group[granted:]):
+        # Never before its own due time: resume() paced them in order, and the skew lets claims take them early.
+        until = now + timedelta(seconds=(index + 1 - tokens) / rate)
+        waiting.append((delivery, max(until, delivery.next_attempt_at or until)))
+    return group[:granted]
+
+
+# --- writing what waits ------------------------------------------------------------------------
+
+
+def _hold(held: list[Delivery]) -> None:
+    """A paused endpoint's claimed deliveries become held (released, attempts untouched)."""
+    if held:
+        Delivery.objects.filter(id__in=[delivery.id for delivery in held], status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.HELD, claimed_until=None, claim_token="",
+        )
+
+
+def _release(waiting: list[tuple[Delivery, datetime]], now: datetime) -> list[tuple[int, float]]:
+    """Release the claims with a later due time, one UPDATE per tenth of a second of due time.
+
+    Only if the due time is still the one claimed: a FIFO head's end may have moved its successor
+    forward meanwhile (``_wake_successor``), and that must not be overwritten.
+    """
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    waits = []
+    for delivery, until in waiting:
+        until = until.replace(microsecond=until.microsecond // 100000 * 100000) + timedelta(milliseconds=100)
+        groups[(until, delivery.next_attempt_at, delivery.claim_token)].append(delivery.id)
+        waits.append((delivery.id, max(0.0, (until - now).total_seconds())))
+    for (until, seen, token), ids in groups.items():
+        moved = Delivery.objects.filter(id__in=ids, claim_token=token, next_attempt_at=seen).update(
+            next_attempt_at=until, claimed_until=None, claim_token="",
+        )
+        if moved < len(ids):
+            Delivery.objects.filter(id__in=ids, claim_token=token).update(claimed_until=None, claim_token="")
+    return waits
+
+
+# --- FIFO -----------------------------------------------------------------------------------------
+
+
+def head_of_line(webhook: Webhook) -> Delivery | None:
+    """The oldest pending delivery of an ordered endpoint, in event order: the one that must go first."""
+    return (
+        Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING)
+        .select_related("event").defer("event__payload")
+        .order_by("event__created_at", "id").first()
+    )
+
+
+def _older_events_waiting(head: Delivery) -> bool:
+    from events.models import Event
+
+    return Event.objects.undispatched().filter(created_at__lt=head.event.created_at).exists()
+
+
+def skip_head(webhook: Webhook) -> Delivery | None:
+    """Cancel an ordered endpoint's head (an operator's decision) so that the next delivery goes."""
+    with transaction.atomic():
+        head = head_of_line(webhook)
+        if head is None:
+            return None
+        Delivery.objects.filter(pk=head.pk).update(
+            status=Delivery.Status.CANCELLED, completed_at=timezone.now(), next_attempt_at=None,
+            last_error="skipped by an operator (head of line)", claimed_until=None, claim_token="",
+        )
+        _wake_successor(webhook.pk, timezone.now())
+    _wake_on_commit()
+    return head
+
+
+def _wake_successor(webhook_id: int, now: datetime) -> list[int]:
+    successor = list(
+        Delivery.objects.filter(webhook_id=webhook_id, status=Delivery.Status.PENDING)
+        .order_by("event__created_at", "id").values_list("id", flat=True)[:1]
+    )
+    Delivery.objects.filter(id__in=successor, next_attempt_at__gt=now).update(next_attempt_at=now)
+    return successor
+
+
+# --- after the attempts: the breaker's count and the FIFO successor --------------------------------
+
+
+def probe_decision(delivery: Delivery, decision: Decision) -> tuple[Decision, bool]:
+    """A failed breaker probe waits for the next cool-down; returns (decision, whether the attempt counts).
+
+    The probe is a real, logged attempt, but it tests the endpoint rather than the delivery: its
+    failure does not use the delivery's retry budget (an open breaker never burns attempts).
+    """
+    if not getattr(delivery, "breaker_probe", False) or decision.outcome in (Outcome.SUCCEEDED, Outcome.GONE):
+        return decision, True
+    return Decision(Outcome.RETRY, breaker_cooldown(delivery.webhook)), False
+
+
+
+def record_outcomes(results: list[tuple[Delivery, Outcome]], now: datetime) -> list[int]:
+    """Inside the worker's write: count consecutive failures, open/close breakers, wake FIFO successors.
+
+    Returns the successors made due now. No wake-up is published for them: the run that sent the
+    head goes on to its next round and claims them (else the workers' periodic check does).
+    """
+    woken: list[int] = []
+    by_endpoint: dict[int, list[tuple[Delivery, Outcome]]] = defaultdict(list)
+    for delivery, outcome in results:
+        webhook = delivery.webhook
+        if webhook.ordered or webhook.breaker_state != CLOSED or webhook.breaker_failures or breaker_threshold(webhook):
+            by_endpoint[webhook.pk].append((delivery, outcome))
+    for outcomes in by_endpoint.values():
+        webhook = outcomes[0][0].webhook
+        if webhook.ordered and any(outcome in FINAL for _, outcome in outcomes):
+            woken += _wake_successor(webhook.pk, now)
+        _count(webhook, [outcome is Outcome.SUCCEEDED for _, outcome in outcomes], now)
+    return woken
+
+
+def breaker_threshold(webhook: Webhook) -> int:
+    if webhook.breaker_threshold is not None:
+        return webhook.breaker_threshold
+    return hookline_settings.BREAKER_THRESHOLD
+
+
+def breaker_cooldown(webhook: Webhook) -> float:
+    if webhook.breaker_cooldown is not None:
+        return float(webhook.breaker_cooldown)
+    return float(hookline_settings.BREAKER_COOLDOWN)
+
+
+def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
+    endpoint = Webhook.objects.filter(pk=webhook.pk)
+    if successes[-1]:
+        if webhook.breaker_failures or webhook.breaker_state != CLOSED:
+            reason = "the probe succeeded" if webhook.breaker_state != CLOSED else ""
+            changed = {"breaker_changed_at": now, "breaker_reason": reason} if reason else {}
+            endpoint.update(breaker_failures=0, breaker_state=CLOSED, breaker_until=None, **changed)
+        return
+    trailing = len(successes) - (max(i for i, ok in enumerate(successes) if ok) + 1) if any(successes) else len(successes)
+    threshold = breaker_threshold(webhook)
+    failures = F("breaker_failures") + trailing if not any(successes) else trailing
+    endpoint.update(breaker_failures=failures)
+    count = endpoint.values_list("breaker_failures", flat=True).first() or 0
+    if webhook.breaker_state == HALF_OPEN or (threshold and count >= threshold):
+        why = "the probe failed" if webhook.breaker_state == HALF_OPEN else f"{count} consecutive failed attempts"
+        cooldown = breaker_cooldown(webhook)
+        endpoint.update(
+            breaker_state=OPEN, breaker_changed_at=now, breaker_until=now + timedelta(seconds=cooldown),
+            breaker_reason=f"{why}; a probe after {cooldown:g} s",
+        )
+        logger.warning("Circuit breaker of endpoint %s opened: %s", webhook.pk, why)
+
+
+def reset_breaker(webhook: Webhook) -> None:
+    """Close an endpoint's breaker by hand (an operator's decision), and wake what waited for it."""
+    Webhook.objects.filter(pk=webhook.pk).update(
+        breaker_state=CLOSED, breaker_failures=0, breaker_until=None, breaker_changed_at=timezone.now(),
+        breaker_reason="closed by an operator",
+    )
+    Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING,
+                            next_attempt_at__gt=timezone.now()).update(next_attempt_at=timezone.now())
+    _wake_on_commit()
+
+
+# --- pause and resume -----------------------------------------------------------------------------
+
+
+def pause(webhook: Webhook) -> None:
+    """Keep the endpoint's new (and unclaimed pending) deliveries as ``held`` until ``resume``."""
+    now = timezone.now()
+    with transaction.atomic():
+        Webhook.objects.filter(pk=webhook.pk).update(paused=True, paused_at=now)
+        Delivery.objects.filter(webhook_id=webhook.pk).pending().unleased(now).update(status=Delivery.Status.HELD)
+    webhook.paused, webhook.paused_at = True, now
+
+
+def resume(webhook: Webhook) -> int:
+    """Send the held deliveries, oldest first, at the endpoint's rate limit.
+
+    Without a limit their due times are kept (claims take the oldest first). With one, they are
+    spread over time at the limit in event order, so that claims still take them in that order and
+    the deliveries the bucket refuses do not fall behind younger ones.
+    """
+    with transaction.atomic():
+        Webhook.objects.filter(pk=webhook.pk).update(paused=False, paused_at=None)
+        held = Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.HELD)
+        if webhook.rate_limit:
+            _pace(list(held.order_by("event__created_at", "id").values_list("id", flat=True)), webhook.rate_limit)
+        count = held.update(status=Delivery.Status.PENDING)
+    webhook.paused, webhook.paused_at = False, None
+    _wake_on_commit()
+    return count
+
+
+def _pace(ids: list[int], rate: int, slot: float = 0.1) -> None:
+    """Due times ``rate`` per second from now, in the order of ``ids``: one UPDATE per ``slot`` seconds."""
+    now, per_slot = timezone.now(), max(1, int(rate * slot))
+    for start in range(0, len(ids), per_slot):
+        due = now + timedelta(seconds=start / rate)
+        Delivery.objects.filter(id__in=ids[start:start + per_slot]).update(next_attempt_at=due)
+
+
+def _wake_on_commit() -> None:
+    def wake() -> None:
+        try:
+            wakeup.publish()
+        except Exception:  # broker down: the workers' periodic check finds the due deliveries
+            logger.warning("Could not publish a wake-up", exc_info=True)
+
+    transaction.on_commit(wake)
