@@ -91,6 +91,14 @@ def endpoints_by_state(webhooks: QuerySet | None = None) -> dict[str, int]:
     return {state: counts.get(state, 0) for state in Webhook.State.values}
 
 
+def endpoints_by_breaker() -> dict[str, int]:
+    """Endpoints by circuit-breaker state (closed, open, half-open; deliveries/control.py), and paused ones."""
+    counts = dict(Webhook.objects.order_by().values_list("breaker_state").annotate(n=Count("id")))
+    result = {state: counts.get(state, 0) for state in ("closed", "open", "half-open")}
+    result["paused"] = Webhook.objects.filter(paused=True).count()
+    return result
+
+
 def retrying_by_endpoint(deliveries: QuerySet | None = None) -> list[tuple[int, str, int]]:
     """(endpoint id, name, pending deliveries that failed at least once), most first."""
     deliveries = Delivery.objects.all() if deliveries is None else deliveries

@@ -87,6 +87,12 @@ class DatabaseCollector(Collector):
         for state, number in health.endpoints_by_state().items():
             states.add_metric([state], number)
         yield states
+        control = GaugeMetricFamily(
+            "hookline_endpoints_delivery_control", "Endpoints by circuit-breaker state, and paused endpoints.", labels=["state"],
+        )
+        for state, number in health.endpoints_by_breaker().items():
+            control.add_metric([state], number)
+        yield control
         retrying = GaugeMetricFamily(
             "hookline_endpoint_retrying_deliveries", "Pending deliveries that failed at least once, per endpoint "
             f"(the {health.TOP_FAILING} endpoints with most).", labels=["endpoint", "name"],

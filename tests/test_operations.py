@@ -118,6 +118,8 @@ def test_metrics_show_the_backlog_and_endpoints_by_state(admin_client, make_webh
     oldest = float(next(line for line in text.splitlines() if line.startswith("hookline_backlog_oldest_seconds ")).split()[1])
     assert 110 < oldest < 200
     assert 'hookline_endpoints{state="new"} 1.0' in text
+    assert 'hookline_endpoints_delivery_control{state="closed"} 1.0' in text  # the circuit breaker (issue 17)
+    assert 'hookline_endpoints_delivery_control{state="open"} 0.0' in text
     assert "hookline_sweeper_runs_total" in text
 
 
