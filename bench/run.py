@@ -178,8 +178,8 @@ def _measure_run(number: int, receiver, org, plan: Plan, limits, pids: list[int]
 
 
 def _compare(receiver, org, plan: Plan, limits, log_dir: Path, budget_end: float, notes: list[str]) -> list[dict]:
-    """Each candidate worker command once: the fast and the 200 ms scenario, next to a fresh raw limit."""
-    from bench import clients, scenarios
+    """Each candidate worker command once: single-emit backlogs (fast, 200 ms) and the batch path, next to a fresh raw limit."""
+    from bench import clients, scenarios, single
 
     compared = []
     for setup in CANDIDATES:
@@ -195,12 +195,16 @@ def _compare(receiver, org, plan: Plan, limits, log_dir: Path, budget_end: float
             common = {"limits": limits, "worker_pids": pids}
             fast = scenarios.end_to_end(receiver, org, events_count=plan.single, endpoints=1, path="/fast/", **common)
             slow = scenarios.end_to_end(receiver, org, events_count=plan.slow, endpoints=1, path="/slow/", **common)
+            # The single-emit path (the headline): the workers' capacity on waiting single-emit events.
+            single_fast = single.backlog_drain(receiver, org, total=plan.single_emit, **common)
+            single_slow = single.backlog_drain(receiver, org, total=plan.single_emit, path="/slow/", **common)
             peak = max(environment.memory_kib(pid).get("VmHWM", 0) for pid in pids) / 1024
         finally:
             workers.stop(started)
         compared.append({"label": setup.label, "command": setup.command, "processes": setup.processes,
                          "env": dict(setup.env),
                          "raw_session": raw, "fast": fast, "slow": slow, "peak_rss_mb": peak,
+                         "single_fast": single_fast, "single_slow": single_slow,
                          "load": environment.load_average()})
     return compared
 
@@ -325,13 +329,16 @@ def _render(results: dict, plan: Plan, threads: int) -> str:
         lines.append("Largest worker RSS after each run (MB): " + ", ".join(f"{value:.0f}" for value in rss) + ".")
     if results["compare"]:
         lines += ["", "### Worker commands (one run each)", "",
-                  "| worker command | processes | fast deliveries/s | ratio to raw | 200 ms deliveries/s | "
-                  "worker CPU ms/delivery | DB connections opened | peak RSS MB |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| worker command | processes | single-emit backlog/s | ratio to raw | single-emit CPU ms/delivery "
+                  "| single-emit backlog, 200 ms, /s | batch fast deliveries/s | batch 200 ms deliveries/s | "
+                  "batch worker CPU ms/delivery | DB connections opened | peak RSS MB |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for item in results["compare"]:
             lines.append(
                 f"| {item['label']}: `{_env_prefix(item['env'])}{item['command'].replace('celery -A webhooks_project worker ', '… ')}` "
-                f"| {item['processes']} | {item['fast']['rate']:.0f} | {item['fast']['rate'] / item['raw_session']:.2f} "
+                f"| {item['processes']} | {item['single_fast']['rate']:.0f} "
+                f"| {item['single_fast']['rate'] / item['raw_session']:.2f} | {item['single_fast']['worker_cpu_ms']:.2f} "
+                f"| {item['single_slow']['rate']:.0f} | {item['fast']['rate']:.0f} "
                 f"| {item['slow']['rate']:.0f} | {item['fast']['worker_cpu_ms']:.2f} "
                 f"| {item['fast'].get('connections_opened', '—')} | {item['peak_rss_mb']:.0f} |"
             )
