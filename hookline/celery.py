@@ -37,13 +37,22 @@ def configure(app: Celery) -> Celery:
     the transport options and beat entries you set yourself.
     """
     app.conf.update(CELERY_SETTINGS)
-    if _is_redis(app.conf.broker_url):
-        app.conf.broker_transport_options = {**REDIS_TRANSPORT_OPTIONS, **(app.conf.broker_transport_options or {})}
+    # The broker URL is known once the configuration is read (reading it here would load Django's
+    # settings at import time, before e.g. `make run` has written the development .env).
+    if app.configured:
+        _add_redis_options(app)
+    else:
+        app.on_after_configure.connect(_add_redis_options, weak=False)
     # Its period is a HOOKLINE setting: read once the app is finalized, not while settings may still be loading.
     app.on_after_finalize.connect(_schedule_sweeper, weak=False)
     task_failure.connect(_drop_old_db_connections, dispatch_uid="hookline_close_db_on_failure")
     task_retry.connect(_drop_old_db_connections, dispatch_uid="hookline_close_db_on_retry")
     return app
+
+
+def _add_redis_options(sender: Celery, **kwargs: Any) -> None:
+    if _is_redis(sender.conf.broker_url):
+        sender.conf.broker_transport_options = {**REDIS_TRANSPORT_OPTIONS, **(sender.conf.broker_transport_options or {})}
 
 
 def sweeper_entry() -> dict[str, Any]:
