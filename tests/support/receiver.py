@@ -89,7 +89,11 @@ class Receiver:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length), time.time(),
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-body (a kill -9): not a request, it gets no answer
+                    self.close_connection = True
+                    return
+                request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time(),
                                    self.client_address[1])
                 count = receiver._record(request)
                 reply = receiver._behaviours.get(self.path, always(200))(request, count)
