@@ -4,12 +4,12 @@ from rest_framework.routers import SimpleRouter
 
 from hookline.api.docs import HooklineRedocView, HooklineSchemaView, HooklineSwaggerView
 
-from ..edges.deliveries.api import DeliveryViewSet
-from ..edges.endpoints.api import WebhookViewSet
-from ..edges.event_types.api import EventTypeViewSet
-from ..edges.events.api import EmitView
-from ..edges.schedules.api import ScheduledEventViewSet
-from ..edges.tokens.api import TokenValidationView
+from ..deliveries.api import DeliveryViewSet
+from ..endpoints.api import WebhookViewSet
+from ..event_types.api import EventTypeViewSet
+from ..events.api import EmitView
+from ..schedules.api import ScheduledEventViewSet
+from ..tokens.api import TokenValidationView
 
 router = SimpleRouter()
 router.register("webhooks", WebhookViewSet, basename="webhook")
