@@ -13,7 +13,7 @@ from django.utils.text import Truncator
 from deliveries import pulse, services
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
-from hookline.admin import EventTypeFilter, ReadOnlyLogAdmin, badge, time_until
+from console.admin_base import EventTypeFilter, ReadOnlyLogAdmin, badge, time_until
 from hooks import contracts
 from hooks.models import Webhook
 

@@ -22,7 +22,7 @@ from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Attempt, Delivery
 from deliveries.stats import with_delivery_stats
 from events.models import Organisation
-from hookline.admin import OrganisationFilter, OrganisationScopedAdmin, badge, member_organisation_ids
+from console.admin_base import OrganisationFilter, OrganisationScopedAdmin, badge, member_organisation_ids
 from hooks import contracts
 from hooks import services as endpoints
 from hooks.models import Webhook

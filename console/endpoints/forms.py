@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from hookline.admin import EventTypeFilter
+from console.admin_base import EventTypeFilter
 from hooks import patterns, services
 from hooks.models import Webhook
 

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hookline.api.errors import from_django
-from hookline.api.tenancy import OrganisationField, default_organisation
+from console.api.tenancy import OrganisationField, default_organisation
 from deliveries import control
 from hooks import contracts, services
 from hooks.models import Webhook

@@ -8,7 +8,7 @@ from django.db import models
 from events import catalog
 from events.models import EventType
 from hookline import limits
-from hookline.admin import LimitedJSONFormField
+from console.admin_base import LimitedJSONFormField
 
 
 class EventTypeForm(forms.ModelForm):

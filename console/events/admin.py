@@ -9,7 +9,7 @@ from deliveries import routing
 from deliveries.models import Delivery
 from hooks.models import Webhook
 from events.models import Event
-from hookline.admin import EventTypeFilter, OrganisationFilter, ReadOnlyLogAdmin
+from console.admin_base import EventTypeFilter, OrganisationFilter, ReadOnlyLogAdmin
 from hookline.display import pretty_json
 
 from ..deliveries.admin import status_badge

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 import events
 from hookline.api.base import HooklineAPIMixin
 from hookline.api.schema import extend_schema
-from hookline.api.tenancy import default_organisation
+from console.api.tenancy import default_organisation
 from hookline.api.throttling import EmitRateThrottle
 
 from events.models import Event

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from events.models import Event
-from hookline.api.tenancy import OrganisationField, OrganisationSlugField
+from console.api.tenancy import OrganisationField, OrganisationSlugField
 
 
 class EmitSerializer(serializers.Serializer):

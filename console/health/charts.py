@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-# The admin's status colours (hookline.admin badge tones), readable on light and dark themes.
+# The admin's status colours (console.admin_base badge tones), readable on light and dark themes.
 COLOURS = {"succeeded": "#1a7f37", "failed": "#cf222e", "pending": "#bf8700", "cancelled": "#8c959f",
            "p50": "#0969da", "p90": "#8250df", "p99": "#cf222e", "rate": "#1a7f37"}
 WIDTH, HEIGHT = 760, 200

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from events.models import Organisation
-from hookline.admin import OrganisationScopedAdmin
+from console.admin_base import OrganisationScopedAdmin
 
 
 @admin.register(Organisation)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from events import scheduling
 from events.models import Organisation, ScheduledEvent
-from hookline.admin import OrganisationScopedAdmin
+from console.admin_base import OrganisationScopedAdmin
 
 
 class ScheduledEventForm(forms.ModelForm):

@@ -8,7 +8,7 @@ from events import scheduling
 from events.models import ScheduledEvent
 from hookline.api.base import HooklineAPIMixin
 from hookline.api.schema import extend_schema, extend_schema_view
-from hookline.api.tenancy import OrganisationField, default_organisation
+from console.api.tenancy import OrganisationField, default_organisation
 
 
 class ScheduledEventSerializer(serializers.ModelSerializer):
