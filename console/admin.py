@@ -1,4 +1,4 @@
-"""Hookline's admin: imports each resource's admin module (deliveries.edges) so every model is registered exactly once."""
+"""Hookline's admin: imports each resource's admin module so every model is registered exactly once (Django's autodiscover imports this module)."""
 from .deliveries import admin as deliveries_admin  # noqa: F401  (each module registers its admin)
 from .endpoints import admin as endpoints_admin  # noqa: F401
 from .event_types import admin as event_types_admin  # noqa: F401

@@ -1,4 +1,4 @@
-"""The Hookline API's URLs, with its schema and docs: ``path("api/", include("deliveries.api.urls"))``."""
+"""The Hookline API's URLs, with its schema and docs: ``path("api/", include("console.api.urls"))``."""
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 

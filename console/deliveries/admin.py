@@ -78,7 +78,7 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
         ]
 
     def dashboard_view(self, request):
-        """The Hookline dashboard (deliveries/edges/health): scoped to the user's organisations."""
+        """The Hookline dashboard (console/health): scoped to the user's organisations."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         return health_views.dashboard(request, self)
