@@ -585,7 +585,7 @@ def test_an_event_type_schema_with_a_nul_character_is_refused_like_in_the_api(ad
     assert entry.schema is None
 
 
-def test_each_model_has_one_admin_registered_by_deliveries_edges():
+def test_each_model_has_one_admin_registered_by_the_console():
     from django.contrib import admin
 
     from events.models import EventType
