@@ -49,7 +49,7 @@ def test_the_installed_wheel_imports_without_a_checkout(wheel, tmp_path):
 
     # when
     result = subprocess.run(
-        [str(python), "-c", "import deliveries, events, hooks, hookline.celery; print(deliveries.__file__)"],
+        [str(python), "-c", "import console, deliveries, events, hooks, hookline.celery; print(console.__file__)"],
         cwd=tmp_path, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
     )
 
