@@ -54,9 +54,9 @@ class PortalSessionView(HooklineAPIMixin, APIView):
         if organisation is None:
             raise serializers.ValidationError({"organisation": "Required: name the organisation the link is for."})
         # The link lets its holder do what the caller could do with endpoints: ask for that permission.
-        needed = "hooks.view_webhook" if data["read_only"] else "hooks.change_webhook"
-        if not request.user.has_perm(needed):
-            raise PermissionDenied(f"Minting this link needs the {needed} permission.")
+        needed = ["hooks.change_webhook"] + (["hooks.view_webhook"] if data["read_only"] else [])
+        if not any(request.user.has_perm(permission) for permission in needed):
+            raise PermissionDenied(f"Minting this link needs the {' or '.join(needed)} permission.")
         ttl = data.get("ttl", portal_settings.LINK_TTL)
         link = links.mint(organisation, read_only=data["read_only"], event_types=data.get("event_types"),
                            ttl=ttl, user=request.user)
