@@ -18,6 +18,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 import events
 from deliveries.models import Delivery
+from events.models import Event
 from hooks import services
 from hooks.models import Webhook
 from portal import links
@@ -156,3 +157,73 @@ def test_the_japanese_locale_renders(page, live_server, organisation):  # noqa: 
     assert page.locator("html").get_attribute("lang") == "ja"
     assert "エンドポイント" in page.inner_text("h1")
     shoot(page, "ja")
+
+
+def tab_to(page, selector: str, limit: int = 60) -> None:  # noqa: F811
+    """Press Tab until the focus is on ``selector`` (as a keyboard-only user would)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_only_walk_through(page, live_server, organisation, event_type, receiver):  # noqa: F811
+    # given
+    event_type("invoice.paid", description="An invoice was paid.")
+    url = receiver.on("/kbd", answer_with_what_arrived)
+    page.goto(live_server.url + links.mint(organisation).path)
+
+    # add an endpoint with the keyboard alone
+    tab_to(page, "a.button[href$='/endpoints/new/']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#id_url")
+    tab_to(page, "#id_url")
+    page.keyboard.type(url)
+    tab_to(page, "#id_name")
+    page.keyboard.type("Keyboard")
+    tab_to(page, "input[value='invoice.paid']")
+    page.keyboard.press("Space")
+    tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Copy the signing secret now")
+    assert Webhook.objects.get().name == "Keyboard"
+
+    # on to the endpoint, send a test, reach the inspector
+    tab_to(page, "a.button[href*='/endpoints/']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Send a test event")
+    tab_to(page, "form[action$='/test/'] button")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".attempt")
+    assert receiver.at("/kbd")
+
+
+def test_no_serious_accessibility_findings(page, live_server, organisation, event_type, make_webhook):  # noqa: F811
+    from axe_playwright_python.sync_playwright import Axe
+
+    # given: every page with content on it
+    event_type("invoice.paid", description="An invoice was paid.", schema={"type": "object"})
+    webhook, _ = make_webhook("http://127.0.0.1:9/a11y", name="Accessible", event_types=["invoice.paid"])
+    now = timezone.now()
+    event = Event.objects.create(type="invoice.paid", payload={"n": 1}, organisation=organisation,
+                                 created_at=now, dispatched_at=now)
+    delivery = Delivery.objects.create(event=event, webhook=webhook, created_at=now, status="failed", total_attempts=1)
+    delivery.attempt_log.create(number=1, created_at=now, request_url=webhook.url, request_headers={"a": "b"},
+                                request_body='{"n": 1}', response_status=500, response_body="oops")
+    portal = f"{live_server.url}/webhooks"
+    page.goto(live_server.url + links.mint(organisation).path)
+    pages = ["/", f"/endpoints/{webhook.pk}/", "/endpoints/new/", f"/endpoints/{webhook.pk}/edit/",
+             f"/endpoints/{webhook.pk}/delete/", "/deliveries/", f"/deliveries/{delivery.pk}/", "/event-types/"]
+
+    # when
+    findings = {}
+    for path in pages:
+        page.goto(portal + path)
+        results = Axe().run(page)
+        serious = [v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        if serious:
+            findings[path] = serious
+
+    # then
+    assert not findings, findings
