@@ -57,7 +57,8 @@ class DeliveryFilterForm(forms.Form):
 
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("Any status")), *Delivery.Status.choices])
-    event_type = forms.CharField(label=_("Event type"), required=False, max_length=200)
+    event_type = forms.CharField(label=_("Event type"), required=False, max_length=200,
+                                 widget=forms.TextInput(attrs={"list": "catalog-keys"}))  # the page's <datalist>
     endpoint = forms.IntegerField(label=_("Endpoint"), required=False, widget=forms.HiddenInput)
     since = forms.DateTimeField(label=_("From"), required=False,
                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))

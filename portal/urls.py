@@ -1,7 +1,7 @@
 """The portal's URLs: ``path("webhooks/", include("portal.urls"))`` (namespace ``portal``)."""
 from django.urls import path
 
-from .views import deliveries, endpoints, entry
+from .views import deliveries, endpoints, entry, health
 
 app_name = "portal"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("endpoints/<int:pk>/delete/", endpoints.endpoint_delete, name="endpoint-delete"),
     path("endpoints/<int:pk>/test/", endpoints.endpoint_test, name="endpoint-test"),
     path("endpoints/<int:pk>/rotate-secret/", endpoints.endpoint_rotate, name="endpoint-rotate"),
+    path("endpoints/<int:pk>/health/", health.endpoint_health, name="endpoint-health"),
     path("endpoints/<int:pk>/recover/", endpoints.endpoint_recover, name="endpoint-recover"),
     path("endpoints/<int:pk>/<slug:action>/", endpoints.endpoint_action, name="endpoint-action"),
     path("deliveries/", deliveries.delivery_list, name="deliveries"),

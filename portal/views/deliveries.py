@@ -11,9 +11,11 @@ from console.deliveries.inspector import attempt_views
 from deliveries import services as deliveries
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
+from hooks.hookline_events import WEBHOOK_TEST
 
 from ..access import portal_view
 from ..forms import DeliveryFilterForm
+from .endpoints import catalog
 
 PAGE_SIZE = 50
 
@@ -31,7 +33,8 @@ def delivery_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "portal/delivery_list.html", {
-        "filters": filters, "page": page, "query": query.urlencode(), "statuses": Delivery.Status.choices,
+        "filters": filters, "page": page, "query": query.urlencode(),
+        "catalog_keys": [entry.key for entry in catalog(request)] + [WEBHOOK_TEST],
     })
 
 

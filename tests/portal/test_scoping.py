@@ -34,6 +34,7 @@ def object_paths(webhook: Webhook, delivery: Delivery) -> list[tuple[str, str]]:
     e, d = webhook.pk, delivery.pk
     return [
         ("get", f"/webhooks/endpoints/{e}/"), ("get", f"/webhooks/endpoints/{e}/edit/"),
+        ("get", f"/webhooks/endpoints/{e}/health/"),
         ("post", f"/webhooks/endpoints/{e}/edit/"), ("get", f"/webhooks/endpoints/{e}/delete/"),
         ("post", f"/webhooks/endpoints/{e}/delete/"), ("post", f"/webhooks/endpoints/{e}/test/"),
         ("post", f"/webhooks/endpoints/{e}/rotate-secret/"), ("post", f"/webhooks/endpoints/{e}/recover/"),
@@ -218,3 +219,19 @@ def test_framing_is_allowed_only_to_the_listed_hosts(portal_client, settings):
 
     assert answer["Content-Security-Policy"] == "frame-ancestors 'self' https://app.example.com"
     assert "X-Frame-Options" not in answer
+
+
+def test_the_health_page_shows_the_last_week(portal_client, make_webhook):
+    # given: one success and one failure, with its attempt's answer
+    webhook, _ = make_webhook(URL)
+    delivery_of(webhook, status=Delivery.Status.SUCCEEDED)
+    failed = delivery_of(webhook)
+    Attempt.objects.create(delivery=failed, number=1, created_at=timezone.now(), request_url=webhook.url,
+                           request_body="{}", response_status=503)
+
+    # when
+    html = portal_client().get(f"/webhooks/endpoints/{webhook.pk}/health/").content.decode()
+
+    # then
+    assert "1 of 2 finished deliveries succeeded." in html
+    assert "<svg" in html and "503" in html and f"/webhooks/deliveries/{failed.pk}/" in html
