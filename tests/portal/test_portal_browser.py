@@ -29,7 +29,7 @@ from tests.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401  (the C
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-DOCS_SHOTS = {"endpoints", "secret", "endpoint", "inspector", "deliveries", "refused"}
+DOCS_SHOTS = {"endpoints", "secret", "endpoint", "inspector", "deliveries", "refused", "health"}
 
 
 def shoot(page, name: str) -> None:  # noqa: F811
@@ -118,6 +118,11 @@ def test_customer_adds_tests_inspects_redelivers_and_recovers(  # noqa: F811
     page.wait_for_selector("text=1 failed deliveries queued again")
     wait_until(lambda: [r.webhook_id for r in receiver.at("/orders")].count(event.id) == 3, timeout=60,
                message="the recovered delivery")
+
+    # the endpoint's week: success rate and durations per day
+    page.click("text=Health, last 7 days")
+    page.wait_for_selector("svg.hl-chart")
+    shoot(page, "health")
 
     # the list shows health at a glance
     page.goto(f"{portal}/")
@@ -213,7 +218,7 @@ def test_no_serious_accessibility_findings(page, live_server, organisation, even
                                 request_body='{"n": 1}', response_status=500, response_body="oops")
     portal = f"{live_server.url}/webhooks"
     page.goto(live_server.url + links.mint(organisation).path)
-    pages = ["/", f"/endpoints/{webhook.pk}/", "/endpoints/new/", f"/endpoints/{webhook.pk}/edit/",
+    pages = ["/", f"/endpoints/{webhook.pk}/", f"/endpoints/{webhook.pk}/health/", "/endpoints/new/", f"/endpoints/{webhook.pk}/edit/",
              f"/endpoints/{webhook.pk}/delete/", "/deliveries/", f"/deliveries/{delivery.pk}/", "/event-types/"]
 
     # when
