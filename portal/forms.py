@@ -32,9 +32,12 @@ class EndpointForm(forms.Form):
                                   widget=forms.Textarea(attrs={"rows": 2}))
     event_types = forms.MultipleChoiceField(label=_("Event types"), widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args, access: PortalAccess, **kwargs):
+    def __init__(self, *args, access: PortalAccess, current: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["event_types"].choices = event_type_choices(access)
+        choices = event_type_choices(access)
+        # Patterns the endpoint already has (set through the API: "invoice.*") stay choosable, so an edit keeps them.
+        offered = {value for value, _label in choices}
+        self.fields["event_types"].choices = choices + [(pattern, pattern) for pattern in current if pattern not in offered]
 
     def add_service_errors(self, exc: ValidationError) -> None:
         """hooks.services' refusal, keyed by its field, shown on that field (or above the form)."""

@@ -78,7 +78,7 @@ def endpoint_edit(request, pk):
     webhook = get_endpoint(request, pk)
     initial = {"url": webhook.url, "name": webhook.name, "description": webhook.description,
                "event_types": webhook.event_types}
-    form = EndpointForm(request.POST or None, initial=initial, access=request.portal)
+    form = EndpointForm(request.POST or None, initial=initial, access=request.portal, current=webhook.event_types)
     if request.method == "POST" and form.is_valid():
         changed = {name: value for name, value in form.cleaned_data.items() if value != initial[name]}
         try:

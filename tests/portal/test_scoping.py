@@ -235,3 +235,21 @@ def test_the_health_page_shows_the_last_week(portal_client, make_webhook):
     # then
     assert "1 of 2 finished deliveries succeeded." in html
     assert "<svg" in html and "503" in html and f"/webhooks/deliveries/{failed.pk}/" in html
+
+
+def test_an_edit_keeps_patterns_set_through_the_api(portal_client, make_webhook, event_type):
+    # given
+    event_type("invoice.paid")
+    webhook, _ = make_webhook(URL, name="Old", event_types=["invoice.*"])
+    client = portal_client()
+
+    # when
+    form = client.get(f"/webhooks/endpoints/{webhook.pk}/edit/").content.decode()
+    answer = client.post(f"/webhooks/endpoints/{webhook.pk}/edit/",
+                         {"url": URL, "name": "New", "event_types": ["invoice.*", "invoice.paid"]})
+
+    # then
+    assert 'value="invoice.*"' in form and "checked" in form
+    assert answer.status_code == 302
+    webhook.refresh_from_db()
+    assert webhook.name == "New" and webhook.event_types == ["invoice.*", "invoice.paid"]
