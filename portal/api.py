@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -57,13 +57,13 @@ class PortalSessionView(HooklineAPIMixin, APIView):
         needed = ["hooks.change_webhook"] + (["hooks.view_webhook"] if data["read_only"] else [])
         if not any(request.user.has_perm(permission) for permission in needed):
             raise PermissionDenied(f"Minting this link needs the {' or '.join(needed)} permission.")
-        ttl = data.get("ttl", portal_settings.LINK_TTL)
-        link = links.mint(organisation, read_only=data["read_only"], event_types=data.get("event_types"),
-                           ttl=ttl, user=request.user)
-        try:
-            url = request.build_absolute_uri(link.path)
+        try:  # before minting, so that a site without the portal's URLs keeps no link it cannot open
+            reverse("portal:open", args=["token"])
         except NoReverseMatch:
             raise PermissionDenied("The portal's URLs are not mounted on this site "
                                    '(path("webhooks/", include("portal.urls"))).') from None
+        link = links.mint(organisation, read_only=data["read_only"], event_types=data.get("event_types"),
+                          ttl=data.get("ttl", portal_settings.LINK_TTL), user=request.user)
+        url = request.build_absolute_uri(link.path)
         return Response(PortalSessionSerializer({"url": url, "expires_at": link.expires_at}).data,
                         status=status.HTTP_201_CREATED)
