@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from events import paths
 from events.catalog import transformer_for
 from hookline.conf import hookline_settings
 from events.models import Event
@@ -75,12 +76,9 @@ def fill(node, values: dict):
 
 
 def _lookup(path: str, values: dict):
-    found = values
-    for part in path.split("."):
-        if not isinstance(found, dict):
-            return None
-        found = found.get(part)
-    return found
+    """The value at a placeholder's path (events.paths: ``data.items.0`` is the first item); null when absent."""
+    found = paths.resolve(values, tuple(path.split(".")))
+    return None if found is paths.MISSING else found
 
 
 def _text(value) -> str:

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db import models
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -38,7 +38,12 @@ class LimitedJSONFormField(forms.JSONField):
                 limits.check_json_text(value, where=self.label or "value")
             except limits.LimitExceeded as exc:
                 raise forms.ValidationError(str(exc), code=exc.code) from None
-        return super().to_python(value)
+        value = super().to_python(value)
+        try:  # NUL, lone surrogates ("\\ud800" in the text), NaN and 1e999: what no JSON column stores
+            limits.check_json(value, where=self.label or "value")
+        except limits.LimitExceeded as exc:
+            raise forms.ValidationError(str(exc), code=exc.code) from None
+        return value
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         if isinstance(data, str) and not self.disabled:
@@ -70,7 +75,22 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
+    def changelist_view(self, request, extra_context=None):
+        # The search box, the filters and the ordering reach the ORM: the input gate first (hookline.limits).
+        for name, values in request.GET.lists():
+            for value in (name, *values):
+                try:
+                    limits.check_argument(value, where=f"The parameter {name!r}" if value is not name else "A parameter name")
+                except limits.LimitExceeded as exc:
+                    return HttpResponseBadRequest(f"{exc.where} {exc.reason}".encode("utf-8", "backslashreplace"),
+                                                  content_type="text/plain; charset=utf-8")
+        return super().changelist_view(request, extra_context)
+
     def get_object(self, request, object_id, from_field=None):
+        try:  # a NUL in a path key would reach the lookup (PostgreSQL refuses it with a 500)
+            limits.check_argument(object_id, where="object id")
+        except limits.LimitExceeded:
+            raise Http404("No such object.") from None
         # The admin would redirect with "doesn't exist"; a 404 says the same and reveals nothing.
         obj = super().get_object(request, object_id, from_field)
         if obj is None:

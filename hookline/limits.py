@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -13,6 +14,8 @@ KEY_MAX_LENGTH = 200
 # Descriptions are TEXT columns: this keeps an admin list page (and its search) small.
 DESCRIPTION_MAX_LENGTH = 5000
 HEADER_VALUE_MAX_LENGTH = 2000
+# A query parameter or a path key (filters, search, ordering, ids): longer is no real query.
+ARGUMENT_MAX_LENGTH = 2000
 
 
 class LimitExceeded(ValueError):
@@ -22,6 +25,7 @@ class LimitExceeded(ValueError):
         super().__init__(f"{where}: {message}" if where else message)
         self.code = code
         self.where = where
+        self.reason = message  # without the place, for answers that name the field apart
 
 
 # --- strings --------------------------------------------------------------------------------
@@ -48,9 +52,22 @@ def check_text(value: str, *, where: str, max_length: int) -> None:
                             where=where)
 
 
+def check_number(value: float, *, where: str) -> None:
+    """Refuse NaN and ±Infinity (``1e999`` parses as Infinity): JSON has no such numbers and PostgreSQL's jsonb refuses them."""
+    if not math.isfinite(value):
+        raise LimitExceeded(f"is {value!r}, not a finite number; JSON and the database store finite numbers only.",
+                            code="non_finite_number", where=where)
+
+
+def check_argument(value: str, *, where: str) -> None:
+    """A query parameter, a path key, a search term: valid Unicode, at most ARGUMENT_MAX_LENGTH characters."""
+    check_text(value, where=where, max_length=ARGUMENT_MAX_LENGTH)
+
+
 # --- JSON values ----------------------------------------------------------------------------
 def check_json(value: Any, *, where: str = "payload", max_depth: int | None = None) -> None:
-    """Walk a decoded JSON value without recursion: at most MAX_JSON_DEPTH levels, every key and string valid.
+    """Walk a decoded JSON value without recursion: at most MAX_JSON_DEPTH levels, every key and string valid,
+    every number finite.
 
     The first breach raises, with its path (``payload.items[3].name``).
     """
@@ -60,6 +77,9 @@ def check_json(value: Any, *, where: str = "payload", max_depth: int | None = No
         item, path, depth = stack.pop()
         if isinstance(item, str):
             check_string(item, where=path)
+            continue
+        if isinstance(item, float):
+            check_number(item, where=path)
             continue
         if not isinstance(item, (dict, list, tuple)):
             continue
@@ -73,6 +93,20 @@ def check_json(value: Any, *, where: str = "payload", max_depth: int | None = No
                 stack.append((child, f"{path}.{name}" if _PLAIN_KEY.fullmatch(name) else f"{path}[{name!r}]", depth + 1))
         else:
             stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(item))
+
+
+def check_numbers(value: Any, *, where: str = "body") -> None:
+    """Only the numbers of a decoded JSON value: the first non-finite one raises, with its path."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float):
+            check_number(item, where=path)
+        elif isinstance(item, dict):
+            stack.extend((child, f"{path}.{key}" if _PLAIN_KEY.fullmatch(str(key)) else f"{path}[{str(key)!r}]")
+                         for key, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
