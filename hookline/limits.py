@@ -194,6 +194,14 @@ def check_static_headers(headers: dict[str, str], *, where: str = "headers") -> 
                             where=where)
 
 
+def check_request_body_size(size: int, *, where: str = "request body") -> None:
+    """What a delivery sends: at most MAX_REQUEST_BODY_BYTES (``size`` is the rendered body's, or a template's bound)."""
+    limit = hookline_settings.MAX_REQUEST_BODY_BYTES
+    if size > limit:
+        raise LimitExceeded(f"is {size} bytes; the limit (HOOKLINE['MAX_REQUEST_BODY_BYTES']) is {limit}.",
+                            code="request_body_too_large", where=where)
+
+
 def check_request_size(length: int, *, where: str = "body") -> None:
     limit = hookline_settings.MAX_REQUEST_BYTES
     if length > limit:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -248,8 +249,45 @@ def _check_body(body: dict) -> None:
         if "template" not in body:
             raise ValidationError("body.shape template needs body.template.", code="contract")
         _check_template(body["template"], constants, "body.template")
+        check_template_size(body)
     elif "template" in body:
         raise ValidationError("body.template is used only with body.shape template.", code="contract")
+
+
+def template_bound(template: Any, constants: dict) -> int:
+    """The most bytes a template can render to: its own text, plus each placeholder at its largest.
+
+    ``{{data}}`` and ``{{data.<path>}}`` can be the whole payload (MAX_PAYLOAD_BYTES, as serialised);
+    inside a longer string a value is escaped once more (at most twice its size). This is what lets a
+    save refuse the 8 KB template that repeats ``{{data}}`` 1,000 times (a 256 MB body per event).
+    """
+    sizes = {"id": 64, "type": 2 * limits.KEY_MAX_LENGTH, "timestamp": 64, "data": hookline_settings.MAX_PAYLOAD_BYTES}
+    total, stack = len(json.dumps(template, separators=(",", ":"))), [template]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            whole = PLACEHOLDER.fullmatch(node) is not None
+            for match in PLACEHOLDER.finditer(node):
+                root, _, rest = match.group(1).partition(".")
+                size = len(json.dumps(constants.get(rest))) if root == "const" else sizes.get(root, 0)
+                total += size if whole else 2 * size
+    return total
+
+
+def check_template_size(body: dict) -> None:
+    """Refuse a template body whose rendering could exceed HOOKLINE['MAX_REQUEST_BODY_BYTES']."""
+    if body.get("shape") != TEMPLATE or "template" not in body:
+        return
+    try:
+        limits.check_request_body_size(template_bound(body["template"], body.get("constants") or {}),
+                                       where="body.template at its largest")
+    except limits.LimitExceeded as exc:
+        raise ValidationError(f"{exc} Each {{{{data…}}}} can be the whole payload (up to MAX_PAYLOAD_BYTES): "
+                              "use fewer of them.", code=exc.code) from None
 
 
 def _check_template(node: Any, constants: dict, where: str) -> None:
