@@ -255,14 +255,17 @@ def _check_body(body: dict) -> None:
 
 
 def template_bound(template: Any, constants: dict) -> int:
-    """The most bytes a template can render to: its own text, plus each placeholder at its largest.
+    """The most bytes a template can render to: its own text, plus its placeholders at their largest.
 
-    ``{{data}}`` and ``{{data.<path>}}`` can be the whole payload (MAX_PAYLOAD_BYTES, as serialised);
-    inside a longer string a value is escaped once more (at most twice its size). This is what lets a
-    save refuse the 8 KB template that repeats ``{{data}}`` 1,000 times (a 256 MB body per event).
+    The payload is at most MAX_PAYLOAD_BYTES as serialised, and values at different paths are disjoint
+    parts of it: ``{{data.a}}`` and ``{{data.b}}`` together take at most the payload, while ``{{data}}``
+    and ``{{data.a}}`` (one inside the other) may take it twice. So the payload's share is its size times
+    the heaviest chain of nested paths, each placeholder counted once per use (twice inside a longer
+    string, where its text is escaped again). This refuses the 8 KB template repeating ``{{data}}``
+    1,000 times (a 256 MB body per event) and accepts a template that picks many fields once.
     """
-    sizes = {"id": 64, "type": 2 * limits.KEY_MAX_LENGTH, "timestamp": 64, "data": hookline_settings.MAX_PAYLOAD_BYTES}
-    total, stack = len(json.dumps(template, separators=(",", ":"))), [template]
+    fixed = {"id": 64, "type": 2 * limits.KEY_MAX_LENGTH, "timestamp": 64}
+    total, uses, stack = len(json.dumps(template, separators=(",", ":"))), {}, [template]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
@@ -270,12 +273,18 @@ def template_bound(template: Any, constants: dict) -> int:
         elif isinstance(node, list):
             stack.extend(node)
         elif isinstance(node, str):
-            whole = PLACEHOLDER.fullmatch(node) is not None
+            weight = 1 if PLACEHOLDER.fullmatch(node) else 2
             for match in PLACEHOLDER.finditer(node):
                 root, _, rest = match.group(1).partition(".")
-                size = len(json.dumps(constants.get(rest))) if root == "const" else sizes.get(root, 0)
-                total += size if whole else 2 * size
-    return total
+                if root == "data":
+                    path = tuple(rest.split(".")) if rest else ()
+                    uses[path] = uses.get(path, 0) + weight
+                elif root == "const":
+                    total += weight * len(json.dumps(constants.get(rest)))
+                else:
+                    total += weight * fixed.get(root, 0)
+    heaviest_chain = max((sum(uses.get(path[:n], 0) for n in range(len(path) + 1)) for path in uses), default=0)
+    return total + heaviest_chain * hookline_settings.MAX_PAYLOAD_BYTES
 
 
 def check_template_size(body: dict) -> None:

@@ -46,10 +46,18 @@ def test_the_api_refuses_it_with_a_400_naming_the_contract_and_the_limit(api, pu
 
 def test_the_bound_counts_each_placeholder_at_its_largest():
     with hookline(MAX_PAYLOAD_BYTES=1000):
-        template = {"a": "{{data}}", "b": "{{data.x}} and {{id}}", "c": "{{const.k}}"}
+        template = {"a": "{{data}}", "b": "{{data.x}} and {{id}}", "c": "{{const.k}}", "d": "{{data.y}}"}
         text = len(json.dumps(template, separators=(",", ":")))
-        # whole {{data}}: 1000; {{data.x}} inside a string: 2 x 1000; {{id}}: 2 x 64; {{const.k}}: its JSON
-        assert contracts.template_bound(template, {"k": "abc"}) == text + 1000 + 2000 + 128 + 5
+        # {{data}} holds {{data.x}} (inside a string: twice) and {{data.y}}; x and y are disjoint parts of it:
+        # the heaviest chain is data -> data.x, 1 + 2 payloads. {{id}} in a string: 2 x 64; {{const.k}}: its JSON.
+        assert contracts.template_bound(template, {"k": "abc"}) == text + 3 * 1000 + 128 + 5
+
+
+def test_many_fields_picked_once_fit_and_repeats_do_not():
+    fields = {f"f{n}": f"{{{{data.f{n}}}}}" for n in range(50)}
+    contracts.validate_contract({"body": {"shape": "template", "template": fields}})  # 50 disjoint parts: one payload
+    with pytest.raises(ValidationError, match="MAX_REQUEST_BODY_BYTES"):
+        contracts.validate_contract({"body": {"shape": "template", "template": {"a": "{{data}} {{data}} {{data}}"}}})
 
 
 def test_templates_within_the_bound_and_every_preset_are_accepted():
