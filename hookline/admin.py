@@ -60,7 +60,29 @@ class LimitedJSONFormField(forms.JSONField):
             return displayable(deepjson.dumps(value, ensure_ascii=False, cls=self.encoder))
 
 
-class OrganisationScopedAdmin(admin.ModelAdmin):
+class InputGateMixin:
+    """Every Hookline admin page: the search box, the filters, the ordering and object ids pass hookline.limits
+    before they reach the ORM (a NUL there was a PostgreSQL error, a 500)."""
+
+    def changelist_view(self, request, extra_context=None):
+        for name, values in request.GET.lists():
+            for value in (name, *values):
+                try:
+                    limits.check_argument(value, where=f"The parameter {name!r}" if value is not name else "A parameter name")
+                except limits.LimitExceeded as exc:
+                    return HttpResponseBadRequest(f"{exc.where} {exc.reason}".encode("utf-8", "backslashreplace"),
+                                                  content_type="text/plain; charset=utf-8")
+        return super().changelist_view(request, extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        try:
+            limits.check_argument(object_id, where="object id")
+        except limits.LimitExceeded:
+            return None  # as for any id that matches nothing
+        return super().get_object(request, object_id, from_field)
+
+
+class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
     """Non-superuser staff see and act only on their organisations' objects.
 
     The model's QuerySet must offer ``visible_to(user)``; ``organisation_attribute`` reaches an
@@ -75,22 +97,7 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
-    def changelist_view(self, request, extra_context=None):
-        # The search box, the filters and the ordering reach the ORM: the input gate first (hookline.limits).
-        for name, values in request.GET.lists():
-            for value in (name, *values):
-                try:
-                    limits.check_argument(value, where=f"The parameter {name!r}" if value is not name else "A parameter name")
-                except limits.LimitExceeded as exc:
-                    return HttpResponseBadRequest(f"{exc.where} {exc.reason}".encode("utf-8", "backslashreplace"),
-                                                  content_type="text/plain; charset=utf-8")
-        return super().changelist_view(request, extra_context)
-
     def get_object(self, request, object_id, from_field=None):
-        try:  # a NUL in a path key would reach the lookup (PostgreSQL refuses it with a 500)
-            limits.check_argument(object_id, where="object id")
-        except limits.LimitExceeded:
-            raise Http404("No such object.") from None
         # The admin would redirect with "doesn't exist"; a 404 says the same and reveals nothing.
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
@@ -172,6 +179,15 @@ class ReadOnlyLogAdmin(OrganisationScopedAdmin):
         return False
 
 
+def filter_id(value: Any) -> int | None:
+    """An id filter's value as an id, or None: a string from the query, or an int when the admin counts facets
+    (``?_facets``, which hands each of lookups()' ids to ``queryset()``). ``"²".isdigit()`` is true, so ASCII only."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or int(text) > 2**63 - 1:
+        return None
+    return int(text)
+
+
 class OrganisationFilter(admin.SimpleListFilter):
     """Filter by organisation, offering only the user's own (never a scan of the filtered table)."""
 
@@ -186,7 +202,8 @@ class OrganisationFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(**{self.field_path: value}) if value.isdigit() else queryset.none()
+        number = filter_id(value)
+        return queryset.filter(**{self.field_path: number}) if number is not None else queryset.none()
 
 
 class EventTypeFilter(admin.SimpleListFilter):
