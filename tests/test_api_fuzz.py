@@ -65,8 +65,9 @@ def alices_token(db, member, make_webhook, make_delivery, event_type, public_dns
 def test_the_api_never_fails_and_answers_as_documented(case, alices_token):
     # when / then
     with fuzzing.counted("schemathesis") as count:
-        response = case.call_and_validate(headers={"Authorization": f"Token {alices_token}"}, checks=CHECKS)
+        response = case.call(headers={"Authorization": f"Token {alices_token}"})
         count(response.status_code)
+    case.validate_response(response, checks=CHECKS)
 
 
 # --- hostile inputs, sent through the same machinery and checks -------------------------------
