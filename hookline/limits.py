@@ -1,6 +1,7 @@
 """Input limits, defined once: JSON depth, valid strings, body and header sizes, text lengths; each refusal names the limit and where."""
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import re
@@ -62,6 +63,27 @@ def check_number(value: float, *, where: str) -> None:
 def check_argument(value: str, *, where: str) -> None:
     """A query parameter, a path key, a search term: valid Unicode, at most ARGUMENT_MAX_LENGTH characters."""
     check_text(value, where=where, max_length=ARGUMENT_MAX_LENGTH)
+
+
+def seconds_argument(text: str) -> float:
+    """An argparse ``type`` for a command's seconds: a finite number, 0 or more (``--pause nan`` made sleep() raise)."""
+    try:
+        value = float(text)
+        check_number(value, where=text)
+    except (ValueError, LimitExceeded):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds cannot be negative")
+    return value
+
+
+def text_argument(text: str) -> str:
+    """An argparse ``type`` for a command's name or slug: valid Unicode, no NUL, at most NAME_MAX_LENGTH characters."""
+    try:
+        check_text(text, where="the argument", max_length=NAME_MAX_LENGTH)
+    except LimitExceeded as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 # --- JSON values ----------------------------------------------------------------------------

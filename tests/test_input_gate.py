@@ -331,3 +331,16 @@ def test_admin_id_filters_take_any_text(admin_client, value):
     # "²".isdigit() is true, and int("²") a ValueError: the id filters read ASCII digits within the id range only
     for changelist, parameter in (("/admin/deliveries/delivery/", "webhook"), ("/admin/hooks/webhook/", "organisation")):
         assert admin_client.get(changelist, {parameter: value}).status_code == 200
+
+
+# --- management commands ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("arguments", [("--pause", "nan"), ("--budget", "inf"), ("--pause", "-1"), ("--budget", "1e999")])
+def test_prune_refuses_non_finite_or_negative_seconds(arguments):
+    with pytest.raises(CommandError, match="finite|negative"):
+        call_command("prune", *arguments)
+
+
+def test_the_demo_command_refuses_a_nul_username():
+    with pytest.raises(CommandError, match="NUL"):
+        call_command("hookline_demo", "--username", "ad\x00min")
