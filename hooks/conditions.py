@@ -57,7 +57,7 @@ def validate(condition: Any) -> dict | None:
     try:  # valid Unicode, finite numbers, bounded depth: what PostgreSQL and json can store (hookline.limits)
         limits.check_json(condition, where="condition")
     except limits.LimitExceeded as exc:
-        raise ConditionError(exc.where or "condition", str(exc).removeprefix(f"{exc.where}: ")) from None
+        raise ConditionError(exc.where or "condition", exc.reason) from None
     size = len(json.dumps(condition, separators=(",", ":")))
     if size > MAX_CONDITION_BYTES:
         raise ConditionError("condition", f"is {size} bytes as JSON; a condition is at most {MAX_CONDITION_BYTES}")

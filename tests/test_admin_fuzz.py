@@ -52,8 +52,8 @@ PARAMETERS = ["q", "o", "p", "state", "status", "event_type", "organisation", "w
 def _stored() -> tuple:
     return (Webhook.objects.count(), Event.objects.count(), ScheduledEvent.objects.count(), EventType.objects.count(),
             Organisation.objects.count(), Delivery.objects.count(),
-            sorted(Webhook.objects.values_list("name", "url", "condition", "contract", "headers")),
-            sorted(ScheduledEvent.objects.values_list("name", "cron", "payload")))
+            sorted(map(repr, Webhook.objects.values_list("name", "url", "condition", "contract", "headers", "event_types"))),
+            sorted(map(repr, ScheduledEvent.objects.values_list("name", "cron", "payload"))))
 
 
 @pytest.fixture

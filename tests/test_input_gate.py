@@ -344,3 +344,22 @@ def test_prune_refuses_non_finite_or_negative_seconds(arguments):
 def test_the_demo_command_refuses_a_nul_username():
     with pytest.raises(CommandError, match="NUL"):
         call_command("hookline_demo", "--username", "ad\x00min")
+
+
+# --- found by the admin fuzzer on PostgreSQL (make fuzz, 60 examples) -------------------------------
+
+@pytest.mark.parametrize("pattern", ["\x00", "user.\x00", "a\ud800"])
+def test_an_event_type_pattern_with_a_hostile_character_is_refused(organisation, pattern):
+    with pytest.raises(ValidationError) as refused:
+        services.create_webhook(url="https://example.com/in", organisation=organisation, event_types=[pattern])
+    assert "event_types" in refused.value.message_dict
+    assert not Webhook.objects.exists()
+
+
+def test_the_admin_refuses_a_nul_pattern_on_its_field(admin_client, organisation):
+    response = admin_client.post("/admin/hooks/webhook/add/", {
+        "organisation": organisation.pk, "url": "https://example.com/in", "event_types": "\x00", "condition": "",
+        "headers": "{}", "contract": "{}", "standard_signature": "on",
+    })
+    assert response.status_code == 200 and "event_types" in response.context["adminform"].form.errors
+    assert not Webhook.objects.exists()
