@@ -1,4 +1,4 @@
-"""Tests for deliveries.delivering: how a batch's outcome is written back."""
+"""Tests for deliveries.lifecycle: the named transitions, and that no other module writes a delivery's status or lease."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deliveries import delivering
+from deliveries import lifecycle
 from deliveries.models import Delivery
 from events.models import Event
 
@@ -28,13 +28,12 @@ def deliveries(make_webhook, organisation):
     return created
 
 
-def test_save_states_writes_one_update_per_distinct_outcome(deliveries, django_assert_num_queries) -> None:
+def test_settle_writes_one_update_per_distinct_outcome(deliveries, django_assert_num_queries) -> None:
     # given: three succeeded alike, one is retried later
     now = timezone.now()
     retry_at = now + timedelta(seconds=10)
     for delivery in deliveries:
         delivery.attempts = delivery.total_attempts = 1
-        delivery.claimed_until, delivery.claim_token = None, ""
     for delivery in deliveries[:3]:
         delivery.status, delivery.completed_at, delivery.next_attempt_at = Delivery.Status.SUCCEEDED, now, None
         delivery.last_status_code = 200
@@ -43,7 +42,7 @@ def test_save_states_writes_one_update_per_distinct_outcome(deliveries, django_a
 
     # when
     with django_assert_num_queries(2):
-        delivering.save_states(deliveries)
+        lifecycle.settle(deliveries)
 
     # then
     stored = {delivery.id: delivery for delivery in Delivery.objects.all()}
@@ -56,13 +55,13 @@ def test_save_states_writes_one_update_per_distinct_outcome(deliveries, django_a
     assert (row.claimed_until, row.completed_at) == (None, None)
 
 
-def test_save_states_leaves_other_deliveries_alone(deliveries) -> None:
+def test_settle_leaves_other_deliveries_alone(deliveries) -> None:
     # given
     first, *others = deliveries
     first.status, first.last_status_code = Delivery.Status.FAILED, 400
 
     # when
-    delivering.save_states([first])
+    lifecycle.settle([first])
 
     # then
     assert Delivery.objects.get(id=first.id).status == "failed"
