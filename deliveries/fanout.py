@@ -101,7 +101,24 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple | None = None) 
         lifecycle.lease_new(due_now[:claim_limit], token=token, lease=lease)
     Delivery.objects.bulk_create(deliveries, batch_size=2000)
     Event.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
+    _release_full_batches(deliveries, now)
     return deliveries
+
+
+def _release_full_batches(deliveries: list[Delivery], now) -> None:
+    """A batch endpoint whose waiting first attempts fill a batch sends it now, not after max_wait."""
+    waiting = {d.webhook_id for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at > now}
+    if not waiting:
+        return
+    for webhook_id, contract in Webhook.objects.filter(id__in=waiting).values_list("id", "contract"):
+        max_count = contracts.parse(contract).batch.max_count
+        queued = Delivery.objects.pending().filter(webhook_id=webhook_id, batch_id="", attempts=0,
+                                                   next_attempt_at__gt=now, claimed_until__isnull=True)
+        if max_count > 1 and queued.count() >= max_count:
+            lifecycle.reschedule(queued, now)
+            for delivery in deliveries:
+                if delivery.webhook_id == webhook_id and delivery.next_attempt_at > now:
+                    delivery.next_attempt_at = now
 
 
 def _recipients(event: Event, endpoints: list[Endpoint]) -> list[tuple[int, float, bool]]:
