@@ -249,8 +249,7 @@ def record(sent: list[Sent], closed: list[Delivery] = ()) -> list[ScheduledRetry
             woken += _write_one(unit, now)
     # A FIFO head ended: its successor is due now (the run that sent the head may have ended meanwhile).
     retries += [ScheduledRetry(delivery_id, 0.0) for delivery_id in woken]
-    for unit in units:
-        unit.delivery.claimed_until, unit.delivery.claim_token = None, ""
+    lifecycle.forget_lease(unit.delivery for unit in units)
     observe.recorded([unit.delivery for unit in units], [unit.attempt for unit in units if unit.attempt], now)
     return retries
 

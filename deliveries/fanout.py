@@ -115,10 +115,8 @@ def _release_full_batches(deliveries: list[Delivery], now) -> None:
         queued = Delivery.objects.pending().filter(webhook_id=webhook_id, batch_id="", attempts=0,
                                                    next_attempt_at__gt=now, claimed_until__isnull=True)
         if max_count > 1 and queued.count() >= max_count:
-            lifecycle.reschedule(queued, now)
-            for delivery in deliveries:
-                if delivery.webhook_id == webhook_id and delivery.next_attempt_at > now:
-                    delivery.next_attempt_at = now
+            lifecycle.reschedule(queued, now, loaded=[d for d in deliveries if d.webhook_id == webhook_id
+                                                      and d.status == Delivery.Status.PENDING])
 
 
 def _recipients(event: Event, endpoints: list[Endpoint]) -> list[tuple[int, float, bool]]:

@@ -13,7 +13,7 @@ due time ``next_attempt_at`` (tests/deliveries/test_lifecycle.py greps for it).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterable
 
 from django.db.models import Q
@@ -69,14 +69,14 @@ def settle(deliveries: list[Delivery]) -> int:
     """leased → the outcome set on each delivery (succeeded, failed, cancelled, or pending for a retry).
 
     ``delivery.claim_token`` must still be the token it was claimed with: a claim that ran out and was
-    taken by another worker is not overwritten (its attempt is logged all the same). One UPDATE per
+    taken by another worker is not overwritten (its attempt is logged all the same). The objects keep
+    their token (a rolled-back write is tried again with it): forget_lease() after the commit. One UPDATE per
     distinct set of values: a batch mostly ends alike, and bulk_update()'s CASE per field and row cost
     more time than the HTTP requests themselves.
     """
     groups: dict[tuple, list[int]] = defaultdict(list)
     for delivery in deliveries:
         groups[(delivery.claim_token, *(getattr(delivery, name) for name in OUTCOME_FIELDS))].append(delivery.id)
-        delivery.claimed_until, delivery.claim_token = None, ""
     written = 0
     for (token, *values), ids in groups.items():
         rows = Delivery.objects.filter(id__in=ids)
@@ -144,18 +144,19 @@ def cancel_pending(queryset, now: datetime, reason: str) -> int:
     )
 
 
-def reschedule(queryset, due: datetime, *, only_later: bool = False) -> int:
-    """Move pending deliveries' due time (a FIFO successor, a closed breaker, a resume's pacing, the sweeper)."""
+def reschedule(queryset, due: datetime, *, only_later: bool = False, loaded: Iterable[Delivery] = ()) -> int:
+    """Move pending deliveries' due time (a FIFO successor, a closed breaker, a resume's pacing, the sweeper,
+    a full batch); ``loaded``: the same deliveries in memory, changed alike."""
     rows = queryset.filter(status__in=[Status.PENDING, Status.HELD])
     if only_later:
         rows = rows.filter(Q(next_attempt_at__gt=due))
+    for delivery in loaded:
+        if not only_later or delivery.next_attempt_at is None or delivery.next_attempt_at > due:
+            delivery.next_attempt_at = due
     return rows.update(next_attempt_at=due)
 
 
-def due_by(now: datetime) -> datetime:
-    """The latest due time a claim at ``now`` takes: exactly now (a retry is never sent before its time)."""
-    return now
-
-
-def lease_until(now: datetime, seconds: float) -> datetime:
-    return now + timedelta(seconds=seconds)
+def forget_lease(deliveries: Iterable[Delivery]) -> None:
+    """In memory, after settle() or release() committed: these deliveries are no longer this worker's."""
+    for delivery in deliveries:
+        delivery.claimed_until, delivery.claim_token = None, ""

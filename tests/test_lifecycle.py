@@ -1,7 +1,9 @@
 """Tests for deliveries.lifecycle: the named transitions, and that no other module writes a delivery's status or lease."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -66,3 +68,46 @@ def test_settle_leaves_other_deliveries_alone(deliveries) -> None:
     # then
     assert Delivery.objects.get(id=first.id).status == "failed"
     assert set(Delivery.objects.exclude(id=first.id).values_list("status", "claim_token")) == {("pending", "t0ken")}
+
+
+# --- one module writes a delivery's status and lease ------------------------------------------------
+
+LIFECYCLE_FIELDS = ("status", "claimed_until", "claim_token", "next_attempt_at")
+# lifecycle.py, and claims.py: the UPDATE … RETURNING statement that lifecycle.claim() runs.
+ALLOWED = {"deliveries/lifecycle.py", "deliveries/claims.py"}
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCT = ("deliveries", "hooks", "events", "hookline", "webhooks_project")
+FIELD = "|".join(LIFECYCLE_FIELDS)
+# ``delivery.status = …``, ``d.next_attempt_at, d.x = …`` (not ``==``), on anything but a transport result.
+ASSIGNMENT = re.compile(rf"(?:^\s*|=\s*)(?!result\.)[\w.\[\]]+\.(?:{FIELD})\b(?:\s*,\s*[\w.\[\]]+)*\s*=(?!=)",
+                        re.MULTILINE)
+# ``….update(…status=…)``, ``Delivery(…next_attempt_at=…)``, ``Delivery.objects.create(…status=…)``.
+CALL = re.compile(r"(?:\.update|\bDelivery|Delivery\.objects\.create|\.bulk_update)\(((?:[^()]|\((?:[^()]|\([^()]*\))*\))*)\)")
+KEYWORD = re.compile(rf"(?<![\w.])(?:{FIELD})\s*=(?!=)")
+
+
+def product_files():
+    for package in PRODUCT:
+        for path in (ROOT / package).rglob("*.py"):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/migrations/" not in relative and relative not in ALLOWED:
+                yield relative, path.read_text()
+
+
+def test_no_module_but_lifecycle_writes_a_deliverys_status_or_lease():
+    offenders = []
+    for relative, text in product_files():
+        for match in ASSIGNMENT.finditer(text):
+            offenders.append(f"{relative}: {match.group(0).strip()}")
+        for match in CALL.finditer(text):
+            if KEYWORD.search(match.group(1)) and "Webhook" not in text[max(0, match.start() - 80):match.start()]:
+                offenders.append(f"{relative}: {match.group(0)[:80]}")
+    assert offenders == []
+
+
+def test_the_grep_sees_a_write_outside_the_lifecycle():
+    assert ASSIGNMENT.search("        delivery.status, delivery.completed_at = 'failed', now\n")
+    assert ASSIGNMENT.search("        retry_at = delivery.next_attempt_at = now + delay\n")
+    assert KEYWORD.search(CALL.search("Delivery.objects.filter(id__in=ids).update(\n    claim_token='',\n)").group(1))
+    assert not ASSIGNMENT.search("    if delivery.status == 'pending':\n")
+    assert not CALL.search("Delivery.objects.filter(status='pending').count()")  # a read, not a write
