@@ -9,8 +9,11 @@ how many arrived, and duplicates (the same webhook-id received again by an endpo
 answered it; the hanging neighbour's repeats are retries after timeouts, counted apart).
 
 Hookline runs on the README's worker command (one process per core); the naive peer (bench/peer:
-one Celery task per delivery) with its own workers afterwards, same receiver, same stream, with
-enough threads for the slow neighbour at 5 events/s (2 × 25: its requests hold 25 at a time).
+one Celery task per delivery) with its own workers afterwards, same receiver, same stream: 2 processes
+of 25 threads by default (``--peer-threads``), the 50 threads of issue 21's measurement. That is
+enough for the 5 s neighbour at 5 events/s (it holds 25 at a time), exactly the 5 s neighbour's need
+at 10 events/s, and too few for a hanging one at 5 events/s (50 for first attempts alone, plus
+Celery's retries): there the peer falls behind, and its figures say so.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from . import environment, producers, report, single, workers
 from .peer.workers import PeerWorkers, command as peer_command
 from .scenarios import percentile
 
-PEER_PROCESSES, PEER_THREADS = 2, 25
+PEER_PROCESSES, PEER_THREADS = 2, 25  # threads per process
 READ_TIMEOUT = 10.0  # Hookline's default HOOKLINE["READ_TIMEOUT"] and the peer's requests timeout
 SETTLE_SECONDS = 90.0  # after the last emit: the longest wait for the last arrivals
 
@@ -79,7 +82,7 @@ def _say(message: str) -> None:
 
 
 def run_all(receiver, org, configs: list[Config], runs: int, log_dir: Path, hard_end: float,
-            notes: list[str]) -> list[dict]:
+            notes: list[str], peer_threads: int = PEER_THREADS) -> list[dict]:
     """``runs`` runs of every configuration: Hookline's workers (started once per run), then the peer's."""
     from bench import scenarios
 
@@ -100,10 +103,10 @@ def run_all(receiver, org, configs: list[Config], runs: int, log_dir: Path, hard
         finally:
             workers.stop(started)
         for config in configs:
-            _say(f"noisy run {number}: naive peer ({PEER_PROCESSES} × {PEER_THREADS} threads), {config.label}")
+            _say(f"noisy run {number}: naive peer ({PEER_PROCESSES} × {peer_threads} threads), {config.label}")
             single.prepare(receiver, org, "peer", "/fast/")  # its queue purged before its workers start
             with PeerWorkers(receiver.url(single.PEER_PATH), log_dir, processes=PEER_PROCESSES,
-                             concurrency=PEER_THREADS):
+                             concurrency=peer_threads):
                 run[config.key]["peer"] = measure("peer", receiver, org, config)
         measured.append(run)
         _say(f"noisy run {number}: " + "; ".join(
@@ -177,14 +180,14 @@ def _figures(kind: str, arrivals, healthy: list[str], neighbour: str, *, hangs: 
     return result
 
 
-def render(measured: list[dict], configs: list[Config]) -> list[str]:
+def render(measured: list[dict], configs: list[Config], peer_threads: int = PEER_THREADS) -> list[str]:
     """One table per configuration: Hookline and the peer side by side, medians of the runs."""
     if not measured:
         return []
     lines = ["", "### Isolation: the noisy neighbour (one emit() per transaction, paced; medians, each run in brackets)",
              "",
              f"Hookline: `{workers.RECOMMENDED}`, {workers.CORES} processes; naive peer: "
-             f"`{peer_command(PEER_THREADS)}`, {PEER_PROCESSES} processes. Emit → first arrival at the receiver."]
+             f"`{peer_command(peer_threads)}`, {PEER_PROCESSES} processes. Emit → first arrival at the receiver."]
     rows = [("healthy endpoints: emit → arrival p50", "ms", "healthy_p50"),
             ("healthy endpoints: p99", "ms", "healthy_p99"),
             ("healthy endpoints: max", "ms", "healthy_max"),
@@ -192,6 +195,7 @@ def render(measured: list[dict], configs: list[Config]) -> list[str]:
             ("the neighbour: p99", "ms", "neighbour_p99"),
             ("the neighbour: max", "ms", "neighbour_max"),
             ("events emitted", "events", "events"),
+            ("healthy deliveries expected", "requests", "healthy_expected"),
             ("healthy deliveries arrived", "requests", "healthy_arrived"),
             ("neighbour: events that reached it", "events", "neighbour_arrived"),
             ("duplicates (same webhook-id again at an endpoint that answered it)", "requests", "duplicates"),

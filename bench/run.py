@@ -94,8 +94,9 @@ def main() -> None:
                                           results["notes"])
         if "noisy" in only:
             results["noisy_configs"] = [vars(config) for config in _noisy_configs(arguments)]
+            results["noisy_peer_threads"] = arguments.peer_threads
             results["noisy"] = noisy.run_all(receiver, org, _noisy_configs(arguments), plan.runs, log_dir, hard_end,
-                                             results["notes"])
+                                             results["notes"], peer_threads=arguments.peer_threads)
         if "scaling" in only:
             from bench import clients
 
@@ -349,7 +350,8 @@ def _render(results: dict, plan: Plan, threads: int) -> str:
     if results.get("scaling"):
         lines += headline.render_scaling(results["scaling"])
     if results.get("noisy"):
-        lines += noisy.render(results["noisy"], [noisy.Config(**config) for config in results["noisy_configs"]])
+        lines += noisy.render(results["noisy"], [noisy.Config(**config) for config in results["noisy_configs"]],
+                              results.get("noisy_peer_threads", noisy.PEER_THREADS))
     incomplete = [
         f"run {index + 1} {name}" for index, run in enumerate(results["runs"])
         for name in ("single", "wide", "slow", "fan_out", "fan_out_conditions", *SINGLE_EMIT)
@@ -419,6 +421,9 @@ def _parse() -> argparse.Namespace:
                         help="a noisy-neighbour configuration (repeatable; implies --only noisy unless --only is "
                         "given): events/s, seconds, endpoints per event, the neighbour's answer delay in seconds "
                         "or 'hang', e.g. 5,40,5,5 or 5,40,3,hang (default: 5,40,5,5 10,30,10,5 5,40,3,hang)")
+    parser.add_argument("--peer-threads", type=int, default=noisy.PEER_THREADS,
+                        help=f"threads per naive-peer worker process in the noisy scenario (default {noisy.PEER_THREADS},"
+                        f" {noisy.PEER_PROCESSES} processes)")
     parser.add_argument("--producers", type=int, default=0, help="producer processes of the single-emit "
                         "scenarios (default 4)")
     parser.add_argument("--render", metavar="JSON", help="print the table of a saved result (var/bench/last.json)")
