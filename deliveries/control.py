@@ -81,7 +81,10 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
     if webhook.breaker_state == CLOSED or not group:
         return group
     if webhook.breaker_until and webhook.breaker_until > now:
-        waiting += [(delivery, webhook.breaker_until) for delivery in group]
+        # Open: until the cool-down ends. Half-open: a probe is in flight (its request is recorded on its
+        # own, while runs go on): look again soon rather than at the end of the probe's lease.
+        until = webhook.breaker_until if webhook.breaker_state == OPEN else now + timedelta(seconds=PROBE_WAIT)
+        waiting += [(delivery, until) for delivery in group]
         return []
     # The cool-down is over (or a probe's claim ran out): one conditional UPDATE picks one probe.
     probe_until = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)

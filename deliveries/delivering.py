@@ -36,6 +36,7 @@ class ScheduledRetry:
     delivery_id: int
     delay: float
     waiting: bool = False  # held back by delivery control (control.py): not sent, no attempt used
+    successor: bool = False  # a FIFO endpoint's next delivery, due now that its head ended: sent at once
 
 
 @dataclass(frozen=True)
@@ -158,10 +159,13 @@ def _batch_requests(
 
 
 def claim_due(now, limit: int, *, token: str | None = None, lease=None,
-              skip_endpoints: Iterable[int] = ()) -> list[Delivery]:
+              skip_endpoints: Iterable[int] = (), only: Iterable[int] | None = None) -> list[Delivery]:
     """Take a lease on up to ``limit`` due deliveries, oldest due first, skipping rows another worker locks
-    and the endpoints in ``skip_endpoints`` (their in-flight cap is full: they wait in the database)."""
+    and the endpoints in ``skip_endpoints`` (their in-flight cap is full: they wait in the database).
+    ``only``: among these ids (a FIFO head's successors)."""
     due = Delivery.objects.claimable(now)
+    if only is not None:
+        due = due.filter(id__in=list(only))
     if skip_endpoints:
         due = due.exclude(webhook_id__in=list(skip_endpoints))
     return _claim(due.order_by("next_attempt_at")[:limit], now, token=token, lease=lease, skip_locked=True)
@@ -248,7 +252,7 @@ def record(sent: list[Sent], closed: list[Delivery] = ()) -> list[ScheduledRetry
         for unit in units:
             woken += _write_one(unit, now)
     # A FIFO head ended: its successor is due now (the run that sent the head may have ended meanwhile).
-    retries += [ScheduledRetry(delivery_id, 0.0) for delivery_id in woken]
+    retries += [ScheduledRetry(delivery_id, 0.0, successor=True) for delivery_id in woken]
     lifecycle.forget_lease(unit.delivery for unit in units)
     observe.recorded([unit.delivery for unit in units], [unit.attempt for unit in units if unit.attempt], now)
     return retries

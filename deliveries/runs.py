@@ -87,11 +87,17 @@ def _fan_out_and_send(result: RunResult, *, look_first: bool) -> int:
     full: the others are created pending and due, and wait in the database for a freed slot.
     """
     pool = senders.senders()
-    size, started, now = batch_size(), time.monotonic(), timezone.now()
-    fanned = fanout.fan_out_waiting(
-        limit=size, claim_limit=min(size, pool.room()), token=secrets.token_hex(8), lease=_lease(now),
-        look_first=look_first, skip_endpoints=pool.full_endpoints(),
-    )
+    size = batch_size()
+    room = pool.reserve(size)
+    try:
+        started, now = time.monotonic(), timezone.now()
+        fanned = fanout.fan_out_waiting(
+            limit=size, claim_limit=room, token=secrets.token_hex(8), lease=_lease(now),
+            look_first=look_first, skip_endpoints=pool.full_endpoints(),
+        )
+        _send(pool, fanned.claimed, started, result)
+    finally:
+        pool.unreserve(room)
     if fanned.more:
         if pool.room():
             _wake_another()
@@ -100,26 +106,29 @@ def _fan_out_and_send(result: RunResult, *, look_first: bool) -> int:
     if fanned.batch_wait is not None:  # batch endpoints' new deliveries are due when their wait ends
         wakeup.schedule([fanned.batch_wait])
     result.events_fanned_out += fanned.events
-    _send(pool, fanned.claimed, started, result)
     return fanned.events
 
 
 def _claim_and_send(result: RunResult) -> int:
     """Claim up to a batch of due deliveries (one UPDATE … RETURNING) and hand them to the senders."""
     pool = senders.senders()
-    size, room = batch_size(), pool.room()
+    size = batch_size()
+    room = pool.reserve(size)
     if not room:
         pool.starved()  # a freed slot wakes a run
         return 0
-    started, now = time.monotonic(), timezone.now()
-    limit = min(size, room)
-    due = delivering.claim_due(now, limit, token=secrets.token_hex(8), lease=_lease(now),
-                               skip_endpoints=pool.full_endpoints())
+    try:
+        started, now = time.monotonic(), timezone.now()
+        due = delivering.claim_due(now, room, token=secrets.token_hex(8), lease=_lease(now),
+                                   skip_endpoints=pool.full_endpoints())
+        # Deliveries that delivery control held back (rate limit, breaker, FIFO) or that an endpoint's cap
+        # left waiting are not work done: a round of only those ends the run instead of claiming them again.
+        waited = _send(pool, due, started, result)
+    finally:
+        pool.unreserve(room)
     if len(due) >= size:
         _wake_another()
-    # Deliveries that delivery control held back (rate limit, breaker, FIFO) or that an endpoint's cap
-    # left waiting are not work done: a round of only those ends the run instead of claiming them again.
-    return len(due) - _send(pool, due, started, result)
+    return len(due) - waited
 
 
 def _lease(now):

@@ -16,17 +16,21 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import secrets
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Callable
 
 from django.db import close_old_connections
+from django.utils import timezone
 
 from hookline.conf import hookline_settings
 
-from . import delivering, transport, wakeup
+from . import delivering, lifecycle, transport, wakeup
 from .delivering import Done, Job, ScheduledRetry
 from .models import Delivery
 
@@ -56,19 +60,36 @@ class Senders:
         self._done: queue.SimpleQueue[Done] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._in_flight = 0  # submitted and not yet recorded
+        self._reserved = 0  # slots held by runs between their claim and their submit
         self._per_endpoint: Counter[int] = Counter()
         self._caps: dict[int, int] = {}
         self._starved = False  # a run left work behind because a cap was full: wake one when a slot frees
         self._idle = threading.Condition(self._lock)
+        # Wake-ups the recorder asks for go out on a thread of their own: a broker that does not answer
+        # holds that thread, never the recording of finished requests.
+        self._wakeups: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         if not inline:
             self._pool = ThreadPoolExecutor(size, "hookline-send")
             threading.Thread(target=self._recorder, name="hookline-record", daemon=True).start()
+            threading.Thread(target=self._publisher, name="hookline-wake", daemon=True).start()
 
     # --- what a run may claim --------------------------------------------------------------------
 
     def room(self) -> int:
         with self._lock:
-            return max(0, self.size - self._in_flight)
+            return max(0, self.size - self._in_flight - self._reserved)
+
+    def reserve(self, wanted: int) -> int:
+        """Hold up to ``wanted`` slots for a claim about to be made (concurrent runs never claim the same room);
+        give them back with ``unreserve`` once the claim's jobs are submitted."""
+        with self._lock:
+            granted = max(0, min(wanted, self.size - self._in_flight - self._reserved))
+            self._reserved += granted
+            return granted
+
+    def unreserve(self, count: int) -> None:
+        with self._lock:
+            self._reserved -= count
 
     def full_endpoints(self) -> set[int]:
         with self._lock:
@@ -140,7 +161,12 @@ class Senders:
     def _record_group(self, group: list[Done]) -> None:
         try:
             retries = self._record(group)
-            wakeup.schedule(retry.delay for retry in retries)
+            successors = [retry.delivery_id for retry in retries if retry.successor]
+            later = [retry.delay for retry in retries if not retry.successor]
+            if later:
+                self._publish(partial(wakeup.schedule, later))
+            if successors:
+                self._send_successors(successors)
         except Exception:  # never let the recorder die; the claims' leases hand the rest on
             logger.exception("Recording %d finished request(s) failed", len(group))
             if not self._inline:
@@ -159,10 +185,40 @@ class Senders:
             wake, self._starved = self._starved, False
             self._idle.notify_all()
         if wake:
+            self._publish(wakeup.wake)
+
+    def _send_successors(self, delivery_ids: list[int]) -> None:
+        """FIFO endpoints' next deliveries, due now that their heads ended: claimed and sent from here, at
+        once, rather than by a wake-up message per delivery (an ordered backlog goes one request at a time)."""
+        room = self.reserve(len(delivery_ids))
+        try:
+            started, now = time.monotonic(), timezone.now()
+            lease = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
+            claimed = delivering.claim_due(now, room, token=secrets.token_hex(8), lease=lease, only=delivery_ids)
+            claimed, over = self.fit(claimed)
+            lifecycle.release(over)
+            prepared = delivering.prepare(claimed, started=started)
+            self.submit(prepared.jobs)
+        finally:
+            self.unreserve(room)
+        if prepared.waits:
+            self._publish(partial(wakeup.schedule, [wait.delay for wait in prepared.waits]))
+        if room < len(delivery_ids):
+            self.starved()
+
+    def _publish(self, publish: Callable[[], None]) -> None:
+        if self._inline:
+            publish()
+        else:
+            self._wakeups.put(publish)
+
+    def _publisher(self) -> None:
+        while True:
+            publish = self._wakeups.get()
             try:
-                wakeup.wake()
+                publish()
             except Exception:  # broker down: the periodic check takes what waits
-                logger.warning("Could not publish a wake-up for deliveries that waited for a slot", exc_info=True)
+                logger.warning("Could not publish a wake-up", exc_info=True)
 
     def in_flight(self) -> int:
         with self._lock:
