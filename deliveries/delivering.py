@@ -163,6 +163,8 @@ def claim_due(now, limit: int, *, token: str | None = None, lease=None,
     """Take a lease on up to ``limit`` due deliveries, oldest due first, skipping rows another worker locks
     and the endpoints in ``skip_endpoints`` (their in-flight cap is full: they wait in the database).
     ``only``: among these ids (a FIFO head's successors)."""
+    if limit <= 0:
+        return []
     due = Delivery.objects.claimable(now)
     if only is not None:
         due = due.filter(id__in=list(only))

@@ -159,20 +159,25 @@ class Senders:
             self._record_group(group)
 
     def _record_group(self, group: list[Done]) -> None:
+        successors: list[int] = []
         try:
             retries = self._record(group)
             successors = [retry.delivery_id for retry in retries if retry.successor]
             later = [retry.delay for retry in retries if not retry.successor]
             if later:
                 self._publish(partial(wakeup.schedule, later))
-            if successors:
-                self._send_successors(successors)
         except Exception:  # never let the recorder die; the claims' leases hand the rest on
             logger.exception("Recording %d finished request(s) failed", len(group))
             if not self._inline:
                 close_old_connections()
         finally:
             self._finished(group)
+        if successors:
+            try:
+                self._send_successors(successors)
+            except Exception:  # they are due: the next run (or the periodic check) takes them
+                logger.exception("Sending %d FIFO successor(s) failed", len(successors))
+                self._publish(wakeup.wake)
 
     def _finished(self, group: list[Done]) -> None:
         with self._lock:
@@ -191,6 +196,10 @@ class Senders:
         """FIFO endpoints' next deliveries, due now that their heads ended: claimed and sent from here, at
         once, rather than by a wake-up message per delivery (an ordered backlog goes one request at a time)."""
         room = self.reserve(len(delivery_ids))
+        if room < len(delivery_ids):
+            self.starved()  # a freed slot wakes a run for the rest
+        if not room:
+            return
         try:
             started, now = time.monotonic(), timezone.now()
             lease = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
@@ -203,8 +212,6 @@ class Senders:
             self.unreserve(room)
         if prepared.waits:
             self._publish(partial(wakeup.schedule, [wait.delay for wait in prepared.waits]))
-        if room < len(delivery_ids):
-            self.starved()
 
     def _publish(self, publish: Callable[[], None]) -> None:
         if self._inline:
