@@ -73,10 +73,14 @@ DEFAULTS: dict[str, Any] = {
     # left to the workers' periodic check (Redis redelivers ETA messages after its visibility timeout).
     "MAX_COUNTDOWN": 600.0,
     # Deliveries a worker's run claims at once (also the events it fans out at once), and requests
-    # in flight per worker process. Keep SEND_CONCURRENCY >= the worker's --concurrency x
-    # DELIVERY_BATCH_SIZE, so that a claimed batch never waits for a sender thread (docs/performance.md).
+    # in flight per worker process: the sender threads. A run claims only what they have room for
+    # and never waits for a request (deliveries/senders.py), so any value works; fewer only queue more.
     "DELIVERY_BATCH_SIZE": 50,
     "SEND_CONCURRENCY": 400,
+    # Requests in flight at once to one endpoint, per worker process (an endpoint's contract may set
+    # its own policy.max_in_flight): a slow endpoint with a backlog holds at most this many of the
+    # SEND_CONCURRENCY sender slots; its other deliveries wait in the database (deliveries/senders.py).
+    "MAX_IN_FLIGHT_PER_ENDPOINT": 20,
     # Circuit breaker (deliveries/control.py): consecutive failed attempts that open an endpoint's
     # breaker (0 = off; an endpoint may set its own), and seconds it stays open before one probe.
     # Off by default: a breaker changes when retries happen, so an installation opts in.

@@ -28,8 +28,9 @@ MAX_TEMPLATE_CHARS = 8 * 1024
 
 POLICY_KEYS = {
     "attempts", "delays", "base_delay", "max_delay", "jitter", "honour_retry_after", "success", "retry_on",
-    "on_exhaustion", "gone_deactivates", "connect_timeout", "read_timeout",
+    "on_exhaustion", "gone_deactivates", "connect_timeout", "read_timeout", "max_in_flight",
 }
+MAX_IN_FLIGHT = 1000
 BODY_KEYS = {"shape", "template", "constants", "content_type"}
 BATCH_KEYS = {"max_count", "max_wait"}
 SECTIONS = {"preset": None, "policy": POLICY_KEYS, "body": BODY_KEYS, "batch": BATCH_KEYS}
@@ -73,6 +74,7 @@ class Policy:
     gone_deactivates: bool = True
     connect_timeout: float | None = None
     read_timeout: float | None = None
+    max_in_flight: int | None = None  # requests in flight per worker process; None: HOOKLINE's default
 
     @property
     def max_attempts(self) -> int:
@@ -230,6 +232,8 @@ def _check_policy(policy: dict) -> None:
     for name, bound in (("connect_timeout", settings.CONNECT_TIMEOUT), ("read_timeout", settings.READ_TIMEOUT)):
         if name in policy:
             _number(f"policy.{name} (at most HOOKLINE {name.upper()})", policy[name], low=0.1, high=bound)
+    if "max_in_flight" in policy:
+        _number("policy.max_in_flight", policy["max_in_flight"], low=1, high=MAX_IN_FLIGHT, integer=True)
 
 
 def _check_body(body: dict) -> None:

@@ -65,7 +65,7 @@ def attempt(delivery: Delivery, result: TransportResult) -> None:
     request = messages.build_request(
         delivery.event, delivery.webhook, messages.envelope(delivery.event, delivery.event.type, delivery.event.payload)
     )
-    delivering.record([delivery], [delivering.Sent(delivery, request, result)])
+    delivering.record([delivering.Sent(delivery, request, result)])
 
 
 # --- endpoints: create, edit, secrets ---------------------------------------------------------
@@ -275,7 +275,7 @@ def test_recover_asks_since_when_then_requeues_those_failed_deliveries(
 ):
     # given
     enqueued = []
-    monkeypatch.setattr("deliveries.tasks.enqueue_deliveries", lambda ids: enqueued.extend(ids))
+    monkeypatch.setattr("deliveries.services._wake_for", lambda ids: enqueued.extend(ids))
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
     recent = make_delivery(webhook, status="failed", created_at=timezone.now() - timedelta(hours=2))
     old = make_delivery(webhook, status="failed", created_at=timezone.now() - timedelta(days=3))
@@ -460,7 +460,7 @@ def test_redeliver_from_the_inspector_button(staff_client, make_webhook, make_de
                                              monkeypatch):
     # given
     enqueued = []
-    monkeypatch.setattr("deliveries.tasks.enqueue_deliveries", lambda ids: enqueued.extend(ids))
+    monkeypatch.setattr("deliveries.services._wake_for", lambda ids: enqueued.extend(ids))
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
     delivery = make_delivery(webhook, status="failed")
     page = staff_client.get(change_url(delivery)).content.decode()
@@ -480,7 +480,7 @@ def test_redeliver_from_the_inspector_button(staff_client, make_webhook, make_de
 
 def test_bulk_redeliver(staff_client, make_webhook, make_delivery, django_capture_on_commit_callbacks, monkeypatch):
     # given
-    monkeypatch.setattr("deliveries.tasks.enqueue_deliveries", lambda ids: None)
+    monkeypatch.setattr("deliveries.services._wake_for", lambda ids: None)
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
     off, _ = make_webhook("http://127.0.0.1:9/off")
     Webhook.objects.filter(pk=off.pk).update(state="deactivated")
@@ -652,7 +652,7 @@ def test_staff_get_404_for_other_organisations_objects(staff_client, foreign):
 def test_staff_cannot_act_on_other_organisations_with_crafted_ids(staff_client, foreign, receiver, monkeypatch):
     # given
     foreign_webhook, foreign_delivery = foreign
-    monkeypatch.setattr("deliveries.tasks.enqueue_deliveries", lambda ids: None)
+    monkeypatch.setattr("deliveries.services._wake_for", lambda ids: None)
     selected = {"_selected_action": [foreign_webhook.pk]}
 
     # when

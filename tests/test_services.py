@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def enqueued(monkeypatch):
     calls = []
-    monkeypatch.setattr("deliveries.tasks.enqueue_deliveries", lambda ids: calls.append(list(ids)))
+    monkeypatch.setattr("deliveries.services._wake_for", lambda ids: calls.append(list(ids)))
     return calls
 
 

@@ -23,7 +23,7 @@ def sent(webhook, key="invoice.paid"):
                                  created_at=now, dispatched_at=now)
     delivery = Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now)
     request = messages.build_request(event, webhook, messages.envelope(event, key, event.payload))
-    delivering.record([delivery], [delivering.Sent(delivery, request, TransportResult(status=200))])
+    delivering.record([delivering.Sent(delivery, request, TransportResult(status=200))])
     return request
 
 

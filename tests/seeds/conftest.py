@@ -9,8 +9,8 @@ from deliveries.models import Delivery
 from tests.support.receiver import Reply
 from tests.support.waiting import wait_until
 
-# The delivery path claims a retry up to one second early (deliveries.models.CLAIM_SKEW): spacing is
-# checked within that tolerance, so scaled-down delays are chosen well above it.
+# A retry is never claimed before its due time and goes within a countdown slot and a run's start after it
+# (deliveries/wakeup.py): spacing is checked within this tolerance, so scaled-down delays are chosen well above it.
 SKEW = 1.0
 
 
