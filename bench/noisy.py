@@ -18,6 +18,7 @@ Celery's retries): there the peer falls behind, and its figures say so.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import time
@@ -148,7 +149,7 @@ def measure(kind: str, receiver, org, config: Config) -> dict:
         time.sleep(0.5)
         got = counts()
     arrivals = receiver.arrivals()
-    result = _figures(kind, arrivals, healthy, neighbour, hangs=config.neighbour is None)
+    result = _figures(kind, arrivals, healthy, neighbour, hangs=config.neighbour is None, events=produced["count"])
     result.update(events=produced["count"], emit_rate=produced["count"] / max(produced["last"] - produced["first"], 1e-6),
                   healthy_expected=expected_healthy, complete=complete(got))
     # Requests still waiting on the neighbour end before the next configuration starts.
@@ -156,7 +157,9 @@ def measure(kind: str, receiver, org, config: Config) -> dict:
     return result
 
 
-def _figures(kind: str, arrivals, healthy: list[str], neighbour: str, *, hangs: bool) -> dict:
+def _figures(kind: str, arrivals, healthy: list[str], neighbour: str, *, hangs: bool, events: int) -> dict:
+    """Latencies of first arrivals; a request that never arrived counts as infinitely late (so a system
+    that fell behind shows it in its percentiles instead of leaving its worst cases out)."""
     created = single.created_times(kind)
     first: dict[tuple[str, str], float] = {}
     repeats = {"healthy": 0, "neighbour": 0}
@@ -172,8 +175,10 @@ def _figures(kind: str, arrivals, healthy: list[str], neighbour: str, *, hangs: 
         latency["neighbour" if path == neighbour else "healthy"].append((at - created[event]) * 1000)
     result = {}
     for group, values in latency.items():
+        arrived = len(values)
+        values = values + [math.inf] * ((events * len(healthy) if group == "healthy" else events) - arrived)
         result.update({f"{group}_p50": percentile(values, 0.5), f"{group}_p99": percentile(values, 0.99),
-                       f"{group}_max": max(values, default=float("nan")), f"{group}_arrived": len(values)})
+                       f"{group}_max": max(values, default=float("nan")), f"{group}_arrived": arrived})
     # A neighbour that answered (late, but within the timeout) was never due a second request.
     result["duplicates"] = repeats["healthy"] + (0 if hangs else repeats["neighbour"])
     result["neighbour_retries"] = repeats["neighbour"] if hangs else 0
@@ -187,7 +192,8 @@ def render(measured: list[dict], configs: list[Config], peer_threads: int = PEER
     lines = ["", "### Isolation: the noisy neighbour (one emit() per transaction, paced; medians, each run in brackets)",
              "",
              f"Hookline: `{workers.RECOMMENDED}`, {workers.CORES} processes; naive peer: "
-             f"`{peer_command(peer_threads)}`, {PEER_PROCESSES} processes. Emit → first arrival at the receiver."]
+             f"`{peer_command(peer_threads)}`, {PEER_PROCESSES} processes. Emit → first arrival at the receiver; "
+             f"a request that had not arrived {SETTLE_SECONDS:g} s after the last emit counts as never."]
     rows = [("healthy endpoints: emit → arrival p50", "ms", "healthy_p50"),
             ("healthy endpoints: p99", "ms", "healthy_p99"),
             ("healthy endpoints: max", "ms", "healthy_max"),
@@ -226,4 +232,6 @@ def render(measured: list[dict], configs: list[Config], peer_threads: int = PEER
 def _fmt(value) -> str:
     if value is None:
         return "—"
+    if math.isinf(value):
+        return "never"
     return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:.1f}"

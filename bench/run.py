@@ -358,9 +358,14 @@ def _render(results: dict, plan: Plan, threads: int) -> str:
         if name in run and not run[name]["complete"]
     ]
     incomplete += [f"scaling {row['processes']}" for row in results.get("scaling", []) if not row["complete"]]
+    incomplete += [f"noisy run {index + 1} {key} {kind}" for index, run in enumerate(results.get("noisy", []))
+                   for key, sides in run.items() if isinstance(sides, dict)
+                   for kind, side in sides.items() if not side["complete"]]
     end_to_end = [run[name] for run in results["runs"] for name in ("single", "wide", "slow") if name in run]
     duplicates = sum(result["duplicates"] for result in end_to_end)
     duplicates += sum(run[name]["duplicates"] for run in results["runs"] for name in SINGLE_EMIT if name in run)
+    duplicates += sum(side["duplicates"] for run in results.get("noisy", []) for sides in run.values()
+                      if isinstance(sides, dict) for side in sides.values())
     unlogged = sum(result["deliveries"] - result["attempts_logged"] for result in end_to_end)
     lines += ["", f"Incomplete scenarios: {', '.join(incomplete) or 'none'}; duplicate requests: {duplicates}; "
               f"deliveries without their logged attempt: {unlogged}."]

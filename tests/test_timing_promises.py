@@ -191,11 +191,13 @@ def test_a_hanging_endpoint_does_not_delay_another_endpoints_new_deliveries(
 
 
 @PROCESSES
+@pytest.mark.parametrize("burst", [None, 1], ids=["burst-one-second", "burst-1"])
 def test_a_rate_limit_of_10_per_second_is_met_within_10_percent_over_30_s(
-        processes, start_worker, receiver, make_webhook, event_type):
-    # given: a limit of 10/s (burst: one second's worth) and far more waiting than 30 s can send
+        processes, burst, start_worker, receiver, make_webhook, event_type):
+    # given: a limit of 10/s, with the default burst (one second's worth) or none (evenly spaced
+    # requests), and far more waiting than 30 s can send
     event_type("invoice.paid")
-    webhook, _ = make_webhook(receiver.on("/limited", always(200)), rate_limit=10)
+    webhook, _ = make_webhook(receiver.on("/limited", always(200)), rate_limit=10, rate_limit_burst=burst)
     start_readme_workers(start_worker, processes)
 
     # when
