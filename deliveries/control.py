@@ -21,6 +21,7 @@ from hookline.conf import hookline_settings
 from hooks.models import Webhook
 
 from . import buckets, wakeup
+from .alerts import moments as alerts  # operational alerts (issue 25)
 from .models import Delivery
 from .retry import Decision, Outcome
 
@@ -258,6 +259,8 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
             reason = "the probe succeeded" if webhook.breaker_state != CLOSED else ""
             changed = {"breaker_changed_at": now, "breaker_reason": reason} if reason else {}
             endpoint.update(breaker_failures=0, breaker_state=CLOSED, breaker_until=None, **changed)
+            if reason:  # operational alerts (issue 25)
+                alerts.breaker_closed(webhook, reason, now)
         return
     trailing = len(successes) - (max(i for i, ok in enumerate(successes) if ok) + 1) if any(successes) else len(successes)
     threshold = breaker_threshold(webhook)
@@ -272,6 +275,8 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
             breaker_reason=f"{why}; a probe after {cooldown:g} s",
         )
         logger.warning("Circuit breaker of endpoint %s opened: %s", webhook.pk, why)
+        if webhook.breaker_state == CLOSED:  # operational alerts (issue 25): not each failed probe
+            alerts.breaker_opened(webhook, why, now + timedelta(seconds=cooldown), now)
 
 
 def reset_breaker(webhook: Webhook) -> None:
@@ -280,6 +285,8 @@ def reset_breaker(webhook: Webhook) -> None:
         breaker_state=CLOSED, breaker_failures=0, breaker_until=None, breaker_changed_at=timezone.now(),
         breaker_reason="closed by an operator",
     )
+    if webhook.breaker_state != CLOSED:  # operational alerts (issue 25)
+        alerts.breaker_closed(webhook, "closed by an operator", timezone.now())
     Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING,
                             next_attempt_at__gt=timezone.now()).update(next_attempt_at=timezone.now())
     _wake_on_commit()

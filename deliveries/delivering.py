@@ -19,6 +19,7 @@ from hooks import states
 from hooks.models import Webhook
 
 from . import batching, control, messages, observe, retry, transport
+from .alerts import moments as alerts  # operational alerts (issue 25)
 from .exceptions import TransformFailed
 from .models import Attempt, Delivery
 from .retry import Outcome
@@ -222,6 +223,7 @@ def _write(claimed: list[Delivery], attempts: list[Attempt], changes: list[tuple
     with transaction.atomic():
         Attempt.objects.bulk_create(attempts)
         save_states(claimed)
+        alerts.record_outcomes(outcomes, now)  # operational alerts (issue 25): before a state change reads them
         _change_endpoints(changes)
         control.record_outcomes(outcomes, now)
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
+# Hookline's own operational event types: never matched by wildcards, only by their exact key.
+RESERVED_PREFIX = "hookline."
+
 
 def _segments_match(pattern: list[str], key: list[str]) -> bool:
     return len(pattern) == len(key) and all(p == "*" or p == k for p, k in zip(pattern, key))
@@ -12,9 +15,14 @@ def matches(pattern: str, key: str) -> bool:
     """Does one pattern select this event key?
 
     A pattern naming a type also selects its sub-keyed events: ``HM_X_Created`` and
-    ``HM_X_Created.*`` both match ``HM_X_Created.1001``.
+    ``HM_X_Created.*`` both match ``HM_X_Created.1001``. Reserved ``hookline.*`` types (operational
+    events) are selected only by a pattern without ``*`` that names them (DESIGN.md).
     """
-    if pattern == "*" or pattern == key:
+    if pattern == key:
+        return True
+    if key.startswith(RESERVED_PREFIX) and "*" in pattern:
+        return False
+    if pattern == "*":
         return True
     pattern_parts, key_parts = pattern.split("."), key.split(".")
     if _segments_match(pattern_parts, key_parts):

@@ -24,6 +24,13 @@ from hooks.patterns import matches, matches_any, validate_pattern
         ("HM_EmployeeHistoryDivision_Created", "HM_EmployeeHistoryDivision_Created.1001", True),
         ("subscription.create", "subscription.create", True),
         ("subscription.create", "subscription.created", False),
+        # reserved operational types: only a pattern without * that names them (DESIGN.md)
+        ("*", "hookline.endpoint.failing", False),
+        ("hookline.*", "hookline.endpoint.failing", False),
+        ("hookline.endpoint.*", "hookline.endpoint.failing", False),
+        ("*.endpoint.failing", "hookline.endpoint.failing", False),
+        ("hookline.endpoint.failing", "hookline.endpoint.failing", True),
+        ("hookline.endpoint.failing", "hookline.endpoint.recovered", False),
     ],
 )
 def test_matches(pattern, key, expected):
