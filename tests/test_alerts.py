@@ -335,3 +335,30 @@ def test_the_history_lists_what_was_sent_to_whom(client, operator, disabled):
     page = client.get(f"/admin/hooks/webhook/{webhook.pk}/change/")
     assert b"2 alerts</a>" in page.content  # exhausted, disabled
     assert b"alert contacts" in page.content.lower()
+
+
+def test_the_healthy_path_costs_one_query(receiver, make_webhook, delivery_to):
+    # given: a batch of successful deliveries to two endpoints that were never failing
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first, _ = make_webhook(receiver.on("/a", always(200)))
+    second, _ = make_webhook(receiver.on("/b", always(200)))
+    ids = [delivery_to(webhook).id for webhook in (first, second, first, second)]
+
+    def queries(**settings) -> list[str]:
+        Delivery.objects.filter(id__in=ids).update(status="pending", next_attempt_at=timezone.now())
+        with hookline(**settings), CaptureQueriesContext(connection) as captured:
+            delivering.deliver(ids)
+        return [query["sql"] for query in captured.captured_queries]
+
+    queries()  # the first successes move both endpoints from new to valid
+
+    # when
+    on, off = queries(ALERTS=True), queries(ALERTS=False)
+
+    # then: one indexed look at the alert states, and none when alerts are off
+    assert len(on) - len(off) == 1
+    assert [sql for sql in on if "alertstate" in sql.lower()] == [
+        next(sql for sql in on if "alertstate" in sql.lower())]
+    assert not any("alertstate" in sql.lower() for sql in off)
