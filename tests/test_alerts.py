@@ -184,7 +184,7 @@ def test_signals_are_sent_on_commit_with_the_payload(receiver, make_webhook, del
                                                      django_capture_on_commit_callbacks, monkeypatch):
     heard = []
     signals.endpoint_failing.connect(lambda sender, **kwargs: heard.append(kwargs), weak=False, dispatch_uid="t")
-    monkeypatch.setattr("deliveries.alerts.tasks.send_email_task.delay", lambda pk: None)
+    monkeypatch.setattr("deliveries.alerts.notify.enqueue_email", lambda pk: None)
     try:
         webhook, _ = make_webhook(receiver.on("/down", always(500)))
         delivery = delivery_to(webhook)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,6 +29,8 @@ from .kinds import KINDS, Kind
 from .models import AlertState, Notification
 
 logger = logging.getLogger(__name__)
+
+EMAIL_TASK = "hookline.alert_email"  # deliveries/alerts/tasks.py
 
 
 def locked_state(webhook_id: int) -> AlertState:
@@ -119,8 +122,6 @@ def _emit(kind: Kind, webhook: Webhook, payload: dict[str, Any]) -> tuple[list[s
 
 def _after_commit(notification_id: int) -> None:
     """The signal (host code) and the email (a task: SMTP must not hold a delivery run)."""
-    from .tasks import send_email_task  # tasks import this module
-
     notification = Notification.objects.select_related("webhook", "organisation").filter(pk=notification_id).first()
     if notification is None:
         return
@@ -134,6 +135,11 @@ def _after_commit(notification_id: int) -> None:
                 logger.error("A receiver of the %s signal failed: %r", kind.name, response, exc_info=response)
     if notification.email_status == Notification.EmailStatus.QUEUED:
         try:
-            send_email_task.delay(notification.pk)
+            enqueue_email(notification.pk)
         except Exception:  # broker down: beat's alert check sends queued emails it finds later
             logger.warning("Could not enqueue the alert email of notification %s", notification.pk, exc_info=True)
+
+
+def enqueue_email(notification_id: int) -> None:
+    """Send by name: this module stays below the tasks module (tasks import it, not the other way)."""
+    current_app.send_task(EMAIL_TASK, args=[notification_id])

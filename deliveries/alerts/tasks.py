@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from . import mail, moments
+from .notify import EMAIL_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +15,7 @@ CHECK_ENTRY = "hookline-alerts"
 CHECK_TASK = "hookline.alerts"
 
 
-@shared_task(name="hookline.alert_email", autoretry_for=(DatabaseError,), retry_backoff=1, max_retries=8)
+@shared_task(name=EMAIL_TASK, autoretry_for=(DatabaseError,), retry_backoff=1, max_retries=8)
 def send_email_task(notification_id: int) -> bool:
     return mail.send(notification_id)
 
