@@ -362,3 +362,30 @@ def test_the_healthy_path_costs_one_query(receiver, make_webhook, delivery_to):
     assert [sql for sql in on if "alertstate" in sql.lower()] == [
         next(sql for sql in on if "alertstate" in sql.lower())]
     assert not any("alertstate" in sql.lower() for sql in off)
+
+
+def test_settings_are_checked(settings):
+    from hookline.checks import check_deployment, check_hookline_settings
+
+    with hookline(ALERT_WINDOW=0, ALERT_FAILING_ATTEMPTS=-1):
+        ids = [error.id for error in check_hookline_settings()]
+    assert ids.count("hookline.E017") == 1 and ids.count("hookline.E018") == 1
+    with hookline(SITE_URL=""):
+        assert "hookline.W032" in [warning.id for warning in check_deployment()]
+    with hookline(SITE_URL="https://hooks.example.com"):
+        assert "hookline.W032" not in [warning.id for warning in check_deployment()]
+    with hookline(SITE_URL="", ALERT_EMAILS=False):
+        assert "hookline.W032" not in [warning.id for warning in check_deployment()]
+
+
+def test_organisations_and_the_api_take_alert_contacts(client, admin_user, organisation, operator):
+    client.force_login(admin_user)
+    page = client.get(f"/admin/events/organisation/{organisation.pk}/change/")
+    assert page.status_code == 200 and b'name="contact_emails"' in page.content
+    client.force_login(operator)
+    webhook, _ = services.create_webhook(url="http://127.0.0.1:9/a", organisation=organisation)
+    refused = client.patch(f"/api/webhooks/{webhook.pk}/", {"contact_emails": "nope"}, content_type="application/json")
+    assert refused.status_code == 400 and "contact_emails" in refused.json()["fields"]
+    accepted = client.patch(f"/api/webhooks/{webhook.pk}/", {"contact_emails": "a@b.test;c@d.test"},
+                            content_type="application/json")
+    assert accepted.status_code == 200 and accepted.json()["contact_emails"] == "a@b.test, c@d.test"
