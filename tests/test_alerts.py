@@ -334,6 +334,8 @@ def test_the_history_lists_what_was_sent_to_whom(client, operator, disabled):
     assert b"dev@acme.test" in response.content and b"disabled" in response.content
     page = client.get(f"/admin/hooks/webhook/{webhook.pk}/change/")
     assert b"2 alerts</a>" in page.content  # exhausted, disabled
+    emailed = dict(Notification.objects.values_list("kind", "emailed_to"))
+    assert emailed == {"delivery_exhausted": "", "disabled": "dev@acme.test"}  # one email for one moment
     assert b"alert contacts" in page.content.lower()
 
 

@@ -138,6 +138,7 @@ def test_owners_hear_failing_disabled_and_recovered_once_each(start_worker, rece
         assert {key: seen.count(key) for key in expected} == expected, (path, seen)
         assert {request.json["data"]["webhook"] for request in receiver.at(path)} == {shop.id}
     assert len(smtp.with_subject("“Shop” is failing")) == 1 and len(smtp.with_subject("“Shop” was disabled")) == 1
+    assert not smtp.with_subject("“Shop” ran out of retries")  # the disabled email tells that moment
     # a `*` subscriber got the ordinary events and no operational one
     assert not [key for key in types_at(receiver, "/all") if key.startswith("hookline.")]
     assert types_at(receiver, "/all").count("invoice.paid") == 4

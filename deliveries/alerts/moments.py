@@ -67,10 +67,11 @@ def _failed(webhook_id: int, failed: list, now: datetime, *, recovered_first: bo
     exhausted = [delivery for delivery, outcome in failed if outcome in (Outcome.FAILED, Outcome.EXHAUSTED)]
     if exhausted:
         delivery = exhausted[-1]
+        disabling = any(outcome is Outcome.FAILED for _, outcome in failed)  # the "disabled" email says it all
         notify(kinds.DELIVERY_EXHAUSTED, webhook_id, {
             **_failure_facts(state), "delivery": delivery.pk, "event": delivery.event_id,
             "event_type": delivery.event.type if _has_event(delivery) else "", "attempts": delivery.attempts,
-        }, now=now, about_operational=about_operational)
+        }, now=now, about_operational=about_operational, email=not disabling)
     if not state.warned and _is_failing(state, now):
         if notify(kinds.FAILING, webhook_id, _failure_facts(state), now=now, about_operational=about_operational):
             AlertState.objects.filter(pk=webhook_id).update(warned=True)

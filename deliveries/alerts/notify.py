@@ -40,12 +40,13 @@ def locked_state(webhook_id: int) -> AlertState:
 
 
 def notify(kind: Kind, webhook_id: int, facts: dict[str, Any], *, now: datetime | None = None,
-           about_operational: bool = False, subject_key: str = "") -> Notification | None:
+           about_operational: bool = False, subject_key: str = "", email: bool = True) -> Notification | None:
     """Tell the site about one moment, unless the window says it was told already; returns the record.
 
     Runs in the caller's transaction (or its own): the event is stored with it, the email and the
     signal follow its commit. ``about_operational``: the trouble came from delivering operational
-    events, so no operational event is emitted about it (email and signal still are).
+    events, so no operational event is emitted about it (email and signal still are). ``email=False``:
+    another notification of the same moment tells the owners (a delivery exhausted as its endpoint is disabled).
     """
     settings = hookline_settings
     if not settings.ALERTS:
@@ -64,7 +65,7 @@ def notify(kind: Kind, webhook_id: int, facts: dict[str, Any], *, now: datetime 
         )
         if settings.ALERT_EVENTS and not about_operational:
             notification.event_ids, notification.event_endpoints = _emit(kind, webhook, payload)
-        if settings.ALERT_EMAILS:
+        if settings.ALERT_EMAILS and email:
             organisation_contacts = webhook.organisation.contact_emails if webhook.organisation else ""
             recipients = contacts.merged(webhook.contact_emails, organisation_contacts)
             if recipients:
