@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -12,13 +11,11 @@ from hookline.conf import hookline_settings
 from hooks import patterns
 from hooks.models import Webhook
 
+from ..models import Delivery
+from ..retry import Outcome
 from . import kinds
 from .models import AlertState, Notification
 from .notify import locked_state, notify
-
-if TYPE_CHECKING:
-    from ..models import Delivery
-    from ..retry import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +31,6 @@ def record_outcomes(outcomes: list[tuple[Delivery, Outcome]], now: datetime) -> 
     """
     if not hookline_settings.ALERTS or not outcomes:
         return
-    from ..retry import Outcome
-
     by_endpoint: dict[int, list[tuple[Delivery, Outcome]]] = defaultdict(list)
     for delivery, outcome in outcomes:
         by_endpoint[delivery.webhook_id].append((delivery, outcome))
@@ -51,9 +46,7 @@ def record_outcomes(outcomes: list[tuple[Delivery, Outcome]], now: datetime) -> 
             _failed(webhook_id, failed, now, recovered_first=bool(successes) and webhook_id in failing)
 
 
-def _failed(webhook_id: int, failed: list, now: datetime, *, recovered_first: bool) -> None:
-    from ..retry import Outcome
-
+def _failed(webhook_id: int, failed: list[tuple[Delivery, Outcome]], now: datetime, *, recovered_first: bool) -> None:
     if recovered_first:  # a success, then failures, in one batch: a new episode
         _recovered(webhook_id, now)
     state = locked_state(webhook_id)
@@ -70,7 +63,7 @@ def _failed(webhook_id: int, failed: list, now: datetime, *, recovered_first: bo
         disabling = any(outcome is Outcome.FAILED for _, outcome in failed)  # the "disabled" email says it all
         notify(kinds.DELIVERY_EXHAUSTED, webhook_id, {
             **_failure_facts(state), "delivery": delivery.pk, "event": delivery.event_id,
-            "event_type": delivery.event.type if _has_event(delivery) else "", "attempts": delivery.attempts,
+            "event_type": delivery.event.type, "attempts": delivery.attempts,
         }, now=now, about_operational=about_operational, email=not disabling)
     if not state.warned and _is_failing(state, now):
         if notify(kinds.FAILING, webhook_id, _failure_facts(state), now=now, about_operational=about_operational):
@@ -105,12 +98,8 @@ def error_text(error: str, status: int | None) -> str:
     return f"HTTP {status}" if status else "no answer"
 
 
-def _has_event(delivery: Delivery) -> bool:
-    return "event" in delivery._state.fields_cache
-
-
 def _is_operational(delivery: Delivery) -> bool:
-    return _has_event(delivery) and delivery.event.type.startswith(patterns.RESERVED_PREFIX)
+    return delivery.event.type.startswith(patterns.RESERVED_PREFIX)  # the worker attached the event
 
 
 # --- a state change that disabled an endpoint (hooks.signals.endpoint_state_changed) ----------------
@@ -120,8 +109,6 @@ def endpoint_state_changed(sender, *, webhook_id: int, change, reason: str, **kw
     """Inside the transition's transaction: the endpoint became invalid or deactivated."""
     if not hookline_settings.ALERTS:
         return
-    from ..models import Delivery
-
     now = timezone.now()
     state = locked_state(webhook_id)
     last = (Delivery.objects.filter(webhook_id=webhook_id, status=Delivery.Status.FAILED)
