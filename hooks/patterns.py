@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
-# Hookline's own operational event types: never matched by wildcards, only by their exact key.
+# Hookline's own operational event types (hooks/hookline_events.py). They reach only endpoints that
+# name them exactly: a customer's ``*`` endpoint must not get them, and an operations endpoint that
+# names one asks for nothing else (DESIGN "Delivery semantics").
 RESERVED_PREFIX = "hookline."
+
+
+def is_reserved(key: str) -> bool:
+    return key.startswith(RESERVED_PREFIX)
 
 
 def _segments_match(pattern: list[str], key: list[str]) -> bool:
@@ -15,12 +21,12 @@ def matches(pattern: str, key: str) -> bool:
     """Does one pattern select this event key?
 
     A pattern naming a type also selects its sub-keyed events: ``HM_X_Created`` and
-    ``HM_X_Created.*`` both match ``HM_X_Created.1001``. Reserved ``hookline.*`` types (operational
-    events) are selected only by a pattern without ``*`` that names them (DESIGN.md).
+    ``HM_X_Created.*`` both match ``HM_X_Created.1001``. A reserved ``hookline.*`` key is selected
+    only by itself: no wildcard and no parent type selects it.
     """
     if pattern == key:
         return True
-    if key.startswith(RESERVED_PREFIX) and "*" in pattern:
+    if is_reserved(key):
         return False
     if pattern == "*":
         return True
@@ -43,4 +49,7 @@ def validate_pattern(pattern: str) -> str:
         raise ValueError(f"{pattern!r} has an empty segment.")
     if any("*" in part and part != "*" for part in pattern.split(".")):
         raise ValueError(f"{pattern!r}: '*' must stand for a whole segment (user.*), not part of one.")
+    if is_reserved(pattern) and "*" in pattern:
+        raise ValueError(f"{pattern!r}: Hookline's own {RESERVED_PREFIX}* event types are subscribed to by their "
+                         "exact names (e.g. hookline.endpoint.invalid), never through a wildcard.")
     return pattern

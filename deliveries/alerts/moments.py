@@ -99,7 +99,7 @@ def error_text(error: str, status: int | None) -> str:
 
 
 def _is_operational(delivery: Delivery) -> bool:
-    return delivery.event.type.startswith(patterns.RESERVED_PREFIX)  # the worker attached the event
+    return patterns.is_reserved(delivery.event.type)  # the worker attached the event
 
 
 # --- a state change that disabled an endpoint (hooks.signals.endpoint_state_changed) ----------------
@@ -118,7 +118,7 @@ def endpoint_state_changed(sender, *, webhook_id: int, change, reason: str, **kw
         state.last_status_code = last["last_status_code"]
     state.failing_since = state.failing_since or now
     state.save()
-    about_operational = bool(last and last["event__type"].startswith(patterns.RESERVED_PREFIX))
+    about_operational = bool(last and patterns.is_reserved(last["event__type"]))
     facts = {**_failure_facts(state), "reason": reason, "last_error": state.last_error or reason}
     if notify(kinds.DISABLED, webhook_id, facts, now=now, about_operational=about_operational):
         AlertState.objects.filter(pk=webhook_id).update(warned=True)
