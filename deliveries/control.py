@@ -82,7 +82,11 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
     if webhook.breaker_state == CLOSED or not group:
         return group
     if webhook.breaker_until and webhook.breaker_until > now:
-        waiting += [(delivery, webhook.breaker_until) for delivery in group]
+        # Open: until the cool-down ends. Half-open: breaker_until is the probe's claim (up to CLAIM_LEASE
+        # away); the deliveries behind it look again after PROBE_WAIT, as those claimed with the probe do.
+        until = webhook.breaker_until if webhook.breaker_state == OPEN else min(
+            webhook.breaker_until, now + timedelta(seconds=PROBE_WAIT))
+        waiting += [(delivery, until) for delivery in group]
         return []
     # The cool-down is over (or a probe's claim ran out): one conditional UPDATE picks one probe.
     probe_until = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)

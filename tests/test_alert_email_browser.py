@@ -17,7 +17,7 @@ from hooks import services, states
 from tests.support.overrides import hookline
 from tests.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401 (the Chromium fixture)
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db]
+pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 REFUSED = "Connection failed: connection refused by 127.0.0.1:8443"
 
