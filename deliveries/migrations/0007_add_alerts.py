@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deliveries', '0005_add_held_status'),
+        ('deliveries', '0006_attempt_request_truncated'),
         ('events', '0006_add_organisation_contact_emails'),
         ('hooks', '0010_add_webhook_contact_emails'),
     ]
