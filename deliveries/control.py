@@ -21,6 +21,7 @@ from hookline.conf import hookline_settings
 from hooks.models import Webhook
 
 from . import buckets, lifecycle, wakeup
+from .alerts import moments as alerts  # operational alerts (issue 25)
 from .models import Delivery
 from .retry import Decision, Outcome
 
@@ -81,9 +82,10 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
     if webhook.breaker_state == CLOSED or not group:
         return group
     if webhook.breaker_until and webhook.breaker_until > now:
-        # Open: until the cool-down ends. Half-open: a probe is in flight (its request is recorded on its
-        # own, while runs go on): look again soon rather than at the end of the probe's lease.
-        until = webhook.breaker_until if webhook.breaker_state == OPEN else now + timedelta(seconds=PROBE_WAIT)
+        # Open: until the cool-down ends. Half-open: breaker_until is the probe's claim (up to CLAIM_LEASE
+        # away); the deliveries behind it look again after PROBE_WAIT, as those claimed with the probe do.
+        until = webhook.breaker_until if webhook.breaker_state == OPEN else min(
+            webhook.breaker_until, now + timedelta(seconds=PROBE_WAIT))
         waiting += [(delivery, until) for delivery in group]
         return []
     # The cool-down is over (or a probe's claim ran out): one conditional UPDATE picks one probe.
@@ -249,6 +251,8 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
             reason = "the probe succeeded" if webhook.breaker_state != CLOSED else ""
             changed = {"breaker_changed_at": now, "breaker_reason": reason} if reason else {}
             endpoint.update(breaker_failures=0, breaker_state=CLOSED, breaker_until=None, **changed)
+            if reason:  # operational alerts (issue 25)
+                alerts.breaker_closed(webhook, reason, now)
         return
     trailing = len(successes) - (max(i for i, ok in enumerate(successes) if ok) + 1) if any(successes) else len(successes)
     threshold = breaker_threshold(webhook)
@@ -263,6 +267,8 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
             breaker_reason=f"{why}; a probe after {cooldown:g} s",
         )
         logger.warning("Circuit breaker of endpoint %s opened: %s", webhook.pk, why)
+        if webhook.breaker_state == CLOSED:  # operational alerts (issue 25): not each failed probe
+            alerts.breaker_opened(webhook, why, now + timedelta(seconds=cooldown), now)
 
 
 def reset_breaker(webhook: Webhook) -> None:
@@ -271,6 +277,8 @@ def reset_breaker(webhook: Webhook) -> None:
         breaker_state=CLOSED, breaker_failures=0, breaker_until=None, breaker_changed_at=timezone.now(),
         breaker_reason="closed by an operator",
     )
+    if webhook.breaker_state != CLOSED:  # operational alerts (issue 25)
+        alerts.breaker_closed(webhook, "closed by an operator", timezone.now())
     lifecycle.reschedule(Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING),
                          timezone.now(), only_later=True)
     _wake_on_commit()

@@ -21,6 +21,7 @@ from hooks import states
 from hooks.models import Webhook
 
 from . import batching, control, lifecycle, messages, observe, retry, transport
+from .alerts import moments as alerts  # operational alerts (issue 25)
 from .exceptions import BodyTooLarge, TransformFailed
 from .models import Attempt, Delivery
 from .retry import Outcome
@@ -283,10 +284,12 @@ class Unit:
 def _write(units: list[Unit], now) -> list[int]:
     """Returns the FIFO successors made due now (deliveries/control.py)."""
     with transaction.atomic():
+        outcomes = [(unit.delivery, unit.outcome) for unit in units if unit.outcome]
         Attempt.objects.bulk_create([unit.attempt for unit in units if unit.attempt])
         lifecycle.settle([unit.delivery for unit in units])
+        alerts.record_outcomes(outcomes, now)  # operational alerts (issue 25): before a state change reads them
         _change_endpoints([(unit.delivery.webhook, unit.change) for unit in units if unit.change])
-        return control.record_outcomes([(unit.delivery, unit.outcome) for unit in units if unit.outcome], now)
+        return control.record_outcomes(outcomes, now)
 
 
 def _write_one(unit: Unit, now) -> list[int]:

@@ -139,3 +139,7 @@ class Pulse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_job_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+# Operational alerts (deliveries/alerts): their models live with their package.
+from .alerts.models import AlertState, Notification  # noqa: E402,F401

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from events.models import Organisation
-from hookline import limits
+from hookline import contacts, limits
 from hookline.querysets import TenantQuerySet
 
 from . import contracts, crypto, states
@@ -111,6 +111,11 @@ class Webhook(models.Model):
         "delivery contract", default=dict, blank=True,
         help_text="Retry policy, body shape and batching ({} = the HOOKLINE defaults); "
         "e.g. {\"preset\": \"apigee\"} or {\"policy\": {\"delays\": [300, 300, 300], \"retry_on\": \"5xx\"}}.",
+    )
+    contact_emails = models.CharField(
+        "alert contacts", max_length=contacts.MAX_LENGTH, blank=True, validators=[contacts.validate],
+        help_text="Comma-separated addresses told by email when this endpoint is failing, disabled or recovered "
+        "(besides its organisation's contacts).",
     )
     test_on_save = models.BooleanField(
         "test on create and URL change", default=False,

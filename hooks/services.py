@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from events.models import Organisation
-from hookline import limits
+from hookline import contacts, limits
 from hookline.conf import hookline_settings
 
 from . import conditions, contracts, crypto, patterns, signing, states
@@ -112,6 +112,7 @@ EDITABLE_FIELDS = frozenset({
     "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
     "shared_secret_header", "payload_version", "proxy_url", "organisation", "condition", "contract", "shared_secret",
     "asymmetric_signature", "test_on_save",
+    "contact_emails",  # operational alerts (deliveries/alerts)
     *CONTROL_FIELDS,
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
@@ -162,6 +163,9 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
         cleaned["shared_secret"] = _on_field("shared_secret", validate_shared_secret, cleaned["shared_secret"] or "")
     if "contract" in cleaned:
         cleaned["contract"] = _on_field("contract", contracts.validate_contract, cleaned["contract"])
+    if "contact_emails" in cleaned:  # operational alerts: stored as "a@x, b@y"
+        _on_field("contact_emails", contacts.validate, cleaned["contact_emails"] or "")
+        cleaned["contact_emails"] = contacts.joined(contacts.split(cleaned["contact_emails"] or ""))
     return cleaned
 
 

@@ -98,6 +98,7 @@ def test_a_failure_schedules_a_retry_and_logs_it(receiver, make_webhook, deliver
 
 def test_the_last_failure_fails_the_delivery_and_invalidates_the_endpoint(receiver, make_webhook, delivery_to):
     webhook, _ = make_webhook(receiver.on("/r", always(500)))
+    operations, _ = make_webhook(receiver.on("/ops", always(200)), event_types=["hookline.endpoint.invalid"])
     delivery = delivery_to(webhook)
     Delivery.objects.filter(id=delivery.id).update(attempts=2)
     with hookline(MAX_ATTEMPTS=3):
@@ -107,6 +108,7 @@ def test_the_last_failure_fails_the_delivery_and_invalidates_the_endpoint(receiv
     assert delivery.status == "failed" and webhook.state == "invalid"
     notice = Event.objects.get(type="hookline.endpoint.invalid")
     assert notice.payload["webhook"] == webhook.id and notice.organisation_id == webhook.organisation_id
+    assert notice.target_endpoints == [operations.id] and notice.payload["last_error"] == "HTTP 500"
 
 
 def test_410_gone_deactivates_the_endpoint_at_once(receiver, make_webhook, delivery_to):

@@ -115,6 +115,11 @@ FORMAT_MODULE_PATH = ["webhooks_project.formats"]
 
 
 
+# --- Email (operational alerts) -----------------------------------------------------------
+# EMAIL_URL: smtp://user:password@host:587, smtp+tls://..., consolemail:// (the default: printed).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hookline@localhost")
+
 # --- Celery -------------------------------------------------------------------------------
 # The default broker needs no server (kombu's filesystem transport), for `make run`. Redis and
 # RabbitMQ get the options of webhooks_project/brokers.py (README "Choosing a broker").

@@ -27,6 +27,7 @@ from hooks import contracts
 from hooks import services as endpoints
 from hooks.models import Webhook
 
+from ..alerts import admin as alerts_admin  # operational alerts (issue 25)
 from ..deliveries.admin import status_badge
 from ..health import views as health_views
 from .forms import WebhookEventTypeFilter, WebhookForm
@@ -76,7 +77,8 @@ class WebhookAdmin(OrganisationScopedAdmin):
         "created_at", "created_by", "updated_at", "updated_by",
     ]
     control_status_fields = ["paused_since", "breaker", "head_of_line"]
-    readonly_fields = [*status_fields, *control_status_fields, "recent_deliveries", "contract_summary", "public_key"]
+    readonly_fields = [*status_fields, *control_status_fields, "recent_deliveries", "contract_summary", "public_key",
+                       "alert_history"]
     fieldsets = [
         (None, {"fields": ["organisation", "name", "description", "url", "test_on_save", "event_types", "condition"]}),
         ("Signatures and request", {"fields": [
@@ -89,6 +91,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
         ("Delivery control", {"fields": [
             "rate_limit", "rate_limit_burst", "breaker_threshold", "breaker_cooldown", "ordered", *control_status_fields,
         ]}),
+        ("Alerts", {"fields": ["contact_emails", "alert_history"]}),  # operational alerts (issue 25)
         ("Status", {"fields": status_fields}),
         ("Recent deliveries", {"fields": ["recent_deliveries"]}),
     ]
@@ -111,6 +114,10 @@ class WebhookAdmin(OrganisationScopedAdmin):
         if len(member_organisation_ids(request)) > 1:
             return self.list_display
         return [column for column in self.list_display if column != "organisation"]
+
+    @admin.display(description="sent alerts")  # operational alerts (issue 25)
+    def alert_history(self, webhook: Webhook) -> str:
+        return alerts_admin.history_link(webhook) if webhook.pk else ""
 
     @admin.display(description="applies")
     def contract_summary(self, webhook: Webhook) -> str:

@@ -108,6 +108,7 @@ class WebhookSerializer(serializers.ModelSerializer):
             "test_on_save", "asymmetric_signature", "public_key", "signing_secret", "shared_secret", "contract",
             "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by",
             "updated", "updated_by", *CONTROL_FIELDS,
+            "contact_emails",  # operational alerts (issue 25)
         ]
         read_only_fields = ["state_reason", "state_changed_at", "public_key", *CONTROL_READ_ONLY]
         # The real limits (hooks.services), not the column's 2147483647 that PostgreSQL's field would announce.
