@@ -92,7 +92,8 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
                     continue
                 body = None
             else:
-                body = bodies.body(delivery.event, webhook.payload_version, webhook.delivery_contract.body)
+                body = bodies.body(delivery.event, webhook.payload_version, webhook.delivery_contract.body,
+                                   token=messages.body_token(webhook))
         except TransformFailed as exc:
             _close(delivery, Delivery.Status.FAILED, str(exc), now)
             continue
@@ -121,9 +122,11 @@ def _batch_requests(
     """One request per batch of this endpoint's deliveries: a JSON array, signed once, under the batch id."""
     webhook = members[0].webhook
     contract = webhook.delivery_contract
+    token = messages.body_token(webhook)
     requests = []
     for batch in batching.group(members, contract.batch.max_count):
-        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.payload_version), contract.body) for d in batch]
+        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.payload_version), contract.body, token=token)
+                 for d in batch]
         body = messages.dumps(items)
         requests.append((batch, messages.build_request(batch[0].event, webhook, body, msg_id=batch[0].batch_id)))
     return requests
@@ -260,7 +263,7 @@ def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
         created_at=now - timedelta(milliseconds=result.duration_ms),
         request_url=delivery.webhook.masked_url,
         request_headers=messages.logged_headers(request, delivery.webhook),
-        request_body=request.body.decode(),
+        request_body=messages.logged_body(request, delivery.webhook),
         response_status=result.status,
         response_headers=result.headers,
         response_body=result.body,
