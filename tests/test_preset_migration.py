@@ -1,0 +1,46 @@
+"""hooks 0011: endpoints saved with the ricloud or bugyo-cloud preset get the fixed presets' values."""
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+migration = importlib.import_module("hooks.migrations.0011_fix_platform_presets")
+BEFORE, AFTER = ("hooks", "0010_add_body_token"), ("hooks", "0011_fix_platform_presets")
+
+
+@pytest.mark.parametrize(("stored", "expected"), [
+    ({"preset": "ricloud"}, {"preset": "ricloud", "policy": {"gone_deactivates": False}}),
+    ({"preset": "ricloud", "policy": {"gone_deactivates": True}}, None),  # its own choice is kept
+    ({"preset": "bugyo-cloud", "policy": {"attempts": 18}},
+     {"preset": "bugyo-cloud", "policy": {"attempts": 18},
+      "headers": {"Accept": "application/json", "Accept-Charset": "utf-8"}}),
+    ({"preset": "bugyo-cloud", "headers": {"accept": "text/json"}},
+     {"preset": "bugyo-cloud", "headers": {"Accept-Charset": "utf-8", "accept": "text/json"}}),
+    ({"preset": "apigee", "policy": {"attempts": 4}}, None),
+    ({}, None),
+])
+def test_a_stored_contract_gets_the_fixed_presets_values_and_keeps_its_own(stored, expected):
+    assert migration.fixed(stored) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_updates_the_stored_rows():
+    # given: the schema before the fix, with endpoints saved under the old presets
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate([BEFORE])
+    try:
+        Webhook = executor.loader.project_state([BEFORE]).apps.get_model("hooks", "Webhook")
+        ricloud = Webhook.objects.create(name="r", url="https://a.example/", contract={"preset": "ricloud"})
+        plain = Webhook.objects.create(name="p", url="https://b.example/", contract={})
+        # when
+        executor = MigrationExecutor(connection)
+        executor.migrate([AFTER])
+        # then
+        ricloud.refresh_from_db(), plain.refresh_from_db()
+        assert ricloud.contract == {"preset": "ricloud", "policy": {"gone_deactivates": False}} and plain.contract == {}
+    finally:  # the next tests need the whole schema back
+        MigrationExecutor(connection).migrate(latest)
