@@ -1,4 +1,5 @@
-"""hooks 0011: endpoints saved with the ricloud or bugyo-cloud preset get the fixed presets' values."""
+"""hooks 0011: endpoints saved with the ricloud or bugyo-cloud preset get the fixed presets' values, and a wildcard
+over the reserved hookline.* types becomes the names it selected."""
 from __future__ import annotations
 
 import importlib
@@ -7,8 +8,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-migration = importlib.import_module("hooks.migrations.0011_fix_platform_presets")
-BEFORE, AFTER = ("hooks", "0010_add_body_token"), ("hooks", "0011_fix_platform_presets")
+migration = importlib.import_module("hooks.migrations.0011_fix_presets_and_name_reserved_types")
+BEFORE, AFTER = ("hooks", "0010_add_body_token"), ("hooks", "0011_fix_presets_and_name_reserved_types")
 
 
 @pytest.mark.parametrize(("stored", "expected"), [
@@ -26,6 +27,21 @@ def test_a_stored_contract_gets_the_fixed_presets_values_and_keeps_its_own(store
     assert migration.fixed(stored) == expected
 
 
+RESERVED = ["hookline.breaker.opened", "hookline.endpoint.deactivated", "hookline.endpoint.invalid"]
+
+
+@pytest.mark.parametrize(("patterns", "expected"), [
+    (["hookline.endpoint.*", "invoice.*"], ["hookline.endpoint.deactivated", "hookline.endpoint.invalid", "invoice.*"]),
+    (["hookline.*.*", "hookline.endpoint.invalid"], RESERVED),
+    (["hookline.*"], RESERVED),  # it selected them as sub-keys of hookline.<x>
+    (["hookline.nothing.*"], None),  # it selected nothing before either
+    (["*", "hookline.endpoint.invalid"], None),  # no wildcard over reserved types: unchanged
+    (["user.*"], None),
+])
+def test_a_wildcard_over_reserved_types_becomes_the_names_it_selected(patterns, expected):
+    assert migration.named(patterns, RESERVED) == expected
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_updates_the_stored_rows():
     # given: the schema before the fix, with endpoints saved under the old presets
@@ -36,11 +52,14 @@ def test_the_migration_updates_the_stored_rows():
         Webhook = executor.loader.project_state([BEFORE]).apps.get_model("hooks", "Webhook")
         ricloud = Webhook.objects.create(name="r", url="https://a.example/", contract={"preset": "ricloud"})
         plain = Webhook.objects.create(name="p", url="https://b.example/", contract={})
+        operations = Webhook.objects.create(name="o", url="https://c.example/", event_types=["hookline.endpoint.*"])
         # when
         executor = MigrationExecutor(connection)
         executor.migrate([AFTER])
         # then
-        ricloud.refresh_from_db(), plain.refresh_from_db()
+        ricloud.refresh_from_db(), plain.refresh_from_db(), operations.refresh_from_db()
         assert ricloud.contract == {"preset": "ricloud", "policy": {"gone_deactivates": False}} and plain.contract == {}
+        assert operations.event_types == ["hookline.endpoint.deactivated", "hookline.endpoint.invalid"]
+        assert plain.event_types == ["*"]
     finally:  # the next tests need the whole schema back
         MigrationExecutor(connection).migrate(latest)
