@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from hookline import limits
+
 # Hookline's own operational event types (hooks/hookline_events.py). They reach only endpoints that
 # name them exactly: a customer's ``*`` endpoint must not get them, and an operations endpoint that
 # names one asks for nothing else (DESIGN "Delivery semantics").
@@ -45,6 +47,7 @@ def validate_pattern(pattern: str) -> str:
     pattern = pattern.strip()
     if not pattern:
         raise ValueError("An event-type pattern cannot be empty.")
+    limits.check_text(pattern, where="an event-type pattern", max_length=limits.KEY_MAX_LENGTH)  # a LimitExceeded is a ValueError
     if any(not part for part in pattern.split(".")):
         raise ValueError(f"{pattern!r} has an empty segment.")
     if any("*" in part and part != "*" for part in pattern.split(".")):
