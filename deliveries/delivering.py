@@ -116,7 +116,8 @@ def prepare(claimed: list[Delivery], *, started: float) -> Prepared:
                     continue
                 body = None
             else:
-                body = bodies.body(delivery.event, webhook.payload_version, webhook.delivery_contract.body)
+                body = bodies.body(delivery.event, webhook.payload_version, webhook.delivery_contract.body,
+                                   token=messages.body_token(webhook))
         except TransformFailed as exc:
             lifecycle.fail(delivery, now, str(exc))
             closed.append(delivery)
@@ -155,9 +156,11 @@ def _batch_requests(
     A batch whose body would exceed MAX_REQUEST_BODY_BYTES is closed as failed (added to ``closed``)."""
     webhook = members[0].webhook
     contract = webhook.delivery_contract
+    token = messages.body_token(webhook)
     requests = []
     for batch in batching.group(members, contract.batch.max_count):
-        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.payload_version), contract.body) for d in batch]
+        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.payload_version), contract.body, token=token)
+                 for d in batch]
         try:
             body = messages.bounded(messages.dumps(items))
         except BodyTooLarge as exc:  # the batch fails with the reason; nothing is sent
@@ -331,7 +334,7 @@ def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
         lifecycle.retry(delivery, next_retry_at)
     else:
         lifecycle.fail(delivery, now)
-    request_body, request_truncated = messages.logged_body(request.body)
+    request_body, request_truncated = messages.logged_body(messages.masked_body(request.body, delivery.webhook))
     return Attempt(
         delivery=delivery,
         number=delivery.total_attempts,

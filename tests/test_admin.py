@@ -180,6 +180,32 @@ def test_rotate_secret_shows_the_new_secret_once(staff_client, make_webhook):
     assert webhook.signing_secrets() == [webhook.secret, old]  # the old one signs during the grace period
 
 
+def test_a_new_endpoints_body_token_is_shown_once_and_rotates_from_the_list(staff_client, organisation, make_webhook):
+    # when: a store-notice endpoint is created in the admin (its body carries {{secret.token}})
+    response = staff_client.post(reverse("admin:hooks_webhook_add"), {
+        "organisation": organisation.pk, "name": "Store", "description": "", "url": "http://127.0.0.1:9/in",
+        "event_types": "notice.*", "headers": "{}", "standard_signature": "on", "shared_secret_header": "",
+        "payload_version": "", "proxy_url": "", "contract": '{"preset": "store-notice"}',
+    })
+
+    # then: the page shows the secret and the body token, once
+    webhook = Webhook.objects.get()
+    page = response.content.decode()
+    assert response.status_code == 200 and webhook.body_token in page and "Body token" in page
+    assert webhook.body_token not in staff_client.get(change_url(webhook)).content.decode()
+
+    # when: rotated from the list (an endpoint without a token in its body is left alone)
+    plain, _ = make_webhook("http://127.0.0.1:9/plain")
+    old = webhook.body_token
+    response = staff_client.post(WEBHOOKS, {"action": "rotate_body_token", "_selected_action": [webhook.pk, plain.pk]})
+
+    # then
+    webhook.refresh_from_db(), plain.refresh_from_db()
+    assert response.status_code == 200 and webhook.body_token in response.content.decode() and old != webhook.body_token
+    assert "Copy this body token now" in response.content.decode() and not plain.body_token_encrypted
+    assert webhook.body_tokens() == [webhook.body_token, old]
+
+
 # --- endpoints: list and actions ----------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 import events
-from deliveries import runs, wakeup
+from deliveries import messages, runs, wakeup
 from deliveries.models import Delivery
 from tests.support.receiver import Reply
 
@@ -64,7 +64,9 @@ def test_a_batch_endpoint_gets_an_array_signed_once_and_a_retry_resends_the_same
     sizes = sorted(len(requests[0].json) for requests in by_id.values())
     assert sizes == [1, 3]
     elements = [element for requests in by_id.values() for element in requests[0].json]
-    assert sorted(element["id"] for element in elements) == sorted(event.id for event in emitted)
+    # each element's id is its event's GUID (OBC's form), the same in the retry
+    assert sorted(element["id"] for element in elements) == sorted(
+        messages.element_id(event.id, "uuid-upper") for event in emitted)
     assert set(elements[0]) == {"id", "eventkey", "eventvalues", "eventdatetime"}
     # and: each event's delivery is queryable, succeeded, and names its batch
     deliveries = Delivery.objects.filter(webhook=webhook)

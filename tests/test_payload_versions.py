@@ -48,6 +48,12 @@ def test_a_v1_endpoint_gets_the_old_key_and_shape(provisioning_events, organisat
     assert v1["timestamp"] == current["timestamp"]
 
 
+def test_a_removed_user_is_idprovisioning_delete_in_v1(provisioning_events, organisation):
+    # CloudGear's v1 names a removed user idprovisioning.DELETE (../shared/reference/000)
+    event = make_event(organisation, "user.provisioning", {"action": "remove", "user": USER})
+    assert json.loads(BodyCache().body(event, "v1"))["type"] == "idprovisioning.DELETE"
+
+
 def test_a_transformer_may_skip_an_event(provisioning_events, organisation):
     event = make_event(organisation, "user.provisioning", {"action": "suspend", "user": USER})
     assert BodyCache().body(event, "v1") is None

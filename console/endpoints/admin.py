@@ -64,10 +64,11 @@ class WebhookAdmin(OrganisationScopedAdmin):
     list_filter = ["state", OrganisationFilter, WebhookEventTypeFilter]
     list_select_related = ["organisation"]
     search_fields = ["name", "url", "description"]
-    actions = ["enable", "disable", "rotate_secret", "send_test", "recover_failed", "pause", "resume",
-               "reset_breaker", "skip_head"]
+    actions = ["enable", "disable", "rotate_secret", "rotate_body_token", "send_test", "recover_failed", "pause",
+               "resume", "reset_breaker", "skip_head"]
     object_actions = {
-        "send_test": "Send test", "rotate_secret": "Rotate secret", "enable": "Enable", "disable": "Disable",
+        "send_test": "Send test", "rotate_secret": "Rotate secret", "rotate_body_token": "Rotate body token",
+        "enable": "Enable", "disable": "Disable",
         "recover_failed": "Recover failed…", "pause": "Pause", "resume": "Resume", "reset_breaker": "Close breaker",
         "skip_head": "Skip head of line",
     }
@@ -248,15 +249,21 @@ class WebhookAdmin(OrganisationScopedAdmin):
     # --- the secret, shown once ----------------------------------------------------------
     def response_add(self, request, obj, post_url_continue=None):
         # Rendered as the answer to the POST itself: the secret is never put in a cookie, session or redirect.
-        return self.secret_page(request, [(obj, obj.secret)], created=True)
+        return self.secret_page(request, [(obj, obj.secret)], created=True,
+                                created_body_token=obj.body_token if obj.body_token_encrypted else "")
 
-    def secret_page(self, request, issued: list[tuple[Webhook, str]], *, created: bool = False) -> TemplateResponse:
+    def secret_page(self, request, issued: list[tuple[Webhook, str]], *, created: bool = False,
+                    created_body_token: str = "", body_tokens: bool = False) -> TemplateResponse:
+        """``issued``: (endpoint, new secret), or (endpoint, new body token) with ``body_tokens``."""
+        title = "Endpoint created: copy its secret" if created else "Secret rotated: copy the new secret"
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Endpoint created: copy its secret" if created else "Secret rotated: copy the new secret",
+            "title": "Body token rotated: copy the new token" if body_tokens else title,
             "issued": issued,
             "created": created,
+            "created_body_token": created_body_token,
+            "body_tokens": body_tokens,
         }
         return TemplateResponse(request, "admin/hooks/webhook/secret.html", context)
 
@@ -273,6 +280,8 @@ class WebhookAdmin(OrganisationScopedAdmin):
             return obj.breaker_state != control.CLOSED
         if name == "skip_head":
             return obj.ordered
+        if name == "rotate_body_token":
+            return obj.delivery_contract.body.places_token
         return True
 
     @admin.action(description="Enable selected endpoints", permissions=["change"])
@@ -291,6 +300,16 @@ class WebhookAdmin(OrganisationScopedAdmin):
     def rotate_secret(self, request, queryset):
         issued = [(webhook, endpoints.rotate_secret(webhook, user=request.user)) for webhook in queryset]
         return self.secret_page(request, issued)
+
+    @admin.action(description="Rotate body token (the new one is shown once)", permissions=["change"])
+    def rotate_body_token(self, request, queryset):
+        carrying = [webhook for webhook in queryset if webhook.delivery_contract.body.places_token]
+        if not carrying:
+            self.message_user(request, "None of these endpoints' bodies carries a token ({{secret.token}}).",
+                              messages.WARNING)
+            return None
+        issued = [(webhook, endpoints.rotate_body_token(webhook, user=request.user)) for webhook in carrying]
+        return self.secret_page(request, issued, body_tokens=True)
 
     @admin.action(description="Send a test event now", permissions=["change"])
     def send_test(self, request, queryset):
