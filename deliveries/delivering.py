@@ -87,17 +87,17 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
             continue
         try:
             if batching.is_batched(webhook):
-                if bodies.item(delivery.event, webhook.payload_version) is not None:
+                if bodies.item(delivery.event, webhook.delivery_contract.body.payload_version) is not None:
                     batched[webhook.id].append(delivery)
                     continue
                 body = None
             else:
-                body = bodies.body(delivery.event, webhook.payload_version, webhook.delivery_contract.body)
+                body = bodies.body(delivery.event, webhook.delivery_contract.body.payload_version, webhook.delivery_contract.body)
         except TransformFailed as exc:
             _close(delivery, Delivery.Status.FAILED, str(exc), now)
             continue
         if body is None:
-            _close(delivery, Delivery.Status.CANCELLED, f"skipped by payload version {webhook.payload_version}", now)
+            _close(delivery, Delivery.Status.CANCELLED, f"skipped by payload version {webhook.delivery_contract.body.payload_version}", now)
             continue
         outgoing.append(([delivery], messages.build_request(delivery.event, webhook, body)))
     for members in batched.values():
@@ -123,7 +123,7 @@ def _batch_requests(
     contract = webhook.delivery_contract
     requests = []
     for batch in batching.group(members, contract.batch.max_count):
-        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.payload_version), contract.body) for d in batch]
+        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.delivery_contract.body.payload_version), contract.body) for d in batch]
         body = messages.dumps(items)
         requests.append((batch, messages.build_request(batch[0].event, webhook, body, msg_id=batch[0].batch_id)))
     return requests
@@ -148,7 +148,7 @@ def _claim(deliveries, now, *, token: str | None = None, lease=None, skip_locked
     if not claimed:
         return []
     events = Event.objects.in_bulk({delivery.event_id for delivery in claimed})
-    webhooks = Webhook.objects.in_bulk({delivery.webhook_id for delivery in claimed})
+    webhooks = Webhook.objects.select_related("runtime").in_bulk({delivery.webhook_id for delivery in claimed})
     for delivery in claimed:
         delivery.event, delivery.webhook = events[delivery.event_id], webhooks[delivery.webhook_id]
     return claimed

@@ -7,9 +7,9 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 
 from events.catalog import transformer_for
-from hookline.conf import hookline_settings
 from events.models import Event
 from hooks import contracts, signing
 from hooks.models import Webhook
@@ -139,6 +139,17 @@ def test_body(event: Event, webhook: Webhook) -> bytes:
     return dumps([item] if contract.batch.enabled else item)
 
 
+SAMPLE_PAYLOAD = {"id": 42, "amount": "9.90", "customer": {"email": "ann@example.com"}, "items": [{"sku": "A-1"}]}
+
+
+def sample_body(webhook: Webhook):
+    """What a receiver of this endpoint gets for a sample event (the admin's preview): shape, template, batching."""
+    event = Event(id="msg_sample", type="invoice.paid", payload=SAMPLE_PAYLOAD, created_at=timezone.now())
+    contract = webhook.delivery_contract
+    item = shaped(event, event.type, event.payload, contract.body)
+    return [item] if contract.batch.enabled else item
+
+
 def build_request(
     event: Event, webhook: Webhook, body: bytes, *, timestamp: int | None = None, msg_id: str = "",
 ) -> OutgoingRequest:
@@ -149,36 +160,37 @@ def build_request(
     timestamp = timestamp or int(time.time())
     msg_id = msg_id or event.id
     secrets = webhook.signing_secrets()
-    contract = webhook.delivery_contract
+    contract = webhook.delivery_contract.effective()
+    signature = contract.signature
     headers = {
         "content-type": contract.body.content_type,
         "user-agent": user_agent(),
-        **webhook.headers,
+        **contract.request.headers,
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
     }
     signatures = []
-    if webhook.standard_signature:
+    if signature.standard:
         signatures.append(signing.signature_header(secrets, msg_id, timestamp, body))
-    if webhook.asymmetric_signature and webhook.signing_key_encrypted:
+    if signature.asymmetric and webhook.signing_key_encrypted:
         signatures.append(signing.sign_asymmetric(webhook.signing_key, msg_id, timestamp, body))
     if signatures:
         headers["webhook-signature"] = " ".join(signatures)
-    if webhook.github_signature:
+    if signature.github:
         headers["X-Hub-Signature-256"] = signing.github_signature(secrets[0], body)
-    if webhook.shared_secret_header:
-        headers[webhook.shared_secret_header] = webhook.shared_secret_value
+    if signature.shared_secret_header:
+        headers[signature.shared_secret_header] = webhook.shared_secret_value
     auth = (webhook.auth_username, webhook.auth_password) if webhook.auth_username else None
     policy = contract.policy
     return OutgoingRequest(
-        url=webhook.url, headers=headers, body=body, auth=auth, proxy=webhook.proxy_url or hookline_settings.PROXY,
-        timeouts=policy.timeouts() if policy.connect_timeout or policy.read_timeout else None,
+        url=webhook.url, headers=headers, body=body, auth=auth, proxy=contract.request.proxy_url,
+        timeouts=(policy.connect_timeout, policy.read_timeout) if webhook.delivery_contract.policy.own_timeouts else None,
     )
 
 
 def logged_headers(request: OutgoingRequest, webhook: Webhook) -> dict[str, str]:
     """The request headers as stored in the log: secrets and credentials replaced by ***."""
-    shared = webhook.shared_secret_header.lower()
+    shared = webhook.delivery_contract.signature.shared_secret_header.lower()
     logged = {
         name: MASK if name.lower() == shared or any(word in name.lower() for word in _SENSITIVE_WORDS) else value
         for name, value in request.headers.items()

@@ -33,7 +33,7 @@ def validate_token(msg_id: str, *, signature: str = "", token: str = "", deliver
             sent = attempt.request_headers.get("webhook-signature", "").split()
             if any(hmac.compare_digest(a, b) for a in given for b in sent):
                 return TokenCheck(True, webhook.id, attempt.delivery.event.type)
-        if token and webhook.shared_secret_header:
+        if token and webhook.delivery_contract.signature.shared_secret_header:
             sent_values = [webhook.shared_secret_value] if webhook.shared_secret_value_encrypted \
                 else webhook.signing_secrets()
             if any(hmac.compare_digest(token, value) for value in sent_values):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -11,8 +10,9 @@ import events
 
 from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
 
-if TYPE_CHECKING:
-    from .models import Webhook
+# The endpoint is the model instance handed in (hooks.models.Webhook): this module never imports the
+# model, which imports it for State and transition() (no import circle).
+Webhook = models.Model
 
 
 class State(models.TextChoices):
@@ -79,23 +79,17 @@ def transition(webhook: Webhook, change: Change, *, detail: str = "", user=None,
     if commit:
         # No savepoint: inside the worker's write a failure rolls back the whole batch anyway.
         with transaction.atomic(savepoint=False):
-            if not _webhooks().filter(pk=webhook.pk, state__in=change.sources).update(**fields):
+            endpoints = type(webhook)._default_manager
+            if not endpoints.filter(pk=webhook.pk, state__in=change.sources).update(**fields):
                 return False
             if change.event:
-                _emit(webhook.pk, change, reason)
+                _emit(endpoints.select_related("organisation").get(pk=webhook.pk), change, reason)
     for name, value in fields.items():
         setattr(webhook, name, value)
     return True
 
 
-def _webhooks():
-    from .models import Webhook  # the model module imports this one
-
-    return Webhook.objects
-
-
-def _emit(webhook_id: int, change: Change, reason: str) -> None:
-    fresh = _webhooks().select_related("organisation").get(pk=webhook_id)
+def _emit(fresh: Webhook, change: Change, reason: str) -> None:
     events.emit(
         change.event,
         {"webhook": fresh.id, "name": fresh.name, "url": fresh.masked_url, "state": fresh.state, "reason": reason},

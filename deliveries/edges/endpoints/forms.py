@@ -1,15 +1,23 @@
-"""The endpoint's admin form (checked by hooks.services' clean step, saved by create/update) and its event-type filter."""
+"""The endpoint's admin form: its own fields, and the delivery contract as typed fields made from hooks.contracts.OPTIONS.
+
+Checked by the endpoint actions' clean step, saved by create/update (deliveries.endpoint_actions).
+"""
 from __future__ import annotations
 
 import copy
+import json
 import re
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from deliveries import endpoint_actions as actions
 from hookline.admin import EventTypeFilter
-from hooks import patterns, services
+from hooks import contracts, patterns
 from hooks.models import Webhook
+
+PRESET = "preset"
 
 
 class PatternListField(forms.CharField):
@@ -24,11 +32,110 @@ class PatternListField(forms.CharField):
         return [part.strip() for part in re.split(r"[\n,]", value or "") if part.strip()]
 
 
-class WebhookForm(forms.ModelForm):
-    """Checked by ``services.clean_webhook_fields`` (its errors land on their fields); saved by ``create_webhook``/``update_webhook``.
+class JSONValueField(forms.JSONField):
+    """JSON where the value is JSON by nature (a condition, a body template): empty means none, never "null"."""
 
-    ``self.instance`` only feeds the ModelForm machinery, which writes the raw form values onto it;
-    the endpoint that is edited is ``self.original``, the instance as it was loaded.
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "hookline-json"}))
+        super().__init__(required=False, **kwargs)
+
+    def prepare_value(self, value):
+        if value is None or value == "":
+            return ""
+        if isinstance(value, str):  # bound data, as typed
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+class NumberListField(forms.CharField):
+    """Numbers separated by commas or spaces (delays in seconds, status codes)."""
+
+    def __init__(self, *, integers: bool, **kwargs):
+        self.integers = integers
+        super().__init__(required=False, **kwargs)
+
+    def prepare_value(self, value):
+        return ", ".join(f"{item:g}" if isinstance(item, float) else str(item) for item in value) \
+            if isinstance(value, (list, tuple)) else value
+
+    def to_python(self, value):
+        parts = [part for part in re.split(r"[\s,]+", (value or "").strip()) if part]
+        try:
+            numbers = [int(part) if self.integers else float(part) for part in parts]
+        except ValueError:
+            raise ValidationError("Enter numbers separated by commas.", code="invalid") from None
+        return [int(n) if not self.integers and n == int(n) else n for n in numbers] or None
+
+
+class RetryOnField(forms.CharField):
+    """all, server-errors, 5xx, or a list of status codes."""
+
+    def prepare_value(self, value):
+        return ", ".join(map(str, value)) if isinstance(value, (list, tuple, frozenset)) else value
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if not value or value in contracts.RETRY_CHOICES:
+            return value or None
+        return NumberListField(integers=True).to_python(value)
+
+
+class HeadersField(forms.CharField):
+    """Static headers, one ``Name: value`` per line (stored as an object)."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
+
+    def prepare_value(self, value):
+        return "\n".join(f"{name}: {item}" for name, item in value.items()) if isinstance(value, dict) else value
+
+    def to_python(self, value):
+        headers = {}
+        for line in (value or "").splitlines():
+            if not line.strip():
+                continue
+            name, colon, item = line.partition(":")
+            if not colon:
+                raise ValidationError(f"Write each header as Name: value; got {line.strip()!r}.", code="headers")
+            headers[name.strip()] = item.strip()
+        return headers
+
+
+def option_field(option: contracts.Option) -> forms.Field:
+    """The form field of one contract option, its default shown as the placeholder or the empty choice."""
+    default = option.default or _default_in_words(option)
+    common = {"label": option.label[:1].upper() + option.label[1:], "help_text": option.help}
+    placeholder = {"placeholder": f"default: {default}"} if default else {}
+    if option.kind == "bool":
+        return forms.BooleanField(required=False, initial=contracts.default_of(option), **common)
+    if option.kind == "int":
+        return forms.IntegerField(required=False, min_value=0, widget=forms.NumberInput(attrs=placeholder), **common)
+    if option.kind == "float":
+        return forms.FloatField(required=False, min_value=0, widget=forms.NumberInput(attrs={**placeholder, "step": "any"}),
+                                **common)
+    if option.kind == "choice":
+        choices = [("", f"default ({default})" if default else "default"), *((c, c) for c in option.choices)]
+        return forms.ChoiceField(required=False, choices=choices, **common)
+    if option.kind in ("delays", "codes"):
+        return NumberListField(integers=option.kind == "codes", widget=forms.TextInput(attrs=placeholder), **common)
+    if option.kind == "retry_on":
+        return RetryOnField(required=False, widget=forms.TextInput(attrs=placeholder), **common)
+    if option.kind == "headers":
+        return HeadersField(required=False, **common)
+    if option.kind == "json":
+        return JSONValueField(**common)
+    return forms.CharField(required=False, widget=forms.TextInput(attrs={**placeholder, "size": 60}), **common)
+
+
+def _default_in_words(option: contracts.Option) -> str:
+    default = contracts.default_of(option)
+    return "" if default in (None, "", (), frozenset(), {}) or isinstance(default, bool) else str(default)
+
+
+class WebhookForm(forms.ModelForm):
+    """Checked by ``endpoint_actions.clean`` (its errors land on their fields); saved by ``create``/``update``.
+
+    ``self.instance`` only feeds the ModelForm machinery; the endpoint that is edited is
+    ``self.original``, the instance as it was loaded.
     """
 
     url = forms.CharField(
@@ -39,6 +146,9 @@ class WebhookForm(forms.ModelForm):
         label="Event types", initial=["*"],
         help_text="One pattern per line: exact keys, * for everything, or * as a whole segment (user.*).",
     )
+    condition = JSONValueField(
+        label="Condition", help_text=Webhook._meta.get_field("condition").help_text,
+    )
     signing_secret = forms.CharField(
         label="Import a signing secret", required=False, widget=forms.PasswordInput,
         help_text="New endpoints only: an existing whsec_… or raw secret instead of a generated one.",
@@ -48,16 +158,16 @@ class WebhookForm(forms.ModelForm):
         help_text="A value the customer chose for the shared-secret header (encrypted, never shown again). "
         "Empty keeps the stored value; a new endpoint without one sends the signing secret.",
     )
+    preset = forms.ChoiceField(
+        label="Preset", required=False, choices=[("", "none (the HOOKLINE defaults)"), *((p, p) for p in contracts.PRESETS)],
+        help_text="A platform's delivery rules; the fields below override it. Choosing another preset replaces "
+        "the values you did not change.",
+    )
     user = None  # set by WebhookAdmin.get_form: the admin user who creates or edits
 
     class Meta:
         model = Webhook
-        fields = [
-            "organisation", "name", "description", "url", "event_types", "condition", "headers", "standard_signature",
-            "github_signature", "shared_secret_header", "payload_version", "proxy_url", "contract",
-            "asymmetric_signature", "test_on_save",
-            "rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown",
-        ]
+        fields = ["organisation", "name", "description", "url", "event_types", "condition"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,45 +177,81 @@ class WebhookForm(forms.ModelForm):
         if self.instance.pk is not None:
             # Shown as user:***@ — sent back unchanged, the stored password stays (Webhook.set_url).
             self.initial["url"] = self.instance.masked_url
+            stored = self.instance.contract or {}
+            self.initial[PRESET] = stored.get("preset", "")
+            for option in contracts.OPTIONS:
+                value = contracts.value_of(stored, option)
+                if value is not None:
+                    self.initial[option.name] = value
         self.original = copy.copy(self.instance)
 
+    def contract_value(self) -> dict:
+        """The contract the fields say: a value is kept if it is not the default or the user changed it;
+        a newly chosen preset takes the place of the values the user did not change."""
+        changed, data = set(self.changed_data), self.cleaned_data
+        preset = data.get(PRESET) or ""
+        contract: dict[str, Any] = {PRESET: preset} if preset else {}
+        for option in contracts.OPTIONS:
+            value = data.get(option.name)
+            if value is None or value == "" or (option.kind == "headers" and not value):
+                continue
+            if option.name not in changed and (PRESET in changed or value == contracts.default_of(option)):
+                continue
+            contract.setdefault(option.section, {})[option.key] = value
+        return contract
+
     def service_values(self) -> dict:
-        """The endpoint's fields for create_webhook (all of them) or update_webhook (the changed ones)."""
-        values = {name: self.cleaned_data[name] for name in self.fields if name in services.EDITABLE_FIELDS}
-        if not values.get("shared_secret"):
-            values.pop("shared_secret", None)  # a password box is never filled in: empty keeps the stored value
-        if "headers" in values:
-            values["headers"] = values["headers"] or {}
-        if "contract" in values:
-            values["contract"] = values["contract"] or {}  # an emptied JSON box means no extra headers
+        """The endpoint's fields for create (all of them) or update (the changed ones), the contract as one value."""
+        values = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        values["contract"] = self.contract_value()
+        if self.cleaned_data.get("shared_secret"):  # a password box is never filled in: empty keeps the stored value
+            values["shared_secret"] = self.cleaned_data["shared_secret"]
         if self.original.pk is None:
             return values
-        return {name: values[name] for name in self.changed_data if name in values}
+        return {name: value for name, value in values.items()
+                if name in self.changed_data or name in ("contract", "shared_secret")}
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:  # the clean step needs every field's value
             return cleaned
         try:
+            contracts.validate_contract(self.contract_value())
+        except contracts.ContractError as exc:
+            option = contracts.OPTION_BY_PATH.get(exc.option)
+            self.add_error(option.name if option else PRESET, exc)
+            return cleaned
+        except ValidationError as exc:
+            self.add_error(PRESET, exc)
+            return cleaned
+        try:
             if self.cleaned_data.get("signing_secret"):
                 if self.original.pk:
                     raise ValidationError({"signing_secret": "Import a secret on an existing endpoint by rotating it."})
-                services.validate_secret(self.cleaned_data["signing_secret"])
-            services.clean_webhook_fields(self.service_values(), webhook=self.original if self.original.pk else None)
+                actions.validate_secret(self.cleaned_data["signing_secret"])
+            actions.clean(self.service_values(), webhook=self.original if self.original.pk else None)
         except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "contract" in exc.error_dict:
+                exc.error_dict[PRESET] = exc.error_dict.pop("contract")
             self.add_error(None, exc)  # keyed by field: each message lands on its field
         return cleaned
 
     def save(self, commit: bool = True) -> Webhook:
-        """Create or update through the endpoint services, which check once more and save (whatever ``commit`` says)."""
+        """Create or update through the endpoint actions, which check once more and save (whatever ``commit`` says)."""
         if self.original.pk is None:
-            webhook, self.secret = services.create_webhook(
+            webhook, self.secret = actions.create(
                 user=self.user, secret=self.cleaned_data.get("signing_secret", ""), **self.service_values(),
             )
         else:
-            webhook = services.update_webhook(self.original, user=self.user, **self.service_values())
+            webhook = actions.update(self.original, user=self.user, **self.service_values())
         self.save_m2m = lambda: None  # an endpoint has no many-to-many fields
         return webhook
+
+
+# One typed field per contract option, made from its one description (declared, so the admin's fieldsets know them).
+OPTION_FIELDS = {option.name: option_field(option) for option in contracts.OPTIONS}
+WebhookForm.declared_fields.update(OPTION_FIELDS)
+WebhookForm.base_fields.update(OPTION_FIELDS)
 
 
 class WebhookEventTypeFilter(EventTypeFilter):
