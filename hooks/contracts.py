@@ -390,6 +390,9 @@ def validate_contract(value: Any) -> dict:
     for section in PARTS:
         if section in value and not isinstance(value[section], dict):
             raise ValidationError(f"contract.{section} must be an object.", code="contract")
+    # Headers first: their own checks say more (a NUL is a control character in a header value).
+    _check_signature(value.get("signature") or {})
+    _check_request(value.get("request") or {}, (value.get("signature") or {}).get("shared_secret_header", ""))
     try:  # valid Unicode (no NUL, no lone surrogate: PostgreSQL refuses them), bounded depth
         limits.check_json(value, where="contract")
     except limits.LimitExceeded as exc:

@@ -73,9 +73,10 @@ def test_clean_returns_normalised_values_and_saves_nothing():
     # when
     cleaned = services.clean_webhook_fields({"url": URL, "proxy_url": " http://127.0.0.1:3128 ", "headers": {"X-A": 1}})
     # then
+    # then: the flat option names are set into the one contract value
     assert cleaned == {
-        "url": URL, "event_types": ["*"], "proxy_url": "http://127.0.0.1:3128", "shared_secret_header": "",
-        "headers": {"X-A": "1"},
+        "url": URL, "event_types": ["*"],
+        "contract": {"request": {"proxy_url": "http://127.0.0.1:3128", "headers": {"X-A": "1"}}},
     }
     assert not Webhook.objects.exists()
 
@@ -128,7 +129,7 @@ def test_an_endpoint_proxy_is_checked_like_its_url(make_webhook, proxy, why):
 
 def test_a_loopback_proxy_is_fine_when_private_addresses_are_allowed(make_webhook):
     webhook, _ = make_webhook(URL, proxy_url=" http://127.0.0.1:3128 ")
-    assert webhook.proxy_url == "http://127.0.0.1:3128"
+    assert webhook.delivery_contract.request.proxy_url == "http://127.0.0.1:3128"
 
 
 def test_an_edit_checks_the_proxy_too(make_webhook):

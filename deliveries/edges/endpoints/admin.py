@@ -24,6 +24,7 @@ from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Attempt, Delivery, EndpointRuntime
 from deliveries.stats import with_delivery_stats
 from events.models import Organisation
+from hookline.display import displayable
 from hookline.admin import OrganisationFilter, OrganisationScopedAdmin, badge, member_organisation_ids
 from hooks import contracts
 from hooks.models import Webhook
@@ -128,7 +129,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
 
     @admin.display(description="applies")
     def contract_summary(self, webhook: Webhook) -> str:
-        return contracts.describe(webhook.delivery_contract) if webhook.pk else ""
+        return displayable(contracts.describe(webhook.delivery_contract)) if webhook.pk else ""
 
     @admin.display(description="body preview")
     def body_preview(self, webhook: Webhook) -> str:
@@ -136,7 +137,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
         if not webhook.pk:
             return "Shown once the endpoint is saved."
         sample = bodies.sample_body(webhook)
-        return format_html('<pre class="hookline-json">{}</pre>', json.dumps(sample, indent=2, ensure_ascii=False))
+        return format_html('<pre class="hookline-json">{}</pre>', displayable(json.dumps(sample, indent=2, ensure_ascii=False)))
 
     def get_fieldsets(self, request, obj=None):
         if obj:

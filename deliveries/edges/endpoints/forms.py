@@ -13,11 +13,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from deliveries import endpoint_actions as actions
-from hookline.admin import EventTypeFilter
+from hookline import limits
+from hookline.admin import EventTypeFilter, LimitedJSONFormField
+from hookline.display import displayable
 from hooks import contracts, patterns
 from hooks.models import Webhook
 
 PRESET = "preset"
+OWN_FIELDS = ["organisation", "name", "description", "url", "event_types", "condition"]  # the endpoint's, not its contract's
 
 
 class PatternListField(forms.CharField):
@@ -32,7 +35,7 @@ class PatternListField(forms.CharField):
         return [part.strip() for part in re.split(r"[\n,]", value or "") if part.strip()]
 
 
-class JSONValueField(forms.JSONField):
+class JSONValueField(LimitedJSONFormField):
     """JSON where the value is JSON by nature (a condition, a body template): empty means none, never "null"."""
 
     def __init__(self, **kwargs):
@@ -40,21 +43,28 @@ class JSONValueField(forms.JSONField):
         super().__init__(required=False, **kwargs)
 
     def prepare_value(self, value):
-        if value is None or value == "":
-            return ""
-        if isinstance(value, str):  # bound data, as typed
-            return value
-        return json.dumps(value, indent=2, ensure_ascii=False)
+        return "" if value is None or value == "" else super().prepare_value(value)
 
 
-class NumberListField(forms.CharField):
+class TextField(forms.CharField):
+    """A text box that shows any stored value (an old row's lone surrogate as its escape)."""
+
+    def prepare_value(self, value):
+        value = self.show(value)
+        return displayable(value) if isinstance(value, str) else value
+
+    def show(self, value):
+        return value
+
+
+class NumberListField(TextField):
     """Numbers separated by commas or spaces (delays in seconds, status codes)."""
 
     def __init__(self, *, integers: bool, **kwargs):
         self.integers = integers
         super().__init__(required=False, **kwargs)
 
-    def prepare_value(self, value):
+    def show(self, value):
         return ", ".join(f"{item:g}" if isinstance(item, float) else str(item) for item in value) \
             if isinstance(value, (list, tuple)) else value
 
@@ -67,10 +77,10 @@ class NumberListField(forms.CharField):
         return [int(n) if not self.integers and n == int(n) else n for n in numbers] or None
 
 
-class RetryOnField(forms.CharField):
+class RetryOnField(TextField):
     """all, server-errors, 5xx, or a list of status codes."""
 
-    def prepare_value(self, value):
+    def show(self, value):
         return ", ".join(map(str, value)) if isinstance(value, (list, tuple, frozenset)) else value
 
     def to_python(self, value):
@@ -80,15 +90,25 @@ class RetryOnField(forms.CharField):
         return NumberListField(integers=True).to_python(value)
 
 
-class HeadersField(forms.CharField):
+class HeadersField(TextField):
     """Static headers, one ``Name: value`` per line (stored as an object)."""
 
     widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
 
-    def prepare_value(self, value):
+    def show(self, value):
         return "\n".join(f"{name}: {item}" for name, item in value.items()) if isinstance(value, dict) else value
 
     def to_python(self, value):
+        if (value or "").strip().startswith("{"):  # a JSON object, as this box took before Architecture II
+            try:
+                limits.check_json_text(value, where="headers")
+            except limits.LimitExceeded as exc:
+                raise ValidationError(str(exc), code=exc.code) from None
+            try:
+                headers = json.loads(value)
+            except ValueError:
+                raise ValidationError("Enter one Name: value per line (or a JSON object).", code="headers") from None
+            return headers
         headers = {}
         for line in (value or "").splitlines():
             if not line.strip():
@@ -123,7 +143,7 @@ def option_field(option: contracts.Option) -> forms.Field:
         return HeadersField(required=False, **common)
     if option.kind == "json":
         return JSONValueField(**common)
-    return forms.CharField(required=False, widget=forms.TextInput(attrs={**placeholder, "size": 60}), **common)
+    return TextField(required=False, widget=forms.TextInput(attrs={**placeholder, "size": 60}), **common)
 
 
 def _default_in_words(option: contracts.Option) -> str:
@@ -167,7 +187,7 @@ class WebhookForm(forms.ModelForm):
 
     class Meta:
         model = Webhook
-        fields = ["organisation", "name", "description", "url", "event_types", "condition"]
+        fields = OWN_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -202,7 +222,7 @@ class WebhookForm(forms.ModelForm):
 
     def service_values(self) -> dict:
         """The endpoint's fields for create (all of them) or update (the changed ones), the contract as one value."""
-        values = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        values = {name: self.cleaned_data[name] for name in OWN_FIELDS if name in self.cleaned_data}
         values["contract"] = self.contract_value()
         if self.cleaned_data.get("shared_secret"):  # a password box is never filled in: empty keeps the stored value
             values["shared_secret"] = self.cleaned_data["shared_secret"]
