@@ -122,6 +122,9 @@ class Policy:
 
     def effective(self) -> "Policy":
         """This policy with every unset value resolved from the HOOKLINE settings."""
+        return _cached(self, self._resolve)
+
+    def _resolve(self) -> "Policy":
         settings = hookline_settings
         attempts = self.attempts or (len(self.delays) + 1 if self.delays else settings.MAX_ATTEMPTS)
         return replace(
@@ -191,6 +194,9 @@ class Contract:
 
     def effective(self) -> "Contract":
         """The one place defaults are resolved: this contract with every unset value taken from HOOKLINE."""
+        return _cached(self, self._resolve)
+
+    def _resolve(self) -> "Contract":
         settings = hookline_settings
         control, rate = self.control, self.control.rate_limit or None
         threshold = settings.BREAKER_THRESHOLD if control.breaker_threshold is None else control.breaker_threshold
@@ -211,6 +217,17 @@ class Contract:
     def controlled(self) -> bool:
         """Whether deliveries go through delivery control's admission for the options alone (FIFO, rate limit)."""
         return bool(self.control.ordered or self.control.rate_limit)
+
+
+def _cached(value, resolve):
+    """``resolve()`` once per value and settings generation: a worker resolves each endpoint's contract once,
+    not once per delivery (the parsed contract lives as long as the loaded endpoint row)."""
+    generation = hookline_settings.generation
+    cached = value.__dict__.get("_effective")
+    if cached is None or cached[0] != generation:
+        cached = (generation, resolve())
+        object.__setattr__(value, "_effective", cached)  # a frozen dataclass: the cache is not a field
+    return cached[1]
 
 
 DEFAULT = Contract()
