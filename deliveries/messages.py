@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
@@ -19,14 +17,6 @@ from .exceptions import TransformFailed
 from .transport import OutgoingRequest
 
 _SENSITIVE_WORDS = ("authorization", "secret", "token", "api-key", "apikey", "password", "cookie")
-
-
-@lru_cache(maxsize=1)
-def user_agent() -> str:
-    try:
-        return f"Hookline/{version('hookline')}"
-    except PackageNotFoundError:
-        return "Hookline/dev"
 
 
 def envelope(event: Event, key: str, data) -> bytes:
@@ -164,7 +154,7 @@ def build_request(
     signature = contract.signature
     headers = {
         "content-type": contract.body.content_type,
-        "user-agent": user_agent(),
+        "user-agent": contract.request.user_agent,
         **contract.request.headers,
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),

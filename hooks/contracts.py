@@ -11,6 +11,8 @@ import copy
 import re
 from dataclasses import dataclass
 from dataclasses import field, replace
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -41,7 +43,7 @@ POLICY_KEYS = {
 BODY_KEYS = {"shape", "template", "constants", "content_type", "payload_version"}
 BATCH_KEYS = {"max_count", "max_wait"}
 CONTROL_KEYS = {"rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown"}
-REQUEST_KEYS = {"headers", "proxy_url"}
+REQUEST_KEYS = {"headers", "proxy_url", "user_agent"}
 SIGNATURE_KEYS = {"standard", "github", "asymmetric", "shared_secret_header"}
 SECTIONS = {"preset": None, "policy": POLICY_KEYS, "body": BODY_KEYS, "batch": BATCH_KEYS, "control": CONTROL_KEYS,
             "request": REQUEST_KEYS, "signature": SIGNATURE_KEYS}
@@ -55,6 +57,7 @@ RESERVED_HEADERS = frozenset({
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")  # an RFC 9110 token
 PAYLOAD_VERSION_MAX = 50
 PROXY_URL_MAX = 500
+USER_AGENT_MAX = 200
 
 OBC_ELEMENT = {"id": "{{id}}", "eventkey": "{{type}}", "eventvalues": "{{data}}", "eventdatetime": "{{timestamp}}"}
 # One preset per reference platform (../shared/reference): what the platform's own sender does.
@@ -172,6 +175,7 @@ class Control:
 class Request:
     headers: dict = field(default_factory=dict)  # static headers; never the ones Hookline sets
     proxy_url: str = ""  # "" = HOOKLINE PROXY
+    user_agent: str = ""  # "" = Hookline/<version>
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,8 @@ class Contract:
                 breaker_cooldown=float(settings.BREAKER_COOLDOWN if control.breaker_cooldown is None
                                        else control.breaker_cooldown),
             ),
-            request=replace(self.request, proxy_url=self.request.proxy_url or settings.PROXY),
+            request=replace(self.request, proxy_url=self.request.proxy_url or settings.PROXY,
+                            user_agent=self.request.user_agent or default_user_agent()),
         )
 
     @property
@@ -326,6 +331,8 @@ OPTIONS: tuple[Option, ...] = (
            "\"Name: value\" per line (the signature headers cannot be overridden).", flat="headers"),
     Option("request", "proxy_url", "proxy", "text", "Outbound proxy for this endpoint.", default="HOOKLINE PROXY",
            flat="proxy_url"),
+    Option("request", "user_agent", "User-Agent", "text", "The User-Agent header, for receivers that allow-list "
+           "or route by it.", default="Hookline/<version>"),
     Option("signature", "standard", "Standard Webhooks signature", "bool",
            "Send webhook-signature (v1, HMAC-SHA256).", flat="standard_signature"),
     Option("signature", "asymmetric", "asymmetric signature (v1a)", "bool",
@@ -588,6 +595,19 @@ def _check_request(request: dict, shared_secret_header: str) -> None:
         request["headers"] = validate_headers(request["headers"], shared_secret_header)
     if "proxy_url" in request:
         request["proxy_url"] = validate_proxy_url(request["proxy_url"])
+    if "user_agent" in request:
+        agent = request["user_agent"]
+        if not isinstance(agent, str) or len(agent) > USER_AGENT_MAX or not agent.isprintable():
+            raise ContractError(f"request.user_agent must be printable text of at most {USER_AGENT_MAX} characters.")
+        request["user_agent"] = agent.strip()
+
+
+@lru_cache(maxsize=1)
+def default_user_agent() -> str:
+    try:
+        return f"Hookline/{version('hookline')}"
+    except PackageNotFoundError:
+        return "Hookline/dev"
 
 
 def validate_shared_secret_header(name: Any) -> str:
