@@ -368,21 +368,6 @@ def with_flat(contract: dict | None, flat: dict[str, Any]) -> dict:
     return {name: value for name, value in merged.items() if value not in ({}, None, "")}
 
 
-def compact(value: dict) -> dict:
-    """A contract without the values that only repeat the defaults (kept where they override the preset's)."""
-    preset = PRESETS.get(value.get("preset") or "", {})
-    result: dict[str, Any] = {"preset": value["preset"]} if value.get("preset") else {}
-    for section in PARTS:
-        kept = {
-            key: item for key, item in (value.get(section) or {}).items()
-            if item is not None and item != "" and item != {}
-            and (item != getattr(getattr(DEFAULT, section), key, object()) or key in preset.get(section, {}))
-        }
-        if kept:
-            result[section] = kept
-    return result
-
-
 def expand(value: dict | None) -> dict:
     """A contract with its preset's values filled in under the given ones (a section's keys override the preset's)."""
     value = dict(value or {})

@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hookline.checks import check_hookline_settings
-from hooks import services
+from hooks import services, states
 from hooks.models import Webhook
 from tests.support.overrides import hookline
 
@@ -235,3 +235,15 @@ def test_rotating_twice_drops_the_oldest_secret(make_webhook):
     third = services.rotate_secret(webhook)
     assert webhook.signing_secrets() == [third, second]
     assert first not in webhook.signing_secrets()
+
+
+def test_an_edit_from_a_stale_copy_keeps_the_state_a_worker_set(make_webhook):
+    # given: an operator's copy, loaded before a worker's retries ran out
+    webhook, _ = make_webhook(URL)
+    stale = Webhook.objects.get(pk=webhook.pk)
+    states.transition(webhook, states.RETRIES_RAN_OUT)
+    # when: the operator renames it
+    services.update_webhook(stale, name="renamed")
+    # then: the rename is saved, the worker's state is not undone
+    fresh = Webhook.objects.get(pk=webhook.pk)
+    assert (fresh.name, fresh.state, fresh.state_reason) == ("renamed", "invalid", "retries ran out")

@@ -24,8 +24,8 @@ from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Attempt, Delivery, EndpointRuntime
 from deliveries.stats import with_delivery_stats
 from events.models import Organisation
-from hookline.display import displayable
 from hookline.admin import OrganisationFilter, OrganisationScopedAdmin, badge, member_organisation_ids
+from hookline.display import displayable
 from hooks import contracts
 from hooks.models import Webhook
 
