@@ -47,4 +47,4 @@ def test_ricloud_tests_a_config_on_create_and_on_url_change(start_worker, receiv
     assert client.patch(f"/api/webhooks/{config}/", {"state": "deactivated"}, format="json").status_code == 200
     assert config not in [w["id"] for w in client.get("/api/webhooks/").json()["results"]]
     assert [w["id"] for w in client.get("/api/webhooks/?state=deactivated").json()["results"]] == [config]
-    assert Webhook.objects.get(pk=config).test_on_save
+    assert Webhook.objects.get(pk=config).delivery_contract.policy.test_on_save
