@@ -210,13 +210,18 @@ class WebhookForm(forms.ModelForm):
         a newly chosen preset takes the place of the values the user did not change."""
         changed, data = set(self.changed_data), self.cleaned_data
         preset = data.get(PRESET) or ""
+        presets = contracts.PRESETS.get(preset, {})
         contract: dict[str, Any] = {PRESET: preset} if preset else {}
         for option in contracts.OPTIONS:
             value = data.get(option.name)
             if value is None or value == "" or (option.kind == "headers" and not value):
                 continue
-            if option.name not in changed and (PRESET in changed or value == contracts.default_of(option)):
-                continue
+            if option.name not in changed:
+                if PRESET in changed:
+                    continue
+                # A default is left out, unless it overrides the preset's value (which would come back).
+                if value == contracts.default_of(option) and option.key not in presets.get(option.section, {}):
+                    continue
             contract.setdefault(option.section, {})[option.key] = value
         return contract
 
