@@ -332,7 +332,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("request", "proxy_url", "proxy", "text", "Outbound proxy for this endpoint.", default="HOOKLINE PROXY",
            flat="proxy_url"),
     Option("request", "user_agent", "User-Agent", "text", "The User-Agent header, for receivers that allow-list "
-           "or route by it.", default="Hookline/<version>"),
+           "or route by it.", default="Hookline/(the installed version)"),
     Option("signature", "standard", "Standard Webhooks signature", "bool",
            "Send webhook-signature (v1, HMAC-SHA256).", flat="standard_signature"),
     Option("signature", "asymmetric", "asymmetric signature (v1a)", "bool",

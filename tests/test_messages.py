@@ -169,4 +169,4 @@ def test_an_endpoint_may_send_its_own_user_agent(make_webhook, organisation, adm
     with pytest.raises(services.ValidationError, match="request.user_agent"):
         services.update_webhook(own, contract={"request": {"user_agent": "a\r\nX-Injected: 1"}})
     page = admin_client.get(f"/admin/hooks/webhook/{own.pk}/change/").content.decode()
-    assert 'name="request_user_agent"' in page and 'value="PartnerBridge/2.1"' in page and "Hookline/&lt;version&gt;" in page
+    assert 'name="request_user_agent"' in page and 'value="PartnerBridge/2.1"' in page and "Default: Hookline/(the installed version)" in page

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import escape
 
 from console.admin_base import EventTypeFilter, LimitedJSONFormField
 from deliveries import endpoint_actions as actions
@@ -123,7 +124,9 @@ class HeadersField(TextField):
 def option_field(option: contracts.Option) -> forms.Field:
     """The form field of one contract option, its default shown as the placeholder or the empty choice."""
     default = option.default or _default_in_words(option)
-    common = {"label": option.label[:1].upper() + option.label[1:], "help_text": option.help}
+    # The admin renders help texts as HTML: these are text.
+    help_text = escape(f"{option.help} Default: {default}." if default else option.help)
+    common = {"label": option.label[:1].upper() + option.label[1:], "help_text": help_text}
     placeholder = {"placeholder": f"default: {default}"} if default else {}
     if option.kind == "bool":
         return forms.BooleanField(required=False, initial=contracts.default_of(option), **common)
@@ -191,6 +194,12 @@ class WebhookForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        resolved = contracts.DEFAULT.effective()  # the defaults as this installation's settings make them
+        for option in contracts.OPTIONS:
+            value = getattr(getattr(resolved, option.section), option.key)
+            widget = self.fields[option.name].widget
+            if option.kind in ("int", "float", "text", "retry_on") and value not in (None, ""):
+                widget.attrs["placeholder"] = f"{value:g}" if isinstance(value, float) else str(value)
         if "name" in self.fields and self.instance.pk is None:
             self.fields["name"].required = False
             self.fields["name"].help_text = "Defaults to the URL."
