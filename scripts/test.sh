@@ -58,7 +58,7 @@ fi
 echo "== integration, fault-injection and browser tests (PostgreSQL, Redis, Celery workers, Chromium) =="
 export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline}
 export CELERY_BROKER_URL=${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
-"$PY" -m pytest -q -p no:cacheprovider -m "integration or faults or browser" "$@"
+"$PY" -m pytest -q -p no:cacheprovider -m "integration or faults or browser or postgres" "$@"
 
 echo "== integration tests on RabbitMQ =="
 RABBITMQ_URL=${TEST_RABBITMQ_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672/hookline_test}

@@ -1,4 +1,4 @@
-"""hooks 0010/0011 and deliveries 0006: every option column moves into the contract, the runtime state into EndpointRuntime."""
+"""hooks 0010/0011 and deliveries 0007: every option column moves into the contract, the runtime state into EndpointRuntime."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from hooks import contracts
 
-BEFORE = [("hooks", "0009_add_delivery_control"), ("deliveries", "0005_add_held_status")]
-AFTER = [("hooks", "0011_remove_runtime_fields"), ("deliveries", "0006_endpoint_runtime")]
+BEFORE = [("hooks", "0009_add_delivery_control"), ("deliveries", "0006_attempt_request_truncated")]
+AFTER = [("hooks", "0011_remove_runtime_fields"), ("deliveries", "0007_endpoint_runtime")]
 PRESET_CONTRACT = {  # an apigee contract as 0005 stored it: the preset expanded, one value overridden
     "preset": "apigee",
     "policy": {"attempts": 5, "delays": [300, 300, 300], "retry_on": "5xx", "on_exhaustion": "delivery",

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('hooks', '0010_move_options_into_contract'),
         # The runtime state is copied out first (its RunPython reads these columns).
-        ('deliveries', '0006_endpoint_runtime'),
+        ('deliveries', '0007_endpoint_runtime'),
     ]
 
     operations = [migrations.RemoveField(model_name='webhook', name=column) for column in RUNTIME]

@@ -32,7 +32,7 @@ def runtime_into_endpoints(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deliveries', '0005_add_held_status'),
+        ('deliveries', '0006_attempt_request_truncated'),
         ('hooks', '0010_move_options_into_contract'),
     ]
 
