@@ -605,11 +605,16 @@ def describe(contract: Contract) -> str:
     return "; ".join(parts)
 
 
+# The control options' real limits: checked here, announced by the admin form and the API schema.
+MAXIMA = {"control.rate_limit": 100_000, "control.rate_limit_burst": 1_000_000, "control.breaker_threshold": 10_000,
+          "control.breaker_cooldown": 7 * 86400}
+
+
 def _check_control(control: dict) -> None:
-    for name, high in (("rate_limit", 100_000), ("rate_limit_burst", 1_000_000), ("breaker_threshold", 10_000),
-                       ("breaker_cooldown", 7 * 86400)):
+    for path, high in MAXIMA.items():
+        name = path.partition(".")[2]
         if control.get(name) is not None:
-            _number(f"control.{name}", control[name], low=0, high=high, integer=True)
+            _number(path, control[name], low=0, high=high, integer=True)
     if "ordered" in control and not isinstance(control["ordered"], bool):
         raise ContractError("control.ordered must be true or false.")
 

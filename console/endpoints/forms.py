@@ -131,7 +131,8 @@ def option_field(option: contracts.Option) -> forms.Field:
     if option.kind == "bool":
         return forms.BooleanField(required=False, initial=contracts.default_of(option), **common)
     if option.kind == "int":
-        return forms.IntegerField(required=False, min_value=0, widget=forms.NumberInput(attrs=placeholder), **common)
+        return forms.IntegerField(required=False, min_value=0, max_value=contracts.MAXIMA.get(option.path),
+                                  widget=forms.NumberInput(attrs=placeholder), **common)
     if option.kind == "float":
         return forms.FloatField(required=False, min_value=0, widget=forms.NumberInput(attrs={**placeholder, "step": "any"}),
                                 **common)

@@ -39,7 +39,7 @@ def flat_option_field(option: contracts.Option) -> serializers.Field:
     if option.kind == "bool":
         return serializers.BooleanField(**common)
     if option.kind == "int":
-        return serializers.IntegerField(allow_null=True, **common)
+        return serializers.IntegerField(allow_null=True, min_value=0, max_value=contracts.MAXIMA.get(option.path), **common)
     if option.kind == "headers":
         return serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=2000), **common)
     return serializers.CharField(allow_blank=True, max_length=2000, trim_whitespace=False, **common)
