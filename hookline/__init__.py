@@ -4,3 +4,5 @@ A plain package, not a Django app: no models, no migrations, nothing to install.
 ``exceptions`` and ``querysets`` import nothing of the apps; ``admin`` and ``api`` also use the tenant
 model (``events.models.Organisation``) and the catalog, so apps import them, never the other way round.
 """
+
+__version__ = "0.2.0"
