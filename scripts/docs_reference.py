@@ -10,6 +10,7 @@ Nothing here is copied by hand, so nothing can drift from the code:
 After the build, every page is checked for assets (scripts, styles, images, fonts) loaded from another
 host: the manual must work offline. ``tests/test_docs_reference.py`` tests each generator.
 """
+
 from __future__ import annotations
 
 import ast
@@ -19,10 +20,11 @@ import os
 import re
 import sys
 import tokenize
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "hookline" / "conf.py"
@@ -73,10 +75,14 @@ def settings_from_conf(source: str | None = None) -> list[Setting]:
     source = CONF.read_text() if source is None else source
     tree = ast.parse(source)
     node = next(
-        statement.value for statement in tree.body
-        if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None
-        and any(isinstance(target, ast.Name) and target.id == "DEFAULTS"
-                for target in (statement.targets if isinstance(statement, ast.Assign) else [statement.target]))
+        statement.value
+        for statement in tree.body
+        if isinstance(statement, (ast.Assign, ast.AnnAssign))
+        and statement.value is not None
+        and any(
+            isinstance(target, ast.Name) and target.id == "DEFAULTS"
+            for target in (statement.targets if isinstance(statement, ast.Assign) else [statement.target])
+        )
     )
     assert isinstance(node, ast.Dict)
     comments: dict[int, str] = {}
@@ -86,7 +92,7 @@ def settings_from_conf(source: str | None = None) -> list[Setting]:
     settings: list[Setting] = []
     block: list[str] = []
     previous_end = node.lineno
-    for key_node, value_node in zip(node.keys, node.values):
+    for key_node, value_node in zip(node.keys, node.values, strict=True):
         assert isinstance(key_node, ast.Constant)
         lines = [comments[line] for line in range(previous_end + 1, key_node.lineno) if line in comments]
         if lines:  # a new comment opens a new group; keys without one share the group's
@@ -113,8 +119,11 @@ def settings_markdown(settings: list[Setting] | None = None) -> str:
         else:
             groups.append([setting])
     rows = "\n".join(
-        "| " + "<br>".join(f'<span id="{s.key}"></span>{code(s.key)}' for s in group)
-        + " | " + "<br>".join(code(_shown(s.default)) for s in group) + f" | {cell(group[0].comment)} |"
+        "| "
+        + "<br>".join(f'<span id="{s.key}"></span>{code(s.key)}' for s in group)
+        + " | "
+        + "<br>".join(code(_shown(s.default)) for s in group)
+        + f" | {cell(group[0].comment)} |"
         for group in groups
     )
     return f"""# Settings reference
@@ -177,8 +186,12 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 
 def operations(schema: dict) -> list[tuple[str, str, dict]]:
-    return [(path, method, item[method]) for path, item in schema.get("paths", {}).items()
-            for method in METHODS if method in item]
+    return [
+        (path, method, item[method])
+        for path, item in schema.get("paths", {}).items()
+        for method in METHODS
+        if method in item
+    ]
 
 
 def anchor(*parts: str) -> str:
@@ -217,24 +230,29 @@ def _properties_table(node: dict) -> str:
     required = set(node.get("required", []))
     rows = []
     for name, prop in properties.items():
-        notes = [word for word, flag in (("read-only", prop.get("readOnly")), ("write-only", prop.get("writeOnly")))
-                 if flag]
+        notes = [
+            word for word, flag in (("read-only", prop.get("readOnly")), ("write-only", prop.get("writeOnly"))) if flag
+        ]
         description = " ".join(filter(None, [prop.get("description", ""), ", ".join(notes)]))
-        rows.append(f"| {code(name)} | {cell(schema_type(prop))} | {'yes' if name in required else ''} | {cell(description)} |")
+        rows.append(
+            f"| {code(name)} | {cell(schema_type(prop))} | {'yes' if name in required else ''} | {cell(description)} |"
+        )
     return "| field | type | required | description |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
 
 
 def api_markdown(schema: dict) -> str:
     info = schema.get("info", {})
-    out = [f"""# API reference
+    out = [
+        f"""# API reference
 
-Generated from the OpenAPI {schema.get('openapi', '3')} document the API serves at `schema/`
-(`{info.get('title', '')}` {info.get('version', '')}) when this manual was built. The conventions every
+Generated from the OpenAPI {schema.get("openapi", "3")} document the API serves at `schema/`
+(`{info.get("title", "")}` {info.get("version", "")}) when this manual was built. The conventions every
 operation shares (authentication, tenancy, paging, errors, rate limits) are in [REST API](../api.md).
 A running site also serves this document as Swagger UI at `/api/docs/` and Redoc at `/api/redoc/`.
 
 | operation | summary |
-|---|---|"""]
+|---|---|"""
+    ]
     ops = operations(schema)
     for path, method, op in ops:
         out.append(f"| [`{method.upper()} {path}`](#{anchor(method, path)}) | {cell(op.get('summary', ''))} |")
@@ -274,9 +292,11 @@ def _operation_markdown(path: str, method: str, op: dict) -> str:
     if parameters:
         parts.append("| parameter | in | type | required | description |\n|---|---|---|---|---|")
         for parameter in parameters:
-            parts.append(f"| {code(parameter['name'])} | {parameter.get('in', '')} | "
-                         f"{cell(schema_type(parameter.get('schema')))} | {'yes' if parameter.get('required') else ''} | "
-                         f"{cell(parameter.get('description', ''))} |")
+            parts.append(
+                f"| {code(parameter['name'])} | {parameter.get('in', '')} | "
+                f"{cell(schema_type(parameter.get('schema')))} | {'yes' if parameter.get('required') else ''} | "
+                f"{cell(parameter.get('description', ''))} |"
+            )
         parts.append("")
     body = op.get("requestBody")
     if body:
@@ -325,21 +345,27 @@ def commands_markdown(commands: list[tuple[str, Any]] | None = None) -> str:
 
     commands = management_commands() if commands is None else commands
     common = {action.dest for action in BaseCommand().create_parser("manage.py", "base")._actions}
-    out = ["""# Management commands
+    out = [
+        """# Management commands
 
 Generated from each command's argparse parser when this manual was built: every `manage.py` command that
 Hookline's apps add, with its arguments and options. Django's common options (`--settings`, `--verbosity`,
 `--traceback`, …) work with each of them too.
 
 | command | what |
-|---|---|"""]
+|---|---|"""
+    ]
     for name, command in commands:
         out.append(f"| [`{name}`](#{anchor('command', name)}) | {cell(command.help)} |")
     for name, command in commands:
         parser = command.create_parser("manage.py", name)
         usage = " ".join(parser.format_usage().replace("usage: ", "").split())
-        usage = re.sub(r" \[-h\]| \[--version\]| \[-v \{0,1,2,3\}\]| \[--settings SETTINGS\]| \[--pythonpath PYTHONPATH\]"
-                       r"| \[--traceback\]| \[--no-color\]| \[--force-color\]| \[--skip-checks\]", "", usage)
+        usage = re.sub(
+            r" \[-h\]| \[--version\]| \[-v \{0,1,2,3\}\]| \[--settings SETTINGS\]| \[--pythonpath PYTHONPATH\]"
+            r"| \[--traceback\]| \[--no-color\]| \[--force-color\]| \[--skip-checks\]",
+            "",
+            usage,
+        )
         out.append(f"\n## `{name}` {{ #{anchor('command', name)} }}\n")
         out.append(f"{command.help.strip()}\n" if command.help else "")
         out.append(f"```\n{usage}\n```\n")
@@ -349,8 +375,11 @@ Hookline's apps add, with its arguments and options. Django's common options (`-
                 continue
             spelled = ", ".join(action.option_strings) or action.dest
             flag = action.nargs == 0  # a switch: its "default" is only the opposite of giving it
-            default = "" if flag or action.default in (None, "==SUPPRESS==") or not action.option_strings \
+            default = (
+                ""
+                if flag or action.default in (None, "==SUPPRESS==") or not action.option_strings
                 else code(action.default)
+            )
             rows.append(f"| `{spelled}` | {cell(action.help or '')} | {default} |")
         if rows:
             out.append("| argument | what | default |\n|---|---|---|\n" + "\n".join(rows) + "\n")
@@ -411,10 +440,27 @@ metrics are exposed too.
 class _Assets(HTMLParser):
     """Collects the URLs a page loads by itself (scripts, styles, images, fonts, frames), not the links it shows."""
 
-    LOADING = {"script": "src", "img": "src", "iframe": "src", "source": "src", "audio": "src", "video": "src",
-               "embed": "src", "object": "data"}
-    LOADING_LINKS = {"stylesheet", "icon", "preload", "preconnect", "prefetch", "dns-prefetch", "manifest",
-                     "modulepreload", "apple-touch-icon"}
+    LOADING = {
+        "script": "src",
+        "img": "src",
+        "iframe": "src",
+        "source": "src",
+        "audio": "src",
+        "video": "src",
+        "embed": "src",
+        "object": "data",
+    }
+    LOADING_LINKS = {
+        "stylesheet",
+        "icon",
+        "preload",
+        "preconnect",
+        "prefetch",
+        "dns-prefetch",
+        "manifest",
+        "modulepreload",
+        "apple-touch-icon",
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -438,8 +484,11 @@ def remote_assets(html: str) -> list[str]:
 
 
 def remote_css_urls(css: str) -> list[str]:
-    return [url for url in re.findall(r"(?:url\(\s*['\"]?|@import\s+['\"])([^'\")]+)", css)
-            if re.match(r"^(https?:)?//", url.strip(), re.I)]
+    return [
+        url
+        for url in re.findall(r"(?:url\(\s*['\"]?|@import\s+['\"])([^'\")]+)", css)
+        if re.match(r"^(https?:)?//", url.strip(), re.I)
+    ]
 
 
 def offline_problems(site_dir: Path) -> list[str]:
@@ -447,7 +496,9 @@ def offline_problems(site_dir: Path) -> list[str]:
     for page in sorted(site_dir.rglob("*.html")):
         problems += [f"{page.relative_to(site_dir)}: {url}" for url in remote_assets(page.read_text(errors="replace"))]
     for sheet in sorted(site_dir.rglob("*.css")):
-        problems += [f"{sheet.relative_to(site_dir)}: {url}" for url in remote_css_urls(sheet.read_text(errors="replace"))]
+        problems += [
+            f"{sheet.relative_to(site_dir)}: {url}" for url in remote_css_urls(sheet.read_text(errors="replace"))
+        ]
     return problems
 
 
@@ -477,5 +528,6 @@ def on_post_build(config):
 
     problems = offline_problems(Path(config["site_dir"]))
     if problems:
-        raise PluginError("The manual must work offline; these pages load assets from other hosts:\n  "
-                          + "\n  ".join(problems))
+        raise PluginError(
+            "The manual must work offline; these pages load assets from other hosts:\n  " + "\n  ".join(problems)
+        )
