@@ -36,8 +36,3 @@ def gaps(requests) -> list[float]:
 def statuses(*codes: int):
     """Answer with ``codes`` in turn (per path), then repeat the last."""
     return lambda request, count: Reply(codes[min(count, len(codes)) - 1])
-
-
-@pytest.fixture
-def worker(start_worker):
-    return start_worker()

@@ -27,14 +27,13 @@ def apigee_webhook(client, url: str, name: str, event_type: str = "rateplan.usag
 
 
 def test_apigee_retries_only_5xx_three_times_and_never_disables(
-        start_worker, receiver, organisation, member, client_for, event_type):
+        worker, receiver, organisation, member, client_for, event_type):
     # given: four webhooks as an Apigee organisation would have them
     event_type("rateplan.usage-threshold")
     client = client_for(member)
     ok = apigee_webhook(client, receiver.on("/ok", always(201)), "webhook-ok")
     down = apigee_webhook(client, receiver.on("/down", always(503)), "webhook-down")
     refused = apigee_webhook(client, receiver.on("/refused", always(429)), "webhook-refused")
-    start_worker()
 
     # when: a usage threshold is reached
     emit("rateplan.usage-threshold", NOTIFICATION, organisation)

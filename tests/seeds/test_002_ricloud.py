@@ -17,10 +17,9 @@ def state_of(webhook_id: int, client) -> str:
     return client.get(f"/api/webhooks/{webhook_id}/").json()["state"]
 
 
-def test_ricloud_tests_a_config_on_create_and_on_url_change(start_worker, receiver, member, client_for):
+def test_ricloud_tests_a_config_on_create_and_on_url_change(worker, receiver, member, client_for):
     # given
     client = client_for(member)
-    start_worker()
 
     # when: POST /configs/webhook — a config is created with test_on_save, as ricloud does
     created = client.post("/api/webhooks/", {"url": receiver.on("/hooks", always(200)),

@@ -14,7 +14,7 @@ from tests.support.receiver import always
 
 from .conftest import settle, statuses
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 OBC_SECRET = "obc-shared-0123456789"  # what the customer registered
 FAST = {"base_delay": 0.05, "max_delay": 0.1, "jitter": 0}  # ~3 days of retries, scaled down
 
@@ -30,13 +30,12 @@ def obc_webhook(url: str, organisation, **policy) -> Webhook:
 
 
 def test_obc_sends_arrays_with_its_secret_accepts_only_200_and_disables_at_exhaustion(
-        start_worker, receiver, organisation, event_type):
+        worker, receiver, organisation, event_type):
     # given
     event_type("GL_AccountItem_Created")
     event_type("HM_EmployeeHistoryDivision_Created", accepts_subkeys=True)
     picky = obc_webhook(receiver.on("/obc", statuses(201, 204, 410, 200)), organisation)
     dead = obc_webhook(receiver.on("/dead", always(500)), organisation)
-    start_worker()
 
     # when: three changes commit together, one of them for a division nobody subscribed to
     with transaction.atomic():

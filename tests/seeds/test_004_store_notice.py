@@ -18,7 +18,7 @@ NOTICE = {"noticeId": 42, "dispId": "N-0042", "title": "Fire drill", "priority":
           "recvStores": ["S001", "S002"], "text": "Friday 10:00", "data": {"10001": "yes"}}
 
 
-def test_store_notice_posts_the_notice_with_event_and_token(start_worker, receiver, organisation, event_type):
+def test_store_notice_posts_the_notice_with_event_and_token(worker, receiver, organisation, event_type):
     # given: two webhooks, one behind Basic auth given in the URL
     for key in ("notice.published", "notice.updated", "notice.deleted"):
         event_type(key)
@@ -28,7 +28,6 @@ def test_store_notice_posts_the_notice_with_event_and_token(start_worker, receiv
         organisation=organisation, name="Store hook", event_types=["notice.*"], contract=contract)
     chat, _ = services.create_webhook(url=receiver.on("/chat", always(200)), organisation=organisation,
                                       name="Chat", event_types=["notice.published"], contract=contract)
-    start_worker()
 
     # when: a notice is published, then updated
     emit("notice.published", {**NOTICE, "event": "PUBLISH"}, organisation)
