@@ -84,6 +84,34 @@ def _is_rate(rate: str) -> bool:
     return number.isdigit() and period in {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
 
 
+@checks.register()
+def check_console_installed(app_configs=None, **kwargs):
+    """Hookline's admin and API moved to the console app: a site that upgraded without adding it would lose them quietly."""
+    from django.apps import apps
+
+    from .packages import is_own_app
+
+    if not apps.is_installed("deliveries"):
+        return []
+    console = next((config for config in apps.get_app_configs() if config.name == "console"), None)
+    if console is None:
+        return [checks.Warning(
+            "Hookline's admin pages, dashboards and REST API are in its 'console' app, which is not installed: "
+            "the admin shows no Hookline model and the API docs have no template.",
+            hint="Add 'console' to INSTALLED_APPS after 'deliveries' and include('console.api.urls') "
+            "(docs/upgrading.md); silence hookline.W040 if this site runs Hookline without its admin and API.",
+            id="hookline.W040",
+        )]
+    if not is_own_app(console.path):
+        return [checks.Warning(
+            f"The installed app 'console' is {console.path}, not Hookline's: Hookline's admin pages and API "
+            "(the package 'console') cannot be installed beside it.",
+            hint="Rename your package (e.g. 'console' -> 'shop_console') to use Hookline's admin and API.",
+            id="hookline.W041",
+        )]
+    return []
+
+
 @checks.register(checks.Tags.security, deploy=True)
 def check_deployment(app_configs=None, **kwargs):
     """`check --deploy`: settings that are fine for development and wrong in production."""

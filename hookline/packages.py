@@ -29,3 +29,8 @@ def ensure_own_packages() -> None:
             f"Rename your package (e.g. '{name}' -> 'shop_{name}') and its imports, or run Hookline in its own "
             f"project (webhooks_project) next to your site."
         )
+
+
+def is_own_app(path: str) -> bool:
+    """Whether an installed app's folder (``AppConfig.path``) is one of Hookline's packages, beside hookline/."""
+    return Path(path).resolve().parent == _HOME

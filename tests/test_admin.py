@@ -585,13 +585,13 @@ def test_an_event_type_schema_with_a_nul_character_is_refused_like_in_the_api(ad
     assert entry.schema is None
 
 
-def test_each_model_has_one_admin_registered_by_deliveries_edges():
+def test_each_model_has_one_admin_registered_by_the_console():
     from django.contrib import admin
 
     from events.models import EventType
 
     for model in (Webhook, Delivery, Event, EventType, Organisation):
-        assert type(admin.site._registry[model]).__module__.startswith("deliveries.edges."), model
+        assert type(admin.site._registry[model]).__module__.startswith("console."), model
 
 
 def test_superusers_manage_organisation_members_and_staff_only_see_theirs(
@@ -704,8 +704,8 @@ def test_events_without_an_organisation_are_for_superusers_only(staff_client, ad
 
 def test_bulk_actions_that_send_have_a_limit(staff_client, make_webhook, make_delivery, monkeypatch, receiver):
     # given
-    monkeypatch.setattr("deliveries.edges.endpoints.admin.SEND_TEST_LIMIT", 1)
-    monkeypatch.setattr("deliveries.edges.deliveries.admin.REDELIVER_LIMIT", 1)
+    monkeypatch.setattr("console.endpoints.admin.SEND_TEST_LIMIT", 1)
+    monkeypatch.setattr("console.deliveries.admin.REDELIVER_LIMIT", 1)
     webhooks = [make_webhook(receiver.on(f"/{n}", always(200)))[0] for n in range(2)]
     deliveries = [make_delivery(webhook, status="failed") for webhook in webhooks]
 

@@ -72,7 +72,7 @@ def test_a_batch_endpoint_gets_an_array_signed_once_and_a_retry_resends_the_same
     assert {d.batch_id for d in deliveries} == set(by_id)
     assert all(d.attempt_log.count() == 2 for d in deliveries)
     # and: the inspector and the API show every event of the batch and the contract that applied
-    from deliveries.edges.deliveries.serializers import DeliveryDetailSerializer
+    from console.deliveries.serializers import DeliveryDetailSerializer
 
     big = max(by_id, key=lambda batch_id: len(by_id[batch_id][0].json))
     member = deliveries.filter(batch_id=big).first()

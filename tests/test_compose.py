@@ -59,7 +59,7 @@ def test_the_image_leaves_out_local_state_secrets_and_tests():
     assert not image & set(local)
     assert not [path for path in image if path.startswith(("tests/", "bench/", ".git/"))]
     assert {"manage.py", "pyproject.toml", "README.md", "webhooks_project/settings.py", "deliveries/models.py",
-            "deliveries/templates/hookline/redoc.html", "hookline/celery.py"} <= image
+            "console/templates/hookline/redoc.html", "hookline/celery.py"} <= image
 
 
 def test_the_stack_reads_its_own_env_file_and_checks_its_health():

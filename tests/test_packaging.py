@@ -25,9 +25,9 @@ def test_the_wheel_holds_the_apps_and_their_files_and_nothing_else(wheel):
 
     # then
     top = {name.split("/")[0] for name in files}
-    assert top == {"hookline", "events", "hooks", "deliveries", wheel.name.split("-py3")[0] + ".dist-info"}
-    assert "deliveries/templates/admin/deliveries/delivery/change_form.html" in files
-    assert {"deliveries/templates/hookline/redoc.html", "deliveries/templates/hookline/swagger_ui.js"} <= set(files)
+    assert top == {"hookline", "events", "hooks", "deliveries", "console", wheel.name.split("-py3")[0] + ".dist-info"}
+    assert "console/templates/admin/deliveries/delivery/change_form.html" in files
+    assert {"console/templates/hookline/redoc.html", "console/templates/hookline/swagger_ui.js"} <= set(files)
     assert {"events/migrations/0001_initial.py", "hooks/management/commands/reencrypt_secrets.py"} <= set(files)
     assert not [name for name in files if name.startswith(("tests/", "bench/", "webhooks_project/"))]
 
@@ -49,7 +49,7 @@ def test_the_installed_wheel_imports_without_a_checkout(wheel, tmp_path):
 
     # when
     result = subprocess.run(
-        [str(python), "-c", "import deliveries, events, hooks, hookline.celery; print(deliveries.__file__)"],
+        [str(python), "-c", "import console, deliveries, events, hooks, hookline.celery; print(console.__file__)"],
         cwd=tmp_path, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
     )
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "events",
     "hooks",
     "deliveries",
+    "console",
 ]
 
 # `manage.py collectstatic` fills STATIC_ROOT (the image does so when it is built); WhiteNoise then serves

@@ -3,7 +3,7 @@ and the demo echo receiver."""
 from django.contrib import admin
 from django.urls import include, path
 
-from deliveries.edges.metrics.views import metrics_view
+from console.metrics.views import metrics_view
 
 from . import demo
 
@@ -15,7 +15,7 @@ admin.site.index_template = "admin/hookline/index.html"  # leads with the dashbo
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("deliveries.api.urls")),
+    path("api/", include("console.api.urls")),
     path("demo/echo/", demo.echo, name="demo-echo"),
     path("metrics", metrics_view, name="metrics"),
 ]

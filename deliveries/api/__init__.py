@@ -1,1 +1,1 @@
-"""The REST API's URLs (``include("deliveries.api.urls")``); each resource's views are in deliveries.edges."""
+"""Moved: the API root is ``console.api.urls`` (the console app); see ``urls`` here for what an old include meets."""

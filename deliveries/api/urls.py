@@ -1,31 +1,11 @@
-"""The Hookline API's URLs, with its schema and docs: ``path("api/", include("deliveries.api.urls"))``."""
-from django.urls import path
-from rest_framework.routers import SimpleRouter
+"""Moved: Hookline's API root is ``console.api.urls``. With the console app installed, its alias answers here (one release).
 
-from hookline.api.docs import HooklineRedocView, HooklineSchemaView, HooklineSwaggerView
+Reached only when the console app is not installed: a clear error then, instead of an API without its docs
+and an admin without Hookline's models.
+"""
+from django.core.exceptions import ImproperlyConfigured
 
-from ..edges.deliveries.api import DeliveryViewSet
-from ..edges.endpoints.api import WebhookViewSet
-from ..edges.event_types.api import EventTypeViewSet
-from ..edges.events.api import EmitView
-from ..edges.schedules.api import ScheduledEventViewSet
-from ..edges.tokens.api import TokenValidationView
-
-router = SimpleRouter()
-router.register("webhooks", WebhookViewSet, basename="webhook")
-router.register("deliveries", DeliveryViewSet, basename="delivery")
-router.register("event-types", EventTypeViewSet, basename="event-type")
-router.register("scheduled-events", ScheduledEventViewSet, basename="scheduled-event")
-
-routes = [
-    *router.urls,
-    path("events/", EmitView.as_view(), name="emit"),
-    path("tokens/validate/", TokenValidationView.as_view(), name="token-validate"),
-]
-
-urlpatterns = [
-    *routes,
-    path("schema/", HooklineSchemaView.as_view(routes=routes), name="hookline-schema"),
-    path("docs/", HooklineSwaggerView.as_view(), name="hookline-docs"),
-    path("redoc/", HooklineRedocView.as_view(), name="hookline-redoc"),
-]
+raise ImproperlyConfigured(
+    "Hookline's admin pages and API moved to its 'console' app: add 'console' to INSTALLED_APPS after 'deliveries', "
+    "and include('console.api.urls') instead of include('deliveries.api.urls') (docs/upgrading.md)."
+)

@@ -13,7 +13,7 @@ from rest_framework.permissions import AllowAny
 from .. import __version__
 from .base import AUTHENTICATION_CLASSES
 
-# The docs' templates are in the deliveries app, so a site needs drf_spectacular_sidecar (static files)
+# The docs' templates are in the console app, so a site needs drf_spectacular_sidecar (static files)
 # in INSTALLED_APPS but not drf_spectacular, whose deploy check would generate a schema for its own views too.
 
 # drf-spectacular's defaults plus what the schema and the docs need, applied over the host's

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "events",
     "hooks",
     "deliveries",
+    "console",
 ]
 AUTH_USER_MODEL = "accounts.User"
 

@@ -7,5 +7,5 @@ from .views import OrderList
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/orders/", OrderList.as_view()),
-    path("internal/webhooks/api/", include("deliveries.api.urls")),
+    path("internal/webhooks/api/", include("console.api.urls")),
 ]

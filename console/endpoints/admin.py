@@ -1,0 +1,380 @@
+"""The endpoint admin: list with last delivery and 24 h success rate, create/edit through hooks.services, secret shown once, actions."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+
+from deliveries import control, services
+from deliveries.exceptions import EndpointNotReceiving
+from deliveries.models import Attempt, Delivery
+from deliveries.stats import with_delivery_stats
+from events.models import Organisation
+from console.admin_base import OrganisationFilter, OrganisationScopedAdmin, badge, member_organisation_ids
+from hooks import contracts
+from hooks import services as endpoints
+from hooks.models import Webhook
+
+from ..deliveries.admin import status_badge
+from ..health import views as health_views
+from .forms import WebhookEventTypeFilter, WebhookForm
+
+SUCCESS_WINDOW = timedelta(hours=24)
+RECENT_DELIVERIES = 20
+SEND_TEST_LIMIT = 10
+STATE_TONES = {
+    Webhook.State.NEW: "info",
+    Webhook.State.VALID: "good",
+    Webhook.State.INVALID: "bad",
+    Webhook.State.DEACTIVATED: "off",
+}
+
+
+def _breakable_url(url: str) -> str:
+    """The URL with a <wbr> after each / ? & = and . so that a narrow column wraps between parts."""
+    parts = re.split(r"(?<=[/?&=.])", url)
+    return format_html_join("", "{}<wbr>", ((part,) for part in parts if part))
+
+
+class RecoverForm(forms.Form):
+    since = forms.DateTimeField(
+        label="Failed since (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Failed deliveries created at or after this time are sent again with their original webhook-id.",
+    )
+
+
+@admin.register(Webhook)
+class WebhookAdmin(OrganisationScopedAdmin):
+    form = WebhookForm
+    list_display = ["name", "masked_url", "state_badge", "control_badge", "last_delivery", "success_rate", "organisation"]
+    list_filter = ["state", OrganisationFilter, WebhookEventTypeFilter]
+    list_select_related = ["organisation"]
+    search_fields = ["name", "url", "description"]
+    actions = ["enable", "disable", "rotate_secret", "send_test", "recover_failed", "pause", "resume",
+               "reset_breaker", "skip_head"]
+    object_actions = {
+        "send_test": "Send test", "rotate_secret": "Rotate secret", "enable": "Enable", "disable": "Disable",
+        "recover_failed": "Recover failed…", "pause": "Pause", "resume": "Resume", "reset_breaker": "Close breaker",
+        "skip_head": "Skip head of line",
+    }
+    change_form_template = "admin/hooks/webhook/change_form.html"
+    status_fields = [
+        "state_badge", "state_reason", "state_changed_at", "auth_username", "previous_secret_expires_at",
+        "created_at", "created_by", "updated_at", "updated_by",
+    ]
+    control_status_fields = ["paused_since", "breaker", "head_of_line"]
+    readonly_fields = [*status_fields, *control_status_fields, "recent_deliveries", "contract_summary", "public_key"]
+    fieldsets = [
+        (None, {"fields": ["organisation", "name", "description", "url", "test_on_save", "event_types", "condition"]}),
+        ("Signatures and request", {"fields": [
+            "standard_signature", "asymmetric_signature", "public_key", "github_signature", "shared_secret_header",
+            "shared_secret", "signing_secret",
+            "headers", "payload_version", "proxy_url",
+        ]}),
+        ("Delivery contract", {"fields": ["contract", "contract_summary"], "description":
+            "Presets: " + ", ".join(sorted(contracts.PRESETS)) + ". {} = the HOOKLINE defaults."}),
+        ("Delivery control", {"fields": [
+            "rate_limit", "rate_limit_burst", "breaker_threshold", "breaker_cooldown", "ordered", *control_status_fields,
+        ]}),
+        ("Status", {"fields": status_fields}),
+        ("Recent deliveries", {"fields": ["recent_deliveries"]}),
+    ]
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/health/", self.admin_site.admin_view(self.health_view), name="hooks_webhook_health"),
+            *super().get_urls(),
+        ]
+
+    def health_view(self, request, object_id: str):
+        """The endpoint's last 7 days: success rate, latency, failures by reason (404 for others' endpoints)."""
+        webhook = self.get_object(request, unquote(object_id))
+        if not self.has_view_permission(request, webhook):
+            raise PermissionDenied
+        return health_views.endpoint_health(request, self, webhook)
+
+    def get_list_display(self, request):
+        # An organisation column only tells something to those who see more than one.
+        if len(member_organisation_ids(request)) > 1:
+            return self.list_display
+        return [column for column in self.list_display if column != "organisation"]
+
+    @admin.display(description="applies")
+    def contract_summary(self, webhook: Webhook) -> str:
+        return contracts.describe(webhook.delivery_contract) if webhook.pk else ""
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj else self.fieldsets[:-1]  # no deliveries before the endpoint exists
+
+    def get_queryset(self, request):
+        return with_delivery_stats(super().get_queryset(request), since=timezone.now() - SUCCESS_WINDOW)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.user = request.user  # a class made for this request by modelform_factory
+        return form
+
+    def save_model(self, request, obj, form, change):
+        pass  # WebhookForm.save has saved it through hooks.services (create_webhook or update_webhook)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation":
+            kwargs["queryset"] = Organisation.objects.visible_to(request.user)
+            # Staff see only their organisations' endpoints: one without an organisation would vanish.
+            kwargs["required"] = not request.user.is_superuser
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="URL", ordering="url")
+    def masked_url(self, webhook: Webhook) -> str:
+        # Break only after the URL's separators (/ ? & .), never inside a word.
+        return format_html(
+            '<code class="hookline-url" title="{}">{}</code>', webhook.masked_url, _breakable_url(webhook.masked_url)
+        )
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, webhook: Webhook) -> str:
+        return badge(webhook.state, STATE_TONES.get(webhook.state, "off"))
+
+    @admin.display(description="control")
+    def control_badge(self, webhook: Webhook) -> str:
+        parts = []
+        if webhook.paused:
+            parts.append(badge("paused", "info"))
+        if webhook.breaker_state != control.CLOSED:
+            parts.append(badge(f"breaker {webhook.breaker_state}", "bad"))
+        if webhook.rate_limit:
+            parts.append(format_html('<span class="quiet">{}/s</span>', webhook.rate_limit))
+        if webhook.ordered:
+            parts.append(format_html('<span class="quiet">{}</span>', "FIFO"))
+        return format_html_join(" ", "{}", ((part,) for part in parts)) or "—"
+
+    @admin.display(description="paused since")
+    def paused_since(self, webhook: Webhook) -> str:
+        if not webhook.paused:
+            return "not paused"
+        held = webhook.deliveries.filter(status=Delivery.Status.HELD).count()
+        return format_html("{} ({} held)", timezone.localtime(webhook.paused_at).strftime("%Y-%m-%d %H:%M:%S %Z"), held)
+
+    @admin.display(description="circuit breaker")
+    def breaker(self, webhook: Webhook) -> str:
+        threshold = control.breaker_threshold(webhook)
+        setting = f"opens after {threshold} consecutive failures" if threshold else "off"
+        if webhook.breaker_state == control.CLOSED:
+            return format_html("closed ({}; {} failed in a row)", setting, webhook.breaker_failures)
+        since = timezone.localtime(webhook.breaker_changed_at).strftime("%Y-%m-%d %H:%M:%S") if webhook.breaker_changed_at else "—"
+        until = timezone.localtime(webhook.breaker_until).strftime("%H:%M:%S") if webhook.breaker_until else "—"
+        return format_html("{} since {}: {} (waits until {})", badge(webhook.breaker_state, "bad"), since,
+                           webhook.breaker_reason, until)
+
+    @admin.display(description="head of line")
+    def head_of_line(self, webhook: Webhook) -> str:
+        if not webhook.ordered:
+            return "not FIFO"
+        head = control.head_of_line(webhook)
+        if head is None:
+            return "nothing waits"
+        return format_html(
+            '<a href="{}"><code>{}</code></a> ({}, {} attempt(s), next {}) — “Skip head of line” cancels it',
+            reverse("admin:deliveries_delivery_change", args=[head.pk]), head.event_id, head.event.type,
+            head.attempts, timezone.localtime(head.next_attempt_at).strftime("%H:%M:%S") if head.next_attempt_at else "—",
+        )
+
+    @admin.display(description="last delivery", ordering="last_delivery_at")
+    def last_delivery(self, webhook: Webhook) -> str:
+        if webhook.last_delivery_at is None:
+            return "—"
+        code = format_html(" <code>{}</code>", webhook.last_delivery_code) if webhook.last_delivery_code else ""
+        return format_html(
+            '{}{}<br><span class="quiet" title="{}">{}</span>',
+            status_badge(webhook.last_delivery_status), code,
+            date_format(timezone.localtime(webhook.last_delivery_at), "DATETIME_FORMAT"),
+            naturaltime(webhook.last_delivery_at),
+        )
+
+    @admin.display(description="success (24 h)")
+    def success_rate(self, webhook: Webhook) -> str:
+        if not webhook.finished_recently:
+            return "—"
+        rate = webhook.succeeded_recently / webhook.finished_recently
+        return format_html(
+            '{}<br><span class="quiet">{} of {}</span>',
+            f"{rate:.0%}", webhook.succeeded_recently, webhook.finished_recently,
+        )
+
+    @admin.display(description="recent deliveries")
+    def recent_deliveries(self, webhook: Webhook) -> str:
+        recent = (
+            webhook.deliveries.select_related("event").defer("event__payload")
+            .order_by("-created_at", "-id")[:RECENT_DELIVERIES]
+        )
+        rows = format_html_join(
+            "", '<tr><td><a href="{}"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (reverse("admin:deliveries_delivery_change", args=[delivery.pk]), delivery.event_id, delivery.event.type,
+                 status_badge(delivery.status), delivery.last_status_code or "—",
+                 date_format(timezone.localtime(delivery.created_at), "DATETIME_FORMAT"))
+                for delivery in recent
+            ),
+        )
+        if not rows:
+            return "No deliveries yet."
+        return format_html(
+            '<table class="hookline-recent"><thead><tr><th>webhook-id</th><th>event type</th><th>status</th>'
+            "<th>code</th><th>created</th></tr></thead><tbody>{}</tbody></table>"
+            '<p><a href="{}?webhook={}">All deliveries of this endpoint →</a></p>',
+            rows, reverse("admin:deliveries_delivery_changelist"), webhook.pk,
+        )
+
+    # --- the secret, shown once ----------------------------------------------------------
+    def response_add(self, request, obj, post_url_continue=None):
+        # Rendered as the answer to the POST itself: the secret is never put in a cookie, session or redirect.
+        return self.secret_page(request, [(obj, obj.secret)], created=True)
+
+    def secret_page(self, request, issued: list[tuple[Webhook, str]], *, created: bool = False) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Endpoint created: copy its secret" if created else "Secret rotated: copy the new secret",
+            "issued": issued,
+            "created": created,
+        }
+        return TemplateResponse(request, "admin/hooks/webhook/secret.html", context)
+
+    # --- actions --------------------------------------------------------------------------
+    def object_action_applies(self, name: str, obj: Webhook) -> bool:
+        if name == "enable":
+            return not obj.enabled
+        if name == "disable":
+            # One of the two, never both: an invalid endpoint is already out of service, it wants Enable.
+            return obj.enabled
+        if name in ("pause", "resume"):
+            return obj.paused == (name == "resume")
+        if name == "reset_breaker":
+            return obj.breaker_state != control.CLOSED
+        if name == "skip_head":
+            return obj.ordered
+        return True
+
+    @admin.action(description="Enable selected endpoints", permissions=["change"])
+    def enable(self, request, queryset):
+        for webhook in queryset:
+            endpoints.enable(webhook, user=request.user)
+        self.message_user(request, f"Enabled {len(queryset)} endpoint(s); each is new until a delivery or test proves it.")
+
+    @admin.action(description="Disable selected endpoints", permissions=["change"])
+    def disable(self, request, queryset):
+        for webhook in queryset:
+            endpoints.disable(webhook, user=request.user)
+        self.message_user(request, f"Disabled {len(queryset)} endpoint(s).", messages.WARNING)
+
+    @admin.action(description="Rotate secret (the new one is shown once)", permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        issued = [(webhook, endpoints.rotate_secret(webhook, user=request.user)) for webhook in queryset]
+        return self.secret_page(request, issued)
+
+    @admin.action(description="Send a test event now", permissions=["change"])
+    def send_test(self, request, queryset):
+        # Each test is a request made while the operator waits; many would outlast any proxy timeout.
+        if queryset.count() > SEND_TEST_LIMIT:
+            self.message_user(request, f"Select at most {SEND_TEST_LIMIT} endpoints to test at once.", messages.WARNING)
+            return None
+        for webhook in queryset:
+            attempt = services.send_test(webhook, user=request.user)
+            inspect = reverse("admin:deliveries_delivery_change", args=[attempt.delivery_id])
+            if attempt.succeeded:
+                outcome, level = f"answered {attempt.response_status} in {attempt.duration_ms} ms", messages.SUCCESS
+            else:
+                outcome, level = f"failed: {attempt.error or attempt.response_status}", messages.ERROR
+            self.message_user(request, format_html(
+                'Test of “{}” {}; the endpoint is now {}. <a href="{}">Inspect the request and response</a>',
+                webhook.name, outcome, webhook.state, inspect,
+            ), level)
+
+    @admin.action(description="Recover failed deliveries since…", permissions=["change"])
+    def recover_failed(self, request, queryset):
+        form = RecoverForm(request.POST if "apply" in request.POST else None,
+                           initial={"since": timezone.now() - SUCCESS_WINDOW})
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/deliveries/recover.html", {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Recover failed deliveries",
+                "webhooks": queryset,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            })
+        since = form.cleaned_data["since"]
+        for webhook in queryset:
+            try:
+                count = services.recover(webhook, since)
+            except EndpointNotReceiving as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Re-queued {count} failed delivery(ies) of “{webhook.name}”.", messages.SUCCESS
+                )
+        return None
+
+    @admin.action(description="Pause selected endpoints (deliveries are held)", permissions=["change"])
+    def pause(self, request, queryset):
+        for webhook in queryset:
+            control.pause(webhook)
+        self.message_user(request, f"Paused {len(queryset)} endpoint(s): their deliveries are held until resumed.")
+
+    @admin.action(description="Resume selected endpoints (send what was held)", permissions=["change"])
+    def resume(self, request, queryset):
+        released = sum(control.resume(webhook) for webhook in queryset)
+        self.message_user(request, f"Resumed {len(queryset)} endpoint(s); {released} held delivery(ies) queued.")
+
+    @admin.action(description="Close the circuit breaker of selected endpoints", permissions=["change"])
+    def reset_breaker(self, request, queryset):
+        for webhook in queryset:
+            control.reset_breaker(webhook)
+        self.message_user(request, f"Closed the breaker of {len(queryset)} endpoint(s).")
+
+    @admin.action(description="Skip the head of line of selected FIFO endpoints", permissions=["change"])
+    def skip_head(self, request, queryset):
+        for webhook in queryset:
+            head = control.skip_head(webhook) if webhook.ordered else None
+            if head is None:
+                self.message_user(request, f"“{webhook.name}”: no head of line to skip.", messages.WARNING)
+            else:
+                self.message_user(request, f"“{webhook.name}”: skipped (cancelled) delivery {head.pk} of {head.event_id}.")
+
+    # --- deleting takes the endpoint's log with it ------------------------------------------
+    def get_deleted_objects(self, objs, request):
+        # Django would list every delivery and attempt of a busy endpoint (minutes, megabytes):
+        # the confirmation lists the endpoints and counts their log instead.
+        webhooks = list(objs)
+        ids = [webhook.pk for webhook in webhooks]
+        listed = [
+            format_html('{}: <a href="{}">{}</a>', capfirst(self.opts.verbose_name),
+                        reverse("admin:hooks_webhook_change", args=[webhook.pk]), webhook)
+            for webhook in webhooks
+        ]
+        model_count = {
+            self.opts.verbose_name_plural: len(webhooks),
+            Delivery._meta.verbose_name_plural: Delivery.objects.filter(webhook_id__in=ids).count(),
+            Attempt._meta.verbose_name_plural: Attempt.objects.filter(delivery__webhook_id__in=ids).count(),
+        }
+        return listed, model_count, set(), []
+
+    def delete_model(self, request, obj):
+        services.delete_webhook(obj, force=True)
+
+    def delete_queryset(self, request, queryset):
+        for webhook in queryset:
+            services.delete_webhook(webhook, force=True)

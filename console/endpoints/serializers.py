@@ -1,0 +1,215 @@
+"""The endpoint as the API shows it (masked URL, never a secret) and takes it (through hooks.services), and its actions' bodies."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from hookline.api.errors import from_django
+from console.api.tenancy import OrganisationField, default_organisation
+from deliveries import control
+from hooks import contracts, services
+from hooks.models import Webhook
+from hooks.urlguard import mask_url
+
+from ..deliveries.serializers import AttemptSerializer
+
+SWITCHES = ("state", "enabled")  # how an owner turns an endpoint on and off
+
+
+@extend_schema_field({"type": "string", "nullable": True, "readOnly": True})
+class UsernameField(serializers.Field):
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, user) -> str:
+        return user.get_username()  # DRF answers null itself when there is no user
+
+
+# Delivery control (deliveries/control.py): settings, then what the workers and pause/resume keep.
+CONTROL_READ_ONLY = [
+    "paused", "paused_at", "breaker_state", "breaker_failures", "breaker_changed_at", "breaker_until", "breaker_reason",
+]
+CONTROL_FIELDS = [
+    "rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown", *CONTROL_READ_ONLY,
+    "head_of_line",
+]
+
+
+class StateField(serializers.ChoiceField):
+    """An endpoint state: any of the four in answers; writes accept only new (re-enable) and deactivated."""
+
+    writable_choices = (Webhook.State.NEW, Webhook.State.DEACTIVATED)
+    writable_enum_name = "WritableStateEnum"
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Webhook.State.choices, **kwargs)
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(
+        max_length=2000,
+        help_text="Where events are POSTed. https://user:pass@host/… moves the credentials to Basic auth; "
+        "answers show the URL as user:***@host, never the password. A changed URL puts the endpoint back to new.",
+    )
+    name = serializers.CharField(max_length=200, required=False, help_text="Defaults to the URL.")
+    organisation = OrganisationField()
+    event_types = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, allow_empty=False, min_length=1,
+        help_text="Patterns: exact keys, * for everything, * as a whole segment (user.*). Default [\"*\"].",
+    )
+    headers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=2000), required=False,
+        help_text="Static headers sent with every request (the signature headers cannot be overridden).",
+    )
+    condition = serializers.JSONField(
+        required=False, allow_null=True,
+        help_text='Only events whose data match are delivered, e.g. {"path": "usage.percent", "gte": 80}; '
+        "operators eq, ne, gt, gte, lt, lte, in, contains, exists, combined with and/or/not. null: every event.",
+    )
+    state = StateField(
+        required=False,
+        help_text="new (not yet proven), valid, invalid (failing; receives nothing) or deactivated. "
+        "Writes accept only new (re-enable) and deactivated.",
+    )
+    enabled = serializers.BooleanField(
+        required=False, help_text="True in new and valid. Write false to deactivate, true to re-enable (state new).",
+    )
+    signing_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=600,
+        help_text="Create only: import an existing signing secret (whsec_… or raw) instead of a generated one.",
+    )
+    shared_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=512,
+        help_text="A value you chose for the shared-secret header (encrypted, never shown); "
+        "\"\": send the signing secret.",
+    )
+    contract = serializers.JSONField(
+        required=False,
+        help_text="Delivery contract: {\"preset\": \"apigee\"} or sections policy (attempts, delays, base_delay, "
+        "max_delay, jitter, success, retry_on, on_exhaustion, gone_deactivates, honour_retry_after, connect_timeout, "
+        "read_timeout), body (shape, template, constants, content_type) and batch (max_count, max_wait). {} = defaults.",
+    )
+    contract_summary = serializers.SerializerMethodField(help_text="The contract that applies, in words.")
+    head_of_line = serializers.SerializerMethodField(
+        help_text="FIFO endpoints: the id of the delivery that must go first (null if none or not FIFO).",
+    )
+    created = serializers.DateTimeField(source="created_at", read_only=True)
+    created_by = UsernameField()
+    updated = serializers.DateTimeField(source="updated_at", read_only=True)
+    updated_by = UsernameField()
+
+    class Meta:
+        model = Webhook
+        fields = [
+            "id", "organisation", "name", "description", "url", "event_types", "condition", "headers",
+            "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
+            "test_on_save", "asymmetric_signature", "public_key", "signing_secret", "shared_secret", "contract",
+            "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by",
+            "updated", "updated_by", *CONTROL_FIELDS,
+        ]
+        read_only_fields = ["state_reason", "state_changed_at", "public_key", *CONTROL_READ_ONLY]
+
+    def get_head_of_line(self, webhook: Webhook) -> int | None:
+        head = control.head_of_line(webhook) if webhook.ordered else None
+        return head.pk if head else None
+
+    def to_representation(self, webhook: Webhook) -> dict:
+        data = super().to_representation(webhook)
+        data["url"] = webhook.masked_url
+        data["proxy_url"] = mask_url(webhook.proxy_url) if webhook.proxy_url else ""
+        return data
+
+    def get_contract_summary(self, webhook: Webhook) -> str:
+        return contracts.describe(webhook.delivery_contract)
+
+    def validate(self, attrs: dict) -> dict:
+        """The endpoint services' clean step; its refusals answer as they always have (message and code)."""
+        if self.instance is None and "organisation" not in attrs:
+            attrs["organisation"] = default_organisation(self.context["request"].user)
+        # A new endpoint takes state and enabled as an edit right after it is created (see create()).
+        fields = attrs if self.instance is not None else {k: v for k, v in attrs.items() if k not in SWITCHES}
+        fields = {k: v for k, v in fields.items() if k != "signing_secret"}
+        try:
+            if attrs.get("signing_secret"):
+                if self.instance is not None:
+                    raise DjangoValidationError({"signing_secret": DjangoValidationError(
+                        "Import a secret on an existing endpoint with rotate-secret.", code="secret")})
+                services.validate_secret(attrs["signing_secret"])
+            services.clean_webhook_fields(fields, webhook=self.instance)
+        except DjangoValidationError as exc:
+            raise from_django(exc) from None
+        return attrs
+
+    def create(self, validated_data: dict) -> Webhook:
+        user = self.context["request"].user
+        switches = {name: validated_data.pop(name) for name in SWITCHES if name in validated_data}
+        imported = validated_data.pop("signing_secret", "")
+        with transaction.atomic():
+            webhook, secret = services.create_webhook(user=user, secret=imported, **validated_data)
+            if switches:
+                services.update_webhook(webhook, user=user, **switches)
+        self.context["secret"] = secret
+        return webhook
+
+    def update(self, webhook: Webhook, validated_data: dict) -> Webhook:
+        return services.update_webhook(webhook, user=self.context["request"].user, **validated_data)
+
+
+class WebhookCreatedSerializer(WebhookSerializer):
+    """The create answer: the endpoint and its secret, shown this once."""
+
+    secret = serializers.SerializerMethodField(help_text="whsec_…: verify signatures with it. It is never shown again.")
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "secret"]
+
+    def get_secret(self, webhook) -> str:
+        return self.context["secret"]  # handed over by create(): the model's secret is never read back
+
+
+class RotateSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(
+        required=False, allow_blank=True, max_length=600,
+        help_text="Optional: import this signing secret (whsec_… or raw) instead of generating one.",
+    )
+
+
+class RotatedSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="The new whsec_… secret, shown this once.")
+    previous_secret_expires_at = serializers.DateTimeField(
+        help_text="Until then requests carry signatures with both the old and the new secret.",
+    )
+
+
+class TestResultSerializer(serializers.Serializer):
+    succeeded = serializers.BooleanField()
+    state = serializers.ChoiceField(
+        choices=Webhook.State.choices, help_text="The endpoint's state after the test: valid or invalid.",
+    )
+    delivery = serializers.IntegerField(help_text="The test delivery's id (GET /api/deliveries/{id}/).")
+    attempt = AttemptSerializer()
+
+
+class RecoverSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="Re-queue the failed deliveries created at or after this ISO 8601 time.")
+
+
+class RecoveredSerializer(serializers.Serializer):
+    requeued = serializers.IntegerField(help_text="How many failed deliveries were queued again.")
+
+
+class SkippedSerializer(serializers.Serializer):
+    skipped = serializers.IntegerField(allow_null=True, help_text="The cancelled head's delivery id (null: nothing waited).")
+
+
+class ResumedSerializer(serializers.Serializer):
+    released = serializers.IntegerField(help_text="How many held deliveries were queued to be sent.")
+
+
+class DeleteOptionsSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        default=True,
+        help_text="true (default): cancel pending deliveries and delete. false: refuse with 409 while any are pending.",
+    )

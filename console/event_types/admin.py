@@ -1,0 +1,45 @@
+"""Admin for the event-type catalog; a schema is checked by the catalog's own check_schema."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db import models
+
+from events import catalog
+from events.models import EventType
+from hookline import limits
+from console.admin_base import LimitedJSONFormField
+
+
+class EventTypeForm(forms.ModelForm):
+    class Meta:
+        model = EventType
+        fields = ["key", "description", "schema", "accepts_subkeys", "deprecated"]
+
+    def clean_description(self):
+        description = self.cleaned_data["description"]
+        try:
+            limits.check_text(description, where="description", max_length=limits.DESCRIPTION_MAX_LENGTH)
+        except limits.LimitExceeded as exc:
+            raise forms.ValidationError(str(exc), code=exc.code) from None
+        return description
+
+    def clean_schema(self):
+        schema = self.cleaned_data["schema"]
+        try:
+            catalog.check_schema(schema)  # the one check emit, the API and the admin share (NUL included)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="schema") from None
+        return schema
+
+
+@admin.register(EventType)
+class EventTypeAdmin(admin.ModelAdmin):
+    """The catalog. Types declared in code are rewritten from their declaration on every migrate."""
+
+    form = EventTypeForm
+    formfield_overrides = {models.JSONField: {"form_class": LimitedJSONFormField}}
+    list_display = ["key", "description", "accepts_subkeys", "deprecated", "declared_in_code"]
+    list_filter = ["deprecated", "declared_in_code", "accepts_subkeys"]
+    search_fields = ["key", "description"]
+    readonly_fields = ["declared_in_code", "created_at", "updated_at"]
