@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test unit docs lint bench faults clean
+.PHONY: run test unit docs lint bench faults fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ bench: $(STAMP)  ## the performance benchmark (bench/README.md)
 faults: $(STAMP)  ## the full fault-injection suite (docs/reliability.md); `make test` runs it at smaller sizes
 	HOOKLINE_FAULTS_FULL=1 DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15} $(PY) -m pytest tests/faults -m faults -v -s
+
+fuzz: $(STAMP)  ## the API and admin fuzzers at length (docs/reliability.md: "Hostile input"); HOOKLINE_FUZZ_EXAMPLES=100 by default
+	HOOKLINE_FUZZ_EXAMPLES=$${HOOKLINE_FUZZ_EXAMPLES:-100} DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15} \
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_api_fuzz.py tests/test_admin_fuzz.py tests/test_input_gate.py
+	@cat var/fuzz-report.json
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db import models
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -38,7 +38,12 @@ class LimitedJSONFormField(forms.JSONField):
                 limits.check_json_text(value, where=self.label or "value")
             except limits.LimitExceeded as exc:
                 raise forms.ValidationError(str(exc), code=exc.code) from None
-        return super().to_python(value)
+        value = super().to_python(value)
+        try:  # NUL, lone surrogates ("\\ud800" in the text), NaN and 1e999: what no JSON column stores
+            limits.check_json(value, where=self.label or "value")
+        except limits.LimitExceeded as exc:
+            raise forms.ValidationError(str(exc), code=exc.code) from None
+        return value
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         if isinstance(data, str) and not self.disabled:
@@ -55,7 +60,29 @@ class LimitedJSONFormField(forms.JSONField):
             return displayable(deepjson.dumps(value, ensure_ascii=False, cls=self.encoder))
 
 
-class OrganisationScopedAdmin(admin.ModelAdmin):
+class InputGateMixin:
+    """Every Hookline admin page: the search box, the filters, the ordering and object ids pass hookline.limits
+    before they reach the ORM (a NUL there was a PostgreSQL error, a 500)."""
+
+    def changelist_view(self, request, extra_context=None):
+        for name, values in request.GET.lists():
+            for value in (name, *values):
+                try:
+                    limits.check_argument(value, where=f"The parameter {name!r}" if value is not name else "A parameter name")
+                except limits.LimitExceeded as exc:
+                    return HttpResponseBadRequest(f"{exc.where} {exc.reason}".encode("utf-8", "backslashreplace"),
+                                                  content_type="text/plain; charset=utf-8")
+        return super().changelist_view(request, extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        try:
+            limits.check_argument(object_id, where="object id")
+        except limits.LimitExceeded:
+            return None  # as for any id that matches nothing
+        return super().get_object(request, object_id, from_field)
+
+
+class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
     """Non-superuser staff see and act only on their organisations' objects.
 
     The model's QuerySet must offer ``visible_to(user)``; ``organisation_attribute`` reaches an
@@ -152,6 +179,15 @@ class ReadOnlyLogAdmin(OrganisationScopedAdmin):
         return False
 
 
+def filter_id(value: Any) -> int | None:
+    """An id filter's value as an id, or None: a string from the query, or an int when the admin counts facets
+    (``?_facets``, which hands each of lookups()' ids to ``queryset()``). ``"²".isdigit()`` is true, so ASCII only."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or int(text) > 2**63 - 1:
+        return None
+    return int(text)
+
+
 class OrganisationFilter(admin.SimpleListFilter):
     """Filter by organisation, offering only the user's own (never a scan of the filtered table)."""
 
@@ -166,7 +202,8 @@ class OrganisationFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(**{self.field_path: value}) if value.isdigit() else queryset.none()
+        number = filter_id(value)
+        return queryset.filter(**{self.field_path: number}) if number is not None else queryset.none()
 
 
 class EventTypeFilter(admin.SimpleListFilter):

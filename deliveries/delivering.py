@@ -19,7 +19,7 @@ from hooks import states
 from hooks.models import Webhook
 
 from . import batching, control, messages, observe, retry, transport
-from .exceptions import TransformFailed
+from .exceptions import BodyTooLarge, TransformFailed
 from .models import Attempt, Delivery
 from .retry import Outcome
 
@@ -124,7 +124,12 @@ def _batch_requests(
     requests = []
     for batch in batching.group(members, contract.batch.max_count):
         items = [messages.shaped(d.event, *bodies.item(d.event, webhook.payload_version), contract.body) for d in batch]
-        body = messages.dumps(items)
+        try:
+            body = messages.bounded(messages.dumps(items))
+        except BodyTooLarge as exc:  # the batch fails with the reason; nothing is sent
+            for delivery in batch:
+                _close(delivery, Delivery.Status.FAILED, str(exc), timezone.now())
+            continue
         requests.append((batch, messages.build_request(batch[0].event, webhook, body, msg_id=batch[0].batch_id)))
     return requests
 
@@ -254,13 +259,15 @@ def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
         next_retry_at = delivery.next_attempt_at = now + timedelta(seconds=decision.delay)
     else:
         delivery.status, delivery.completed_at, delivery.next_attempt_at = Delivery.Status.FAILED, now, None
+    request_body, request_truncated = messages.logged_body(request.body)
     return Attempt(
         delivery=delivery,
         number=delivery.total_attempts,
         created_at=now - timedelta(milliseconds=result.duration_ms),
         request_url=delivery.webhook.masked_url,
         request_headers=messages.logged_headers(request, delivery.webhook),
-        request_body=request.body.decode(),
+        request_body=request_body,
+        request_truncated=request_truncated,
         response_status=result.status,
         response_headers=result.headers,
         response_body=result.body,

@@ -19,3 +19,11 @@ class TransformFailed(HooklineError):
 
     default_detail = "The payload-version transformer failed."
     default_code = "transform_failed"
+
+
+class BodyTooLarge(TransformFailed):
+    """A rendered request body over HOOKLINE["MAX_REQUEST_BODY_BYTES"]: its delivery fails with the reason, nothing is sent."""
+
+    status_code = 422
+    default_detail = "The rendered request body is larger than HOOKLINE['MAX_REQUEST_BODY_BYTES']."
+    default_code = "request_body_too_large"

@@ -8,14 +8,16 @@ from importlib.metadata import PackageNotFoundError, version
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from events import paths
 from events.catalog import transformer_for
+from hookline import limits
 from hookline.conf import hookline_settings
 from events.models import Event
 from hooks import contracts, signing
 from hooks.models import Webhook
 from hooks.urlguard import MASK
 
-from .exceptions import TransformFailed
+from .exceptions import BodyTooLarge, TransformFailed
 from .transport import OutgoingRequest
 
 _SENSITIVE_WORDS = ("authorization", "secret", "token", "api-key", "apikey", "password", "cookie")
@@ -36,6 +38,23 @@ def envelope(event: Event, key: str, data) -> bytes:
 
 def dumps(value) -> bytes:
     return json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+def bounded(body: bytes) -> bytes:
+    """The body unchanged, or BodyTooLarge (a failed delivery, nothing sent) above MAX_REQUEST_BODY_BYTES."""
+    try:
+        limits.check_request_body_size(len(body))
+    except limits.LimitExceeded as exc:
+        raise BodyTooLarge(f"Not sent: the rendered request body {exc.reason}") from None
+    return body
+
+
+def logged_body(body: bytes) -> tuple[str, bool]:
+    """A request body as the attempt log keeps it: at most MAX_RESPONSE_BYTES, like a response; and whether it was cut."""
+    cap = hookline_settings.MAX_RESPONSE_BYTES
+    if len(body) <= cap:
+        return body.decode("utf-8", "replace"), False
+    return body[:cap].decode("utf-8", "ignore"), True  # "ignore": a character cut in two is dropped, not garbled
 
 
 def iso_time(event: Event) -> str:
@@ -75,12 +94,9 @@ def fill(node, values: dict):
 
 
 def _lookup(path: str, values: dict):
-    found = values
-    for part in path.split("."):
-        if not isinstance(found, dict):
-            return None
-        found = found.get(part)
-    return found
+    """The value at a placeholder's path (events.paths: ``data.items.0`` is the first item); null when absent."""
+    found = paths.resolve(values, tuple(path.split(".")))
+    return None if found is paths.MISSING else found
 
 
 def _text(value) -> str:
@@ -104,8 +120,14 @@ class BodyCache:
         cache_key = (event.id, payload_version, "" if shape is contracts.DEFAULT.body else id(shape))
         if cache_key not in self._bodies:
             item = self.item(event, payload_version)
-            self._bodies[cache_key] = item if item is None else dumps(shaped(event, *item, shape))
-        return self._bodies[cache_key]
+            try:
+                self._bodies[cache_key] = item if item is None else bounded(dumps(shaped(event, *item, shape)))
+            except BodyTooLarge as exc:
+                self._bodies[cache_key] = exc
+        body = self._bodies[cache_key]
+        if isinstance(body, BodyTooLarge):
+            raise body
+        return body
 
     def item(self, event: Event, payload_version: str) -> tuple[str, object] | None:
         """(key, data) of this event in this payload version; None: skipped; raises TransformFailed."""
@@ -136,7 +158,7 @@ def test_body(event: Event, webhook: Webhook) -> bytes:
     """A test event in the endpoint's body shape (an array of one for a batch endpoint)."""
     contract = webhook.delivery_contract
     item = shaped(event, event.type, event.payload, contract.body)
-    return dumps([item] if contract.batch.enabled else item)
+    return bounded(dumps([item] if contract.batch.enabled else item))
 
 
 def build_request(

@@ -110,6 +110,8 @@ class Attempt(models.Model):
     request_url = models.CharField("request URL", max_length=2000)
     request_headers = models.JSONField("request headers", default=dict)
     request_body = models.TextField("request body")
+    # Like response bodies, a request body is kept up to HOOKLINE["MAX_RESPONSE_BYTES"] (messages.logged_body).
+    request_truncated = models.BooleanField("request truncated", default=False)
     response_status = models.PositiveSmallIntegerField("response status", null=True, blank=True)
     response_headers = models.JSONField("response headers", default=dict, blank=True)
     response_body = models.TextField("response body", blank=True)

@@ -106,7 +106,8 @@ def _serialise(payload: dict) -> str:
         limits.check_json(payload)  # the same limit on the value itself, which can name the path
         raise
     # ensure_ascii turned NUL and surrogates into escapes; only then is the walk worth its cost.
-    if "\\u0000" in serialised or "\\ud" in serialised:
+    # NaN and ±Infinity (1e999 is one) come out bare: no JSON column or receiver takes them.
+    if "\\u0000" in serialised or "\\ud" in serialised or "Infinity" in serialised or "NaN" in serialised:
         limits.check_json(payload)
     return serialised
 

@@ -10,6 +10,7 @@ the schedule row is locked while it runs: two beats never emit the same run twic
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone as dt_timezone
 from typing import Any, Callable
@@ -48,11 +49,20 @@ def payload_function_names() -> list[str]:
 
 # --- cron arithmetic --------------------------------------------------------------------------
 
+CRON_FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
+CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+
+
 def parse_cron(expression: str) -> crontab:
     """``minute hour day-of-month month day-of-week`` as Celery's crontab; ValueError says what is wrong."""
     parts = (expression or "").split()
     if len(parts) != 5:
         raise ValueError(f"{expression!r}: a cron expression has 5 fields (minute hour day-of-month month day-of-week).")
+    for name, text, (low, high) in zip(CRON_FIELDS, parts, CRON_RANGES):
+        for step in re.findall(r"/(\d+)", text):
+            if int(step) > high - low:  # crontab keeps the first value only: "*/999" would run every hour
+                raise ValueError(f"{expression!r}: the step /{step} of {name} is larger than its range "
+                                 f"({low}-{high}); a step is at most {high - low}.")
     minute, hour, day_of_month, month_of_year, day_of_week = parts
     try:
         return crontab(minute=minute, hour=hour, day_of_month=day_of_month,

@@ -5,9 +5,12 @@ import json
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, JSONField, Q, Value
+from django.db.models.fields.json import KeyTransform
 
-MAX_PATH_LENGTH = 200
+from hookline import limits
+
+from . import paths
 
 
 class InvalidSearch(ValueError):
@@ -15,33 +18,32 @@ class InvalidSearch(ValueError):
 
 
 def split_path(path: str) -> tuple[str, ...]:
-    """``data.notice.id`` or ``notice.id`` -> ("notice", "id"): a path starts at the payload, which the body calls ``data``."""
-    if not isinstance(path, str) or not path.strip():
-        raise ValueError("a path must be a non-empty string such as notice.id")
-    if len(path) > MAX_PATH_LENGTH:
-        raise ValueError(f"a path is at most {MAX_PATH_LENGTH} characters")
-    parts = path.strip().split(".")
-    if parts[0] == "data" and len(parts) > 1:
-        parts = parts[1:]
-    if any(not part for part in parts):
-        raise ValueError(f"{path!r} has an empty segment")
-    return tuple(parts)
+    """``data.notice.id`` -> ("notice", "id"): events.paths, the syntax conditions and templates use too."""
+    return paths.split(path)
 
 
 def parse(text: str) -> tuple[tuple[str, ...], list[Any]]:
-    """``path = value`` -> (path parts, the values it may equal). ``42`` matches 42 and "42"; quote a value to mean a string only."""
+    """``path = value`` -> (path parts, the values it may equal). ``42`` matches 42 and "42"; quote a value to mean a string only.
+
+    Values the database cannot compare (NaN, ±Infinity, 1e999, NUL, lone surrogates) are refused here.
+    """
     path, sep, raw = (text or "").partition("=")
     if not sep:
         raise InvalidSearch("Search the payload as path = value, e.g. data.notice.id = 42.")
     try:
-        parts = split_path(path)
+        parts = paths.split(path)
     except ValueError as exc:
         raise InvalidSearch(str(exc)) from None
     raw = raw.strip()
     try:
-        value = json.loads(raw)
-    except ValueError:
-        return parts, [raw]
+        limits.check_string(raw, where="the searched value")
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return parts, [raw]
+        limits.check_json(value, where="the searched value")
+    except limits.LimitExceeded as exc:
+        raise InvalidSearch(str(exc)) from None
     if isinstance(value, (dict, list)):
         raise InvalidSearch("Search for one value (a number, a string, true, false or null), not an object or a list.")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -56,10 +58,28 @@ def payload_q(text: str, *, prefix: str = "") -> Q:
     for value in values:
         if connection.vendor == "postgresql":
             # payload @> '{"notice": {"id": 42}}': the containment jsonb_path_ops indexes (a key lookup would scan).
-            nested: Any = value
-            for part in reversed(parts):
-                nested = {part: nested}
-            query |= Q(**{f"{prefix}payload__contains": nested})
+            query |= Q(**{f"{prefix}payload__contains": _nested(parts, value, indices=False)})
+            if any(paths.is_index(part) for part in parts):
+                # items.0.sku: the containment with a list at each index (any item, indexed) narrows the rows,
+                # the key path (that very item) decides.
+                query |= Q(**{f"{prefix}payload__contains": _nested(parts, value, indices=True)}) & _at(
+                    prefix, parts, value)
         else:
-            query |= Q(**{f"{prefix}payload__{'__'.join(parts)}": value})
+            query |= _at(prefix, parts, value)
     return query
+
+
+def _nested(parts: tuple[str, ...], value: Any, *, indices: bool) -> Any:
+    nested = value
+    for part in reversed(parts):
+        nested = [nested] if indices and paths.is_index(part) else {part: nested}
+    return nested
+
+
+def _at(prefix: str, parts: tuple[str, ...], value: Any) -> Q:
+    """The value at exactly this path (a digit segment indexes a list), built as key transforms, so that a
+    segment named like a lookup (``contains``) or holding ``__`` stays a key."""
+    expression: Any = F(f"{prefix}payload")
+    for part in parts:
+        expression = KeyTransform(part, expression)
+    return Q(expression.get_lookup("exact")(expression, Value(value, output_field=JSONField())))

@@ -54,6 +54,11 @@ def _limit_errors() -> list[checks.CheckMessage]:
             "HOOKLINE['MAX_REQUEST_BYTES'] must exceed MAX_PAYLOAD_BYTES: an API body carries a payload and more",
             id="hookline.E013",
         ))
+    if hookline_settings.MAX_REQUEST_BODY_BYTES <= hookline_settings.MAX_PAYLOAD_BYTES:
+        errors.append(checks.Error(
+            "HOOKLINE['MAX_REQUEST_BODY_BYTES'] must exceed MAX_PAYLOAD_BYTES: a delivery's body carries a payload "
+            "and its envelope", id="hookline.E017",
+        ))
     bundle = hookline_settings.EXTRA_CA_BUNDLE
     if bundle:
         try:

@@ -24,9 +24,13 @@ DEFAULTS: dict[str, Any] = {
     "CONNECT_TIMEOUT": 3.0,
     "READ_TIMEOUT": 10.0,
     "TOTAL_TIMEOUT": 30.0,
-    # emit() refuses larger payloads; response bodies are stored up to this many bytes.
+    # emit() refuses larger payloads; an attempt's log keeps request and response bodies up to this many bytes.
     "MAX_PAYLOAD_BYTES": 256 * 1024,
     "MAX_RESPONSE_BYTES": 64 * 1024,
+    # The largest request body a delivery sends (a body template can repeat the payload: without a bound,
+    # one endpoint could make every event a 256 MB POST). A template whose expansion could exceed it is
+    # refused at save; a body that renders larger (a transformer, a batch) fails its delivery, sending nothing.
+    "MAX_REQUEST_BODY_BYTES": 1024 * 1024,
     # Input limits (hookline.limits). JSON nested deeper than this is refused everywhere: parsers and
     # encoders recurse once per level, and no real payload needs 64.
     "MAX_JSON_DEPTH": 64,

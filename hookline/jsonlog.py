@@ -20,9 +20,10 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for name in FIELDS:
-            value = getattr(record, name, None)
-            if value is not None:
-                line[name] = value
+            # A line that carries a field carries it even when null (a delivery line's status without an answer):
+            # readers rely on every key being there.
+            if hasattr(record, name):
+                line[name] = getattr(record, name)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)

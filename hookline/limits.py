@@ -1,7 +1,9 @@
 """Input limits, defined once: JSON depth, valid strings, body and header sizes, text lengths; each refusal names the limit and where."""
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import re
 from typing import Any
 
@@ -13,6 +15,8 @@ KEY_MAX_LENGTH = 200
 # Descriptions are TEXT columns: this keeps an admin list page (and its search) small.
 DESCRIPTION_MAX_LENGTH = 5000
 HEADER_VALUE_MAX_LENGTH = 2000
+# A query parameter or a path key (filters, search, ordering, ids): longer is no real query.
+ARGUMENT_MAX_LENGTH = 2000
 
 
 class LimitExceeded(ValueError):
@@ -22,6 +26,7 @@ class LimitExceeded(ValueError):
         super().__init__(f"{where}: {message}" if where else message)
         self.code = code
         self.where = where
+        self.reason = message  # without the place, for answers that name the field apart
 
 
 # --- strings --------------------------------------------------------------------------------
@@ -48,9 +53,43 @@ def check_text(value: str, *, where: str, max_length: int) -> None:
                             where=where)
 
 
+def check_number(value: float, *, where: str) -> None:
+    """Refuse NaN and ±Infinity (``1e999`` parses as Infinity): JSON has no such numbers and PostgreSQL's jsonb refuses them."""
+    if not math.isfinite(value):
+        raise LimitExceeded(f"is {value!r}, not a finite number; JSON and the database store finite numbers only.",
+                            code="non_finite_number", where=where)
+
+
+def check_argument(value: str, *, where: str) -> None:
+    """A query parameter, a path key, a search term: valid Unicode, at most ARGUMENT_MAX_LENGTH characters."""
+    check_text(value, where=where, max_length=ARGUMENT_MAX_LENGTH)
+
+
+def seconds_argument(text: str) -> float:
+    """An argparse ``type`` for a command's seconds: a finite number, 0 or more (``--pause nan`` made sleep() raise)."""
+    try:
+        value = float(text)
+        check_number(value, where=text)
+    except (ValueError, LimitExceeded):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds cannot be negative")
+    return value
+
+
+def text_argument(text: str) -> str:
+    """An argparse ``type`` for a command's name or slug: valid Unicode, no NUL, at most NAME_MAX_LENGTH characters."""
+    try:
+        check_text(text, where="the argument", max_length=NAME_MAX_LENGTH)
+    except LimitExceeded as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 # --- JSON values ----------------------------------------------------------------------------
 def check_json(value: Any, *, where: str = "payload", max_depth: int | None = None) -> None:
-    """Walk a decoded JSON value without recursion: at most MAX_JSON_DEPTH levels, every key and string valid.
+    """Walk a decoded JSON value without recursion: at most MAX_JSON_DEPTH levels, every key and string valid,
+    every number finite.
 
     The first breach raises, with its path (``payload.items[3].name``).
     """
@@ -60,6 +99,9 @@ def check_json(value: Any, *, where: str = "payload", max_depth: int | None = No
         item, path, depth = stack.pop()
         if isinstance(item, str):
             check_string(item, where=path)
+            continue
+        if isinstance(item, float):
+            check_number(item, where=path)
             continue
         if not isinstance(item, (dict, list, tuple)):
             continue
@@ -73,6 +115,20 @@ def check_json(value: Any, *, where: str = "payload", max_depth: int | None = No
                 stack.append((child, f"{path}.{name}" if _PLAIN_KEY.fullmatch(name) else f"{path}[{name!r}]", depth + 1))
         else:
             stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(item))
+
+
+def check_numbers(value: Any, *, where: str = "body") -> None:
+    """Only the numbers of a decoded JSON value: the first non-finite one raises, with its path."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float):
+            check_number(item, where=path)
+        elif isinstance(item, dict):
+            stack.extend((child, f"{path}.{key}" if _PLAIN_KEY.fullmatch(str(key)) else f"{path}[{str(key)!r}]")
+                         for key, child in item.items())
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
@@ -158,6 +214,14 @@ def check_static_headers(headers: dict[str, str], *, where: str = "headers") -> 
         raise LimitExceeded(f"the static headers take {size} bytes; the limit "
                             f"(HOOKLINE['MAX_STATIC_HEADERS_BYTES']) is {budget}.", code="headers_too_large",
                             where=where)
+
+
+def check_request_body_size(size: int, *, where: str = "request body") -> None:
+    """What a delivery sends: at most MAX_REQUEST_BODY_BYTES (``size`` is the rendered body's, or a template's bound)."""
+    limit = hookline_settings.MAX_REQUEST_BODY_BYTES
+    if size > limit:
+        raise LimitExceeded(f"is {size} bytes; the limit (HOOKLINE['MAX_REQUEST_BODY_BYTES']) is {limit}.",
+                            code="request_body_too_large", where=where)
 
 
 def check_request_size(length: int, *, where: str = "body") -> None:

@@ -15,7 +15,9 @@ import json
 import logging
 from typing import Any, Callable
 
-from events.search import split_path
+from events import paths
+from events.paths import MISSING as _MISSING
+from hookline import limits
 
 Predicate = Callable[[Any], bool]
 
@@ -23,13 +25,16 @@ COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "exists")
 COMBINATORS = ("and", "or", "not")
 MAX_DEPTH = 12  # bounded work per event, whatever an operator stores
 MAX_NODES = 200
+# Bounds on what one condition may carry (each operand is scanned per event at fan-out).
+MAX_CONDITION_BYTES = 16 * 1024  # the whole condition, as compact JSON
+MAX_IN_ITEMS = 100  # values in one ``in`` list
+MAX_OPERAND_CHARS = 1000  # one string operand (also each string of an ``in`` list)
 # Compiled conditions by their stored JSON text, per process. Measured: compiling 10,000 three-part
 # conditions took 0.6-1.5 s on a loaded 2-core machine (most of it the garbage collector walking the
 # new closures), evaluating them 13 ms; endpoints often share a condition, and a condition rarely
 # changes, so each distinct text is compiled once, not once per batch.
 _compiled: dict[str, Any] = {}
 COMPILED_CACHE_SIZE = 20_000
-_MISSING = object()
 logger = logging.getLogger(__name__)
 
 
@@ -49,6 +54,13 @@ def validate(condition: Any) -> dict | None:
     """Return the condition unchanged (None or {} means "every event"), or raise ConditionError naming the place."""
     if condition is None or condition == {}:
         return None
+    try:  # valid Unicode, finite numbers, bounded depth: what PostgreSQL and json can store (hookline.limits)
+        limits.check_json(condition, where="condition")
+    except limits.LimitExceeded as exc:
+        raise ConditionError(exc.where or "condition", exc.reason) from None
+    size = len(json.dumps(condition, separators=(",", ":")))
+    if size > MAX_CONDITION_BYTES:
+        raise ConditionError("condition", f"is {size} bytes as JSON; a condition is at most {MAX_CONDITION_BYTES}")
     _Checker().check(condition, "condition", 0)
     return condition
 
@@ -82,19 +94,8 @@ def _compile_stored(text: str) -> Predicate | None:
 
 
 def resolve(payload: Any, parts: tuple[str, ...]) -> Any:
-    """The value at a path, or _MISSING."""
-    value = payload
-    for part in parts:
-        if isinstance(value, dict):
-            value = value.get(part, _MISSING)
-        elif isinstance(value, list) and part.isdigit():
-            index = int(part)
-            value = value[index] if index < len(value) else _MISSING
-        else:
-            return _MISSING
-        if value is _MISSING:
-            return _MISSING
-    return value
+    """The value at a path, or _MISSING (events.paths: the one path syntax)."""
+    return paths.resolve(payload, parts)
 
 
 class _Checker:
@@ -133,7 +134,7 @@ def _check_comparison(node: dict, where: str) -> None:
     if "path" not in node:
         raise ConditionError(where, "needs 'path' and one of " + ", ".join(COMPARISONS) + ", or and/or/not")
     try:
-        split_path(node["path"])
+        paths.split(node["path"])
     except ValueError as exc:
         raise ConditionError(f"{where}.path", str(exc)) from None
     operators = [key for key in node if key != "path"]
@@ -148,6 +149,12 @@ def _check_comparison(node: dict, where: str) -> None:
         raise ConditionError(at, f"'{operator}' compares with a number or a string, got {_kind(operand)}")
     if operator == "in" and not isinstance(operand, list):
         raise ConditionError(at, f"'in' takes a list of values, got {_kind(operand)}")
+    if operator == "in" and len(operand) > MAX_IN_ITEMS:
+        raise ConditionError(at, f"'in' takes at most {MAX_IN_ITEMS} values, got {len(operand)}")
+    for index, value in enumerate(operand if operator == "in" else [operand]):
+        if isinstance(value, str) and len(value) > MAX_OPERAND_CHARS:
+            place = f"{at}[{index}]" if operator == "in" else at
+            raise ConditionError(place, f"a string operand is at most {MAX_OPERAND_CHARS} characters, got {len(value)}")
     if operator == "exists" and not isinstance(operand, bool):
         raise ConditionError(at, f"'exists' takes true or false, got {_kind(operand)}")
 
@@ -162,7 +169,7 @@ def _compile(node: dict) -> Predicate:
     if "not" in node:
         inner = _compile(node["not"])
         return lambda payload: not inner(payload)
-    parts = split_path(node["path"])
+    parts = paths.split(node["path"])
     operator = next(key for key in node if key != "path")
     test = _TESTS[operator](node[operator])
     if len(parts) == 1:  # the common case, one dict lookup

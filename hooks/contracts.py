@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -248,8 +249,54 @@ def _check_body(body: dict) -> None:
         if "template" not in body:
             raise ValidationError("body.shape template needs body.template.", code="contract")
         _check_template(body["template"], constants, "body.template")
+        check_template_size(body)
     elif "template" in body:
         raise ValidationError("body.template is used only with body.shape template.", code="contract")
+
+
+def template_bound(template: Any, constants: dict) -> int:
+    """The most bytes a template can render to: its own text, plus its placeholders at their largest.
+
+    The payload is at most MAX_PAYLOAD_BYTES as serialised, and values at different paths are disjoint
+    parts of it: ``{{data.a}}`` and ``{{data.b}}`` together take at most the payload, while ``{{data}}``
+    and ``{{data.a}}`` (one inside the other) may take it twice. So the payload's share is its size times
+    the heaviest chain of nested paths, each placeholder counted once per use (twice inside a longer
+    string, where its text is escaped again). This refuses the 8 KB template repeating ``{{data}}``
+    1,000 times (a 256 MB body per event) and accepts a template that picks many fields once.
+    """
+    fixed = {"id": 64, "type": 2 * limits.KEY_MAX_LENGTH, "timestamp": 64}
+    total, uses, stack = len(json.dumps(template, separators=(",", ":"))), {}, [template]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            weight = 1 if PLACEHOLDER.fullmatch(node) else 2
+            for match in PLACEHOLDER.finditer(node):
+                root, _, rest = match.group(1).partition(".")
+                if root == "data":
+                    path = tuple(rest.split(".")) if rest else ()
+                    uses[path] = uses.get(path, 0) + weight
+                elif root == "const":
+                    total += weight * len(json.dumps(constants.get(rest)))
+                else:
+                    total += weight * fixed.get(root, 0)
+    heaviest_chain = max((sum(uses.get(path[:n], 0) for n in range(len(path) + 1)) for path in uses), default=0)
+    return total + heaviest_chain * hookline_settings.MAX_PAYLOAD_BYTES
+
+
+def check_template_size(body: dict) -> None:
+    """Refuse a template body whose rendering could exceed HOOKLINE['MAX_REQUEST_BODY_BYTES']."""
+    if body.get("shape") != TEMPLATE or "template" not in body:
+        return
+    try:
+        limits.check_request_body_size(template_bound(body["template"], body.get("constants") or {}),
+                                       where="body.template at its largest")
+    except limits.LimitExceeded as exc:
+        raise ValidationError(f"{exc} Each {{{{data…}}}} can be the whole payload (up to MAX_PAYLOAD_BYTES): "
+                              "use fewer of them.", code=exc.code) from None
 
 
 def _check_template(node: Any, constants: dict, where: str) -> None:

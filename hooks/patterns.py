@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from hookline import limits
+
 
 def _segments_match(pattern: list[str], key: list[str]) -> bool:
     return len(pattern) == len(key) and all(p == "*" or p == k for p, k in zip(pattern, key))
@@ -31,6 +33,7 @@ def validate_pattern(pattern: str) -> str:
     pattern = pattern.strip()
     if not pattern:
         raise ValueError("An event-type pattern cannot be empty.")
+    limits.check_text(pattern, where="an event-type pattern", max_length=limits.KEY_MAX_LENGTH)  # a LimitExceeded is a ValueError
     if any(not part for part in pattern.split(".")):
         raise ValueError(f"{pattern!r} has an empty segment.")
     if any("*" in part and part != "*" for part in pattern.split(".")):

@@ -85,7 +85,7 @@ fi
 export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline}
 export CELERY_BROKER_URL=${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
 stage "integration, fault-injection and browser tests (PostgreSQL, Redis, Celery workers, Chromium)" \
-    "$PY" -m pytest -q "${REPORT[@]}" -m "integration or faults or browser" "$@"
+    "$PY" -m pytest -q "${REPORT[@]}" -m "integration or faults or browser or postgres" "$@"
 
 RABBITMQ_URL=${TEST_RABBITMQ_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672/hookline_test}
 if command -v rabbitmqctl >/dev/null && [ "$(id -u)" = 0 ]; then  # a vhost of the suite's own

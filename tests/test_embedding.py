@@ -177,6 +177,17 @@ def test_a_foreign_site_embeds_hookline_as_the_readme_says(site_python, site_dat
             assert answer.status_code == 200 and "/admin/login/" not in answer.url, page
         assert event_id in admin.get(site.url + f"/admin/deliveries/delivery/{delivery['id']}/change/", timeout=10).text
 
+        # The customer portal: a magic link minted through the API opens the shop's organisation, once.
+        boss_token = site.manage("create_api_token", "boss", "--organisation", "shop").stdout.strip()
+        minted = requests.post(f"{api}/portal-sessions/", headers={"Authorization": f"Token {boss_token}"},
+                               json={"organisation": "shop"}, timeout=10)
+        assert minted.status_code == 201, minted.text
+        assert minted.json()["url"].startswith(f"{site.url}/account/webhooks/open/")
+        customer = requests.Session()
+        portal = customer.get(minted.json()["url"], timeout=10)
+        assert portal.status_code == 200 and portal.url == f"{site.url}/account/webhooks/" and "Partner" in portal.text
+        assert requests.get(minted.json()["url"], timeout=10).status_code == 410
+
         # ... while the site's own API keeps the site's conventions.
         orders = requests.get(site.url + "/api/orders/", auth=("boss", "boss-password"), timeout=10)
         assert orders.json() == ({"orderIds": [1, 2]} if settings_module.endswith("unusual") else {"order_ids": [1, 2]})

@@ -25,7 +25,10 @@ def test_the_wheel_holds_the_apps_and_their_files_and_nothing_else(wheel):
 
     # then
     top = {name.split("/")[0] for name in files}
-    assert top == {"hookline", "events", "hooks", "deliveries", "console", wheel.name.split("-py3")[0] + ".dist-info"}
+    assert top == {"hookline", "events", "hooks", "deliveries", "console", "portal",
+                   wheel.name.split("-py3")[0] + ".dist-info"}
+    assert {"portal/templates/portal/base.html", "portal/static/portal/portal.css",
+            "portal/locale/ja/LC_MESSAGES/django.mo"} <= set(files)
     assert "console/templates/admin/deliveries/delivery/change_form.html" in files
     assert {"console/templates/hookline/redoc.html", "console/templates/hookline/swagger_ui.js"} <= set(files)
     assert {"events/migrations/0001_initial.py", "hooks/management/commands/reencrypt_secrets.py"} <= set(files)

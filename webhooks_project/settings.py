@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "hooks",
     "deliveries",
     "console",
+    "portal",  # the customer portal (/webhooks/): the site's customers manage their own endpoints
 ]
 
 # `manage.py collectstatic` fills STATIC_ROOT (the image does so when it is built); WhiteNoise then serves

@@ -16,6 +16,7 @@ admin.site.index_template = "admin/hookline/index.html"  # leads with the dashbo
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("console.api.urls")),
+    path("webhooks/", include("portal.urls")),
     path("demo/echo/", demo.echo, name="demo-echo"),
     path("metrics", metrics_view, name="metrics"),
 ]

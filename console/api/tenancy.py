@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.models import Organisation
+from hookline import limits
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -27,6 +28,14 @@ class OrganisationField(serializers.SlugRelatedField):
 
     def get_queryset(self):
         return Organisation.objects.visible_to(self.context["request"].user)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):  # a NUL would reach the lookup, which PostgreSQL refuses with a 500
+            try:
+                limits.check_text(data, where="organisation", max_length=limits.NAME_MAX_LENGTH)
+            except limits.LimitExceeded as exc:
+                raise serializers.ValidationError(exc.reason, code=exc.code) from None
+        return super().to_internal_value(data)
 
 
 class OrganisationSlugField(serializers.SlugRelatedField):

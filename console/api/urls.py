@@ -1,4 +1,5 @@
 """The Hookline API's URLs, with its schema and docs: ``path("api/", include("console.api.urls"))``."""
+from django.apps import apps
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
@@ -21,6 +22,8 @@ routes = [
     *router.urls,
     path("events/", EmitView.as_view(), name="emit"),
     path("tokens/validate/", TokenValidationView.as_view(), name="token-validate"),
+    # Routes of apps above the console (the portal's /portal-sessions/), found without importing them.
+    *(route for config in apps.get_app_configs() for route in getattr(config, "hookline_api_routes", list)()),
 ]
 
 urlpatterns = [

@@ -13,7 +13,7 @@ from django.utils.text import Truncator
 from deliveries import pulse, services
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
-from console.admin_base import EventTypeFilter, ReadOnlyLogAdmin, badge, time_until
+from console.admin_base import EventTypeFilter, ReadOnlyLogAdmin, badge, filter_id, time_until
 from hooks import contracts
 from hooks.models import Webhook
 
@@ -50,7 +50,8 @@ class EndpointFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(webhook_id=value) if value.isdigit() else queryset.none()
+        number = filter_id(value)
+        return queryset.filter(webhook_id=number) if number is not None else queryset.none()
 
 
 class DeliveryEventTypeFilter(EventTypeFilter):

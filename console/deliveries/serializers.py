@@ -13,7 +13,7 @@ class AttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attempt
         fields = [
-            "number", "sent", "request_url", "request_headers", "request_body", "response_status",
+            "number", "sent", "request_url", "request_headers", "request_body", "request_truncated", "response_status",
             "response_headers", "response_body", "response_truncated", "duration_ms", "error", "error_detail", "succeeded",
             "next_retry_at",
         ]

@@ -61,6 +61,12 @@ class WebhookForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, maximum in services.CONTROL_MAXIMA.items():  # the real limit, not the column's 2147483647
+            if name in self.fields:
+                self.fields[name] = forms.IntegerField(
+                    min_value=0, max_value=maximum, required=False, label=self.fields[name].label,
+                    help_text=self.fields[name].help_text,
+                )
         if "name" in self.fields and self.instance.pk is None:
             self.fields["name"].required = False
             self.fields["name"].help_text = "Defaults to the URL."

@@ -110,6 +110,8 @@ class WebhookSerializer(serializers.ModelSerializer):
             "updated", "updated_by", *CONTROL_FIELDS,
         ]
         read_only_fields = ["state_reason", "state_changed_at", "public_key", *CONTROL_READ_ONLY]
+        # The real limits (hooks.services), not the column's 2147483647 that PostgreSQL's field would announce.
+        extra_kwargs = {name: {"max_value": maximum} for name, maximum in services.CONTROL_MAXIMA.items()}
 
     def get_head_of_line(self, webhook: Webhook) -> int | None:
         head = control.head_of_line(webhook) if webhook.ordered else None

@@ -8,7 +8,7 @@ from django.db import models
 from events import catalog
 from events.models import EventType
 from hookline import limits
-from console.admin_base import LimitedJSONFormField
+from console.admin_base import InputGateMixin, LimitedJSONFormField
 
 
 class EventTypeForm(forms.ModelForm):
@@ -34,7 +34,7 @@ class EventTypeForm(forms.ModelForm):
 
 
 @admin.register(EventType)
-class EventTypeAdmin(admin.ModelAdmin):
+class EventTypeAdmin(InputGateMixin, admin.ModelAdmin):
     """The catalog. Types declared in code are rewritten from their declaration on every migrate."""
 
     form = EventTypeForm

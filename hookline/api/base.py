@@ -9,6 +9,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer
 
+from . import gate
 from .errors import handle_exception
 from .parsers import HooklineJSONParser
 from .renderers import HooklineJSONRenderer
@@ -48,6 +49,11 @@ class HooklineAPIMixin:
 
     def get_exception_handler(self):
         return handle_exception
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # The read surfaces pass the input gate too: path keys, filters, search and ordering reach the ORM.
+        gate.check_request_arguments(request.query_params, kwargs)
 
     def filter_queryset(self, queryset):
         # Filters narrow lists; an object's own URL finds it whatever its state or the query string.

@@ -1,6 +1,7 @@
 """The API's JSON parser: bodies within hookline.limits (size before reading, depth before parsing), refusals as JSON errors."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,8 @@ from hookline.conf import hookline_settings
 
 
 ENVELOPE_LEVELS = 16
+# An exponent of three or more digits: the only way JSON text (NaN and Infinity are refused) becomes a non-finite float.
+_OVERFLOW = re.compile(r"[0-9][eE][+-]?[0-9]{3}")
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -44,9 +47,16 @@ class HooklineJSONParser(JSONParser):
         except limits.LimitExceeded as exc:
             raise exceptions.ParseError(str(exc), code=exc.code) from None
         try:
-            return json.loads(text, parse_constant=json.strict_constant if self.strict else None)
+            data = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        if _OVERFLOW.search(text):  # 1e999 parses as Infinity: no JSON column, no receiver can take it
+            try:
+                limits.check_numbers(data, where="body")
+            except limits.LimitExceeded as exc:
+                field = exc.where.removeprefix("body.") if exc.where != "body" else "non_field_errors"
+                raise exceptions.ValidationError({field: [exc.reason]}, code=exc.code) from None
+        return data
 
 
 def _content_length(request: Any) -> int:

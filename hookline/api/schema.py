@@ -83,7 +83,7 @@ class HooklineAutoSchema(AutoSchema):
             "403": "Forbidden: e.g. a session request without its CSRF token, or a staff-only write.",
         }
         parameters = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
-        if "requestBody" in operation or parameters:
+        if "requestBody" in operation or parameters or "{" in path:  # path keys pass the input gate too
             possible["400"] = "Invalid input: `detail` says why, `fields` holds each field's messages."
         if "requestBody" in operation:
             possible["413"] = "The body is over HOOKLINE MAX_REQUEST_BYTES."

@@ -2,6 +2,7 @@
 from django.core.management.base import BaseCommand
 
 from deliveries import retention
+from hookline import limits
 
 
 class Command(BaseCommand):
@@ -9,8 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", type=int, default=None, help="Deliveries per transaction (default PRUNE_BATCH).")
-        parser.add_argument("--budget", type=float, default=3600.0, help="Stop after this many seconds (default 3600).")
-        parser.add_argument("--pause", type=float, default=0.0, help="Seconds to sleep between batches.")
+        parser.add_argument("--budget", type=limits.seconds_argument, default=3600.0,
+                            help="Stop after this many seconds (default 3600).")
+        parser.add_argument("--pause", type=limits.seconds_argument, default=0.0, help="Seconds to sleep between batches.")
 
     def handle(self, *args, batch=None, budget=3600.0, pause=0.0, **options):
         result = retention.prune(batch=batch, budget=budget, pause=pause)

@@ -21,6 +21,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, key, payload, organisation=None, idempotency_key=None, **options):
         try:
+            limits.check_text(key, where="key", max_length=limits.KEY_MAX_LENGTH)
+            limits.check_text(organisation or "", where="--organisation", max_length=limits.NAME_MAX_LENGTH)
             data = limits.loads(payload, where="payload")  # depth-checked before json recurses
         except limits.LimitExceeded as exc:
             raise CommandError(f"Refused: {exc}") from None

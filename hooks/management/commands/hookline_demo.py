@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from events.models import Organisation
+from hookline import limits
 from hooks import services
 from hooks.models import Webhook
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     help = "Create (once) a demo superuser, an organisation and an endpoint at the project's echo receiver."
 
     def add_arguments(self, parser):
-        parser.add_argument("--username", default="admin")
+        parser.add_argument("--username", type=limits.text_argument, default="admin")
         parser.add_argument("--password", default="admin")
         parser.add_argument("--receiver", default="http://127.0.0.1:8000/demo/echo/")
 

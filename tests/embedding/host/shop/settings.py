@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "hooks",
     "deliveries",
     "console",
+    "portal",
 ]
 AUTH_USER_MODEL = "accounts.User"
 

@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = _("Customer portal")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from .checks import check_portal_settings
+
+        checks.register(check_portal_settings)
+
+    def hookline_api_routes(self) -> list:
+        """Routes the console's API root adds: POST /api/portal-sessions/ (the console does not import the portal)."""
+        from django.urls import path
+
+        from .api import PortalSessionView
+
+        return [path("portal-sessions/", PortalSessionView.as_view(), name="portal-session")]

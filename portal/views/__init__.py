@@ -1,0 +1,1 @@
+"""The portal's pages: entry (links, sign-out), endpoints, the delivery log."""
