@@ -1,7 +1,8 @@
 """The benchmark's receiver: a raw asyncio HTTP/1.1 server in its own process, recording arrivals.
 
-A path starting with ``/slow/`` is answered after ``--delay`` seconds (the 200 ms receiver); any
-other path at once. ``GET /_stats`` returns the count, ``GET /_arrivals`` every recorded
+A path starting with ``/slow/`` is answered after ``--delay`` seconds (the 200 ms receiver),
+``/delay/<seconds>/...`` after that many seconds (a slow neighbour), ``/hang/...`` never (the client's
+read timeout ends it); any other path at once. ``GET /_stats`` returns the count, ``GET /_arrivals`` every recorded
 (webhook-id, path, arrival time), ``POST /_reset`` forgets them.
 """
 from __future__ import annotations
@@ -28,6 +29,18 @@ class _State:
         self.count = 0
         self.arrivals: list[tuple[str, str, float]] = []
         self.started = time.time()
+
+
+def _delay_of(path: str, slow_delay: float) -> float:
+    """Seconds before answering ``path``: ``/slow/`` the receiver's delay, ``/delay/<s>/`` its own."""
+    if path.startswith("/slow/"):
+        return slow_delay
+    if path.startswith("/delay/"):
+        try:
+            return float(path.split("/")[2])
+        except (IndexError, ValueError):
+            return 0.0
+    return 0.0
 
 
 class _Connection(asyncio.Protocol):
@@ -76,7 +89,9 @@ class _Connection(asyncio.Protocol):
         webhook_id = headers.get("webhook-id")
         if webhook_id:
             state.arrivals.append((webhook_id, path, time.time()))
-        self.answer(OK, state.delay if path.startswith("/slow/") else 0.0)
+        if path.startswith("/hang/"):
+            return  # never answered: the sender's read timeout closes the connection
+        self.answer(OK, _delay_of(path, state.delay))
 
     def control(self, method: str, path: str) -> bytes:
         state = self.state

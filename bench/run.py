@@ -22,13 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import environment, headline, report, workers  # noqa: E402
+from bench import environment, headline, noisy, report, workers  # noqa: E402
 from bench.workers import CANDIDATES, WorkerSetup  # noqa: E402
 
 RECOMMENDED, CORES = workers.RECOMMENDED, workers.CORES
 SCENARIOS = ("emit", "single", "single-slow", "light", "control", "peer", "batch", "fanout", "fanout-conditions",
-             "compare", "scaling")
-DEFAULT = set(SCENARIOS) - {"scaling"}
+             "compare", "scaling", "noisy")
+DEFAULT = set(SCENARIOS) - {"scaling", "noisy"}
 SINGLE_EMIT = ("single_emit", "single_slow", "light", "control_rate", "control_breaker", "control_fifo", "peer_single",
                "peer_light")
 
@@ -92,6 +92,11 @@ def main() -> None:
         if plan.compare:
             results["compare"] = _compare(receiver, org, plan, limits, log_dir, min(budget_end, hard_end),
                                           results["notes"])
+        if "noisy" in only:
+            results["noisy_configs"] = [vars(config) for config in _noisy_configs(arguments)]
+            results["noisy_peer_threads"] = arguments.peer_threads
+            results["noisy"] = noisy.run_all(receiver, org, _noisy_configs(arguments), plan.runs, log_dir, hard_end,
+                                             results["notes"], peer_threads=arguments.peer_threads)
         if "scaling" in only:
             from bench import clients
 
@@ -318,9 +323,9 @@ def _render(results: dict, plan: Plan, threads: int) -> str:
         "just before; SQL statements are counted inside the workers by bench/probe.py.",
         "Ratio: a rate ÷ the single-session raw rate of the same run; a time × that rate "
         "(how many raw POSTs fit in it).",
-        "",
-        report.table(_rows(plan, threads), results["runs"]),
     ]
+    if any(results["runs"]):
+        lines += ["", report.table(_rows(plan, threads), results["runs"])]
     workers = results.get("workers")
     if workers:
         peaks = ", ".join(f"{value:.0f}" for value in workers["peak_rss_mb"].values())
@@ -344,20 +349,35 @@ def _render(results: dict, plan: Plan, threads: int) -> str:
             )
     if results.get("scaling"):
         lines += headline.render_scaling(results["scaling"])
+    if results.get("noisy"):
+        lines += noisy.render(results["noisy"], [noisy.Config(**config) for config in results["noisy_configs"]],
+                              results.get("noisy_peer_threads", noisy.PEER_THREADS))
     incomplete = [
         f"run {index + 1} {name}" for index, run in enumerate(results["runs"])
         for name in ("single", "wide", "slow", "fan_out", "fan_out_conditions", *SINGLE_EMIT)
         if name in run and not run[name]["complete"]
     ]
     incomplete += [f"scaling {row['processes']}" for row in results.get("scaling", []) if not row["complete"]]
+    incomplete += [f"noisy run {index + 1} {key} {kind}" for index, run in enumerate(results.get("noisy", []))
+                   for key, sides in run.items() if isinstance(sides, dict)
+                   for kind, side in sides.items() if not side["complete"]]
     end_to_end = [run[name] for run in results["runs"] for name in ("single", "wide", "slow") if name in run]
     duplicates = sum(result["duplicates"] for result in end_to_end)
     duplicates += sum(run[name]["duplicates"] for run in results["runs"] for name in SINGLE_EMIT if name in run)
+    duplicates += sum(side["duplicates"] for run in results.get("noisy", []) for sides in run.values()
+                      if isinstance(sides, dict) for side in sides.values())
     unlogged = sum(result["deliveries"] - result["attempts_logged"] for result in end_to_end)
     lines += ["", f"Incomplete scenarios: {', '.join(incomplete) or 'none'}; duplicate requests: {duplicates}; "
               f"deliveries without their logged attempt: {unlogged}."]
     lines += [f"Note: {note}" for note in results["notes"]]
     return "\n".join(lines)
+
+
+def _noisy_configs(arguments) -> list:
+    """The noisy-neighbour configurations: ``--noisy`` specs, or the three of issue 21 (``--quick``: 10 s each)."""
+    if arguments.noisy:
+        return [noisy.parse(spec) for spec in arguments.noisy]
+    return [replace(config, seconds=10.0) if arguments.quick else config for config in noisy.DEFAULT]
 
 
 def _env_prefix(env: dict) -> str:
@@ -385,7 +405,7 @@ def _say(message: str) -> None:
 
 
 def _only(arguments) -> set[str]:
-    chosen = set(arguments.only.split(",")) if arguments.only else set(DEFAULT)
+    chosen = set(arguments.only.split(",")) if arguments.only else ({"noisy"} if arguments.noisy else set(DEFAULT))
     unknown = chosen - set(SCENARIOS)
     if unknown:
         raise SystemExit(f"unknown scenario(s) {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}")
@@ -402,6 +422,13 @@ def _parse() -> argparse.Namespace:
                         "(default: all but scaling)")
     parser.add_argument("--scaling", action="store_true", help="also the single-emit headline with 1, 2 and 4 "
                         "worker processes")
+    parser.add_argument("--noisy", action="append", metavar="RATE,SECONDS,ENDPOINTS,NEIGHBOUR",
+                        help="a noisy-neighbour configuration (repeatable; implies --only noisy unless --only is "
+                        "given): events/s, seconds, endpoints per event, the neighbour's answer delay in seconds "
+                        "or 'hang', e.g. 5,40,5,5 or 5,40,3,hang (default: 5,40,5,5 10,30,10,5 5,40,3,hang)")
+    parser.add_argument("--peer-threads", type=int, default=noisy.PEER_THREADS,
+                        help=f"threads per naive-peer worker process in the noisy scenario (default {noisy.PEER_THREADS},"
+                        f" {noisy.PEER_PROCESSES} processes)")
     parser.add_argument("--producers", type=int, default=0, help="producer processes of the single-emit "
                         "scenarios (default 4)")
     parser.add_argument("--render", metavar="JSON", help="print the table of a saved result (var/bench/last.json)")

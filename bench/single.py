@@ -17,8 +17,10 @@ from .scenarios import Limits, _wait_for, percentile
 PEER_PATH = "/peer/"
 
 
-def prepare(receiver, org, kind: str, path: str, endpoint_options: dict | None = None) -> None:
-    """Empty tables and queues; one endpoint (Hookline) on ``path``, with ``endpoint_options``; the receiver's log cleared."""
+def prepare(receiver, org, kind: str, path: str, endpoint_options: dict | None = None,
+            endpoints: list[str] | None = None) -> None:
+    """Empty tables and queues; one endpoint (Hookline) on ``path``, with ``endpoint_options``, or one on
+    each of the paths ``endpoints``; the receiver's log cleared."""
     from django.db import connection
 
     from bench.peer.app import app as peer_app
@@ -32,7 +34,7 @@ def prepare(receiver, org, kind: str, path: str, endpoint_options: dict | None =
         cursor.execute("TRUNCATE bench_plain_row, bench_peer_order")
     peer_app.control.purge()
     if kind == "hookline":
-        ids = environment.create_endpoints(org, [receiver.url(f"{path}e0")])
+        ids = environment.create_endpoints(org, [receiver.url(one) for one in endpoints or [f"{path}e0"]])
         if endpoint_options:
             from hooks.models import Webhook
 
@@ -48,15 +50,19 @@ def _delivered(kind: str, receiver):
     return lambda: Delivery.objects.filter(status="succeeded").count()
 
 
-def _latencies(kind: str, arrivals) -> list[float]:
+def created_times(kind: str) -> dict[str, float]:
+    """webhook-id → when its event (the peer: its order) was created, as the receiver records the id."""
     if kind == "peer":
         from bench.peer.models import PeerOrder
 
-        created = {f"peer_{pk}": at.timestamp() for pk, at in PeerOrder.objects.values_list("pk", "created_at")}
-    else:
-        from events.models import Event
+        return {f"peer_{pk}": at.timestamp() for pk, at in PeerOrder.objects.values_list("pk", "created_at")}
+    from events.models import Event
 
-        created = {event_id: at.timestamp() for event_id, at in Event.objects.values_list("id", "created_at")}
+    return {event_id: at.timestamp() for event_id, at in Event.objects.values_list("id", "created_at")}
+
+
+def _latencies(kind: str, arrivals) -> list[float]:
+    created = created_times(kind)
     return [(at - created[event_id]) * 1000 for event_id, _, at in arrivals if event_id in created]
 
 

@@ -38,6 +38,7 @@ class DeliveriesConfig(AppConfig):
             "hookline-schedules", {"task": "hookline.schedules", "schedule": hookline_settings.SCHEDULE_INTERVAL}
         )
         _wire_operations()
+        _wire_alerts()
 
 
 def _wire_operations() -> None:
@@ -51,3 +52,18 @@ def _wire_operations() -> None:
     worker_process_shutdown.connect(lambda pid=None, **kwargs: metrics.mark_process_dead(pid), weak=False)
     after_setup_logger.connect(jsonlog.format_celery_handlers, weak=False)
     after_setup_task_logger.connect(jsonlog.format_celery_handlers, weak=False)
+
+
+def _wire_alerts() -> None:
+    """Operational alerts (issue 25): disabled endpoints reach them, and beat checks secrets and stranded emails."""
+    from celery import current_app
+
+    from hookline.conf import hookline_settings
+    from hooks.signals import endpoint_state_changed
+
+    from .alerts import moments, tasks
+
+    endpoint_state_changed.connect(moments.endpoint_state_changed, dispatch_uid="hookline-alerts")
+    current_app.conf.beat_schedule.setdefault(
+        tasks.CHECK_ENTRY, {"task": tasks.CHECK_TASK, "schedule": hookline_settings.ALERT_CHECK_INTERVAL},
+    )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from events.models import Event
 from hooks.models import Webhook
 
+from . import lifecycle
 from .models import Delivery
 
 BATCH_PREFIX = "batch_"
@@ -43,12 +44,12 @@ def gather(claimed: list[Delivery]) -> list[Delivery]:
         waiting = Delivery.objects.pending().unleased(now).filter(webhook_id=webhook_id).exclude(id__in=taken)
         batch_ids = {d.batch_id for d in mine if d.batch_id}
         if batch_ids:
-            extra += waiting.filter(batch_id__in=batch_ids).claim(token=token, lease=lease, skip_locked=True)
+            extra += lifecycle.claim(waiting.filter(batch_id__in=batch_ids), token=token, lease=lease, skip_locked=True)
         fresh = sum(1 for d in mine if not d.batch_id)
         room = webhook.delivery_contract.batch.max_count - fresh
         if fresh and room > 0:
             first_attempts = waiting.filter(batch_id="", attempts=0).order_by("created_at", "id")[:room]
-            extra += first_attempts.claim(token=token, lease=lease, skip_locked=True)
+            extra += lifecycle.claim(first_attempts, token=token, lease=lease, skip_locked=True)
     if extra:
         events = Event.objects.in_bulk({d.event_id for d in extra})
         for delivery in extra:

@@ -20,7 +20,8 @@ from django.utils import timezone
 from hookline.conf import hookline_settings
 from hooks.models import Webhook
 
-from . import buckets, wakeup
+from . import buckets, lifecycle, wakeup
+from .alerts import moments as alerts  # operational alerts (issue 25)
 from .models import Delivery
 from .retry import Decision, Outcome
 
@@ -81,7 +82,11 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
     if webhook.breaker_state == CLOSED or not group:
         return group
     if webhook.breaker_until and webhook.breaker_until > now:
-        waiting += [(delivery, webhook.breaker_until) for delivery in group]
+        # Open: until the cool-down ends. Half-open: breaker_until is the probe's claim (up to CLAIM_LEASE
+        # away); the deliveries behind it look again after PROBE_WAIT, as those claimed with the probe do.
+        until = webhook.breaker_until if webhook.breaker_state == OPEN else min(
+            webhook.breaker_until, now + timedelta(seconds=PROBE_WAIT))
+        waiting += [(delivery, until) for delivery in group]
         return []
     # The cool-down is over (or a probe's claim ran out): one conditional UPDATE picks one probe.
     probe_until = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
@@ -136,29 +141,19 @@ def _rate(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list)
 def _hold(held: list[Delivery]) -> None:
     """A paused endpoint's claimed deliveries become held (released, attempts untouched)."""
     if held:
-        Delivery.objects.filter(id__in=[delivery.id for delivery in held], status=Delivery.Status.PENDING).update(
-            status=Delivery.Status.HELD, claimed_until=None, claim_token="",
-        )
+        lifecycle.hold(Delivery.objects.filter(id__in=[delivery.id for delivery in held]))
 
 
 def _release(waiting: list[tuple[Delivery, datetime]], now: datetime) -> list[tuple[int, float]]:
-    """Release the claims with a later due time, one UPDATE per tenth of a second of due time.
-
-    Only if the due time is still the one claimed: a FIFO head's end may have moved its successor
-    forward meanwhile (``_wake_successor``), and that must not be overwritten.
-    """
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    """Release the claims with a later due time, one UPDATE per tenth of a second of due time."""
+    groups: dict[datetime, list[Delivery]] = defaultdict(list)
     waits = []
     for delivery, until in waiting:
         until = until.replace(microsecond=until.microsecond // 100000 * 100000) + timedelta(milliseconds=100)
-        groups[(until, delivery.next_attempt_at, delivery.claim_token)].append(delivery.id)
+        groups[until].append(delivery)
         waits.append((delivery.id, max(0.0, (until - now).total_seconds())))
-    for (until, seen, token), ids in groups.items():
-        moved = Delivery.objects.filter(id__in=ids, claim_token=token, next_attempt_at=seen).update(
-            next_attempt_at=until, claimed_until=None, claim_token="",
-        )
-        if moved < len(ids):
-            Delivery.objects.filter(id__in=ids, claim_token=token).update(claimed_until=None, claim_token="")
+    for until, group in groups.items():
+        lifecycle.release(group, due=until)
     return waits
 
 
@@ -186,10 +181,8 @@ def skip_head(webhook: Webhook) -> Delivery | None:
         head = head_of_line(webhook)
         if head is None:
             return None
-        Delivery.objects.filter(pk=head.pk).update(
-            status=Delivery.Status.CANCELLED, completed_at=timezone.now(), next_attempt_at=None,
-            last_error="skipped by an operator (head of line)", claimed_until=None, claim_token="",
-        )
+        lifecycle.cancel_pending(Delivery.objects.filter(pk=head.pk), timezone.now(),
+                                 "skipped by an operator (head of line)")
         _wake_successor(webhook.pk, timezone.now())
     _wake_on_commit()
     return head
@@ -200,7 +193,7 @@ def _wake_successor(webhook_id: int, now: datetime) -> list[int]:
         Delivery.objects.filter(webhook_id=webhook_id, status=Delivery.Status.PENDING)
         .order_by("event__created_at", "id").values_list("id", flat=True)[:1]
     )
-    Delivery.objects.filter(id__in=successor, next_attempt_at__gt=now).update(next_attempt_at=now)
+    lifecycle.reschedule(Delivery.objects.filter(id__in=successor), now, only_later=True)
     return successor
 
 
@@ -258,6 +251,8 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
             reason = "the probe succeeded" if webhook.breaker_state != CLOSED else ""
             changed = {"breaker_changed_at": now, "breaker_reason": reason} if reason else {}
             endpoint.update(breaker_failures=0, breaker_state=CLOSED, breaker_until=None, **changed)
+            if reason:  # operational alerts (issue 25)
+                alerts.breaker_closed(webhook, reason, now)
         return
     trailing = len(successes) - (max(i for i, ok in enumerate(successes) if ok) + 1) if any(successes) else len(successes)
     threshold = breaker_threshold(webhook)
@@ -272,6 +267,8 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
             breaker_reason=f"{why}; a probe after {cooldown:g} s",
         )
         logger.warning("Circuit breaker of endpoint %s opened: %s", webhook.pk, why)
+        if webhook.breaker_state == CLOSED:  # operational alerts (issue 25): not each failed probe
+            alerts.breaker_opened(webhook, why, now + timedelta(seconds=cooldown), now)
 
 
 def reset_breaker(webhook: Webhook) -> None:
@@ -280,8 +277,10 @@ def reset_breaker(webhook: Webhook) -> None:
         breaker_state=CLOSED, breaker_failures=0, breaker_until=None, breaker_changed_at=timezone.now(),
         breaker_reason="closed by an operator",
     )
-    Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING,
-                            next_attempt_at__gt=timezone.now()).update(next_attempt_at=timezone.now())
+    if webhook.breaker_state != CLOSED:  # operational alerts (issue 25)
+        alerts.breaker_closed(webhook, "closed by an operator", timezone.now())
+    lifecycle.reschedule(Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING),
+                         timezone.now(), only_later=True)
     _wake_on_commit()
 
 
@@ -293,7 +292,7 @@ def pause(webhook: Webhook) -> None:
     now = timezone.now()
     with transaction.atomic():
         Webhook.objects.filter(pk=webhook.pk).update(paused=True, paused_at=now)
-        Delivery.objects.filter(webhook_id=webhook.pk).pending().unleased(now).update(status=Delivery.Status.HELD)
+        lifecycle.hold(Delivery.objects.filter(webhook_id=webhook.pk).pending().unleased(now))
     webhook.paused, webhook.paused_at = True, now
 
 
@@ -309,7 +308,7 @@ def resume(webhook: Webhook) -> int:
         held = Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.HELD)
         if webhook.rate_limit:
             _pace(list(held.order_by("event__created_at", "id").values_list("id", flat=True)), webhook.rate_limit)
-        count = held.update(status=Delivery.Status.PENDING)
+        count = lifecycle.unhold(held)
     webhook.paused, webhook.paused_at = False, None
     _wake_on_commit()
     return count
@@ -320,7 +319,7 @@ def _pace(ids: list[int], rate: int, slot: float = 0.1) -> None:
     now, per_slot = timezone.now(), max(1, int(rate * slot))
     for start in range(0, len(ids), per_slot):
         due = now + timedelta(seconds=start / rate)
-        Delivery.objects.filter(id__in=ids[start:start + per_slot]).update(next_attempt_at=due)
+        lifecycle.reschedule(Delivery.objects.filter(id__in=ids[start:start + per_slot]), due)
 
 
 def _wake_on_commit() -> None:

@@ -1,16 +1,18 @@
-"""Delivering: claim due deliveries, send them concurrently, log each attempt, decide what comes next."""
+"""Delivering: claim due deliveries, turn them into requests, log each attempt, decide what comes next."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from typing import Iterable
 
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from events.models import Event
@@ -18,17 +20,16 @@ from hookline.conf import hookline_settings
 from hooks import states
 from hooks.models import Webhook
 
-from . import batching, control, messages, observe, retry, transport
+from . import batching, control, lifecycle, messages, observe, retry, transport
+from .alerts import moments as alerts  # operational alerts (issue 25)
 from .exceptions import BodyTooLarge, TransformFailed
 from .models import Attempt, Delivery
 from .retry import Outcome
 
+logger = logging.getLogger(__name__)
+
 # Seconds of a claim's lease kept for writing the results after the last request ended.
 RECORD_TIME = 1.0
-DELIVERY_FIELDS = [
-    "status", "attempts", "total_attempts", "next_attempt_at", "claimed_until", "claim_token",
-    "last_status_code", "last_error", "completed_at", "batch_id",
-]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ScheduledRetry:
     delivery_id: int
     delay: float
     waiting: bool = False  # held back by delivery control (control.py): not sent, no attempt used
+    successor: bool = False  # a FIFO endpoint's next delivery, due now that its head ended: sent at once
 
 
 @dataclass(frozen=True)
@@ -55,35 +57,57 @@ ENDPOINT_CHANGES = {
 }
 
 
-def deliver(delivery_ids: list[int]) -> list[ScheduledRetry]:
-    """Send the due, unclaimed deliveries among these ids; returns the retries to schedule."""
-    started = time.monotonic()
-    return deliver_claimed(claim(delivery_ids, timezone.now()), started=started)
+@dataclass
+class Job:
+    """One request and the deliveries it carries (a batch request carries several of one endpoint)."""
+
+    members: list[Delivery]
+    request: transport.OutgoingRequest
+    start_by: float  # time.monotonic() after which it is not sent: its claim would run out meanwhile
 
 
-def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[ScheduledRetry]:
-    """Send deliveries this worker claimed (with event and webhook attached); returns the retries to schedule.
+@dataclass
+class Done:
+    """A finished job: what came back, or None when it was not sent (too late to start)."""
 
+    job: Job
+    result: transport.TransportResult | None
+
+
+@dataclass
+class Prepared:
+    jobs: list[Job] = field(default_factory=list)
+    waits: list[ScheduledRetry] = field(default_factory=list)  # held back by delivery control (control.py)
+
+
+def prepare(claimed: list[Delivery], *, started: float) -> Prepared:
+    """Turn deliveries this worker claimed (with event and webhook attached) into the requests to send.
+
+    Delivery control decides first (what waits is released here); deliveries that cannot be sent
+    (endpoint no longer receiving, a failed transform, skipped by a payload version) are closed here.
     ``started`` is when the claim was taken (time.monotonic()): the lease runs from then.
     """
     if not claimed:
-        return []
+        return Prepared()
     claimed = batching.gather(claimed)  # a batch endpoint's deliveries travel together
     now = timezone.now()
     admission = control.admit(claimed, now)
-    waits = [ScheduledRetry(delivery_id, delay, waiting=True) for delivery_id, delay in admission.waits]
-    claimed = admission.send
-    if not claimed:
-        return waits
-    claimed.sort(key=lambda delivery: delivery.webhook_id)  # neighbours share a keep-alive connection
+    prepared = Prepared(waits=[ScheduledRetry(d, delay, waiting=True) for d, delay in admission.waits])
+    claimed = sorted(admission.send, key=lambda delivery: delivery.webhook_id)  # neighbours share a connection
+    # A request that cannot start while its claim still has TOTAL_TIMEOUT (and the write) left is not
+    # sent: the sweeper would hand the delivery to another worker while this one still sends it.
+    start_by = started + hookline_settings.CLAIM_LEASE - hookline_settings.TOTAL_TIMEOUT - RECORD_TIME
     bodies = messages.BodyCache()
-    outgoing: list[tuple[list[Delivery], transport.OutgoingRequest]] = []
+    closed: list[Delivery] = []
     batched: dict[int, list[Delivery]] = defaultdict(list)
     for delivery in claimed:
         webhook = delivery.webhook
         if not webhook.enabled:
-            status = Delivery.Status.FAILED if webhook.state == Webhook.State.INVALID else Delivery.Status.CANCELLED
-            _close(delivery, status, f"not sent: the endpoint is {webhook.state}", now)
+            if webhook.state == Webhook.State.INVALID:
+                lifecycle.fail(delivery, now, f"not sent: the endpoint is {webhook.state}")
+            else:
+                lifecycle.cancel(delivery, now, f"not sent: the endpoint is {webhook.state}")
+            closed.append(delivery)
             continue
         try:
             if batching.is_batched(webhook):
@@ -92,64 +116,82 @@ def deliver_claimed(claimed: list[Delivery], *, started: float) -> list[Schedule
                     continue
                 body = None
             else:
-                body = bodies.body(delivery.event, webhook.payload_version, webhook.delivery_contract.body)
+                body = bodies.body(delivery.event, webhook.payload_version, webhook.delivery_contract.body,
+                                   token=messages.body_token(webhook))
         except TransformFailed as exc:
-            _close(delivery, Delivery.Status.FAILED, str(exc), now)
+            lifecycle.fail(delivery, now, str(exc))
+            closed.append(delivery)
             continue
         if body is None:
-            _close(delivery, Delivery.Status.CANCELLED, f"skipped by payload version {webhook.payload_version}", now)
+            lifecycle.cancel(delivery, now, f"skipped by payload version {webhook.payload_version}")
+            closed.append(delivery)
             continue
-        outgoing.append(([delivery], messages.build_request(delivery.event, webhook, body)))
+        prepared.jobs.append(Job([delivery], messages.build_request(delivery.event, webhook, body), start_by))
     for members in batched.values():
-        outgoing += _batch_requests(members, bodies)
-    # A request that cannot start while its claim still has TOTAL_TIMEOUT (and the write) left is not
-    # sent now: the sweeper would hand the delivery to another worker while this one still sends it.
-    start_by = started + hookline_settings.CLAIM_LEASE - hookline_settings.TOTAL_TIMEOUT - RECORD_TIME
-    results = send_all([request for _, request in outgoing], start_by=start_by)
-    unsent = [delivery for (members, _), result in zip(outgoing, results) if result is None for delivery in members]
-    for delivery in unsent:
-        delivery.claimed_until, delivery.claim_token = None, ""  # released, and queued again at once
-    sent = [Sent(delivery, request, result) for (members, request), result in zip(outgoing, results)
-            if result is not None for delivery in members]
-    retries = record(claimed, sent)
-    return retries + [ScheduledRetry(delivery.id, 0.0) for delivery in unsent] + waits
+        prepared.jobs += [
+            Job(batch, request, start_by) for batch, request in _batch_requests(members, bodies, now, closed)
+        ]
+    if closed:
+        record([], closed)
+    return prepared
+
+
+def record_done(group: list[Done]) -> list[ScheduledRetry]:
+    """Record finished jobs: the sent ones' attempts and outcomes, the unsent ones released to be claimed again."""
+    sent = [Sent(delivery, done.job.request, done.result)
+            for done in group if done.result is not None for delivery in done.job.members]
+    unsent = [delivery for done in group if done.result is None for delivery in done.job.members]
+    retries = record(sent) if sent else []
+    if unsent:
+        lifecycle.release(unsent)
+        retries += [ScheduledRetry(delivery.id, 0.0) for delivery in unsent]
+    return retries
 
 
 def _batch_requests(
-    members: list[Delivery], bodies: messages.BodyCache,
+    members: list[Delivery], bodies: messages.BodyCache, now, closed: list[Delivery],
 ) -> list[tuple[list[Delivery], transport.OutgoingRequest]]:
-    """One request per batch of this endpoint's deliveries: a JSON array, signed once, under the batch id."""
+    """One request per batch of this endpoint's deliveries: a JSON array, signed once, under the batch id.
+
+    A batch whose body would exceed MAX_REQUEST_BODY_BYTES is closed as failed (added to ``closed``)."""
     webhook = members[0].webhook
     contract = webhook.delivery_contract
+    token = messages.body_token(webhook)
     requests = []
     for batch in batching.group(members, contract.batch.max_count):
-        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.payload_version), contract.body) for d in batch]
+        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.payload_version), contract.body, token=token)
+                 for d in batch]
         try:
             body = messages.bounded(messages.dumps(items))
         except BodyTooLarge as exc:  # the batch fails with the reason; nothing is sent
             for delivery in batch:
-                _close(delivery, Delivery.Status.FAILED, str(exc), timezone.now())
+                lifecycle.fail(delivery, now, str(exc))
+            closed += batch
             continue
         requests.append((batch, messages.build_request(batch[0].event, webhook, body, msg_id=batch[0].batch_id)))
     return requests
 
 
-def claim(delivery_ids: list[int], now) -> list[Delivery]:
-    """Take a lease on the pending, due, unclaimed deliveries among these ids: a duplicate sends nothing."""
-    return _claim(Delivery.objects.claimable(now).filter(id__in=delivery_ids), now)
-
-
-def claim_due(now, limit: int, *, token: str | None = None, lease=None) -> list[Delivery]:
-    """Take a lease on up to ``limit`` due deliveries, oldest due first, skipping rows another worker locks."""
-    due = Delivery.objects.claimable(now).order_by("next_attempt_at")[:limit]
-    return _claim(due, now, token=token, lease=lease, skip_locked=True)
+def claim_due(now, limit: int, *, token: str | None = None, lease=None,
+              skip_endpoints: Iterable[int] = (), only: Iterable[int] | None = None) -> list[Delivery]:
+    """Take a lease on up to ``limit`` due deliveries, oldest due first, skipping rows another worker locks
+    and the endpoints in ``skip_endpoints`` (their in-flight cap is full: they wait in the database).
+    ``only``: among these ids (a FIFO head's successors)."""
+    if limit <= 0:
+        return []
+    due = Delivery.objects.claimable(now)
+    if only is not None:
+        due = due.filter(id__in=list(only))
+    if skip_endpoints:
+        due = due.exclude(webhook_id__in=list(skip_endpoints))
+    return _claim(due.order_by("next_attempt_at")[:limit], now, token=token, lease=lease, skip_locked=True)
 
 
 def _claim(deliveries, now, *, token: str | None = None, lease=None, skip_locked: bool = False) -> list[Delivery]:
     """One ``UPDATE … RETURNING``: the claimed rows come back with the claim, then their events and endpoints."""
     token = token or secrets.token_hex(8)
     lease = lease or now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
-    claimed = deliveries.claim(token=token, lease=lease, skip_locked=skip_locked)
+    claimed = lifecycle.claim(deliveries, token=token, lease=lease, skip_locked=skip_locked)
     if not claimed:
         return []
     events = Event.objects.in_bulk({delivery.event_id for delivery in claimed})
@@ -182,11 +224,16 @@ def _post_in_time(start_by: float, request: transport.OutgoingRequest) -> transp
     return transport.post(request) if time.monotonic() < start_by else None
 
 
-def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
-    """Write the attempts, the deliveries' new state and their endpoints' changes in one transaction."""
+def record(sent: list[Sent], closed: list[Delivery] = ()) -> list[ScheduledRetry]:
+    """Write the attempts, the deliveries' new state and their endpoints' changes; returns the retries.
+
+    One transaction for the whole group (the common case, and the cheap one). If it fails because a
+    row vanished meanwhile (an endpoint deleted, a delivery pruned while its request was in flight),
+    each delivery is written on its own instead: one vanished row never costs the others their log.
+    """
     now = timezone.now()
-    token = next((one.delivery.claim_token for one in sent), "")
-    attempts, retries, changes, outcomes = [], [], [], []
+    units: list[Unit] = []
+    retries: list[ScheduledRetry] = []
     batch_decisions: dict[str, retry.Decision] = {}  # a batch's members share one decision (one jitter)
     for one in sent:
         delivery, result = one.delivery, one.result
@@ -197,51 +244,79 @@ def record(claimed: list[Delivery], sent: list[Sent]) -> list[ScheduledRetry]:
             if delivery.batch_id:
                 batch_decisions[delivery.batch_id] = decision
         decision, counted = control.probe_decision(delivery, decision)
-        attempts.append(log_attempt(one, decision, now))
+        attempt = log_attempt(one, decision, now)
         if not counted:
             delivery.attempts -= 1
-        outcomes.append((delivery, decision.outcome))
         if decision.outcome is Outcome.RETRY:
             retries.append(ScheduledRetry(delivery.id, decision.delay))
-        if decision.outcome in ENDPOINT_CHANGES:
-            changes.append((delivery.webhook, ENDPOINT_CHANGES[decision.outcome]))
+        units.append(Unit(delivery, attempt, ENDPOINT_CHANGES.get(decision.outcome), decision.outcome))
+    units += [Unit(delivery) for delivery in closed]
+    woken: list[int] = []
     try:
-        _write(claimed, attempts, changes, outcomes, now)
-    except (OperationalError, InterfaceError):
-        # The connection sat idle while we sent, and a database restart or failover may have cut it.
-        # Sent but unrecorded means sent again after the lease: reconnect and write once more,
-        # unless the first commit went through after all (then the claim is gone).
-        if not token or connection.in_atomic_block:
+        woken = _write(units, now)
+    except DatabaseError as exc:
+        if connection.in_atomic_block:  # the caller's transaction: it decides
             raise
-        connection.close()
-        if Delivery.objects.filter(id__in=[delivery.id for delivery in claimed], claim_token=token).exists():
-            for attempt in attempts:
-                attempt.pk = None  # ids the rolled-back INSERT returned
-            _write(claimed, attempts, changes, outcomes, now)
-    observe.recorded(claimed, attempts, now)  # metrics and log lines (issue 16): one call per batch
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            # The connection sat idle while we sent, and a database restart or failover may have cut it.
+            # If the commit went through after all, no delivery holds its claim any more.
+            connection.close()
+            if not _still_claimed(units):
+                units = []
+        else:
+            logger.warning("Recording %d deliveries together failed (%s); recording each on its own", len(units), exc)
+        for unit in units:
+            woken += _write_one(unit, now)
+    # A FIFO head ended: its successor is due now (the run that sent the head may have ended meanwhile).
+    retries += [ScheduledRetry(delivery_id, 0.0, successor=True) for delivery_id in woken]
+    lifecycle.forget_lease(unit.delivery for unit in units)
+    observe.recorded([unit.delivery for unit in units], [unit.attempt for unit in units if unit.attempt], now)
     return retries
 
 
-def _write(claimed: list[Delivery], attempts: list[Attempt], changes: list[tuple[Webhook, states.Change]],
-           outcomes: list[tuple[Delivery, Outcome]], now) -> None:
+@dataclass
+class Unit:
+    """What recording one delivery writes: its attempt (if sent), its endpoint's change and its outcome."""
+
+    delivery: Delivery
+    attempt: Attempt | None = None
+    change: states.Change | None = None
+    outcome: Outcome | None = None
+
+
+def _write(units: list[Unit], now) -> list[int]:
+    """Returns the FIFO successors made due now (deliveries/control.py)."""
     with transaction.atomic():
-        Attempt.objects.bulk_create(attempts)
-        save_states(claimed)
-        _change_endpoints(changes)
-        control.record_outcomes(outcomes, now)
+        outcomes = [(unit.delivery, unit.outcome) for unit in units if unit.outcome]
+        Attempt.objects.bulk_create([unit.attempt for unit in units if unit.attempt])
+        lifecycle.settle([unit.delivery for unit in units])
+        alerts.record_outcomes(outcomes, now)  # operational alerts (issue 25): before a state change reads them
+        _change_endpoints([(unit.delivery.webhook, unit.change) for unit in units if unit.change])
+        return control.record_outcomes(outcomes, now)
 
 
-def save_states(deliveries: list[Delivery]) -> None:
-    """Write the deliveries' DELIVERY_FIELDS with one UPDATE per distinct set of values.
+def _write_one(unit: Unit, now) -> list[int]:
+    """One delivery's record in its own transaction; skipped if the delivery is gone (nothing to log it on)."""
+    if unit.attempt is not None:
+        unit.attempt.pk = None  # an id the rolled-back INSERT returned
+    try:
+        with transaction.atomic():
+            if not Delivery.objects.select_for_update().filter(pk=unit.delivery.pk).values_list("pk").first():
+                logger.info("Delivery %s vanished while its request was in flight: nothing to record",
+                            unit.delivery.pk)
+                return []
+            return _write([unit], now)
+    except DatabaseError as exc:
+        logger.exception("Could not record delivery %s", unit.delivery.pk)
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            connection.close()
+        return []
 
-    A batch mostly ends alike (all succeeded, first attempt), so this is usually one statement;
-    bulk_update()'s CASE per field and row cost more time than the HTTP requests themselves.
-    """
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for delivery in deliveries:
-        groups[tuple(getattr(delivery, name) for name in DELIVERY_FIELDS)].append(delivery.id)
-    for values, ids in groups.items():
-        Delivery.objects.filter(id__in=ids).update(**dict(zip(DELIVERY_FIELDS, values)))
+
+def _still_claimed(units: list[Unit]) -> bool:
+    tokens = {unit.delivery.claim_token for unit in units if unit.delivery.claim_token}
+    ids = [unit.delivery.id for unit in units]
+    return Delivery.objects.filter(id__in=ids, claim_token__in=tokens).exists()
 
 
 def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
@@ -251,15 +326,15 @@ def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
     delivery.total_attempts += 1
     delivery.last_status_code = result.status
     delivery.last_error = result.error[:500]
-    delivery.claimed_until, delivery.claim_token = None, ""
     next_retry_at = None
     if decision.outcome is Outcome.SUCCEEDED:
-        delivery.status, delivery.completed_at, delivery.next_attempt_at = Delivery.Status.SUCCEEDED, now, None
+        lifecycle.succeed(delivery, now)
     elif decision.outcome is Outcome.RETRY:
-        next_retry_at = delivery.next_attempt_at = now + timedelta(seconds=decision.delay)
+        next_retry_at = now + timedelta(seconds=decision.delay)
+        lifecycle.retry(delivery, next_retry_at)
     else:
-        delivery.status, delivery.completed_at, delivery.next_attempt_at = Delivery.Status.FAILED, now, None
-    request_body, request_truncated = messages.logged_body(request.body)
+        lifecycle.fail(delivery, now)
+    request_body, request_truncated = messages.logged_body(messages.masked_body(request.body, delivery.webhook))
     return Attempt(
         delivery=delivery,
         number=delivery.total_attempts,
@@ -278,11 +353,6 @@ def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
         succeeded=decision.outcome is Outcome.SUCCEEDED,
         next_retry_at=next_retry_at,
     )
-
-
-def _close(delivery: Delivery, status: str, reason: str, now) -> None:
-    delivery.status, delivery.last_error, delivery.completed_at = status, reason, now
-    delivery.next_attempt_at, delivery.claimed_until, delivery.claim_token = None, None, ""
 
 
 def _change_endpoints(changes: list[tuple[Webhook, states.Change]]) -> None:

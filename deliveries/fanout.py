@@ -15,6 +15,7 @@ from events.models import Event
 from hooks import conditions, contracts, patterns
 from hooks.models import Webhook
 
+from . import lifecycle
 from .models import Delivery
 
 
@@ -46,11 +47,13 @@ class FanOut:
     batch_wait: float | None = None  # seconds until the first new batch is due (batch endpoints' deliveries wait)
 
 
-def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime, look_first: bool = True) -> FanOut:
+def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime, look_first: bool = True,
+                    skip_endpoints: set[int] = frozenset()) -> FanOut:
     """Fan out up to ``limit`` waiting events, oldest first, skipping those another run holds.
 
     Up to ``claim_limit`` of the new deliveries are created already claimed with ``token``, with their
-    event and endpoint attached: the caller sends them without a second claim or a re-read.
+    event and endpoint attached: the caller sends them without a second claim or a re-read. None of
+    ``skip_endpoints`` (their in-flight cap is full): those are created pending and due, to be claimed later.
     ``look_first`` checks with one cheap query before opening a transaction (the common case when a
     run looks again); a run that a commit's wake-up started expects an event and skips it.
     """
@@ -64,7 +67,7 @@ def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime
             .only("id", "type", "organisation_id", "payload", "target_endpoints", "created_at")[:limit]
         )
         now = timezone.now()
-        deliveries = _create_deliveries(events, now, claim=(claim_limit, token, lease))
+        deliveries = _create_deliveries(events, now, claim=(claim_limit, token, lease, skip_endpoints))
     claimed = [delivery for delivery in deliveries if delivery.claim_token]
     waits = [(d.next_attempt_at - now).total_seconds() for d in deliveries if d.next_attempt_at > now]
     webhooks = Webhook.objects.in_bulk({delivery.webhook_id for delivery in claimed})
@@ -78,28 +81,42 @@ def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime
     return FanOut(events=len(events), claimed=claimed, more=more, batch_wait=min(waits) if waits else None)
 
 
-def _create_deliveries(events: list[Event], now, *, claim: tuple[int, str, datetime] | None = None) -> list[Delivery]:
+def _create_deliveries(events: list[Event], now, *, claim: tuple | None = None) -> list[Delivery]:
     """One Delivery per (event, receiving endpoint), created in bulk; the events are marked dispatched."""
     if not events:
         return []
     endpoints = _receiving_endpoints({event.organisation_id for event in events})
     # A batch endpoint's deliveries wait up to its max_wait for company (deliveries/batching.py).
     deliveries = [
-        Delivery(event_id=event.id, webhook_id=webhook_id, created_at=now,
-                 next_attempt_at=now + timedelta(seconds=wait) if wait else now,
-                 status=Delivery.Status.HELD if paused else Delivery.Status.PENDING)
+        lifecycle.create(event_id=event.id, webhook_id=webhook_id, created_at=now,
+                         due=now + timedelta(seconds=wait) if wait else now, held=paused)
         for event in events
         for webhook_id, wait, paused in _recipients(event, endpoints[event.organisation_id])
     ]
     if claim is not None:
-        claim_limit, token, lease = claim
+        claim_limit, token, lease, skip_endpoints = claim
         # Not a batch's waiting deliveries, nor a paused endpoint's held ones (deliveries/control.py).
-        due_now = [d for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at == now]
-        for delivery in due_now[:claim_limit]:
-            delivery.claimed_until, delivery.claim_token = lease, token
+        due_now = [d for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at == now
+                   and d.webhook_id not in skip_endpoints]
+        lifecycle.lease_new(due_now[:claim_limit], token=token, lease=lease)
     Delivery.objects.bulk_create(deliveries, batch_size=2000)
     Event.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
+    _release_full_batches(deliveries, now)
     return deliveries
+
+
+def _release_full_batches(deliveries: list[Delivery], now) -> None:
+    """A batch endpoint whose waiting first attempts fill a batch sends it now, not after max_wait."""
+    waiting = {d.webhook_id for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at > now}
+    if not waiting:
+        return
+    for webhook_id, contract in Webhook.objects.filter(id__in=waiting).values_list("id", "contract"):
+        max_count = contracts.parse(contract).batch.max_count
+        queued = Delivery.objects.pending().filter(webhook_id=webhook_id, batch_id="", attempts=0,
+                                                   next_attempt_at__gt=now, claimed_until__isnull=True)
+        if max_count > 1 and queued.count() >= max_count:
+            lifecycle.reschedule(queued, now, loaded=[d for d in deliveries if d.webhook_id == webhook_id
+                                                      and d.status == Delivery.Status.PENDING])
 
 
 def _recipients(event: Event, endpoints: list[Endpoint]) -> list[tuple[int, float, bool]]:

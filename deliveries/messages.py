@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 
@@ -21,6 +22,8 @@ from .exceptions import BodyTooLarge, TransformFailed
 from .transport import OutgoingRequest
 
 _SENSITIVE_WORDS = ("authorization", "secret", "token", "api-key", "apikey", "password", "cookie")
+# {{id}} as a GUID is uuid5(this, event id): the same for every attempt, batch retry and redelivery of an event.
+_EVENT_GUIDS = uuid.UUID("1f0c7a3e-5b8d-4e2a-9c61-7d4b2e8f0a95")
 
 
 @lru_cache(maxsize=1)
@@ -61,14 +64,31 @@ def iso_time(event: Event) -> str:
     return event.created_at.isoformat().replace("+00:00", "Z")
 
 
-def shaped(event: Event, key: str, data, body: contracts.Body):
-    """What one event is for an endpoint's body shape: the envelope, the payload alone, or its template filled in."""
+def shaped(event: Event, key: str, data, body: contracts.Body, *, token: str = ""):
+    """What one event is for an endpoint's body shape: the envelope, the payload alone, or its template filled in.
+
+    ``token`` is the endpoint's body token, for a template that places {{secret.token}}.
+    """
     if body.shape == contracts.PAYLOAD:
         return data
     if body.shape == contracts.TEMPLATE:
-        return fill(body.template, {"id": event.id, "type": key, "timestamp": iso_time(event), "data": data,
-                                    "const": body.constants or {}})
+        return fill(body.template, {"id": element_id(event.id, body.id_format), "type": key,
+                                    "timestamp": iso_time(event), "data": data, "const": body.constants or {},
+                                    "secret": {"token": token}})
     return {"type": key, "timestamp": iso_time(event), "data": data}
+
+
+def element_id(event_id: str, id_format: str) -> str:
+    """{{id}} in the contract's id format: the event id, or a GUID derived from it (lower- or upper-case)."""
+    if id_format == "event":
+        return event_id
+    guid = str(uuid.uuid5(_EVENT_GUIDS, event_id))
+    return guid.upper() if id_format == "uuid-upper" else guid
+
+
+def body_token(webhook: Webhook) -> str:
+    """The token this endpoint's body carries, if its template places one (decrypted once per process: cached)."""
+    return webhook.body_token if webhook.delivery_contract.body.places_token else ""
 
 
 def fill(node, values: dict):
@@ -110,18 +130,21 @@ class BodyCache:
         self._bodies: dict[tuple, bytes | None | TransformFailed] = {}
         self._items: dict[tuple, tuple[str, object] | None | TransformFailed] = {}
 
-    def body(self, event: Event, payload_version: str, shape: contracts.Body = contracts.DEFAULT.body) -> bytes | None:
-        """The body for this version and shape, or None when the version's transformer skips the event.
+    def body(self, event: Event, payload_version: str, shape: contracts.Body = contracts.DEFAULT.body,
+             *, token: str = "") -> bytes | None:
+        """The body for this version, shape and body token, or None when the version's transformer skips the event.
 
         Raises TransformFailed when the site's transformer raises or returns something that is not
         ``(key, data)``: a bug in one transformer must fail its deliveries, not stall the batch.
         """
         # The default envelope is shared by every endpoint; another shape is its endpoint's own.
-        cache_key = (event.id, payload_version, "" if shape is contracts.DEFAULT.body else id(shape))
+        # A body token is its endpoint's own: two endpoints never share a body that carries one.
+        cache_key = (event.id, payload_version, "" if shape is contracts.DEFAULT.body else id(shape), token)
         if cache_key not in self._bodies:
             item = self.item(event, payload_version)
             try:
-                self._bodies[cache_key] = item if item is None else bounded(dumps(shaped(event, *item, shape)))
+                self._bodies[cache_key] = None if item is None else bounded(
+                    dumps(shaped(event, *item, shape, token=token)))
             except BodyTooLarge as exc:
                 self._bodies[cache_key] = exc
         body = self._bodies[cache_key]
@@ -157,7 +180,7 @@ class BodyCache:
 def test_body(event: Event, webhook: Webhook) -> bytes:
     """A test event in the endpoint's body shape (an array of one for a batch endpoint)."""
     contract = webhook.delivery_contract
-    item = shaped(event, event.type, event.payload, contract.body)
+    item = shaped(event, event.type, event.payload, contract.body, token=body_token(webhook))
     return bounded(dumps([item] if contract.batch.enabled else item))
 
 
@@ -172,9 +195,11 @@ def build_request(
     msg_id = msg_id or event.id
     secrets = webhook.signing_secrets()
     contract = webhook.delivery_contract
+    own = {name.lower() for name in webhook.headers}  # the endpoint's static headers override its contract's
     headers = {
         "content-type": contract.body.content_type,
         "user-agent": user_agent(),
+        **{name: value for name, value in contract.headers.items() if name.lower() not in own},
         **webhook.headers,
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
@@ -196,6 +221,14 @@ def build_request(
         url=webhook.url, headers=headers, body=body, auth=auth, proxy=webhook.proxy_url or hookline_settings.PROXY,
         timeouts=policy.timeouts() if policy.connect_timeout or policy.read_timeout else None,
     )
+
+
+def masked_body(body: bytes, webhook: Webhook) -> bytes:
+    """The request body for the log: a body token it carries replaced by *** (before the log's cap can cut one)."""
+    if webhook.body_token_encrypted and webhook.delivery_contract.body.places_token:
+        for token in webhook.body_tokens():  # a token is written into JSON as it is (hooks.signing checks it)
+            body = body.replace(token.encode(), MASK.encode())
+    return body
 
 
 def logged_headers(request: OutgoingRequest, webhook: Webhook) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """The delivery log: one Delivery per (event, endpoint), one Attempt per HTTP try."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import models
 from django.db.models import Q
@@ -10,11 +10,6 @@ from events.models import Event
 from hookline.querysets import TenantQuerySet
 from hooks.models import Webhook
 
-from . import claims
-
-
-# Lets a due delivery be claimed by a countdown message that arrives a moment early.
-CLAIM_SKEW = timedelta(seconds=1)
 
 
 class DeliveryQuerySet(TenantQuerySet):
@@ -28,20 +23,12 @@ class DeliveryQuerySet(TenantQuerySet):
         return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
 
     def claimable(self, now: datetime):
-        """What a worker may claim now: pending, unleased and due."""
-        return self.pending().unleased(now).filter(next_attempt_at__lte=now + CLAIM_SKEW)
+        """What a worker may claim now: pending, unleased and due (never before its due time)."""
+        return self.pending().unleased(now).filter(next_attempt_at__lte=now)
 
     def stranded(self, now: datetime, stale: datetime):
         """What a lost message or a killed worker left behind: pending, unleased and due since before ``stale``."""
         return self.pending().unleased(now).filter(next_attempt_at__lt=stale)
-
-    def claim(self, *, token: str, lease, skip_locked: bool = False) -> list["Delivery"]:
-        """Lease these rows with one ``UPDATE … RETURNING``: no claim-then-reselect, and never a row twice.
-
-        With ``skip_locked`` (PostgreSQL), rows another worker is claiming at this moment are passed
-        over instead of waited for, so concurrent claimers take disjoint batches.
-        """
-        return claims.claim(self, token=token, lease=lease, skip_locked=skip_locked)
 
 
 class Delivery(models.Model):
@@ -152,3 +139,7 @@ class Pulse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_job_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+# Operational alerts (deliveries/alerts): their models live with their package.
+from .alerts.models import AlertState, Notification  # noqa: E402,F401

@@ -7,18 +7,16 @@ below one; when quiet, the run that a commit's wake-up starts sends that event w
 from __future__ import annotations
 
 import logging
-import math
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.utils import timezone
 
 from hookline.conf import hookline_settings
 
-from . import delivering, fanout, wakeup
-from .delivering import ScheduledRetry
+from . import delivering, fanout, lifecycle, senders, wakeup
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +38,15 @@ CLAIM_EVERY = 0.25
 @dataclass
 class RunResult:
     events_fanned_out: int = 0
-    deliveries_sent: int = 0
-    retries: list[ScheduledRetry] = field(default_factory=list)
+    deliveries_sent: int = 0  # handed to the senders (their requests finish and are recorded on their own)
     rounds: int = 0
 
 
 def run() -> RunResult:
-    """Take and send batches until nothing waits (or the run's bounds are reached).
+    """Take batches and hand them to the senders until nothing waits (or the run's bounds are reached).
 
+    The run never waits for a request: it claims only what the senders have room for and goes on, so
+    a slow or hanging receiver holds a sender slot, never the run, the wake-up flag or the periodic check.
     While the run goes on, the wake-up flag stays raised, so producers publish nothing. When a round
     finds nothing, the run lowers the flag and looks once more: an event committed just before the
     flag came down is taken by that last look, and one committed after it publishes its own wake-up.
@@ -82,29 +81,54 @@ def batch_size() -> int:
 
 
 def _fan_out_and_send(result: RunResult, *, look_first: bool) -> int:
-    """Fan out up to a batch of waiting events; their deliveries come back claimed and are sent at once."""
-    size, started, now = batch_size(), time.monotonic(), timezone.now()
-    fanned = fanout.fan_out_waiting(
-        limit=size, claim_limit=size, token=secrets.token_hex(8), lease=_lease(now), look_first=look_first,
-    )
+    """Fan out up to a batch of waiting events; their deliveries come back claimed and are sent at once.
+
+    Only as many are claimed as the senders have room for, none of an endpoint whose in-flight cap is
+    full: the others are created pending and due, and wait in the database for a freed slot.
+    """
+    pool = senders.senders()
+    size = batch_size()
+    room = pool.reserve(size)
+    try:
+        started, now = time.monotonic(), timezone.now()
+        fanned = fanout.fan_out_waiting(
+            limit=size, claim_limit=room, token=secrets.token_hex(8), lease=_lease(now),
+            look_first=look_first, skip_endpoints=pool.full_endpoints(),
+        )
+        _send(pool, fanned.claimed, started, result)
+    finally:
+        pool.unreserve(room)
     if fanned.more:
-        _wake_another()
+        if pool.room():
+            _wake_another()
+        else:
+            pool.starved()
     if fanned.batch_wait is not None:  # batch endpoints' new deliveries are due when their wait ends
-        schedule([ScheduledRetry(0, fanned.batch_wait)])
+        wakeup.schedule([fanned.batch_wait])
     result.events_fanned_out += fanned.events
-    _send(fanned.claimed, started, result)
     return fanned.events
 
 
 def _claim_and_send(result: RunResult) -> int:
-    """Claim up to a batch of due deliveries (one UPDATE … RETURNING) and send them."""
-    size, started, now = batch_size(), time.monotonic(), timezone.now()
-    due = delivering.claim_due(now, size, token=secrets.token_hex(8), lease=_lease(now))
+    """Claim up to a batch of due deliveries (one UPDATE … RETURNING) and hand them to the senders."""
+    pool = senders.senders()
+    size = batch_size()
+    room = pool.reserve(size)
+    if not room:
+        pool.starved()  # a freed slot wakes a run
+        return 0
+    try:
+        started, now = time.monotonic(), timezone.now()
+        due = delivering.claim_due(now, room, token=secrets.token_hex(8), lease=_lease(now),
+                                   skip_endpoints=pool.full_endpoints())
+        # Deliveries that delivery control held back (rate limit, breaker, FIFO) or that an endpoint's cap
+        # left waiting are not work done: a round of only those ends the run instead of claiming them again.
+        waited = _send(pool, due, started, result)
+    finally:
+        pool.unreserve(room)
     if len(due) >= size:
         _wake_another()
-    # Deliveries that delivery control held back (rate limit, breaker, FIFO) are not work done: a
-    # round of only those ends the run instead of claiming them again at once.
-    return len(due) - _send(due, started, result)
+    return len(due) - waited
 
 
 def _lease(now):
@@ -118,27 +142,15 @@ def _wake_another() -> None:
         logger.warning("Could not publish a wake-up for the work left", exc_info=True)
 
 
-def _send(claimed: list, started: float, result: RunResult) -> int:
-    """``started``: time.monotonic() of the claim, from which its lease runs. Returns how many waited."""
+def _send(pool: senders.Senders, claimed: list, started: float, result: RunResult) -> int:
+    """Hand claimed deliveries to the senders. ``started``: time.monotonic() of the claim, from which
+    its lease runs. Returns how many were not sent now (over a cap, or held back by delivery control)."""
     if not claimed:
         return 0
-    retries = delivering.deliver_claimed(claimed, started=started)
-    waited = sum(1 for retry in retries if retry.waiting)
-    result.deliveries_sent += len(claimed) - waited
-    result.retries += retries
-    schedule(retries)
-    return waited
-
-
-def schedule(retries: list[ScheduledRetry]) -> None:
-    """One countdown wake-up per second of due time: it claims every delivery due by then.
-
-    Retries due later than MAX_COUNTDOWN are left to the workers' periodic check (heartbeat.py): a
-    Redis ETA message held past the visibility timeout would be delivered again.
-    """
-    for delay in sorted({math.ceil(r.delay) for r in retries if r.delay <= hookline_settings.MAX_COUNTDOWN}):
-        try:
-            wakeup.publish(countdown=delay)
-        except Exception:  # broker down: the periodic check finds the retry when it is due
-            logger.warning("Could not schedule a retry wake-up in %d s", delay, exc_info=True)
-            return
+    claimed, over = pool.fit(claimed)
+    lifecycle.release(over)  # over their endpoint's cap: pending and due, taken when a slot frees
+    prepared = delivering.prepare(claimed, started=started)
+    pool.submit(prepared.jobs)
+    wakeup.schedule(wait.delay for wait in prepared.waits)
+    result.deliveries_sent += sum(len(job.members) for job in prepared.jobs)
+    return len(over) + len(prepared.waits)

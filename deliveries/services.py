@@ -1,6 +1,8 @@
 """Delivery operations for the admin and the API: test, redeliver, recover, delete."""
 from __future__ import annotations
 
+import logging
+
 from datetime import datetime
 
 from django.db import transaction
@@ -11,10 +13,12 @@ from hooks import states
 from hooks.hookline_events import WEBHOOK_TEST
 from hooks.models import Webhook
 
-from . import delivering, messages, retry
+from . import delivering, lifecycle, messages, retry, wakeup
 from .exceptions import EndpointNotReceiving, PendingDeliveries
 from .models import Attempt, Delivery
 from .retry import Decision, Outcome
+
+logger = logging.getLogger(__name__)
 
 
 def send_test(webhook: Webhook, *, user=None) -> Attempt:
@@ -38,7 +42,7 @@ def send_test(webhook: Webhook, *, user=None) -> Attempt:
     attempt = delivering.log_attempt(delivering.Sent(delivery, request, result), decision, timezone.now())
     with transaction.atomic():
         attempt.save()
-        delivering.save_states([delivery])
+        lifecycle.settle([delivery])
         if succeeded:
             states.transition(webhook, states.TEST_SUCCEEDED, user=user)
         else:
@@ -57,19 +61,19 @@ def recover(webhook: Webhook, since: datetime) -> int:
 
 
 def _requeue(deliveries, webhook: Webhook) -> int:
-    from .tasks import enqueue_deliveries
-
     if not webhook.enabled:
         raise EndpointNotReceiving(f"{webhook.name} is {webhook.state}: enable it (or send a test) first.")
-    now = timezone.now()
     with transaction.atomic():
-        ids = list(deliveries.exclude(status=Delivery.Status.PENDING).values_list("id", flat=True))
-        Delivery.objects.filter(id__in=ids).update(
-            status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now,
-            completed_at=None, claimed_until=None, claim_token="", batch_id="",  # a redelivery travels anew
-        )
-        transaction.on_commit(lambda: enqueue_deliveries(ids))
+        ids = lifecycle.requeue(deliveries, timezone.now())
+        transaction.on_commit(lambda: _wake_for(ids))
     return len(ids)
+
+
+def _wake_for(delivery_ids: list[int]) -> None:
+    try:
+        wakeup.publish_for(len(delivery_ids))
+    except Exception:  # broker down: the workers' periodic check finds the due deliveries
+        logger.warning("Could not publish a wake-up for %d requeued delivery(ies)", len(delivery_ids), exc_info=True)
 
 
 def delete_webhook(webhook: Webhook, *, force: bool = True) -> None:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from hookline.conf import hookline_settings
 from events.models import Event
 
-from . import fanout, metrics, pulse
+from . import fanout, lifecycle, metrics, pulse
 from .models import Delivery, Pulse
 
 
@@ -58,5 +58,5 @@ def _hand_out(now, stale, size: int) -> list[int]:
             .values_list("id", flat=True)[:size]
         )
         # Moving the due time to now keeps the next sweep from enqueueing them again at once.
-        Delivery.objects.filter(id__in=overdue).update(next_attempt_at=now)
+        lifecycle.reschedule(Delivery.objects.filter(id__in=overdue), now)
     return overdue

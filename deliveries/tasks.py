@@ -49,7 +49,7 @@ def request_test(sender, *, webhook_id: int, **kwargs) -> None:
 @shared_task(name="hookline.sweep")
 def sweep_task() -> int:
     result = sweeper.sweep()
-    enqueue_deliveries(result.deliveries_enqueued)
+    wakeup.publish_for(len(result.deliveries_enqueued))
     pulse.warn_if_stale()  # beat alive while the workers' periodic checks are not
     if result.events_fanned_out or result.deliveries_enqueued:
         logger.info(
@@ -66,15 +66,6 @@ def schedules_task() -> int:
     if result.emitted or result.skipped:
         logger.info("Scheduled events: emitted %d, skipped %d missed run(s)", len(result.emitted), result.skipped)
     return len(result.emitted)
-
-
-def enqueue_deliveries(delivery_ids: list[int]) -> None:
-    """Wake enough workers for these due deliveries: one wake-up per batch (each run claims a batch)."""
-    if not delivery_ids:
-        return
-    size = runs.batch_size()
-    for _ in range(0, len(delivery_ids), size):
-        wakeup.publish()
 
 
 # --- Operations (issue 16): the retention pruner on beat ------------------------------------

@@ -9,10 +9,14 @@ under way. The flag is a Redis key when the broker is Redis; other brokers publi
 from __future__ import annotations
 
 import logging
+import math
 import threading
+from typing import Iterable
 from urllib.parse import urlparse
 
 from celery import current_app
+
+from hookline.conf import hookline_settings
 
 logger = logging.getLogger(__name__)
 
@@ -74,11 +78,38 @@ def flag() -> _RedisFlag | _NoFlag:
     return current[1]
 
 
+# The task a wake-up starts (deliveries/tasks.py), published by name: this module stays below the tasks.
+WORK_TASK = "hookline.work"
+# Countdown wake-ups are grouped by this many seconds of due time: a retry is claimed at most this
+# late (plus the run's start), and a storm of retries with jittered delays costs one message per slot.
+SCHEDULE_SLOT = 0.1
+
+
 def publish(*, countdown: float | None = None) -> None:
     """Publish one wake-up (Celery's broker errors propagate: the outbox handles them)."""
-    from .tasks import work_task
+    current_app.send_task(WORK_TASK, countdown=countdown, retry=False)
 
-    work_task.apply_async(countdown=countdown, retry=False)
+
+def schedule(delays: Iterable[float]) -> None:
+    """One countdown wake-up per SCHEDULE_SLOT of due time: the run it starts claims every delivery due by then.
+
+    Due times later than MAX_COUNTDOWN are left to the workers' periodic check (heartbeat.py): a
+    Redis ETA message held past the visibility timeout would be delivered again.
+    """
+    limit = hookline_settings.MAX_COUNTDOWN
+    slots = sorted({math.ceil(delay / SCHEDULE_SLOT - 1e-9) * SCHEDULE_SLOT for delay in delays if delay <= limit})
+    for countdown in slots:
+        try:
+            publish(countdown=round(countdown, 3) or None)
+        except Exception:  # broker down: the periodic check finds the work when it is due
+            logger.warning("Could not schedule a wake-up in %.1f s", countdown, exc_info=True)
+            return
+
+
+def publish_for(count: int) -> None:
+    """Wake enough workers for ``count`` due deliveries: one wake-up per batch (each run claims a batch)."""
+    for _ in range(0, count, hookline_settings.DELIVERY_BATCH_SIZE):
+        publish()
 
 
 def wake() -> None:

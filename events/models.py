@@ -4,6 +4,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
+from hookline import contacts
 from hookline.deepjson import TolerantDecoder
 from hookline.querysets import TenantQuerySet
 
@@ -22,6 +23,11 @@ class Organisation(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="hookline_organisations", blank=True,
         help_text="Users who may see and manage this organisation's webhooks.",
+    )
+    contact_emails = models.CharField(
+        "alert contacts", max_length=contacts.MAX_LENGTH, blank=True, validators=[contacts.validate],
+        help_text="Comma-separated addresses told by email when any of this organisation's endpoints is in "
+        "trouble (failing, disabled, recovered...). Empty: no email (endpoints may name their own).",
     )
     created_at = models.DateTimeField("created", auto_now_add=True)
 

@@ -40,6 +40,19 @@ def check_hookline_settings(app_configs=None, **kwargs):
         errors.append(checks.Error(
             "HOOKLINE['PRUNE_BATCH'] must be at least 1 and PRUNE_INTERVAL positive", id="hookline.E016"
         ))
+    errors += _alert_errors()
+    return errors
+
+
+def _alert_errors() -> list[checks.CheckMessage]:
+    """Operational alerts (deliveries/alerts): windows and intervals positive, thresholds not negative."""
+    errors = []
+    for name in ("ALERT_WINDOW", "ALERT_CHECK_INTERVAL", "ALERT_LINK_MAX_AGE"):
+        if getattr(hookline_settings, name) <= 0:
+            errors.append(checks.Error(f"HOOKLINE['{name}'] must be positive", id="hookline.E017"))
+    for name in ("ALERT_FAILING_ATTEMPTS", "ALERT_FAILING_AFTER", "ALERT_SECRET_NOTICE"):
+        if getattr(hookline_settings, name) < 0:
+            errors.append(checks.Error(f"HOOKLINE['{name}'] must be 0 (off) or more", id="hookline.E018"))
     return errors
 
 
@@ -138,5 +151,12 @@ def check_deployment(app_configs=None, **kwargs):
             hint="Set HOOKLINE['ENCRYPTION_KEY'] (HOOKLINE_ENCRYPTION_KEY) to its own random value, then run "
             "HOOKLINE_OLD_ENCRYPTION_KEY=<your SECRET_KEY> manage.py reencrypt_secrets once.",
             id="hookline.W031",
+        ))
+    if hookline_settings.ALERTS and hookline_settings.ALERT_EMAILS and not hookline_settings.SITE_URL:
+        warnings.append(checks.Warning(
+            "HOOKLINE['SITE_URL'] is empty: the links in alert emails (endpoint health, re-enable) are relative "
+            "and do not open from a mail client.",
+            hint="Set HOOKLINE_SITE_URL to the site's public address, e.g. https://hooks.example.com.",
+            id="hookline.W032",
         ))
     return warnings

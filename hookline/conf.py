@@ -73,10 +73,14 @@ DEFAULTS: dict[str, Any] = {
     # left to the workers' periodic check (Redis redelivers ETA messages after its visibility timeout).
     "MAX_COUNTDOWN": 600.0,
     # Deliveries a worker's run claims at once (also the events it fans out at once), and requests
-    # in flight per worker process. Keep SEND_CONCURRENCY >= the worker's --concurrency x
-    # DELIVERY_BATCH_SIZE, so that a claimed batch never waits for a sender thread (docs/performance.md).
+    # in flight per worker process: the sender threads. A run claims only what they have room for
+    # and never waits for a request (deliveries/senders.py), so any value works; fewer only queue more.
     "DELIVERY_BATCH_SIZE": 50,
     "SEND_CONCURRENCY": 400,
+    # Requests in flight at once to one endpoint, per worker process (an endpoint's contract may set
+    # its own policy.max_in_flight): a slow endpoint with a backlog holds at most this many of the
+    # SEND_CONCURRENCY sender slots; its other deliveries wait in the database (deliveries/senders.py).
+    "MAX_IN_FLIGHT_PER_ENDPOINT": 20,
     # Circuit breaker (deliveries/control.py): consecutive failed attempts that open an endpoint's
     # breaker (0 = off; an endpoint may set its own), and seconds it stays open before one probe.
     # Off by default: a breaker changes when retries happen, so an installation opts in.
@@ -104,6 +108,32 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_TOKEN": "",
     # "text" (plain lines) or "json" (one JSON object per line, with the delivery's fields).
     "LOG_FORMAT": "text",
+    # --- Operational alerts (deliveries/alerts, docs/operations-alerts.md) ----------------------
+    # The master switch, then one per channel: hookline.* operational events to the endpoints that
+    # name them, email to the endpoint's and its organisation's contact addresses, Django signals.
+    "ALERTS": True,
+    "ALERT_EVENTS": True,
+    "ALERT_EMAILS": True,
+    "ALERT_SIGNALS": True,
+    # An endpoint is "failing" (the first warning, long before it is disabled) after this many
+    # consecutive failed attempts, or once its first failure is this many seconds old, whichever
+    # comes first (0 = that rule off). 5 attempts are about 5 minutes of the default schedule.
+    "ALERT_FAILING_ATTEMPTS": 5,
+    "ALERT_FAILING_AFTER": 1800.0,
+    # At most one alert per endpoint per kind in this many seconds, on every channel: a storm of
+    # exhausted deliveries is one message an hour, not thousands.
+    "ALERT_WINDOW": 3600.0,
+    # Beat's check for rotated secrets: warn when the previous secret stops signing within
+    # ALERT_SECRET_NOTICE seconds; the check runs every ALERT_CHECK_INTERVAL seconds (and resends
+    # alert emails that a broker outage kept from going out).
+    "ALERT_SECRET_NOTICE": 2 * 3600.0,
+    "ALERT_CHECK_INTERVAL": 300.0,
+    # The site's address, for the links in alert emails (health page, re-enable): e.g.
+    # "https://hooks.example.com". Empty: the links are relative (a system check warns).
+    "SITE_URL": "",
+    # Sender of alert emails ("" = Django's DEFAULT_FROM_EMAIL), and seconds a re-enable link works.
+    "ALERT_FROM_EMAIL": "",
+    "ALERT_LINK_MAX_AGE": 7 * 24 * 3600,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,27 +12,36 @@ from django.core.exceptions import ValidationError
 from hookline import limits
 from hookline.conf import hookline_settings
 
+from . import headers as static_headers
+
 # What the envelope is called where a contract names its body shape.
 ENVELOPE, PAYLOAD, TEMPLATE = "envelope", "payload", "template"
 SHAPES = (ENVELOPE, PAYLOAD, TEMPLATE)
 RETRY_CHOICES = ("all", "server-errors", "5xx")
 EXHAUSTION_CHOICES = ("invalid", "delivery")  # the endpoint becomes invalid / only the delivery fails
 # A template placeholder is a whole string, or a part of one: {{id}}, {{type}}, {{timestamp}},
-# {{data}}, {{data.a.b}}, {{const.name}}. Nothing else is evaluated: templates are data, not code.
+# {{data}}, {{data.a.b}}, {{const.name}}, {{secret.token}}. Nothing else is evaluated: templates are data, not code.
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\s*\}\}")
 SPREAD = "..."  # a template key whose value (an object placeholder) is merged into the object
 MAX_DELAYS = 50
 MAX_BATCH = 1000
 MAX_BATCH_WAIT = 3600.0
 MAX_TEMPLATE_CHARS = 8 * 1024
+# What {{id}} is in a template: the event id (msg_…), or a GUID made from it (the same for every
+# attempt, batch retry and redelivery of the event), lower- or upper-case.
+ID_FORMATS = ("event", "uuid", "uuid-upper")
+BODY_TOKEN = "secret.token"  # the endpoint's body token (Webhook.body_token), encrypted at rest
 
 POLICY_KEYS = {
     "attempts", "delays", "base_delay", "max_delay", "jitter", "honour_retry_after", "success", "retry_on",
-    "on_exhaustion", "gone_deactivates", "connect_timeout", "read_timeout",
+    "on_exhaustion", "gone_deactivates", "connect_timeout", "read_timeout", "max_in_flight",
 }
-BODY_KEYS = {"shape", "template", "constants", "content_type"}
+MAX_IN_FLIGHT = 1000
+BODY_KEYS = {"shape", "template", "constants", "content_type", "id_format"}
 BATCH_KEYS = {"max_count", "max_wait"}
-SECTIONS = {"preset": None, "policy": POLICY_KEYS, "body": BODY_KEYS, "batch": BATCH_KEYS}
+# headers: static headers the platform's requests carry (any names; checked like Webhook.headers).
+SECTIONS = {"preset": None, "policy": POLICY_KEYS, "body": BODY_KEYS, "batch": BATCH_KEYS, "headers": None}
+MERGED_SECTIONS = ("policy", "body", "batch", "headers")  # a preset's values, overridden key by key
 
 OBC_ELEMENT = {"id": "{{id}}", "eventkey": "{{type}}", "eventvalues": "{{data}}", "eventdatetime": "{{timestamp}}"}
 # One preset per reference platform (../shared/reference): what the platform's own sender does.
@@ -44,14 +53,18 @@ PRESETS: dict[str, dict[str, Any]] = {
                    "gone_deactivates": False, "honour_retry_after": False, "connect_timeout": 3, "read_timeout": 3},
         "body": {"shape": PAYLOAD},
     },
-    "ricloud": {},  # signed envelopes; tested on create and on a URL change (Webhook.test_on_save)
+    # Signed envelopes; tested on create and on a URL change (Webhook.test_on_save). Only the owning
+    # organisation deactivates a config: a receiver's 410 is a failure like any other.
+    "ricloud": {"policy": {"gone_deactivates": False}},
     "bugyo-cloud": {
         "policy": {"attempts": 18, "success": [200], "retry_on": "all", "gone_deactivates": False},
-        "body": {"shape": TEMPLATE, "template": OBC_ELEMENT, "content_type": "application/json; charset=utf-8"},
+        "body": {"shape": TEMPLATE, "template": OBC_ELEMENT, "content_type": "application/json; charset=utf-8",
+                 "id_format": "uuid-upper"},  # "id": "52A4C69D-9641-4147-860D-FFA5C207FDAB" in the document
+        "headers": {"Accept": "application/json", "Accept-Charset": "utf-8"},
         "batch": {"max_count": 100, "max_wait": 1},
     },
-    "store-notice": {
-        "body": {"shape": TEMPLATE, "template": {SPREAD: "{{data}}", "token": "{{const.token}}"},
+    "store-notice": {  # the token receivers check with POST /api/tokens/validate/ (validateWebhookToken)
+        "body": {"shape": TEMPLATE, "template": {SPREAD: "{{data}}", "token": "{{secret.token}}"},
                  "content_type": "application/json; charset=utf-8"},
     },
 }
@@ -73,6 +86,7 @@ class Policy:
     gone_deactivates: bool = True
     connect_timeout: float | None = None
     read_timeout: float | None = None
+    max_in_flight: int | None = None  # requests in flight per worker process; None: HOOKLINE's default
 
     @property
     def max_attempts(self) -> int:
@@ -94,6 +108,12 @@ class Body:
     template: Any = None
     constants: dict | None = None
     content_type: str = "application/json"
+    id_format: str = "event"
+
+    @property
+    def places_token(self) -> bool:
+        """Does the body carry the endpoint's body token ({{secret.token}})?"""
+        return self.shape == TEMPLATE and _places(self.template, BODY_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,7 @@ class Contract:
     policy: Policy = Policy()
     body: Body = Body()
     batch: Batch = Batch()
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 DEFAULT = Contract()
@@ -130,6 +151,7 @@ def parse(value: dict | None) -> Contract:
     return Contract(
         preset=value.get("preset", ""), policy=Policy(**policy),
         body=Body(**(value.get("body") or {})), batch=Batch(**(value.get("batch") or {})),
+        headers=dict(value.get("headers") or {}),
     )
 
 
@@ -142,7 +164,7 @@ def expand(value: dict | None) -> dict:
     if preset not in PRESETS:
         raise ValidationError(f"Unknown preset {preset!r}; choose one of {', '.join(sorted(PRESETS))}.", code="preset")
     merged = copy.deepcopy(PRESETS[preset])
-    for section in ("policy", "body", "batch"):
+    for section in MERGED_SECTIONS:
         if value.get(section):
             merged[section] = {**merged.get(section, {}), **value[section]}
     merged["preset"] = preset
@@ -161,7 +183,7 @@ def validate_contract(value: Any) -> dict:
                               code="contract")
     if not isinstance(value.get("preset", ""), str):
         raise ValidationError("contract.preset must be a preset's name.", code="contract")
-    for section in ("policy", "body", "batch"):
+    for section in MERGED_SECTIONS:
         if section in value and not isinstance(value[section], dict):
             raise ValidationError(f"contract.{section} must be an object.", code="contract")
     try:  # valid Unicode (no NUL, no lone surrogate: PostgreSQL refuses them), bounded depth
@@ -181,6 +203,8 @@ def validate_contract(value: Any) -> dict:
     _check_policy(value.get("policy") or {})
     _check_body(value.get("body") or {})
     _check_batch(value.get("batch") or {})
+    if value.get("headers"):
+        value["headers"] = _check_headers(value["headers"])
     return {name: value[name] for name in SECTIONS if value.get(name)}
 
 
@@ -230,6 +254,8 @@ def _check_policy(policy: dict) -> None:
     for name, bound in (("connect_timeout", settings.CONNECT_TIMEOUT), ("read_timeout", settings.READ_TIMEOUT)):
         if name in policy:
             _number(f"policy.{name} (at most HOOKLINE {name.upper()})", policy[name], low=0.1, high=bound)
+    if "max_in_flight" in policy:
+        _number("policy.max_in_flight", policy["max_in_flight"], low=1, high=MAX_IN_FLIGHT, integer=True)
 
 
 def _check_body(body: dict) -> None:
@@ -245,6 +271,9 @@ def _check_body(body: dict) -> None:
     constants = body.get("constants") or {}
     if not isinstance(constants, dict):
         raise ValidationError("body.constants must be an object.", code="contract")
+    if body.get("id_format", "event") not in ID_FORMATS:
+        raise ValidationError(f"body.id_format must be one of {', '.join(ID_FORMATS)}; got {body['id_format']!r}.",
+                              code="contract")
     if shape == TEMPLATE:
         if "template" not in body:
             raise ValidationError("body.shape template needs body.template.", code="contract")
@@ -314,13 +343,29 @@ def _check_template(node: Any, constants: dict, where: str) -> None:
             root, _, rest = match.group(1).partition(".")
             if root in ("id", "type", "timestamp") and not rest or root == "data":
                 continue
-            if root == "const" and rest in constants:
+            if root == "const" and rest in constants or match.group(1) == BODY_TOKEN:
                 continue
             raise ValidationError(f"{where}: unknown placeholder {match.group(0)} (use {{{{id}}}}, {{{{type}}}}, "
-                                  "{{timestamp}}, {{data}}, {{data.<field>}} or {{const.<name>}} of body.constants).",
-                                  code="contract")
+                                  "{{timestamp}}, {{data}}, {{data.<field>}}, {{const.<name>}} of body.constants "
+                                  "or {{secret.token}}, the endpoint's body token).", code="contract")
         if "{{" in PLACEHOLDER.sub("", node):
             raise ValidationError(f"{where}: an unfinished placeholder in {node!r}.", code="contract")
+
+
+def _places(node: Any, placeholder: str) -> bool:
+    """Does a template name this placeholder anywhere (as a whole string or inside one)?"""
+    if isinstance(node, dict):
+        return any(_places(value, placeholder) for value in node.values())
+    if isinstance(node, list):
+        return any(_places(value, placeholder) for value in node)
+    return isinstance(node, str) and any(match.group(1) == placeholder for match in PLACEHOLDER.finditer(node))
+
+
+def _check_headers(headers: Any) -> dict[str, str]:
+    try:
+        return static_headers.check(headers, where="contract.headers")
+    except ValidationError as exc:
+        raise ValidationError(exc.messages[0], code="contract") from None
 
 
 def _check_batch(batch: dict) -> None:
@@ -344,6 +389,10 @@ def describe(contract: Contract) -> str:
     if not policy.gone_deactivates:
         parts.append("410 not special")
     parts.append(f"body {contract.body.shape}")
+    if contract.body.id_format != "event":
+        parts.append(f"ids {contract.body.id_format}")
+    if contract.headers:
+        parts.append("headers " + ", ".join(contract.headers))
     if contract.batch.enabled:
         parts.append(f"batches of up to {contract.batch.max_count} within {contract.batch.max_wait:g} s")
     return "; ".join(parts)

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from events.models import Organisation
-from hookline import limits
+from hookline import contacts, limits
 from hookline.querysets import TenantQuerySet
 
 from . import contracts, crypto, states
@@ -97,6 +97,13 @@ class Webhook(models.Model):
         "shared-secret value (encrypted)", blank=True, editable=False,
         help_text="A value the customer chose for the shared-secret header; empty: the signing secret is sent.",
     )
+    # A secret the body itself carries ({{secret.token}} in a template, e.g. store-notice's "token"), which
+    # receivers check with POST /api/tokens/validate/. Rotated like the signing secret.
+    body_token_encrypted = models.TextField("body token (encrypted)", blank=True, editable=False)
+    previous_body_token_encrypted = models.TextField("previous body token (encrypted)", blank=True, editable=False)
+    previous_body_token_expires_at = models.DateTimeField(
+        "previous body token valid until", null=True, blank=True, editable=False,
+    )
     headers = models.JSONField("extra headers", default=dict, blank=True, help_text="Static headers sent with every request.")
     payload_version = models.CharField(
         "payload version", max_length=50, blank=True,
@@ -111,6 +118,11 @@ class Webhook(models.Model):
         "delivery contract", default=dict, blank=True,
         help_text="Retry policy, body shape and batching ({} = the HOOKLINE defaults); "
         "e.g. {\"preset\": \"apigee\"} or {\"policy\": {\"delays\": [300, 300, 300], \"retry_on\": \"5xx\"}}.",
+    )
+    contact_emails = models.CharField(
+        "alert contacts", max_length=contacts.MAX_LENGTH, blank=True, validators=[contacts.validate],
+        help_text="Comma-separated addresses told by email when this endpoint is failing, disabled or recovered "
+        "(besides its organisation's contacts).",
     )
     test_on_save = models.BooleanField(
         "test on create and URL change", default=False,
@@ -198,6 +210,33 @@ class Webhook(models.Model):
         if self.previous_secret_encrypted and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
             secrets.append(crypto.decrypt(self.previous_secret_encrypted))
         return secrets
+
+    # --- the body token ---------------------------------------------------------------------
+    @property
+    def body_token(self) -> str:
+        return crypto.decrypt(self.body_token_encrypted)
+
+    def body_tokens(self, now=None) -> list[str]:
+        """The current body token, plus the previous one while its rotation grace period lasts (for validation)."""
+        now = now or timezone.now()
+        tokens = [self.body_token] if self.body_token_encrypted else []
+        if self.previous_body_token_encrypted and self.previous_body_token_expires_at \
+                and self.previous_body_token_expires_at > now:
+            tokens.append(crypto.decrypt(self.previous_body_token_encrypted))
+        return tokens
+
+    def ensure_body_token(self) -> None:
+        """An endpoint whose body carries {{secret.token}} gets its token once (kept if the template changes)."""
+        if self.delivery_contract.body.places_token and not self.body_token_encrypted:
+            from .signing import generate_body_token  # signing is pure; the model only stores what it makes
+
+            self.body_token_encrypted = crypto.encrypt(generate_body_token())
+
+    def begin_body_token_rotation(self, new_token: str, grace_seconds: float) -> None:
+        if self.body_token_encrypted:
+            self.previous_body_token_encrypted = self.body_token_encrypted
+            self.previous_body_token_expires_at = timezone.now() + timedelta(seconds=grace_seconds)
+        self.body_token_encrypted = crypto.encrypt(new_token)
 
     # --- delivery contract -----------------------------------------------------------------
     @property

@@ -5,6 +5,15 @@ from typing import Iterable
 
 from hookline import limits
 
+# Hookline's own operational event types (hooks/hookline_events.py). They reach only endpoints that
+# name them exactly: a customer's ``*`` endpoint must not get them, and an operations endpoint that
+# names one asks for nothing else (DESIGN "Delivery semantics").
+RESERVED_PREFIX = "hookline."
+
+
+def is_reserved(key: str) -> bool:
+    return key.startswith(RESERVED_PREFIX)
+
 
 def _segments_match(pattern: list[str], key: list[str]) -> bool:
     return len(pattern) == len(key) and all(p == "*" or p == k for p, k in zip(pattern, key))
@@ -14,9 +23,14 @@ def matches(pattern: str, key: str) -> bool:
     """Does one pattern select this event key?
 
     A pattern naming a type also selects its sub-keyed events: ``HM_X_Created`` and
-    ``HM_X_Created.*`` both match ``HM_X_Created.1001``.
+    ``HM_X_Created.*`` both match ``HM_X_Created.1001``. A reserved ``hookline.*`` key is selected
+    only by itself: no wildcard and no parent type selects it.
     """
-    if pattern == "*" or pattern == key:
+    if pattern == key:
+        return True
+    if is_reserved(key):
+        return False
+    if pattern == "*":
         return True
     pattern_parts, key_parts = pattern.split("."), key.split(".")
     if _segments_match(pattern_parts, key_parts):
@@ -38,4 +52,7 @@ def validate_pattern(pattern: str) -> str:
         raise ValueError(f"{pattern!r} has an empty segment.")
     if any("*" in part and part != "*" for part in pattern.split(".")):
         raise ValueError(f"{pattern!r}: '*' must stand for a whole segment (user.*), not part of one.")
+    if is_reserved(pattern) and "*" in pattern:
+        raise ValueError(f"{pattern!r}: Hookline's own {RESERVED_PREFIX}* event types are subscribed to by their "
+                         "exact names (e.g. hookline.endpoint.invalid), never through a wildcard.")
     return pattern

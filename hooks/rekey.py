@@ -6,7 +6,10 @@ from django.db import transaction
 from . import crypto
 from .models import Webhook
 
-ENCRYPTED_FIELDS = ("secret_encrypted", "previous_secret_encrypted", "auth_password_encrypted")
+ENCRYPTED_FIELDS = (
+    "secret_encrypted", "previous_secret_encrypted", "auth_password_encrypted", "shared_secret_value_encrypted",
+    "signing_key_encrypted", "body_token_encrypted", "previous_body_token_encrypted",
+)
 
 
 def reencrypt_secrets(old_key: str, new_key: str | None = None) -> int:

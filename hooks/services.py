@@ -1,26 +1,21 @@
 """Endpoint operations that the admin, the API and the delivery worker call."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from events.models import Organisation
-from hookline import limits
+from hookline import contacts, limits
 from hookline.conf import hookline_settings
 
 from . import conditions, contracts, crypto, patterns, signing, states
+from . import headers as static_headers
 from .models import Webhook
 from .signals import endpoint_needs_test
 from .urlguard import UnsafeURL, check_proxy_url, split_credentials, validate_url
 
-# Headers an endpoint's static headers may not override: they carry the signatures and the framing.
-RESERVED_HEADERS = frozenset({
-    "webhook-id", "webhook-timestamp", "webhook-signature", "x-hub-signature-256", "content-type",
-    "content-length", "transfer-encoding", "host", "connection", "proxy-authorization",
-})
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")  # an RFC 9110 token
+RESERVED_HEADERS = static_headers.RESERVED
 
 
 def validate_proxy_url(url: str) -> str:
@@ -36,7 +31,7 @@ def validate_proxy_url(url: str) -> str:
 
 def validate_shared_secret_header(name: str) -> str:
     name = (name or "").strip()
-    if name and not _HEADER_NAME.fullmatch(name):
+    if name and not static_headers.NAME.fullmatch(name):
         raise ValidationError(f"{name!r} is not a valid header name.", code="shared_secret_header")
     if name.lower() in RESERVED_HEADERS:
         raise ValidationError(f"{name} is set by Hookline; choose another shared-secret header.",
@@ -62,22 +57,8 @@ def validate_condition(condition: Any) -> dict | None:
 
 
 def validate_headers(headers: dict[str, Any], shared_secret_header: str = "") -> dict[str, str]:
-    if not isinstance(headers, dict):
-        raise ValidationError("Extra headers must be an object of name: value.", code="headers")
     reserved = RESERVED_HEADERS | ({shared_secret_header.lower()} if shared_secret_header else set())
-    clash = sorted(name for name in headers if name.lower() in reserved)
-    if clash:
-        raise ValidationError(f"These headers are set by Hookline and cannot be overridden: {', '.join(clash)}.", code="headers")
-    invalid = sorted(str(name) for name in headers if not _HEADER_NAME.fullmatch(str(name)))
-    if invalid:
-        raise ValidationError(f"Not valid header names: {', '.join(map(repr, invalid))}.", code="headers")
-    # A CR or LF in a value would let a stored header smuggle more headers into every request.
-    broken = sorted(name for name, value in headers.items() if any(ord(ch) < 32 and ch != "\t" for ch in str(value)))
-    if broken:
-        raise ValidationError(f"Header values cannot contain line breaks or control characters: {', '.join(broken)}.",
-                              code="headers")
-    _within_limits(limits.check_static_headers, headers, code="headers")  # count, total size, valid Unicode
-    return {str(name): str(value) for name, value in headers.items()}
+    return static_headers.check(headers, reserved=frozenset(reserved))
 
 
 def validate_text(value: str, max_length: int, where: str) -> str:
@@ -112,6 +93,7 @@ EDITABLE_FIELDS = frozenset({
     "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
     "shared_secret_header", "payload_version", "proxy_url", "organisation", "condition", "contract", "shared_secret",
     "asymmetric_signature", "test_on_save",
+    "contact_emails",  # operational alerts (deliveries/alerts)
     *CONTROL_FIELDS,
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
@@ -162,6 +144,9 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
         cleaned["shared_secret"] = _on_field("shared_secret", validate_shared_secret, cleaned["shared_secret"] or "")
     if "contract" in cleaned:
         cleaned["contract"] = _on_field("contract", contracts.validate_contract, cleaned["contract"])
+    if "contact_emails" in cleaned:  # operational alerts: stored as "a@x, b@y"
+        _on_field("contact_emails", contacts.validate, cleaned["contact_emails"] or "")
+        cleaned["contact_emails"] = contacts.joined(contacts.split(cleaned["contact_emails"] or ""))
     return cleaned
 
 
@@ -197,6 +182,13 @@ def validate_secret(secret: str) -> str:
         raise ValidationError(str(exc), code="secret") from None
 
 
+def validate_body_token(token: str) -> str:
+    try:
+        return signing.check_imported_body_token(token)
+    except ValueError as exc:
+        raise ValidationError(str(exc), code="body_token") from None
+
+
 def validate_shared_secret(value: str) -> str:
     """A shared-secret header value the customer chose: a header value, printable, 8 to 512 characters."""
     if value and (not 8 <= len(value) <= 512 or not value.isprintable() or value != value.strip()):
@@ -213,14 +205,19 @@ def create_webhook(
     event_types: list[str] | None = None,
     user=None,
     secret: str = "",
+    body_token: str = "",
     **options: Any,
 ) -> tuple[Webhook, str]:
     """Create an endpoint (clean_webhook_fields, then save); returns it with its secret (the only time it is returned).
 
-    ``secret`` imports an existing signing secret (``whsec_…`` or raw) instead of generating one.
+    ``secret`` imports an existing signing secret (``whsec_…`` or raw) instead of generating one. An endpoint
+    whose body template places ``{{secret.token}}`` gets a body token (``webhook.body_token``), generated or
+    imported from ``body_token``.
     """
     if secret:
         secret = _on_field("secret", validate_secret, secret)
+    if body_token:
+        body_token = _on_field("body_token", validate_body_token, body_token)
     fields = clean_webhook_fields({"url": url, "name": name, "event_types": event_types, **options})
     url, name = fields.pop("url"), fields.pop("name")
     shared_secret = fields.pop("shared_secret", "")
@@ -230,7 +227,9 @@ def create_webhook(
     secret = secret or signing.generate_secret()
     webhook.secret = secret
     webhook.shared_secret_value_encrypted = crypto.encrypt(shared_secret) if shared_secret else ""
+    webhook.body_token_encrypted = crypto.encrypt(body_token) if body_token else ""
     webhook.ensure_keypair()
+    webhook.ensure_body_token()
     webhook.save()
     _test_after_commit(webhook)
     return webhook, secret
@@ -252,6 +251,7 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     if state is not None:
         states.transition(webhook, states.SET_BY_OWNER[state], commit=False)
     webhook.ensure_keypair()
+    webhook.ensure_body_token()  # a new template that places the token: the token exists before the first send
     webhook.updated_by = user or webhook.updated_by
     # Not the fields the workers keep (breaker, bucket) or pause/resume set: an edit must not undo them.
     webhook.save(update_fields=[field.name for field in Webhook._meta.concrete_fields
@@ -283,6 +283,17 @@ def rotate_secret(webhook: Webhook, *, user=None, secret: str = "") -> str:
     webhook.save(update_fields=["secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at",
                                 "updated_by", "updated_at"])
     return secret
+
+
+def rotate_body_token(webhook: Webhook, *, user=None, token: str = "") -> str:
+    """Issue a new body token (or import ``token``) and return it, the only time it is shown; the previous one
+    still validates (POST /api/tokens/validate/) for SECRET_ROTATION_GRACE seconds. Bodies carry the new one at once."""
+    token = _on_field("body_token", validate_body_token, token) if token else signing.generate_body_token()
+    webhook.begin_body_token_rotation(token, hookline_settings.SECRET_ROTATION_GRACE)
+    webhook.updated_by = user or webhook.updated_by
+    webhook.save(update_fields=["body_token_encrypted", "previous_body_token_encrypted",
+                                "previous_body_token_expires_at", "updated_by", "updated_at"])
+    return token
 
 
 def enable(webhook: Webhook, *, user=None) -> None:

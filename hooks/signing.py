@@ -1,4 +1,4 @@
-"""Signatures: Standard Webhooks (``v1,<base64 HMAC-SHA256>``, ``v1a,<base64 ed25519>``), GitHub's X-Hub-Signature-256, and secrets."""
+"""Signatures (Standard Webhooks ``v1``/``v1a``, GitHub's X-Hub-Signature-256), endpoint secrets and body tokens."""
 from __future__ import annotations
 
 import base64
@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 SECRET_PREFIX = "whsec_"
 SIGNING_KEY_PREFIX, PUBLIC_KEY_PREFIX = "whsk_", "whpk_"
+BODY_TOKEN_PREFIX = "whtok_"
 
 
 def generate_secret() -> str:
@@ -42,6 +43,23 @@ def check_imported_secret(secret: str) -> str:
     if not 16 <= len(secret) <= 512 or not secret.isprintable() or " " in secret:
         raise ValueError("A raw secret must be 16 to 512 printable characters without spaces.")
     return secret
+
+
+def generate_body_token() -> str:
+    """A new body token (what a template places as {{secret.token}}): ``whtok_`` + 32 random bytes, URL-safe."""
+    return BODY_TOKEN_PREFIX + _secrets.token_urlsafe(32)
+
+
+def check_imported_body_token(token: str) -> str:
+    """A body token the receiver already knows, brought along: 16 to 512 ASCII characters that JSON writes as they
+    are (no quote, backslash, space or control character), so the token in a body is exactly the token.
+
+    Raises ValueError saying what is wrong.
+    """
+    if not 16 <= len(token) <= 512 or not all(33 <= ord(ch) <= 126 and ch not in '"\\' for ch in token):
+        raise ValueError("A body token must be 16 to 512 printable ASCII characters without spaces, quotes or "
+                         "backslashes.")
+    return token
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

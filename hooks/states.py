@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import models, transaction
 from django.utils import timezone
 
-import events
-
+from . import signals
 from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
 
 if TYPE_CHECKING:
@@ -81,8 +80,8 @@ def transition(webhook: Webhook, change: Change, *, detail: str = "", user=None,
         with transaction.atomic(savepoint=False):
             if not _webhooks().filter(pk=webhook.pk, state__in=change.sources).update(**fields):
                 return False
-            if change.event:
-                _emit(webhook.pk, change, reason)
+            if change.event:  # deliveries.alerts: the operational event, the email, the public signal
+                signals.endpoint_state_changed.send(sender=type(webhook), webhook_id=webhook.pk, change=change, reason=reason)
     for name, value in fields.items():
         setattr(webhook, name, value)
     return True
@@ -92,12 +91,3 @@ def _webhooks():
     from .models import Webhook  # the model module imports this one
 
     return Webhook.objects
-
-
-def _emit(webhook_id: int, change: Change, reason: str) -> None:
-    fresh = _webhooks().select_related("organisation").get(pk=webhook_id)
-    events.emit(
-        change.event,
-        {"webhook": fresh.id, "name": fresh.name, "url": fresh.masked_url, "state": fresh.state, "reason": reason},
-        organisation=fresh.organisation,
-    )

@@ -31,6 +31,17 @@ def _fresh_catalog_and_outbox():
     outbox._broker_down_until = 0.0
 
 
+@pytest.fixture(autouse=True)
+def _inline_senders():
+    """Runs in the test process send and record on their own thread: the test's transaction is not
+    visible to other threads. Real workers (integration tests) use the sender pool."""
+    from deliveries import delivering, senders
+
+    senders.install(senders.Senders(100, delivering.record_done, inline=True))
+    yield
+    senders.install(None)
+
+
 def _missing_services() -> list[str]:
     missing = []
     if connection.vendor != "postgresql":

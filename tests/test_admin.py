@@ -65,7 +65,7 @@ def attempt(delivery: Delivery, result: TransportResult) -> None:
     request = messages.build_request(
         delivery.event, delivery.webhook, messages.envelope(delivery.event, delivery.event.type, delivery.event.payload)
     )
-    delivering.record([delivery], [delivering.Sent(delivery, request, result)])
+    delivering.record([delivering.Sent(delivery, request, result)])
 
 
 # --- endpoints: create, edit, secrets ---------------------------------------------------------
@@ -180,6 +180,32 @@ def test_rotate_secret_shows_the_new_secret_once(staff_client, make_webhook):
     assert webhook.signing_secrets() == [webhook.secret, old]  # the old one signs during the grace period
 
 
+def test_a_new_endpoints_body_token_is_shown_once_and_rotates_from_the_list(staff_client, organisation, make_webhook):
+    # when: a store-notice endpoint is created in the admin (its body carries {{secret.token}})
+    response = staff_client.post(reverse("admin:hooks_webhook_add"), {
+        "organisation": organisation.pk, "name": "Store", "description": "", "url": "http://127.0.0.1:9/in",
+        "event_types": "notice.*", "headers": "{}", "standard_signature": "on", "shared_secret_header": "",
+        "payload_version": "", "proxy_url": "", "contract": '{"preset": "store-notice"}',
+    })
+
+    # then: the page shows the secret and the body token, once
+    webhook = Webhook.objects.get()
+    page = response.content.decode()
+    assert response.status_code == 200 and webhook.body_token in page and "Body token" in page
+    assert webhook.body_token not in staff_client.get(change_url(webhook)).content.decode()
+
+    # when: rotated from the list (an endpoint without a token in its body is left alone)
+    plain, _ = make_webhook("http://127.0.0.1:9/plain")
+    old = webhook.body_token
+    response = staff_client.post(WEBHOOKS, {"action": "rotate_body_token", "_selected_action": [webhook.pk, plain.pk]})
+
+    # then
+    webhook.refresh_from_db(), plain.refresh_from_db()
+    assert response.status_code == 200 and webhook.body_token in response.content.decode() and old != webhook.body_token
+    assert "Copy this body token now" in response.content.decode() and not plain.body_token_encrypted
+    assert webhook.body_tokens() == [webhook.body_token, old]
+
+
 # --- endpoints: list and actions ----------------------------------------------------------------
 
 
@@ -275,7 +301,7 @@ def test_recover_asks_since_when_then_requeues_those_failed_deliveries(
 ):
     # given
     enqueued = []
-    monkeypatch.setattr("deliveries.tasks.enqueue_deliveries", lambda ids: enqueued.extend(ids))
+    monkeypatch.setattr("deliveries.services._wake_for", lambda ids: enqueued.extend(ids))
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
     recent = make_delivery(webhook, status="failed", created_at=timezone.now() - timedelta(hours=2))
     old = make_delivery(webhook, status="failed", created_at=timezone.now() - timedelta(days=3))
@@ -460,7 +486,7 @@ def test_redeliver_from_the_inspector_button(staff_client, make_webhook, make_de
                                              monkeypatch):
     # given
     enqueued = []
-    monkeypatch.setattr("deliveries.tasks.enqueue_deliveries", lambda ids: enqueued.extend(ids))
+    monkeypatch.setattr("deliveries.services._wake_for", lambda ids: enqueued.extend(ids))
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
     delivery = make_delivery(webhook, status="failed")
     page = staff_client.get(change_url(delivery)).content.decode()
@@ -480,7 +506,7 @@ def test_redeliver_from_the_inspector_button(staff_client, make_webhook, make_de
 
 def test_bulk_redeliver(staff_client, make_webhook, make_delivery, django_capture_on_commit_callbacks, monkeypatch):
     # given
-    monkeypatch.setattr("deliveries.tasks.enqueue_deliveries", lambda ids: None)
+    monkeypatch.setattr("deliveries.services._wake_for", lambda ids: None)
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
     off, _ = make_webhook("http://127.0.0.1:9/off")
     Webhook.objects.filter(pk=off.pk).update(state="deactivated")
@@ -652,7 +678,7 @@ def test_staff_get_404_for_other_organisations_objects(staff_client, foreign):
 def test_staff_cannot_act_on_other_organisations_with_crafted_ids(staff_client, foreign, receiver, monkeypatch):
     # given
     foreign_webhook, foreign_delivery = foreign
-    monkeypatch.setattr("deliveries.tasks.enqueue_deliveries", lambda ids: None)
+    monkeypatch.setattr("deliveries.services._wake_for", lambda ids: None)
     selected = {"_selected_action": [foreign_webhook.pk]}
 
     # when

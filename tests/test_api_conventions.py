@@ -115,6 +115,7 @@ def test_the_schema_documents_every_route_and_its_errors(client):
     paths = schema["paths"]
     assert set(paths) == {
         "/api/webhooks/", "/api/webhooks/{id}/", "/api/webhooks/{id}/test/", "/api/webhooks/{id}/rotate-secret/",
+        "/api/webhooks/{id}/rotate-body-token/",
         "/api/webhooks/{id}/recover/", "/api/webhooks/{id}/pause/", "/api/webhooks/{id}/resume/",
         "/api/webhooks/{id}/reset-breaker/", "/api/webhooks/{id}/skip-head/", "/api/deliveries/", "/api/deliveries/{id}/", "/api/deliveries/{id}/redeliver/",
         "/api/event-types/", "/api/event-types/{key}/", "/api/events/", "/api/tokens/validate/",

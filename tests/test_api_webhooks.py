@@ -385,6 +385,40 @@ def test_rotate_secret_returns_the_new_secret_and_keeps_the_old_one_signing(api,
     assert response.json()["previous_secret_expires_at"]
 
 
+def test_a_body_token_is_shown_once_at_create_imported_or_rotated(api):
+    # when: a store-notice endpoint is created (its body carries {{secret.token}}), and a plain one
+    created = api.post("/api/webhooks/", {"url": "https://example.com/n", "contract": {"preset": "store-notice"}},
+                       format="json").json()
+    plain = api.post("/api/webhooks/", {"url": "https://example.com/p"}, format="json").json()
+
+    # then: the token is in the create answer only
+    webhook = Webhook.objects.get(id=created["id"])
+    assert created["body_token"] == webhook.body_token and plain["body_token"] is None
+    again = api.get(f"/api/webhooks/{webhook.id}/").content.decode()
+    assert "body_token" not in again and created["body_token"] not in again
+
+    # when: rotated (generated, then imported)
+    rotated = api.post(f"/api/webhooks/{webhook.id}/rotate-body-token/").json()
+    imported = api.post(f"/api/webhooks/{webhook.id}/rotate-body-token/", {"body_token": "tok-5f2b9c-0123456789"},
+                        format="json").json()
+
+    # then
+    webhook.refresh_from_db()
+    assert rotated["body_token"].startswith("whtok_") and rotated["previous_body_token_expires_at"]
+    assert imported["body_token"] == "tok-5f2b9c-0123456789"
+    assert webhook.body_tokens() == ["tok-5f2b9c-0123456789", rotated["body_token"]]
+    refused = api.post(f"/api/webhooks/{webhook.id}/rotate-body-token/", {"body_token": "x y"}, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "body_token"
+    edit = api.patch(f"/api/webhooks/{webhook.id}/", {"body_token": "tok-5f2b9c-0123456789"}, format="json")
+    assert edit.status_code == 400 and "rotate-body-token" in edit.json()["detail"]
+
+
+def test_create_imports_a_body_token(api):
+    created = api.post("/api/webhooks/", {"url": "https://example.com/n", "contract": {"preset": "store-notice"},
+                                          "body_token": "tok-5f2b9c-0123456789"}, format="json")
+    assert created.status_code == 201 and created.json()["body_token"] == "tok-5f2b9c-0123456789"
+
+
 def test_recover_requeues_failed_deliveries_since_a_time(api, make_webhook, make_delivery):
     # given
     webhook, _ = make_webhook("https://example.com/h")

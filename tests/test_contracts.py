@@ -32,6 +32,24 @@ def test_success_codes_retry_set_and_exhaustion_follow_the_policy():
     assert retry.decide(500, 18, policy=obc).outcome is Outcome.FAILED  # the endpoint becomes invalid
 
 
+def test_ricloud_treats_a_receivers_410_as_a_failure_never_a_deactivation():
+    # given: only the owning organisation deactivates a ricloud config
+    ricloud = parse(validate_contract({"preset": "ricloud"})).policy
+    # then: 410 is retried like any other failure, and exhaustion makes the config invalid, not deactivated
+    assert retry.decide(410, 1, policy=ricloud).outcome is Outcome.RETRY
+    assert retry.decide(410, ricloud.max_attempts, policy=ricloud).outcome is Outcome.FAILED
+    assert "410 not special" in contracts.describe(parse(validate_contract({"preset": "ricloud"})))
+
+
+def test_bugyo_cloud_sends_accept_headers_and_guid_element_ids():
+    stored = validate_contract({"preset": "bugyo-cloud"})
+    assert stored["headers"] == {"Accept": "application/json", "Accept-Charset": "utf-8"}
+    assert stored["body"]["id_format"] == "uuid-upper"
+    # a preset's headers are kept, extended and overridden key by key, like its other sections
+    given = validate_contract({"preset": "bugyo-cloud", "headers": {"Accept-Charset": "utf-16", "X-Tenant": "a"}})
+    assert given["headers"] == {"Accept": "application/json", "Accept-Charset": "utf-16", "X-Tenant": "a"}
+
+
 def test_apigee_retries_only_5xx_three_times_five_minutes_apart_and_never_disables():
     apigee = parse(validate_contract({"preset": "apigee"})).policy
     assert retry.decide(503, 1, "9999", policy=apigee) == retry.Decision(Outcome.RETRY, 300.0)  # Retry-After ignored
@@ -62,6 +80,12 @@ def test_timeouts_stay_within_the_global_bounds():
     ([], "JSON object"),
     ({"nope": {}}, "Unknown contract sections"),
     ({"preset": "paypal"}, "Unknown preset"),
+    ({"body": {"id_format": "guid"}}, "body.id_format must be one of event, uuid, uuid-upper"),
+    ({"headers": ["Accept"]}, "contract.headers must be an object"),
+    ({"headers": {"Content-Type": "text/plain"}}, "cannot be overridden: Content-Type"),
+    ({"headers": {"X-A": "1\r\nX-B: 2"}}, "line breaks"),
+    ({"headers": {"bad name": "1"}}, "Not valid header names"),
+    ({"body": {"shape": "template", "template": {"t": "{{secret.signing}}"}}}, "unknown placeholder {{secret.signing}}"),
     ({"policy": {"attempts": 0}}, "policy.attempts"),
     ({"policy": {"delays": []}}, "policy.delays"),
     ({"policy": {"success": [700]}}, "policy.success"),
@@ -130,6 +154,18 @@ def test_a_template_fills_placeholders_with_their_json_types_and_spreads_data():
                                "when": "2026-01-02T03:04:05.678901Z", "missing": None}
 
 
+def test_id_format_turns_the_event_id_into_the_same_guid_every_time():
+    from deliveries import messages
+
+    body = _body({"shape": "template", "id_format": "uuid-upper", "template": {"id": "{{id}}", "label": "#{{id}}"}})
+    got = __import__("json").loads(messages.BodyCache().body(_event(), "", body))
+    # then: an upper-case GUID as in OBC's example (52A4C69D-9641-4147-860D-FFA5C207FDAB), derived from the event id
+    assert __import__("re").fullmatch(r"[0-9A-F]{8}-[0-9A-F]{4}-5[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}", got["id"])
+    assert got["label"] == "#" + got["id"] and got["id"] == messages.element_id("msg_1", "uuid-upper")
+    assert messages.element_id("msg_1", "uuid") == got["id"].lower()
+    assert messages.element_id("msg_2", "uuid-upper") != got["id"] and messages.element_id("msg_1", "event") == "msg_1"
+
+
 def test_a_template_is_data_nothing_in_it_is_executed():
     from deliveries import messages
 
@@ -157,6 +193,58 @@ def test_an_imported_secret_and_a_chosen_shared_secret_are_sent_and_encrypted(or
     assert request.headers["webhook-signature"] == signing.sign(imported, event.id, 1, b"{}")
     assert "customer-chosen-value" not in webhook.shared_secret_value_encrypted
     assert messages.logged_headers(request, webhook)["X-OBC-Secret"] == "***"
+
+
+@pytest.mark.django_db
+def test_contract_headers_are_sent_and_the_endpoints_own_headers_override_them(organisation):
+    from deliveries import messages
+    from hooks import services
+
+    webhook, _ = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
+                                         headers={"accept-charset": "shift_jis"}, contract={"preset": "bugyo-cloud"})
+    headers = messages.build_request(_event(), webhook, b"[]").headers
+    assert headers["Accept"] == "application/json" and headers["accept-charset"] == "shift_jis"
+    assert "Accept-Charset" not in headers and headers["content-type"] == "application/json; charset=utf-8"
+
+
+@pytest.mark.django_db
+def test_a_body_token_is_generated_placed_in_the_body_masked_in_the_log_and_rotatable(organisation):
+    from deliveries import messages
+    from hooks import services
+
+    # given: a store-notice endpoint (its template places {{secret.token}})
+    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
+                                              contract={"preset": "store-notice"})
+    token = webhook.body_token
+    assert token.startswith("whtok_") and len(token) > 40 and token not in webhook.body_token_encrypted
+    # when
+    event = _event(payload={"noticeId": 7, "event": "PUBLISH"})
+    request = messages.build_request(event, webhook, messages.test_body(event, webhook))
+    # then: the body carries it; the log does not
+    assert __import__("json").loads(request.body) == {"noticeId": 7, "event": "PUBLISH", "token": token}
+    logged = messages.masked_body(request.body, webhook).decode()
+    assert token not in logged and '"token":"***"' in logged
+    # when: rotated, the body carries the new one at once
+    new = services.rotate_body_token(webhook)
+    assert new != token and webhook.body_tokens() == [new, token]
+    assert new in messages.BodyCache().body(event, "", webhook.delivery_contract.body, token=webhook.body_token).decode()
+
+
+@pytest.mark.django_db
+def test_a_body_token_can_be_imported_and_bad_ones_are_refused(organisation):
+    from hooks import services
+
+    webhook, _ = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
+                                         contract={"preset": "store-notice"}, body_token="tok-5f2b9c-0123456789")
+    assert webhook.body_token == "tok-5f2b9c-0123456789"
+    for bad in ("short", 'has"quote-0123456789', "has space 0123456789", "ünïcode-0123456789ab"):
+        with pytest.raises(ValidationError, match="body_token"):
+            services.rotate_body_token(webhook, token=bad)
+    # an endpoint whose body places no token has none; given such a template later, it gets one before it sends
+    plain, _ = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation)
+    assert not plain.body_token_encrypted
+    services.update_webhook(plain, contract={"preset": "store-notice"})
+    assert plain.body_token.startswith("whtok_")
 
 
 @pytest.mark.django_db

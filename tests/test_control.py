@@ -15,6 +15,7 @@ from hooks import services
 from hooks.models import Webhook
 from tests.support.overrides import hookline
 from tests.support.receiver import always, sequence
+from tests.support.running import deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def test_a_paused_endpoint_holds_new_deliveries_and_resume_sends_them_in_order(m
     assert delivering.claim_due(timezone.now(), 10) == []
     # when
     assert control.resume(webhook) == 5
-    delivering.deliver_claimed(delivering.claim_due(timezone.now(), 10), started=time.monotonic())
+    deliver()
     # then
     assert sorted(numbers(receiver.at("/r"))) == [0, 1, 2, 3, 4]
     assert Attempt.objects.count() == 5
@@ -88,7 +89,7 @@ def test_pausing_holds_pending_deliveries_and_a_claimed_one_is_held_without_an_a
     control.pause(webhook)
     assert Delivery.objects.get(pk=second.pk).status == "held"
     claimed[0].webhook.paused = True  # what the worker would read on its next claim
-    assert delivering.deliver_claimed(claimed, started=time.monotonic())[0].waiting
+    assert deliver(claimed)[0].waiting
     first.refresh_from_db()
     assert (first.status, first.attempts, first.claimed_until) == ("held", 0, None)
     assert receiver.requests == []
@@ -101,21 +102,21 @@ def test_the_breaker_opens_after_n_failures_then_one_probe_closes_it(make_webhoo
     made = deliveries_to(webhook, 3)
     # when: three failed attempts
     for delivery in made:
-        delivering.deliver([delivery.id])
+        deliver()
     # then: open, and the deliveries wait without using attempts
     webhook.refresh_from_db()
     assert webhook.breaker_state == "open" and webhook.breaker_failures == 3
     assert "3 consecutive failed attempts" in webhook.breaker_reason
     Delivery.objects.update(next_attempt_at=timezone.now())
     retries = delivering.claim_due(timezone.now(), 10)
-    waits = delivering.deliver_claimed(retries, started=time.monotonic())
+    waits = deliver(retries)
     assert all(wait.waiting and 29 <= wait.delay <= 31 for wait in waits) and len(waits) == 3
     assert list(Delivery.objects.values_list("attempts", flat=True)) == [1, 1, 1]
     assert len(receiver.requests) == 3
     # when: the cool-down is over; one probe goes, the others wait for it
     Webhook.objects.filter(pk=webhook.pk).update(breaker_until=timezone.now() - timedelta(seconds=1))
     Delivery.objects.update(next_attempt_at=timezone.now())
-    waits = delivering.deliver_claimed(delivering.claim_due(timezone.now(), 10), started=time.monotonic())
+    waits = deliver()
     # then: the probe succeeded and closed it
     assert len(receiver.requests) == 4 and len([w for w in waits if w.waiting]) == 2
     webhook.refresh_from_db()
@@ -125,10 +126,10 @@ def test_the_breaker_opens_after_n_failures_then_one_probe_closes_it(make_webhoo
 def test_a_failed_probe_opens_the_breaker_again(make_webhook, receiver, deliveries_to):
     webhook, _ = make_webhook(receiver.on("/r", always(500)), breaker_threshold=1, breaker_cooldown=30)
     [delivery] = deliveries_to(webhook, 1)
-    delivering.deliver([delivery.id])
+    deliver()
     Webhook.objects.filter(pk=webhook.pk).update(breaker_until=timezone.now())
     Delivery.objects.update(next_attempt_at=timezone.now())
-    delivering.deliver([delivery.id])
+    deliver()
     webhook.refresh_from_db()
     assert webhook.breaker_state == "open" and webhook.breaker_reason.startswith("the probe failed")
     assert webhook.breaker_until > timezone.now() + timedelta(seconds=25)
@@ -137,12 +138,12 @@ def test_a_failed_probe_opens_the_breaker_again(make_webhook, receiver, deliveri
 def test_the_breaker_is_off_by_default(make_webhook, receiver, deliveries_to):
     webhook, _ = make_webhook(receiver.on("/r", always(500)))
     for delivery in deliveries_to(webhook, 3):
-        delivering.deliver([delivery.id])
+        deliver()
     webhook.refresh_from_db()
     assert (webhook.breaker_state, webhook.breaker_failures) == ("closed", 0)
     with hookline(BREAKER_THRESHOLD=2):
         for delivery in deliveries_to(webhook, 2):
-            delivering.deliver([delivery.id])
+            deliver()
     webhook.refresh_from_db()
     assert webhook.breaker_state == "open"
 
@@ -152,19 +153,15 @@ def test_fifo_sends_only_the_head_and_its_end_wakes_the_next(make_webhook, recei
     webhook, _ = make_webhook(receiver.on("/r", sequence(500, 200)), ordered=True)
     made = deliveries_to(webhook, 3)
     # when: a worker claims all three
-    waits = delivering.deliver_claimed(delivering.claim_due(timezone.now(), 10), started=time.monotonic())
+    waits = deliver()
     # then: only the head went; it retries and holds the others
     assert numbers(receiver.at("/r")) == [0]
     assert len([w for w in waits if w.waiting]) == 2
     assert control.head_of_line(webhook).pk == made[0].pk
-    Delivery.objects.filter(pk=made[0].pk).update(next_attempt_at=timezone.now())
-    delivering.deliver_claimed(delivering.claim_due(timezone.now(), 10), started=time.monotonic())
-    # the head succeeded: its successor is due now, the one behind still waits
-    assert numbers(receiver.at("/r")) == [0, 0]
-    assert Delivery.objects.get(pk=made[1].pk).next_attempt_at <= timezone.now()
     assert Delivery.objects.get(pk=made[2].pk).next_attempt_at > timezone.now() + timedelta(seconds=20)
-    for _ in range(2):
-        delivering.deliver_claimed(delivering.claim_due(timezone.now(), 10), started=time.monotonic())
+    Delivery.objects.filter(pk=made[0].pk).update(next_attempt_at=timezone.now())
+    deliver()
+    # then: the head succeeded, its end made the successor due, and so on, in order, within one run
     assert numbers(receiver.at("/r")) == [0, 0, 1, 2]
     assert list(Delivery.objects.order_by("id").values_list("attempts", flat=True)) == [2, 1, 1]
 
@@ -175,14 +172,14 @@ def test_skipping_the_head_lets_the_next_delivery_go(make_webhook, receiver, del
     Delivery.objects.update(next_attempt_at=timezone.now() + timedelta(hours=1))
     assert control.skip_head(webhook).pk == made[0].pk
     assert Delivery.objects.get(pk=made[0].pk).status == "cancelled"
-    delivering.deliver_claimed(delivering.claim_due(timezone.now(), 10), started=time.monotonic())
+    deliver()
     assert numbers(receiver.at("/r")) == [1]
 
 
 def test_the_rate_limit_lets_a_burst_through_and_spreads_the_rest(make_webhook, receiver, deliveries_to):
     webhook, _ = make_webhook(receiver.on("/r", always(200)), rate_limit=10, rate_limit_burst=3)
     deliveries_to(webhook, 7)
-    waits = delivering.deliver_claimed(delivering.claim_due(timezone.now(), 10), started=time.monotonic())
+    waits = deliver()
     assert len(receiver.requests) == 3
     delays = sorted(wait.delay for wait in waits if wait.waiting)
     assert len(delays) == 4 and delays[0] <= 0.25 and 0.35 <= delays[-1] <= 0.55

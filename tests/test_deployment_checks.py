@@ -159,7 +159,11 @@ def test_reencrypt_moves_every_secret_to_the_new_key(settings, make_webhook):
     from hooks import services
 
     new_secret = services.rotate_secret(plain)
-    other, other_secret = make_webhook("http://127.0.0.1:9/other")
+    other, other_secret = make_webhook("http://127.0.0.1:9/other", shared_secret_header="X-OBC-Secret",
+                                       shared_secret="obc-shared-0123456789", asymmetric_signature=True,
+                                       contract={"preset": "store-notice"})
+    signing_key, old_token = other.signing_key, other.body_token
+    new_token = services.rotate_body_token(other)
 
     # when: the operator sets an ENCRYPTION_KEY of its own and re-encrypts
     settings.HOOKLINE = {**settings.HOOKLINE, "ENCRYPTION_KEY": "a-key-of-its-own"}
@@ -169,6 +173,8 @@ def test_reencrypt_moves_every_secret_to_the_new_key(settings, make_webhook):
     plain, other = Webhook.objects.get(pk=plain.pk), Webhook.objects.get(pk=other.pk)
     assert plain.secret == new_secret and crypto.decrypt(plain.previous_secret_encrypted) == secret
     assert plain.auth_password == "pw" and other.secret == other_secret
+    assert other.shared_secret_value == "obc-shared-0123456789" and other.signing_key == signing_key
+    assert other.body_tokens() == [new_token, old_token]
     # and a second run changes nothing
     assert reencrypt_secrets(old_key) == 0
 

@@ -35,6 +35,20 @@ def test_fan_out_matches_tenant_and_patterns(event_type, organisation, other_org
     assert Event.objects.undispatched().count() == 0
 
 
+def test_reserved_hookline_events_reach_only_endpoints_that_name_them(make_webhook):
+    # given: Hookline's own event type (hooks/hookline_events.py), and endpoints with every kind of pattern
+    everything, _ = make_webhook("http://127.0.0.1:9/a", event_types=["*"])
+    nested, _ = make_webhook("http://127.0.0.1:9/b", event_types=["*.endpoint.invalid", "*.*.*"])
+    parent, _ = make_webhook("http://127.0.0.1:9/c", event_types=["hookline.endpoint"])
+    operations, _ = make_webhook("http://127.0.0.1:9/d", event_types=["*", "hookline.endpoint.invalid"])
+    payload = {"webhook": 1, "name": "a", "url": "http://127.0.0.1:9/a", "state": "invalid", "organisation": None}
+    event = events.emit("hookline.endpoint.invalid", payload, organisation=everything.organisation)
+    # when
+    fanout.fan_out([event.id])
+    # then
+    assert list(Delivery.objects.filter(event=event).values_list("webhook_id", flat=True)) == [operations.id]
+
+
 def test_fan_out_runs_once_per_event(event_type, make_webhook):
     event_type("user.created")
     webhook, _ = make_webhook("http://127.0.0.1:9/a")

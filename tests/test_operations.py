@@ -15,6 +15,7 @@ from events.models import Event
 from hookline.jsonlog import JsonFormatter
 from tests.support.overrides import hookline
 from tests.support.receiver import always
+from tests.support.running import deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def test_recorded_attempts_count_outcomes_durations_and_latency(receiver, make_w
     attempts_before = sample("hookline_attempt_duration_seconds_count")
     latency_before = sample("hookline_delivery_latency_seconds_count")
     # when
-    delivering.deliver([delivery.id for delivery in deliveries])
+    deliver()
     # then
     assert sample("hookline_deliveries_total", outcome="succeeded") - before["succeeded"] == 2
     assert sample("hookline_deliveries_total", outcome="retrying") - before["retrying"] == 1
@@ -68,7 +69,7 @@ def test_a_failed_attempt_logs_a_line_with_the_delivery_fields(make_webhook, del
     delivery = delivery_to(webhook)
     # when
     with caplog.at_level(logging.INFO, logger="hookline.delivery"):
-        delivering.deliver([delivery.id])
+        deliver()
     # then: readable, and JSON-formatted it carries every field
     record = next(r for r in caplog.records if r.name == "hookline.delivery")
     assert f"connection refused by 127.0.0.1:{port}" in record.getMessage()

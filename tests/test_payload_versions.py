@@ -14,6 +14,7 @@ from deliveries.models import Delivery
 from events import catalog
 from events.models import Event
 from tests.support.receiver import always
+from tests.support.running import deliver
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,12 @@ def test_a_v1_endpoint_gets_the_old_key_and_shape(provisioning_events, organisat
     assert v1["type"] == "idprovisioning.ADD"
     assert v1["data"] == {"UserId": "7", "Mail": "ada@example.com", "FirstName": "Ada", "LastName": "Lovelace"}
     assert v1["timestamp"] == current["timestamp"]
+
+
+def test_a_removed_user_is_idprovisioning_delete_in_v1(provisioning_events, organisation):
+    # CloudGear's v1 names a removed user idprovisioning.DELETE (../shared/reference/000)
+    event = make_event(organisation, "user.provisioning", {"action": "remove", "user": USER})
+    assert json.loads(BodyCache().body(event, "v1"))["type"] == "idprovisioning.DELETE"
 
 
 def test_a_transformer_may_skip_an_event(provisioning_events, organisation):
@@ -89,10 +96,11 @@ def test_a_broken_transformer_fails_its_delivery_and_the_batch_goes_on(
     fine, _ = make_webhook(receiver.on("/now", always(200)))
     event = make_event(organisation, "broken.thing", {"n": 1})
     now = timezone.now()
+    Event.objects.filter(id=event.id).update(dispatched_at=now)  # fanned out already
     ids = [Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now).id
            for webhook in (broken, fine)]
     # when
-    retries = delivering.deliver(ids)
+    retries = deliver()
     # then
     assert retries == []
     failed, sent = Delivery.objects.get(webhook=broken), Delivery.objects.get(webhook=fine)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def enqueued(monkeypatch):
     calls = []
-    monkeypatch.setattr("deliveries.tasks.enqueue_deliveries", lambda ids: calls.append(list(ids)))
+    monkeypatch.setattr("deliveries.services._wake_for", lambda ids: calls.append(list(ids)))
     return calls
 
 
@@ -97,6 +97,7 @@ def test_send_test_sets_the_state_from_the_answer(receiver, make_webhook):
 def test_a_failed_test_invalidates_the_endpoint_and_says_so(receiver, make_webhook, operator):
     # given
     webhook, _ = make_webhook(receiver.on("/down", always(503)))
+    operations, _ = make_webhook(receiver.on("/ops", always(200)), event_types=["hookline.endpoint.invalid"])
 
     # when
     services.send_test(webhook, user=operator)
@@ -105,8 +106,12 @@ def test_a_failed_test_invalidates_the_endpoint_and_says_so(receiver, make_webho
     webhook.refresh_from_db()
     assert (webhook.state, webhook.state_reason, webhook.updated_by) == ("invalid", "a test failed: 503", operator)
     notice = Event.objects.get(type="hookline.endpoint.invalid")
-    assert notice.payload == {"webhook": webhook.id, "name": webhook.name, "url": webhook.masked_url,
-                              "state": "invalid", "reason": "a test failed: 503"}
+    assert notice.payload | {"failing_since": None} == {
+        "webhook": webhook.id, "name": webhook.name, "url": webhook.masked_url, "state": "invalid",
+        "reason": "a test failed: 503", "organisation": webhook.organisation.slug, "failing_since": None,
+        "failed_attempts": 0, "last_error": "HTTP 503", "last_status_code": 503,
+    }
+    assert notice.target_endpoints == [operations.id]
     assert notice.organisation_id == webhook.organisation_id
 
 

@@ -48,8 +48,9 @@ def test_the_database_state_decides_when_the_loaded_one_is_stale(make_webhook):
 
 
 def test_running_out_of_retries_invalidates_once_and_says_so(make_webhook):
-    # given
+    # given: and an operations endpoint that names the operational event (deliveries.alerts emits it)
     webhook, _ = make_webhook("http://127.0.0.1:9/a")
+    operations, _ = make_webhook("http://127.0.0.1:9/ops", event_types=["hookline.endpoint.invalid"])
     stale_copy = Webhook.objects.get(id=webhook.id)
     before = webhook.state_changed_at
 
@@ -64,6 +65,7 @@ def test_running_out_of_retries_invalidates_once_and_says_so(make_webhook):
     assert (webhook.state, webhook.state_reason) == ("invalid", "retries ran out")
     notice = Event.objects.get()
     assert notice.type == "hookline.endpoint.invalid" and notice.payload["state"] == "invalid"
+    assert notice.target_endpoints == [operations.id] and notice.payload["webhook"] == webhook.id
 
 
 def test_operators_may_always_act_and_are_recorded(make_webhook, operator):

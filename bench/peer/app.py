@@ -2,7 +2,8 @@
 
 No batching, no claims, no attempt log: one message and one `requests.post` per event, retried by
 Celery on a connection error or a non-2xx answer. The receiver URL and secret come from the
-environment (BENCH_PEER_URL, BENCH_PEER_SECRET), as a small site would configure one endpoint.
+environment (BENCH_PEER_URL, BENCH_PEER_SECRET), as a small site would configure one endpoint; with
+several endpoints (BENCH_PEER_URLS, see models.py) each task carries its own URL.
 """
 import base64
 import hashlib
@@ -23,7 +24,7 @@ app.conf.update(task_default_queue="peer-bench", task_ignore_result=True, task_s
 
 
 @app.task(name="peer.send", autoretry_for=(requests.RequestException,), retry_backoff=True, max_retries=5)
-def send(order_id: int) -> None:
+def send(order_id: int, url: str | None = None) -> None:
     from bench.peer.models import PeerOrder
 
     order = PeerOrder.objects.get(pk=order_id)
@@ -31,7 +32,7 @@ def send(order_id: int) -> None:
     msg_id, stamp = f"peer_{order.pk}", str(int(time.time()))
     secret = os.environ.get("BENCH_PEER_SECRET", "peer-secret").encode()
     digest = hmac.new(secret, f"{msg_id}.{stamp}.{body}".encode(), hashlib.sha256).digest()
-    response = requests.post(os.environ["BENCH_PEER_URL"], data=body, timeout=10, headers={
+    response = requests.post(url or os.environ["BENCH_PEER_URL"], data=body, timeout=10, headers={
         "content-type": "application/json", "webhook-id": msg_id, "webhook-timestamp": stamp,
         "webhook-signature": "v1," + base64.b64encode(digest).decode(),
     })

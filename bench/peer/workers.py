@@ -13,17 +13,23 @@ COMMAND = "celery -A bench.peer.app worker --pool threads --concurrency 8 --logl
 PROCESSES = 2
 
 
+def command(concurrency: int = 8) -> str:
+    """The peer's worker command with ``concurrency`` threads (COMMAND is the 8-thread one)."""
+    return COMMAND.replace("--concurrency 8", f"--concurrency {concurrency}")
+
+
 class PeerWorkers:
     """``processes`` peer workers POSTing to ``url``, each with the benchmark's probe loaded."""
 
-    def __init__(self, url: str, log_dir: Path, processes: int = PROCESSES, probe_dir: Path | None = None) -> None:
+    def __init__(self, url: str, log_dir: Path, processes: int = PROCESSES, probe_dir: Path | None = None,
+                 concurrency: int = 8) -> None:
         from bench import environment
 
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.peer.settings", "BENCH_PEER_URL": url,
                "BENCH_BROKER_URL": environment.BROKER_URL, "PYTHONPATH": str(environment.ROOT)}
         if probe_dir:
             env["BENCH_PROBE_DIR"] = str(probe_dir)
-        words = shlex.split(COMMAND)[1:]
+        words = shlex.split(command(concurrency))[1:]
         self.logs = [log_dir / f"peer-worker-{index}.log" for index in range(processes)]
         self.processes = []
         for index, log in enumerate(self.logs):

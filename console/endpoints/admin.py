@@ -27,6 +27,7 @@ from hooks import contracts
 from hooks import services as endpoints
 from hooks.models import Webhook
 
+from ..alerts import admin as alerts_admin  # operational alerts (issue 25)
 from ..deliveries.admin import status_badge
 from ..health import views as health_views
 from .forms import WebhookEventTypeFilter, WebhookForm
@@ -63,10 +64,11 @@ class WebhookAdmin(OrganisationScopedAdmin):
     list_filter = ["state", OrganisationFilter, WebhookEventTypeFilter]
     list_select_related = ["organisation"]
     search_fields = ["name", "url", "description"]
-    actions = ["enable", "disable", "rotate_secret", "send_test", "recover_failed", "pause", "resume",
-               "reset_breaker", "skip_head"]
+    actions = ["enable", "disable", "rotate_secret", "rotate_body_token", "send_test", "recover_failed", "pause",
+               "resume", "reset_breaker", "skip_head"]
     object_actions = {
-        "send_test": "Send test", "rotate_secret": "Rotate secret", "enable": "Enable", "disable": "Disable",
+        "send_test": "Send test", "rotate_secret": "Rotate secret", "rotate_body_token": "Rotate body token",
+        "enable": "Enable", "disable": "Disable",
         "recover_failed": "Recover failed…", "pause": "Pause", "resume": "Resume", "reset_breaker": "Close breaker",
         "skip_head": "Skip head of line",
     }
@@ -76,7 +78,8 @@ class WebhookAdmin(OrganisationScopedAdmin):
         "created_at", "created_by", "updated_at", "updated_by",
     ]
     control_status_fields = ["paused_since", "breaker", "head_of_line"]
-    readonly_fields = [*status_fields, *control_status_fields, "recent_deliveries", "contract_summary", "public_key"]
+    readonly_fields = [*status_fields, *control_status_fields, "recent_deliveries", "contract_summary", "public_key",
+                       "alert_history"]
     fieldsets = [
         (None, {"fields": ["organisation", "name", "description", "url", "test_on_save", "event_types", "condition"]}),
         ("Signatures and request", {"fields": [
@@ -89,6 +92,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
         ("Delivery control", {"fields": [
             "rate_limit", "rate_limit_burst", "breaker_threshold", "breaker_cooldown", "ordered", *control_status_fields,
         ]}),
+        ("Alerts", {"fields": ["contact_emails", "alert_history"]}),  # operational alerts (issue 25)
         ("Status", {"fields": status_fields}),
         ("Recent deliveries", {"fields": ["recent_deliveries"]}),
     ]
@@ -111,6 +115,10 @@ class WebhookAdmin(OrganisationScopedAdmin):
         if len(member_organisation_ids(request)) > 1:
             return self.list_display
         return [column for column in self.list_display if column != "organisation"]
+
+    @admin.display(description="sent alerts")  # operational alerts (issue 25)
+    def alert_history(self, webhook: Webhook) -> str:
+        return alerts_admin.history_link(webhook) if webhook.pk else ""
 
     @admin.display(description="applies")
     def contract_summary(self, webhook: Webhook) -> str:
@@ -241,15 +249,21 @@ class WebhookAdmin(OrganisationScopedAdmin):
     # --- the secret, shown once ----------------------------------------------------------
     def response_add(self, request, obj, post_url_continue=None):
         # Rendered as the answer to the POST itself: the secret is never put in a cookie, session or redirect.
-        return self.secret_page(request, [(obj, obj.secret)], created=True)
+        return self.secret_page(request, [(obj, obj.secret)], created=True,
+                                created_body_token=obj.body_token if obj.body_token_encrypted else "")
 
-    def secret_page(self, request, issued: list[tuple[Webhook, str]], *, created: bool = False) -> TemplateResponse:
+    def secret_page(self, request, issued: list[tuple[Webhook, str]], *, created: bool = False,
+                    created_body_token: str = "", body_tokens: bool = False) -> TemplateResponse:
+        """``issued``: (endpoint, new secret), or (endpoint, new body token) with ``body_tokens``."""
+        title = "Endpoint created: copy its secret" if created else "Secret rotated: copy the new secret"
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": "Endpoint created: copy its secret" if created else "Secret rotated: copy the new secret",
+            "title": "Body token rotated: copy the new token" if body_tokens else title,
             "issued": issued,
             "created": created,
+            "created_body_token": created_body_token,
+            "body_tokens": body_tokens,
         }
         return TemplateResponse(request, "admin/hooks/webhook/secret.html", context)
 
@@ -266,6 +280,8 @@ class WebhookAdmin(OrganisationScopedAdmin):
             return obj.breaker_state != control.CLOSED
         if name == "skip_head":
             return obj.ordered
+        if name == "rotate_body_token":
+            return obj.delivery_contract.body.places_token
         return True
 
     @admin.action(description="Enable selected endpoints", permissions=["change"])
@@ -284,6 +300,16 @@ class WebhookAdmin(OrganisationScopedAdmin):
     def rotate_secret(self, request, queryset):
         issued = [(webhook, endpoints.rotate_secret(webhook, user=request.user)) for webhook in queryset]
         return self.secret_page(request, issued)
+
+    @admin.action(description="Rotate body token (the new one is shown once)", permissions=["change"])
+    def rotate_body_token(self, request, queryset):
+        carrying = [webhook for webhook in queryset if webhook.delivery_contract.body.places_token]
+        if not carrying:
+            self.message_user(request, "None of these endpoints' bodies carries a token ({{secret.token}}).",
+                              messages.WARNING)
+            return None
+        issued = [(webhook, endpoints.rotate_body_token(webhook, user=request.user)) for webhook in carrying]
+        return self.secret_page(request, issued, body_tokens=True)
 
     @admin.action(description="Send a test event now", permissions=["change"])
     def send_test(self, request, queryset):

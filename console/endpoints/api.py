@@ -1,4 +1,4 @@
-"""/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret, recover, delete, pause, …)."""
+"""/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret or body token, recover, …)."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,8 +17,9 @@ from hooks.models import Webhook
 from .filters import WebhookFilter
 from .serializers import (
     RotateSecretSerializer,
-    DeleteOptionsSerializer, RecoveredSerializer, RecoverSerializer, ResumedSerializer, RotatedSecretSerializer,
-    SkippedSerializer, TestResultSerializer, WebhookCreatedSerializer, WebhookSerializer,
+    DeleteOptionsSerializer, RecoveredSerializer, RecoverSerializer, ResumedSerializer, RotateBodyTokenSerializer,
+    RotatedBodyTokenSerializer, RotatedSecretSerializer, SkippedSerializer, TestResultSerializer,
+    WebhookCreatedSerializer, WebhookSerializer,
 )
 
 NOT_RECEIVING = error("The endpoint is invalid or deactivated: enable it (or send a test) first.")
@@ -90,6 +91,26 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
             raise from_django(exc) from None
         answer = {"secret": secret, "previous_secret_expires_at": webhook.previous_secret_expires_at}
         return Response(RotatedSecretSerializer(answer).data)
+
+    @extend_schema(
+        summary="Rotate the body token",
+        description="Issues a new body token (shown this once), the value a body template places as {{secret.token}} "
+        "(store-notice's token). Bodies carry it at once; POST /api/tokens/validate/ still accepts the previous one for "
+        "HOOKLINE SECRET_ROTATION_GRACE seconds. A body {\"body_token\": \"…\"} imports a token instead.",
+        request=RotateBodyTokenSerializer,
+        responses={200: RotatedBodyTokenSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-body-token")
+    def rotate_body_token(self, request, pk=None):
+        webhook = self.get_object()
+        body = RotateBodyTokenSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        try:
+            token = endpoints.rotate_body_token(webhook, user=request.user, token=body.validated_data.get("body_token", ""))
+        except DjangoValidationError as exc:
+            raise from_django(exc) from None
+        answer = {"body_token": token, "previous_body_token_expires_at": webhook.previous_body_token_expires_at}
+        return Response(RotatedBodyTokenSerializer(answer).data)
 
     @extend_schema(
         summary="Re-queue failed deliveries",

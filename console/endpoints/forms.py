@@ -55,7 +55,7 @@ class WebhookForm(forms.ModelForm):
         fields = [
             "organisation", "name", "description", "url", "event_types", "condition", "headers", "standard_signature",
             "github_signature", "shared_secret_header", "payload_version", "proxy_url", "contract",
-            "asymmetric_signature", "test_on_save",
+            "asymmetric_signature", "test_on_save", "contact_emails",
             "rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown",
         ]
 

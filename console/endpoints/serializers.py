@@ -80,6 +80,11 @@ class WebhookSerializer(serializers.ModelSerializer):
         write_only=True, required=False, allow_blank=True, max_length=600,
         help_text="Create only: import an existing signing secret (whsec_… or raw) instead of a generated one.",
     )
+    body_token = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=512,
+        help_text="Create only: import the body token ({{secret.token}} in a body template) receivers already know, "
+        "instead of a generated one. Replace it later with rotate-body-token.",
+    )
     shared_secret = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=512,
         help_text="A value you chose for the shared-secret header (encrypted, never shown); "
@@ -89,7 +94,8 @@ class WebhookSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Delivery contract: {\"preset\": \"apigee\"} or sections policy (attempts, delays, base_delay, "
         "max_delay, jitter, success, retry_on, on_exhaustion, gone_deactivates, honour_retry_after, connect_timeout, "
-        "read_timeout), body (shape, template, constants, content_type) and batch (max_count, max_wait). {} = defaults.",
+        "read_timeout), body (shape, template, constants, content_type, id_format), batch (max_count, max_wait) and "
+        "headers (static headers). {} = defaults.",
     )
     contract_summary = serializers.SerializerMethodField(help_text="The contract that applies, in words.")
     head_of_line = serializers.SerializerMethodField(
@@ -105,9 +111,11 @@ class WebhookSerializer(serializers.ModelSerializer):
         fields = [
             "id", "organisation", "name", "description", "url", "event_types", "condition", "headers",
             "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
-            "test_on_save", "asymmetric_signature", "public_key", "signing_secret", "shared_secret", "contract",
+            "test_on_save", "asymmetric_signature", "public_key", "signing_secret", "body_token", "shared_secret",
+            "contract",
             "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by",
             "updated", "updated_by", *CONTROL_FIELDS,
+            "contact_emails",  # operational alerts (issue 25)
         ]
         read_only_fields = ["state_reason", "state_changed_at", "public_key", *CONTROL_READ_ONLY]
         # The real limits (hooks.services), not the column's 2147483647 that PostgreSQL's field would announce.
@@ -132,13 +140,18 @@ class WebhookSerializer(serializers.ModelSerializer):
             attrs["organisation"] = default_organisation(self.context["request"].user)
         # A new endpoint takes state and enabled as an edit right after it is created (see create()).
         fields = attrs if self.instance is not None else {k: v for k, v in attrs.items() if k not in SWITCHES}
-        fields = {k: v for k, v in fields.items() if k != "signing_secret"}
+        fields = {k: v for k, v in fields.items() if k not in ("signing_secret", "body_token")}
         try:
             if attrs.get("signing_secret"):
                 if self.instance is not None:
                     raise DjangoValidationError({"signing_secret": DjangoValidationError(
                         "Import a secret on an existing endpoint with rotate-secret.", code="secret")})
                 services.validate_secret(attrs["signing_secret"])
+            if attrs.get("body_token"):
+                if self.instance is not None:
+                    raise DjangoValidationError({"body_token": DjangoValidationError(
+                        "Import a body token on an existing endpoint with rotate-body-token.", code="body_token")})
+                services.validate_body_token(attrs["body_token"])
             services.clean_webhook_fields(fields, webhook=self.instance)
         except DjangoValidationError as exc:
             raise from_django(exc) from None
@@ -153,9 +166,11 @@ class WebhookSerializer(serializers.ModelSerializer):
             if switches:
                 services.update_webhook(webhook, user=user, **switches)
         self.context["secret"] = secret
+        self.context["body_token"] = webhook.body_token or None
         return webhook
 
     def update(self, webhook: Webhook, validated_data: dict) -> Webhook:
+        validated_data.pop("body_token", None)  # refused in validate() when given
         return services.update_webhook(webhook, user=self.context["request"].user, **validated_data)
 
 
@@ -164,11 +179,19 @@ class WebhookCreatedSerializer(WebhookSerializer):
 
     secret = serializers.SerializerMethodField(help_text="whsec_…: verify signatures with it. It is never shown again.")
 
+    body_token = serializers.SerializerMethodField(
+        help_text="The body token its template places ({{secret.token}}), shown this once; null if the body has none.",
+    )
+
     class Meta(WebhookSerializer.Meta):
         fields = [*WebhookSerializer.Meta.fields, "secret"]
 
     def get_secret(self, webhook) -> str:
         return self.context["secret"]  # handed over by create(): the model's secret is never read back
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_body_token(self, webhook) -> str | None:
+        return self.context.get("body_token")
 
 
 class RotateSecretSerializer(serializers.Serializer):
@@ -182,6 +205,20 @@ class RotatedSecretSerializer(serializers.Serializer):
     secret = serializers.CharField(help_text="The new whsec_… secret, shown this once.")
     previous_secret_expires_at = serializers.DateTimeField(
         help_text="Until then requests carry signatures with both the old and the new secret.",
+    )
+
+
+class RotateBodyTokenSerializer(serializers.Serializer):
+    body_token = serializers.CharField(
+        required=False, allow_blank=True, max_length=512,
+        help_text="Optional: import this body token instead of generating one.",
+    )
+
+
+class RotatedBodyTokenSerializer(serializers.Serializer):
+    body_token = serializers.CharField(help_text="The new body token, shown this once; bodies carry it from now on.")
+    previous_body_token_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Until then POST /api/tokens/validate/ still accepts the previous token.",
     )
 
 

@@ -13,7 +13,8 @@ class TokenValidationSerializer(serializers.Serializer):
     )
     token = serializers.CharField(
         max_length=2000, required=False, allow_blank=True,
-        help_text="Or: the value of the endpoint's shared-secret header.",
+        help_text="Or: the token you received: the body's token (a template's {{secret.token}}, e.g. store-notice's "
+        "token) or the value of the endpoint's shared-secret header.",
     )
 
     def validate(self, data):

@@ -1,0 +1,265 @@
+"""This process's senders: a bounded pool of threads that POST, and one recorder that writes each result.
+
+A run hands its requests over and goes on at once; it never waits for a request to finish. Each
+request is recorded when *it* finishes: the recorder takes whatever completions have arrived (waiting
+at most RECORD_WINDOW for company while others are in flight) and writes them in one transaction,
+so under load a handful of statements still covers dozens of deliveries, and a request that hangs
+until its timeout delays nobody's record but its own.
+
+Two caps keep the pool fair, both counted here (per worker process, in memory): SEND_CONCURRENCY
+requests in flight in all, and MAX_IN_FLIGHT_PER_ENDPOINT per endpoint (an endpoint's contract may
+set its own ``max_in_flight``). Runs claim only what fits (``room``/``full_endpoints``); deliveries
+over a cap stay pending in the database, and a freed slot wakes a run to take them.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import secrets
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Callable
+
+from django.db import close_old_connections
+from django.utils import timezone
+
+from hookline.conf import hookline_settings
+
+from . import delivering, lifecycle, transport, wakeup
+from .delivering import Done, Job, ScheduledRetry
+from .models import Delivery
+
+logger = logging.getLogger(__name__)
+
+# Seconds the recorder waits for more completions before writing, while other requests are in flight:
+# long enough that a burst's answers share one transaction, short next to any receiver's answer.
+RECORD_WINDOW = 0.005
+# Completions written per transaction at most.
+RECORD_MAX = 200
+
+
+def endpoint_cap(webhook) -> int:
+    """Requests in flight at once to this endpoint, per worker process: its contract's, else the setting."""
+    own = webhook.delivery_contract.policy.max_in_flight
+    return max(1, int(own if own else hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT))
+
+
+class Senders:
+    """``inline``: send and record on the submitting thread, one job at a time (the unit tests, whose
+    database transaction other threads cannot see); the same caps, the same record."""
+
+    def __init__(self, size: int, record: Callable[[list[Done]], list[ScheduledRetry]], *, inline: bool = False) -> None:
+        self.size = size
+        self._record = record
+        self._inline = inline
+        self._done: queue.SimpleQueue[Done] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._in_flight = 0  # submitted and not yet recorded
+        self._reserved = 0  # slots held by runs between their claim and their submit
+        self._per_endpoint: Counter[int] = Counter()
+        self._caps: dict[int, int] = {}
+        self._starved = False  # a run left work behind because a cap was full: wake one when a slot frees
+        self._idle = threading.Condition(self._lock)
+        # Wake-ups the recorder asks for go out on a thread of their own: a broker that does not answer
+        # holds that thread, never the recording of finished requests.
+        self._wakeups: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        if not inline:
+            self._pool = ThreadPoolExecutor(size, "hookline-send")
+            threading.Thread(target=self._recorder, name="hookline-record", daemon=True).start()
+            threading.Thread(target=self._publisher, name="hookline-wake", daemon=True).start()
+
+    # --- what a run may claim --------------------------------------------------------------------
+
+    def room(self) -> int:
+        with self._lock:
+            return max(0, self.size - self._in_flight - self._reserved)
+
+    def reserve(self, wanted: int) -> int:
+        """Hold up to ``wanted`` slots for a claim about to be made (concurrent runs never claim the same room);
+        give them back with ``unreserve`` once the claim's jobs are submitted."""
+        with self._lock:
+            granted = max(0, min(wanted, self.size - self._in_flight - self._reserved))
+            self._reserved += granted
+            return granted
+
+    def unreserve(self, count: int) -> None:
+        with self._lock:
+            self._reserved -= count
+
+    def full_endpoints(self) -> set[int]:
+        with self._lock:
+            return {webhook_id for webhook_id, count in self._per_endpoint.items()
+                    if count >= self._caps.get(webhook_id, 1)}
+
+    def fit(self, deliveries: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
+        """Split claimed deliveries into those within the endpoints' caps and those over (to release)."""
+        fits, over, counted = [], [], Counter()
+        with self._lock:
+            for delivery in deliveries:
+                webhook_id = delivery.webhook_id
+                cap = self._caps[webhook_id] = endpoint_cap(delivery.webhook)
+                if self._per_endpoint[webhook_id] + counted[webhook_id] < cap:
+                    counted[webhook_id] += 1
+                    fits.append(delivery)
+                else:
+                    over.append(delivery)
+            if over:
+                self._starved = True
+        return fits, over
+
+    def starved(self) -> None:
+        """A run left due work for lack of room: the next freed slot publishes a wake-up."""
+        with self._lock:
+            self._starved = True
+
+    # --- sending and recording ---------------------------------------------------------------------
+
+    def submit(self, jobs: list[Job]) -> None:
+        with self._lock:
+            for job in jobs:
+                self._in_flight += 1
+                self._per_endpoint[job.members[0].webhook_id] += 1
+        for job in jobs:
+            if self._inline:
+                self._send(job)
+                self._record_group([self._done.get()])
+            else:
+                self._pool.submit(self._send, job)
+
+    def _send(self, job: Job) -> None:
+        try:
+            result = transport.post(job.request) if time.monotonic() < job.start_by else None
+        except Exception as exc:  # post() returns failures as data; this is a bug, logged as the attempt's error
+            logger.exception("Sending a request failed unexpectedly")
+            result = transport.TransportResult(error=f"Internal error while sending: {exc}"[:1000])
+        self._done.put(Done(job, result))
+
+    def _recorder(self) -> None:
+        while True:
+            group = [self._done.get()]
+            deadline = time.monotonic() + RECORD_WINDOW
+            while len(group) < RECORD_MAX:
+                try:
+                    group.append(self._done.get_nowait())
+                    continue
+                except queue.Empty:
+                    pass
+                left = deadline - time.monotonic()
+                if left <= 0 or self._in_flight <= len(group):  # nothing else on its way
+                    break
+                try:
+                    group.append(self._done.get(timeout=left))
+                except queue.Empty:
+                    break
+            self._record_group(group)
+
+    def _record_group(self, group: list[Done]) -> None:
+        successors: list[int] = []
+        try:
+            retries = self._record(group)
+            successors = [retry.delivery_id for retry in retries if retry.successor]
+            later = [retry.delay for retry in retries if not retry.successor]
+            if later:
+                self._publish(partial(wakeup.schedule, later))
+        except Exception:  # never let the recorder die; the claims' leases hand the rest on
+            logger.exception("Recording %d finished request(s) failed", len(group))
+            if not self._inline:
+                close_old_connections()
+        finally:
+            self._finished(group)
+        if successors:
+            try:
+                self._send_successors(successors)
+            except Exception:  # they are due: the next run (or the periodic check) takes them
+                logger.exception("Sending %d FIFO successor(s) failed", len(successors))
+                self._publish(wakeup.wake)
+
+    def _finished(self, group: list[Done]) -> None:
+        with self._lock:
+            for done in group:
+                self._in_flight -= 1
+                webhook_id = done.job.members[0].webhook_id
+                self._per_endpoint[webhook_id] -= 1
+                if self._per_endpoint[webhook_id] <= 0:
+                    del self._per_endpoint[webhook_id]
+            wake, self._starved = self._starved, False
+            self._idle.notify_all()
+        if wake:
+            self._publish(wakeup.wake)
+
+    def _send_successors(self, delivery_ids: list[int]) -> None:
+        """FIFO endpoints' next deliveries, due now that their heads ended: claimed and sent from here, at
+        once, rather than by a wake-up message per delivery (an ordered backlog goes one request at a time)."""
+        room = self.reserve(len(delivery_ids))
+        if room < len(delivery_ids):
+            self.starved()  # a freed slot wakes a run for the rest
+        if not room:
+            return
+        try:
+            started, now = time.monotonic(), timezone.now()
+            lease = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
+            claimed = delivering.claim_due(now, room, token=secrets.token_hex(8), lease=lease, only=delivery_ids)
+            claimed, over = self.fit(claimed)
+            lifecycle.release(over)
+            prepared = delivering.prepare(claimed, started=started)
+            self.submit(prepared.jobs)
+        finally:
+            self.unreserve(room)
+        if prepared.waits:
+            self._publish(partial(wakeup.schedule, [wait.delay for wait in prepared.waits]))
+
+    def _publish(self, publish: Callable[[], None]) -> None:
+        if self._inline:
+            publish()
+        else:
+            self._wakeups.put(publish)
+
+    def _publisher(self) -> None:
+        while True:
+            publish = self._wakeups.get()
+            try:
+                publish()
+            except Exception:  # broker down: the periodic check takes what waits
+                logger.warning("Could not publish a wake-up", exc_info=True)
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every submitted request is recorded (tests, a worker's shutdown); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+
+_senders: tuple[int, Senders] | None = None
+_senders_lock = threading.Lock()
+
+
+def install(replacement: Senders | None) -> None:
+    """Use ``replacement`` as this process's senders (tests install inline ones); None: back to the default."""
+    global _senders
+    _senders = (os.getpid(), replacement) if replacement is not None else None
+
+
+def senders() -> Senders:
+    """This process's senders (threads do not survive a fork: a child makes its own)."""
+    global _senders
+    current = _senders
+    if current is None or current[0] != os.getpid():
+        with _senders_lock:
+            if _senders is None or _senders[0] != os.getpid():
+                _senders = (os.getpid(), Senders(hookline_settings.SEND_CONCURRENCY, delivering.record_done))
+            current = _senders
+    return current[1]
