@@ -1,4 +1,4 @@
-"""The rate limit's token bucket per endpoint, shared by every worker: a Lua script on Redis, or the endpoint's row."""
+"""The rate limit's token bucket per endpoint, shared by every worker: a Lua script on Redis, or the endpoint's runtime row."""
 from __future__ import annotations
 
 import logging
@@ -8,9 +8,8 @@ import threading
 from django.db import transaction
 from django.utils import timezone
 
-from hooks.models import Webhook
-
 from . import wakeup
+from .models import EndpointRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -34,44 +33,44 @@ _script: tuple[object, object] | None = None
 _script_lock = threading.Lock()
 
 
-def burst(webhook: Webhook) -> int:
-    return webhook.rate_limit_burst or max(1, webhook.rate_limit)
-
-
-def take_tokens(webhook: Webhook, wanted: int) -> tuple[int, float]:
-    """Up to ``wanted`` tokens from the endpoint's bucket: (granted, tokens left, a fraction below one)."""
+def take_tokens(webhook_id: int, rate: int, burst: int, wanted: int) -> tuple[int, float]:
+    """Up to ``wanted`` tokens from the endpoint's bucket (``rate`` per second, ``burst`` deep, as the
+    contract's effective options say): (granted, tokens left, a fraction below one)."""
     flag = wakeup.flag()
     client = getattr(flag, "client", None)
     if client is not None:
         try:
-            return _take_from_redis(client, webhook, wanted)
+            return _take_from_redis(client, webhook_id, rate, burst, wanted)
         except Exception:  # Redis unreachable: the database holds the limit meanwhile
             logger.warning("Rate limit: Redis failed, using the database", exc_info=True)
-    return _take_from_database(webhook, wanted)
+    return _take_from_database(webhook_id, rate, burst, wanted)
 
 
-def _take_from_redis(client, webhook: Webhook, wanted: int) -> tuple[int, float]:
+def _take_from_redis(client, webhook_id: int, rate: int, burst: int, wanted: int) -> tuple[int, float]:
     global _script
     with _script_lock:
         if _script is None or _script[0] is not client:
             _script = (client, client.register_script(TOKEN_BUCKET))
         script = _script[1]
-    granted, tokens = script(keys=[f"hookline:rate:{webhook.pk}"], args=[webhook.rate_limit, burst(webhook), wanted])
+    granted, tokens = script(keys=[f"hookline:rate:{webhook_id}"], args=[rate, burst, wanted])
     return int(granted), float(tokens)
 
 
-def _take_from_database(webhook: Webhook, wanted: int) -> tuple[int, float]:
-    """The same bucket in the endpoint's row, under a row lock (brokers without Redis)."""
-    rate, capacity = float(webhook.rate_limit), float(burst(webhook))
+def _take_from_database(webhook_id: int, rate: int, burst: int, wanted: int) -> tuple[int, float]:
+    """The same bucket in the endpoint's runtime row, under a row lock (brokers without Redis)."""
+    rate, capacity = float(rate), float(burst)
     with transaction.atomic():
-        tokens, at = Webhook.objects.select_for_update().filter(pk=webhook.pk).values_list(
-            "rate_tokens", "rate_checked_at",
-        ).get()
+        locked = EndpointRuntime.objects.select_for_update().filter(pk=webhook_id).values_list("rate_tokens", "rate_checked_at")
+        row = locked.first()
+        if row is None:  # the endpoint's first token: its runtime row begins here
+            EndpointRuntime.objects.get_or_create(webhook_id=webhook_id)
+            row = locked.get()
+        tokens, at = row
         now = timezone.now()
         tokens = capacity if tokens is None else tokens
         if at is not None:
             tokens = min(capacity, tokens + max(0.0, (now - at).total_seconds()) * rate)
         granted = min(wanted, math.floor(tokens))
         tokens -= granted
-        Webhook.objects.filter(pk=webhook.pk).update(rate_tokens=tokens, rate_checked_at=now)
+        EndpointRuntime.objects.filter(pk=webhook_id).update(rate_tokens=tokens, rate_checked_at=now)
     return granted, tokens

@@ -4,6 +4,10 @@ A run claims deliveries as it always has; ``admit`` then decides, per endpoint, 
 now. The others are released with a later ``next_attempt_at`` (or the status ``held``) and their
 attempts untouched: waiting for a rate limit, a breaker or a FIFO head never burns a retry. Endpoints
 without any of these options cost a Python attribute check per delivery and no query.
+
+The options are the endpoint's contract (``contract.control``, hooks.contracts); what this module
+writes (breaker, pause, the database bucket) is the endpoint's ``EndpointRuntime`` row, never the
+``Webhook`` row people edit. The runtime row is loaded with the claimed endpoints (no extra query).
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from hooks.models import Webhook
 
 from . import buckets, lifecycle, wakeup
 from .alerts import moments as alerts  # operational alerts (issue 25)
-from .models import Delivery
+from .models import Delivery, EndpointRuntime, runtime_of
 from .retry import Decision, Outcome
 
 logger = logging.getLogger(__name__)
@@ -43,9 +47,15 @@ class Admission:
 
 def is_controlled(webhook: Webhook) -> bool:
     """Whether a receiving endpoint's deliveries go through ``admit`` at all (the fast path's one check)."""
+    runtime = runtime_of(webhook)
     return bool(
-        webhook.paused or webhook.ordered or webhook.rate_limit or webhook.breaker_state != CLOSED
+        runtime.paused or webhook.delivery_contract.controlled or runtime.breaker_state != CLOSED
     ) and webhook.enabled
+
+
+def options(webhook: Webhook):
+    """The endpoint's delivery-control options, defaults resolved (hooks.contracts.Contract.effective)."""
+    return webhook.delivery_contract.effective().control
 
 
 def admit(claimed: list[Delivery], now: datetime) -> Admission:
@@ -62,7 +72,7 @@ def admit(claimed: list[Delivery], now: datetime) -> Admission:
     for group in by_endpoint.values():
         webhook = group[0].webhook
         group.sort(key=lambda delivery: (delivery.event.created_at, delivery.id))
-        if webhook.paused:
+        if runtime_of(webhook).paused:
             held += group
             continue
         # FIFO first: the breaker's probe (and a token) must go to the head, not to a delivery that waits.
@@ -79,29 +89,30 @@ def admit(claimed: list[Delivery], now: datetime) -> Admission:
 
 def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
     """Open: all wait for the cool-down's end. Then one delivery (the probe) takes the half-open slot."""
-    if webhook.breaker_state == CLOSED or not group:
+    runtime = runtime_of(webhook)
+    if runtime.breaker_state == CLOSED or not group:
         return group
-    if webhook.breaker_until and webhook.breaker_until > now:
+    if runtime.breaker_until and runtime.breaker_until > now:
         # Open: until the cool-down ends. Half-open: breaker_until is the probe's claim (up to CLAIM_LEASE
         # away); the deliveries behind it look again after PROBE_WAIT, as those claimed with the probe do.
-        until = webhook.breaker_until if webhook.breaker_state == OPEN else min(
-            webhook.breaker_until, now + timedelta(seconds=PROBE_WAIT))
+        until = runtime.breaker_until if runtime.breaker_state == OPEN else min(
+            runtime.breaker_until, now + timedelta(seconds=PROBE_WAIT))
         waiting += [(delivery, until) for delivery in group]
         return []
     # The cool-down is over (or a probe's claim ran out): one conditional UPDATE picks one probe.
     probe_until = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
     fields = {"breaker_state": HALF_OPEN, "breaker_until": probe_until}
-    if webhook.breaker_state == OPEN:
+    if runtime.breaker_state == OPEN:
         fields.update(breaker_changed_at=now, breaker_reason="cool-down over: one probe delivery decides")
-    taken = Webhook.objects.filter(
-        pk=webhook.pk, breaker_state=webhook.breaker_state, breaker_until=webhook.breaker_until,
+    taken = EndpointRuntime.objects.filter(
+        pk=webhook.pk, breaker_state=runtime.breaker_state, breaker_until=runtime.breaker_until,
     ).update(**fields)
     later = now + timedelta(seconds=PROBE_WAIT)
     if not taken:
         waiting += [(delivery, later) for delivery in group]
         return []
     for name, value in fields.items():
-        setattr(webhook, name, value)
+        setattr(runtime, name, value)
     group[0].breaker_probe = True
     waiting += [(delivery, later) for delivery in group[1:]]
     return group[:1]
@@ -109,7 +120,7 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
 
 def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
     """Only the endpoint's head (its oldest pending delivery, in event order) may go."""
-    if not webhook.ordered or not group:
+    if not webhook.delivery_contract.control.ordered or not group:
         return group
     head = head_of_line(webhook)
     later = now + timedelta(seconds=hookline_settings.FIFO_RECHECK)
@@ -124,10 +135,11 @@ def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list)
 
 def _rate(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
     """Take tokens from the endpoint's bucket; the k-th delivery over the limit waits k tokens' time."""
-    if not webhook.rate_limit or not group:
+    control = options(webhook)
+    if not control.rate_limit or not group:
         return group
-    rate = float(webhook.rate_limit)
-    granted, tokens = buckets.take_tokens(webhook, len(group))
+    rate = float(control.rate_limit)
+    granted, tokens = buckets.take_tokens(webhook.pk, control.rate_limit, control.rate_limit_burst, len(group))
     for index, delivery in enumerate(group[granted:]):
         # Never before its own due time: resume() paced them in order, and the skew lets claims take them early.
         until = now + timedelta(seconds=(index + 1 - tokens) / rate)
@@ -221,63 +233,64 @@ def record_outcomes(results: list[tuple[Delivery, Outcome]], now: datetime) -> l
     woken: list[int] = []
     by_endpoint: dict[int, list[tuple[Delivery, Outcome]]] = defaultdict(list)
     for delivery, outcome in results:
-        webhook = delivery.webhook
-        if webhook.ordered or webhook.breaker_state != CLOSED or webhook.breaker_failures or breaker_threshold(webhook):
+        webhook, runtime = delivery.webhook, runtime_of(delivery.webhook)
+        if (webhook.delivery_contract.control.ordered or runtime.breaker_state != CLOSED or runtime.breaker_failures
+                or breaker_threshold(webhook)):
             by_endpoint[webhook.pk].append((delivery, outcome))
     for outcomes in by_endpoint.values():
         webhook = outcomes[0][0].webhook
-        if webhook.ordered and any(outcome in FINAL for _, outcome in outcomes):
+        if webhook.delivery_contract.control.ordered and any(outcome in FINAL for _, outcome in outcomes):
             woken += _wake_successor(webhook.pk, now)
         _count(webhook, [outcome is Outcome.SUCCEEDED for _, outcome in outcomes], now)
     return woken
 
 
 def breaker_threshold(webhook: Webhook) -> int:
-    if webhook.breaker_threshold is not None:
-        return webhook.breaker_threshold
-    return hookline_settings.BREAKER_THRESHOLD
+    return options(webhook).breaker_threshold
 
 
 def breaker_cooldown(webhook: Webhook) -> float:
-    if webhook.breaker_cooldown is not None:
-        return float(webhook.breaker_cooldown)
-    return float(hookline_settings.BREAKER_COOLDOWN)
+    return options(webhook).breaker_cooldown
 
 
 def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
-    endpoint = Webhook.objects.filter(pk=webhook.pk)
+    runtime = runtime_of(webhook)
+    endpoint = EndpointRuntime.objects.filter(pk=webhook.pk)
     if successes[-1]:
-        if webhook.breaker_failures or webhook.breaker_state != CLOSED:
-            reason = "the probe succeeded" if webhook.breaker_state != CLOSED else ""
+        if runtime.breaker_failures or runtime.breaker_state != CLOSED:
+            reason = "the probe succeeded" if runtime.breaker_state != CLOSED else ""
             changed = {"breaker_changed_at": now, "breaker_reason": reason} if reason else {}
             endpoint.update(breaker_failures=0, breaker_state=CLOSED, breaker_until=None, **changed)
             if reason:  # operational alerts (issue 25)
                 alerts.breaker_closed(webhook, reason, now)
         return
+    if runtime.pk is None:  # the endpoint's first failure since it had none: its runtime row begins here
+        EndpointRuntime.objects.get_or_create(webhook_id=webhook.pk)
     trailing = len(successes) - (max(i for i, ok in enumerate(successes) if ok) + 1) if any(successes) else len(successes)
     threshold = breaker_threshold(webhook)
     failures = F("breaker_failures") + trailing if not any(successes) else trailing
     endpoint.update(breaker_failures=failures)
     count = endpoint.values_list("breaker_failures", flat=True).first() or 0
-    if webhook.breaker_state == HALF_OPEN or (threshold and count >= threshold):
-        why = "the probe failed" if webhook.breaker_state == HALF_OPEN else f"{count} consecutive failed attempts"
+    if runtime.breaker_state == HALF_OPEN or (threshold and count >= threshold):
+        why = "the probe failed" if runtime.breaker_state == HALF_OPEN else f"{count} consecutive failed attempts"
         cooldown = breaker_cooldown(webhook)
         endpoint.update(
             breaker_state=OPEN, breaker_changed_at=now, breaker_until=now + timedelta(seconds=cooldown),
             breaker_reason=f"{why}; a probe after {cooldown:g} s",
         )
         logger.warning("Circuit breaker of endpoint %s opened: %s", webhook.pk, why)
-        if webhook.breaker_state == CLOSED:  # operational alerts (issue 25): not each failed probe
+        if runtime.breaker_state == CLOSED:  # operational alerts (issue 25): not each failed probe
             alerts.breaker_opened(webhook, why, now + timedelta(seconds=cooldown), now)
 
 
 def reset_breaker(webhook: Webhook) -> None:
     """Close an endpoint's breaker by hand (an operator's decision), and wake what waited for it."""
-    Webhook.objects.filter(pk=webhook.pk).update(
+    was_closed = runtime_of(webhook).breaker_state == CLOSED
+    EndpointRuntime.objects.filter(pk=webhook.pk).update(
         breaker_state=CLOSED, breaker_failures=0, breaker_until=None, breaker_changed_at=timezone.now(),
         breaker_reason="closed by an operator",
     )
-    if webhook.breaker_state != CLOSED:  # operational alerts (issue 25)
+    if not was_closed:  # operational alerts (issue 25)
         alerts.breaker_closed(webhook, "closed by an operator", timezone.now())
     lifecycle.reschedule(Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING),
                          timezone.now(), only_later=True)
@@ -291,9 +304,9 @@ def pause(webhook: Webhook) -> None:
     """Keep the endpoint's new (and unclaimed pending) deliveries as ``held`` until ``resume``."""
     now = timezone.now()
     with transaction.atomic():
-        Webhook.objects.filter(pk=webhook.pk).update(paused=True, paused_at=now)
+        runtime, _ = EndpointRuntime.objects.update_or_create(webhook_id=webhook.pk, defaults={"paused": True, "paused_at": now})
         lifecycle.hold(Delivery.objects.filter(webhook_id=webhook.pk).pending().unleased(now))
-    webhook.paused, webhook.paused_at = True, now
+    webhook.runtime = runtime
 
 
 def resume(webhook: Webhook) -> int:
@@ -303,13 +316,16 @@ def resume(webhook: Webhook) -> int:
     spread over time at the limit in event order, so that claims still take them in that order and
     the deliveries the bucket refuses do not fall behind younger ones.
     """
+    rate_limit = options(webhook).rate_limit
     with transaction.atomic():
-        Webhook.objects.filter(pk=webhook.pk).update(paused=False, paused_at=None)
+        EndpointRuntime.objects.filter(pk=webhook.pk).update(paused=False, paused_at=None)
         held = Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.HELD)
-        if webhook.rate_limit:
-            _pace(list(held.order_by("event__created_at", "id").values_list("id", flat=True)), webhook.rate_limit)
+        if rate_limit:
+            _pace(list(held.order_by("event__created_at", "id").values_list("id", flat=True)), rate_limit)
         count = lifecycle.unhold(held)
-    webhook.paused, webhook.paused_at = False, None
+    runtime = runtime_of(webhook)
+    if runtime.pk is not None:
+        runtime.paused, runtime.paused_at = False, None
     _wake_on_commit()
     return count
 

@@ -111,19 +111,19 @@ def prepare(claimed: list[Delivery], *, started: float) -> Prepared:
             continue
         try:
             if batching.is_batched(webhook):
-                if bodies.item(delivery.event, webhook.payload_version) is not None:
+                if bodies.item(delivery.event, webhook.delivery_contract.body.payload_version) is not None:
                     batched[webhook.id].append(delivery)
                     continue
                 body = None
             else:
-                body = bodies.body(delivery.event, webhook.payload_version, webhook.delivery_contract.body,
+                body = bodies.body(delivery.event, webhook.delivery_contract.body.payload_version, webhook.delivery_contract.body,
                                    token=messages.body_token(webhook))
         except TransformFailed as exc:
             lifecycle.fail(delivery, now, str(exc))
             closed.append(delivery)
             continue
         if body is None:
-            lifecycle.cancel(delivery, now, f"skipped by payload version {webhook.payload_version}")
+            lifecycle.cancel(delivery, now, f"skipped by payload version {webhook.delivery_contract.body.payload_version}")
             closed.append(delivery)
             continue
         prepared.jobs.append(Job([delivery], messages.build_request(delivery.event, webhook, body), start_by))
@@ -159,7 +159,7 @@ def _batch_requests(
     token = messages.body_token(webhook)
     requests = []
     for batch in batching.group(members, contract.batch.max_count):
-        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.payload_version), contract.body, token=token)
+        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.delivery_contract.body.payload_version), contract.body, token=token)
                  for d in batch]
         try:
             body = messages.bounded(messages.dumps(items))
@@ -195,7 +195,7 @@ def _claim(deliveries, now, *, token: str | None = None, lease=None, skip_locked
     if not claimed:
         return []
     events = Event.objects.in_bulk({delivery.event_id for delivery in claimed})
-    webhooks = Webhook.objects.in_bulk({delivery.webhook_id for delivery in claimed})
+    webhooks = Webhook.objects.select_related("runtime").in_bulk({delivery.webhook_id for delivery in claimed})
     for delivery in claimed:
         delivery.event, delivery.webhook = events[delivery.event_id], webhooks[delivery.webhook_id]
     # RETURNING comes in the plan's order (a hash of ids), not the claim's: put the oldest due first again

@@ -70,7 +70,7 @@ def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime
         deliveries = _create_deliveries(events, now, claim=(claim_limit, token, lease, skip_endpoints))
     claimed = [delivery for delivery in deliveries if delivery.claim_token]
     waits = [(d.next_attempt_at - now).total_seconds() for d in deliveries if d.next_attempt_at > now]
-    webhooks = Webhook.objects.in_bulk({delivery.webhook_id for delivery in claimed})
+    webhooks = Webhook.objects.select_related("runtime").in_bulk({delivery.webhook_id for delivery in claimed})
     by_id = {event.id: event for event in events}
     for delivery in claimed:
         delivery.event, delivery.webhook = by_id[delivery.event_id], webhooks[delivery.webhook_id]
@@ -142,8 +142,8 @@ def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, 
     query = Webhook.objects.receiving().for_organisations(organisation_ids).annotate(condition_text=Cast("condition", TextField()))
     by_org: dict[int | None, list[Endpoint]] = defaultdict(list)
     for webhook_id, org_id, event_types, text, contract, paused in query.values_list(
-            "id", "organisation_id", "event_types", "condition_text", "contract", "paused"):
+            "id", "organisation_id", "event_types", "condition_text", "contract", "runtime__paused"):
         batch = contracts.parse(contract).batch  # a batch endpoint's deliveries wait for company
         wait = batch.max_wait if batch.enabled else 0.0
-        by_org[org_id].append((webhook_id, event_types, conditions.compiled(text), wait, paused))
+        by_org[org_id].append((webhook_id, event_types, conditions.compiled(text), wait, bool(paused)))
     return by_org

@@ -93,9 +93,11 @@ def endpoints_by_state(webhooks: QuerySet | None = None) -> dict[str, int]:
 
 def endpoints_by_breaker() -> dict[str, int]:
     """Endpoints by circuit-breaker state (closed, open, half-open; deliveries/control.py), and paused ones."""
-    counts = dict(Webhook.objects.order_by().values_list("breaker_state").annotate(n=Count("id")))
+    # An endpoint without a runtime row (deliveries.EndpointRuntime) is closed and not paused.
+    counts = dict(Webhook.objects.order_by().values_list("runtime__breaker_state").annotate(n=Count("id")))
     result = {state: counts.get(state, 0) for state in ("closed", "open", "half-open")}
-    result["paused"] = Webhook.objects.filter(paused=True).count()
+    result["closed"] += counts.get(None, 0)
+    result["paused"] = Webhook.objects.filter(runtime__paused=True).count()
     return result
 
 

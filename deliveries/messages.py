@@ -4,10 +4,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
 
 from events import paths
 from events.catalog import transformer_for
@@ -24,14 +23,6 @@ from .transport import OutgoingRequest
 _SENSITIVE_WORDS = ("authorization", "secret", "token", "api-key", "apikey", "password", "cookie")
 # {{id}} as a GUID is uuid5(this, event id): the same for every attempt, batch retry and redelivery of an event.
 _EVENT_GUIDS = uuid.UUID("1f0c7a3e-5b8d-4e2a-9c61-7d4b2e8f0a95")
-
-
-@lru_cache(maxsize=1)
-def user_agent() -> str:
-    try:
-        return f"Hookline/{version('hookline')}"
-    except PackageNotFoundError:
-        return "Hookline/dev"
 
 
 def envelope(event: Event, key: str, data) -> bytes:
@@ -184,6 +175,17 @@ def test_body(event: Event, webhook: Webhook) -> bytes:
     return bounded(dumps([item] if contract.batch.enabled else item))
 
 
+SAMPLE_PAYLOAD = {"id": 42, "amount": "9.90", "customer": {"email": "ann@example.com"}, "items": [{"sku": "A-1"}]}
+
+
+def sample_body(webhook: Webhook):
+    """What a receiver of this endpoint gets for a sample event (the admin's preview): shape, template, batching."""
+    event = Event(id="msg_sample", type="invoice.paid", payload=SAMPLE_PAYLOAD, created_at=timezone.now())
+    contract = webhook.delivery_contract
+    item = shaped(event, event.type, event.payload, contract.body)
+    return [item] if contract.batch.enabled else item
+
+
 def build_request(
     event: Event, webhook: Webhook, body: bytes, *, timestamp: int | None = None, msg_id: str = "",
 ) -> OutgoingRequest:
@@ -194,32 +196,31 @@ def build_request(
     timestamp = timestamp or int(time.time())
     msg_id = msg_id or event.id
     secrets = webhook.signing_secrets()
-    contract = webhook.delivery_contract
-    own = {name.lower() for name in webhook.headers}  # the endpoint's static headers override its contract's
+    contract = webhook.delivery_contract.effective()
+    signature = contract.signature
     headers = {
         "content-type": contract.body.content_type,
-        "user-agent": user_agent(),
-        **{name: value for name, value in contract.headers.items() if name.lower() not in own},
-        **webhook.headers,
+        "user-agent": contract.request.user_agent,
+        **contract.request.headers,
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
     }
     signatures = []
-    if webhook.standard_signature:
+    if signature.standard:
         signatures.append(signing.signature_header(secrets, msg_id, timestamp, body))
-    if webhook.asymmetric_signature and webhook.signing_key_encrypted:
+    if signature.asymmetric and webhook.signing_key_encrypted:
         signatures.append(signing.sign_asymmetric(webhook.signing_key, msg_id, timestamp, body))
     if signatures:
         headers["webhook-signature"] = " ".join(signatures)
-    if webhook.github_signature:
+    if signature.github:
         headers["X-Hub-Signature-256"] = signing.github_signature(secrets[0], body)
-    if webhook.shared_secret_header:
-        headers[webhook.shared_secret_header] = webhook.shared_secret_value
+    if signature.shared_secret_header:
+        headers[signature.shared_secret_header] = webhook.shared_secret_value
     auth = (webhook.auth_username, webhook.auth_password) if webhook.auth_username else None
     policy = contract.policy
     return OutgoingRequest(
-        url=webhook.url, headers=headers, body=body, auth=auth, proxy=webhook.proxy_url or hookline_settings.PROXY,
-        timeouts=policy.timeouts() if policy.connect_timeout or policy.read_timeout else None,
+        url=webhook.url, headers=headers, body=body, auth=auth, proxy=contract.request.proxy_url,
+        timeouts=(policy.connect_timeout, policy.read_timeout) if webhook.delivery_contract.policy.own_timeouts else None,
     )
 
 
@@ -233,7 +234,7 @@ def masked_body(body: bytes, webhook: Webhook) -> bytes:
 
 def logged_headers(request: OutgoingRequest, webhook: Webhook) -> dict[str, str]:
     """The request headers as stored in the log: secrets and credentials replaced by ***."""
-    shared = webhook.shared_secret_header.lower()
+    shared = webhook.delivery_contract.signature.shared_secret_header.lower()
     logged = {
         name: MASK if name.lower() == shared or any(word in name.lower() for word in _SENSITIVE_WORDS) else value
         for name, value in request.headers.items()

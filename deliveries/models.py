@@ -141,5 +141,58 @@ class Pulse(models.Model):
         return f"{self.get_job_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+class EndpointRuntime(models.Model):
+    """What the workers and pause/resume keep about one endpoint: breaker, token bucket, pause.
+
+    Apart from the ``Webhook`` row that people edit, so that an admin or API save never overwrites a
+    worker's write (and the reverse). Created lazily, on the first write: an endpoint without one is
+    closed, unpaused and has a full bucket. Loaded with the endpoint (``select_related("runtime")``)
+    where deliveries are claimed, so reading it costs no query.
+    """
+
+    class Breaker(models.TextChoices):
+        CLOSED = "closed", "closed"
+        OPEN = "open", "open"
+        HALF_OPEN = "half-open", "half-open"
+
+    webhook = models.OneToOneField(
+        Webhook, verbose_name="endpoint", primary_key=True, on_delete=models.CASCADE, related_name="runtime",
+    )
+    paused = models.BooleanField(
+        "paused", default=False,
+        help_text="New deliveries are kept as held and sent, in order, on resume (unlike disabling, which records nothing).",
+    )
+    paused_at = models.DateTimeField("paused since", null=True, blank=True)
+    breaker_state = models.CharField("breaker", max_length=20, choices=Breaker.choices, default=Breaker.CLOSED)
+    breaker_failures = models.PositiveIntegerField("consecutive failures", default=0)
+    breaker_changed_at = models.DateTimeField("breaker changed", null=True, blank=True)
+    breaker_until = models.DateTimeField(
+        "breaker waits until", null=True, blank=True,
+        help_text="Open: the end of the cool-down. Half-open: when the probe's claim runs out.",
+    )
+    breaker_reason = models.CharField("breaker reason", max_length=500, blank=True)
+    # The database token bucket, used when the broker is not Redis.
+    rate_tokens = models.FloatField(null=True, blank=True)
+    rate_checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "endpoint runtime state"
+
+    def __str__(self) -> str:
+        return f"runtime of endpoint {self.webhook_id}"
+
+
+# What an endpoint without a runtime row reads as: closed, unpaused (never saved).
+IDLE = EndpointRuntime()
+
+
+def runtime_of(webhook: Webhook) -> EndpointRuntime:
+    """The endpoint's runtime state as loaded with it (``select_related("runtime")``), or the idle one."""
+    try:
+        return webhook.runtime
+    except EndpointRuntime.DoesNotExist:
+        return IDLE
+
+
 # Operational alerts (deliveries/alerts): their models live with their package.
 from .alerts.models import AlertState, Notification  # noqa: E402,F401

@@ -8,7 +8,6 @@ from enum import Enum
 
 from django.utils import timezone
 
-from hookline.conf import hookline_settings
 from hooks.contracts import DEFAULT, Policy
 
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
@@ -34,21 +33,23 @@ def decide(
 ) -> Decision:
     """What happens after an attempt that got ``status`` (None: no answer) as attempt ``attempts_made``.
 
-    ``policy`` is the endpoint's (hooks.contracts); its unset fields are the HOOKLINE settings.
+    ``policy`` is the endpoint's (hooks.contracts); its unset fields are the HOOKLINE settings
+    (resolved by ``Policy.effective()``, the contract's one place for defaults).
     """
+    policy = policy.effective()
     if status is not None and (status in policy.success if policy.success else 200 <= status < 300):
         return Decision(Outcome.SUCCEEDED)
     if status == 410 and policy.gone_deactivates:
         return Decision(Outcome.GONE)
     if not is_retryable(status, policy):
         return Decision(Outcome.REJECTED)
-    if attempts_made >= policy.max_attempts:
+    if attempts_made >= policy.attempts:
         return Decision(Outcome.FAILED if policy.on_exhaustion == "invalid" else Outcome.EXHAUSTED)
     return Decision(Outcome.RETRY, retry_delay(attempts_made, retry_after, policy))
 
 
 def is_retryable(status: int | None, policy: Policy = DEFAULT.policy) -> bool:
-    retry_on = policy.retry_on or hookline_settings.RETRY_POLICY
+    retry_on = policy.effective().retry_on
     if status is None or retry_on == "all":
         return True
     if isinstance(retry_on, frozenset):
@@ -61,16 +62,14 @@ def is_retryable(status: int | None, policy: Policy = DEFAULT.policy) -> bool:
 def retry_delay(attempts_made: int, retry_after: str | None = None, policy: Policy = DEFAULT.policy) -> float:
     """Exponential countdown with jitter (or the policy's explicit delays, exactly); a receiver's
     Retry-After is honoured up to the cap unless the policy says not to."""
-    settings = hookline_settings
-    cap = settings.RETRY_MAX_DELAY if policy.max_delay is None else policy.max_delay
+    policy = policy.effective()
+    cap = policy.max_delay
     if policy.delays:
         delay = float(policy.delays[min(attempts_made, len(policy.delays)) - 1])
         cap = max(cap, delay)
     else:
-        base_delay = settings.RETRY_BASE_DELAY if policy.base_delay is None else policy.base_delay
-        jitter = settings.RETRY_JITTER if policy.jitter is None else policy.jitter
-        base = min(base_delay * 2 ** (attempts_made - 1), cap)
-        delay = base * random.uniform(1 - jitter, 1 + jitter)
+        base = min(policy.base_delay * 2 ** (attempts_made - 1), cap)
+        delay = base * random.uniform(1 - policy.jitter, 1 + policy.jitter)
     requested = parse_retry_after(retry_after) if policy.honour_retry_after else None
     if requested is not None:
         delay = max(delay, min(requested, cap))
@@ -95,10 +94,8 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def schedule(max_attempts: int | None = None, policy: Policy = DEFAULT.policy) -> list[float]:
     """The nominal (jitter-free) delays between attempts: for the docs and tests."""
-    settings = hookline_settings
-    attempts = max_attempts or policy.max_attempts
+    policy = policy.effective()
+    attempts = max_attempts or policy.attempts
     if policy.delays:
         return [float(policy.delays[min(n, len(policy.delays)) - 1]) for n in range(1, attempts)]
-    base = settings.RETRY_BASE_DELAY if policy.base_delay is None else policy.base_delay
-    cap = settings.RETRY_MAX_DELAY if policy.max_delay is None else policy.max_delay
-    return [min(base * 2 ** (n - 1), cap) for n in range(1, attempts)]
+    return [min(policy.base_delay * 2 ** (n - 1), policy.max_delay) for n in range(1, attempts)]

@@ -30,10 +30,10 @@ deliver_task = shared_task(name="hookline.deliver", **_DB_RETRY)(work_task.run)
 
 @shared_task(name="hookline.test_endpoint", **_DB_RETRY)
 def test_endpoint_task(webhook_id: int) -> bool:
-    """The test of an endpoint that asked for one on create or URL change (Webhook.test_on_save)."""
+    """The test of an endpoint that asked for one on create or URL change (contract policy.test_on_save)."""
     from hooks.models import Webhook
 
-    from .services import send_test
+    from .endpoint_actions import send_test
 
     webhook = Webhook.objects.filter(pk=webhook_id).first()
     return bool(webhook and send_test(webhook).succeeded)

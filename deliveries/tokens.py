@@ -60,6 +60,6 @@ def carried_tokens(webhook: Webhook) -> list[str]:
     """The values a receiver may get as a token: the body token (current, and the previous one during a rotation)
     if the body places it, and the shared-secret header's value."""
     tokens = webhook.body_tokens() if webhook.delivery_contract.body.places_token else []
-    if webhook.shared_secret_header:
+    if webhook.delivery_contract.signature.shared_secret_header:
         tokens += [webhook.shared_secret_value] if webhook.shared_secret_value_encrypted else webhook.signing_secrets()
     return tokens

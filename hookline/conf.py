@@ -143,6 +143,7 @@ class HooklineSettings:
     def __init__(self, defaults: dict[str, Any]):
         self.defaults = defaults
         self._cache: dict[str, Any] | None = None
+        self.generation = 0  # counts reloads: values derived from the settings are cached per generation
 
     @property
     def user_settings(self) -> dict[str, Any]:
@@ -157,6 +158,7 @@ class HooklineSettings:
 
     def reload(self) -> None:
         self._cache = None
+        self.generation += 1
 
 
 hookline_settings = HooklineSettings(DEFAULTS)

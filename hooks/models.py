@@ -1,4 +1,4 @@
-"""Webhook endpoints: URL, subscriptions, encrypted secrets, signature options and state."""
+"""Webhook endpoints: identity, URL and auth, subscription, encrypted secrets, the delivery contract and state."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -43,11 +43,6 @@ class Webhook(models.Model):
 
     State = states.State  # changed only through hooks.states.transition()
     RECEIVING_STATES = states.RECEIVING_STATES
-    # Written by the workers and by pause/resume (deliveries/control.py), never by an edit.
-    RUNTIME_FIELDS = frozenset({
-        "paused", "paused_at", "breaker_state", "breaker_failures", "breaker_changed_at", "breaker_until",
-        "breaker_reason", "rate_tokens", "rate_checked_at", "created_at",
-    })
 
     organisation = models.ForeignKey(
         Organisation, verbose_name="organisation", null=True, blank=True,
@@ -66,32 +61,18 @@ class Webhook(models.Model):
         "event types", default=default_event_types,
         help_text="Patterns: exact keys, * for everything, or * as a whole segment (user.*).",
     )
-    secret_encrypted = models.TextField("secret (encrypted)", editable=False)
-    previous_secret_encrypted = models.TextField("previous secret (encrypted)", blank=True, editable=False)
-    previous_secret_expires_at = models.DateTimeField("previous secret signs until", null=True, blank=True)
-    standard_signature = models.BooleanField(
-        "Standard Webhooks signature", default=True, help_text="Send webhook-id/-timestamp/-signature headers.",
-    )
-    github_signature = models.BooleanField(
-        "GitHub signature", default=False, help_text="Also send X-Hub-Signature-256: sha256=<hex HMAC of body>.",
-    )
-    asymmetric_signature = models.BooleanField(
-        "asymmetric signature (v1a)", default=False,
-        help_text="Also sign with ed25519 (Standard Webhooks v1a); receivers verify with the public key (whpk_…).",
-    )
-    signing_key_encrypted = models.TextField("ed25519 signing key (encrypted)", blank=True, editable=False)
-    public_key = models.CharField(
-        "public key", max_length=100, blank=True, editable=False,
-        help_text="whpk_…: what receivers verify v1a signatures with. Not a secret.",
-    )
-    shared_secret_header = models.CharField(
-        "shared-secret header", max_length=100, blank=True,
-        help_text="If set, the plain secret is sent in this header (e.g. X-OBC-Secret).",
-    )
     condition = models.JSONField(
         "condition", null=True, blank=True,
         help_text="Only events whose data match it are delivered (hooks.conditions), e.g. "
         '{"path": "usage.percent", "gte": 80}. Empty: every event of the subscribed types.',
+    )
+    secret_encrypted = models.TextField("secret (encrypted)", editable=False)
+    previous_secret_encrypted = models.TextField("previous secret (encrypted)", blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField("previous secret signs until", null=True, blank=True)
+    signing_key_encrypted = models.TextField("ed25519 signing key (encrypted)", blank=True, editable=False)
+    public_key = models.CharField(
+        "public key", max_length=100, blank=True, editable=False,
+        help_text="whpk_…: what receivers verify v1a signatures with. Not a secret.",
     )
     shared_secret_value_encrypted = models.TextField(
         "shared-secret value (encrypted)", blank=True, editable=False,
@@ -104,70 +85,19 @@ class Webhook(models.Model):
     previous_body_token_expires_at = models.DateTimeField(
         "previous body token valid until", null=True, blank=True, editable=False,
     )
-    headers = models.JSONField("extra headers", default=dict, blank=True, help_text="Static headers sent with every request.")
-    payload_version = models.CharField(
-        "payload version", max_length=50, blank=True,
-        help_text="Older receivers can keep an older payload shape (e.g. v1); empty means the current one.",
-    )
-    proxy_url = models.CharField(
-        "proxy", max_length=500, blank=True, help_text="Outbound proxy for this endpoint; overrides HOOKLINE['PROXY'].",
-    )
-    # One validated JSON object (hooks.contracts) rather than a dozen columns: a contract is read and
-    # written as a whole (presets, the API, the admin), and its sections grow without a migration each.
+    # Every delivery option in one validated JSON value (hooks.contracts): read through ``delivery_contract``
+    # and its ``effective()``, validated by ``contracts.validate_contract``, rendered from ``contracts.OPTIONS``.
+    # What the workers write about an endpoint (breaker, token bucket, pause) lives in deliveries.EndpointRuntime.
     contract = models.JSONField(
         "delivery contract", default=dict, blank=True,
-        help_text="Retry policy, body shape and batching ({} = the HOOKLINE defaults); "
-        "e.g. {\"preset\": \"apigee\"} or {\"policy\": {\"delays\": [300, 300, 300], \"retry_on\": \"5xx\"}}.",
+        help_text="Every delivery option ({} = the HOOKLINE defaults): preset, policy, body, batch, control, "
+        "request and signature sections (docs/endpoint-options.md).",
     )
     contact_emails = models.CharField(
         "alert contacts", max_length=contacts.MAX_LENGTH, blank=True, validators=[contacts.validate],
         help_text="Comma-separated addresses told by email when this endpoint is failing, disabled or recovered "
         "(besides its organisation's contacts).",
     )
-    test_on_save = models.BooleanField(
-        "test on create and URL change", default=False,
-        help_text="Send a test event right after the endpoint is created or its URL changes; the answer sets "
-        "its state (valid or invalid), as ricloud does.",
-    )
-    # --- delivery control (deliveries/control.py) ---------------------------------------------
-    rate_limit = models.PositiveIntegerField(
-        "rate limit (per second)", null=True, blank=True,
-        help_text="At most this many deliveries per second, across all workers; empty = no limit.",
-    )
-    rate_limit_burst = models.PositiveIntegerField(
-        "burst", null=True, blank=True, help_text="Deliveries that may go at once after a quiet spell; empty = one second's worth.",
-    )
-    paused = models.BooleanField(
-        "paused", default=False,
-        help_text="New deliveries are kept as held and sent, in order, on resume (unlike disabling, which records nothing).",
-    )
-    paused_at = models.DateTimeField("paused since", null=True, blank=True)
-    ordered = models.BooleanField(
-        "FIFO order", default=False,
-        help_text="One delivery in flight at a time, in event order; a retrying delivery holds those behind it.",
-    )
-    breaker_threshold = models.PositiveIntegerField(
-        "breaker threshold", null=True, blank=True,
-        help_text="Consecutive failed attempts that open the circuit breaker; empty = HOOKLINE['BREAKER_THRESHOLD'], 0 = off.",
-    )
-    breaker_cooldown = models.PositiveIntegerField(
-        "breaker cool-down (s)", null=True, blank=True,
-        help_text="Seconds an open breaker waits before one probe delivery; empty = HOOKLINE['BREAKER_COOLDOWN'].",
-    )
-    breaker_state = models.CharField(
-        "breaker", max_length=20, choices=[("closed", "closed"), ("open", "open"), ("half-open", "half-open")],
-        default="closed", editable=False,
-    )
-    breaker_failures = models.PositiveIntegerField("consecutive failures", default=0, editable=False)
-    breaker_changed_at = models.DateTimeField("breaker changed", null=True, blank=True, editable=False)
-    breaker_until = models.DateTimeField(
-        "breaker waits until", null=True, blank=True, editable=False,
-        help_text="Open: the end of the cool-down. Half-open: when the probe's claim runs out.",
-    )
-    breaker_reason = models.CharField("breaker reason", max_length=500, blank=True, editable=False)
-    # The database token bucket, used when the broker is not Redis.
-    rate_tokens = models.FloatField(null=True, blank=True, editable=False)
-    rate_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     state = models.CharField("state", max_length=20, choices=State.choices, default=State.NEW, db_index=True)
     state_changed_at = models.DateTimeField("state changed", default=timezone.now)
@@ -253,7 +183,7 @@ class Webhook(models.Model):
 
     def ensure_keypair(self) -> None:
         """An endpoint that signs with ed25519 gets its key pair once (kept if the option is switched off and on)."""
-        if self.asymmetric_signature and not self.signing_key_encrypted:
+        if self.delivery_contract.signature.asymmetric and not self.signing_key_encrypted:
             from .signing import generate_keypair  # signing is pure; the model only stores its keys
 
             signing_key, self.public_key = generate_keypair()

@@ -1,4 +1,4 @@
-"""Endpoint operations that the admin, the API and the delivery worker call."""
+"""Endpoint state operations (clean, create, update, rotate, enable, disable): callers use deliveries.endpoint_actions."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,34 +10,9 @@ from hookline import contacts, limits
 from hookline.conf import hookline_settings
 
 from . import conditions, contracts, crypto, patterns, signing, states
-from . import headers as static_headers
 from .models import Webhook
 from .signals import endpoint_needs_test
-from .urlguard import UnsafeURL, check_proxy_url, split_credentials, validate_url
-
-RESERVED_HEADERS = static_headers.RESERVED
-
-
-def validate_proxy_url(url: str) -> str:
-    """An endpoint's own proxy: checked like its URL (a tenant-chosen proxy is an SSRF target too)."""
-    url = (url or "").strip()
-    if url:
-        try:
-            check_proxy_url(url)
-        except UnsafeURL as exc:
-            raise ValidationError(str(exc), code="unsafe_proxy") from exc
-    return url
-
-
-def validate_shared_secret_header(name: str) -> str:
-    name = (name or "").strip()
-    if name and not static_headers.NAME.fullmatch(name):
-        raise ValidationError(f"{name!r} is not a valid header name.", code="shared_secret_header")
-    if name.lower() in RESERVED_HEADERS:
-        raise ValidationError(f"{name} is set by Hookline; choose another shared-secret header.",
-                              code="shared_secret_header")
-    return name
-
+from .urlguard import split_credentials, validate_url
 
 def validate_event_types(values: list[str]) -> list[str]:
     if not isinstance(values, list) or not values:
@@ -56,11 +31,6 @@ def validate_condition(condition: Any) -> dict | None:
         raise ValidationError(str(exc), code="condition") from None
 
 
-def validate_headers(headers: dict[str, Any], shared_secret_header: str = "") -> dict[str, str]:
-    reserved = RESERVED_HEADERS | ({shared_secret_header.lower()} if shared_secret_header else set())
-    return static_headers.check(headers, reserved=frozenset(reserved))
-
-
 def validate_text(value: str, max_length: int, where: str) -> str:
     """A name or a description: valid Unicode (no NUL, no lone surrogate) within its length limit."""
     _within_limits(limits.check_text, value or "", where=where, max_length=max_length, code="too_long")
@@ -75,31 +45,18 @@ def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
         raise ValidationError(str(exc), code=exc.code or code) from None
 
 
-# Delivery control settings (deliveries/control.py): whole numbers, empty (None) for "none" or "the default".
-CONTROL_FIELDS = ("rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown")
-CONTROL_MAXIMA = {"rate_limit": 100_000, "rate_limit_burst": 1_000_000, "breaker_threshold": 10_000,
-                  "breaker_cooldown": 7 * 24 * 3600}
-
-
-def validate_control_number(value: Any, maximum: int) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
-        raise ValidationError(f"Enter a whole number from 0 to {maximum}, or nothing.", code="invalid")
-    return value
-
-
+# The editable fields: the endpoint's own, its contract, and the contract's options by their flat
+# (pre-Architecture II) names, which the API and the admin form still take (hooks.contracts.FLAT_OPTIONS).
 EDITABLE_FIELDS = frozenset({
-    "name", "description", "url", "event_types", "headers", "standard_signature", "github_signature",
-    "shared_secret_header", "payload_version", "proxy_url", "organisation", "condition", "contract", "shared_secret",
-    "asymmetric_signature", "test_on_save",
+    "name", "description", "url", "event_types", "organisation", "condition", "contract", "shared_secret",
     "contact_emails",  # operational alerts (deliveries/alerts)
-    *CONTROL_FIELDS,
+    *contracts.FLAT_OPTIONS,
 })
 OWNER_STATES = tuple(states.SET_BY_OWNER)
+STATE_FIELDS = frozenset({"state", "state_reason", "state_changed_at"})
 TEXT_LIMITS = {
     "name": limits.NAME_MAX_LENGTH, "description": limits.DESCRIPTION_MAX_LENGTH,
-    **{name: Webhook._meta.get_field(name).max_length for name in ("url", "payload_version", "proxy_url")},
+    "url": Webhook._meta.get_field("url").max_length,
 }
 
 
@@ -109,6 +66,10 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
     Saves nothing and changes nothing, so a form or a serializer can call it before saving. A refused
     value raises ``ValidationError({field: [error]})`` (the first one found; ``__all__`` when no field
     is to blame), so the admin shows it on its field and the API answers its message and code.
+
+    Delivery options come as ``contract`` (the whole value: it replaces the stored one) and/or by their
+    flat names (``headers``, ``rate_limit``, …), set into the contract; the result carries the one
+    validated ``contract`` and none of the flat names.
     """
     cleaned = dict(fields)
     if webhook is not None:
@@ -124,30 +85,32 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
         cleaned["event_types"] = _on_field("event_types", validate_event_types, cleaned["event_types"])
     if "condition" in cleaned:
         cleaned["condition"] = _on_field("condition", validate_condition, cleaned["condition"])
-    if "proxy_url" in cleaned or webhook is None:
-        cleaned["proxy_url"] = _on_field("proxy_url", validate_proxy_url, cleaned.get("proxy_url", ""))
-    if "shared_secret_header" in cleaned or webhook is None:
-        cleaned["shared_secret_header"] = _on_field(
-            "shared_secret_header", validate_shared_secret_header, cleaned.get("shared_secret_header", ""),
-        )
-    for field, maximum in CONTROL_MAXIMA.items():
-        if field in cleaned:
-            cleaned[field] = _on_field(field, validate_control_number, cleaned[field], maximum)
-    # Always, also when only the shared-secret header changed: the static headers may not set it either.
-    if webhook is None:
-        headers, shared_secret_header = cleaned.get("headers", {}), cleaned["shared_secret_header"]
-    else:
-        headers = cleaned.get("headers", webhook.headers) or {}
-        shared_secret_header = cleaned.get("shared_secret_header", webhook.shared_secret_header)
-    cleaned["headers"] = _on_field("headers", validate_headers, headers, shared_secret_header)
+    flat = {name: cleaned.pop(name) for name in list(cleaned) if name in contracts.FLAT_OPTIONS}
+    if "contract" in cleaned or flat or webhook is None:
+        given = cleaned.get("contract", webhook.contract if webhook is not None else {})
+        if given in (None, ""):
+            given = {}
+        if flat and not isinstance(given, dict):
+            raise ValidationError({"contract": ValidationError("The delivery contract must be a JSON object.", code="contract")})
+        cleaned["contract"] = clean_contract(contracts.with_flat(given, flat) if flat else given, flat_names=set(flat))
     if "shared_secret" in cleaned:
         cleaned["shared_secret"] = _on_field("shared_secret", validate_shared_secret, cleaned["shared_secret"] or "")
-    if "contract" in cleaned:
-        cleaned["contract"] = _on_field("contract", contracts.validate_contract, cleaned["contract"])
     if "contact_emails" in cleaned:  # operational alerts: stored as "a@x, b@y"
         _on_field("contact_emails", contacts.validate, cleaned["contact_emails"] or "")
         cleaned["contact_emails"] = contacts.joined(contacts.split(cleaned["contact_emails"] or ""))
     return cleaned
+
+
+def clean_contract(value: Any, *, flat_names: set[str] = frozenset()) -> dict:
+    """contracts.validate_contract, its refusal keyed by the flat field it is about (if that was given) or ``contract``."""
+    try:
+        return contracts.validate_contract(value)
+    except contracts.ContractError as exc:
+        option = contracts.OPTION_BY_PATH.get(exc.option)
+        field = option.flat if option is not None and option.flat in flat_names else "contract"
+        raise ValidationError({field: exc}) from exc
+    except ValidationError as exc:
+        raise ValidationError({"contract": exc}) from exc
 
 
 def _clean_owner_changes(changes: dict[str, Any]) -> None:
@@ -242,8 +205,7 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     if "shared_secret" in changes:  # "" goes back to sending the signing secret
         shared_secret = changes.pop("shared_secret")
         webhook.shared_secret_value_encrypted = crypto.encrypt(shared_secret) if shared_secret else ""
-    webhook.ensure_keypair()
-    url_before = webhook.url
+    url_before, state_before = webhook.url, _state_of(webhook)
     if "url" in changes:
         webhook.set_url(changes.pop("url"))
     for name, value in changes.items():
@@ -253,12 +215,19 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     webhook.ensure_keypair()
     webhook.ensure_body_token()  # a new template that places the token: the token exists before the first send
     webhook.updated_by = user or webhook.updated_by
-    # Not the fields the workers keep (breaker, bucket) or pause/resume set: an edit must not undo them.
-    webhook.save(update_fields=[field.name for field in Webhook._meta.concrete_fields
-                                if not field.primary_key and field.name not in Webhook.RUNTIME_FIELDS])
+    # What the workers keep (breaker, bucket, pause) is not in this row (deliveries.EndpointRuntime); the
+    # state, which a worker may change meanwhile (hooks.states), is written only when this edit changes it.
+    webhook.save(update_fields=[
+        field.name for field in Webhook._meta.concrete_fields
+        if not field.primary_key and (field.name not in STATE_FIELDS or _state_of(webhook) != state_before)
+    ])
     if webhook.url != url_before:
         _test_after_commit(webhook)
     return webhook
+
+
+def _state_of(webhook: Webhook) -> tuple:
+    return tuple(getattr(webhook, name) for name in sorted(STATE_FIELDS))
 
 
 def tenant_endpoint_ids(ids: list[int], organisation_id: int | None) -> list[int]:
@@ -270,7 +239,7 @@ def tenant_endpoint_ids(ids: list[int], organisation_id: int | None) -> list[int
 
 def _test_after_commit(webhook: Webhook) -> None:
     """Ask for a test of a new or moved endpoint once the change is committed (if the endpoint wants one)."""
-    if webhook.test_on_save:
+    if webhook.delivery_contract.policy.test_on_save:
         webhook_id = webhook.pk
         transaction.on_commit(lambda: endpoint_needs_test.send(Webhook, webhook_id=webhook_id))
 

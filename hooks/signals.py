@@ -2,7 +2,7 @@
 from django.dispatch import Signal
 
 # Sent after the commit that created an endpoint, or changed its URL, when the endpoint asks to be
-# tested then (Webhook.test_on_save); keyword argument ``webhook_id``. deliveries sends the test.
+# tested then (contract policy.test_on_save); keyword argument ``webhook_id``. deliveries sends the test.
 endpoint_needs_test = Signal()
 
 # Sent inside the transaction of a committed state change that carries an operational event

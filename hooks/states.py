@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -10,8 +9,9 @@ from django.utils import timezone
 from . import signals
 from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
 
-if TYPE_CHECKING:
-    from .models import Webhook
+# The endpoint is the model instance handed in (hooks.models.Webhook): this module never imports the
+# model, which imports it for State and transition() (no import circle).
+Webhook = models.Model
 
 
 class State(models.TextChoices):
@@ -78,7 +78,8 @@ def transition(webhook: Webhook, change: Change, *, detail: str = "", user=None,
     if commit:
         # No savepoint: inside the worker's write a failure rolls back the whole batch anyway.
         with transaction.atomic(savepoint=False):
-            if not _webhooks().filter(pk=webhook.pk, state__in=change.sources).update(**fields):
+            endpoints = type(webhook)._default_manager
+            if not endpoints.filter(pk=webhook.pk, state__in=change.sources).update(**fields):
                 return False
             if change.event:  # deliveries.alerts: the operational event, the email, the public signal
                 signals.endpoint_state_changed.send(sender=type(webhook), webhook_id=webhook.pk, change=change, reason=reason)
@@ -87,7 +88,3 @@ def transition(webhook: Webhook, change: Change, *, detail: str = "", user=None,
     return True
 
 
-def _webhooks():
-    from .models import Webhook  # the model module imports this one
-
-    return Webhook.objects

@@ -185,7 +185,7 @@ def test_a_new_endpoints_body_token_is_shown_once_and_rotates_from_the_list(staf
     response = staff_client.post(reverse("admin:hooks_webhook_add"), {
         "organisation": organisation.pk, "name": "Store", "description": "", "url": "http://127.0.0.1:9/in",
         "event_types": "notice.*", "headers": "{}", "standard_signature": "on", "shared_secret_header": "",
-        "payload_version": "", "proxy_url": "", "contract": '{"preset": "store-notice"}',
+        "payload_version": "", "proxy_url": "", "preset": "store-notice",
     })
 
     # then: the page shows the secret and the body token, once
@@ -777,3 +777,23 @@ def test_a_bad_condition_is_refused_on_its_field_and_a_good_one_saved(staff_clie
     assert response.status_code == 302
     webhook.refresh_from_db()
     assert webhook.condition == {"path": "usage.percent", "gte": 80}
+
+
+def test_the_contract_form_keeps_an_override_of_the_preset_and_a_new_preset_replaces_untouched_values(staff_client, make_webhook):
+    # given: apigee, with 410 made special again (the preset says it is not)
+    webhook, _ = make_webhook("http://127.0.0.1:9/in", contract={"preset": "apigee", "policy": {"gone_deactivates": True}})
+    form = staff_client.get(change_url(webhook)).context["adminform"].form
+    data = {name: value for name, value in ((n, form[n].value()) for n in form.fields) if value not in (None, False)}
+    data = {name: form.fields[name].prepare_value(value) for name, value in data.items()}
+    data["organisation"] = webhook.organisation_id
+    # when: saved as shown
+    assert staff_client.post(change_url(webhook), data).status_code == 302
+    # then: the override stays
+    webhook.refresh_from_db()
+    assert webhook.contract["policy"]["gone_deactivates"] is True and webhook.contract["policy"]["attempts"] == 4
+    # when: another preset is chosen and nothing else is touched
+    assert staff_client.post(change_url(webhook), {**data, "preset": "bugyo-cloud"}).status_code == 302
+    # then: the new preset's values, not the old one's
+    webhook.refresh_from_db()
+    assert webhook.contract["preset"] == "bugyo-cloud" and webhook.contract["policy"]["attempts"] == 18
+    assert webhook.contract["body"]["shape"] == "template" and "delays" not in webhook.contract["policy"]

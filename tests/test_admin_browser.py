@@ -162,3 +162,50 @@ def test_operator_creates_tests_inspects_redelivers_and_disables(
     page.wait_for_selector("text=Disabled 1 endpoint")
     page.screenshot(path=ARTIFACTS / "endpoint.png", full_page=True)
     assert Webhook.objects.get().state == "deactivated"
+
+
+def test_the_endpoint_form_offers_a_preset_and_typed_options_with_their_defaults(page, live_server, operator, organisation):
+    # given
+    admin = f"{live_server.url}/admin"
+    page.goto(f"{admin}/login/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", "op-password")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+    # when: the add page opens, its options folded away, each showing its default
+    page.goto(f"{admin}/hooks/webhook/add/")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.screenshot(path=ARTIFACTS / "endpoint-add.png", full_page=True)
+    assert height < 1800, f"the add page is {height} px tall"
+    assert page.input_value("#id_condition") == "" and "null" not in page.input_value("#id_condition")
+    page.click("summary:has-text('Delivery control')")
+    assert page.get_attribute("#id_breaker_threshold", "placeholder") == "0"  # HOOKLINE BREAKER_THRESHOLD, resolved
+    assert "Default: HOOKLINE BREAKER_THRESHOLD" in page.inner_text(".field-breaker_threshold")
+    page.click("summary:has-text('Request: headers and proxy')")
+    page.click("summary:has-text('Delivery contract: retries and timeouts')")
+    assert page.get_attribute("#id_policy_attempts", "placeholder").isdigit()
+    page.screenshot(path=ARTIFACTS / "endpoint-add-options.png", full_page=True)
+
+    # and an operator picks a preset and overrides two options by typing them
+    page.select_option("#id_organisation", str(organisation.pk))
+    page.fill("#id_url", "http://127.0.0.1:9/apigee")
+    page.select_option("#id_preset", "apigee")
+    page.fill("#id_rate_limit", "20")
+    page.fill("#id_headers", "X-Tenant: acme")
+    page.fill("#id_policy_attempts", "6")
+    page.click("input[name=_save]")
+    page.wait_for_selector("text=Copy this secret now")
+
+    # then: one contract: the preset's values, the typed overrides
+    contract = Webhook.objects.get().contract
+    assert contract["preset"] == "apigee" and contract["policy"]["attempts"] == 6
+    assert contract["policy"]["retry_on"] == "5xx" and contract["body"] == {"shape": "payload"}
+    assert contract["control"] == {"rate_limit": 20} and contract["request"] == {"headers": {"X-Tenant": "acme"}}
+
+    # and the change page shows the stored values in the same fields, with a preview of the body
+    page.click("text=Continue to the endpoint")
+    page.click("summary:has-text('Delivery contract: body')")
+    assert '"amount": "9.90"' in page.inner_text(".field-body_preview")
+    assert page.input_value("#id_policy_attempts") == "6" and page.input_value("#id_preset") == "apigee"
+    page.screenshot(path=ARTIFACTS / "endpoint-change.png", full_page=True)

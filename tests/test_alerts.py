@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from deliveries import control, signals
 from deliveries.alerts import links, mail, moments
-from deliveries.models import AlertState, Delivery, Notification
+from deliveries.models import AlertState, Delivery, EndpointRuntime, Notification
 from events.models import Event
 from hooks import services
 from hooks.models import Webhook
@@ -267,7 +267,7 @@ def test_the_breaker_opening_and_closing_is_told(make_webhook, receiver):
     now = timezone.now()
     control._count(webhook, [False, False], now)
     webhook.refresh_from_db()
-    assert webhook.breaker_state == "open"
+    assert EndpointRuntime.objects.get(pk=webhook.pk).breaker_state == "open"
     control.reset_breaker(webhook)
     kinds = list(Notification.objects.order_by("created_at").values_list("kind", flat=True))
     assert kinds == ["breaker_opened", "breaker_closed"]

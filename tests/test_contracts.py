@@ -43,11 +43,11 @@ def test_ricloud_treats_a_receivers_410_as_a_failure_never_a_deactivation():
 
 def test_bugyo_cloud_sends_accept_headers_and_guid_element_ids():
     stored = validate_contract({"preset": "bugyo-cloud"})
-    assert stored["headers"] == {"Accept": "application/json", "Accept-Charset": "utf-8"}
+    assert stored["request"]["headers"] == {"Accept": "application/json", "Accept-Charset": "utf-8"}
     assert stored["body"]["id_format"] == "uuid-upper"
     # a preset's headers are kept, extended and overridden key by key, like its other sections
-    given = validate_contract({"preset": "bugyo-cloud", "headers": {"Accept-Charset": "utf-16", "X-Tenant": "a"}})
-    assert given["headers"] == {"Accept": "application/json", "Accept-Charset": "utf-16", "X-Tenant": "a"}
+    given = validate_contract({"preset": "bugyo-cloud", "request": {"headers": {"Accept-Charset": "utf-16", "X-Tenant": "a"}}})
+    assert given["request"]["headers"] == {"Accept": "application/json", "Accept-Charset": "utf-16", "X-Tenant": "a"}
 
 
 def test_apigee_retries_only_5xx_three_times_five_minutes_apart_and_never_disables():
@@ -81,10 +81,10 @@ def test_timeouts_stay_within_the_global_bounds():
     ({"nope": {}}, "Unknown contract sections"),
     ({"preset": "paypal"}, "Unknown preset"),
     ({"body": {"id_format": "guid"}}, "body.id_format must be one of event, uuid, uuid-upper"),
-    ({"headers": ["Accept"]}, "contract.headers must be an object"),
-    ({"headers": {"Content-Type": "text/plain"}}, "cannot be overridden: Content-Type"),
-    ({"headers": {"X-A": "1\r\nX-B: 2"}}, "line breaks"),
-    ({"headers": {"bad name": "1"}}, "Not valid header names"),
+    ({"request": {"headers": ["Accept"]}}, "must be an object"),
+    ({"request": {"headers": {"Content-Type": "text/plain"}}}, "cannot be overridden: Content-Type"),
+    ({"request": {"headers": {"X-A": "1\r\nX-B: 2"}}}, "line breaks"),
+    ({"request": {"headers": {"bad name": "1"}}}, "Not valid header names"),
     ({"body": {"shape": "template", "template": {"t": "{{secret.signing}}"}}}, "unknown placeholder {{secret.signing}}"),
     ({"policy": {"attempts": 0}}, "policy.attempts"),
     ({"policy": {"delays": []}}, "policy.delays"),
@@ -322,3 +322,47 @@ def test_an_endpoint_that_asks_for_it_is_tested_after_create_and_url_change_only
     with django_capture_on_commit_callbacks(execute=True):
         services.update_webhook(webhook, url="http://127.0.0.1:9/moved")
     assert asked == [webhook.id, webhook.id]
+
+
+# --- Architecture II: every option in the contract, one effective() ----------------------------------
+
+
+def test_effective_resolves_every_default_from_the_settings_once_per_generation():
+    contract = parse(validate_contract({"control": {"rate_limit": 4}, "policy": {"read_timeout": 2}}))
+    with override_settings(HOOKLINE={"BREAKER_THRESHOLD": 7, "PROXY": "http://egress:3128", "MAX_ATTEMPTS": 9}):
+        resolved = contract.effective()
+        assert contract.effective() is resolved  # cached while the settings stay
+        assert (resolved.control.rate_limit_burst, resolved.control.breaker_threshold, resolved.control.breaker_cooldown,
+                resolved.request.proxy_url, resolved.policy.attempts, resolved.policy.read_timeout) == (
+            4, 7, 60.0, "http://egress:3128", 9, 2)
+    assert contract.effective().control.breaker_threshold == 0  # the settings changed: resolved again
+    assert contracts.DEFAULT.effective().request.user_agent.startswith("Hookline/")
+
+
+def test_flat_option_names_are_set_into_their_sections_and_a_refusal_names_the_option():
+    assert contracts.with_flat({"preset": "apigee"}, {"headers": {"X-A": "1"}, "ordered": True, "rate_limit": None}) == {
+        "preset": "apigee", "request": {"headers": {"X-A": "1"}}, "control": {"ordered": True}}
+    with pytest.raises(contracts.ContractError) as refused:
+        validate_contract({"control": {"breaker_cooldown": -1}})
+    assert refused.value.option == "control.breaker_cooldown"
+    assert contracts.OPTION_BY_PATH[refused.value.option].flat == "breaker_cooldown"
+
+
+@pytest.mark.usefixtures("public_dns")
+def test_the_api_takes_and_shows_the_flat_names_and_the_contract_as_one_value(api):
+    # when: a contract and a flat option together
+    created = api.post("/api/webhooks/", {"url": "https://example.com/h", "contract": {"preset": "apigee"},
+                                          "headers": {"X-Tenant": "acme"}, "github_signature": True}, format="json")
+    # then
+    assert created.status_code == 201, created.data
+    body = created.json()
+    assert body["contract"]["preset"] == "apigee" and body["contract"]["request"] == {"headers": {"X-Tenant": "acme"}}
+    assert body["contract"]["signature"] == {"github": True}
+    assert (body["headers"], body["github_signature"], body["standard_signature"], body["rate_limit"]) == (
+        {"X-Tenant": "acme"}, True, True, None)
+    # a refused flat option answers on its own field; a contract replaces the stored one as a whole
+    url = f"/api/webhooks/{body['id']}/"
+    refused = api.patch(url, {"headers": {"webhook-id": "forged"}}, format="json")
+    assert refused.status_code == 400 and "headers" in refused.json()["fields"]
+    replaced = api.patch(url, {"contract": {"control": {"ordered": True}}}, format="json").json()
+    assert replaced["contract"] == {"control": {"ordered": True}} and replaced["headers"] == {} and replaced["ordered"]

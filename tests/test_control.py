@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from deliveries import control, delivering, fanout
-from deliveries.models import Attempt, Delivery
+from deliveries.models import IDLE, Attempt, Delivery, EndpointRuntime
 from deliveries.retry import Outcome
 from events.models import Event
 from hooks import services
@@ -42,6 +42,15 @@ def deliveries_to(event_type, organisation):
 def staff_client(client, operator):
     client.force_login(operator)
     return client
+
+
+def runtime(webhook):
+    """What the workers keep about the endpoint, as stored now (the idle state if nothing yet)."""
+    return EndpointRuntime.objects.filter(pk=webhook.pk).first() or IDLE
+
+
+def set_runtime(webhook, **fields):
+    EndpointRuntime.objects.update_or_create(webhook_id=webhook.pk, defaults=fields)
 
 
 def numbers(requests):
@@ -88,7 +97,7 @@ def test_pausing_holds_pending_deliveries_and_a_claimed_one_is_held_without_an_a
     claimed = delivering.claim_due(timezone.now(), 1)  # in a worker's hands when the operator pauses
     control.pause(webhook)
     assert Delivery.objects.get(pk=second.pk).status == "held"
-    claimed[0].webhook.paused = True  # what the worker would read on its next claim
+    claimed[0].webhook.runtime = runtime(webhook)  # what the worker would read on its next claim
     assert deliver(claimed)[0].waiting
     first.refresh_from_db()
     assert (first.status, first.attempts, first.claimed_until) == ("held", 0, None)
@@ -104,9 +113,9 @@ def test_the_breaker_opens_after_n_failures_then_one_probe_closes_it(make_webhoo
     for delivery in made:
         deliver()
     # then: open, and the deliveries wait without using attempts
-    webhook.refresh_from_db()
-    assert webhook.breaker_state == "open" and webhook.breaker_failures == 3
-    assert "3 consecutive failed attempts" in webhook.breaker_reason
+    state = runtime(webhook)
+    assert state.breaker_state == "open" and state.breaker_failures == 3
+    assert "3 consecutive failed attempts" in state.breaker_reason
     Delivery.objects.update(next_attempt_at=timezone.now())
     retries = delivering.claim_due(timezone.now(), 10)
     waits = deliver(retries)
@@ -114,38 +123,36 @@ def test_the_breaker_opens_after_n_failures_then_one_probe_closes_it(make_webhoo
     assert list(Delivery.objects.values_list("attempts", flat=True)) == [1, 1, 1]
     assert len(receiver.requests) == 3
     # when: the cool-down is over; one probe goes, the others wait for it
-    Webhook.objects.filter(pk=webhook.pk).update(breaker_until=timezone.now() - timedelta(seconds=1))
+    set_runtime(webhook, breaker_until=timezone.now() - timedelta(seconds=1))
     Delivery.objects.update(next_attempt_at=timezone.now())
     waits = deliver()
     # then: the probe succeeded and closed it
     assert len(receiver.requests) == 4 and len([w for w in waits if w.waiting]) == 2
-    webhook.refresh_from_db()
-    assert (webhook.breaker_state, webhook.breaker_failures, webhook.breaker_reason) == ("closed", 0, "the probe succeeded")
+    state = runtime(webhook)
+    assert (state.breaker_state, state.breaker_failures, state.breaker_reason) == ("closed", 0, "the probe succeeded")
 
 
 def test_a_failed_probe_opens_the_breaker_again(make_webhook, receiver, deliveries_to):
     webhook, _ = make_webhook(receiver.on("/r", always(500)), breaker_threshold=1, breaker_cooldown=30)
     [delivery] = deliveries_to(webhook, 1)
     deliver()
-    Webhook.objects.filter(pk=webhook.pk).update(breaker_until=timezone.now())
+    set_runtime(webhook, breaker_until=timezone.now())
     Delivery.objects.update(next_attempt_at=timezone.now())
     deliver()
-    webhook.refresh_from_db()
-    assert webhook.breaker_state == "open" and webhook.breaker_reason.startswith("the probe failed")
-    assert webhook.breaker_until > timezone.now() + timedelta(seconds=25)
+    state = runtime(webhook)
+    assert state.breaker_state == "open" and state.breaker_reason.startswith("the probe failed")
+    assert state.breaker_until > timezone.now() + timedelta(seconds=25)
 
 
 def test_the_breaker_is_off_by_default(make_webhook, receiver, deliveries_to):
     webhook, _ = make_webhook(receiver.on("/r", always(500)))
     for delivery in deliveries_to(webhook, 3):
         deliver()
-    webhook.refresh_from_db()
-    assert (webhook.breaker_state, webhook.breaker_failures) == ("closed", 0)
+    assert (runtime(webhook).breaker_state, runtime(webhook).breaker_failures) == ("closed", 0)
     with hookline(BREAKER_THRESHOLD=2):
         for delivery in deliveries_to(webhook, 2):
             deliver()
-    webhook.refresh_from_db()
-    assert webhook.breaker_state == "open"
+    assert runtime(webhook).breaker_state == "open"
 
 
 def test_fifo_sends_only_the_head_and_its_end_wakes_the_next(make_webhook, receiver, deliveries_to):
@@ -193,10 +200,12 @@ def test_control_settings_are_validated_and_kept_apart_from_the_breaker_state(ma
     with pytest.raises(ValidationError) as refused:
         services.update_webhook(webhook, rate_limit=-1)
     assert "rate_limit" in refused.value.message_dict
-    Webhook.objects.filter(pk=webhook.pk).update(breaker_state="open")
-    services.update_webhook(webhook, rate_limit=5, ordered=True)  # a stale copy says closed
+    set_runtime(webhook, breaker_state="open")  # a worker's write; the edited row knows nothing of it
+    services.update_webhook(webhook, rate_limit=5, ordered=True)
     webhook.refresh_from_db()
-    assert (webhook.rate_limit, webhook.ordered, webhook.breaker_state) == (5, True, "open")
+    options = webhook.delivery_contract.control
+    assert (options.rate_limit, options.ordered, runtime(webhook).breaker_state) == (5, True, "open")
+    assert webhook.contract == {"control": {"rate_limit": 5, "ordered": True}}
 
 
 # --- the edges: API and admin -----------------------------------------------------------------
@@ -229,7 +238,7 @@ def test_the_api_shows_and_edits_the_settings_and_runs_the_actions(api, make_web
     assert api.post(url + "skip-head/").json() == {"skipped": head}
     assert Delivery.objects.get(pk=head).status == "cancelled"
     # the breaker, opened by the workers, closed by hand
-    Webhook.objects.filter(pk=webhook.pk).update(breaker_state="open", breaker_reason="3 consecutive failed attempts")
+    set_runtime(webhook, breaker_state="open", breaker_reason="3 consecutive failed attempts")
     assert api.get(url).json()["breaker_reason"] == "3 consecutive failed attempts"
     assert api.post(url + "reset-breaker/").json()["breaker_state"] == "closed"
 
@@ -239,8 +248,8 @@ def test_the_admin_shows_the_control_state_and_its_actions_work(staff_client, ma
 
     webhook, _ = make_webhook("http://127.0.0.1:9/in", ordered=True, rate_limit=7)
     [first, _second] = deliveries_to(webhook, 2)
-    Webhook.objects.filter(pk=webhook.pk).update(breaker_state="open", breaker_reason="5 consecutive failed attempts",
-                                                 breaker_changed_at=timezone.now())
+    set_runtime(webhook, breaker_state="open", breaker_reason="5 consecutive failed attempts",
+                breaker_changed_at=timezone.now())
     page = staff_client.get(reverse("admin:hooks_webhook_change", args=[webhook.pk])).content.decode()
     assert "Delivery control" in page and "5 consecutive failed attempts" in page and first.event_id in page
     listing = staff_client.get(reverse("admin:hooks_webhook_changelist")).content.decode()
@@ -248,12 +257,10 @@ def test_the_admin_shows_the_control_state_and_its_actions_work(staff_client, ma
     changelist = reverse("admin:hooks_webhook_changelist")
     for action in ("skip_head", "reset_breaker", "pause"):
         staff_client.post(changelist, {"action": action, "_selected_action": [webhook.pk]})
-    webhook.refresh_from_db()
-    assert webhook.paused and webhook.breaker_state == "closed"
+    assert runtime(webhook).paused and runtime(webhook).breaker_state == "closed"
     assert Delivery.objects.get(pk=first.pk).status == "cancelled"
     staff_client.post(changelist, {"action": "resume", "_selected_action": [webhook.pk]})
-    webhook.refresh_from_db()
-    assert not webhook.paused and not Delivery.objects.filter(status="held").exists()
+    assert not runtime(webhook).paused and not Delivery.objects.filter(status="held").exists()
     # the settings are edited on the form
     response = staff_client.post(reverse("admin:hooks_webhook_change", args=[webhook.pk]), {
         "organisation": webhook.organisation_id, "name": "x", "url": webhook.url, "event_types": "*", "headers": "{}",
@@ -262,4 +269,5 @@ def test_the_admin_shows_the_control_state_and_its_actions_work(staff_client, ma
     })
     assert response.status_code == 302
     webhook.refresh_from_db()
-    assert (webhook.rate_limit, webhook.breaker_threshold, webhook.ordered) == (12, 4, False)
+    options = webhook.delivery_contract.control
+    assert (options.rate_limit, options.breaker_threshold, options.ordered) == (12, 4, False)

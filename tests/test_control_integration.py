@@ -10,7 +10,7 @@ from django.db import transaction
 
 import events
 from deliveries import control
-from deliveries.models import Delivery
+from deliveries.models import Delivery, runtime_of
 from hooks.models import Webhook
 from tests.support.receiver import Reply, always
 from tests.support.waiting import wait_until
@@ -18,6 +18,12 @@ from tests.support.waiting import wait_until
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 FAST_RETRIES = {"RETRY_BASE_DELAY": 0.2, "RETRY_MAX_DELAY": 1, "RETRY_JITTER": 0}
+
+
+
+def runtime(webhook):
+    """What the workers keep about the endpoint, as stored now."""
+    return runtime_of(Webhook.objects.select_related("runtime").get(pk=webhook.pk))
 
 
 def emit(count: int, organisation) -> list:
@@ -64,8 +70,8 @@ def test_the_breaker_opens_on_a_failing_receiver_and_a_probe_closes_it(start_wor
     emit(10, webhook.organisation)
 
     # then: it opens, and while it is open nothing is sent
-    wait_until(lambda: Webhook.objects.get(pk=webhook.pk).breaker_state == "open", timeout=30, message="open")
-    opened = Webhook.objects.get(pk=webhook.pk)
+    wait_until(lambda: runtime(webhook).breaker_state == "open", timeout=30, message="open")
+    opened = runtime(webhook)
     assert "consecutive failed attempts" in opened.breaker_reason
     sent_while_open = len(receiver.at("/flaky"))
     time.sleep(1.0)  # within the 2 s cool-down
@@ -74,7 +80,7 @@ def test_the_breaker_opens_on_a_failing_receiver_and_a_probe_closes_it(start_wor
     down.clear()  # the receiver recovers
     recovered = time.time()
     wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == 10, timeout=30, message="all sent")
-    closed = Webhook.objects.get(pk=webhook.pk)
+    closed = runtime(webhook)
     assert (closed.breaker_state, closed.breaker_failures, closed.breaker_reason) == ("closed", 0, "the probe succeeded")
     # the time spent open burnt no attempts: no delivery failed, none used its 4 attempts
     assert max(Delivery.objects.values_list("attempts", flat=True)) < 4

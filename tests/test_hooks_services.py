@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hookline.checks import check_hookline_settings
-from hooks import services
+from hooks import services, states
 from hooks.models import Webhook
 from tests.support.overrides import hookline
 
@@ -73,9 +73,10 @@ def test_clean_returns_normalised_values_and_saves_nothing():
     # when
     cleaned = services.clean_webhook_fields({"url": URL, "proxy_url": " http://127.0.0.1:3128 ", "headers": {"X-A": 1}})
     # then
+    # then: the flat option names are set into the one contract value
     assert cleaned == {
-        "url": URL, "event_types": ["*"], "proxy_url": "http://127.0.0.1:3128", "shared_secret_header": "",
-        "headers": {"X-A": "1"},
+        "url": URL, "event_types": ["*"],
+        "contract": {"request": {"proxy_url": "http://127.0.0.1:3128", "headers": {"X-A": "1"}}},
     }
     assert not Webhook.objects.exists()
 
@@ -128,7 +129,7 @@ def test_an_endpoint_proxy_is_checked_like_its_url(make_webhook, proxy, why):
 
 def test_a_loopback_proxy_is_fine_when_private_addresses_are_allowed(make_webhook):
     webhook, _ = make_webhook(URL, proxy_url=" http://127.0.0.1:3128 ")
-    assert webhook.proxy_url == "http://127.0.0.1:3128"
+    assert webhook.delivery_contract.request.proxy_url == "http://127.0.0.1:3128"
 
 
 def test_an_edit_checks_the_proxy_too(make_webhook):
@@ -234,3 +235,15 @@ def test_rotating_twice_drops_the_oldest_secret(make_webhook):
     third = services.rotate_secret(webhook)
     assert webhook.signing_secrets() == [third, second]
     assert first not in webhook.signing_secrets()
+
+
+def test_an_edit_from_a_stale_copy_keeps_the_state_a_worker_set(make_webhook):
+    # given: an operator's copy, loaded before a worker's retries ran out
+    webhook, _ = make_webhook(URL)
+    stale = Webhook.objects.get(pk=webhook.pk)
+    states.transition(webhook, states.RETRIES_RAN_OUT)
+    # when: the operator renames it
+    services.update_webhook(stale, name="renamed")
+    # then: the rename is saved, the worker's state is not undone
+    fresh = Webhook.objects.get(pk=webhook.pk)
+    assert (fresh.name, fresh.state, fresh.state_reason) == ("renamed", "invalid", "retries ran out")

@@ -213,7 +213,7 @@ def odd_rows(make_webhook, *, surrogates: bool) -> Delivery:
                '{"deep": ' + deep_text(DEPTH) + ', "odd": ' + odd + ', "huge": "' + "y" * 300_000 + '"}')
     store_json(Attempt, attempt.pk, "request_headers", '{"X-Odd": ' + odd + ', "X-Nested": {"a": [1]}}')
     store_json(Attempt, attempt.pk, "response_headers", '{"Content-Type": ' + odd + "}")
-    store_json(Webhook, webhook.pk, "headers", '{"X-Odd": ' + odd + "}")
+    store_json(Webhook, webhook.pk, "contract", '{"request": {"headers": {"X-Odd": ' + odd + "}}}")
     entry = EventType.objects.get_or_create(key="invoice.paid")[0]
     store_json(EventType, entry.pk, "schema", '{"odd": ' + odd + ', "deep": ' + deep_text(DEPTH) + "}")
     return delivery

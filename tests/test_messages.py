@@ -154,3 +154,19 @@ def test_basic_auth_header_value_is_standard(make_webhook, organisation):
     request, _ = signed(webhook, make_event(organisation))
     prepared = requests.Request("POST", request.url, auth=request.auth).prepare()
     assert prepared.headers["Authorization"] == "Basic " + base64.b64encode(b"ada:pw").decode()
+
+
+def test_an_endpoint_may_send_its_own_user_agent(make_webhook, organisation, admin_client):
+    # given: the default, and one endpoint that names its own (as a flat API field would not: it is a contract key)
+    default, _ = make_webhook("http://127.0.0.1:9/a")
+    own, _ = make_webhook("http://127.0.0.1:9/b", contract={"request": {"user_agent": " PartnerBridge/2.1 "}})
+    event = make_event(organisation)
+    # when
+    agents = [signed(webhook, event)[0].headers["user-agent"] for webhook in (default, own)]
+    # then
+    assert agents[0].startswith("Hookline/") and agents[1] == "PartnerBridge/2.1"
+    # and it is refused when it could break the header, and offered on the admin form with its default
+    with pytest.raises(services.ValidationError, match="request.user_agent"):
+        services.update_webhook(own, contract={"request": {"user_agent": "a\r\nX-Injected: 1"}})
+    page = admin_client.get(f"/admin/hooks/webhook/{own.pk}/change/").content.decode()
+    assert 'name="request_user_agent"' in page and 'value="PartnerBridge/2.1"' in page and "Default: Hookline/(the installed version)" in page

@@ -17,9 +17,9 @@ BEFORE, AFTER = ("hooks", "0011_add_body_token"), ("hooks", "0012_fix_presets_an
     ({"preset": "ricloud", "policy": {"gone_deactivates": True}}, None),  # its own choice is kept
     ({"preset": "bugyo-cloud", "policy": {"attempts": 18}},
      {"preset": "bugyo-cloud", "policy": {"attempts": 18},
-      "headers": {"Accept": "application/json", "Accept-Charset": "utf-8"}}),
-    ({"preset": "bugyo-cloud", "headers": {"accept": "text/json"}},
-     {"preset": "bugyo-cloud", "headers": {"Accept-Charset": "utf-8", "accept": "text/json"}}),
+      "request": {"headers": {"Accept": "application/json", "Accept-Charset": "utf-8"}}}),
+    ({"preset": "bugyo-cloud", "request": {"headers": {"accept": "text/json"}}},
+     {"preset": "bugyo-cloud", "request": {"headers": {"Accept-Charset": "utf-8", "accept": "text/json"}}}),
     ({"preset": "apigee", "policy": {"attempts": 4}}, None),
     ({}, None),
 ])

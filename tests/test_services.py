@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from deliveries import services
+from deliveries import endpoint_actions, services
 from deliveries.exceptions import EndpointNotReceiving, PendingDeliveries
 from deliveries.models import Delivery
 from events.models import Event
@@ -85,10 +85,10 @@ def test_secrets_use_the_configured_encryption_key(make_webhook, settings):
 def test_send_test_sets_the_state_from_the_answer(receiver, make_webhook):
     ok, _ = make_webhook(receiver.on("/ok", always(200)))
     down, _ = make_webhook(receiver.on("/down", always(500)))
-    attempt = services.send_test(ok)
+    attempt = endpoint_actions.send_test(ok)
     assert attempt.succeeded and Webhook.objects.get(id=ok.id).state == "valid"
     assert receiver.at("/ok")[0].json["type"] == "webhook.test"
-    attempt = services.send_test(down)
+    attempt = endpoint_actions.send_test(down)
     assert attempt.response_status == 500 and Webhook.objects.get(id=down.id).state == "invalid"
     assert len(receiver.at("/down")) == 1  # a test is not retried
     assert Event.objects.filter(type="webhook.test", dispatched_at__isnull=True).count() == 0
@@ -100,7 +100,7 @@ def test_a_failed_test_invalidates_the_endpoint_and_says_so(receiver, make_webho
     operations, _ = make_webhook(receiver.on("/ops", always(200)), event_types=["hookline.endpoint.invalid"])
 
     # when
-    services.send_test(webhook, user=operator)
+    endpoint_actions.send_test(webhook, user=operator)
 
     # then
     webhook.refresh_from_db()
@@ -117,7 +117,7 @@ def test_a_failed_test_invalidates_the_endpoint_and_says_so(receiver, make_webho
 
 def test_a_passed_test_says_nothing(receiver, make_webhook):
     webhook, _ = make_webhook(receiver.on("/ok", always(204)))
-    services.send_test(webhook)
+    endpoint_actions.send_test(webhook)
     assert not Event.objects.filter(type__startswith="hookline.endpoint.").exists()
 
 
@@ -137,7 +137,7 @@ def test_recover_requeues_failed_deliveries_since_a_time(make_webhook, enqueued,
     _delivery(webhook, created_at=timezone.now() - timedelta(days=3))
     _delivery(webhook, status="succeeded")
     with django_capture_on_commit_callbacks(execute=True):
-        count = services.recover(webhook, since=timezone.now() - timedelta(days=1))
+        count = endpoint_actions.recover(webhook, since=timezone.now() - timedelta(days=1))
     assert count == 1 and enqueued == [[recent.id]]
 
 
@@ -155,6 +155,6 @@ def test_delete_without_force_refuses_while_deliveries_are_pending(make_webhook)
     webhook, _ = make_webhook("http://127.0.0.1:9/a")
     _delivery(webhook, status="pending")
     with pytest.raises(PendingDeliveries):
-        services.delete_webhook(webhook, force=False)
-    services.delete_webhook(webhook)
+        endpoint_actions.delete(webhook, force=False)
+    endpoint_actions.delete(webhook)
     assert not Webhook.objects.exists() and not Delivery.objects.exists()

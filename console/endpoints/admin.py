@@ -1,6 +1,7 @@
-"""The endpoint admin: list with last delivery and 24 h success rate, create/edit through hooks.services, secret shown once, actions."""
+"""The endpoint admin: list with last delivery and 24 h success rate, create/edit and actions through deliveries.endpoint_actions, secret shown once."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -17,14 +18,15 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
-from deliveries import control, services
+from deliveries import endpoint_actions as actions
+from deliveries import messages as bodies
 from deliveries.exceptions import EndpointNotReceiving
-from deliveries.models import Attempt, Delivery
+from deliveries.models import Attempt, Delivery, EndpointRuntime
 from deliveries.stats import with_delivery_stats
 from events.models import Organisation
 from console.admin_base import OrganisationFilter, OrganisationScopedAdmin, badge, member_organisation_ids
+from hookline.display import displayable
 from hooks import contracts
-from hooks import services as endpoints
 from hooks.models import Webhook
 
 from ..alerts import admin as alerts_admin  # operational alerts (issue 25)
@@ -57,12 +59,31 @@ class RecoverForm(forms.Form):
     )
 
 
+# The delivery contract (hooks.contracts), one fieldset per section, its fields made from contracts.OPTIONS:
+# a new option appears on the page without a line in this file.
+CONTRACT_SECTIONS = {
+    "policy": "Delivery contract: retries and timeouts", "body": "Delivery contract: body",
+    "batch": "Delivery contract: batching", "control": "Delivery control", "request": "Request: headers and proxy",
+    "signature": "Signatures",
+}
+
+
+def contract_fieldsets(control_status_fields: list[str]) -> list[tuple[str, dict]]:
+    extras = {"body": ["body_preview"], "control": control_status_fields,
+              "signature": ["public_key", "shared_secret", "signing_secret"]}
+    return [
+        (title, {"fields": [option.name for option in contracts.OPTIONS if option.section == section]
+                 + extras.get(section, []), "classes": ["collapse"]})
+        for section, title in CONTRACT_SECTIONS.items()
+    ]
+
+
 @admin.register(Webhook)
 class WebhookAdmin(OrganisationScopedAdmin):
     form = WebhookForm
     list_display = ["name", "masked_url", "state_badge", "control_badge", "last_delivery", "success_rate", "organisation"]
     list_filter = ["state", OrganisationFilter, WebhookEventTypeFilter]
-    list_select_related = ["organisation"]
+    list_select_related = ["organisation", "runtime"]
     search_fields = ["name", "url", "description"]
     actions = ["enable", "disable", "rotate_secret", "rotate_body_token", "send_test", "recover_failed", "pause",
                "resume", "reset_breaker", "skip_head"]
@@ -79,19 +100,12 @@ class WebhookAdmin(OrganisationScopedAdmin):
     ]
     control_status_fields = ["paused_since", "breaker", "head_of_line"]
     readonly_fields = [*status_fields, *control_status_fields, "recent_deliveries", "contract_summary", "public_key",
-                       "alert_history"]
+                       "body_preview", "alert_history"]
     fieldsets = [
-        (None, {"fields": ["organisation", "name", "description", "url", "test_on_save", "event_types", "condition"]}),
-        ("Signatures and request", {"fields": [
-            "standard_signature", "asymmetric_signature", "public_key", "github_signature", "shared_secret_header",
-            "shared_secret", "signing_secret",
-            "headers", "payload_version", "proxy_url",
-        ]}),
-        ("Delivery contract", {"fields": ["contract", "contract_summary"], "description":
-            "Presets: " + ", ".join(sorted(contracts.PRESETS)) + ". {} = the HOOKLINE defaults."}),
-        ("Delivery control", {"fields": [
-            "rate_limit", "rate_limit_burst", "breaker_threshold", "breaker_cooldown", "ordered", *control_status_fields,
-        ]}),
+        (None, {"fields": ["organisation", "name", "description", "url", "event_types", "condition"]}),
+        ("Delivery contract", {"fields": ["preset", "contract_summary"], "description":
+            "Every option shows its default; leave a field empty (or as it is) for the default or the preset's value."}),
+        *contract_fieldsets(control_status_fields),
         ("Alerts", {"fields": ["contact_emails", "alert_history"]}),  # operational alerts (issue 25)
         ("Status", {"fields": status_fields}),
         ("Recent deliveries", {"fields": ["recent_deliveries"]}),
@@ -122,13 +136,26 @@ class WebhookAdmin(OrganisationScopedAdmin):
 
     @admin.display(description="applies")
     def contract_summary(self, webhook: Webhook) -> str:
-        return contracts.describe(webhook.delivery_contract) if webhook.pk else ""
+        return displayable(contracts.describe(webhook.delivery_contract)) if webhook.pk else ""
+
+    @admin.display(description="body preview")
+    def body_preview(self, webhook: Webhook) -> str:
+        """What a receiver gets for a sample event, in the endpoint's body shape (its template, if any)."""
+        if not webhook.pk:
+            return "Shown once the endpoint is saved."
+        sample = bodies.sample_body(webhook)
+        return format_html('<pre class="hookline-json">{}</pre>', displayable(json.dumps(sample, indent=2, ensure_ascii=False)))
 
     def get_fieldsets(self, request, obj=None):
-        return self.fieldsets if obj else self.fieldsets[:-1]  # no deliveries before the endpoint exists
+        if obj:
+            return self.fieldsets
+        # No deliveries, status or runtime state before the endpoint exists.
+        return [(title, {**options, "fields": [name for name in options["fields"]
+                                               if name not in (*self.control_status_fields, "body_preview", "alert_history")]})
+                for title, options in self.fieldsets[:-2]]
 
     def get_queryset(self, request):
-        return with_delivery_stats(super().get_queryset(request), since=timezone.now() - SUCCESS_WINDOW)
+        return with_delivery_stats(actions.for_listing(super().get_queryset(request)), since=timezone.now() - SUCCESS_WINDOW)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -136,7 +163,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
         return form
 
     def save_model(self, request, obj, form, change):
-        pass  # WebhookForm.save has saved it through hooks.services (create_webhook or update_webhook)
+        pass  # WebhookForm.save has saved it through deliveries.endpoint_actions (create or update)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "organisation":
@@ -158,40 +185,42 @@ class WebhookAdmin(OrganisationScopedAdmin):
 
     @admin.display(description="control")
     def control_badge(self, webhook: Webhook) -> str:
-        parts = []
-        if webhook.paused:
+        parts, runtime, options = [], actions.runtime(webhook), webhook.delivery_contract.control
+        if runtime.paused:
             parts.append(badge("paused", "info"))
-        if webhook.breaker_state != control.CLOSED:
-            parts.append(badge(f"breaker {webhook.breaker_state}", "bad"))
-        if webhook.rate_limit:
-            parts.append(format_html('<span class="quiet">{}/s</span>', webhook.rate_limit))
-        if webhook.ordered:
+        if runtime.breaker_state != runtime.Breaker.CLOSED:
+            parts.append(badge(f"breaker {runtime.breaker_state}", "bad"))
+        if options.rate_limit:
+            parts.append(format_html('<span class="quiet">{}/s</span>', options.rate_limit))
+        if options.ordered:
             parts.append(format_html('<span class="quiet">{}</span>', "FIFO"))
         return format_html_join(" ", "{}", ((part,) for part in parts)) or "—"
 
     @admin.display(description="paused since")
     def paused_since(self, webhook: Webhook) -> str:
-        if not webhook.paused:
+        runtime = actions.runtime(webhook)
+        if not runtime.paused:
             return "not paused"
         held = webhook.deliveries.filter(status=Delivery.Status.HELD).count()
-        return format_html("{} ({} held)", timezone.localtime(webhook.paused_at).strftime("%Y-%m-%d %H:%M:%S %Z"), held)
+        return format_html("{} ({} held)", timezone.localtime(runtime.paused_at).strftime("%Y-%m-%d %H:%M:%S %Z"), held)
 
     @admin.display(description="circuit breaker")
     def breaker(self, webhook: Webhook) -> str:
-        threshold = control.breaker_threshold(webhook)
+        threshold = webhook.delivery_contract.effective().control.breaker_threshold
         setting = f"opens after {threshold} consecutive failures" if threshold else "off"
-        if webhook.breaker_state == control.CLOSED:
-            return format_html("closed ({}; {} failed in a row)", setting, webhook.breaker_failures)
-        since = timezone.localtime(webhook.breaker_changed_at).strftime("%Y-%m-%d %H:%M:%S") if webhook.breaker_changed_at else "—"
-        until = timezone.localtime(webhook.breaker_until).strftime("%H:%M:%S") if webhook.breaker_until else "—"
-        return format_html("{} since {}: {} (waits until {})", badge(webhook.breaker_state, "bad"), since,
-                           webhook.breaker_reason, until)
+        runtime = actions.runtime(webhook)
+        if runtime.breaker_state == runtime.Breaker.CLOSED:
+            return format_html("closed ({}; {} failed in a row)", setting, runtime.breaker_failures)
+        since = timezone.localtime(runtime.breaker_changed_at).strftime("%Y-%m-%d %H:%M:%S") if runtime.breaker_changed_at else "—"
+        until = timezone.localtime(runtime.breaker_until).strftime("%H:%M:%S") if runtime.breaker_until else "—"
+        return format_html("{} since {}: {} (waits until {})", badge(runtime.breaker_state, "bad"), since,
+                           runtime.breaker_reason, until)
 
     @admin.display(description="head of line")
     def head_of_line(self, webhook: Webhook) -> str:
-        if not webhook.ordered:
+        if not webhook.delivery_contract.control.ordered:
             return "not FIFO"
-        head = control.head_of_line(webhook)
+        head = actions.head_of_line(webhook)
         if head is None:
             return "nothing waits"
         return format_html(
@@ -275,11 +304,11 @@ class WebhookAdmin(OrganisationScopedAdmin):
             # One of the two, never both: an invalid endpoint is already out of service, it wants Enable.
             return obj.enabled
         if name in ("pause", "resume"):
-            return obj.paused == (name == "resume")
+            return actions.runtime(obj).paused == (name == "resume")
         if name == "reset_breaker":
-            return obj.breaker_state != control.CLOSED
+            return actions.runtime(obj).breaker_state != EndpointRuntime.Breaker.CLOSED
         if name == "skip_head":
-            return obj.ordered
+            return obj.delivery_contract.control.ordered
         if name == "rotate_body_token":
             return obj.delivery_contract.body.places_token
         return True
@@ -287,18 +316,18 @@ class WebhookAdmin(OrganisationScopedAdmin):
     @admin.action(description="Enable selected endpoints", permissions=["change"])
     def enable(self, request, queryset):
         for webhook in queryset:
-            endpoints.enable(webhook, user=request.user)
+            actions.enable(webhook, user=request.user)
         self.message_user(request, f"Enabled {len(queryset)} endpoint(s); each is new until a delivery or test proves it.")
 
     @admin.action(description="Disable selected endpoints", permissions=["change"])
     def disable(self, request, queryset):
         for webhook in queryset:
-            endpoints.disable(webhook, user=request.user)
+            actions.disable(webhook, user=request.user)
         self.message_user(request, f"Disabled {len(queryset)} endpoint(s).", messages.WARNING)
 
     @admin.action(description="Rotate secret (the new one is shown once)", permissions=["change"])
     def rotate_secret(self, request, queryset):
-        issued = [(webhook, endpoints.rotate_secret(webhook, user=request.user)) for webhook in queryset]
+        issued = [(webhook, actions.rotate_secret(webhook, user=request.user)) for webhook in queryset]
         return self.secret_page(request, issued)
 
     @admin.action(description="Rotate body token (the new one is shown once)", permissions=["change"])
@@ -308,7 +337,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
             self.message_user(request, "None of these endpoints' bodies carries a token ({{secret.token}}).",
                               messages.WARNING)
             return None
-        issued = [(webhook, endpoints.rotate_body_token(webhook, user=request.user)) for webhook in carrying]
+        issued = [(webhook, actions.rotate_body_token(webhook, user=request.user)) for webhook in carrying]
         return self.secret_page(request, issued, body_tokens=True)
 
     @admin.action(description="Send a test event now", permissions=["change"])
@@ -318,7 +347,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
             self.message_user(request, f"Select at most {SEND_TEST_LIMIT} endpoints to test at once.", messages.WARNING)
             return None
         for webhook in queryset:
-            attempt = services.send_test(webhook, user=request.user)
+            attempt = actions.send_test(webhook, user=request.user)
             inspect = reverse("admin:deliveries_delivery_change", args=[attempt.delivery_id])
             if attempt.succeeded:
                 outcome, level = f"answered {attempt.response_status} in {attempt.duration_ms} ms", messages.SUCCESS
@@ -345,7 +374,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
         since = form.cleaned_data["since"]
         for webhook in queryset:
             try:
-                count = services.recover(webhook, since)
+                count = actions.recover(webhook, since)
             except EndpointNotReceiving as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
@@ -357,24 +386,24 @@ class WebhookAdmin(OrganisationScopedAdmin):
     @admin.action(description="Pause selected endpoints (deliveries are held)", permissions=["change"])
     def pause(self, request, queryset):
         for webhook in queryset:
-            control.pause(webhook)
+            actions.pause(webhook)
         self.message_user(request, f"Paused {len(queryset)} endpoint(s): their deliveries are held until resumed.")
 
     @admin.action(description="Resume selected endpoints (send what was held)", permissions=["change"])
     def resume(self, request, queryset):
-        released = sum(control.resume(webhook) for webhook in queryset)
+        released = sum(actions.resume(webhook) for webhook in queryset)
         self.message_user(request, f"Resumed {len(queryset)} endpoint(s); {released} held delivery(ies) queued.")
 
     @admin.action(description="Close the circuit breaker of selected endpoints", permissions=["change"])
     def reset_breaker(self, request, queryset):
         for webhook in queryset:
-            control.reset_breaker(webhook)
+            actions.reset_breaker(webhook)
         self.message_user(request, f"Closed the breaker of {len(queryset)} endpoint(s).")
 
     @admin.action(description="Skip the head of line of selected FIFO endpoints", permissions=["change"])
     def skip_head(self, request, queryset):
         for webhook in queryset:
-            head = control.skip_head(webhook) if webhook.ordered else None
+            head = actions.skip_head(webhook) if webhook.delivery_contract.control.ordered else None
             if head is None:
                 self.message_user(request, f"“{webhook.name}”: no head of line to skip.", messages.WARNING)
             else:
@@ -399,8 +428,8 @@ class WebhookAdmin(OrganisationScopedAdmin):
         return listed, model_count, set(), []
 
     def delete_model(self, request, obj):
-        services.delete_webhook(obj, force=True)
+        actions.delete(obj, force=True)
 
     def delete_queryset(self, request, queryset):
         for webhook in queryset:
-            services.delete_webhook(webhook, force=True)
+            actions.delete(webhook, force=True)

@@ -6,12 +6,10 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from deliveries import control
-from deliveries import services as deliveries
+from deliveries import endpoint_actions as actions
 from hookline.api.base import HooklineAPIMixin
 from hookline.api.errors import from_django
 from hookline.api.schema import error, extend_schema, extend_schema_view
-from hooks import services as endpoints
 from hooks.models import Webhook
 
 from .filters import WebhookFilter
@@ -44,7 +42,9 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     filterset_class = WebhookFilter
 
     def get_queryset(self):
-        return Webhook.objects.visible_to(self.request.user).select_related("organisation", "created_by", "updated_by")
+        return actions.for_listing(
+            Webhook.objects.visible_to(self.request.user).select_related("organisation", "created_by", "updated_by")
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -56,7 +56,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     def perform_destroy(self, webhook: Webhook) -> None:
         options = DeleteOptionsSerializer(data=self.request.query_params)
         options.is_valid(raise_exception=True)
-        deliveries.delete_webhook(webhook, force=options.validated_data["force"])
+        actions.delete(webhook, force=options.validated_data["force"])
 
     @extend_schema(
         summary="Send a test event now",
@@ -68,7 +68,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         webhook = self.get_object()
-        attempt = deliveries.send_test(webhook, user=request.user)
+        attempt = actions.send_test(webhook, user=request.user)
         result = {"succeeded": attempt.succeeded, "state": webhook.state, "delivery": attempt.delivery_id, "attempt": attempt}
         return Response(TestResultSerializer(result).data)
 
@@ -86,7 +86,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         body = RotateSecretSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
         try:
-            secret = endpoints.rotate_secret(webhook, user=request.user, secret=body.validated_data.get("secret", ""))
+            secret = actions.rotate_secret(webhook, user=request.user, secret=body.validated_data.get("secret", ""))
         except DjangoValidationError as exc:
             raise from_django(exc) from None
         answer = {"secret": secret, "previous_secret_expires_at": webhook.previous_secret_expires_at}
@@ -106,7 +106,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         body = RotateBodyTokenSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
         try:
-            token = endpoints.rotate_body_token(webhook, user=request.user, token=body.validated_data.get("body_token", ""))
+            token = actions.rotate_body_token(webhook, user=request.user, token=body.validated_data.get("body_token", ""))
         except DjangoValidationError as exc:
             raise from_django(exc) from None
         answer = {"body_token": token, "previous_body_token_expires_at": webhook.previous_body_token_expires_at}
@@ -122,10 +122,10 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         webhook = self.get_object()
         body = RecoverSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        count = deliveries.recover(webhook, body.validated_data["since"])
+        count = actions.recover(webhook, body.validated_data["since"])
         return Response(RecoveredSerializer({"requeued": count}).data, status=status.HTTP_202_ACCEPTED)
 
-    # --- delivery control (deliveries/control.py) ---------------------------------------------
+    # --- delivery control (deliveries/control.py, through deliveries.endpoint_actions) ---------
     @extend_schema(
         summary="Pause: keep new deliveries as held",
         description="Deliveries are recorded as held (not sent, not failed) until resume; unlike disabling, nothing is lost.",
@@ -134,7 +134,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         webhook = self.get_object()
-        control.pause(webhook)
+        actions.pause(webhook)
         return Response(self.get_serializer(webhook).data)
 
     @extend_schema(
@@ -143,7 +143,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
-        return Response(ResumedSerializer({"released": control.resume(self.get_object())}).data)
+        return Response(ResumedSerializer({"released": actions.resume(self.get_object())}).data)
 
     @extend_schema(
         summary="Close the circuit breaker now",
@@ -153,7 +153,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path="reset-breaker")
     def reset_breaker(self, request, pk=None):
         webhook = self.get_object()
-        control.reset_breaker(webhook)
+        actions.reset_breaker(webhook)
         webhook.refresh_from_db()
         return Response(self.get_serializer(webhook).data)
 
@@ -164,5 +164,5 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="skip-head")
     def skip_head(self, request, pk=None):
-        head = control.skip_head(self.get_object())
+        head = actions.skip_head(self.get_object())
         return Response(SkippedSerializer({"skipped": head.pk if head else None}).data)

@@ -1,4 +1,4 @@
-"""The endpoint as the API shows it (masked URL, never a secret) and takes it (through hooks.services), and its actions' bodies."""
+"""The endpoint as the API shows it (masked URL, never a secret) and takes it (through deliveries.endpoint_actions), and its actions' bodies."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -8,8 +8,8 @@ from rest_framework import serializers
 
 from hookline.api.errors import from_django
 from console.api.tenancy import OrganisationField, default_organisation
-from deliveries import control
-from hooks import contracts, services
+from deliveries import endpoint_actions as actions
+from hooks import contracts
 from hooks.models import Webhook
 from hooks.urlguard import mask_url
 
@@ -27,14 +27,49 @@ class UsernameField(serializers.Field):
         return user.get_username()  # DRF answers null itself when there is no user
 
 
-# Delivery control (deliveries/control.py): settings, then what the workers and pause/resume keep.
-CONTROL_READ_ONLY = [
+# What the workers and pause/resume keep (deliveries.EndpointRuntime): shown, never written through the API.
+RUNTIME_FIELDS = [
     "paused", "paused_at", "breaker_state", "breaker_failures", "breaker_changed_at", "breaker_until", "breaker_reason",
 ]
-CONTROL_FIELDS = [
-    "rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown", *CONTROL_READ_ONLY,
-    "head_of_line",
-]
+
+
+def flat_option_field(option: contracts.Option) -> serializers.Field:
+    """The API field of a contract option by its pre-Architecture II name (the same value as in ``contract``)."""
+    common = {"required": False, "help_text": f"{option.help} Also contract.{option.path}."}
+    if option.kind == "bool":
+        return serializers.BooleanField(**common)
+    if option.kind == "int":
+        return serializers.IntegerField(allow_null=True, min_value=0, max_value=contracts.MAXIMA.get(option.path), **common)
+    if option.kind == "headers":
+        return serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=2000), **common)
+    return serializers.CharField(allow_blank=True, max_length=2000, trim_whitespace=False, **common)
+
+
+def runtime_fields() -> dict[str, serializers.Field]:
+    return {
+        "paused": serializers.BooleanField(read_only=True),
+        "paused_at": serializers.DateTimeField(read_only=True, allow_null=True),
+        "breaker_state": serializers.CharField(read_only=True),
+        "breaker_failures": serializers.IntegerField(read_only=True),
+        "breaker_changed_at": serializers.DateTimeField(read_only=True, allow_null=True),
+        "breaker_until": serializers.DateTimeField(read_only=True, allow_null=True),
+        "breaker_reason": serializers.CharField(read_only=True),
+    }
+
+
+class Shown:
+    """The endpoint as the API reads it: its fields, its contract's options by their flat names, its runtime state."""
+
+    def __init__(self, webhook: Webhook):
+        self.webhook = webhook
+
+    def __getattr__(self, name: str):
+        option = contracts.FLAT_OPTIONS.get(name)
+        if option is not None:
+            return contracts.value_of(self.webhook.contract or {}, option, contracts.default_of(option))
+        if name in RUNTIME_FIELDS:
+            return getattr(actions.runtime(self.webhook), name)
+        return getattr(self.webhook, name)
 
 
 class StateField(serializers.ChoiceField):
@@ -58,10 +93,6 @@ class WebhookSerializer(serializers.ModelSerializer):
     event_types = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, allow_empty=False, min_length=1,
         help_text="Patterns: exact keys, * for everything, * as a whole segment (user.*). Default [\"*\"].",
-    )
-    headers = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=2000), required=False,
-        help_text="Static headers sent with every request (the signature headers cannot be overridden).",
     )
     condition = serializers.JSONField(
         required=False, allow_null=True,
@@ -92,10 +123,9 @@ class WebhookSerializer(serializers.ModelSerializer):
     )
     contract = serializers.JSONField(
         required=False,
-        help_text="Delivery contract: {\"preset\": \"apigee\"} or sections policy (attempts, delays, base_delay, "
-        "max_delay, jitter, success, retry_on, on_exhaustion, gone_deactivates, honour_retry_after, connect_timeout, "
-        "read_timeout), body (shape, template, constants, content_type, id_format), batch (max_count, max_wait) and "
-        "headers (static headers). {} = defaults.",
+        help_text="Every delivery option in one value (docs/endpoint-options.md): {\"preset\": \"apigee\"} and the "
+        "sections policy, body, batch, control, request and signature. Given, it replaces the stored contract; the "
+        "flat option fields (headers, rate_limit, …) given alongside are set into it. {} = the defaults.",
     )
     contract_summary = serializers.SerializerMethodField(help_text="The contract that applies, in words.")
     head_of_line = serializers.SerializerMethodField(
@@ -109,26 +139,22 @@ class WebhookSerializer(serializers.ModelSerializer):
     class Meta:
         model = Webhook
         fields = [
-            "id", "organisation", "name", "description", "url", "event_types", "condition", "headers",
-            "standard_signature", "github_signature", "shared_secret_header", "payload_version", "proxy_url",
-            "test_on_save", "asymmetric_signature", "public_key", "signing_secret", "body_token", "shared_secret",
-            "contract",
-            "contract_summary", "state", "enabled", "state_reason", "state_changed_at", "created", "created_by",
-            "updated", "updated_by", *CONTROL_FIELDS,
+            "id", "organisation", "name", "description", "url", "event_types", "condition", "public_key",
+            "signing_secret", "body_token", "shared_secret", "contract", "contract_summary", *contracts.FLAT_OPTIONS, "state",
+            "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
+            *RUNTIME_FIELDS, "head_of_line",
             "contact_emails",  # operational alerts (issue 25)
         ]
-        read_only_fields = ["state_reason", "state_changed_at", "public_key", *CONTROL_READ_ONLY]
-        # The real limits (hooks.services), not the column's 2147483647 that PostgreSQL's field would announce.
-        extra_kwargs = {name: {"max_value": maximum} for name, maximum in services.CONTROL_MAXIMA.items()}
+        read_only_fields = ["state_reason", "state_changed_at", "public_key"]
 
     def get_head_of_line(self, webhook: Webhook) -> int | None:
-        head = control.head_of_line(webhook) if webhook.ordered else None
+        head = actions.head_of_line(webhook) if webhook.delivery_contract.control.ordered else None
         return head.pk if head else None
 
     def to_representation(self, webhook: Webhook) -> dict:
-        data = super().to_representation(webhook)
+        data = super().to_representation(Shown(webhook))
         data["url"] = webhook.masked_url
-        data["proxy_url"] = mask_url(webhook.proxy_url) if webhook.proxy_url else ""
+        data["proxy_url"] = mask_url(data["proxy_url"]) if data.get("proxy_url") else ""
         return data
 
     def get_contract_summary(self, webhook: Webhook) -> str:
@@ -146,13 +172,13 @@ class WebhookSerializer(serializers.ModelSerializer):
                 if self.instance is not None:
                     raise DjangoValidationError({"signing_secret": DjangoValidationError(
                         "Import a secret on an existing endpoint with rotate-secret.", code="secret")})
-                services.validate_secret(attrs["signing_secret"])
+                actions.validate_secret(attrs["signing_secret"])
             if attrs.get("body_token"):
                 if self.instance is not None:
                     raise DjangoValidationError({"body_token": DjangoValidationError(
                         "Import a body token on an existing endpoint with rotate-body-token.", code="body_token")})
-                services.validate_body_token(attrs["body_token"])
-            services.clean_webhook_fields(fields, webhook=self.instance)
+                actions.validate_body_token(attrs["body_token"])
+            actions.clean(fields, webhook=self.instance)
         except DjangoValidationError as exc:
             raise from_django(exc) from None
         return attrs
@@ -162,16 +188,22 @@ class WebhookSerializer(serializers.ModelSerializer):
         switches = {name: validated_data.pop(name) for name in SWITCHES if name in validated_data}
         imported = validated_data.pop("signing_secret", "")
         with transaction.atomic():
-            webhook, secret = services.create_webhook(user=user, secret=imported, **validated_data)
+            webhook, secret = actions.create(user=user, secret=imported, **validated_data)
             if switches:
-                services.update_webhook(webhook, user=user, **switches)
+                actions.update(webhook, user=user, **switches)
         self.context["secret"] = secret
         self.context["body_token"] = webhook.body_token or None
         return webhook
 
     def update(self, webhook: Webhook, validated_data: dict) -> Webhook:
         validated_data.pop("body_token", None)  # refused in validate() when given
-        return services.update_webhook(webhook, user=self.context["request"].user, **validated_data)
+        return actions.update(webhook, user=self.context["request"].user, **validated_data)
+
+
+# The contract's options by their flat names, and the runtime state, declared from their one description.
+WebhookSerializer._declared_fields.update(
+    {name: flat_option_field(option) for name, option in contracts.FLAT_OPTIONS.items()}, **runtime_fields(),
+)
 
 
 class WebhookCreatedSerializer(WebhookSerializer):

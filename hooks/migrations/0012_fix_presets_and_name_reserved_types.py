@@ -26,10 +26,11 @@ def fixed(contract: dict) -> dict | None:
     if preset == "ricloud" and "gone_deactivates" not in contract.get("policy", {}):
         return {**contract, "policy": {**contract.get("policy", {}), "gone_deactivates": False}}
     if preset == "bugyo-cloud":
-        given = {name.lower() for name in contract.get("headers", {})}
+        request = contract.get("request", {})
+        given = {name.lower() for name in request.get("headers", {})}
         missing = {name: value for name, value in OBC_HEADERS.items() if name.lower() not in given}
         if missing:
-            return {**contract, "headers": {**missing, **contract.get("headers", {})}}
+            return {**contract, "request": {**request, "headers": {**missing, **request.get("headers", {})}}}
     return None
 
 

@@ -13,12 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from deliveries import control
-from deliveries import services as deliveries
+from deliveries import endpoint_actions as actions
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
 from events.models import EventType
-from hooks import services as endpoints
 from hooks.models import Webhook
 
 from .. import snippets, throttle
@@ -29,7 +27,7 @@ from ..forms import EndpointForm, RecoverForm, default_recover_since
 
 def organisation_endpoints(request):
     """The only way the portal finds endpoints: this session's organisation's."""
-    return Webhook.objects.filter(organisation=request.portal.organisation)
+    return actions.for_listing(Webhook.objects.filter(organisation=request.portal.organisation))
 
 
 def get_endpoint(request, pk) -> Webhook:
@@ -59,7 +57,7 @@ def endpoint_create(request):
     form = EndpointForm(request.POST or None, access=request.portal)
     if request.method == "POST" and form.is_valid():
         try:
-            webhook, secret = endpoints.create_webhook(
+            webhook, secret = actions.create(
                 organisation=request.portal.organisation, url=form.cleaned_data["url"],
                 name=form.cleaned_data["name"], description=form.cleaned_data["description"],
                 event_types=form.cleaned_data["event_types"],
@@ -82,7 +80,7 @@ def endpoint_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         changed = {name: value for name, value in form.cleaned_data.items() if value != initial[name]}
         try:
-            endpoints.update_webhook(webhook, **changed)
+            actions.update(webhook, **changed)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -109,7 +107,7 @@ def endpoint_test(request, pk):
     if not throttle.allow("test", request.portal.organisation.pk, portal_settings.TEST_SEND_RATE):
         messages.error(request, _("Too many test sends: wait a minute and try again."))
         return redirect("portal:endpoint", pk=webhook.pk)
-    attempt = deliveries.send_test(webhook)
+    attempt = actions.send_test(webhook)
     return redirect("portal:delivery", pk=attempt.delivery_id)
 
 
@@ -117,7 +115,7 @@ def endpoint_test(request, pk):
 @portal_view
 def endpoint_rotate(request, pk):
     webhook = get_endpoint(request, pk)
-    secret = endpoints.rotate_secret(webhook)
+    secret = actions.rotate_secret(webhook)
     return render(request, "portal/endpoint_secret.html", {"endpoint": webhook, "secret": secret, "created": False})
 
 
@@ -130,7 +128,7 @@ def endpoint_recover(request, pk):
         messages.error(request, " ".join(form.errors.get("since", [_("Choose a time.")])))
     else:
         try:
-            count = deliveries.recover(webhook, form.cleaned_data["since"])
+            count = actions.recover(webhook, form.cleaned_data["since"])
         except EndpointNotReceiving as exc:
             messages.error(request, str(exc))
         else:
@@ -140,10 +138,10 @@ def endpoint_recover(request, pk):
 
 # Actions without input: each one calls the function the admin and the API call.
 ACTIONS = {
-    "enable": (lambda webhook: endpoints.enable(webhook), gettext_lazy("Endpoint enabled.")),
-    "disable": (lambda webhook: endpoints.disable(webhook), gettext_lazy("Endpoint disabled.")),
-    "pause": (lambda webhook: control.pause(webhook), gettext_lazy("Endpoint paused: new deliveries are held.")),
-    "resume": (lambda webhook: control.resume(webhook), gettext_lazy("Endpoint resumed: held deliveries are on their way.")),
+    "enable": (lambda webhook: actions.enable(webhook), gettext_lazy("Endpoint enabled.")),
+    "disable": (lambda webhook: actions.disable(webhook), gettext_lazy("Endpoint disabled.")),
+    "pause": (lambda webhook: actions.pause(webhook), gettext_lazy("Endpoint paused: new deliveries are held.")),
+    "resume": (lambda webhook: actions.resume(webhook), gettext_lazy("Endpoint resumed: held deliveries are on their way.")),
 }
 
 
@@ -163,7 +161,7 @@ def endpoint_action(request, pk, action):
 def endpoint_delete(request, pk):
     webhook = get_endpoint(request, pk)
     if request.method == "POST":
-        deliveries.delete_webhook(webhook)
+        actions.delete(webhook)
         messages.success(request, _("Endpoint deleted."))
         return redirect("portal:endpoints")
     return render(request, "portal/endpoint_delete.html", {"endpoint": webhook})

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from deliveries.models import Attempt, Delivery
+from deliveries.models import Attempt, Delivery, runtime_of
 from events.models import Event
 from hooks import services
 from hooks.models import Webhook
@@ -55,7 +55,7 @@ def test_another_organisations_ids_answer_404(portal_client, theirs):
     # then
     assert set(answers.values()) == {404}, answers
     webhook.refresh_from_db()
-    assert webhook.secret == secret_before and webhook.state == Webhook.State.NEW and not webhook.paused
+    assert webhook.secret == secret_before and webhook.state == Webhook.State.NEW and not runtime_of(webhook).paused
     assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.FAILED
 
 
@@ -204,7 +204,7 @@ def test_actions_change_the_endpoint(portal_client, make_webhook):
     rotated = client.post(f"/webhooks/endpoints/{webhook.pk}/rotate-secret/").content.decode()
 
     webhook.refresh_from_db()
-    assert webhook.state == Webhook.State.DEACTIVATED and webhook.paused
+    assert webhook.state == Webhook.State.DEACTIVATED and runtime_of(webhook).paused
     assert webhook.secret != secret and webhook.secret in rotated
     assert client.post(f"/webhooks/endpoints/{webhook.pk}/delete/").status_code == 302
     assert not Webhook.objects.filter(pk=webhook.pk).exists()

@@ -90,3 +90,4 @@ def test_ricloud_tests_a_config_on_create_and_url_change_and_only_its_owner_deac
     assert retired["state"] == "deactivated"
     assert [w["id"] for w in listed["results"]] == [int(config)]
     assert int(config) not in [w["id"] for w in client.get("/api/webhooks/").json()["results"]]
+    assert Webhook.objects.get(pk=config).delivery_contract.policy.test_on_save

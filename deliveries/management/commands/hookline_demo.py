@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from events.models import Organisation
+from deliveries import endpoint_actions
 from hookline import limits
-from hooks import services
 from hooks.models import Webhook
 
 
@@ -35,9 +35,9 @@ class Command(BaseCommand):
         # one that would retry forever against the old port.
         demo = Webhook.objects.filter(organisation=org, name=DEMO_NAME).order_by("pk").first()
         if demo is None:
-            services.create_webhook(url=receiver, name=DEMO_NAME, organisation=org, user=user)
+            endpoint_actions.create(url=receiver, name=DEMO_NAME, organisation=org, user=user)
         elif demo.url != receiver:
-            services.update_webhook(demo, url=receiver, user=user)
+            endpoint_actions.update(demo, url=receiver, user=user)
         self.stdout.write(
             self.style.SUCCESS(f"Demo admin: {username} / {password if created else '(unchanged)'}") + "\n"
             f"Demo endpoint: {receiver} (organisation 'demo')\n"
