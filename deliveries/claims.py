@@ -5,7 +5,8 @@ from django.db import connections
 
 
 def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list:
-    """Set the claim of the rows ``queryset`` selects (its order and slice included); returns them as models.
+    """Set the claim of the rows ``queryset`` selects (its order and slice included); returns them as models,
+    in no particular order (RETURNING follows the plan, not the sub-select's ORDER BY).
 
     The ORM has no UPDATE … RETURNING, and its ``select_for_update`` refuses autocommit, so the
     sub-select comes from the QuerySet and the statement around it is written here: one round trip,

@@ -198,6 +198,9 @@ def _claim(deliveries, now, *, token: str | None = None, lease=None, skip_locked
     webhooks = Webhook.objects.select_related("runtime").in_bulk({delivery.webhook_id for delivery in claimed})
     for delivery in claimed:
         delivery.event, delivery.webhook = events[delivery.event_id], webhooks[delivery.webhook_id]
+    # RETURNING comes in the plan's order (a hash of ids), not the claim's: put the oldest due first again
+    # (then event order), so that the endpoints' caps (senders.fit) keep the oldest and release the youngest.
+    claimed.sort(key=lambda delivery: (delivery.next_attempt_at, delivery.event.created_at, delivery.id))
     return claimed
 
 

@@ -114,10 +114,13 @@ def test_1000_held_deliveries_are_sent_in_order_after_resume(worker, receiver, m
     got = numbers(receiver.at("/limited"))
     assert sorted(got) == list(range(1000))
     assert took >= (1000 - 250) / 250 * 0.9
-    # "in order" without FIFO: batches claimed oldest first go out concurrently, so nothing is further out
-    # of place than the burst (one second's worth, 250) plus a batch (50)
+    # "in order" without FIFO: claims take the oldest due first and the endpoint's in-flight cap keeps the
+    # oldest of each claim, so what is out of place comes from concurrency alone: 20 requests in flight
+    # answered in any order, and the worker's runs claiming side by side (a run skips the rows another holds
+    # for the instant before it releases those over the cap). Measured 102-141 on a loaded 2-core machine
+    # (312-897 while a claim's RETURNING order decided which rows the cap kept); bound: six batches.
     displaced = max(abs(position - n) for position, n in enumerate(got))
-    assert displaced < 250 + 50, displaced
+    assert displaced < 6 * 50, displaced
     assert not Delivery.objects.exclude(status="succeeded").exists()
     assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
 

@@ -110,6 +110,23 @@ def test_claim_due_takes_a_lease_with_one_statement(make_webhook, event_type, or
     assert runs.delivering.claim_due(now, 10) == []
 
 
+def test_claim_due_returns_the_oldest_due_first_then_event_order(make_webhook, event_type, organisation, receiver):
+    # given: rows whose ids run against their due times (RETURNING comes in the plan's order, not the claim's)
+    event_type("order.created")
+    webhook, _ = make_webhook(receiver.on("/r", always(200)))
+    now = timezone.now()
+    due = [now - timedelta(seconds=1), now - timedelta(seconds=2), now - timedelta(seconds=3), now - timedelta(seconds=3)]
+    made = []
+    for index, when in enumerate(due):
+        event = Event.objects.create(type="order.created", payload={"n": index}, organisation=organisation,
+                                     created_at=now - timedelta(seconds=10 - index), dispatched_at=now)
+        made.append(Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=when))
+    # when
+    claimed = runs.delivering.claim_due(now, 10)
+    # then: the endpoint's in-flight cap (senders.fit) keeps the first ones, so they must be the oldest due
+    assert [d.id for d in claimed] == [made[2].id, made[3].id, made[1].id, made[0].id]
+
+
 def test_retries_share_one_countdown_wake_up_per_tenth_of_a_second(published):
     wakeup.schedule([9.21, 9.25, 9.7, 12.0, 10_000.0])  # beyond MAX_COUNTDOWN: left to the periodic check
     assert published == [9.3, 9.7, 12.0]  # never before the due time, at most a tenth of a second after
