@@ -4,12 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test unit bench faults fuzz clean
+.PHONY: run test unit docs lint bench faults fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,server]'
+	$(PY) -m pip install --quiet -e '.[test,server,docs,lint]'
 	touch $(STAMP)
 
 run: $(STAMP)  ## web + worker + beat on SQLite and a filesystem broker (or DATABASE_URL / CELERY_BROKER_URL)
@@ -20,6 +20,17 @@ test: $(STAMP)  ## unit tests on SQLite, then everything on PostgreSQL + Redis +
 
 unit: $(STAMP)  ## the fast unit tests only, on SQLite: no services needed
 	$(PY) -m pytest -m "not integration and not faults and not browser" -q
+
+docs: $(STAMP)  ## the manual (mkdocs.yml) into var/site/, strict: a broken link or a missing page fails
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+	@echo "The manual: var/site/index.html"
+
+lint: $(STAMP)  ## ruff (lint and format check) and mypy, as configured in pyproject.toml; not yet part of `make test`
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	$(VENV)/bin/mypy || status=1; \
+	exit $$status
 
 bench: $(STAMP)  ## the performance benchmark (bench/README.md)
 	$(PY) bench/run.py

@@ -82,7 +82,8 @@ def check_celery_configuration(app_configs=None, **kwargs) -> list[checks.CheckM
     """Warn when the running Celery app would lose or hoard messages, or never sweep."""
     conf = current_app.conf
     warnings = []
-    hint = "Call hookline.celery.configure(app) in your project's celery.py (README: Embedding)."
+    hint = ("Call hookline.celery.configure(app) in your project's celery.py "
+            "(manual: docs/embedding.md, 'Celery and the system checks').")
     if not conf.task_acks_late or not conf.task_reject_on_worker_lost:
         warnings.append(checks.Warning(
             "Celery acknowledges tasks before they run (task_acks_late / task_reject_on_worker_lost off): "

@@ -14,7 +14,7 @@ from events import catalog, outbox
 from events.models import EventType, Organisation
 from hooks import services
 from tests.support.receiver import Receiver
-from tests.support.workers import WorkerProcess
+from tests.support.workers import SharedWorker, WorkerProcess
 
 pytest_plugins = ["tests.support.api"]
 
@@ -82,12 +82,40 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("integration") or item.get_closest_marker("faults"):
             item.fixturenames.insert(0, "real_services")
+    # The tests that share the default worker run one after another, so it starts once (a stable sort).
+    items.sort(key=lambda item: "worker" not in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture
 def receiver():
     with Receiver() as running:
         yield running
+
+
+_SHARED_WORKER = SharedWorker()
+
+
+@pytest.fixture(autouse=True)
+def _shared_worker_only_for_those_who_ask(request):
+    """A test that does not ask for ``worker`` never runs beside the shared one (it may start its own)."""
+    if "worker" not in request.fixturenames:
+        _SHARED_WORKER.end()
+
+
+def pytest_sessionfinish(session):
+    _SHARED_WORKER.end()
+
+
+@pytest.fixture
+def worker(real_services, tmp_path_factory) -> WorkerProcess:
+    """A ready worker with the default test settings, started once for the tests that ask for it in a row.
+
+    For a test that needs a fresh worker, or other settings, use ``start_worker``.
+    """
+    from webhooks_project.celery import app
+
+    app.control.purge()  # wake-ups left by the previous test; its rows are gone with its transaction
+    return _SHARED_WORKER.get(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture
@@ -108,7 +136,7 @@ def start_worker(real_services, tmp_path):
 
     yield start
     for worker in started:
-        worker.stop()
+        worker.end()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -68,12 +68,11 @@ def answer_with_what_arrived(request, count: int) -> Reply:
 
 
 def test_operator_creates_tests_inspects_redelivers_and_disables(
-    page, live_server, start_worker, receiver, operator, organisation, event_type
+    page, live_server, worker, receiver, operator, organisation, event_type
 ):
     # given
     event_type("invoice.paid", description="An invoice was paid.")
     url = receiver.on("/billing", answer_with_what_arrived)
-    start_worker()
     admin = f"{live_server.url}/admin"
 
     # log in

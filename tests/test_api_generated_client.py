@@ -38,7 +38,7 @@ def _parsed(response, status: int):
     return response.parsed
 
 
-def test_a_generated_client_runs_the_walkthrough(hookline_client, receiver, start_worker, operator):
+def test_a_generated_client_runs_the_walkthrough(hookline_client, receiver, worker, operator):
     # given: the README's token for a staff member of an organisation, and a worker
     token = io.StringIO()
     call_command("create_api_token", operator.username, stdout=token)
@@ -52,7 +52,6 @@ def test_a_generated_client_runs_the_walkthrough(hookline_client, receiver, star
         return importlib.import_module(f"{hookline_client.__name__}.api.{tag}.{name}")
 
     models = importlib.import_module(f"{hookline_client.__name__}.models")
-    start_worker()
 
     # 1. an event type, and an endpoint subscribing to it
     _parsed(op("event_types", "event_types_create").sync_detailed(client=api, body=models.EventTypeRequest(

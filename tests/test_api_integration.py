@@ -7,13 +7,12 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from tests.support.receiver import always
 from tests.support.waiting import wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 
-def test_create_emit_watch_redeliver_rotate_delete(api, start_worker, receiver, event_type):
+def test_create_emit_watch_redeliver_rotate_delete(api, worker, receiver, event_type):
     # given
     event_type("invoice.paid")
-    start_worker()
 
     # when: an endpoint is created and an event emitted over HTTP
     created = api.post("/api/webhooks/", {"url": receiver.on("/hook", always(200)), "event_types": ["invoice.*"]},

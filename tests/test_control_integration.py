@@ -15,7 +15,7 @@ from hooks.models import Webhook
 from tests.support.receiver import Reply, always
 from tests.support.waiting import wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 FAST_RETRIES = {"RETRY_BASE_DELAY": 0.2, "RETRY_MAX_DELAY": 1, "RETRY_JITTER": 0}
 
@@ -88,14 +88,13 @@ def test_the_breaker_opens_on_a_failing_receiver_and_a_probe_closes_it(start_wor
     assert len(failures) <= 10 + 4, len(failures)  # the first batch, then one probe per cool-down
 
 
-def test_1000_held_deliveries_are_sent_in_order_after_resume(start_worker, receiver, make_webhook, event_type):
+def test_1000_held_deliveries_are_sent_in_order_after_resume(worker, receiver, make_webhook, event_type):
     # given: two paused endpoints get 1,000 events: one FIFO, one with a rate limit
     event_type("invoice.paid")
     ordered, _ = make_webhook(receiver.on("/ordered", always(200)), ordered=True)
     limited, _ = make_webhook(receiver.on("/limited", always(200)), rate_limit=250)
     for webhook in (ordered, limited):
         control.pause(webhook)
-    start_worker()
     emit(1000, ordered.organisation)
     wait_until(lambda: Delivery.objects.filter(status="held").count() == 2000, timeout=60, message="2,000 held")
     time.sleep(0.5)

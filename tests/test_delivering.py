@@ -131,6 +131,9 @@ def test_deliveries_to_non_receiving_endpoints_are_closed_unsent(receiver, make_
     assert delivery.status == status and "endpoint is" in delivery.last_error
 
 
+# The worker's own recorder thread writes while the test reads: a real database (SQLite's shared in-memory
+# test database answers a concurrent reader "database table is locked").
+@pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_is_sent_concurrently_and_each_delivery_recorded_when_its_request_ends(
         receiver, make_webhook, delivery_to):

@@ -2,7 +2,7 @@
 
 The site has a custom user model, its own Celery app (``shop``), Hookline's API under
 /internal/webhooks/api/ and domain code that emits; it runs once with DRF's defaults untouched and
-once with unusual REST_FRAMEWORK settings. This is the README's "Embedding" section, step by step.
+once with unusual REST_FRAMEWORK settings. This is the manual's Embedding page (docs/embedding.md), step by step.
 """
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def site_database():
 def test_a_foreign_site_embeds_hookline_as_the_readme_says(site_python, site_database, settings_module, receiver, tmp_path):
     site = Site(site_python, settings_module, site_database, tmp_path)
     try:
-        # Set-up, as the README's Embedding section lists it.
+        # Set-up, as the manual's Embedding page lists it.
         site.manage("migrate", "--noinput")
         check = site.manage("check", "--deploy")
         assert "drf_spectacular" not in check.stderr and not re.search(r"hookline\.(E|W02)", check.stderr), check.stderr

@@ -66,7 +66,7 @@ def only(signature: str, headers: dict[str, str]) -> dict[str, str]:
 # --- signature schemes, static headers, Basic auth, secrets at rest ------------------------------------------------
 
 
-def test_every_signature_scheme_and_header_option_arrives_as_configured(start_worker, receiver, make_webhook, event_type):
+def test_every_signature_scheme_and_header_option_arrives_as_configured(worker, receiver, make_webhook, event_type):
     # given: one endpoint per option
     event_type("invoice.paid")
     standard, standard_secret = make_webhook(receiver.on("/standard", always(200)))
@@ -75,7 +75,6 @@ def test_every_signature_scheme_and_header_option_arrives_as_configured(start_wo
     custom, _ = make_webhook(receiver.on("/custom", always(200)), headers={"X-Tenant": "acme", "X-Api-Key": "k-42"})
     basic_url = receiver.on("/basic", always(200)).replace("http://", f"http://ada:{PASSWORD}@")
     basic, basic_secret = make_webhook(basic_url)
-    worker = start_worker()
 
     # when
     msg_id = emit("invoice.paid", {"invoice": 42}, standard.organisation)
@@ -123,13 +122,12 @@ def test_every_signature_scheme_and_header_option_arrives_as_configured(start_wo
 
 
 def test_both_secrets_sign_during_the_grace_period_and_only_the_new_one_after(
-    start_worker, receiver, make_webhook, event_type
+    worker, receiver, make_webhook, event_type
 ):
     # given
     event_type("invoice.paid")
     webhook, old = make_webhook(receiver.on("/r", always(200)))
     new = services.rotate_secret(webhook)
-    start_worker()
 
     # when: within the grace period
     emit("invoice.paid", {"invoice": 1}, webhook.organisation)
@@ -286,11 +284,10 @@ def test_the_all_policy_retries_a_400(start_worker, receiver, make_webhook, even
 # --- token validation -----------------------------------------------------------------------------------------
 
 
-def test_a_receiver_can_check_what_it_got(start_worker, receiver, make_webhook, event_type, other_organisation):
+def test_a_receiver_can_check_what_it_got(worker, receiver, make_webhook, event_type, other_organisation):
     # given: a delivered request, as the receiver got it
     event_type("invoice.paid")
     webhook, secret = make_webhook(receiver.on("/r", always(200)), shared_secret_header="X-OBC-Secret")
-    start_worker()
     emit("invoice.paid", {"invoice": 1}, webhook.organisation)
     wait_until(lambda: settled(1), timeout=60, message="the delivery")
     (got,) = receiver.at("/r")

@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 
 import events
-from deliveries import services
+from deliveries import endpoint_actions
 from deliveries.models import Attempt, Delivery
 from tests.support.receiver import Reply, always, sequence
 from tests.support.waiting import wait_until
@@ -97,7 +97,7 @@ def test_an_endpoint_deleted_while_its_request_hangs_costs_no_other_delivery_its
     emit("invoice.paid", 1, doomed.organisation)
     wait_until(lambda: receiver.at("/doomed") and receiver.at("/kept"), timeout=10, message="both requests in flight")
     # when: the endpoint is deleted (force) while its request is in flight
-    services.delete_webhook(doomed, force=True)
+    endpoint_actions.delete(doomed, force=True)
     # then: the other delivery shows its attempt, and is not sent again once the lease would have run out
     wait_until(lambda: Delivery.objects.filter(webhook=kept, status="succeeded").exists(), timeout=10,
                message="the kept delivery recorded")

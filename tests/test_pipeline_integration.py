@@ -14,16 +14,15 @@ from tests.support.broker import celery_broker
 from tests.support.receiver import always, sequence
 from tests.support.waiting import wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 FAST_RETRIES = {"RETRY_BASE_DELAY": 0.2, "RETRY_MAX_DELAY": 1, "RETRY_JITTER": 0}
 
 
-def test_200_events_reach_3_endpoints_signed_and_logged(start_worker, receiver, make_webhook, event_type):
+def test_200_events_reach_3_endpoints_signed_and_logged(worker, receiver, make_webhook, event_type):
     # given
     event_type("invoice.paid")
     endpoints = [make_webhook(receiver.on(f"/r{i}", always(200))) for i in range(3)]
-    start_worker()
 
     # when
     with transaction.atomic():
@@ -91,11 +90,10 @@ def test_always_failing_endpoint_ends_invalid_and_stops_receiving(start_worker, 
     assert not Delivery.objects.filter(webhook=webhook, event__payload__invoice=2).exists()
 
 
-def test_rolled_back_transaction_sends_nothing(start_worker, receiver, make_webhook, event_type):
+def test_rolled_back_transaction_sends_nothing(worker, receiver, make_webhook, event_type):
     # given
     event_type("invoice.paid")
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
-    start_worker()
 
     # when
     with pytest.raises(RuntimeError):

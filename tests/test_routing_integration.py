@@ -25,12 +25,11 @@ def crossing(threshold: int) -> dict:
     return {"and": [{"path": "usage.percent", "gte": threshold}, {"path": "usage.previous_percent", "lt": threshold}]}
 
 
-def test_thresholds_at_80_90_100_deliver_exactly_the_crossing_events(start_worker, receiver, make_webhook, event_type, organisation):
+def test_thresholds_at_80_90_100_deliver_exactly_the_crossing_events(worker, receiver, make_webhook, event_type, organisation):
     # given
     event_type("usage.updated")
     for threshold in (80, 90, 100):
         make_webhook(receiver.on(f"/at{threshold}", always(200)), condition=crossing(threshold))
-    start_worker()
     steps = [(0, 50), (50, 79), (79, 80), (80, 85), (85, 95), (95, 99), (99, 100), (100, 120), (10, 100)]
 
     # when
@@ -54,7 +53,7 @@ def test_thresholds_at_80_90_100_deliver_exactly_the_crossing_events(start_worke
     assert len(receiver.requests) == 6 and Delivery.objects.count() == 6
 
 
-def test_explicit_targets_reach_only_the_named_endpoints(start_worker, receiver, make_webhook, event_type, organisation):
+def test_explicit_targets_reach_only_the_named_endpoints(worker, receiver, make_webhook, event_type, organisation):
     # given
     event_type("usage.updated")
     a, _ = make_webhook(receiver.on("/a", always(200)))
@@ -62,7 +61,6 @@ def test_explicit_targets_reach_only_the_named_endpoints(start_worker, receiver,
     c, _ = make_webhook(receiver.on("/c", always(200)), event_types=["other.*"])
     off, _ = make_webhook(receiver.on("/off", always(200)))
     Webhook.objects.filter(id=off.id).update(state="deactivated")
-    start_worker()
 
     # when
     with transaction.atomic():
@@ -78,7 +76,7 @@ def test_explicit_targets_reach_only_the_named_endpoints(start_worker, receiver,
     assert receiver.at("/off") == [] and len(receiver.requests) == 4
 
 
-def test_a_schedule_run_at_a_frozen_clock_emits_once_with_two_beats(start_worker, receiver, make_webhook, event_type, organisation):
+def test_a_schedule_run_at_a_frozen_clock_emits_once_with_two_beats(worker, receiver, make_webhook, event_type, organisation):
     # given: a daily 04:00 Asia/Tokyo schedule, and the clock frozen just after one of its runs
     event_type("usage.report")
     make_webhook(receiver.on("/daily", always(200)))
@@ -88,7 +86,6 @@ def test_a_schedule_run_at_a_frozen_clock_emits_once_with_two_beats(start_worker
         timezone="Asia/Tokyo", payload={"report": "daily"}, missed_runs="skip",
     ), now=created)
     frozen = schedule.next_run_at + timedelta(seconds=3)
-    start_worker()
     ready = threading.Barrier(2)
     results = []
 
@@ -116,6 +113,7 @@ def test_a_schedule_run_at_a_frozen_clock_emits_once_with_two_beats(start_worker
     assert Event.objects.count() == 1
 
 
+@pytest.mark.broker  # beat publishes through the broker
 def test_two_real_beats_emit_a_due_run_once(start_worker, receiver, make_webhook, event_type, organisation):
     # given: a run due now, and two workers with embedded beats checking every 0.3 s
     event_type("usage.report")
@@ -137,12 +135,11 @@ def test_two_real_beats_emit_a_due_run_once(start_worker, receiver, make_webhook
     assert Event.objects.count() == 1 and len(receiver.at("/daily")) == 1
 
 
-def test_payload_search_finds_the_right_deliveries_on_postgresql(start_worker, receiver, make_webhook, event_type, organisation, api):
+def test_payload_search_finds_the_right_deliveries_on_postgresql(worker, receiver, make_webhook, event_type, organisation, api):
     # given
     assert connection.vendor == "postgresql"
     event_type("notice.published")
     make_webhook(receiver.on("/notices", always(200)))
-    start_worker()
     with transaction.atomic():
         emitted = [
             events.emit("notice.published", {"notice": {"id": n % 50, "title": f"Notice {n}"}}, organisation=organisation)

@@ -122,7 +122,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hookline@localhost")
 
 # --- Celery -------------------------------------------------------------------------------
 # The default broker needs no server (kombu's filesystem transport), for `make run`. Redis and
-# RabbitMQ get the options of webhooks_project/brokers.py (README "Choosing a broker").
+# RabbitMQ get the options of webhooks_project/brokers.py (docs/operations.md, "Choosing a broker").
 # "localhost" only so that kombu does not log "No hostname was supplied" on every connection.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 _BROKER = celery_settings(CELERY_BROKER_URL, var_dir=BASE_DIR / "var",

@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 
+from .. import __version__
 from .base import AUTHENTICATION_CLASSES
 
 # The docs' templates are in the console app, so a site needs drf_spectacular_sidecar (static files)
@@ -22,7 +23,7 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
        if not name.startswith("SERVE_") and name != "DEFAULT_GENERATOR_CLASS"},
     "TITLE": "Hookline API",
     "DESCRIPTION": "Webhook endpoints, deliveries and events.",
-    "VERSION": "0.1.0",
+    "VERSION": __version__,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

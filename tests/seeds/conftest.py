@@ -46,11 +46,6 @@ def statuses(*codes: int):
 
 
 @pytest.fixture
-def worker(start_worker):
-    return start_worker()
-
-
-@pytest.fixture
 def recipe(organisation, receiver):
     """``recipe("003-bugyo-cloud")`` runs a published Python recipe with ``org`` and the receiver; its namespace."""
     return lambda name, **names: recipes.run_python(name, {"org": organisation, **names}, receiver=receiver)

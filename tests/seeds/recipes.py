@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 # The page that publishes the recipes: the one place to change when the section moves.
-RECIPES_PAGE = ROOT / "README.md"
+RECIPES_PAGE = ROOT / "docs" / "platforms.md"
 
 _RECIPE = re.compile(r"^<!-- recipe: (?P<name>[\w.-]+) -->\n```(?P<lang>\w+)\n(?P<code>.*?)^```$", re.M | re.S)
 _EXAMPLE_URL = re.compile(r"https://(?P<credentials>[^@/\s\"']+@)?(?P<host>[A-Za-z0-9.-]+\.example)(?=[/\"'\s])")

@@ -52,9 +52,11 @@ def test_ricloud_tests_a_config_on_create_and_url_change_and_only_its_owner_deac
     (ping,) = receiver.at(RECEIVER)
     assert StandardWebhook(secret).verify(ping.body, ping.headers)["type"] == "webhook.test"
 
-    # when: a real event is answered 410 Gone (the retry delays scaled down through the same contract keys)
-    scaled = client.patch(f"/api/webhooks/{config}/", {"contract": {"preset": "ricloud", "policy": {
-        "base_delay": 0.2, "max_delay": 0.5, "jitter": 0}}}, format="json")
+    # when: a real event is answered 410 Gone (the retry delays scaled down through the same contract keys; a
+    # PATCH of `contract` replaces every option, so the stored contract is sent back with its delays changed)
+    stored = webhook.contract
+    scaled = client.patch(f"/api/webhooks/{config}/", {"contract": {**stored, "policy": {
+        **stored.get("policy", {}), "base_delay": 0.2, "max_delay": 0.5, "jitter": 0}}}, format="json")
     assert scaled.status_code == 200, scaled.content
     msg_id = emit("data.ready", {"task": "t-1"}, organisation)
 

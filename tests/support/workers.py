@@ -89,6 +89,11 @@ class WorkerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def end(self) -> None:
+        """At teardown: nothing is left to finish gracefully, so SIGKILL (a warm shutdown costs seconds)."""
+        self.kill()
+        self._log.close()
+
     def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -97,3 +102,30 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         self._log.close()
+
+
+class SharedWorker:
+    """The default test worker, kept running across consecutive tests that ask for it (the ``worker`` fixture).
+
+    Starting a worker costs seconds (importing Django and Celery); most integration tests want the same
+    default one. It is ended before any test that does not ask for it, so no other test ever shares the
+    broker queue or the database with a worker it did not start. Its log spans every test it served.
+    """
+
+    def __init__(self) -> None:
+        self.process: WorkerProcess | None = None
+        self._key: tuple | None = None
+
+    def get(self, log_dir: Path) -> WorkerProcess:
+        key = (database_url(), settings.CELERY_BROKER_URL, settings.CELERY_TASK_DEFAULT_QUEUE)
+        if self.process is not None and (self._key != key or self.process.process.poll() is not None):
+            self.end()
+        if self.process is None:
+            self.process = WorkerProcess(log_dir / f"shared-worker-{time.monotonic_ns()}.log").wait_ready()
+            self._key = key
+        return self.process
+
+    def end(self) -> None:
+        if self.process is not None:
+            self.process.end()
+            self.process = None
