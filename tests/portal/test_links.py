@@ -39,7 +39,9 @@ def test_an_expired_link_is_refused(organisation):
     assert refused.value.code == "expired"
 
 
-@pytest.mark.parametrize("token", ["nonsense", signing.dumps(1, salt="another.salt"), signing.dumps(999, salt=links.SALT)])
+# Fixed ids: a signed token carries the time it was made, and xdist's workers must collect the same names.
+@pytest.mark.parametrize("token", ["nonsense", signing.dumps(1, salt="another.salt"), signing.dumps(999, salt=links.SALT)],
+                         ids=["nonsense", "another-salt", "unknown-link"])
 def test_a_forged_or_unknown_link_is_invalid(organisation, token):
     links.mint(organisation)
 
