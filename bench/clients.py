@@ -1,4 +1,5 @@
 """The raw client limits: how fast bare Python clients POST to the receiver, bounded in count and time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -144,8 +145,14 @@ async def _generate(url: str, count: int, max_seconds: float, connections: int) 
     ).encode() + BODY
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
-    state = {"sent": 0, "done": 0, "count": count, "deadline": started + max_seconds,
-             "open": connections, "closed": loop.create_future()}
+    state = {
+        "sent": 0,
+        "done": 0,
+        "count": count,
+        "deadline": started + max_seconds,
+        "open": connections,
+        "closed": loop.create_future(),
+    }
     for _ in range(connections):
         await loop.create_connection(lambda: _LoadConnection(request, state), parts.hostname, parts.port)
     await asyncio.wait_for(state["closed"], timeout=max_seconds + 30)

@@ -1,9 +1,9 @@
 """Per-delivery cost counters read from outside the workers: the probe's files and Redis commandstats."""
+
 from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 from . import environment

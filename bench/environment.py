@@ -1,4 +1,5 @@
 """The benchmark's world: settings, its own database and queue, fixtures, and process/database probes."""
+
 from __future__ import annotations
 
 import os
@@ -21,15 +22,17 @@ def configure() -> None:
     """Environment for this process and the workers it starts; then django.setup()."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "webhooks_project.settings",
-        "DATABASE_URL": DATABASE_URL,
-        "CELERY_BROKER_URL": BROKER_URL,
-        "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
-        "HOOKLINE_ALLOW_PRIVATE_ADDRESSES": "true",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "webhooks_project.settings",
+            "DATABASE_URL": DATABASE_URL,
+            "CELERY_BROKER_URL": BROKER_URL,
+            "CELERY_TASK_DEFAULT_QUEUE": QUEUE,
+            "HOOKLINE_ALLOW_PRIVATE_ADDRESSES": "true",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     os.environ.setdefault("SECRET_KEY", "hookline-bench-not-secret")
     _create_database()
     import django
@@ -43,7 +46,9 @@ def _create_database() -> None:
     args = ["-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres"]
     exists = subprocess.run(
         ["psql", *args, "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     if not exists:
         subprocess.run(["createdb", *args, name], check=True)
@@ -83,8 +88,14 @@ def create_endpoints(org, urls: list[str], *, condition: dict | None = None) -> 
 
     webhooks = []
     for url in urls:
-        webhook = Webhook(organisation=org, name=url, url=url, event_types=[EVENT_TYPE, ORDER_TYPE], state=Webhook.State.VALID,
-                          condition=condition)
+        webhook = Webhook(
+            organisation=org,
+            name=url,
+            url=url,
+            event_types=[EVENT_TYPE, ORDER_TYPE],
+            state=Webhook.State.VALID,
+            condition=condition,
+        )
         webhook.secret = signing.generate_secret()
         webhooks.append(webhook)
     return [webhook.id for webhook in Webhook.objects.bulk_create(webhooks, batch_size=2000)]
@@ -175,7 +186,9 @@ def database_backends() -> list[int]:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -1,4 +1,5 @@
 """The yardstick for emit(): a plain domain row with a JSON field, in a table of the benchmark's own."""
+
 from __future__ import annotations
 
 from django.db import connection, models

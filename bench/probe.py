@@ -7,6 +7,7 @@ included), the transactions committed or rolled back (each is a BEGIN and a COMM
 wire), and the connection health checks (`SELECT 1` of CONN_HEALTH_CHECKS, sent on the raw
 connection). A daemon thread writes the counts to BENCH_PROBE_DIR/probe-<pid>.json every 0.2 s.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,7 @@ def _install() -> None:
 
 
 def _start_dump() -> None:
-    threading.Thread(target=_dump, args=(Path(os.environ["BENCH_PROBE_DIR"]),), daemon=True,
-                     name="bench-probe").start()
+    threading.Thread(target=_dump, args=(Path(os.environ["BENCH_PROBE_DIR"]),), daemon=True, name="bench-probe").start()
 
 
 def _dump(directory: Path) -> None:

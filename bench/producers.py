@@ -4,6 +4,7 @@ Each transaction is what a view does: `with transaction.atomic():` one domain ro
 Hookline one `events.emit("order.created", ...)` (the naive peer's post_save signal enqueues its
 task on commit instead). Counts are fixed and every loop also stops after `max_seconds`.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -78,9 +79,12 @@ def run_processes(kind: str, total: int, processes: int, max_seconds: float = 12
     context = multiprocessing.get_context("spawn")
     ready, results, go = context.Queue(), context.Queue(), context.Event()
     share = [total // processes + (1 if index < total % processes else 0) for index in range(processes)]
-    children = [context.Process(target=_child, args=(kind, sum(share[:index]), share[index], max_seconds,
-                                                       ready, go, results), daemon=True)
-                for index in range(processes)]
+    children = [
+        context.Process(
+            target=_child, args=(kind, sum(share[:index]), share[index], max_seconds, ready, go, results), daemon=True
+        )
+        for index in range(processes)
+    ]
     for child in children:
         child.start()
     try:
@@ -125,4 +129,3 @@ def run_paced(kind: str, org, rate: float, seconds: float) -> dict:
             break
         transact(kind, org, n)
     return {"first": started, "last": time.time(), "count": n + 1 if count else 0}
-

@@ -5,6 +5,7 @@ A path starting with ``/slow/`` is answered after ``--delay`` seconds (the 200 m
 read timeout ends it); any other path at once. ``GET /_stats`` returns the count, ``GET /_arrivals`` every recorded
 (webhook-id, path, arrival time), ``POST /_reset`` forgets them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"ok\":true}"
+OK = b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok":true}'
 _MAX_HEAD = 64 * 1024
 
 
@@ -144,7 +145,9 @@ class ReceiverProcess:
     def __init__(self, delay: float = 0.2) -> None:
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--port", "0", "--delay", str(delay)],
-            stdout=subprocess.PIPE, text=True, start_new_session=True,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         line = self.process.stdout.readline()
         if not line.startswith("listening"):
@@ -182,7 +185,7 @@ class ReceiverProcess:
                 self.process.kill()
                 self.process.wait(timeout=10)
 
-    def __enter__(self) -> "ReceiverProcess":
+    def __enter__(self) -> ReceiverProcess:
         return self
 
     def __exit__(self, *exc) -> None:

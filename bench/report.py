@@ -1,10 +1,11 @@
 """The benchmark's table: medians over runs, each figure next to its ratio to the raw client limit."""
+
 from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """The measured scenarios: raw clients, emit cost, end-to-end delivery, slow receiver, wide fan-out."""
+
 from __future__ import annotations
 
 import statistics
@@ -43,7 +44,9 @@ def raw_limits(receiver, limits: Limits, threads: int) -> dict[str, float]:
     # it is one single-threaded process, what one core of it absorbs (requests per CPU-second).
     for name, path, connections in (("receiver", "/raw/", 200), ("receiver_slow", "/slow/raw/", 2000)):
         before_cpu, before_count = environment.cpu_seconds([receiver.pid]), receiver.stats()["count"]
-        result[name] = clients.load_generator(receiver.url(path), limits.raw_count * 20, limits.raw_seconds, connections)
+        result[name] = clients.load_generator(
+            receiver.url(path), limits.raw_count * 20, limits.raw_seconds, connections
+        )
         handled = receiver.stats()["count"] - before_count
         result[f"{name}_per_core"] = handled / max(environment.cpu_seconds([receiver.pid]) - before_cpu, 0.01)
     return result
@@ -66,8 +69,14 @@ def emit_cost(org, limits: Limits) -> dict[str, float]:
     from .plain import PlainRow, ensure_table
 
     ensure_table()
-    timings: dict[str, list[float]] = {"emit": [], "create": [], "commit_emit": [], "commit_plain": [],
-                                       "txn_emit": [], "txn_plain": []}
+    timings: dict[str, list[float]] = {
+        "emit": [],
+        "create": [],
+        "commit_emit": [],
+        "commit_plain": [],
+        "txn_emit": [],
+        "txn_plain": [],
+    }
 
     def create(index: int) -> None:
         PlainRow.objects.create(organisation=org, payload={**PAYLOAD, "n": index})
@@ -76,8 +85,9 @@ def emit_cost(org, limits: Limits) -> dict[str, float]:
         events.emit(environment.EVENT_TYPE, {**PAYLOAD, "n": index}, organisation=org)
 
     for index in range(limits.emit_count * 3 // 2):
-        pattern = [(create, "create"), (emit, "emit")][:: 1 if index % 3 == 0 else -1] if index % 3 < 2 else [
-            (create, None)]
+        pattern = (
+            [(create, "create"), (emit, "emit")][:: 1 if index % 3 == 0 else -1] if index % 3 < 2 else [(create, None)]
+        )
         begun = time.perf_counter()
         atomic = transaction.atomic()
         atomic.__enter__()
@@ -122,8 +132,17 @@ def emit_cost(org, limits: Limits) -> dict[str, float]:
 # --- 3, 4. end to end ------------------------------------------------------------------------
 
 
-def end_to_end(receiver, org, *, events_count: int, endpoints: int, path: str, limits: Limits,
-               worker_pids: list[int], emit_batch: int = 100) -> dict[str, float]:
+def end_to_end(
+    receiver,
+    org,
+    *,
+    events_count: int,
+    endpoints: int,
+    path: str,
+    limits: Limits,
+    worker_pids: list[int],
+    emit_batch: int = 100,
+) -> dict[str, float]:
     """Emit ``events_count`` events to ``endpoints`` endpoints, ``emit_batch`` per transaction
     (emit_many; 1 means one emit() per transaction); until every delivery is received and logged."""
     from django.db import transaction
@@ -189,9 +208,13 @@ def _wait_for(count, expected: int, timeout: float) -> int:
 
 # Every endpoint's condition holds for PAYLOAD: each is evaluated and every delivery is still created,
 # so the figure compares with the plain fan-out (the worst case: nothing is filtered out).
-FAN_OUT_CONDITION = {"and": [
-    {"path": "invoice", "gte": 1}, {"path": "customer", "exists": True}, {"not": {"path": "amount", "in": ["0", "0.00"]}},
-]}
+FAN_OUT_CONDITION = {
+    "and": [
+        {"path": "invoice", "gte": 1},
+        {"path": "customer", "exists": True},
+        {"not": {"path": "amount", "in": ["0", "0.00"]}},
+    ]
+}
 
 
 def fan_out_wide(receiver, org, *, endpoints: int, limits: Limits, condition: dict | None = None) -> dict[str, float]:
@@ -203,7 +226,9 @@ def fan_out_wide(receiver, org, *, endpoints: int, limits: Limits, condition: di
     from deliveries.models import Delivery
 
     environment.reset_data()
-    environment.create_endpoints(org, [receiver.url(f"/fan/e{index}") for index in range(endpoints)], condition=condition)
+    environment.create_endpoints(
+        org, [receiver.url(f"/fan/e{index}") for index in range(endpoints)], condition=condition
+    )
     receiver.reset()
     with transaction.atomic():
         event = events.emit(environment.EVENT_TYPE, dict(PAYLOAD), organisation=org)

@@ -7,6 +7,7 @@ order's) `created_at`. Per-delivery costs come from /proc (worker CPU), bench/pr
 workers (Celery messages, SQL statements) and Redis INFO commandstats (server-wide: minus the idle
 rate measured just before, see counters.redis_idle_rate).
 """
+
 from __future__ import annotations
 
 import time
@@ -17,8 +18,9 @@ from .scenarios import Limits, _wait_for, percentile
 PEER_PATH = "/peer/"
 
 
-def prepare(receiver, org, kind: str, path: str, endpoint_options: dict | None = None,
-            endpoints: list[str] | None = None) -> None:
+def prepare(
+    receiver, org, kind: str, path: str, endpoint_options: dict | None = None, endpoints: list[str] | None = None
+) -> None:
     """Empty tables and queues; one endpoint (Hookline) on ``path``, with ``endpoint_options``, or one on
     each of the paths ``endpoints``; the receiver's log cleared."""
     from django.db import connection
@@ -98,8 +100,19 @@ def _outcome(kind: str, receiver, expected: int, started: float, limits: Limits)
     }
 
 
-def single_emit(receiver, org, *, kind: str = "hookline", total: int, processes: int, path: str = "/fast/",
-                limits: Limits, worker_pids: list[int], redis_idle: float, endpoint_options: dict | None = None) -> dict:
+def single_emit(
+    receiver,
+    org,
+    *,
+    kind: str = "hookline",
+    total: int,
+    processes: int,
+    path: str = "/fast/",
+    limits: Limits,
+    worker_pids: list[int],
+    redis_idle: float,
+    endpoint_options: dict | None = None,
+) -> dict:
     """``total`` transactions with one emit each from ``processes`` producers; throughput and costs."""
     prepare(receiver, org, kind, path, endpoint_options)
     cpu_before = environment.cpu_seconds(worker_pids)
@@ -113,13 +126,15 @@ def single_emit(receiver, org, *, kind: str = "hookline", total: int, processes:
     n = max(result["delivered"], 1)
     redis_raw = redis_after - redis_before - 1
     result.update(counters.per_delivery(probe, n))
-    result.update({
-        "emit_rate": produced["emit_rate"],
-        "emit_seconds": produced["last"] - produced["first"],
-        "worker_cpu_ms": cpu * 1000 / n,
-        "redis_raw_per_delivery": redis_raw / n,
-        "redis_per_delivery": max(redis_raw - redis_idle * redis_window, 0) / n,
-    })
+    result.update(
+        {
+            "emit_rate": produced["emit_rate"],
+            "emit_seconds": produced["last"] - produced["first"],
+            "worker_cpu_ms": cpu * 1000 / n,
+            "redis_raw_per_delivery": redis_raw / n,
+            "redis_per_delivery": max(redis_raw - redis_idle * redis_window, 0) / n,
+        }
+    )
     return result
 
 
@@ -150,8 +165,9 @@ def backlog_drain(receiver, org, *, total: int, limits: Limits, worker_pids: lis
     return result
 
 
-def light_load(receiver, org, *, kind: str = "hookline", rate: float = 20.0, seconds: float = 30.0,
-               limits: Limits) -> dict:
+def light_load(
+    receiver, org, *, kind: str = "hookline", rate: float = 20.0, seconds: float = 30.0, limits: Limits
+) -> dict:
     """One producer at a fixed ``rate`` for ``seconds``: emit-to-arrival latency when quiet."""
     prepare(receiver, org, kind, "/fast/")
     produced = producers.run_paced(kind, org, rate, seconds)

@@ -1,4 +1,5 @@
 """Hookline's worker processes as the benchmark starts them: the README's command, and the candidates."""
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,11 @@ CANDIDATES = [
     WorkerSetup(f"prefork, {2 * CORES} children", _command("prefork", 2 * CORES)),
     WorkerSetup("threads 8, one process", RECOMMENDED),
     WorkerSetup("threads 16, one process", _command("threads", 16)),
-    WorkerSetup("threads 8, one process, former defaults DELIVERY_BATCH_SIZE=20, SEND_CONCURRENCY=32", RECOMMENDED,
-                env=(("HOOKLINE_DELIVERY_BATCH_SIZE", "20"), ("HOOKLINE_SEND_CONCURRENCY", "32"))),
+    WorkerSetup(
+        "threads 8, one process, former defaults DELIVERY_BATCH_SIZE=20, SEND_CONCURRENCY=32",
+        RECOMMENDED,
+        env=(("HOOKLINE_DELIVERY_BATCH_SIZE", "20"), ("HOOKLINE_SEND_CONCURRENCY", "32")),
+    ),
     WorkerSetup(f"threads 4, {CORES} processes", _command("threads", 4), processes=CORES),
     WorkerSetup(f"threads 8, {CORES} processes (recommended)", RECOMMENDED, processes=CORES),
 ]
@@ -49,10 +53,17 @@ def start(setup: WorkerSetup, log_dir: Path):
     workers = []
     try:
         for index in range(setup.processes):
-            workers.append(WorkerProcess(log_dir / f"worker{slug}-{index}.log", options=[*words[4:], "-I", "bench.probe"],
-                                         extra_env={"DJANGO_SETTINGS_MODULE": "webhooks_project.settings",
-                                                    "BENCH_PROBE_DIR": str(counters.PROBE_DIR),
-                                                    **dict(setup.env)}))
+            workers.append(
+                WorkerProcess(
+                    log_dir / f"worker{slug}-{index}.log",
+                    options=[*words[4:], "-I", "bench.probe"],
+                    extra_env={
+                        "DJANGO_SETTINGS_MODULE": "webhooks_project.settings",
+                        "BENCH_PROBE_DIR": str(counters.PROBE_DIR),
+                        **dict(setup.env),
+                    },
+                )
+            )
         for worker in workers:
             worker.wait_ready(timeout=120)
     except BaseException:

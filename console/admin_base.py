@@ -1,4 +1,5 @@
 """The base of Hookline's admin pages: organisation scoping, per-object action buttons, catalog filters."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -68,10 +69,14 @@ class InputGateMixin:
         for name, values in request.GET.lists():
             for value in (name, *values):
                 try:
-                    limits.check_argument(value, where=f"The parameter {name!r}" if value is not name else "A parameter name")
+                    limits.check_argument(
+                        value, where=f"The parameter {name!r}" if value is not name else "A parameter name"
+                    )
                 except limits.LimitExceeded as exc:
-                    return HttpResponseBadRequest(f"{exc.where} {exc.reason}".encode("utf-8", "backslashreplace"),
-                                                  content_type="text/plain; charset=utf-8")
+                    return HttpResponseBadRequest(
+                        f"{exc.where} {exc.reason}".encode("utf-8", "backslashreplace"),
+                        content_type="text/plain; charset=utf-8",
+                    )
         return super().changelist_view(request, extra_context)
 
     def get_object(self, request, object_id, from_field=None):
@@ -142,7 +147,9 @@ class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
         response = func(self, request, self.get_queryset(request).filter(pk=obj.pk))
         if response is not None:
             return response
-        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk]))
+        return HttpResponseRedirect(
+            reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+        )
 
     def object_action_buttons(self, request, obj) -> list[dict[str, str]]:
         """The buttons of ``object_actions`` this user may use on ``obj`` now, in declared order."""
@@ -245,5 +252,6 @@ def badge(text: str, tone: str) -> str:
     return format_html(
         '<span class="hookline-badge" style="display:inline-block;padding:1px 8px;border-radius:10px;'
         'font-size:11px;font-weight:600;line-height:16px;white-space:nowrap;color:#fff;background:{}">{}</span>',
-        _TONES[tone], text,
+        _TONES[tone],
+        text,
     )

@@ -1,4 +1,5 @@
 """App config: the console has no models; installing it brings the admin registrations, templates and API views."""
+
 from django.apps import AppConfig
 
 

@@ -3,6 +3,7 @@
 The console registers them when it is ready: the app above knows the old names, so ``deliveries`` keeps
 importing nothing of it. A name is read through the alias only when used, and each use warns.
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,5 +1,6 @@
 """App config: connects the outbox to the wake-ups, starts the workers' periodic check, puts the sweeper,
 the pruner and the scheduled events' check on beat, and wires metrics and log formats."""
+
 from django.apps import AppConfig
 
 from hookline.packages import ensure_own_packages
@@ -19,7 +20,6 @@ class DeliveriesConfig(AppConfig):
         from events import outbox
         from hookline.celery import SWEEPER_ENTRY, sweeper_entry
         from hookline.conf import hookline_settings
-
         from hooks.signals import endpoint_needs_test
 
         from . import heartbeat, tasks, wakeup
@@ -65,5 +65,6 @@ def _wire_alerts() -> None:
 
     endpoint_state_changed.connect(moments.endpoint_state_changed, dispatch_uid="hookline-alerts")
     current_app.conf.beat_schedule.setdefault(
-        tasks.CHECK_ENTRY, {"task": tasks.CHECK_TASK, "schedule": hookline_settings.ALERT_CHECK_INTERVAL},
+        tasks.CHECK_ENTRY,
+        {"task": tasks.CHECK_TASK, "schedule": hookline_settings.ALERT_CHECK_INTERVAL},
     )

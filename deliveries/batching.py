@@ -6,6 +6,7 @@ due and claimed, its endpoint's other waiting first attempts are claimed with it
 A retry claims the whole batch again and resends the same events, in the same order, under the same id.
 Each event keeps its own Delivery (and an Attempt per try), so its status stays queryable.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -69,7 +70,7 @@ def group(deliveries: list[Delivery], max_count: int) -> list[list[Delivery]]:
     fresh.sort(key=lambda d: (d.event.created_at, d.event_id))
     for start in range(0, len(fresh), max_count):
         batch_id = new_batch_id()
-        for delivery in fresh[start:start + max_count]:
+        for delivery in fresh[start : start + max_count]:
             delivery.batch_id = batch_id
             by_batch[batch_id].append(delivery)
     return [sorted(members, key=lambda d: (d.event.created_at, d.event_id)) for members in by_batch.values()]

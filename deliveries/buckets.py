@@ -1,4 +1,5 @@
 """The rate limit's token bucket per endpoint, shared by every worker: a Lua script on Redis, or the endpoint's runtime row."""
+
 from __future__ import annotations
 
 import logging
@@ -60,7 +61,11 @@ def _take_from_database(webhook_id: int, rate: int, burst: int, wanted: int) -> 
     """The same bucket in the endpoint's runtime row, under a row lock (brokers without Redis)."""
     rate, capacity = float(rate), float(burst)
     with transaction.atomic():
-        locked = EndpointRuntime.objects.select_for_update().filter(pk=webhook_id).values_list("rate_tokens", "rate_checked_at")
+        locked = (
+            EndpointRuntime.objects.select_for_update()
+            .filter(pk=webhook_id)
+            .values_list("rate_tokens", "rate_checked_at")
+        )
         row = locked.first()
         if row is None:  # the endpoint's first token: its runtime row begins here
             EndpointRuntime.objects.get_or_create(webhook_id=webhook_id)

@@ -1,4 +1,5 @@
 """The claim statement: ``UPDATE … WHERE id IN (<the chosen rows>) RETURNING *``, built from a QuerySet."""
+
 from __future__ import annotations
 
 from django.db import connections
@@ -32,8 +33,11 @@ def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list:
     converters = [_converters(field, table, connection) for field in fields]
     names = [field.attname for field in fields]
     return [
-        model.from_db(queryset.db, names, [_convert(value, field_converters, connection)
-                                           for value, field_converters in zip(row, converters)])
+        model.from_db(
+            queryset.db,
+            names,
+            [_convert(value, field_converters, connection) for value, field_converters in zip(row, converters)],
+        )
         for row in rows
     ]
 

@@ -9,6 +9,7 @@ The options are the endpoint's contract (``contract.control``, hooks.contracts);
 writes (breaker, pause, the database bucket) is the endpoint's ``EndpointRuntime`` row, never the
 ``Webhook`` row people edit. The runtime row is loaded with the claimed endpoints (no extra query).
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,9 +49,10 @@ class Admission:
 def is_controlled(webhook: Webhook) -> bool:
     """Whether a receiving endpoint's deliveries go through ``admit`` at all (the fast path's one check)."""
     runtime = runtime_of(webhook)
-    return bool(
-        runtime.paused or webhook.delivery_contract.controlled or runtime.breaker_state != CLOSED
-    ) and webhook.enabled
+    return (
+        bool(runtime.paused or webhook.delivery_contract.controlled or runtime.breaker_state != CLOSED)
+        and webhook.enabled
+    )
 
 
 def options(webhook: Webhook):
@@ -95,8 +97,11 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
     if runtime.breaker_until and runtime.breaker_until > now:
         # Open: until the cool-down ends. Half-open: breaker_until is the probe's claim (up to CLAIM_LEASE
         # away); the deliveries behind it look again after PROBE_WAIT, as those claimed with the probe do.
-        until = runtime.breaker_until if runtime.breaker_state == OPEN else min(
-            runtime.breaker_until, now + timedelta(seconds=PROBE_WAIT))
+        until = (
+            runtime.breaker_until
+            if runtime.breaker_state == OPEN
+            else min(runtime.breaker_until, now + timedelta(seconds=PROBE_WAIT))
+        )
         waiting += [(delivery, until) for delivery in group]
         return []
     # The cool-down is over (or a probe's claim ran out): one conditional UPDATE picks one probe.
@@ -105,7 +110,9 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
     if runtime.breaker_state == OPEN:
         fields.update(breaker_changed_at=now, breaker_reason="cool-down over: one probe delivery decides")
     taken = EndpointRuntime.objects.filter(
-        pk=webhook.pk, breaker_state=runtime.breaker_state, breaker_until=runtime.breaker_until,
+        pk=webhook.pk,
+        breaker_state=runtime.breaker_state,
+        breaker_until=runtime.breaker_until,
     ).update(**fields)
     later = now + timedelta(seconds=PROBE_WAIT)
     if not taken:
@@ -176,8 +183,10 @@ def head_of_line(webhook: Webhook) -> Delivery | None:
     """The oldest pending delivery of an ordered endpoint, in event order: the one that must go first."""
     return (
         Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING)
-        .select_related("event").defer("event__payload")
-        .order_by("event__created_at", "id").first()
+        .select_related("event")
+        .defer("event__payload")
+        .order_by("event__created_at", "id")
+        .first()
     )
 
 
@@ -193,8 +202,9 @@ def skip_head(webhook: Webhook) -> Delivery | None:
         head = head_of_line(webhook)
         if head is None:
             return None
-        lifecycle.cancel_pending(Delivery.objects.filter(pk=head.pk), timezone.now(),
-                                 "skipped by an operator (head of line)")
+        lifecycle.cancel_pending(
+            Delivery.objects.filter(pk=head.pk), timezone.now(), "skipped by an operator (head of line)"
+        )
         _wake_successor(webhook.pk, timezone.now())
     _wake_on_commit()
     return head
@@ -203,7 +213,8 @@ def skip_head(webhook: Webhook) -> Delivery | None:
 def _wake_successor(webhook_id: int, now: datetime) -> list[int]:
     successor = list(
         Delivery.objects.filter(webhook_id=webhook_id, status=Delivery.Status.PENDING)
-        .order_by("event__created_at", "id").values_list("id", flat=True)[:1]
+        .order_by("event__created_at", "id")
+        .values_list("id", flat=True)[:1]
     )
     lifecycle.reschedule(Delivery.objects.filter(id__in=successor), now, only_later=True)
     return successor
@@ -223,7 +234,6 @@ def probe_decision(delivery: Delivery, decision: Decision) -> tuple[Decision, bo
     return Decision(Outcome.RETRY, breaker_cooldown(delivery.webhook)), False
 
 
-
 def record_outcomes(results: list[tuple[Delivery, Outcome]], now: datetime) -> list[int]:
     """Inside the worker's write: count consecutive failures, open/close breakers, wake FIFO successors.
 
@@ -234,8 +244,12 @@ def record_outcomes(results: list[tuple[Delivery, Outcome]], now: datetime) -> l
     by_endpoint: dict[int, list[tuple[Delivery, Outcome]]] = defaultdict(list)
     for delivery, outcome in results:
         webhook, runtime = delivery.webhook, runtime_of(delivery.webhook)
-        if (webhook.delivery_contract.control.ordered or runtime.breaker_state != CLOSED or runtime.breaker_failures
-                or breaker_threshold(webhook)):
+        if (
+            webhook.delivery_contract.control.ordered
+            or runtime.breaker_state != CLOSED
+            or runtime.breaker_failures
+            or breaker_threshold(webhook)
+        ):
             by_endpoint[webhook.pk].append((delivery, outcome))
     for outcomes in by_endpoint.values():
         webhook = outcomes[0][0].webhook
@@ -266,7 +280,9 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
         return
     if runtime.pk is None:  # the endpoint's first failure since it had none: its runtime row begins here
         EndpointRuntime.objects.get_or_create(webhook_id=webhook.pk)
-    trailing = len(successes) - (max(i for i, ok in enumerate(successes) if ok) + 1) if any(successes) else len(successes)
+    trailing = (
+        len(successes) - (max(i for i, ok in enumerate(successes) if ok) + 1) if any(successes) else len(successes)
+    )
     threshold = breaker_threshold(webhook)
     failures = F("breaker_failures") + trailing if not any(successes) else trailing
     endpoint.update(breaker_failures=failures)
@@ -275,7 +291,9 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
         why = "the probe failed" if runtime.breaker_state == HALF_OPEN else f"{count} consecutive failed attempts"
         cooldown = breaker_cooldown(webhook)
         endpoint.update(
-            breaker_state=OPEN, breaker_changed_at=now, breaker_until=now + timedelta(seconds=cooldown),
+            breaker_state=OPEN,
+            breaker_changed_at=now,
+            breaker_until=now + timedelta(seconds=cooldown),
             breaker_reason=f"{why}; a probe after {cooldown:g} s",
         )
         logger.warning("Circuit breaker of endpoint %s opened: %s", webhook.pk, why)
@@ -287,13 +305,17 @@ def reset_breaker(webhook: Webhook) -> None:
     """Close an endpoint's breaker by hand (an operator's decision), and wake what waited for it."""
     was_closed = runtime_of(webhook).breaker_state == CLOSED
     EndpointRuntime.objects.filter(pk=webhook.pk).update(
-        breaker_state=CLOSED, breaker_failures=0, breaker_until=None, breaker_changed_at=timezone.now(),
+        breaker_state=CLOSED,
+        breaker_failures=0,
+        breaker_until=None,
+        breaker_changed_at=timezone.now(),
         breaker_reason="closed by an operator",
     )
     if not was_closed:  # operational alerts (issue 25)
         alerts.breaker_closed(webhook, "closed by an operator", timezone.now())
-    lifecycle.reschedule(Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING),
-                         timezone.now(), only_later=True)
+    lifecycle.reschedule(
+        Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING), timezone.now(), only_later=True
+    )
     _wake_on_commit()
 
 
@@ -304,7 +326,9 @@ def pause(webhook: Webhook) -> None:
     """Keep the endpoint's new (and unclaimed pending) deliveries as ``held`` until ``resume``."""
     now = timezone.now()
     with transaction.atomic():
-        runtime, _ = EndpointRuntime.objects.update_or_create(webhook_id=webhook.pk, defaults={"paused": True, "paused_at": now})
+        runtime, _ = EndpointRuntime.objects.update_or_create(
+            webhook_id=webhook.pk, defaults={"paused": True, "paused_at": now}
+        )
         lifecycle.hold(Delivery.objects.filter(webhook_id=webhook.pk).pending().unleased(now))
     webhook.runtime = runtime
 
@@ -335,7 +359,7 @@ def _pace(ids: list[int], rate: int, slot: float = 0.1) -> None:
     now, per_slot = timezone.now(), max(1, int(rate * slot))
     for start in range(0, len(ids), per_slot):
         due = now + timedelta(seconds=start / rate)
-        lifecycle.reschedule(Delivery.objects.filter(id__in=ids[start:start + per_slot]), due)
+        lifecycle.reschedule(Delivery.objects.filter(id__in=ids[start : start + per_slot]), due)
 
 
 def _wake_on_commit() -> None:

@@ -1,4 +1,5 @@
 """Delivering: claim due deliveries, turn them into requests, log each attempt, decide what comes next."""
+
 from __future__ import annotations
 
 import logging
@@ -6,11 +7,11 @@ import os
 import secrets
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import Iterable
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -116,14 +117,20 @@ def prepare(claimed: list[Delivery], *, started: float) -> Prepared:
                     continue
                 body = None
             else:
-                body = bodies.body(delivery.event, webhook.delivery_contract.body.payload_version, webhook.delivery_contract.body,
-                                   token=messages.body_token(webhook))
+                body = bodies.body(
+                    delivery.event,
+                    webhook.delivery_contract.body.payload_version,
+                    webhook.delivery_contract.body,
+                    token=messages.body_token(webhook),
+                )
         except TransformFailed as exc:
             lifecycle.fail(delivery, now, str(exc))
             closed.append(delivery)
             continue
         if body is None:
-            lifecycle.cancel(delivery, now, f"skipped by payload version {webhook.delivery_contract.body.payload_version}")
+            lifecycle.cancel(
+                delivery, now, f"skipped by payload version {webhook.delivery_contract.body.payload_version}"
+            )
             closed.append(delivery)
             continue
         prepared.jobs.append(Job([delivery], messages.build_request(delivery.event, webhook, body), start_by))
@@ -138,8 +145,12 @@ def prepare(claimed: list[Delivery], *, started: float) -> Prepared:
 
 def record_done(group: list[Done]) -> list[ScheduledRetry]:
     """Record finished jobs: the sent ones' attempts and outcomes, the unsent ones released to be claimed again."""
-    sent = [Sent(delivery, done.job.request, done.result)
-            for done in group if done.result is not None for delivery in done.job.members]
+    sent = [
+        Sent(delivery, done.job.request, done.result)
+        for done in group
+        if done.result is not None
+        for delivery in done.job.members
+    ]
     unsent = [delivery for done in group if done.result is None for delivery in done.job.members]
     retries = record(sent) if sent else []
     if unsent:
@@ -149,7 +160,10 @@ def record_done(group: list[Done]) -> list[ScheduledRetry]:
 
 
 def _batch_requests(
-    members: list[Delivery], bodies: messages.BodyCache, now, closed: list[Delivery],
+    members: list[Delivery],
+    bodies: messages.BodyCache,
+    now,
+    closed: list[Delivery],
 ) -> list[tuple[list[Delivery], transport.OutgoingRequest]]:
     """One request per batch of this endpoint's deliveries: a JSON array, signed once, under the batch id.
 
@@ -159,8 +173,15 @@ def _batch_requests(
     token = messages.body_token(webhook)
     requests = []
     for batch in batching.group(members, contract.batch.max_count):
-        items = [messages.shaped(d.event, *bodies.item(d.event, webhook.delivery_contract.body.payload_version), contract.body, token=token)
-                 for d in batch]
+        items = [
+            messages.shaped(
+                d.event,
+                *bodies.item(d.event, webhook.delivery_contract.body.payload_version),
+                contract.body,
+                token=token,
+            )
+            for d in batch
+        ]
         try:
             body = messages.bounded(messages.dumps(items))
         except BodyTooLarge as exc:  # the batch fails with the reason; nothing is sent
@@ -172,8 +193,15 @@ def _batch_requests(
     return requests
 
 
-def claim_due(now, limit: int, *, token: str | None = None, lease=None,
-              skip_endpoints: Iterable[int] = (), only: Iterable[int] | None = None) -> list[Delivery]:
+def claim_due(
+    now,
+    limit: int,
+    *,
+    token: str | None = None,
+    lease=None,
+    skip_endpoints: Iterable[int] = (),
+    only: Iterable[int] | None = None,
+) -> list[Delivery]:
     """Take a lease on up to ``limit`` due deliveries, oldest due first, skipping rows another worker locks
     and the endpoints in ``skip_endpoints`` (their in-flight cap is full: they wait in the database).
     ``only``: among these ids (a FIFO head's successors)."""
@@ -242,8 +270,12 @@ def record(sent: list[Sent], closed: list[Delivery] = ()) -> list[ScheduledRetry
         delivery, result = one.delivery, one.result
         decision = batch_decisions.get(delivery.batch_id) if delivery.batch_id else None
         if decision is None:
-            decision = retry.decide(result.status, delivery.attempts + 1, result.headers.get("Retry-After"),
-                                    delivery.webhook.delivery_contract.policy)
+            decision = retry.decide(
+                result.status,
+                delivery.attempts + 1,
+                result.headers.get("Retry-After"),
+                delivery.webhook.delivery_contract.policy,
+            )
             if delivery.batch_id:
                 batch_decisions[delivery.batch_id] = decision
         decision, counted = control.probe_decision(delivery, decision)
@@ -305,8 +337,7 @@ def _write_one(unit: Unit, now) -> list[int]:
     try:
         with transaction.atomic():
             if not Delivery.objects.select_for_update().filter(pk=unit.delivery.pk).values_list("pk").first():
-                logger.info("Delivery %s vanished while its request was in flight: nothing to record",
-                            unit.delivery.pk)
+                logger.info("Delivery %s vanished while its request was in flight: nothing to record", unit.delivery.pk)
                 return []
             return _write([unit], now)
     except DatabaseError as exc:

@@ -5,6 +5,7 @@ hooks.services (hooks imports nothing above it) and are exposed here under their
 actions that involve deliveries (test, recover, delete, and delivery control's pause, resume, breaker
 reset and head-of-line skip) are here or in deliveries.control, whose rules they belong to.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,8 +30,25 @@ from .retry import Decision, Outcome
 from .services import requeue
 
 __all__ = [
-    "clean", "create", "update", "rotate_secret", "rotate_body_token", "validate_secret", "validate_body_token", "enable", "disable", "send_test", "recover",
-    "delete", "pause", "resume", "reset_breaker", "skip_head", "head_of_line", "runtime", "for_listing",
+    "clean",
+    "create",
+    "delete",
+    "disable",
+    "enable",
+    "for_listing",
+    "head_of_line",
+    "pause",
+    "recover",
+    "reset_breaker",
+    "resume",
+    "rotate_body_token",
+    "rotate_secret",
+    "runtime",
+    "send_test",
+    "skip_head",
+    "update",
+    "validate_body_token",
+    "validate_secret",
 ]
 
 

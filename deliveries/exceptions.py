@@ -1,4 +1,5 @@
 """Domain errors of delivery operations, each with a default message and code (mapped to API errors)."""
+
 from hookline.exceptions import HooklineError
 
 

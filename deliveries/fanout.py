@@ -1,10 +1,11 @@
 """Fan-out: one Delivery per (event, matching endpoint), created in bulk, once per event."""
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from django.db import transaction
 from django.db.models import TextField
@@ -17,7 +18,6 @@ from hooks.models import Webhook
 
 from . import lifecycle
 from .models import Delivery
-
 
 # id, patterns, compiled condition, batch wait (s), paused
 Endpoint = tuple[int, list[str], "conditions.Predicate | None", float, bool]
@@ -47,8 +47,15 @@ class FanOut:
     batch_wait: float | None = None  # seconds until the first new batch is due (batch endpoints' deliveries wait)
 
 
-def fan_out_waiting(*, limit: int, claim_limit: int, token: str, lease: datetime, look_first: bool = True,
-                    skip_endpoints: set[int] = frozenset()) -> FanOut:
+def fan_out_waiting(
+    *,
+    limit: int,
+    claim_limit: int,
+    token: str,
+    lease: datetime,
+    look_first: bool = True,
+    skip_endpoints: set[int] = frozenset(),
+) -> FanOut:
     """Fan out up to ``limit`` waiting events, oldest first, skipping those another run holds.
 
     Up to ``claim_limit`` of the new deliveries are created already claimed with ``token``, with their
@@ -88,16 +95,24 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple | None = None) 
     endpoints = _receiving_endpoints({event.organisation_id for event in events})
     # A batch endpoint's deliveries wait up to its max_wait for company (deliveries/batching.py).
     deliveries = [
-        lifecycle.create(event_id=event.id, webhook_id=webhook_id, created_at=now,
-                         due=now + timedelta(seconds=wait) if wait else now, held=paused)
+        lifecycle.create(
+            event_id=event.id,
+            webhook_id=webhook_id,
+            created_at=now,
+            due=now + timedelta(seconds=wait) if wait else now,
+            held=paused,
+        )
         for event in events
         for webhook_id, wait, paused in _recipients(event, endpoints[event.organisation_id])
     ]
     if claim is not None:
         claim_limit, token, lease, skip_endpoints = claim
         # Not a batch's waiting deliveries, nor a paused endpoint's held ones (deliveries/control.py).
-        due_now = [d for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at == now
-                   and d.webhook_id not in skip_endpoints]
+        due_now = [
+            d
+            for d in deliveries
+            if d.status == Delivery.Status.PENDING and d.next_attempt_at == now and d.webhook_id not in skip_endpoints
+        ]
         lifecycle.lease_new(due_now[:claim_limit], token=token, lease=lease)
     Delivery.objects.bulk_create(deliveries, batch_size=2000)
     Event.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
@@ -112,11 +127,15 @@ def _release_full_batches(deliveries: list[Delivery], now) -> None:
         return
     for webhook_id, contract in Webhook.objects.filter(id__in=waiting).values_list("id", "contract"):
         max_count = contracts.parse(contract).batch.max_count
-        queued = Delivery.objects.pending().filter(webhook_id=webhook_id, batch_id="", attempts=0,
-                                                   next_attempt_at__gt=now, claimed_until__isnull=True)
+        queued = Delivery.objects.pending().filter(
+            webhook_id=webhook_id, batch_id="", attempts=0, next_attempt_at__gt=now, claimed_until__isnull=True
+        )
         if max_count > 1 and queued.count() >= max_count:
-            lifecycle.reschedule(queued, now, loaded=[d for d in deliveries if d.webhook_id == webhook_id
-                                                      and d.status == Delivery.Status.PENDING])
+            lifecycle.reschedule(
+                queued,
+                now,
+                loaded=[d for d in deliveries if d.webhook_id == webhook_id and d.status == Delivery.Status.PENDING],
+            )
 
 
 def _recipients(event: Event, endpoints: list[Endpoint]) -> list[tuple[int, float, bool]]:
@@ -127,7 +146,8 @@ def _recipients(event: Event, endpoints: list[Endpoint]) -> list[tuple[int, floa
         return [(webhook_id, wait, paused) for webhook_id, _, _, wait, paused in endpoints if webhook_id in chosen]
     payload, key = event.payload, event.type
     return [
-        (webhook_id, wait, paused) for webhook_id, event_types, condition, wait, paused in endpoints
+        (webhook_id, wait, paused)
+        for webhook_id, event_types, condition, wait, paused in endpoints
         if patterns.matches_any(event_types, key) and (condition is None or condition(payload))
     ]
 
@@ -139,10 +159,15 @@ def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, 
     Conditions are compiled here (once per distinct condition and process), so each event costs only the closures' calls.
     """
     # The condition as text: a compiled one is found by it without decoding the JSON again.
-    query = Webhook.objects.receiving().for_organisations(organisation_ids).annotate(condition_text=Cast("condition", TextField()))
+    query = (
+        Webhook.objects.receiving()
+        .for_organisations(organisation_ids)
+        .annotate(condition_text=Cast("condition", TextField()))
+    )
     by_org: dict[int | None, list[Endpoint]] = defaultdict(list)
     for webhook_id, org_id, event_types, text, contract, paused in query.values_list(
-            "id", "organisation_id", "event_types", "condition_text", "contract", "runtime__paused"):
+        "id", "organisation_id", "event_types", "condition_text", "contract", "runtime__paused"
+    ):
         batch = contracts.parse(contract).batch  # a batch endpoint's deliveries wait for company
         wait = batch.max_wait if batch.enabled else 0.0
         by_org[org_id].append((webhook_id, event_types, conditions.compiled(text), wait, bool(paused)))

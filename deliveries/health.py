@@ -4,6 +4,7 @@ Sizes stay bounded on a log of millions: hourly and daily counts read one index 
 7 days), percentiles come from the newest few thousand rows, the backlog from the partial indexes on
 pending deliveries and undispatched events (docs/performance.md, "Admin dashboard").
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -75,12 +76,15 @@ def backlog(deliveries: QuerySet | None = None, events: QuerySet | None = None, 
     events = (Event.objects.all() if events is None else events).order_by()
     undispatched = events.undispatched().aggregate(n=Count("id"), oldest=Min("created_at"))
     pending = deliveries.pending().aggregate(
-        n=Count("id"), due=Count("id", filter=Q(next_attempt_at__lte=now)),
+        n=Count("id"),
+        due=Count("id", filter=Q(next_attempt_at__lte=now)),
         oldest=Min("next_attempt_at", filter=Q(next_attempt_at__lte=now)),
     )
     oldest = [when for when in (undispatched["oldest"], pending["oldest"]) if when is not None]
     return Backlog(
-        undispatched_events=undispatched["n"], due_deliveries=pending["due"], pending_deliveries=pending["n"],
+        undispatched_events=undispatched["n"],
+        due_deliveries=pending["due"],
+        pending_deliveries=pending["n"],
         oldest_seconds=max((now - min(oldest)).total_seconds(), 0.0) if oldest else 0.0,
     )
 
@@ -105,19 +109,28 @@ def retrying_by_endpoint(deliveries: QuerySet | None = None) -> list[tuple[int, 
     """(endpoint id, name, pending deliveries that failed at least once), most first."""
     deliveries = Delivery.objects.all() if deliveries is None else deliveries
     rows = (
-        deliveries.pending().filter(attempts__gt=0).order_by().values("webhook", "webhook__name")
-        .annotate(n=Count("id")).order_by("-n")[:TOP_FAILING]
+        deliveries.pending()
+        .filter(attempts__gt=0)
+        .order_by()
+        .values("webhook", "webhook__name")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:TOP_FAILING]
     )
     return [(row["webhook"], row["webhook__name"], row["n"]) for row in rows]
 
 
-def hourly_outcomes(deliveries: QuerySet, *, hours: int = 24, now: datetime | None = None) -> list[tuple[datetime, dict[str, int]]]:
+def hourly_outcomes(
+    deliveries: QuerySet, *, hours: int = 24, now: datetime | None = None
+) -> list[tuple[datetime, dict[str, int]]]:
     """Deliveries created in each of the last ``hours`` hours, by status (oldest hour first, empty hours kept)."""
     now = now or timezone.now()
     start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
     rows = (
-        deliveries.filter(created_at__gte=start).order_by()
-        .annotate(hour=TruncHour("created_at")).values_list("hour", "status").annotate(n=Count("id"))
+        deliveries.filter(created_at__gte=start)
+        .order_by()
+        .annotate(hour=TruncHour("created_at"))
+        .values_list("hour", "status")
+        .annotate(n=Count("id"))
     )
     buckets: dict[datetime, dict[str, int]] = {start + timedelta(hours=n): {} for n in range(hours)}
     for hour, status, number in rows:
@@ -145,7 +158,8 @@ def delivery_latencies(deliveries: QuerySet, *, since: datetime) -> Percentiles:
     """Emit-to-delivered percentiles (seconds) over the newest SAMPLE successful deliveries since ``since``."""
     rows = (
         deliveries.filter(status=Delivery.Status.SUCCEEDED, created_at__gte=since)
-        .order_by("-created_at").values_list("completed_at", "event__created_at")[:SAMPLE]
+        .order_by("-created_at")
+        .values_list("completed_at", "event__created_at")[:SAMPLE]
     )
     return percentiles([(done - emitted).total_seconds() for done, emitted in rows if done and emitted])
 
@@ -157,13 +171,22 @@ def failing_endpoints(deliveries: QuerySet, *, since: datetime, limit: int = TOP
     endpoints listed (their (webhook, created_at) index ranges); never a GROUP BY over every delivery.
     """
     rows = list(
-        deliveries.filter(FAILING, created_at__gte=since).order_by().values("webhook", "webhook__name", "webhook__state")
-        .annotate(failing=Count("id")).order_by("-failing")[:limit]
+        deliveries.filter(FAILING, created_at__gte=since)
+        .order_by()
+        .values("webhook", "webhook__name", "webhook__state")
+        .annotate(failing=Count("id"))
+        .order_by("-failing")[:limit]
     )
-    totals = dict(
-        deliveries.filter(created_at__gte=since, webhook__in=[row["webhook"] for row in rows]).order_by()
-        .values_list("webhook").annotate(n=Count("id"))
-    ) if rows else {}
+    totals = (
+        dict(
+            deliveries.filter(created_at__gte=since, webhook__in=[row["webhook"] for row in rows])
+            .order_by()
+            .values_list("webhook")
+            .annotate(n=Count("id"))
+        )
+        if rows
+        else {}
+    )
     for row in rows:
         row["total"] = totals.get(row["webhook"], row["failing"])
     return rows
@@ -178,18 +201,21 @@ def endpoint_days(webhook: Webhook, *, days: int = 7, now: datetime | None = Non
     start = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
     result = {start + timedelta(days=n): Day(start + timedelta(days=n)) for n in range(days)}
     recent = Delivery.objects.filter(webhook=webhook, created_at__gte=start).order_by()
-    for day, status, number in recent.annotate(day=TruncDay("created_at")).values_list("day", "status").annotate(n=Count("id")):
+    for day, status, number in (
+        recent.annotate(day=TruncDay("created_at")).values_list("day", "status").annotate(n=Count("id"))
+    ):
         result.setdefault(day, Day(day)).counts[status] = number
     for day, entry in result.items():
         if not entry.counts:
             continue
         sampled = (
             Delivery.objects.filter(webhook=webhook, created_at__gte=day, created_at__lt=day + timedelta(days=1))
-            .order_by("-created_at").values("id")[:DAY_SAMPLE]
+            .order_by("-created_at")
+            .values("id")[:DAY_SAMPLE]
         )
-        entry.latency = percentiles(list(
-            Attempt.objects.filter(delivery__in=sampled).values_list("duration_ms", flat=True)
-        ))
+        entry.latency = percentiles(
+            list(Attempt.objects.filter(delivery__in=sampled).values_list("duration_ms", flat=True))
+        )
     return [result[day] for day in sorted(result)]
 
 

@@ -5,6 +5,7 @@ killed mid-run) and retries due later than MAX_COUNTDOWN have no message at all.
 leave them to one beat process, every worker checks the database itself, so work is found within
 seconds of becoming overdue, even while the broker is down, and as long as any worker is alive.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,8 @@ from datetime import timedelta
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from hookline.conf import hookline_settings
 from events.models import Event
+from hookline.conf import hookline_settings
 
 from . import pulse, runs
 from .models import Delivery, Pulse
@@ -40,8 +41,11 @@ def check() -> int:
         return 0
     result = runs.run()
     if result.deliveries_sent or result.events_fanned_out:
-        logger.info("Periodic check: fanned out %d stranded event(s), sent %d delivery(ies)",
-                    result.events_fanned_out, result.deliveries_sent)
+        logger.info(
+            "Periodic check: fanned out %d stranded event(s), sent %d delivery(ies)",
+            result.events_fanned_out,
+            result.deliveries_sent,
+        )
     return result.deliveries_sent
 
 
@@ -51,8 +55,9 @@ def _loop(stop: threading.Event) -> None:
             check()
             pulse.warn_if_stale()
         except DatabaseError:
-            logger.warning("Periodic check failed; trying again in %.0f s",
-                           hookline_settings.WORKER_CHECK_INTERVAL, exc_info=True)
+            logger.warning(
+                "Periodic check failed; trying again in %.0f s", hookline_settings.WORKER_CHECK_INTERVAL, exc_info=True
+            )
             close_old_connections()
         except Exception:  # never let the thread die: it is the safety net
             logger.exception("Periodic check failed")

@@ -10,11 +10,12 @@ due time ``next_attempt_at`` (tests/deliveries/test_lifecycle.py greps for it).
        │◀───────────────────┘
     pending ──hold──▶ held ──unhold──▶ pending;  finished ──requeue──▶ pending;  pending ──cancel──▶ cancelled
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from django.db.models import Q
 
@@ -23,8 +24,16 @@ from .models import Delivery
 
 Status = Delivery.Status
 # The fields a settled delivery's outcome writes (besides the lease, which settle() always clears).
-OUTCOME_FIELDS = ["status", "attempts", "total_attempts", "next_attempt_at", "last_status_code", "last_error",
-                  "completed_at", "batch_id"]
+OUTCOME_FIELDS = [
+    "status",
+    "attempts",
+    "total_attempts",
+    "next_attempt_at",
+    "last_status_code",
+    "last_error",
+    "completed_at",
+    "batch_id",
+]
 
 
 # --- the lease ------------------------------------------------------------------------------------
@@ -130,8 +139,13 @@ def requeue(queryset, now: datetime) -> list[int]:
     """finished → pending with a fresh retry budget, due now (redeliver, recover). Returns the ids."""
     ids = list(queryset.exclude(status=Status.PENDING).values_list("id", flat=True))
     Delivery.objects.filter(id__in=ids).exclude(status=Status.PENDING).update(
-        status=Status.PENDING, attempts=0, next_attempt_at=now,
-        completed_at=None, claimed_until=None, claim_token="", batch_id="",  # a redelivery travels anew
+        status=Status.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        completed_at=None,
+        claimed_until=None,
+        claim_token="",
+        batch_id="",  # a redelivery travels anew
     )
     return ids
 
@@ -139,8 +153,12 @@ def requeue(queryset, now: datetime) -> list[int]:
 def cancel_pending(queryset, now: datetime, reason: str) -> int:
     """pending → cancelled (an operator skipped it)."""
     return queryset.filter(status=Status.PENDING).update(
-        status=Status.CANCELLED, completed_at=now, next_attempt_at=None, last_error=reason[:500],
-        claimed_until=None, claim_token="",
+        status=Status.CANCELLED,
+        completed_at=now,
+        next_attempt_at=None,
+        last_error=reason[:500],
+        claimed_until=None,
+        claim_token="",
     )
 
 

@@ -1,4 +1,5 @@
 """Builds what a receiver gets: the JSON envelope, signature headers, and the masked copy for the log."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,9 @@ from django.utils import timezone
 
 from events import paths
 from events.catalog import transformer_for
+from events.models import Event
 from hookline import limits
 from hookline.conf import hookline_settings
-from events.models import Event
 from hooks import contracts, signing
 from hooks.models import Webhook
 from hooks.urlguard import MASK
@@ -63,9 +64,17 @@ def shaped(event: Event, key: str, data, body: contracts.Body, *, token: str = "
     if body.shape == contracts.PAYLOAD:
         return data
     if body.shape == contracts.TEMPLATE:
-        return fill(body.template, {"id": element_id(event.id, body.id_format), "type": key,
-                                    "timestamp": iso_time(event), "data": data, "const": body.constants or {},
-                                    "secret": {"token": token}})
+        return fill(
+            body.template,
+            {
+                "id": element_id(event.id, body.id_format),
+                "type": key,
+                "timestamp": iso_time(event),
+                "data": data,
+                "const": body.constants or {},
+                "secret": {"token": token},
+            },
+        )
     return {"type": key, "timestamp": iso_time(event), "data": data}
 
 
@@ -118,11 +127,12 @@ class BodyCache:
     """Serialises each (event, payload version, body shape) once per batch, not once per delivery."""
 
     def __init__(self) -> None:
-        self._bodies: dict[tuple, bytes | None | TransformFailed] = {}
-        self._items: dict[tuple, tuple[str, object] | None | TransformFailed] = {}
+        self._bodies: dict[tuple, bytes | TransformFailed | None] = {}
+        self._items: dict[tuple, tuple[str, object] | TransformFailed | None] = {}
 
-    def body(self, event: Event, payload_version: str, shape: contracts.Body = contracts.DEFAULT.body,
-             *, token: str = "") -> bytes | None:
+    def body(
+        self, event: Event, payload_version: str, shape: contracts.Body = contracts.DEFAULT.body, *, token: str = ""
+    ) -> bytes | None:
         """The body for this version, shape and body token, or None when the version's transformer skips the event.
 
         Raises TransformFailed when the site's transformer raises or returns something that is not
@@ -134,8 +144,9 @@ class BodyCache:
         if cache_key not in self._bodies:
             item = self.item(event, payload_version)
             try:
-                self._bodies[cache_key] = None if item is None else bounded(
-                    dumps(shaped(event, *item, shape, token=token)))
+                self._bodies[cache_key] = (
+                    None if item is None else bounded(dumps(shaped(event, *item, shape, token=token)))
+                )
             except BodyTooLarge as exc:
                 self._bodies[cache_key] = exc
         body = self._bodies[cache_key]
@@ -154,7 +165,7 @@ class BodyCache:
         return item
 
     @staticmethod
-    def _transform(event: Event, payload_version: str) -> tuple[str, object] | None | TransformFailed:
+    def _transform(event: Event, payload_version: str) -> tuple[str, object] | TransformFailed | None:
         transform = transformer_for(event.type, payload_version)
         if transform is None:
             return event.type, event.payload
@@ -187,7 +198,12 @@ def sample_body(webhook: Webhook):
 
 
 def build_request(
-    event: Event, webhook: Webhook, body: bytes, *, timestamp: int | None = None, msg_id: str = "",
+    event: Event,
+    webhook: Webhook,
+    body: bytes,
+    *,
+    timestamp: int | None = None,
+    msg_id: str = "",
 ) -> OutgoingRequest:
     """The signed POST for one attempt; the timestamp is the signing time of this attempt.
 
@@ -219,8 +235,14 @@ def build_request(
     auth = (webhook.auth_username, webhook.auth_password) if webhook.auth_username else None
     policy = contract.policy
     return OutgoingRequest(
-        url=webhook.url, headers=headers, body=body, auth=auth, proxy=contract.request.proxy_url,
-        timeouts=(policy.connect_timeout, policy.read_timeout) if webhook.delivery_contract.policy.own_timeouts else None,
+        url=webhook.url,
+        headers=headers,
+        body=body,
+        auth=auth,
+        proxy=contract.request.proxy_url,
+        timeouts=(policy.connect_timeout, policy.read_timeout)
+        if webhook.delivery_contract.policy.own_timeouts
+        else None,
     )
 
 

@@ -5,13 +5,14 @@ every web and worker process writes its counters to mmap'd files in that directo
 merges them. Gauges that describe the database (backlog, endpoints by state) are not kept by any
 process: a collector computes them with a few indexed queries when Prometheus scrapes.
 """
+
 from __future__ import annotations
 
 import os
 import time
 from collections import Counter as Tally
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
@@ -20,21 +21,26 @@ from prometheus_client.registry import REGISTRY, Collector
 OUTCOMES = ("succeeded", "retrying", "failed", "cancelled")
 
 DELIVERIES = Counter(
-    "hookline_deliveries", "Delivery outcomes: each attempt that succeeded, failed for good or will be retried, "
-    "and deliveries cancelled or failed without a request.", ["outcome"],
+    "hookline_deliveries",
+    "Delivery outcomes: each attempt that succeeded, failed for good or will be retried, "
+    "and deliveries cancelled or failed without a request.",
+    ["outcome"],
 )
 ATTEMPT_SECONDS = Histogram(
-    "hookline_attempt_duration_seconds", "Duration of one HTTP attempt, connection included.",
+    "hookline_attempt_duration_seconds",
+    "Duration of one HTTP attempt, connection included.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 LATENCY_SECONDS = Histogram(
-    "hookline_delivery_latency_seconds", "From emit() to the receiver's 2xx, retries included.",
+    "hookline_delivery_latency_seconds",
+    "From emit() to the receiver's 2xx, retries included.",
     buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 6 * 3600, 86400, 3 * 86400),
 )
 SWEEPS = Counter("hookline_sweeper_runs", "Sweeper runs.")
 SWEPT = Counter("hookline_sweeper_recovered", "Work the sweeper found stranded and handed out again.", ["kind"])
 SWEEP_LAST = Gauge(
-    "hookline_sweeper_last_run_timestamp_seconds", "When the sweeper last finished (Unix time).",
+    "hookline_sweeper_last_run_timestamp_seconds",
+    "When the sweeper last finished (Unix time).",
     multiprocess_mode="max",
 )
 PRUNED = Counter("hookline_pruned_rows", "Rows deleted by the retention pruner.", ["table"])
@@ -78,24 +84,36 @@ class DatabaseCollector(Collector):
 
         backlog = health.backlog()
         yield _gauge("hookline_events_undispatched", "Events whose fan-out has not run.", backlog.undispatched_events)
-        yield _gauge("hookline_deliveries_due", "Pending deliveries due now (waiting for a worker).", backlog.due_deliveries)
-        yield _gauge("hookline_deliveries_pending", "Pending deliveries, due or scheduled for a retry.",
-                     backlog.pending_deliveries)
-        yield _gauge("hookline_backlog_oldest_seconds", "Age of the oldest undispatched event or due delivery.",
-                     backlog.oldest_seconds)
+        yield _gauge(
+            "hookline_deliveries_due", "Pending deliveries due now (waiting for a worker).", backlog.due_deliveries
+        )
+        yield _gauge(
+            "hookline_deliveries_pending",
+            "Pending deliveries, due or scheduled for a retry.",
+            backlog.pending_deliveries,
+        )
+        yield _gauge(
+            "hookline_backlog_oldest_seconds",
+            "Age of the oldest undispatched event or due delivery.",
+            backlog.oldest_seconds,
+        )
         states = GaugeMetricFamily("hookline_endpoints", "Endpoints by state.", labels=["state"])
         for state, number in health.endpoints_by_state().items():
             states.add_metric([state], number)
         yield states
         control = GaugeMetricFamily(
-            "hookline_endpoints_delivery_control", "Endpoints by circuit-breaker state, and paused endpoints.", labels=["state"],
+            "hookline_endpoints_delivery_control",
+            "Endpoints by circuit-breaker state, and paused endpoints.",
+            labels=["state"],
         )
         for state, number in health.endpoints_by_breaker().items():
             control.add_metric([state], number)
         yield control
         retrying = GaugeMetricFamily(
-            "hookline_endpoint_retrying_deliveries", "Pending deliveries that failed at least once, per endpoint "
-            f"(the {health.TOP_FAILING} endpoints with most).", labels=["endpoint", "name"],
+            "hookline_endpoint_retrying_deliveries",
+            "Pending deliveries that failed at least once, per endpoint "
+            f"(the {health.TOP_FAILING} endpoints with most).",
+            labels=["endpoint", "name"],
         )
         for endpoint_id, name, number in health.retrying_by_endpoint():
             retrying.add_metric([str(endpoint_id), name], number)

@@ -1,4 +1,5 @@
 """The delivery log: one Delivery per (event, endpoint), one Attempt per HTTP try."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,7 +10,6 @@ from django.db.models import Q
 from events.models import Event
 from hookline.querysets import TenantQuerySet
 from hooks.models import Webhook
-
 
 
 class DeliveryQuerySet(TenantQuerySet):
@@ -50,16 +50,23 @@ class Delivery(models.Model):
     )
     status = models.CharField("status", max_length=20, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField("attempts", default=0, help_text="Attempts in the current round of retries.")
-    total_attempts = models.PositiveIntegerField("total attempts", default=0, help_text="All attempts, redeliveries included.")
+    total_attempts = models.PositiveIntegerField(
+        "total attempts", default=0, help_text="All attempts, redeliveries included."
+    )
     next_attempt_at = models.DateTimeField("next attempt", null=True, blank=True)
     claimed_until = models.DateTimeField(
-        "claimed until", null=True, blank=True, help_text="A worker owns the delivery until then (lease).",
+        "claimed until",
+        null=True,
+        blank=True,
+        help_text="A worker owns the delivery until then (lease).",
     )
     claim_token = models.CharField("claim token", max_length=32, blank=True, editable=False)
     last_status_code = models.PositiveSmallIntegerField("last response code", null=True, blank=True)
     last_error = models.CharField("last error", max_length=500, blank=True)
     batch_id = models.CharField(
-        "batch", max_length=40, blank=True,
+        "batch",
+        max_length=40,
+        blank=True,
         help_text="The webhook-id of the batch (one POST of several events) this delivery travels in; empty: alone.",
     )
     created_at = models.DateTimeField("created", db_index=True)
@@ -106,7 +113,9 @@ class Attempt(models.Model):
     duration_ms = models.PositiveIntegerField("duration (ms)", default=0)
     error = models.TextField("error", blank=True)
     error_detail = models.TextField(
-        "error details", blank=True, help_text="The raw exception behind the error, for developers.",
+        "error details",
+        blank=True,
+        help_text="The raw exception behind the error, for developers.",
     )
     succeeded = models.BooleanField("succeeded", default=False)
     next_retry_at = models.DateTimeField("next retry", null=True, blank=True)
@@ -156,10 +165,15 @@ class EndpointRuntime(models.Model):
         HALF_OPEN = "half-open", "half-open"
 
     webhook = models.OneToOneField(
-        Webhook, verbose_name="endpoint", primary_key=True, on_delete=models.CASCADE, related_name="runtime",
+        Webhook,
+        verbose_name="endpoint",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="runtime",
     )
     paused = models.BooleanField(
-        "paused", default=False,
+        "paused",
+        default=False,
         help_text="New deliveries are kept as held and sent, in order, on resume (unlike disabling, which records nothing).",
     )
     paused_at = models.DateTimeField("paused since", null=True, blank=True)
@@ -167,7 +181,9 @@ class EndpointRuntime(models.Model):
     breaker_failures = models.PositiveIntegerField("consecutive failures", default=0)
     breaker_changed_at = models.DateTimeField("breaker changed", null=True, blank=True)
     breaker_until = models.DateTimeField(
-        "breaker waits until", null=True, blank=True,
+        "breaker waits until",
+        null=True,
+        blank=True,
         help_text="Open: the end of the cool-down. Half-open: when the probe's claim runs out.",
     )
     breaker_reason = models.CharField("breaker reason", max_length=500, blank=True)

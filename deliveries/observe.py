@@ -1,4 +1,5 @@
 """What each recorded batch reports: Prometheus counts and one log line per attempt, from one call in record()."""
+
 from __future__ import annotations
 
 import logging
@@ -44,20 +45,35 @@ def recorded(claimed: list[Delivery], attempts: list[Attempt], now: datetime) ->
 def delivery_fields(delivery: Delivery, attempt: int | None = None) -> dict:
     """The ``extra`` of a delivery log line: webhook-id, delivery, endpoint, attempt and tenant."""
     return {
-        "webhook_id": delivery.event_id, "delivery": delivery.id, "endpoint": delivery.webhook_id,
-        "attempt": attempt, "tenant": delivery.webhook.organisation_id,
+        "webhook_id": delivery.event_id,
+        "delivery": delivery.id,
+        "endpoint": delivery.webhook_id,
+        "attempt": attempt,
+        "tenant": delivery.webhook.organisation_id,
     }
 
 
-def _log(delivery: Delivery, number: int | None, outcome: str, status: int | None, duration_ms: int | None,
-         error: str) -> None:
+def _log(
+    delivery: Delivery, number: int | None, outcome: str, status: int | None, duration_ms: int | None, error: str
+) -> None:
     level = _LEVELS[outcome]
     if not logger.isEnabledFor(level):  # the common case for successes: no record built at all
         return
     answer = f"HTTP {status}" if status else (error or "no request")
     logger.log(
-        level, "Delivery %s of %s to endpoint %s, attempt %s: %s (%s)",
-        delivery.id, delivery.event_id, delivery.webhook_id, number or "-", outcome, answer,
-        extra={**delivery_fields(delivery, number), "outcome": outcome, "status": status,
-               "duration_ms": duration_ms, "error": error or None},
+        level,
+        "Delivery %s of %s to endpoint %s, attempt %s: %s (%s)",
+        delivery.id,
+        delivery.event_id,
+        delivery.webhook_id,
+        number or "-",
+        outcome,
+        answer,
+        extra={
+            **delivery_fields(delivery, number),
+            "outcome": outcome,
+            "status": status,
+            "duration_ms": duration_ms,
+            "error": error or None,
+        },
     )

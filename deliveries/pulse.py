@@ -1,4 +1,5 @@
 """Whether the safety nets run and the backlog drains: when the sweeper and the periodic check last ran, and what waits."""
+
 from __future__ import annotations
 
 import logging
@@ -80,13 +81,16 @@ class Report:
 
     def as_dict(self) -> dict:
         return {
-            "healthy": self.healthy, "checked_at": self.checked_at.isoformat(),
+            "healthy": self.healthy,
+            "checked_at": self.checked_at.isoformat(),
             "last_sweep_seconds_ago": _round(self.last_run.get(Pulse.Job.SWEEP)),
             "last_check_seconds_ago": _round(self.last_run.get(Pulse.Job.CHECK)),
             "undispatched_events": self.undispatched_events,
             "oldest_undispatched_seconds": _round(self.oldest_undispatched_seconds),
-            "due_deliveries": self.due_deliveries, "oldest_due_seconds": _round(self.oldest_due_seconds),
-            "stale_after_seconds": hookline_settings.HEALTH_STALE_AFTER, "problems": self.problems,
+            "due_deliveries": self.due_deliveries,
+            "oldest_due_seconds": _round(self.oldest_due_seconds),
+            "stale_after_seconds": hookline_settings.HEALTH_STALE_AFTER,
+            "problems": self.problems,
         }
 
 
@@ -107,9 +111,15 @@ def report(now: datetime | None = None) -> Report:
         problems.append(f"An event has waited {oldest_event_age:.0f} s to be fanned out.")
     if oldest_due_age is not None and oldest_due_age > limit:
         problems.append(f"A delivery has been due for {oldest_due_age:.0f} s.")
-    return Report(checked_at=now, last_run=last_run, undispatched_events=waiting.count(),
-                  oldest_undispatched_seconds=oldest_event_age, due_deliveries=due.count(),
-                  oldest_due_seconds=oldest_due_age, problems=problems)
+    return Report(
+        checked_at=now,
+        last_run=last_run,
+        undispatched_events=waiting.count(),
+        oldest_undispatched_seconds=oldest_event_age,
+        due_deliveries=due.count(),
+        oldest_due_seconds=oldest_due_age,
+        problems=problems,
+    )
 
 
 def _round(seconds: float | None) -> float | None:

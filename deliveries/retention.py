@@ -5,6 +5,7 @@ primary key, so locks last milliseconds and the delivery path never waits long (
 docs/performance.md, "Retention"). A pending delivery is never deleted: the DELETE repeats the
 status condition, so a delivery redelivered between the SELECT and the DELETE stays.
 """
+
 from __future__ import annotations
 
 import time
@@ -51,7 +52,9 @@ def cutoffs(now: datetime | None = None) -> dict[str, datetime | None]:
     }
 
 
-def prune(*, batch: int | None = None, budget: float = 600.0, pause: float = 0.0, now: datetime | None = None) -> PruneResult:
+def prune(
+    *, batch: int | None = None, budget: float = 600.0, pause: float = 0.0, now: datetime | None = None
+) -> PruneResult:
     """Delete what the retention periods no longer keep, batch by batch, for at most ``budget`` seconds.
 
     ``pause`` sleeps between batches (gives the database's other writers room on a busy system).
@@ -94,15 +97,14 @@ def _prune_deliveries(result: PruneResult, status: str, cutoff: datetime, batch:
     # completed_at <= cutoff implies created_at <= cutoff: the (status, created_at) index bounds the scan.
     ids = list(
         Delivery.objects.filter(status=status, created_at__lt=cutoff, completed_at__lt=cutoff)
-        .order_by("-created_at").values_list("id", flat=True)[:batch]
+        .order_by("-created_at")
+        .values_list("id", flat=True)[:batch]
     )
     if not ids:
         return 0
     with transaction.atomic():
         # Lock exactly these rows, still in their final status: a redelivery (back to pending) wins or waits.
-        kept = list(
-            Delivery.objects.filter(id__in=ids, status=status).select_for_update().values_list("id", flat=True)
-        )
+        kept = list(Delivery.objects.filter(id__in=ids, status=status).select_for_update().values_list("id", flat=True))
         attempts = _raw_delete(Attempt.objects.filter(delivery_id__in=kept)) if kept else 0
         deliveries = _raw_delete(Delivery.objects.filter(id__in=kept)) if kept else 0
     result.deliveries += deliveries
@@ -117,7 +119,8 @@ def _prune_events(result: PruneResult, cutoff: datetime, batch: int) -> int:
     ids = list(
         Event.objects.filter(created_at__lt=cutoff, dispatched_at__isnull=False)
         .filter(~Exists(Delivery.objects.filter(event=OuterRef("pk"))))
-        .order_by().values_list("id", flat=True)[:batch]
+        .order_by()
+        .values_list("id", flat=True)[:batch]
     )
     if not ids:
         return 0
@@ -137,4 +140,3 @@ def _raw_delete(queryset) -> int:
     Safe here: attempts go first, and events only once no delivery refers to them.
     """
     return queryset._raw_delete(queryset.db)
-

@@ -1,4 +1,5 @@
 """The retry policy, in one place: what counts as success, what is retried, and when."""
+
 from __future__ import annotations
 
 import random
@@ -29,7 +30,10 @@ class Decision:
 
 
 def decide(
-    status: int | None, attempts_made: int, retry_after: str | None = None, policy: Policy = DEFAULT.policy,
+    status: int | None,
+    attempts_made: int,
+    retry_after: str | None = None,
+    policy: Policy = DEFAULT.policy,
 ) -> Decision:
     """What happens after an attempt that got ``status`` (None: no answer) as attempt ``attempts_made``.
 

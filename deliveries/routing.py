@@ -1,4 +1,5 @@
 """Why an event reached the endpoints it did: matched (a delivery exists) and filtered by a condition, for the event page."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,9 +26,17 @@ def explain(event: Event, endpoints=None) -> Routing:
     routing = Routing(matched=list(endpoints.filter(id__in=delivered).order_by("name")))
     if event.target_endpoints:  # explicit targets: no subscription, no condition
         return routing
-    candidates = endpoints.filter(organisation_id=event.organisation_id).exclude(condition__isnull=True).exclude(id__in=delivered)
+    candidates = (
+        endpoints.filter(organisation_id=event.organisation_id)
+        .exclude(condition__isnull=True)
+        .exclude(id__in=delivered)
+    )
     for webhook in candidates.order_by("name"):
         predicate = conditions.compile_condition(webhook.condition)
-        if predicate is not None and patterns.matches_any(webhook.event_types, event.type) and not predicate(event.payload):
+        if (
+            predicate is not None
+            and patterns.matches_any(webhook.event_types, event.type)
+            and not predicate(event.payload)
+        ):
             routing.filtered.append(webhook)
     return routing

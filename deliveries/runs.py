@@ -4,6 +4,7 @@ The unit of work is "what is waiting", not "the ids in this message": under load
 message) carries a whole batch, so messages, SQL statements and Redis commands per delivery fall far
 below one; when quiet, the run that a commit's wake-up starts sends that event within milliseconds.
 """
+
 from __future__ import annotations
 
 import logging
@@ -92,8 +93,12 @@ def _fan_out_and_send(result: RunResult, *, look_first: bool) -> int:
     try:
         started, now = time.monotonic(), timezone.now()
         fanned = fanout.fan_out_waiting(
-            limit=size, claim_limit=room, token=secrets.token_hex(8), lease=_lease(now),
-            look_first=look_first, skip_endpoints=pool.full_endpoints(),
+            limit=size,
+            claim_limit=room,
+            token=secrets.token_hex(8),
+            lease=_lease(now),
+            look_first=look_first,
+            skip_endpoints=pool.full_endpoints(),
         )
         _send(pool, fanned.claimed, started, result)
     finally:
@@ -119,8 +124,9 @@ def _claim_and_send(result: RunResult) -> int:
         return 0
     try:
         started, now = time.monotonic(), timezone.now()
-        due = delivering.claim_due(now, room, token=secrets.token_hex(8), lease=_lease(now),
-                                   skip_endpoints=pool.full_endpoints())
+        due = delivering.claim_due(
+            now, room, token=secrets.token_hex(8), lease=_lease(now), skip_endpoints=pool.full_endpoints()
+        )
         # Deliveries that delivery control held back (rate limit, breaker, FIFO) or that an endpoint's cap
         # left waiting are not work done: a round of only those ends the run instead of claiming them again.
         waited = _send(pool, due, started, result)

@@ -11,6 +11,7 @@ requests in flight in all, and MAX_IN_FLIGHT_PER_ENDPOINT per endpoint (an endpo
 set its own ``max_in_flight``). Runs claim only what fits (``room``/``full_endpoints``); deliveries
 over a cap stay pending in the database, and a freed slot wakes a run to take them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,10 +21,10 @@ import secrets
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from functools import partial
-from typing import Callable
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -53,7 +54,9 @@ class Senders:
     """``inline``: send and record on the submitting thread, one job at a time (the unit tests, whose
     database transaction other threads cannot see); the same caps, the same record."""
 
-    def __init__(self, size: int, record: Callable[[list[Done]], list[ScheduledRetry]], *, inline: bool = False) -> None:
+    def __init__(
+        self, size: int, record: Callable[[list[Done]], list[ScheduledRetry]], *, inline: bool = False
+    ) -> None:
         self.size = size
         self._record = record
         self._inline = inline
@@ -93,8 +96,9 @@ class Senders:
 
     def full_endpoints(self) -> set[int]:
         with self._lock:
-            return {webhook_id for webhook_id, count in self._per_endpoint.items()
-                    if count >= self._caps.get(webhook_id, 1)}
+            return {
+                webhook_id for webhook_id, count in self._per_endpoint.items() if count >= self._caps.get(webhook_id, 1)
+            }
 
     def fit(self, deliveries: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
         """Split claimed deliveries into those within the endpoints' caps and those over (to release)."""

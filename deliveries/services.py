@@ -1,4 +1,5 @@
 """Delivery operations for the admin and the API: redeliver, and the re-queueing that endpoint recovery shares."""
+
 from __future__ import annotations
 
 import logging
@@ -35,4 +36,3 @@ def _wake_for(delivery_ids: list[int]) -> None:
         wakeup.publish_for(len(delivery_ids))
     except Exception:  # broker down: the workers' periodic check finds the due deliveries
         logger.warning("Could not publish a wake-up for %d requeued delivery(ies)", len(delivery_ids), exc_info=True)
-

@@ -11,6 +11,7 @@ which also says who was emailed). They follow the alert window: at most one per 
     def page_the_owner(sender, webhook, payload, **kwargs):
         ...
 """
+
 from django.dispatch import Signal
 
 endpoint_failing = Signal()  # consecutive failed attempts or failing for a while: the first warning

@@ -1,4 +1,5 @@
 """Per-endpoint delivery statistics as annotations: last delivery and the success rate of a recent window."""
+
 from __future__ import annotations
 
 from datetime import datetime

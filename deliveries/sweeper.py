@@ -1,4 +1,5 @@
 """The sweeper: re-enqueues what a broker outage, a lost message or a killed worker left behind."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,12 +8,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hookline.conf import hookline_settings
 from events.models import Event
+from hookline.conf import hookline_settings
 
 from . import fanout, lifecycle, metrics, pulse
 from .models import Delivery, Pulse
-
 
 # Deliveries locked per transaction: a worker claiming one of them waits for that commit, so a
 # sweep over thousands commits in short steps (one 4,000-row step held claims up to 1.2 s).
@@ -35,7 +35,10 @@ def sweep(*, limit: int = 5000) -> SweepResult:
     pulse.record(Pulse.Job.SWEEP, now=now)
     stale = now - timedelta(seconds=hookline_settings.SWEEP_AFTER)
     event_ids = list(
-        Event.objects.undispatched().filter(created_at__lt=stale).order_by("created_at").values_list("id", flat=True)[:limit]
+        Event.objects.undispatched()
+        .filter(created_at__lt=stale)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
     )
     fanned_out = fanout.fan_out(event_ids) if event_ids else []
     overdue: list[int] = []

@@ -1,4 +1,5 @@
 """Celery tasks: thin wrappers over runs (the delivery work), the sweeper and the scheduled events' check."""
+
 from __future__ import annotations
 
 import logging
@@ -54,7 +55,8 @@ def sweep_task() -> int:
     if result.events_fanned_out or result.deliveries_enqueued:
         logger.info(
             "Sweeper: fanned out %d stranded event(s), enqueued %d delivery(ies)",
-            result.events_fanned_out, len(result.deliveries_enqueued),
+            result.events_fanned_out,
+            len(result.deliveries_enqueued),
         )
     return len(result.deliveries_enqueued)
 
@@ -76,6 +78,10 @@ def prune_task() -> int:
     # Bounded below the beat period, so two runs never overlap.
     result = retention.prune(budget=max(hookline_settings.PRUNE_INTERVAL * 0.8, 1.0))
     if result.deliveries or result.events:
-        logger.info("Pruned %d deliveries, %d attempts and %d events (retention)",
-                    result.deliveries, result.attempts, result.events)
+        logger.info(
+            "Pruned %d deliveries, %d attempts and %d events (retention)",
+            result.deliveries,
+            result.attempts,
+            result.events,
+        )
     return result.deliveries

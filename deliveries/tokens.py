@@ -1,4 +1,5 @@
 """Token validation: tells a receiver that cannot compute HMACs whether Hookline sent what it got."""
+
 from __future__ import annotations
 
 import hmac

@@ -6,12 +6,13 @@ came before it, and the flag below lets producers skip publishing while one is p
 under way. The flag is a Redis key when the broker is Redis; other brokers publish every wake-up
 (the runs still coalesce the work; only the messages are not saved).
 """
+
 from __future__ import annotations
 
 import logging
 import math
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import urlparse
 
 from celery import current_app
@@ -116,5 +117,3 @@ def wake() -> None:
     """The outbox's dispatcher: publish a wake-up unless one is already pending or a run is under way."""
     if flag().raise_():
         publish()
-
-

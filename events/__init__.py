@@ -1,12 +1,22 @@
 """Hookline events: ``emit()`` and ``emit_many()``, the event-type catalog, and the outbox.
 
-    import events
-    events.emit("invoice.paid", {"invoice": 42}, organisation=org, idempotency_key="inv-42-paid")
+import events
+events.emit("invoice.paid", {"invoice": 42}, organisation=org, idempotency_key="inv-42-paid")
 """
+
 from .catalog import register
 from .exceptions import InvalidPayload, UnknownEndpoints, UnknownEventType
 
-__all__ = ["emit", "emit_many", "EventSpec", "register", "schedule_payload", "InvalidPayload", "UnknownEventType", "UnknownEndpoints"]
+__all__ = [
+    "EventSpec",
+    "InvalidPayload",
+    "UnknownEndpoints",
+    "UnknownEventType",
+    "emit",
+    "emit_many",
+    "register",
+    "schedule_payload",
+]
 
 
 def __getattr__(name: str):

@@ -1,10 +1,12 @@
 """The event-type catalog: declarations in code, their sync to EventType rows, and a cached lookup."""
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 

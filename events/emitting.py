@@ -1,10 +1,12 @@
 """emit() and emit_many(): validate, write the outbox row in the caller's transaction, fan out on commit."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction

@@ -1,4 +1,5 @@
 """Errors that emit() raises at the call site (``events.UnknownEventType``, ``events.InvalidPayload``)."""
+
 from hookline.exceptions import HooklineError
 
 

@@ -1,4 +1,5 @@
 """Event ids: ``msg_`` + a ULID, so ids sort by creation time and index well."""
+
 import os
 import time
 

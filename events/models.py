@@ -1,4 +1,5 @@
 """Tenants, the event-type catalog, and Event: the outbox row that emit() writes."""
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -21,11 +22,16 @@ class Organisation(models.Model):
     name = models.CharField("name", max_length=200)
     slug = models.SlugField("slug", unique=True)
     members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="hookline_organisations", blank=True,
+        settings.AUTH_USER_MODEL,
+        related_name="hookline_organisations",
+        blank=True,
         help_text="Users who may see and manage this organisation's webhooks.",
     )
     contact_emails = models.CharField(
-        "alert contacts", max_length=contacts.MAX_LENGTH, blank=True, validators=[contacts.validate],
+        "alert contacts",
+        max_length=contacts.MAX_LENGTH,
+        blank=True,
+        validators=[contacts.validate],
         help_text="Comma-separated addresses told by email when any of this organisation's endpoints is in "
         "trouble (failing, disabled, recovered...). Empty: no email (endpoints may name their own).",
     )
@@ -44,16 +50,22 @@ class EventType(models.Model):
     """An entry of the catalog: which keys emit() accepts, with an optional JSON Schema."""
 
     key = models.CharField(
-        "key", max_length=200, unique=True,
+        "key",
+        max_length=200,
+        unique=True,
         help_text="Dotted name, e.g. invoice.paid. Emitted keys may add a sub-key after a last dot "
         "when 'accepts sub-keys' is set (HM_EmployeeHistoryDivision_Created.1001).",
     )
     description = models.TextField("description", blank=True)
-    schema = models.JSONField("JSON Schema", null=True, blank=True, decoder=TolerantDecoder, help_text="Payloads must validate against it.")
+    schema = models.JSONField(
+        "JSON Schema", null=True, blank=True, decoder=TolerantDecoder, help_text="Payloads must validate against it."
+    )
     accepts_subkeys = models.BooleanField("accepts sub-keys", default=False)
     deprecated = models.BooleanField("deprecated", default=False)
     declared_in_code = models.BooleanField(
-        "declared in code", default=False, editable=False,
+        "declared in code",
+        default=False,
+        editable=False,
         help_text="Synchronised from events.register()/hookline_events.py on migrate.",
     )
     created_at = models.DateTimeField("created", auto_now_add=True)
@@ -79,17 +91,26 @@ class Event(models.Model):
     # Any stored row reads back, even one nested deeper than json's recursion allows (hookline.deepjson).
     payload = models.JSONField("payload", encoder=DjangoJSONEncoder, decoder=TolerantDecoder)
     organisation = models.ForeignKey(
-        Organisation, verbose_name="organisation", null=True, blank=True,
-        on_delete=models.CASCADE, related_name="events",
+        Organisation,
+        verbose_name="organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
     )
     idempotency_key = models.CharField("idempotency key", max_length=200, null=True, blank=True)
     created_at = models.DateTimeField("created", db_index=True)
     target_endpoints = models.JSONField(
-        "explicit endpoints", null=True, blank=True,
+        "explicit endpoints",
+        null=True,
+        blank=True,
         help_text="Ids of the only endpoints that receive it (emit(endpoints=[…])); empty: every subscriber.",
     )
     dispatched_at = models.DateTimeField(
-        "dispatched", null=True, blank=True, help_text="When its deliveries were created (fan-out).",
+        "dispatched",
+        null=True,
+        blank=True,
+        help_text="When its deliveries were created (fan-out).",
     )
 
     objects = EventQuerySet.as_manager()
@@ -98,11 +119,13 @@ class Event(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["organisation", "idempotency_key"], condition=Q(organisation__isnull=False),
+                fields=["organisation", "idempotency_key"],
+                condition=Q(organisation__isnull=False),
                 name="event_idempotency_per_organisation",
             ),
             models.UniqueConstraint(
-                fields=["idempotency_key"], condition=Q(organisation__isnull=True),
+                fields=["idempotency_key"],
+                condition=Q(organisation__isnull=True),
                 name="event_idempotency_without_organisation",
             ),
         ]
@@ -129,25 +152,39 @@ class ScheduledEvent(models.Model):
 
     name = models.CharField("name", max_length=200)
     organisation = models.ForeignKey(
-        Organisation, verbose_name="organisation", null=True, blank=True,
-        on_delete=models.CASCADE, related_name="scheduled_events",
+        Organisation,
+        verbose_name="organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="scheduled_events",
     )
     event_type = models.CharField("event type", max_length=200, help_text="A key of the catalog, e.g. usage.report.")
     cron = models.CharField(
-        "cron expression", max_length=200,
+        "cron expression",
+        max_length=200,
         help_text="minute hour day-of-month month day-of-week, e.g. 0 4 * * * (every day at 04:00).",
     )
     timezone = models.CharField("time zone", max_length=64, default="UTC", help_text="An IANA name, e.g. Asia/Tokyo.")
     payload = models.JSONField(
-        "fixed payload", null=True, blank=True, encoder=DjangoJSONEncoder, decoder=TolerantDecoder,
+        "fixed payload",
+        null=True,
+        blank=True,
+        encoder=DjangoJSONEncoder,
+        decoder=TolerantDecoder,
         help_text="The JSON object every run emits (when no payload function is chosen).",
     )
     payload_function = models.CharField(
-        "payload function", max_length=200, blank=True,
+        "payload function",
+        max_length=200,
+        blank=True,
         help_text="A function registered with events.schedule_payload(name); it returns each run's payload.",
     )
     missed_runs = models.CharField(
-        "missed runs", max_length=20, choices=MissedRuns.choices, default=MissedRuns.SKIP,
+        "missed runs",
+        max_length=20,
+        choices=MissedRuns.choices,
+        default=MissedRuns.SKIP,
         help_text="Runs missed by more than HOOKLINE SCHEDULE_GRACE seconds (downtime): skipped, or one event for the latest.",
     )
     enabled = models.BooleanField("enabled", default=True)

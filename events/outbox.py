@@ -1,4 +1,5 @@
 """Tells the workers, after a commit, that events wait in the outbox, without ever failing or slowing the caller."""
+
 from __future__ import annotations
 
 import atexit
@@ -6,7 +7,7 @@ import logging
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from django.db import transaction
 

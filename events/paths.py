@@ -5,6 +5,7 @@ A path is dotted. Each segment is an object key, or, on a list, a digit-only ind
 at the payload and allow a leading ``data.`` (the body's name for it); templates start one level
 up, at ``{"id", "type", "timestamp", "data", "const"}``, so ``{{data.items.0}}`` is the first item.
 """
+
 from __future__ import annotations
 
 from typing import Any

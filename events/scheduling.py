@@ -7,13 +7,15 @@
 Each run is an ordinary ``emit()`` with the idempotency key ``schedule:<id>:<scheduled UTC time>``, and
 the schedule row is locked while it runs: two beats never emit the same run twice.
 """
+
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone as dt_timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from celery.schedules import crontab
@@ -25,7 +27,6 @@ from hookline.conf import hookline_settings
 from hookline.exceptions import HooklineError
 
 from . import catalog
-
 from .models import Event, ScheduledEvent
 
 logger = logging.getLogger(__name__)
@@ -37,9 +38,11 @@ MAX_OCCURRENCES = 2000  # per check: a day of a once-a-minute schedule
 
 def schedule_payload(name: str) -> Callable[[PayloadFunction], PayloadFunction]:
     """Register a payload function under ``name`` (chosen in the admin and the API); a decorator."""
+
     def register(function: PayloadFunction) -> PayloadFunction:
         _payload_functions[name] = function
         return function
+
     return register
 
 
@@ -57,16 +60,21 @@ def parse_cron(expression: str) -> crontab:
     """``minute hour day-of-month month day-of-week`` as Celery's crontab; ValueError says what is wrong."""
     parts = (expression or "").split()
     if len(parts) != 5:
-        raise ValueError(f"{expression!r}: a cron expression has 5 fields (minute hour day-of-month month day-of-week).")
+        raise ValueError(
+            f"{expression!r}: a cron expression has 5 fields (minute hour day-of-month month day-of-week)."
+        )
     for name, text, (low, high) in zip(CRON_FIELDS, parts, CRON_RANGES):
         for step in re.findall(r"/(\d+)", text):
             if int(step) > high - low:  # crontab keeps the first value only: "*/999" would run every hour
-                raise ValueError(f"{expression!r}: the step /{step} of {name} is larger than its range "
-                                 f"({low}-{high}); a step is at most {high - low}.")
+                raise ValueError(
+                    f"{expression!r}: the step /{step} of {name} is larger than its range "
+                    f"({low}-{high}); a step is at most {high - low}."
+                )
     minute, hour, day_of_month, month_of_year, day_of_week = parts
     try:
-        return crontab(minute=minute, hour=hour, day_of_month=day_of_month,
-                       month_of_year=month_of_year, day_of_week=day_of_week)
+        return crontab(
+            minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week
+        )
     except Exception as exc:  # crontab's parser raises ValueError and friends with a useful message
         raise ValueError(f"{expression!r}: {exc}") from None
 
@@ -83,7 +91,7 @@ def next_after(schedule: crontab, zone: ZoneInfo, moment: datetime) -> datetime:
     schedule.nowfun = lambda: moment  # crontab also reads "now"; ours is the moment asked about
     start, delta, _ = schedule.remaining_delta(moment.astimezone(zone), tz=zone)
     following = (start + delta).replace(tzinfo=zone)  # ffwd replaces wall-clock fields: re-read the offset
-    return following.astimezone(dt_timezone.utc)
+    return following.astimezone(UTC)
 
 
 def occurrences(schedule: crontab, zone: ZoneInfo, first: datetime, until: datetime) -> list[datetime]:
@@ -105,6 +113,7 @@ def occurrences(schedule: crontab, zone: ZoneInfo, first: datetime, until: datet
 
 # --- validation -------------------------------------------------------------------------------
 
+
 def clean_schedule(fields: dict[str, Any]) -> dict[str, Any]:
     """The admin's and the API's check: raises ValidationError({field: [error]}) with the reason."""
     try:
@@ -116,7 +125,9 @@ def clean_schedule(fields: dict[str, Any]) -> dict[str, Any]:
     except ValueError as exc:
         raise ValidationError({"timezone": str(exc)}) from None
     if catalog.lookup(fields.get("event_type", "")) is None:
-        raise ValidationError({"event_type": f"Unknown event type {fields.get('event_type')!r}: add it to the catalog first."})
+        raise ValidationError(
+            {"event_type": f"Unknown event type {fields.get('event_type')!r}: add it to the catalog first."}
+        )
     function, payload = fields.get("payload_function") or "", fields.get("payload")
     if function and function not in _payload_functions:
         known = ", ".join(payload_function_names()) or "none is registered"
@@ -142,6 +153,7 @@ def save_schedule(schedule: ScheduledEvent, now: datetime | None = None) -> Sche
 
 
 # --- the beat check ---------------------------------------------------------------------------
+
 
 @dataclass
 class CheckResult:
@@ -189,8 +201,10 @@ def _emit_run(schedule: ScheduledEvent, moment: datetime) -> Event:
     from .emitting import emit
 
     if schedule.payload_function:
-        payload = _payload_functions[schedule.payload_function](moment.astimezone(parse_timezone(schedule.timezone)), schedule)
+        payload = _payload_functions[schedule.payload_function](
+            moment.astimezone(parse_timezone(schedule.timezone)), schedule
+        )
     else:
         payload = schedule.payload or {}
-    key = f"schedule:{schedule.pk}:{moment.astimezone(dt_timezone.utc).isoformat()}"
+    key = f"schedule:{schedule.pk}:{moment.astimezone(UTC).isoformat()}"
     return emit(schedule.event_type, payload, organisation=schedule.organisation, idempotency_key=key)

@@ -1,4 +1,5 @@
 """Finding events by a payload field (``data.notice.id = 42``): one Q, answered on PostgreSQL by the payload's GIN index."""
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,8 @@ def payload_q(text: str, *, prefix: str = "") -> Q:
                 # items.0.sku: the containment with a list at each index (any item, indexed) narrows the rows,
                 # the key path (that very item) decides.
                 query |= Q(**{f"{prefix}payload__contains": _nested(parts, value, indices=True)}) & _at(
-                    prefix, parts, value)
+                    prefix, parts, value
+                )
         else:
             query |= _at(prefix, parts, value)
     return query

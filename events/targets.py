@@ -1,7 +1,9 @@
 """Explicit targets of emit(endpoints=[…]): checked through a resolver the hooks app registers (events imports no other app)."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .exceptions import UnknownEndpoints
 

@@ -1,4 +1,5 @@
 """The Celery configuration at-least-once delivery needs, as one call (``hookline.celery.configure(app)``), and its checks."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -52,7 +53,10 @@ def configure(app: Celery) -> Celery:
 
 def _add_redis_options(sender: Celery, **kwargs: Any) -> None:
     if _is_redis(sender.conf.broker_url):
-        sender.conf.broker_transport_options = {**REDIS_TRANSPORT_OPTIONS, **(sender.conf.broker_transport_options or {})}
+        sender.conf.broker_transport_options = {
+            **REDIS_TRANSPORT_OPTIONS,
+            **(sender.conf.broker_transport_options or {}),
+        }
 
 
 def sweeper_entry() -> dict[str, Any]:
@@ -82,26 +86,44 @@ def check_celery_configuration(app_configs=None, **kwargs) -> list[checks.CheckM
     """Warn when the running Celery app would lose or hoard messages, or never sweep."""
     conf = current_app.conf
     warnings = []
-    hint = ("Call hookline.celery.configure(app) in your project's celery.py "
-            "(manual: docs/embedding.md, 'Celery and the system checks').")
+    hint = (
+        "Call hookline.celery.configure(app) in your project's celery.py "
+        "(manual: docs/embedding.md, 'Celery and the system checks')."
+    )
     if not conf.task_acks_late or not conf.task_reject_on_worker_lost:
-        warnings.append(checks.Warning(
-            "Celery acknowledges tasks before they run (task_acks_late / task_reject_on_worker_lost off): "
-            "a worker that dies mid-task loses its messages until the sweeper finds them.", hint=hint, id="hookline.W020",
-        ))
+        warnings.append(
+            checks.Warning(
+                "Celery acknowledges tasks before they run (task_acks_late / task_reject_on_worker_lost off): "
+                "a worker that dies mid-task loses its messages until the sweeper finds them.",
+                hint=hint,
+                id="hookline.W020",
+            )
+        )
     if conf.worker_prefetch_multiplier != 1:
-        warnings.append(checks.Warning(
-            f"worker_prefetch_multiplier is {conf.worker_prefetch_multiplier}: each worker process hoards messages "
-            "that wait behind its current batch while other processes idle.", hint=hint, id="hookline.W021",
-        ))
+        warnings.append(
+            checks.Warning(
+                f"worker_prefetch_multiplier is {conf.worker_prefetch_multiplier}: each worker process hoards messages "
+                "that wait behind its current batch while other processes idle.",
+                hint=hint,
+                id="hookline.W021",
+            )
+        )
     if not any(entry.get("task") == SWEEPER_TASK for entry in (conf.beat_schedule or {}).values()):
-        warnings.append(checks.Warning(
-            f"No beat entry runs {SWEEPER_TASK}: events published while the broker was down, and deliveries of "
-            "killed workers, are never picked up again.", hint=hint + " Run celery beat.", id="hookline.W022",
-        ))
+        warnings.append(
+            checks.Warning(
+                f"No beat entry runs {SWEEPER_TASK}: events published while the broker was down, and deliveries of "
+                "killed workers, are never picked up again.",
+                hint=hint + " Run celery beat.",
+                id="hookline.W022",
+            )
+        )
     if _is_redis(conf.broker_url) and (conf.broker_transport_options or {}).get("max_retries") != 0:
-        warnings.append(checks.Warning(
-            "The Redis broker's transport option max_retries is not 0: emit() blocks its caller for seconds "
-            "while Redis is down.", hint=hint, id="hookline.W023",
-        ))
+        warnings.append(
+            checks.Warning(
+                "The Redis broker's transport option max_retries is not 0: emit() blocks its caller for seconds "
+                "while Redis is down.",
+                hint=hint,
+                id="hookline.W023",
+            )
+        )
     return warnings

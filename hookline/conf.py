@@ -1,4 +1,5 @@
 """Hookline's settings: one ``HOOKLINE`` dict with documented defaults, read through ``hookline_settings``."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,7 +1,8 @@
 """Contact addresses for operational alerts: a comma-separated list of emails, validated and split."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email

@@ -5,6 +5,7 @@ by other code, may be ~900 levels deep: json's C scanner and encoder recurse onc
 raise RecursionError inside a web request long before that. These are the fallbacks; the fast
 json module stays the first choice everywhere.
 """
+
 from __future__ import annotations
 
 import json

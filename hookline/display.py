@@ -1,4 +1,5 @@
 """Any stored value as text a page can show: pretty JSON that never raises, however deep, large or oddly encoded."""
+
 from __future__ import annotations
 
 import json

@@ -1,9 +1,10 @@
 """JSON log lines: one object per line, with the delivery fields a log line carries (HOOKLINE["LOG_FORMAT"])."""
+
 from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Attributes a log call may pass in ``extra`` that belong in the JSON object (deliveries.observe sets them).
 FIELDS = ("webhook_id", "delivery", "endpoint", "attempt", "tenant", "outcome", "status", "duration_ms", "error")
@@ -14,7 +15,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

@@ -1,4 +1,5 @@
 """Input limits, defined once: JSON depth, valid strings, body and header sizes, text lengths; each refusal names the limit and where."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,15 +34,17 @@ class LimitExceeded(ValueError):
 def check_string(value: str, *, where: str) -> None:
     """Refuse what no database stores and no receiver decodes: NUL (jsonb, TEXT) and lone surrogates (UTF-8)."""
     if "\x00" in value:
-        raise LimitExceeded("contains a NUL character (\\u0000), which cannot be stored.", code="nul_character",
-                            where=where)
+        raise LimitExceeded(
+            "contains a NUL character (\\u0000), which cannot be stored.", code="nul_character", where=where
+        )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise LimitExceeded(
             f"contains a lone surrogate (\\u{ord(value[exc.start]):04x} at character {exc.start}): "
             "not valid Unicode, so it can be neither stored nor sent as UTF-8.",
-            code="invalid_unicode", where=where,
+            code="invalid_unicode",
+            where=where,
         ) from None
 
 
@@ -49,15 +52,19 @@ def check_text(value: str, *, where: str, max_length: int) -> None:
     """A name, a description, a header value: valid Unicode, and at most ``max_length`` characters."""
     check_string(value, where=where)
     if len(value) > max_length:
-        raise LimitExceeded(f"is {len(value)} characters long; the limit is {max_length}.", code="too_long",
-                            where=where)
+        raise LimitExceeded(
+            f"is {len(value)} characters long; the limit is {max_length}.", code="too_long", where=where
+        )
 
 
 def check_number(value: float, *, where: str) -> None:
     """Refuse NaN and ±Infinity (``1e999`` parses as Infinity): JSON has no such numbers and PostgreSQL's jsonb refuses them."""
     if not math.isfinite(value):
-        raise LimitExceeded(f"is {value!r}, not a finite number; JSON and the database store finite numbers only.",
-                            code="non_finite_number", where=where)
+        raise LimitExceeded(
+            f"is {value!r}, not a finite number; JSON and the database store finite numbers only.",
+            code="non_finite_number",
+            where=where,
+        )
 
 
 def check_argument(value: str, *, where: str) -> None:
@@ -106,13 +113,16 @@ def check_json(value: Any, *, where: str = "payload", max_depth: int | None = No
         if not isinstance(item, (dict, list, tuple)):
             continue
         if depth > limit:
-            raise LimitExceeded(f"is nested deeper than {limit} levels (HOOKLINE['MAX_JSON_DEPTH']).",
-                                code="too_deep", where=path)
+            raise LimitExceeded(
+                f"is nested deeper than {limit} levels (HOOKLINE['MAX_JSON_DEPTH']).", code="too_deep", where=path
+            )
         if isinstance(item, dict):
             for key, child in item.items():
                 name = key if isinstance(key, str) else str(key)
                 check_string(name, where=f"{path} (a key)")
-                stack.append((child, f"{path}.{name}" if _PLAIN_KEY.fullmatch(name) else f"{path}[{name!r}]", depth + 1))
+                stack.append(
+                    (child, f"{path}.{name}" if _PLAIN_KEY.fullmatch(name) else f"{path}[{name!r}]", depth + 1)
+                )
         else:
             stack.extend((child, f"{path}[{index}]", depth + 1) for index, child in enumerate(item))
 
@@ -125,8 +135,10 @@ def check_numbers(value: Any, *, where: str = "body") -> None:
         if isinstance(item, float):
             check_number(item, where=path)
         elif isinstance(item, dict):
-            stack.extend((child, f"{path}.{key}" if _PLAIN_KEY.fullmatch(str(key)) else f"{path}[{str(key)!r}]")
-                         for key, child in item.items())
+            stack.extend(
+                (child, f"{path}.{key}" if _PLAIN_KEY.fullmatch(str(key)) else f"{path}[{str(key)!r}]")
+                for key, child in item.items()
+            )
         elif isinstance(item, list):
             stack.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
 
@@ -177,8 +189,9 @@ def check_json_text(text: str | bytes, *, where: str = "body", envelope: int = 0
             depth += 1
             if depth > limit:
                 raise LimitExceeded(
-                    f"the JSON is nested deeper than {limit} levels ({setting}) "
-                    f"at character {token.start()}.", code="too_deep", where=where,
+                    f"the JSON is nested deeper than {limit} levels ({setting}) at character {token.start()}.",
+                    code="too_deep",
+                    where=where,
                 )
         elif char in "]}":
             depth -= 1
@@ -194,16 +207,20 @@ def loads(text: str | bytes, *, where: str = "body") -> Any:
 def check_payload_size(serialised: str, *, where: str = "payload") -> None:
     size, limit = len(serialised.encode()), hookline_settings.MAX_PAYLOAD_BYTES
     if size > limit:
-        raise LimitExceeded(f"is {size} bytes; the limit (HOOKLINE['MAX_PAYLOAD_BYTES']) is {limit}.",
-                            code="too_large", where=where)
+        raise LimitExceeded(
+            f"is {size} bytes; the limit (HOOKLINE['MAX_PAYLOAD_BYTES']) is {limit}.", code="too_large", where=where
+        )
 
 
 def check_static_headers(headers: dict[str, str], *, where: str = "headers") -> None:
     """An endpoint's static headers: each name and value valid, at most MAX_STATIC_HEADERS of them and MAX_STATIC_HEADERS_BYTES in all."""
     count, limit = len(headers), hookline_settings.MAX_STATIC_HEADERS
     if count > limit:
-        raise LimitExceeded(f"{count} static headers; the limit (HOOKLINE['MAX_STATIC_HEADERS']) is {limit}.",
-                            code="too_many_headers", where=where)
+        raise LimitExceeded(
+            f"{count} static headers; the limit (HOOKLINE['MAX_STATIC_HEADERS']) is {limit}.",
+            code="too_many_headers",
+            where=where,
+        )
     for name, value in headers.items():
         check_string(str(name), where=f"{where} (a name)")
         check_text(str(value), where=f"{where}.{name}", max_length=HEADER_VALUE_MAX_LENGTH)
@@ -211,21 +228,29 @@ def check_static_headers(headers: dict[str, str], *, where: str = "headers") -> 
     size = sum(len(str(name).encode()) + len(str(value).encode()) + 4 for name, value in headers.items())
     budget = hookline_settings.MAX_STATIC_HEADERS_BYTES
     if size > budget:
-        raise LimitExceeded(f"the static headers take {size} bytes; the limit "
-                            f"(HOOKLINE['MAX_STATIC_HEADERS_BYTES']) is {budget}.", code="headers_too_large",
-                            where=where)
+        raise LimitExceeded(
+            f"the static headers take {size} bytes; the limit (HOOKLINE['MAX_STATIC_HEADERS_BYTES']) is {budget}.",
+            code="headers_too_large",
+            where=where,
+        )
 
 
 def check_request_body_size(size: int, *, where: str = "request body") -> None:
     """What a delivery sends: at most MAX_REQUEST_BODY_BYTES (``size`` is the rendered body's, or a template's bound)."""
     limit = hookline_settings.MAX_REQUEST_BODY_BYTES
     if size > limit:
-        raise LimitExceeded(f"is {size} bytes; the limit (HOOKLINE['MAX_REQUEST_BODY_BYTES']) is {limit}.",
-                            code="request_body_too_large", where=where)
+        raise LimitExceeded(
+            f"is {size} bytes; the limit (HOOKLINE['MAX_REQUEST_BODY_BYTES']) is {limit}.",
+            code="request_body_too_large",
+            where=where,
+        )
 
 
 def check_request_size(length: int, *, where: str = "body") -> None:
     limit = hookline_settings.MAX_REQUEST_BYTES
     if length > limit:
-        raise LimitExceeded(f"the request body is over {limit} bytes (HOOKLINE['MAX_REQUEST_BYTES']).",
-                            code="request_too_large", where=where)
+        raise LimitExceeded(
+            f"the request body is over {limit} bytes (HOOKLINE['MAX_REQUEST_BYTES']).",
+            code="request_too_large",
+            where=where,
+        )

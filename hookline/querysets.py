@@ -1,4 +1,5 @@
 """The tenant QuerySet base: rows that belong to an organisation, and what a user may see of them."""
+
 from django.db import models
 
 

@@ -1,4 +1,5 @@
 """App config for webhook endpoints."""
+
 from django.apps import AppConfig
 
 from hookline.packages import ensure_own_packages

@@ -9,11 +9,13 @@ A path is dotted, starts at the payload (a leading ``data.`` — the body's name
 indexes lists with digits (``items.0.sku``). Nothing here runs user code: a condition compiles into a
 tree of closures over plain comparisons, once per fan-out batch.
 """
+
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from events import paths
 from events.paths import MISSING as _MISSING
@@ -109,7 +111,7 @@ class _Checker:
         if depth > MAX_DEPTH:
             raise ConditionError(where, f"a condition is nested at most {MAX_DEPTH} levels")
         if not isinstance(node, dict):
-            raise ConditionError(where, f"expected an object such as {{\"path\": \"a.b\", \"eq\": 1}}, got {_kind(node)}")
+            raise ConditionError(where, f'expected an object such as {{"path": "a.b", "eq": 1}}, got {_kind(node)}')
         combinators = [key for key in COMBINATORS if key in node]
         if combinators:
             self._check_combinator(node, combinators, where, depth)
@@ -118,14 +120,18 @@ class _Checker:
 
     def _check_combinator(self, node: dict, keys: list[str], where: str, depth: int) -> None:
         if len(node) != 1:
-            raise ConditionError(where, f"'{keys[0]}' stands alone; other keys: {', '.join(sorted(set(node) - {keys[0]}))}")
+            raise ConditionError(
+                where, f"'{keys[0]}' stands alone; other keys: {', '.join(sorted(set(node) - {keys[0]}))}"
+            )
         key = keys[0]
         if key == "not":
             self.check(node["not"], f"{where}.not", depth + 1)
             return
         children = node[key]
         if not isinstance(children, list) or not children:
-            raise ConditionError(f"{where}.{key}", f"'{key}' takes a non-empty list of conditions, got {_kind(children)}")
+            raise ConditionError(
+                f"{where}.{key}", f"'{key}' takes a non-empty list of conditions, got {_kind(children)}"
+            )
         for index, child in enumerate(children):
             self.check(child, f"{where}.{key}[{index}]", depth + 1)
 
@@ -140,7 +146,9 @@ def _check_comparison(node: dict, where: str) -> None:
     operators = [key for key in node if key != "path"]
     unknown = [key for key in operators if key not in COMPARISONS]
     if unknown:
-        raise ConditionError(f"{where}.{unknown[0]}", f"unknown operator {unknown[0]!r}; use one of {', '.join(COMPARISONS)}")
+        raise ConditionError(
+            f"{where}.{unknown[0]}", f"unknown operator {unknown[0]!r}; use one of {', '.join(COMPARISONS)}"
+        )
     if len(operators) != 1:
         raise ConditionError(where, f"exactly one operator per comparison, got {len(operators)}")
     operator, operand = operators[0], node[operators[0]]
@@ -202,6 +210,7 @@ def _contains(operand: Any) -> Predicate:
         if isinstance(value, dict):
             return isinstance(operand, str) and operand in value
         return False
+
     return test
 
 
@@ -220,5 +229,6 @@ _TESTS: dict[str, Callable[[Any], Predicate]] = {
 
 def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number" if _is_number(value) else type(value).__name__,
+        type(value),
+        "a number" if _is_number(value) else type(value).__name__,
     )

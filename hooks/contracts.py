@@ -5,13 +5,13 @@ payload version), ``batch``, ``control`` (rate limit, circuit breaker, FIFO), ``
 proxy) and ``signature`` (which schemes sign). ``OPTIONS`` describes each option once: the admin form and
 the API's flat fields are made from it. Defaults come from the HOOKLINE settings in ``effective()`` only.
 """
+
 from __future__ import annotations
 
 import copy
 import json
 import re
-from dataclasses import dataclass
-from dataclasses import field, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -42,8 +42,20 @@ ID_FORMATS = ("event", "uuid", "uuid-upper")
 BODY_TOKEN = "secret.token"  # the endpoint's body token (Webhook.body_token), encrypted at rest
 
 POLICY_KEYS = {
-    "attempts", "delays", "base_delay", "max_delay", "jitter", "honour_retry_after", "success", "retry_on",
-    "on_exhaustion", "gone_deactivates", "connect_timeout", "read_timeout", "test_on_save", "max_in_flight",
+    "attempts",
+    "delays",
+    "base_delay",
+    "max_delay",
+    "jitter",
+    "honour_retry_after",
+    "success",
+    "retry_on",
+    "on_exhaustion",
+    "gone_deactivates",
+    "connect_timeout",
+    "read_timeout",
+    "test_on_save",
+    "max_in_flight",
 }
 MAX_IN_FLIGHT = 1000
 BODY_KEYS = {"shape", "template", "constants", "content_type", "payload_version", "id_format"}
@@ -51,15 +63,32 @@ BATCH_KEYS = {"max_count", "max_wait"}
 CONTROL_KEYS = {"rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown"}
 REQUEST_KEYS = {"headers", "proxy_url", "user_agent"}
 SIGNATURE_KEYS = {"standard", "github", "asymmetric", "shared_secret_header"}
-SECTIONS = {"preset": None, "policy": POLICY_KEYS, "body": BODY_KEYS, "batch": BATCH_KEYS, "control": CONTROL_KEYS,
-            "request": REQUEST_KEYS, "signature": SIGNATURE_KEYS}
+SECTIONS = {
+    "preset": None,
+    "policy": POLICY_KEYS,
+    "body": BODY_KEYS,
+    "batch": BATCH_KEYS,
+    "control": CONTROL_KEYS,
+    "request": REQUEST_KEYS,
+    "signature": SIGNATURE_KEYS,
+}
 PARTS = tuple(name for name in SECTIONS if name != "preset")
 _OPTION_IN_MESSAGE = re.compile(rf"\b(?:{'|'.join(PARTS)})\.[a-z_]+")
 # Headers an endpoint's static headers may not override: they carry the signatures and the framing.
-RESERVED_HEADERS = frozenset({
-    "webhook-id", "webhook-timestamp", "webhook-signature", "x-hub-signature-256", "content-type",
-    "content-length", "transfer-encoding", "host", "connection", "proxy-authorization",
-})
+RESERVED_HEADERS = frozenset(
+    {
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "x-hub-signature-256",
+        "content-type",
+        "content-length",
+        "transfer-encoding",
+        "host",
+        "connection",
+        "proxy-authorization",
+    }
+)
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")  # an RFC 9110 token
 PAYLOAD_VERSION_MAX = 50
 PROXY_URL_MAX = 500
@@ -71,8 +100,16 @@ PRESETS: dict[str, dict[str, Any]] = {
     "standard-webhooks": {},
     "cloudgear": {},  # envelopes; its v1/v2 shapes are payload versions (contract body.payload_version)
     "apigee": {
-        "policy": {"attempts": 4, "delays": [300, 300, 300], "retry_on": "5xx", "on_exhaustion": "delivery",
-                   "gone_deactivates": False, "honour_retry_after": False, "connect_timeout": 3, "read_timeout": 3},
+        "policy": {
+            "attempts": 4,
+            "delays": [300, 300, 300],
+            "retry_on": "5xx",
+            "on_exhaustion": "delivery",
+            "gone_deactivates": False,
+            "honour_retry_after": False,
+            "connect_timeout": 3,
+            "read_timeout": 3,
+        },
         "body": {"shape": PAYLOAD},
     },
     # Signed envelopes; tested on create and on a URL change (contract policy.test_on_save). Only the owning
@@ -80,14 +117,21 @@ PRESETS: dict[str, dict[str, Any]] = {
     "ricloud": {"policy": {"gone_deactivates": False}},
     "bugyo-cloud": {
         "policy": {"attempts": 18, "success": [200], "retry_on": "all", "gone_deactivates": False},
-        "body": {"shape": TEMPLATE, "template": OBC_ELEMENT, "content_type": "application/json; charset=utf-8",
-                 "id_format": "uuid-upper"},  # "id": "52A4C69D-9641-4147-860D-FFA5C207FDAB" in the document
+        "body": {
+            "shape": TEMPLATE,
+            "template": OBC_ELEMENT,
+            "content_type": "application/json; charset=utf-8",
+            "id_format": "uuid-upper",
+        },  # "id": "52A4C69D-9641-4147-860D-FFA5C207FDAB" in the document
         "request": {"headers": {"Accept": "application/json", "Accept-Charset": "utf-8"}},
         "batch": {"max_count": 100, "max_wait": 1},
     },
     "store-notice": {  # the token receivers check with POST /api/tokens/validate/ (validateWebhookToken)
-        "body": {"shape": TEMPLATE, "template": {SPREAD: "{{data}}", "token": "{{secret.token}}"},
-                 "content_type": "application/json; charset=utf-8"},
+        "body": {
+            "shape": TEMPLATE,
+            "template": {SPREAD: "{{data}}", "token": "{{secret.token}}"},
+            "content_type": "application/json; charset=utf-8",
+        },
     },
 }
 
@@ -134,15 +178,16 @@ class Policy:
         """Whether the endpoint sets a timeout of its own (else the transport's defaults apply)."""
         return bool(self.connect_timeout or self.read_timeout)
 
-    def effective(self) -> "Policy":
+    def effective(self) -> Policy:
         """This policy with every unset value resolved from the HOOKLINE settings."""
         return _cached(self, self._resolve)
 
-    def _resolve(self) -> "Policy":
+    def _resolve(self) -> Policy:
         settings = hookline_settings
         attempts = self.attempts or (len(self.delays) + 1 if self.delays else settings.MAX_ATTEMPTS)
         return replace(
-            self, attempts=attempts,
+            self,
+            attempts=attempts,
             base_delay=settings.RETRY_BASE_DELAY if self.base_delay is None else self.base_delay,
             max_delay=settings.RETRY_MAX_DELAY if self.max_delay is None else self.max_delay,
             jitter=settings.RETRY_JITTER if self.jitter is None else self.jitter,
@@ -213,11 +258,11 @@ class Contract:
     request: Request = Request()
     signature: Signature = Signature()
 
-    def effective(self) -> "Contract":
+    def effective(self) -> Contract:
         """The one place defaults are resolved: this contract with every unset value taken from HOOKLINE."""
         return _cached(self, self._resolve)
 
-    def _resolve(self) -> "Contract":
+    def _resolve(self) -> Contract:
         settings = hookline_settings
         control, rate = self.control, self.control.rate_limit or None
         threshold = settings.BREAKER_THRESHOLD if control.breaker_threshold is None else control.breaker_threshold
@@ -225,14 +270,19 @@ class Contract:
             self,
             policy=self.policy.effective(),
             control=replace(
-                control, rate_limit=rate,
+                control,
+                rate_limit=rate,
                 rate_limit_burst=(control.rate_limit_burst or max(1, rate)) if rate else None,
                 breaker_threshold=threshold,
-                breaker_cooldown=float(settings.BREAKER_COOLDOWN if control.breaker_cooldown is None
-                                       else control.breaker_cooldown),
+                breaker_cooldown=float(
+                    settings.BREAKER_COOLDOWN if control.breaker_cooldown is None else control.breaker_cooldown
+                ),
             ),
-            request=replace(self.request, proxy_url=self.request.proxy_url or settings.PROXY,
-                            user_agent=self.request.user_agent or default_user_agent()),
+            request=replace(
+                self.request,
+                proxy_url=self.request.proxy_url or settings.PROXY,
+                user_agent=self.request.user_agent or default_user_agent(),
+            ),
         )
 
     @property
@@ -253,8 +303,14 @@ def _cached(value, resolve):
 
 
 DEFAULT = Contract()
-SECTION_TYPES = {"policy": Policy, "body": Body, "batch": Batch, "control": Control, "request": Request,
-                 "signature": Signature}
+SECTION_TYPES = {
+    "policy": Policy,
+    "body": Body,
+    "batch": Batch,
+    "control": Control,
+    "request": Request,
+    "signature": Signature,
+}
 
 
 def parse(value: dict | None) -> Contract:
@@ -268,7 +324,8 @@ def parse(value: dict | None) -> Contract:
         policy["retry_on"] = frozenset(policy["retry_on"])
     policy["delays"] = tuple(policy.get("delays") or ())
     return Contract(
-        preset=value.get("preset", ""), policy=Policy(**policy),
+        preset=value.get("preset", ""),
+        policy=Policy(**policy),
         **{name: SECTION_TYPES[name](**(value.get(name) or {})) for name in PARTS if name != "policy"},
     )
 
@@ -300,64 +357,222 @@ class Option:
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("policy", "attempts", "attempts", "int", "Attempts per delivery, the first included.",
-           default="HOOKLINE MAX_ATTEMPTS, or one more than the delays"),
-    Option("policy", "delays", "delays (s)", "delays", "Explicit seconds between attempts, e.g. 300, 300, 300; "
-           "empty: an exponential countdown with jitter."),
-    Option("policy", "base_delay", "base delay (s)", "float", "The exponential countdown's start.",
-           default="HOOKLINE RETRY_BASE_DELAY"),
-    Option("policy", "max_delay", "maximum delay (s)", "float", "The countdown's (and Retry-After's) cap.",
-           default="HOOKLINE RETRY_MAX_DELAY"),
-    Option("policy", "jitter", "jitter", "float", "0 to 1: how far each delay may stray.", default="HOOKLINE RETRY_JITTER"),
+    Option(
+        "policy",
+        "attempts",
+        "attempts",
+        "int",
+        "Attempts per delivery, the first included.",
+        default="HOOKLINE MAX_ATTEMPTS, or one more than the delays",
+    ),
+    Option(
+        "policy",
+        "delays",
+        "delays (s)",
+        "delays",
+        "Explicit seconds between attempts, e.g. 300, 300, 300; empty: an exponential countdown with jitter.",
+    ),
+    Option(
+        "policy",
+        "base_delay",
+        "base delay (s)",
+        "float",
+        "The exponential countdown's start.",
+        default="HOOKLINE RETRY_BASE_DELAY",
+    ),
+    Option(
+        "policy",
+        "max_delay",
+        "maximum delay (s)",
+        "float",
+        "The countdown's (and Retry-After's) cap.",
+        default="HOOKLINE RETRY_MAX_DELAY",
+    ),
+    Option(
+        "policy", "jitter", "jitter", "float", "0 to 1: how far each delay may stray.", default="HOOKLINE RETRY_JITTER"
+    ),
     Option("policy", "success", "success codes", "codes", "Statuses that succeed, e.g. 200; empty: any 2xx."),
-    Option("policy", "retry_on", "retry on", "retry_on", "all (every failure), server-errors (5xx, 408, 429), 5xx, "
-           "or a list of codes.", default="HOOKLINE RETRY_POLICY", choices=RETRY_CHOICES),
-    Option("policy", "on_exhaustion", "when retries run out", "choice",
-           "invalid: the endpoint becomes invalid; delivery: only the delivery fails.", choices=EXHAUSTION_CHOICES),
+    Option(
+        "policy",
+        "retry_on",
+        "retry on",
+        "retry_on",
+        "all (every failure), server-errors (5xx, 408, 429), 5xx, or a list of codes.",
+        default="HOOKLINE RETRY_POLICY",
+        choices=RETRY_CHOICES,
+    ),
+    Option(
+        "policy",
+        "on_exhaustion",
+        "when retries run out",
+        "choice",
+        "invalid: the endpoint becomes invalid; delivery: only the delivery fails.",
+        choices=EXHAUSTION_CHOICES,
+    ),
     Option("policy", "gone_deactivates", "410 Gone deactivates", "bool", "A 410 answer turns the endpoint off."),
-    Option("policy", "honour_retry_after", "honour Retry-After", "bool", "Wait as long as the receiver asks (up to the cap)."),
-    Option("policy", "connect_timeout", "connect timeout (s)", "float", "At most the global bound.",
-           default="HOOKLINE CONNECT_TIMEOUT"),
-    Option("policy", "read_timeout", "read timeout (s)", "float", "At most the global bound.", default="HOOKLINE READ_TIMEOUT"),
-    Option("policy", "test_on_save", "test on create and URL change", "bool",
-           "Send a test event right after the endpoint is created or its URL changes; the answer sets its state.",
-           flat="test_on_save"),
-    Option("body", "shape", "body shape", "choice", "envelope ({type, timestamp, data}), payload (the data alone) "
-           "or template (below).", choices=SHAPES),
-    Option("body", "template", "body template", "json", "JSON with placeholders {{id}}, {{type}}, {{timestamp}}, "
-           "{{data}}, {{data.<field>}}, {{const.<name>}}; \"...\": \"{{data}}\" merges an object in."),
-    Option("body", "constants", "template constants", "json", "An object of values the template uses as {{const.<name>}}."),
+    Option(
+        "policy",
+        "honour_retry_after",
+        "honour Retry-After",
+        "bool",
+        "Wait as long as the receiver asks (up to the cap).",
+    ),
+    Option(
+        "policy",
+        "connect_timeout",
+        "connect timeout (s)",
+        "float",
+        "At most the global bound.",
+        default="HOOKLINE CONNECT_TIMEOUT",
+    ),
+    Option(
+        "policy",
+        "read_timeout",
+        "read timeout (s)",
+        "float",
+        "At most the global bound.",
+        default="HOOKLINE READ_TIMEOUT",
+    ),
+    Option(
+        "policy",
+        "test_on_save",
+        "test on create and URL change",
+        "bool",
+        "Send a test event right after the endpoint is created or its URL changes; the answer sets its state.",
+        flat="test_on_save",
+    ),
+    Option(
+        "body",
+        "shape",
+        "body shape",
+        "choice",
+        "envelope ({type, timestamp, data}), payload (the data alone) or template (below).",
+        choices=SHAPES,
+    ),
+    Option(
+        "body",
+        "template",
+        "body template",
+        "json",
+        "JSON with placeholders {{id}}, {{type}}, {{timestamp}}, "
+        '{{data}}, {{data.<field>}}, {{const.<name>}}; "...": "{{data}}" merges an object in.',
+    ),
+    Option(
+        "body", "constants", "template constants", "json", "An object of values the template uses as {{const.<name>}}."
+    ),
     Option("body", "content_type", "content type", "text", "The request's media type."),
-    Option("body", "payload_version", "payload version", "text",
-           "Older receivers can keep an older payload shape (e.g. v1); empty means the current one.", flat="payload_version"),
+    Option(
+        "body",
+        "payload_version",
+        "payload version",
+        "text",
+        "Older receivers can keep an older payload shape (e.g. v1); empty means the current one.",
+        flat="payload_version",
+    ),
     Option("batch", "max_count", "batch size", "int", "Events per POST (a JSON array) when above 1."),
     Option("batch", "max_wait", "batch wait (s)", "float", "How long a batch waits for company."),
-    Option("control", "rate_limit", "rate limit (per second)", "int",
-           "At most this many deliveries per second, across all workers.", default="no limit", flat="rate_limit"),
-    Option("control", "rate_limit_burst", "burst", "int", "Deliveries that may go at once after a quiet spell.",
-           default="one second's worth", flat="rate_limit_burst"),
-    Option("control", "ordered", "FIFO order", "bool", "One delivery in flight at a time, in event order; "
-           "a retrying delivery holds those behind it.", flat="ordered"),
-    Option("control", "breaker_threshold", "breaker threshold", "int",
-           "Consecutive failed attempts that open the circuit breaker; 0 = off.", default="HOOKLINE BREAKER_THRESHOLD",
-           flat="breaker_threshold"),
-    Option("control", "breaker_cooldown", "breaker cool-down (s)", "int",
-           "Seconds an open breaker waits before one probe delivery.", default="HOOKLINE BREAKER_COOLDOWN",
-           flat="breaker_cooldown"),
-    Option("request", "headers", "extra headers", "headers", "Static headers sent with every request, one "
-           "\"Name: value\" per line (the signature headers cannot be overridden).", flat="headers"),
-    Option("request", "proxy_url", "proxy", "text", "Outbound proxy for this endpoint.", default="HOOKLINE PROXY",
-           flat="proxy_url"),
-    Option("request", "user_agent", "User-Agent", "text", "The User-Agent header, for receivers that allow-list "
-           "or route by it.", default="Hookline/(the installed version)"),
-    Option("signature", "standard", "Standard Webhooks signature", "bool",
-           "Send webhook-signature (v1, HMAC-SHA256).", flat="standard_signature"),
-    Option("signature", "asymmetric", "asymmetric signature (v1a)", "bool",
-           "Also sign with ed25519; receivers verify with the public key (whpk_…).", flat="asymmetric_signature"),
-    Option("signature", "github", "GitHub signature", "bool", "Also send X-Hub-Signature-256: sha256=<hex HMAC of body>.",
-           flat="github_signature"),
-    Option("signature", "shared_secret_header", "shared-secret header", "text",
-           "If set, the plain secret is sent in this header (e.g. X-OBC-Secret).", flat="shared_secret_header"),
+    Option(
+        "control",
+        "rate_limit",
+        "rate limit (per second)",
+        "int",
+        "At most this many deliveries per second, across all workers.",
+        default="no limit",
+        flat="rate_limit",
+    ),
+    Option(
+        "control",
+        "rate_limit_burst",
+        "burst",
+        "int",
+        "Deliveries that may go at once after a quiet spell.",
+        default="one second's worth",
+        flat="rate_limit_burst",
+    ),
+    Option(
+        "control",
+        "ordered",
+        "FIFO order",
+        "bool",
+        "One delivery in flight at a time, in event order; a retrying delivery holds those behind it.",
+        flat="ordered",
+    ),
+    Option(
+        "control",
+        "breaker_threshold",
+        "breaker threshold",
+        "int",
+        "Consecutive failed attempts that open the circuit breaker; 0 = off.",
+        default="HOOKLINE BREAKER_THRESHOLD",
+        flat="breaker_threshold",
+    ),
+    Option(
+        "control",
+        "breaker_cooldown",
+        "breaker cool-down (s)",
+        "int",
+        "Seconds an open breaker waits before one probe delivery.",
+        default="HOOKLINE BREAKER_COOLDOWN",
+        flat="breaker_cooldown",
+    ),
+    Option(
+        "request",
+        "headers",
+        "extra headers",
+        "headers",
+        "Static headers sent with every request, one "
+        '"Name: value" per line (the signature headers cannot be overridden).',
+        flat="headers",
+    ),
+    Option(
+        "request",
+        "proxy_url",
+        "proxy",
+        "text",
+        "Outbound proxy for this endpoint.",
+        default="HOOKLINE PROXY",
+        flat="proxy_url",
+    ),
+    Option(
+        "request",
+        "user_agent",
+        "User-Agent",
+        "text",
+        "The User-Agent header, for receivers that allow-list or route by it.",
+        default="Hookline/(the installed version)",
+    ),
+    Option(
+        "signature",
+        "standard",
+        "Standard Webhooks signature",
+        "bool",
+        "Send webhook-signature (v1, HMAC-SHA256).",
+        flat="standard_signature",
+    ),
+    Option(
+        "signature",
+        "asymmetric",
+        "asymmetric signature (v1a)",
+        "bool",
+        "Also sign with ed25519; receivers verify with the public key (whpk_…).",
+        flat="asymmetric_signature",
+    ),
+    Option(
+        "signature",
+        "github",
+        "GitHub signature",
+        "bool",
+        "Also send X-Hub-Signature-256: sha256=<hex HMAC of body>.",
+        flat="github_signature",
+    ),
+    Option(
+        "signature",
+        "shared_secret_header",
+        "shared-secret header",
+        "text",
+        "If set, the plain secret is sent in this header (e.g. X-OBC-Secret).",
+        flat="shared_secret_header",
+    ),
 )
 OPTION_BY_PATH = {option.path: option for option in OPTIONS}
 FLAT_OPTIONS = {option.flat: option for option in OPTIONS if option.flat}
@@ -402,7 +617,9 @@ def expand(value: dict | None) -> dict:
         # static headers: the preset's and the endpoint's, name by name (the endpoint's win)
         own = value["request"]["headers"]
         merged["request"]["headers"] = {
-            **{name: v for name, v in preset_headers.items() if name.lower() not in {n.lower() for n in own}}, **own}
+            **{name: v for name, v in preset_headers.items() if name.lower() not in {n.lower() for n in own}},
+            **own,
+        }
     merged["preset"] = preset
     return merged
 
@@ -415,8 +632,9 @@ def validate_contract(value: Any) -> dict:
         raise ValidationError("The delivery contract must be a JSON object.", code="contract")
     unknown = sorted(set(value) - set(SECTIONS))
     if unknown:
-        raise ValidationError(f"Unknown contract sections: {', '.join(unknown)} (use {', '.join(SECTIONS)}).",
-                              code="contract")
+        raise ValidationError(
+            f"Unknown contract sections: {', '.join(unknown)} (use {', '.join(SECTIONS)}).", code="contract"
+        )
     if not isinstance(value.get("preset", ""), str):
         raise ValidationError("contract.preset must be a preset's name.", code="contract")
     for section in PARTS:
@@ -437,8 +655,9 @@ def validate_contract(value: Any) -> dict:
             raise ValidationError(f"contract.{section} must be an object.", code="contract")
         extra = sorted(set(value[section]) - keys)
         if extra:
-            raise ValidationError(f"Unknown contract.{section} keys: {', '.join(extra)} (use {', '.join(sorted(keys))}).",
-                                  code="contract")
+            raise ValidationError(
+                f"Unknown contract.{section} keys: {', '.join(extra)} (use {', '.join(sorted(keys))}).", code="contract"
+            )
     _check_policy(value.get("policy") or {})
     _check_body(value.get("body") or {})
     _check_batch(value.get("batch") or {})
@@ -452,13 +671,17 @@ def validate_contract(value: Any) -> dict:
 def _number(where: str, value: Any, *, low: float, high: float, integer: bool = False) -> None:
     kind = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
-        raise ContractError(f"{where} must be {'an integer' if integer else 'a number'} from {low:g} to {high:g}; "
-                              f"got {value!r}.")
+        raise ContractError(
+            f"{where} must be {'an integer' if integer else 'a number'} from {low:g} to {high:g}; got {value!r}."
+        )
 
 
 def _codes(where: str, value: Any) -> None:
-    if not isinstance(value, list) or not value or not all(
-            isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 599 for code in value):
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 599 for code in value)
+    ):
         raise ContractError(f"{where} must be a non-empty list of HTTP status codes (100–599); got {value!r}.")
 
 
@@ -482,12 +705,15 @@ def _check_policy(policy: dict) -> None:
     retry_on = policy.get("retry_on")
     if retry_on is not None and retry_on not in RETRY_CHOICES:
         if isinstance(retry_on, str):
-            raise ContractError(f"policy.retry_on must be one of {', '.join(RETRY_CHOICES)} or a list of codes; "
-                                  f"got {retry_on!r}.")
+            raise ContractError(
+                f"policy.retry_on must be one of {', '.join(RETRY_CHOICES)} or a list of codes; got {retry_on!r}."
+            )
         _codes("policy.retry_on", retry_on)
     if policy.get("on_exhaustion", "invalid") not in EXHAUSTION_CHOICES:
-        raise ContractError(f"policy.on_exhaustion must be 'invalid' (the endpoint becomes invalid) or 'delivery' "
-                              f"(only the delivery fails); got {policy['on_exhaustion']!r}.")
+        raise ContractError(
+            f"policy.on_exhaustion must be 'invalid' (the endpoint becomes invalid) or 'delivery' "
+            f"(only the delivery fails); got {policy['on_exhaustion']!r}."
+        )
     for name in ("honour_retry_after", "gone_deactivates", "test_on_save"):
         if name in policy and not isinstance(policy[name], bool):
             raise ContractError(f"policy.{name} must be true or false.")
@@ -505,12 +731,16 @@ def _check_body(body: dict) -> None:
     if shape not in SHAPES:
         raise ContractError(f"body.shape must be one of {', '.join(SHAPES)}; got {shape!r}.")
     content_type = body.get("content_type", "application/json")
-    if not isinstance(content_type, str) or not re.fullmatch(r"[\w.+-]+/[\w.+-]+(\s*;\s*[\w.-]+=[\w.-]+)*", content_type):
+    if not isinstance(content_type, str) or not re.fullmatch(
+        r"[\w.+-]+/[\w.+-]+(\s*;\s*[\w.-]+=[\w.-]+)*", content_type
+    ):
         raise ContractError(f"body.content_type is not a media type: {content_type!r}.")
     version = body.get("payload_version", "")
     if not isinstance(version, str) or len(version) > PAYLOAD_VERSION_MAX:
-        raise ContractError(f"body.payload_version must be a version name of at most {PAYLOAD_VERSION_MAX} characters.",
-                            code="too_long" if isinstance(version, str) else "contract")
+        raise ContractError(
+            f"body.payload_version must be a version name of at most {PAYLOAD_VERSION_MAX} characters.",
+            code="too_long" if isinstance(version, str) else "contract",
+        )
     if version:
         try:
             limits.check_text(version, where="payload_version", max_length=PAYLOAD_VERSION_MAX)
@@ -568,19 +798,23 @@ def check_template_size(body: dict) -> None:
     if body.get("shape") != TEMPLATE or "template" not in body:
         return
     try:
-        limits.check_request_body_size(template_bound(body["template"], body.get("constants") or {}),
-                                       where="body.template at its largest")
+        limits.check_request_body_size(
+            template_bound(body["template"], body.get("constants") or {}), where="body.template at its largest"
+        )
     except limits.LimitExceeded as exc:
-        raise ValidationError(f"{exc} Each {{{{data…}}}} can be the whole payload (up to MAX_PAYLOAD_BYTES): "
-                              "use fewer of them.", code=exc.code) from None
+        raise ValidationError(
+            f"{exc} Each {{{{data…}}}} can be the whole payload (up to MAX_PAYLOAD_BYTES): use fewer of them.",
+            code=exc.code,
+        ) from None
 
 
 def _check_template(node: Any, constants: dict, where: str) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == SPREAD and not (isinstance(value, str) and PLACEHOLDER.fullmatch(value)):
-                raise ContractError(f"{where}: {SPREAD!r} takes one object placeholder such as \"{{{{data}}}}\".",
-                                      code="contract")
+                raise ContractError(
+                    f'{where}: {SPREAD!r} takes one object placeholder such as "{{{{data}}}}".', code="contract"
+                )
             _check_template(value, constants, f"{where}.{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
@@ -588,13 +822,15 @@ def _check_template(node: Any, constants: dict, where: str) -> None:
     elif isinstance(node, str):
         for match in PLACEHOLDER.finditer(node):
             root, _, rest = match.group(1).partition(".")
-            if root in ("id", "type", "timestamp") and not rest or root == "data":
+            if (root in ("id", "type", "timestamp") and not rest) or root == "data":
                 continue
-            if root == "const" and rest in constants or match.group(1) == BODY_TOKEN:
+            if (root == "const" and rest in constants) or match.group(1) == BODY_TOKEN:
                 continue
-            raise ContractError(f"{where}: unknown placeholder {match.group(0)} (use {{{{id}}}}, {{{{type}}}}, "
-                                "{{timestamp}}, {{data}}, {{data.<field>}}, {{const.<name>}} of body.constants "
-                                "or {{secret.token}}, the endpoint's body token).")
+            raise ContractError(
+                f"{where}: unknown placeholder {match.group(0)} (use {{{{id}}}}, {{{{type}}}}, "
+                "{{timestamp}}, {{data}}, {{data.<field>}}, {{const.<name>}} of body.constants "
+                "or {{secret.token}}, the endpoint's body token)."
+            )
         if "{{" in PLACEHOLDER.sub("", node):
             raise ContractError(f"{where}: an unfinished placeholder in {node!r}.")
 
@@ -618,7 +854,9 @@ def _check_batch(batch: dict) -> None:
 def describe(contract: Contract) -> str:
     """One line for the inspector and the endpoint page: which policy applies."""
     policy = contract.policy
-    parts = [f"preset {contract.preset}" if contract.preset else "HOOKLINE defaults" if contract == DEFAULT else "custom"]
+    parts = [
+        f"preset {contract.preset}" if contract.preset else "HOOKLINE defaults" if contract == DEFAULT else "custom"
+    ]
     parts.append(f"{policy.max_attempts} attempts")
     if policy.delays:
         parts.append("delays " + ",".join(f"{d:g}" for d in policy.delays) + " s")
@@ -644,8 +882,12 @@ def describe(contract: Contract) -> str:
 
 
 # The control options' real limits: checked here, announced by the admin form and the API schema.
-MAXIMA = {"control.rate_limit": 100_000, "control.rate_limit_burst": 1_000_000, "control.breaker_threshold": 10_000,
-          "control.breaker_cooldown": 7 * 86400}
+MAXIMA = {
+    "control.rate_limit": 100_000,
+    "control.rate_limit_burst": 1_000_000,
+    "control.breaker_threshold": 10_000,
+    "control.breaker_cooldown": 7 * 86400,
+}
 
 
 def _check_control(control: dict) -> None:
@@ -690,16 +932,23 @@ def validate_shared_secret_header(name: Any) -> str:
         raise ContractError("signature.shared_secret_header must be a header name.", code="shared_secret_header")
     name = name.strip()
     if name and not HEADER_NAME.fullmatch(name):
-        raise ContractError(f"{name!r} is not a valid header name.", option="signature.shared_secret_header",
-                            code="shared_secret_header")
+        raise ContractError(
+            f"{name!r} is not a valid header name.",
+            option="signature.shared_secret_header",
+            code="shared_secret_header",
+        )
     if name.lower() in RESERVED_HEADERS:
-        raise ContractError(f"{name} is set by Hookline; choose another shared-secret header.",
-                            option="signature.shared_secret_header", code="shared_secret_header")
+        raise ContractError(
+            f"{name} is set by Hookline; choose another shared-secret header.",
+            option="signature.shared_secret_header",
+            code="shared_secret_header",
+        )
     return name
 
 
 def validate_headers(headers: Any, shared_secret_header: str = "") -> dict[str, str]:
     """Static headers: names that are tokens and not Hookline's own, values without line breaks, within the limits."""
+
     def refuse(message: str) -> ContractError:
         return ContractError(message, option="request.headers", code="headers")
 

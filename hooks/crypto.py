@@ -1,4 +1,5 @@
 """Encryption at rest for endpoint secrets and Basic-auth passwords (Fernet, key derived by HKDF)."""
+
 from __future__ import annotations
 
 import base64
@@ -64,4 +65,6 @@ def decrypt(token: str) -> str:
     try:
         return _decrypt(key_material(), token)
     except InvalidToken as exc:
-        raise ValueError("Cannot decrypt a stored secret: was HOOKLINE['ENCRYPTION_KEY'] or SECRET_KEY changed?") from exc
+        raise ValueError(
+            "Cannot decrypt a stored secret: was HOOKLINE['ENCRYPTION_KEY'] or SECRET_KEY changed?"
+        ) from exc

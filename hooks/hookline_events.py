@@ -1,4 +1,5 @@
 """Event types that Hookline itself emits."""
+
 import events
 
 WEBHOOK_TEST = "webhook.test"

@@ -1,8 +1,9 @@
 """Webhook endpoints: identity, URL and auth, subscription, encrypted secrets, the delivery contract and state."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Iterable
 
 from django.conf import settings
 from django.db import models
@@ -45,24 +46,33 @@ class Webhook(models.Model):
     RECEIVING_STATES = states.RECEIVING_STATES
 
     organisation = models.ForeignKey(
-        Organisation, verbose_name="organisation", null=True, blank=True,
-        on_delete=models.CASCADE, related_name="webhooks",
+        Organisation,
+        verbose_name="organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
     )
     name = models.CharField("name", max_length=limits.NAME_MAX_LENGTH)
     description = models.TextField("description", blank=True)
     url = models.URLField(
-        "URL", max_length=2000, validators=[validate_url],  # the SSRF guard also for full_clean() and ModelForms
+        "URL",
+        max_length=2000,
+        validators=[validate_url],  # the SSRF guard also for full_clean() and ModelForms
         help_text="Where events are POSTed. Credentials in the URL (https://user:pass@host/) are moved "
         "to Basic auth and the password is never shown again.",
     )
     auth_username = models.CharField("Basic auth user", max_length=200, blank=True)
     auth_password_encrypted = models.TextField("Basic auth password (encrypted)", blank=True, editable=False)
     event_types = models.JSONField(
-        "event types", default=default_event_types,
+        "event types",
+        default=default_event_types,
         help_text="Patterns: exact keys, * for everything, or * as a whole segment (user.*).",
     )
     condition = models.JSONField(
-        "condition", null=True, blank=True,
+        "condition",
+        null=True,
+        blank=True,
         help_text="Only events whose data match it are delivered (hooks.conditions), e.g. "
         '{"path": "usage.percent", "gte": 80}. Empty: every event of the subscribed types.',
     )
@@ -71,11 +81,16 @@ class Webhook(models.Model):
     previous_secret_expires_at = models.DateTimeField("previous secret signs until", null=True, blank=True)
     signing_key_encrypted = models.TextField("ed25519 signing key (encrypted)", blank=True, editable=False)
     public_key = models.CharField(
-        "public key", max_length=100, blank=True, editable=False,
+        "public key",
+        max_length=100,
+        blank=True,
+        editable=False,
         help_text="whpk_…: what receivers verify v1a signatures with. Not a secret.",
     )
     shared_secret_value_encrypted = models.TextField(
-        "shared-secret value (encrypted)", blank=True, editable=False,
+        "shared-secret value (encrypted)",
+        blank=True,
+        editable=False,
         help_text="A value the customer chose for the shared-secret header; empty: the signing secret is sent.",
     )
     # A secret the body itself carries ({{secret.token}} in a template, e.g. store-notice's "token"), which
@@ -83,18 +98,26 @@ class Webhook(models.Model):
     body_token_encrypted = models.TextField("body token (encrypted)", blank=True, editable=False)
     previous_body_token_encrypted = models.TextField("previous body token (encrypted)", blank=True, editable=False)
     previous_body_token_expires_at = models.DateTimeField(
-        "previous body token valid until", null=True, blank=True, editable=False,
+        "previous body token valid until",
+        null=True,
+        blank=True,
+        editable=False,
     )
     # Every delivery option in one validated JSON value (hooks.contracts): read through ``delivery_contract``
     # and its ``effective()``, validated by ``contracts.validate_contract``, rendered from ``contracts.OPTIONS``.
     # What the workers write about an endpoint (breaker, token bucket, pause) lives in deliveries.EndpointRuntime.
     contract = models.JSONField(
-        "delivery contract", default=dict, blank=True,
+        "delivery contract",
+        default=dict,
+        blank=True,
         help_text="Every delivery option ({} = the HOOKLINE defaults): preset, policy, body, batch, control, "
         "request and signature sections (docs/endpoint-options.md).",
     )
     contact_emails = models.CharField(
-        "alert contacts", max_length=contacts.MAX_LENGTH, blank=True, validators=[contacts.validate],
+        "alert contacts",
+        max_length=contacts.MAX_LENGTH,
+        blank=True,
+        validators=[contacts.validate],
         help_text="Comma-separated addresses told by email when this endpoint is failing, disabled or recovered "
         "(besides its organisation's contacts).",
     )
@@ -105,12 +128,20 @@ class Webhook(models.Model):
     created_at = models.DateTimeField("created", auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField("updated", auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="created by", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="created by",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="updated by", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="updated by",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     objects = WebhookQuerySet.as_manager()
@@ -150,8 +181,11 @@ class Webhook(models.Model):
         """The current body token, plus the previous one while its rotation grace period lasts (for validation)."""
         now = now or timezone.now()
         tokens = [self.body_token] if self.body_token_encrypted else []
-        if self.previous_body_token_encrypted and self.previous_body_token_expires_at \
-                and self.previous_body_token_expires_at > now:
+        if (
+            self.previous_body_token_encrypted
+            and self.previous_body_token_expires_at
+            and self.previous_body_token_expires_at > now
+        ):
             tokens.append(crypto.decrypt(self.previous_body_token_encrypted))
         return tokens
 

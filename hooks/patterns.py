@@ -1,7 +1,8 @@
 """Subscription patterns: exact keys, ``*`` for everything, ``*`` as one whole segment (``user.*``)."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from hookline import limits
 
@@ -47,12 +48,16 @@ def validate_pattern(pattern: str) -> str:
     pattern = pattern.strip()
     if not pattern:
         raise ValueError("An event-type pattern cannot be empty.")
-    limits.check_text(pattern, where="an event-type pattern", max_length=limits.KEY_MAX_LENGTH)  # a LimitExceeded is a ValueError
+    limits.check_text(
+        pattern, where="an event-type pattern", max_length=limits.KEY_MAX_LENGTH
+    )  # a LimitExceeded is a ValueError
     if any(not part for part in pattern.split(".")):
         raise ValueError(f"{pattern!r} has an empty segment.")
     if any("*" in part and part != "*" for part in pattern.split(".")):
         raise ValueError(f"{pattern!r}: '*' must stand for a whole segment (user.*), not part of one.")
     if is_reserved(pattern) and "*" in pattern:
-        raise ValueError(f"{pattern!r}: Hookline's own {RESERVED_PREFIX}* event types are subscribed to by their "
-                         "exact names (e.g. hookline.endpoint.invalid), never through a wildcard.")
+        raise ValueError(
+            f"{pattern!r}: Hookline's own {RESERVED_PREFIX}* event types are subscribed to by their "
+            "exact names (e.g. hookline.endpoint.invalid), never through a wildcard."
+        )
     return pattern

@@ -1,4 +1,5 @@
 """Key rotation for secrets at rest: re-encrypt every endpoint's secrets and Basic-auth password under a new key."""
+
 from __future__ import annotations
 
 from django.db import transaction
@@ -7,8 +8,13 @@ from . import crypto
 from .models import Webhook
 
 ENCRYPTED_FIELDS = (
-    "secret_encrypted", "previous_secret_encrypted", "auth_password_encrypted", "shared_secret_value_encrypted",
-    "signing_key_encrypted", "body_token_encrypted", "previous_body_token_encrypted",
+    "secret_encrypted",
+    "previous_secret_encrypted",
+    "auth_password_encrypted",
+    "shared_secret_value_encrypted",
+    "signing_key_encrypted",
+    "body_token_encrypted",
+    "previous_body_token_encrypted",
 )
 
 

@@ -1,10 +1,12 @@
 """Endpoint state operations (clean, create, update, rotate, enable, disable): callers use deliveries.endpoint_actions."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+
 from events.models import Organisation
 from hookline import contacts, limits
 from hookline.conf import hookline_settings
@@ -13,6 +15,7 @@ from . import conditions, contracts, crypto, patterns, signing, states
 from .models import Webhook
 from .signals import endpoint_needs_test
 from .urlguard import split_credentials, validate_url
+
 
 def validate_event_types(values: list[str]) -> list[str]:
     if not isinstance(values, list) or not values:
@@ -47,15 +50,25 @@ def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
 
 # The editable fields: the endpoint's own, its contract, and the contract's options by their flat
 # (pre-Architecture II) names, which the API and the admin form still take (hooks.contracts.FLAT_OPTIONS).
-EDITABLE_FIELDS = frozenset({
-    "name", "description", "url", "event_types", "organisation", "condition", "contract", "shared_secret",
-    "contact_emails",  # operational alerts (deliveries/alerts)
-    *contracts.FLAT_OPTIONS,
-})
+EDITABLE_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "url",
+        "event_types",
+        "organisation",
+        "condition",
+        "contract",
+        "shared_secret",
+        "contact_emails",  # operational alerts (deliveries/alerts)
+        *contracts.FLAT_OPTIONS,
+    }
+)
 OWNER_STATES = tuple(states.SET_BY_OWNER)
 STATE_FIELDS = frozenset({"state", "state_reason", "state_changed_at"})
 TEXT_LIMITS = {
-    "name": limits.NAME_MAX_LENGTH, "description": limits.DESCRIPTION_MAX_LENGTH,
+    "name": limits.NAME_MAX_LENGTH,
+    "description": limits.DESCRIPTION_MAX_LENGTH,
     "url": Webhook._meta.get_field("url").max_length,
 }
 
@@ -91,7 +104,9 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
         if given in (None, ""):
             given = {}
         if flat and not isinstance(given, dict):
-            raise ValidationError({"contract": ValidationError("The delivery contract must be a JSON object.", code="contract")})
+            raise ValidationError(
+                {"contract": ValidationError("The delivery contract must be a JSON object.", code="contract")}
+            )
         cleaned["contract"] = clean_contract(contracts.with_flat(given, flat) if flat else given, flat_names=set(flat))
     if "shared_secret" in cleaned:
         cleaned["shared_secret"] = _on_field("shared_secret", validate_shared_secret, cleaned["shared_secret"] or "")
@@ -117,17 +132,26 @@ def _clean_owner_changes(changes: dict[str, Any]) -> None:
     """An edit: only editable fields, and ``enabled`` or ``state`` only as the owner may set them."""
     unknown = set(changes) - EDITABLE_FIELDS - {"state", "enabled"}
     if unknown:
-        raise ValidationError({NON_FIELD_ERRORS: ValidationError(
-            f"These fields cannot be edited: {', '.join(sorted(unknown))}.", code="not_editable",
-        )})
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: ValidationError(
+                    f"These fields cannot be edited: {', '.join(sorted(unknown))}.",
+                    code="not_editable",
+                )
+            }
+        )
     if "enabled" in changes:
         changes.setdefault("state", Webhook.State.NEW if changes.pop("enabled") else Webhook.State.DEACTIVATED)
     state = changes.get("state")
     if state is not None and state not in OWNER_STATES:
-        raise ValidationError({"state": ValidationError(
-            f"state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); got {state!r}.",
-            code="state",
-        )})
+        raise ValidationError(
+            {
+                "state": ValidationError(
+                    f"state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); got {state!r}.",
+                    code="state",
+                )
+            }
+        )
 
 
 def _on_field(field: str, validate, *args: Any) -> Any:
@@ -155,8 +179,9 @@ def validate_body_token(token: str) -> str:
 def validate_shared_secret(value: str) -> str:
     """A shared-secret header value the customer chose: a header value, printable, 8 to 512 characters."""
     if value and (not 8 <= len(value) <= 512 or not value.isprintable() or value != value.strip()):
-        raise ValidationError("A shared secret must be 8 to 512 printable characters, without surrounding spaces.",
-                              code="shared_secret")
+        raise ValidationError(
+            "A shared secret must be 8 to 512 printable characters, without surrounding spaces.", code="shared_secret"
+        )
     return value
 
 
@@ -217,10 +242,13 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     webhook.updated_by = user or webhook.updated_by
     # What the workers keep (breaker, bucket, pause) is not in this row (deliveries.EndpointRuntime); the
     # state, which a worker may change meanwhile (hooks.states), is written only when this edit changes it.
-    webhook.save(update_fields=[
-        field.name for field in Webhook._meta.concrete_fields
-        if not field.primary_key and (field.name not in STATE_FIELDS or _state_of(webhook) != state_before)
-    ])
+    webhook.save(
+        update_fields=[
+            field.name
+            for field in Webhook._meta.concrete_fields
+            if not field.primary_key and (field.name not in STATE_FIELDS or _state_of(webhook) != state_before)
+        ]
+    )
     if webhook.url != url_before:
         _test_after_commit(webhook)
     return webhook
@@ -233,7 +261,11 @@ def _state_of(webhook: Webhook) -> tuple:
 def tenant_endpoint_ids(ids: list[int], organisation_id: int | None) -> list[int]:
     """Which of these ids are endpoints of this tenant (any state: the state is applied at fan-out)."""
     query = Webhook.objects.filter(id__in=ids)
-    query = query.filter(organisation_id=organisation_id) if organisation_id is not None else query.filter(organisation__isnull=True)
+    query = (
+        query.filter(organisation_id=organisation_id)
+        if organisation_id is not None
+        else query.filter(organisation__isnull=True)
+    )
     return list(query.values_list("id", flat=True))
 
 
@@ -249,8 +281,15 @@ def rotate_secret(webhook: Webhook, *, user=None, secret: str = "") -> str:
     secret = _on_field("secret", validate_secret, secret) if secret else signing.generate_secret()
     webhook.begin_rotation(secret, hookline_settings.SECRET_ROTATION_GRACE)
     webhook.updated_by = user or webhook.updated_by
-    webhook.save(update_fields=["secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at",
-                                "updated_by", "updated_at"])
+    webhook.save(
+        update_fields=[
+            "secret_encrypted",
+            "previous_secret_encrypted",
+            "previous_secret_expires_at",
+            "updated_by",
+            "updated_at",
+        ]
+    )
     return secret
 
 
@@ -260,8 +299,15 @@ def rotate_body_token(webhook: Webhook, *, user=None, token: str = "") -> str:
     token = _on_field("body_token", validate_body_token, token) if token else signing.generate_body_token()
     webhook.begin_body_token_rotation(token, hookline_settings.SECRET_ROTATION_GRACE)
     webhook.updated_by = user or webhook.updated_by
-    webhook.save(update_fields=["body_token_encrypted", "previous_body_token_encrypted",
-                                "previous_body_token_expires_at", "updated_by", "updated_at"])
+    webhook.save(
+        update_fields=[
+            "body_token_encrypted",
+            "previous_body_token_encrypted",
+            "previous_body_token_expires_at",
+            "updated_by",
+            "updated_at",
+        ]
+    )
     return token
 
 

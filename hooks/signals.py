@@ -1,4 +1,5 @@
 """Signals that endpoint operations send to the apps above them (hooks imports no delivery code)."""
+
 from django.dispatch import Signal
 
 # Sent after the commit that created an endpoint, or changed its URL, when the endpoint asks to be

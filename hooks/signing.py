@@ -1,4 +1,5 @@
 """Signatures (Standard Webhooks ``v1``/``v1a``, GitHub's X-Hub-Signature-256), endpoint secrets and body tokens."""
+
 from __future__ import annotations
 
 import base64
@@ -57,8 +58,9 @@ def check_imported_body_token(token: str) -> str:
     Raises ValueError saying what is wrong.
     """
     if not 16 <= len(token) <= 512 or not all(33 <= ord(ch) <= 126 and ch not in '"\\' for ch in token):
-        raise ValueError("A body token must be 16 to 512 printable ASCII characters without spaces, quotes or "
-                         "backslashes.")
+        raise ValueError(
+            "A body token must be 16 to 512 printable ASCII characters without spaces, quotes or backslashes."
+        )
     return token
 
 
@@ -92,8 +94,10 @@ def generate_keypair() -> tuple[str, str]:
     """
     private = Ed25519PrivateKey.generate()
     seed, public = private.private_bytes_raw(), private.public_key().public_bytes_raw()
-    return (SIGNING_KEY_PREFIX + base64.b64encode(seed + public).decode(),
-            PUBLIC_KEY_PREFIX + base64.b64encode(public).decode())
+    return (
+        SIGNING_KEY_PREFIX + base64.b64encode(seed + public).decode(),
+        PUBLIC_KEY_PREFIX + base64.b64encode(public).decode(),
+    )
 
 
 def sign_asymmetric(signing_key: str, msg_id: str, timestamp: int, body: bytes) -> str:

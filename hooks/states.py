@@ -1,4 +1,5 @@
 """Endpoint states and the one function that moves an endpoint between them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,9 +83,9 @@ def transition(webhook: Webhook, change: Change, *, detail: str = "", user=None,
             if not endpoints.filter(pk=webhook.pk, state__in=change.sources).update(**fields):
                 return False
             if change.event:  # deliveries.alerts: the operational event, the email, the public signal
-                signals.endpoint_state_changed.send(sender=type(webhook), webhook_id=webhook.pk, change=change, reason=reason)
+                signals.endpoint_state_changed.send(
+                    sender=type(webhook), webhook_id=webhook.pk, change=change, reason=reason
+                )
     for name, value in fields.items():
         setattr(webhook, name, value)
     return True
-
-

@@ -1,4 +1,5 @@
 """SSRF policy: which URLs and addresses Hookline may send to, and URLs with their credentials split off or masked."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -31,8 +32,7 @@ _SPECIAL: list[tuple[IPv4Network | IPv6Network, str]] = [
         "a link-local address": ["169.254.0.0/16", "fe80::/10"],
         "a site-local address": ["fec0::/10"],
         "an IETF protocol address": ["192.0.0.0/24", "2001::/23"],
-        "a documentation address": ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
-                                    "2001:db8::/32", "3fff::/20"],
+        "a documentation address": ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20"],
         "a benchmarking address": ["198.18.0.0/15", "2001:2::/48"],
         "a multicast address": ["224.0.0.0/4", "ff00::/8"],
         "the broadcast address": ["255.255.255.255/32"],
@@ -55,8 +55,9 @@ class UnsafeURL(ValueError):
     """A URL or address Hookline refuses to send to; the message says why."""
 
 
-def check_url(url: str, *, allow_private: bool | None = None, require_https: bool | None = None,
-              resolve: bool = True) -> None:
+def check_url(
+    url: str, *, allow_private: bool | None = None, require_https: bool | None = None, resolve: bool = True
+) -> None:
     """Raise UnsafeURL unless ``url`` is http(s) and its host is, and resolves to, public addresses only."""
     if allow_private is None:
         allow_private = hookline_settings.ALLOW_PRIVATE_ADDRESSES
@@ -120,8 +121,10 @@ def check_proxy_url(url: str, *, allow_private: bool | None = None, resolve: boo
     if parts.scheme.lower() not in ("http", "https"):
         raise UnsafeURL("Only http:// and https:// proxy URLs are allowed")
     if "@" in parts.netloc:
-        raise UnsafeURL("Refused: an endpoint's proxy URL cannot carry credentials (they would be stored "
-                        "in clear); put an authenticated proxy in HOOKLINE['PROXY']")
+        raise UnsafeURL(
+            "Refused: an endpoint's proxy URL cannot carry credentials (they would be stored "
+            "in clear); put an authenticated proxy in HOOKLINE['PROXY']"
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise UnsafeURL("Refused: a proxy URL is scheme://host:port, without a path")
     check_url(url, allow_private=allow_private, require_https=False, resolve=resolve)

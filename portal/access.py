@@ -1,4 +1,5 @@
 """Who is in the portal, for which organisation, and what they may do: a link's session or the host's own login."""
+
 from __future__ import annotations
 
 import time
@@ -35,7 +36,9 @@ def start_session(request: HttpRequest, link: PortalLink) -> None:
     """A fresh session key (no fixation), holding only this organisation's access."""
     request.session.cycle_key()
     request.session[SESSION_KEY] = {
-        "organisation": link.organisation_id, "read_only": link.read_only, "event_types": link.event_types,
+        "organisation": link.organisation_id,
+        "read_only": link.read_only,
+        "event_types": link.event_types,
         "until": time.time() + portal_settings.SESSION_AGE,
     }
 
@@ -51,8 +54,9 @@ def resolve(request: HttpRequest) -> PortalAccess | None:
         organisation = Organisation.objects.filter(pk=granted["organisation"]).first()
         if organisation is not None:
             event_types = granted.get("event_types")
-            return PortalAccess(organisation, bool(granted.get("read_only")),
-                                tuple(event_types) if event_types else None, via="link")
+            return PortalAccess(
+                organisation, bool(granted.get("read_only")), tuple(event_types) if event_types else None, via="link"
+            )
     return _from_host_login(request)
 
 
@@ -75,8 +79,14 @@ def portal_view(view):
     def wrapper(request, *args, **kwargs):
         access = resolve(request)
         if access is None:
-            return refusal(request, _("You are not signed in to the webhook portal. Open a new link from the "
-                                      "application, or sign in there first."), status=403)
+            return refusal(
+                request,
+                _(
+                    "You are not signed in to the webhook portal. Open a new link from the "
+                    "application, or sign in there first."
+                ),
+                status=403,
+            )
         if request.method not in ("GET", "HEAD") and access.read_only:
             return refusal(request, _("This portal session is read-only."), status=403)
         request.portal = access

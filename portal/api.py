@@ -1,4 +1,5 @@
 """POST /api/portal-sessions/: a magic link to the portal for one of the caller's organisations."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -22,10 +23,18 @@ MAX_TTL = 7 * 24 * 3600
 class PortalSessionRequestSerializer(serializers.Serializer):
     organisation = OrganisationField()
     read_only = serializers.BooleanField(default=False, help_text="The customer may look but not change anything.")
-    event_types = serializers.ListField(child=serializers.CharField(max_length=200), required=False, allow_null=True,
-                                        help_text="Limit the catalog the customer picks from to these patterns.")
-    ttl = serializers.IntegerField(min_value=10, max_value=MAX_TTL, required=False,
-                                   help_text="Seconds the link stays valid (default: HOOKLINE_PORTAL LINK_TTL).")
+    event_types = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        allow_null=True,
+        help_text="Limit the catalog the customer picks from to these patterns.",
+    )
+    ttl = serializers.IntegerField(
+        min_value=10,
+        max_value=MAX_TTL,
+        required=False,
+        help_text="Seconds the link stays valid (default: HOOKLINE_PORTAL LINK_TTL).",
+    )
 
     def validate_event_types(self, value):
         if not value:
@@ -44,8 +53,9 @@ class PortalSessionSerializer(serializers.Serializer):
 class PortalSessionView(HooklineAPIMixin, APIView):
     """Magic links to the customer portal."""
 
-    @extend_schema(summary="Create a portal link", request=PortalSessionRequestSerializer,
-                   responses={201: PortalSessionSerializer})
+    @extend_schema(
+        summary="Create a portal link", request=PortalSessionRequestSerializer, responses={201: PortalSessionSerializer}
+    )
     def post(self, request):
         body = PortalSessionRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
@@ -60,10 +70,17 @@ class PortalSessionView(HooklineAPIMixin, APIView):
         try:  # before minting, so that a site without the portal's URLs keeps no link it cannot open
             reverse("portal:open", args=["token"])
         except NoReverseMatch:
-            raise PermissionDenied("The portal's URLs are not mounted on this site "
-                                   '(path("webhooks/", include("portal.urls"))).') from None
-        link = links.mint(organisation, read_only=data["read_only"], event_types=data.get("event_types"),
-                          ttl=data.get("ttl", portal_settings.LINK_TTL), user=request.user)
+            raise PermissionDenied(
+                'The portal\'s URLs are not mounted on this site (path("webhooks/", include("portal.urls"))).'
+            ) from None
+        link = links.mint(
+            organisation,
+            read_only=data["read_only"],
+            event_types=data.get("event_types"),
+            ttl=data.get("ttl", portal_settings.LINK_TTL),
+            user=request.user,
+        )
         url = request.build_absolute_uri(link.path)
-        return Response(PortalSessionSerializer({"url": url, "expires_at": link.expires_at}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            PortalSessionSerializer({"url": url, "expires_at": link.expires_at}).data, status=status.HTTP_201_CREATED
+        )

@@ -1,4 +1,5 @@
 """System checks for HOOKLINE_PORTAL: fail at start-up, not on a customer's first click."""
+
 from __future__ import annotations
 
 from django.core import checks
@@ -19,13 +20,19 @@ def check_portal_settings(app_configs=None, **kwargs) -> list[checks.CheckMessag
             try:
                 import_string(path)
             except ImportError as exc:
-                errors.append(checks.Error(f"HOOKLINE_PORTAL['{name}'] = {path!r} cannot be imported: {exc}",
-                                           id="portal.E002"))
+                errors.append(
+                    checks.Error(f"HOOKLINE_PORTAL['{name}'] = {path!r} cannot be imported: {exc}", id="portal.E002")
+                )
     try:
         parse_rate(portal_settings.TEST_SEND_RATE)
     except (ValueError, KeyError, IndexError):
-        errors.append(checks.Error("HOOKLINE_PORTAL['TEST_SEND_RATE'] must look like '10/m' (s, m, h or d), or ''",
-                                   id="portal.E003"))
+        errors.append(
+            checks.Error(
+                "HOOKLINE_PORTAL['TEST_SEND_RATE'] must look like '10/m' (s, m, h or d), or ''", id="portal.E003"
+            )
+        )
     if portal_settings.LINK_TTL <= 0 or portal_settings.SESSION_AGE <= 0:
-        errors.append(checks.Error("HOOKLINE_PORTAL['LINK_TTL'] and ['SESSION_AGE'] must be positive", id="portal.E004"))
+        errors.append(
+            checks.Error("HOOKLINE_PORTAL['LINK_TTL'] and ['SESSION_AGE'] must be positive", id="portal.E004")
+        )
     return errors

@@ -1,4 +1,5 @@
 """The portal's settings: one dict, ``HOOKLINE_PORTAL = {...}``, with documented defaults."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """The portal's forms: what a customer may set on an endpoint. The checks are hooks.services' own."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,11 +26,18 @@ def event_type_choices(access: PortalAccess) -> list[tuple[str, str]]:
 
 
 class EndpointForm(forms.Form):
-    url = forms.CharField(label=_("Endpoint URL"), max_length=2000,
-                          widget=forms.URLInput(attrs={"placeholder": "https://example.com/webhooks"}))
+    url = forms.CharField(
+        label=_("Endpoint URL"),
+        max_length=2000,
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/webhooks"}),
+    )
     name = forms.CharField(label=_("Name"), max_length=limits.NAME_MAX_LENGTH, required=False)
-    description = forms.CharField(label=_("Description"), required=False, max_length=limits.DESCRIPTION_MAX_LENGTH,
-                                  widget=forms.Textarea(attrs={"rows": 2}))
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=limits.DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     event_types = forms.MultipleChoiceField(label=_("Event types"), widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, access: PortalAccess, current: list[str] = (), **kwargs):
@@ -37,7 +45,9 @@ class EndpointForm(forms.Form):
         choices = event_type_choices(access)
         # Patterns the endpoint already has (set through the API: "invoice.*") stay choosable, so an edit keeps them.
         offered = {value for value, _label in choices}
-        self.fields["event_types"].choices = choices + [(pattern, pattern) for pattern in current if pattern not in offered]
+        self.fields["event_types"].choices = choices + [
+            (pattern, pattern) for pattern in current if pattern not in offered
+        ]
 
     def add_service_errors(self, exc: ValidationError) -> None:
         """hooks.services' refusal, keyed by its field, shown on that field (or above the form)."""
@@ -58,15 +68,19 @@ class RecoverForm(forms.Form):
 class DeliveryFilterForm(forms.Form):
     """The delivery log's filters; every one optional, invalid ones ignored."""
 
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("Any status")), *Delivery.Status.choices])
-    event_type = forms.CharField(label=_("Event type"), required=False, max_length=200,
-                                 widget=forms.TextInput(attrs={"list": "catalog-keys"}))  # the page's <datalist>
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *Delivery.Status.choices]
+    )
+    event_type = forms.CharField(
+        label=_("Event type"), required=False, max_length=200, widget=forms.TextInput(attrs={"list": "catalog-keys"})
+    )  # the page's <datalist>
     endpoint = forms.IntegerField(label=_("Endpoint"), required=False, widget=forms.HiddenInput)
-    since = forms.DateTimeField(label=_("From"), required=False,
-                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    until = forms.DateTimeField(label=_("Until"), required=False,
-                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    since = forms.DateTimeField(
+        label=_("From"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    until = forms.DateTimeField(
+        label=_("Until"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
 
     def apply(self, deliveries):
         if not self.is_valid():

@@ -1,4 +1,5 @@
 """Magic links: a signed, expiring, single-use URL that opens a portal session for one organisation."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,13 +43,22 @@ class MagicLink:
         return reverse("portal:open", args=[self.token])
 
 
-def mint(organisation: Organisation, *, read_only: bool = False, event_types: list[str] | None = None,
-         ttl: float | None = None, user=None) -> MagicLink:
+def mint(
+    organisation: Organisation,
+    *,
+    read_only: bool = False,
+    event_types: list[str] | None = None,
+    ttl: float | None = None,
+    user=None,
+) -> MagicLink:
     """A new link for ``organisation``: ``redirect(link.path)`` or ``request.build_absolute_uri(link.path)``."""
     seconds = portal_settings.LINK_TTL if ttl is None else ttl
     link = PortalLink.objects.create(
-        organisation=organisation, read_only=read_only, event_types=event_types or None,
-        expires_at=timezone.now() + timedelta(seconds=seconds), created_by=user,
+        organisation=organisation,
+        read_only=read_only,
+        event_types=event_types or None,
+        expires_at=timezone.now() + timedelta(seconds=seconds),
+        created_by=user,
     )
     return MagicLink(signing.dumps(link.pk, salt=SALT), link.expires_at)
 

@@ -1,4 +1,5 @@
 """A fixed-window counter per organisation in the cache: how many test sends a portal may start."""
+
 from __future__ import annotations
 
 import time
@@ -9,7 +10,7 @@ PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_rate(rate: str) -> tuple[int, int] | None:
-    """"10/m" -> (10, 60); "" -> None (no limit)."""
+    """ "10/m" -> (10, 60); "" -> None (no limit)."""
     if not rate:
         return None
     count, period = rate.split("/")

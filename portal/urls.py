@@ -1,4 +1,5 @@
 """The portal's URLs: ``path("webhooks/", include("portal.urls"))`` (namespace ``portal``)."""
+
 from django.urls import path
 
 from .views import deliveries, endpoints, entry, health

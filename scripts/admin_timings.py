@@ -9,6 +9,7 @@ It migrates the database, fills it once (events, deliveries and one attempt each
 superuser and as an operator of one organisation, printing the median time and the query count.
 Use a scratch database: the data stays for the next run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -52,9 +53,13 @@ def fill(total: int, days: int = 60) -> None:
     random.seed(7)
     for key in TYPES:
         EventType.objects.get_or_create(key=key)
-    organisations = [Organisation.objects.get_or_create(slug=f"org{n}", defaults={"name": f"Org {n}"})[0] for n in range(5)]
+    organisations = [
+        Organisation.objects.get_or_create(slug=f"org{n}", defaults={"name": f"Org {n}"})[0] for n in range(5)
+    ]
     webhooks = list(Webhook.objects.all()) or [
-        services.create_webhook(url=f"http://127.0.0.1:9/{n}", name=f"endpoint {n}", organisation=organisations[n % 5])[0]
+        services.create_webhook(url=f"http://127.0.0.1:9/{n}", name=f"endpoint {n}", organisation=organisations[n % 5])[
+            0
+        ]
         for n in range(50)
     ]
     now, batch = timezone.now(), 5000
@@ -64,21 +69,46 @@ def fill(total: int, days: int = 60) -> None:
             webhook = random.choice(webhooks)
             created = now - timedelta(seconds=random.randint(0, days * 86400))
             key = "rare.event" if random.random() < 0.001 else random.choice(TYPES[:4])
-            event = Event(id=new_event_id(), type=key, payload={"invoice": start, "lines": list(range(20))},
-                          organisation=webhook.organisation, created_at=created, dispatched_at=created)
+            event = Event(
+                id=new_event_id(),
+                type=key,
+                payload={"invoice": start, "lines": list(range(20))},
+                organisation=webhook.organisation,
+                created_at=created,
+                dispatched_at=created,
+            )
             status = random.choice(STATUSES)
             events.append(event)
-            deliveries.append(Delivery(event=event, webhook=webhook, status=status, attempts=1, total_attempts=1,
-                                       last_status_code=200 if status == "succeeded" else 500, created_at=created,
-                                       completed_at=None if status == "pending" else created + timedelta(seconds=0.2),
-                                       next_attempt_at=created + timedelta(minutes=10) if status == "pending" else None))
+            deliveries.append(
+                Delivery(
+                    event=event,
+                    webhook=webhook,
+                    status=status,
+                    attempts=1,
+                    total_attempts=1,
+                    last_status_code=200 if status == "succeeded" else 500,
+                    created_at=created,
+                    completed_at=None if status == "pending" else created + timedelta(seconds=0.2),
+                    next_attempt_at=created + timedelta(minutes=10) if status == "pending" else None,
+                )
+            )
         Event.objects.bulk_create(events)
         Delivery.objects.bulk_create(deliveries)
         for delivery in deliveries:
-            attempts.append(Attempt(delivery=delivery, number=1, created_at=delivery.created_at, request_url="http://x/",
-                                    request_headers={"content-type": "application/json"}, request_body="{}",
-                                    response_status=delivery.last_status_code, response_body='{"ok": true}',
-                                    duration_ms=random.randint(20, 400), succeeded=delivery.status == "succeeded"))
+            attempts.append(
+                Attempt(
+                    delivery=delivery,
+                    number=1,
+                    created_at=delivery.created_at,
+                    request_url="http://x/",
+                    request_headers={"content-type": "application/json"},
+                    request_body="{}",
+                    response_status=delivery.last_status_code,
+                    response_body='{"ok": true}',
+                    duration_ms=random.randint(20, 400),
+                    succeeded=delivery.status == "succeeded",
+                )
+            )
         Attempt.objects.bulk_create(attempts)
         print(f"  filled {start + len(deliveries)} deliveries", flush=True)
     with connection.cursor() as cursor:
@@ -88,7 +118,9 @@ def fill(total: int, days: int = 60) -> None:
 def users() -> dict[str, Client]:
     admin, _ = User.objects.get_or_create(username="timings-admin", defaults={"is_staff": True, "is_superuser": True})
     operator, _ = User.objects.get_or_create(username="timings-operator", defaults={"is_staff": True})
-    operator.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["hooks", "deliveries", "events"]))
+    operator.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["hooks", "deliveries", "events"])
+    )
     Organisation.objects.get(slug="org1").members.add(operator)
     clients = {}
     for name, user in [("superuser", admin), ("operator", operator)]:

@@ -9,6 +9,7 @@ one delivery each), then runs the API's event and delivery lists and the admin's
 field, as a superuser, in-process, for several ids, and prints the median and the worst time. Use a
 scratch database: the data stays for the next run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -93,16 +94,22 @@ def main() -> None:
         raise SystemExit("Run it on PostgreSQL (DATABASE_URL=postgres://…): the index is PostgreSQL's.")
     call_command("migrate", verbosity=0)
     fill(arguments.events)
-    user = User.objects.filter(username="search-admin").first() or User.objects.create_superuser("search-admin", password="x")
+    user = User.objects.filter(username="search-admin").first() or User.objects.create_superuser(
+        "search-admin", password="x"
+    )
     client = APIClient()
     client.force_authenticate(user)
     per_id = arguments.events // NOTICES
     ids = [42, 4242, 77777, 99999, 12345]
     for path in ("/api/events/", "/api/deliveries/"):
         client.get(path, {"payload": "data.notice.id = 1"})  # warm: imports, connection, plan cache
-        times = [timed(client, path, {"payload": f"data.notice.id = {notice}"}, per_id) for notice in ids for _ in range(3)]
-        print(f"GET {path}?payload=data.notice.id = N ({per_id} of {arguments.events:,} match): "
-              f"median {statistics.median(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms (whole request, COUNT included)")
+        times = [
+            timed(client, path, {"payload": f"data.notice.id = {notice}"}, per_id) for notice in ids for _ in range(3)
+        ]
+        print(
+            f"GET {path}?payload=data.notice.id = N ({per_id} of {arguments.events:,} match): "
+            f"median {statistics.median(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms (whole request, COUNT included)"
+        )
     setup_test_environment()  # so that a page's context (its result list) can be checked
     browser = Client()
     browser.force_login(user)
@@ -115,13 +122,17 @@ def main() -> None:
             page = browser.get(url, {"q": f"data.notice.id = {notice}"})
             times.append(time.perf_counter() - started)
             assert page.status_code == 200 and len(page.context["cl"].result_list) == per_id
-        print(f"admin {url}?q=data.notice.id = N: median {statistics.median(times) * 1000:.1f} ms, "
-              f"worst {max(times) * 1000:.1f} ms (whole page)")
+        print(
+            f"admin {url}?q=data.notice.id = N: median {statistics.median(times) * 1000:.1f} ms, "
+            f"worst {max(times) * 1000:.1f} ms (whole page)"
+        )
     missing = [timed(client, "/api/events/", {"payload": "data.notice.title = no such title"}, 0) for _ in range(5)]
     print(f"GET /api/events/?payload=… matching nothing: median {statistics.median(missing) * 1000:.1f} ms")
     if arguments.explain:
-        for query in (Event.objects.filter(search.payload_q("notice.id = 42")),
-                      Delivery.objects.filter(search.payload_q("notice.id = 42", prefix="event__"))):
+        for query in (
+            Event.objects.filter(search.payload_q("notice.id = 42")),
+            Delivery.objects.filter(search.payload_q("notice.id = 42", prefix="event__")),
+        ):
             print(query.explain(analyze=True))
 
 

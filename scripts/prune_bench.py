@@ -13,6 +13,7 @@
 3. Samples pg_stat_activity every 50 ms for sessions waiting on a lock, and prints throughput and
    record() latency per phase, the pruner's batches, and lock waits. Use a scratch database.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,8 +85,10 @@ def fill(total: int) -> None:
                    '', '', false
             FROM {Delivery._meta.db_table} d, generate_series(1, 4 + (d.id % 5 < 3)::int) n""")
         cursor.execute("ANALYZE")
-    print(f"filled {total} deliveries, {Attempt.objects.count()} attempts in {time.monotonic() - started:.0f} s",
-          flush=True)
+    print(
+        f"filled {total} deliveries, {Attempt.objects.count()} attempts in {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
 
 
 class Flow(threading.Thread):
@@ -102,17 +105,21 @@ class Flow(threading.Thread):
             while not self.stop.is_set():
                 now = timezone.now()
                 events = Event.objects.bulk_create(
-                    [Event(type="invoice.paid", payload={"n": 1}, created_at=now, dispatched_at=now)
-                     for _ in range(FLOW_BATCH)]
+                    [
+                        Event(type="invoice.paid", payload={"n": 1}, created_at=now, dispatched_at=now)
+                        for _ in range(FLOW_BATCH)
+                    ]
                 )
                 created = Delivery.objects.bulk_create(
                     [Delivery(event=event, webhook=webhook, created_at=now, next_attempt_at=now) for event in events]
                 )
                 claimed = delivering.claim_due(timezone.now(), len(created), only=[delivery.id for delivery in created])
                 sent = [
-                    delivering.Sent(delivery, transport.OutgoingRequest(webhook.url, {"content-type": "application/json"},
-                                                                        b'{"n": 1}'),
-                                    transport.TransportResult(status=200, body='{"ok": true}', duration_ms=5))
+                    delivering.Sent(
+                        delivery,
+                        transport.OutgoingRequest(webhook.url, {"content-type": "application/json"}, b'{"n": 1}'),
+                        transport.TransportResult(status=200, body='{"ok": true}', duration_ms=5),
+                    )
                     for delivery in claimed
                 ]
                 started = time.perf_counter()
@@ -134,8 +141,10 @@ class LockWatch(threading.Thread):
         try:
             with connection.cursor() as cursor:
                 while not self.stop.is_set():
-                    cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                   "AND datname = current_database()")
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
                     self.samples.append((time.monotonic(), cursor.fetchone()[0]))
                     time.sleep(0.05)
         finally:
@@ -152,9 +161,11 @@ def phase(flow: Flow, locks: LockWatch, start: float, end: float, name: str) -> 
     rate = sum(n for _, n in batches) / (end - start)
     p99 = latencies[min(int(len(latencies) * 0.99), len(latencies) - 1)]
     waiting = sum(1 for n in waits if n) / max(len(waits), 1)
-    print(f"{name:18} {end - start:6.1f} s {rate:8.0f} deliveries/s   record() p50 {statistics.median(latencies):6.1f} ms"
-          f"  p99 {p99:6.1f} ms  max {latencies[-1]:6.1f} ms   lock waiters seen in {waiting:5.1%} of samples"
-          f" (max {max(waits, default=0)})")
+    print(
+        f"{name:18} {end - start:6.1f} s {rate:8.0f} deliveries/s   record() p50 {statistics.median(latencies):6.1f} ms"
+        f"  p99 {p99:6.1f} ms  max {latencies[-1]:6.1f} ms   lock waiters seen in {waiting:5.1%} of samples"
+        f" (max {max(waits, default=0)})"
+    )
 
 
 def main() -> None:
@@ -191,8 +202,10 @@ def main() -> None:
     pruned = int(re.search(r"(\d+) attempts", report).group(1))
     print(f"manage.py prune (batch {args.batch or 'PRUNE_BATCH'}, pause {args.pause} s) took {t2 - t1:.1f} s: {report}")
     print(f"attempts before {attempts_before}; {pruned / (t2 - t1):,.0f} attempts deleted per second")
-    print(f"pending deliveries before {pending_before}, after "
-          f"{Delivery.objects.filter(status='pending', created_at__lt=timezone.now() - timedelta(days=1)).count()}")
+    print(
+        f"pending deliveries before {pending_before}, after "
+        f"{Delivery.objects.filter(status='pending', created_at__lt=timezone.now() - timedelta(days=1)).count()}"
+    )
     phase(flow, locks, t0, t1, "before pruning")
     phase(flow, locks, t1, t2, "while pruning")
     phase(flow, locks, t2, t3, "after pruning")

@@ -1,4 +1,5 @@
 """Shared fixtures: tenants, endpoints, catalog entries, loopback receivers and real Celery workers."""
+
 from __future__ import annotations
 
 import importlib
@@ -45,12 +46,16 @@ def _inline_senders():
 def _missing_services() -> list[str]:
     missing = []
     if connection.vendor != "postgresql":
-        missing.append("PostgreSQL (run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/hookline, as `make test` does)")
+        missing.append(
+            "PostgreSQL (run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/hookline, as `make test` does)"
+        )
     broker = urlparse(settings.CELERY_BROKER_URL)
     default_port = {"redis": 6379, "amqp": 5672, "pyamqp": 5672}.get(broker.scheme)
     if default_port is None:
-        missing.append("Redis or RabbitMQ (CELERY_BROKER_URL=redis://127.0.0.1:6379/15, as `make test` does,"
-                       " or amqp://guest:guest@127.0.0.1:5672/<vhost>)")
+        missing.append(
+            "Redis or RabbitMQ (CELERY_BROKER_URL=redis://127.0.0.1:6379/15, as `make test` does,"
+            " or amqp://guest:guest@127.0.0.1:5672/<vhost>)"
+        )
     else:
         try:
             socket.create_connection((broker.hostname, broker.port or default_port), timeout=2).close()

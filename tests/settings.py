@@ -1,4 +1,5 @@
 """Test settings: the project's settings with test defaults (loopback receivers allowed, a fast broker)."""
+
 import os
 
 os.environ.setdefault("SECRET_KEY", "hookline-tests-not-secret")
@@ -9,9 +10,11 @@ os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"hookline-test-{os.getpid()}
 # No API rate limits by default (the throttle tests set their own).
 os.environ.setdefault("HOOKLINE_API_WRITE_RATE", "")
 os.environ.setdefault("HOOKLINE_API_EMIT_RATE", "")
-os.environ.setdefault("DATABASE_URL", "sqlite:///" + os.path.join(os.path.dirname(__file__), "..", "var", "test.sqlite3"))
+os.environ.setdefault(
+    "DATABASE_URL", "sqlite:///" + os.path.join(os.path.dirname(__file__), "..", "var", "test.sqlite3")
+)
 
-from webhooks_project.settings import *  # noqa: E402,F401,F403
+from webhooks_project.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user fixtures
 

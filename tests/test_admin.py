@@ -1,4 +1,5 @@
 """The admin: endpoint pages and actions, the delivery inspector, the event log, tenancy, query counts."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -51,10 +52,20 @@ def make_delivery(event_type):
 
     def create(webhook: Webhook, *, status: str = "succeeded", created_at=None, payload=None, key="invoice.paid"):
         now = created_at or timezone.now()
-        event = Event.objects.create(type=key, payload=payload or {"invoice": 42}, organisation=webhook.organisation,
-                                     created_at=now, dispatched_at=now)
-        return Delivery.objects.create(event=event, webhook=webhook, status=status, created_at=now,
-                                       completed_at=None if status == "pending" else now)
+        event = Event.objects.create(
+            type=key,
+            payload=payload or {"invoice": 42},
+            organisation=webhook.organisation,
+            created_at=now,
+            dispatched_at=now,
+        )
+        return Delivery.objects.create(
+            event=event,
+            webhook=webhook,
+            status=status,
+            created_at=now,
+            completed_at=None if status == "pending" else now,
+        )
 
     return create
 
@@ -73,11 +84,21 @@ def attempt(delivery: Delivery, result: TransportResult) -> None:
 
 def test_create_shows_the_secret_once_and_records_the_creator(staff_client, operator, organisation):
     # when
-    response = staff_client.post(reverse("admin:hooks_webhook_add"), {
-        "organisation": organisation.pk, "name": "Billing", "description": "", "url": "http://bob:pw-123@127.0.0.1:9/in",
-        "event_types": "invoice.*\nwebhook.test", "headers": "{}", "standard_signature": "on",
-        "shared_secret_header": "", "payload_version": "", "proxy_url": "",
-    })
+    response = staff_client.post(
+        reverse("admin:hooks_webhook_add"),
+        {
+            "organisation": organisation.pk,
+            "name": "Billing",
+            "description": "",
+            "url": "http://bob:pw-123@127.0.0.1:9/in",
+            "event_types": "invoice.*\nwebhook.test",
+            "headers": "{}",
+            "standard_signature": "on",
+            "shared_secret_header": "",
+            "payload_version": "",
+            "proxy_url": "",
+        },
+    )
 
     # then
     webhook = Webhook.objects.get()
@@ -96,9 +117,15 @@ def test_the_url_guard_explains_a_refused_url_on_the_form(staff_client, organisa
     settings.HOOKLINE = {**settings.HOOKLINE, "ALLOW_PRIVATE_ADDRESSES": False}
 
     # when
-    response = staff_client.post(reverse("admin:hooks_webhook_add"), {
-        "organisation": organisation.pk, "url": "http://127.0.0.1/in", "event_types": "*", "headers": "{}",
-    })
+    response = staff_client.post(
+        reverse("admin:hooks_webhook_add"),
+        {
+            "organisation": organisation.pk,
+            "url": "http://127.0.0.1/in",
+            "event_types": "*",
+            "headers": "{}",
+        },
+    )
 
     # then
     assert response.status_code == 200
@@ -123,10 +150,17 @@ def test_editing_the_url_makes_the_endpoint_new_again(staff_client, operator, ma
     Webhook.objects.filter(pk=webhook.pk).update(state="valid")
 
     # when
-    response = staff_client.post(change_url(webhook), {
-        "organisation": webhook.organisation_id, "name": "renamed", "url": "http://127.0.0.1:9/new",
-        "event_types": "*", "headers": "{}", "standard_signature": "on",
-    })
+    response = staff_client.post(
+        change_url(webhook),
+        {
+            "organisation": webhook.organisation_id,
+            "name": "renamed",
+            "url": "http://127.0.0.1:9/new",
+            "event_types": "*",
+            "headers": "{}",
+            "standard_signature": "on",
+        },
+    )
 
     # then
     assert response.status_code == 302
@@ -143,24 +177,41 @@ def test_the_form_shows_basic_auth_masked_and_keeps_it(staff_client, make_webhoo
     assert form["url"].value() == "http://bob:***@127.0.0.1:9/in"
 
     # when: saved with the URL as shown
-    staff_client.post(change_url(webhook), {
-        "organisation": webhook.organisation_id, "name": "renamed", "url": "http://bob:***@127.0.0.1:9/in",
-        "event_types": "*", "headers": "{}",
-    })
+    staff_client.post(
+        change_url(webhook),
+        {
+            "organisation": webhook.organisation_id,
+            "name": "renamed",
+            "url": "http://bob:***@127.0.0.1:9/in",
+            "event_types": "*",
+            "headers": "{}",
+        },
+    )
 
     # then
     webhook.refresh_from_db()
-    assert (webhook.name, webhook.state, webhook.auth_username, webhook.auth_password) == ("renamed", "valid", "bob", "pw-123")
+    assert (webhook.name, webhook.state, webhook.auth_username, webhook.auth_password) == (
+        "renamed",
+        "valid",
+        "bob",
+        "pw-123",
+    )
 
 
 def test_an_unchanged_url_keeps_the_state(staff_client, make_webhook):
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
     Webhook.objects.filter(pk=webhook.pk).update(state="valid")
 
-    staff_client.post(change_url(webhook), {
-        "organisation": webhook.organisation_id, "name": "renamed", "url": webhook.url,
-        "event_types": "*", "headers": "{}",
-    })
+    staff_client.post(
+        change_url(webhook),
+        {
+            "organisation": webhook.organisation_id,
+            "name": "renamed",
+            "url": webhook.url,
+            "event_types": "*",
+            "headers": "{}",
+        },
+    )
 
     webhook.refresh_from_db()
     assert (webhook.name, webhook.state) == ("renamed", "valid")
@@ -182,11 +233,22 @@ def test_rotate_secret_shows_the_new_secret_once(staff_client, make_webhook):
 
 def test_a_new_endpoints_body_token_is_shown_once_and_rotates_from_the_list(staff_client, organisation, make_webhook):
     # when: a store-notice endpoint is created in the admin (its body carries {{secret.token}})
-    response = staff_client.post(reverse("admin:hooks_webhook_add"), {
-        "organisation": organisation.pk, "name": "Store", "description": "", "url": "http://127.0.0.1:9/in",
-        "event_types": "notice.*", "headers": "{}", "standard_signature": "on", "shared_secret_header": "",
-        "payload_version": "", "proxy_url": "", "preset": "store-notice",
-    })
+    response = staff_client.post(
+        reverse("admin:hooks_webhook_add"),
+        {
+            "organisation": organisation.pk,
+            "name": "Store",
+            "description": "",
+            "url": "http://127.0.0.1:9/in",
+            "event_types": "notice.*",
+            "headers": "{}",
+            "standard_signature": "on",
+            "shared_secret_header": "",
+            "payload_version": "",
+            "proxy_url": "",
+            "preset": "store-notice",
+        },
+    )
 
     # then: the page shows the secret and the body token, once
     webhook = Webhook.objects.get()
@@ -225,7 +287,11 @@ def test_list_shows_masked_url_state_last_delivery_and_24h_success_rate(staff_cl
     page = response.content.decode()
     row = response.context["cl"].result_list[0]
     assert "http://bob:***@127.0.0.1:9/in" in page and "pw-123" not in page
-    assert (row.last_delivery_status, row.last_delivery_code, row.last_delivery_at) == ("succeeded", 204, last.created_at)
+    assert (row.last_delivery_status, row.last_delivery_code, row.last_delivery_at) == (
+        "succeeded",
+        204,
+        last.created_at,
+    )
     assert (row.succeeded_recently, row.finished_recently) == (4, 5)
     assert "80%" in page and ">new<" in page
 
@@ -311,9 +377,16 @@ def test_recover_asks_since_when_then_requeues_those_failed_deliveries(
     assert asked.status_code == 200 and "Failed since (UTC)" in asked.content.decode()
     since = (timezone.now() - timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M")
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff_client.post(WEBHOOKS, {
-            "action": "recover_failed", "_selected_action": [webhook.pk], "apply": "yes", "since": since,
-        }, follow=True)
+        response = staff_client.post(
+            WEBHOOKS,
+            {
+                "action": "recover_failed",
+                "_selected_action": [webhook.pk],
+                "apply": "yes",
+                "since": since,
+            },
+            follow=True,
+        )
 
     # then
     assert "Re-queued 1 failed delivery(ies)" in " ".join(messages_of(response))
@@ -326,10 +399,16 @@ def test_recover_refuses_an_endpoint_that_is_not_receiving(staff_client, make_we
     Webhook.objects.filter(pk=webhook.pk).update(state="invalid")
     failed = make_delivery(webhook, status="failed")
 
-    response = staff_client.post(WEBHOOKS, {
-        "action": "recover_failed", "_selected_action": [webhook.pk], "apply": "yes",
-        "since": (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-    }, follow=True)
+    response = staff_client.post(
+        WEBHOOKS,
+        {
+            "action": "recover_failed",
+            "_selected_action": [webhook.pk],
+            "apply": "yes",
+            "since": (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+        follow=True,
+    )
 
     assert "enable it (or send a test) first" in " ".join(messages_of(response))
     assert Delivery.objects.get(pk=failed.pk).status == "failed"
@@ -378,7 +457,10 @@ def test_deleting_an_endpoint_counts_then_takes_its_log_along(
 
     # then
     assert [(str(name), count) for name, count in confirmation.context["model_count"]] == [
-        ("endpoints", 1), ("deliveries", 3), ("attempts", 3)]
+        ("endpoints", 1),
+        ("deliveries", 3),
+        ("attempts", 3),
+    ]
     assert not Webhook.objects.exists() and not Delivery.objects.exists()
 
 
@@ -411,7 +493,9 @@ def test_delivery_list_columns_filters_and_search(staff_client, make_webhook, ma
     assert ids("?webhook=x") == set()
 
 
-def test_delivery_list_queries_do_not_grow_with_rows(staff_client, make_webhook, make_delivery, django_assert_num_queries):
+def test_delivery_list_queries_do_not_grow_with_rows(
+    staff_client, make_webhook, make_delivery, django_assert_num_queries
+):
     # given
     webhook, _ = make_webhook("http://127.0.0.1:9/a")
     make_delivery(webhook)
@@ -430,13 +514,23 @@ def test_delivery_list_queries_do_not_grow_with_rows(staff_client, make_webhook,
 
 def test_the_inspector_shows_every_attempt_request_and_response(staff_client, make_webhook, make_delivery):
     # given: a delivery that failed once (connection refused), got a 500, then a 200
-    webhook, secret = make_webhook("http://bob:pw-123@127.0.0.1:9/in", headers={"X-Api-Key": "k-999", "X-Team": "ops"},
-                                   shared_secret_header="X-OBC-Secret")
+    webhook, secret = make_webhook(
+        "http://bob:pw-123@127.0.0.1:9/in",
+        headers={"X-Api-Key": "k-999", "X-Team": "ops"},
+        shared_secret_header="X-OBC-Secret",
+    )
     delivery = make_delivery(webhook, status="pending", payload={"invoice": 42, "lines": [{"sku": "A"}]})
     attempt(delivery, TransportResult(error="Connection refused", duration_ms=3))
     attempt(delivery, TransportResult(status=500, headers={"content-type": "text/plain"}, body="oops", duration_ms=40))
-    attempt(delivery, TransportResult(status=200, headers={"content-type": "application/json", "x-request-id": "r-1"},
-                                      body='{"received":true,"id":"abc"}', duration_ms=25))
+    attempt(
+        delivery,
+        TransportResult(
+            status=200,
+            headers={"content-type": "application/json", "x-request-id": "r-1"},
+            body='{"received":true,"id":"abc"}',
+            duration_ms=25,
+        ),
+    )
 
     # when
     response = staff_client.get(change_url(delivery))
@@ -448,7 +542,9 @@ def test_the_inspector_shows_every_attempt_request_and_response(staff_client, ma
     assert "POST http://bob:***@127.0.0.1:9/in" in page
     assert "webhook-signature" in page and "x-request-id" in page and "r-1" in page
     assert "X-Team" in page and "ops" in page
-    assert '\n    &quot;invoice&quot;: 42' in page and '\n        &quot;sku&quot;: &quot;A&quot;' in page  # pretty-printed
+    assert (
+        "\n    &quot;invoice&quot;: 42" in page and "\n        &quot;sku&quot;: &quot;A&quot;" in page
+    )  # pretty-printed
     assert "&quot;received&quot;: true" in page and "200 OK" in page and "25 ms" in page
     assert "500 Internal Server Error" in page and "oops" in page
     assert "Connection refused" in page and "Next retry scheduled for" in page
@@ -457,7 +553,9 @@ def test_the_inspector_shows_every_attempt_request_and_response(staff_client, ma
     assert object_action_url(delivery, "redeliver") in page
 
 
-def test_inspector_queries_do_not_grow_with_attempts(staff_client, make_webhook, make_delivery, django_assert_num_queries):
+def test_inspector_queries_do_not_grow_with_attempts(
+    staff_client, make_webhook, make_delivery, django_assert_num_queries
+):
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
     delivery = make_delivery(webhook, status="pending")
     attempt(delivery, TransportResult(status=500, body="no"))
@@ -482,8 +580,9 @@ def test_the_inspector_caps_and_keeps_non_json_bodies(staff_client, make_webhook
     assert object_action_url(delivery, "redeliver") not in page  # pending: a retry is on its way
 
 
-def test_redeliver_from_the_inspector_button(staff_client, make_webhook, make_delivery, django_capture_on_commit_callbacks,
-                                             monkeypatch):
+def test_redeliver_from_the_inspector_button(
+    staff_client, make_webhook, make_delivery, django_capture_on_commit_callbacks, monkeypatch
+):
     # given
     enqueued = []
     monkeypatch.setattr("deliveries.services._wake_for", lambda ids: enqueued.extend(ids))
@@ -516,9 +615,14 @@ def test_bulk_redeliver(staff_client, make_webhook, make_delivery, django_captur
 
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff_client.post(DELIVERIES, {
-            "action": "redeliver", "_selected_action": [d.pk for d in [*failed, pending, blocked]],
-        }, follow=True)
+        response = staff_client.post(
+            DELIVERIES,
+            {
+                "action": "redeliver",
+                "_selected_action": [d.pk for d in [*failed, pending, blocked]],
+            },
+            follow=True,
+        )
 
     # then
     shown = " ".join(messages_of(response))
@@ -534,8 +638,10 @@ def test_deliveries_and_events_are_a_read_only_log(staff_client, make_webhook, m
 
     assert staff_client.get(reverse("admin:deliveries_delivery_add")).status_code == 403
     assert staff_client.post(change_url(delivery), {"status": "succeeded"}).status_code == 403
-    for deleting in [reverse("admin:deliveries_delivery_delete", args=[delivery.pk]),
-                     reverse("admin:events_event_delete", args=[delivery.event_id])]:
+    for deleting in [
+        reverse("admin:deliveries_delivery_delete", args=[delivery.pk]),
+        reverse("admin:events_event_delete", args=[delivery.event_id]),
+    ]:
         assert staff_client.post(deleting, {"post": "yes"}).status_code == 403
     assert Delivery.objects.get(pk=delivery.pk).status == "failed"
 
@@ -569,7 +675,9 @@ def test_event_page_pretty_prints_the_payload_and_lists_its_deliveries(staff_cli
 
     # then
     page = response.content.decode()
-    assert "\n  &quot;invoice&quot;: 42" in page and "\n  &quot;amount&quot;: &quot;9.90&quot;" in page  # pretty-printed
+    assert (
+        "\n  &quot;invoice&quot;: 42" in page and "\n  &quot;amount&quot;: &quot;9.90&quot;" in page
+    )  # pretty-printed
     assert "First" in page and "Second" in page and ">failed<" in page and ">succeeded<" in page
     assert change_url(delivery) in page
     assert staff_client.get(reverse("admin:events_event_add")).status_code == 403
@@ -592,8 +700,9 @@ def test_event_types_are_editable_with_a_checked_schema(admin_client, event_type
     refused = admin_client.post(url, {"key": "invoice.paid", "schema": '{"type": "nonsense"}'})
     assert "Not a valid JSON Schema" in str(refused.context["adminform"].form.errors["schema"])
 
-    admin_client.post(url, {"key": "invoice.paid", "description": "Paid.", "schema": '{"type": "object"}',
-                            "deprecated": "on"})
+    admin_client.post(
+        url, {"key": "invoice.paid", "description": "Paid.", "schema": '{"type": "object"}', "deprecated": "on"}
+    )
     entry.refresh_from_db()
     assert (entry.description, entry.schema, entry.deprecated) == ("Paid.", {"type": "object"}, True)
 
@@ -655,8 +764,14 @@ def test_staff_never_see_other_organisations_in_lists_or_filters(staff_client, f
     make_delivery(own)
 
     # then
-    for url in [WEBHOOKS, DELIVERIES, EVENTS, WEBHOOKS + "?organisation=%d" % foreign_webhook.organisation_id,
-                DELIVERIES + f"?webhook={foreign_webhook.pk}", DELIVERIES + f"?q={foreign_delivery.event_id}"]:
+    for url in [
+        WEBHOOKS,
+        DELIVERIES,
+        EVENTS,
+        WEBHOOKS + "?organisation=%d" % foreign_webhook.organisation_id,
+        DELIVERIES + f"?webhook={foreign_webhook.pk}",
+        DELIVERIES + f"?q={foreign_delivery.event_id}",
+    ]:
         response = staff_client.get(url)
         assert "Globex" not in response.content.decode(), url
         shown = {str(obj.pk) for obj in response.context["cl"].result_list}
@@ -665,9 +780,13 @@ def test_staff_never_see_other_organisations_in_lists_or_filters(staff_client, f
 
 def test_staff_get_404_for_other_organisations_objects(staff_client, foreign):
     foreign_webhook, foreign_delivery = foreign
-    for url in [change_url(foreign_webhook), change_url(foreign_delivery), change_url(foreign_delivery.event),
-                reverse("admin:hooks_webhook_history", args=[foreign_webhook.pk]),
-                reverse("admin:hooks_webhook_delete", args=[foreign_webhook.pk])]:
+    for url in [
+        change_url(foreign_webhook),
+        change_url(foreign_delivery),
+        change_url(foreign_delivery.event),
+        reverse("admin:hooks_webhook_history", args=[foreign_webhook.pk]),
+        reverse("admin:hooks_webhook_delete", args=[foreign_webhook.pk]),
+    ]:
         assert staff_client.get(url).status_code == 404, url
     assert staff_client.post(object_action_url(foreign_webhook, "disable")).status_code == 404
     assert staff_client.post(object_action_url(foreign_delivery, "redeliver")).status_code == 404
@@ -691,7 +810,10 @@ def test_staff_cannot_act_on_other_organisations_with_crafted_ids(staff_client, 
     # then
     unchanged = Webhook.objects.get(pk=foreign_webhook.pk)
     assert (unchanged.state, unchanged.secret_encrypted, unchanged.previous_secret_encrypted) == (
-        "new", foreign_webhook.secret_encrypted, "")
+        "new",
+        foreign_webhook.secret_encrypted,
+        "",
+    )
     assert Delivery.objects.get(pk=foreign_delivery.pk).status == "failed"
     assert Delivery.objects.filter(webhook=foreign_webhook).count() == 1 and not receiver.requests
 
@@ -703,9 +825,15 @@ def test_staff_can_only_pick_their_organisations(staff_client, organisation, oth
 
     # a crafted id of another organisation (or none) is refused
     for crafted in [other_organisation.pk, ""]:
-        response = staff_client.post(reverse("admin:hooks_webhook_add"), {
-            "organisation": crafted, "url": "http://127.0.0.1:9/in", "event_types": "*", "headers": "{}",
-        })
+        response = staff_client.post(
+            reverse("admin:hooks_webhook_add"),
+            {
+                "organisation": crafted,
+                "url": "http://127.0.0.1:9/in",
+                "event_types": "*",
+                "headers": "{}",
+            },
+        )
         assert "organisation" in response.context["adminform"].form.errors
     assert not Webhook.objects.exists()
 
@@ -713,9 +841,16 @@ def test_staff_can_only_pick_their_organisations(staff_client, organisation, oth
 def test_staff_cannot_move_an_endpoint_to_another_organisation(staff_client, make_webhook, other_organisation):
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
 
-    response = staff_client.post(change_url(webhook), {
-        "organisation": other_organisation.pk, "name": "x", "url": webhook.url, "event_types": "*", "headers": "{}",
-    })
+    response = staff_client.post(
+        change_url(webhook),
+        {
+            "organisation": other_organisation.pk,
+            "name": "x",
+            "url": webhook.url,
+            "event_types": "*",
+            "headers": "{}",
+        },
+    )
 
     assert "organisation" in response.context["adminform"].form.errors
     assert Webhook.objects.get(pk=webhook.pk).organisation_id == webhook.organisation_id
@@ -736,10 +871,12 @@ def test_bulk_actions_that_send_have_a_limit(staff_client, make_webhook, make_de
     deliveries = [make_delivery(webhook, status="failed") for webhook in webhooks]
 
     # when
-    tested = staff_client.post(WEBHOOKS, {"action": "send_test", "_selected_action": [w.pk for w in webhooks]},
-                               follow=True)
-    redelivered = staff_client.post(DELIVERIES, {"action": "redeliver", "_selected_action": [d.pk for d in deliveries]},
-                                    follow=True)
+    tested = staff_client.post(
+        WEBHOOKS, {"action": "send_test", "_selected_action": [w.pk for w in webhooks]}, follow=True
+    )
+    redelivered = staff_client.post(
+        DELIVERIES, {"action": "redeliver", "_selected_action": [d.pk for d in deliveries]}, follow=True
+    )
 
     # then
     assert "at most 1 endpoints" in " ".join(messages_of(tested)) and not receiver.requests
@@ -767,11 +904,18 @@ def test_event_page_shows_matched_and_filtered_endpoints(staff_client, event_typ
 
 def test_a_bad_condition_is_refused_on_its_field_and_a_good_one_saved(staff_client, make_webhook):
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
-    form = {"organisation": webhook.organisation_id, "name": "x", "url": webhook.url, "event_types": "*", "headers": "{}"}
+    form = {
+        "organisation": webhook.organisation_id,
+        "name": "x",
+        "url": webhook.url,
+        "event_types": "*",
+        "headers": "{}",
+    }
 
     response = staff_client.post(change_url(webhook), {**form, "condition": '{"or": [{"path": "a", "gte": [1]}]}'})
     assert "condition.or[0].gte: &#x27;gte&#x27; compares with a number or a string" in str(
-        response.context["adminform"].form.errors["condition"])
+        response.context["adminform"].form.errors["condition"]
+    )
 
     response = staff_client.post(change_url(webhook), {**form, "condition": '{"path": "usage.percent", "gte": 80}'})
     assert response.status_code == 302
@@ -779,9 +923,13 @@ def test_a_bad_condition_is_refused_on_its_field_and_a_good_one_saved(staff_clie
     assert webhook.condition == {"path": "usage.percent", "gte": 80}
 
 
-def test_the_contract_form_keeps_an_override_of_the_preset_and_a_new_preset_replaces_untouched_values(staff_client, make_webhook):
+def test_the_contract_form_keeps_an_override_of_the_preset_and_a_new_preset_replaces_untouched_values(
+    staff_client, make_webhook
+):
     # given: apigee, with 410 made special again (the preset says it is not)
-    webhook, _ = make_webhook("http://127.0.0.1:9/in", contract={"preset": "apigee", "policy": {"gone_deactivates": True}})
+    webhook, _ = make_webhook(
+        "http://127.0.0.1:9/in", contract={"preset": "apigee", "policy": {"gone_deactivates": True}}
+    )
     form = staff_client.get(change_url(webhook)).context["adminform"].form
     data = {name: value for name, value in ((n, form[n].value()) for n in form.fields) if value not in (None, False)}
     data = {name: form.fields[name].prepare_value(value) for name, value in data.items()}

@@ -4,6 +4,7 @@ Real pieces only: the live Django server, a real `celery worker` on the test dat
 loopback receiver, and Debian's Chromium driven by Playwright (never a downloaded browser).
 Screenshots go to test-artifacts/; HOOKLINE_UPDATE_DOCS=1 also refreshes docs/inspector.png.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_d
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("HOOKLINE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture
@@ -104,8 +112,12 @@ def test_operator_creates_tests_inspects_redelivers_and_disables(
 
     # emit an event; the worker delivers it
     with transaction.atomic():
-        event = events.emit("invoice.paid", {"invoice": 42, "amount": "9.90", "currency": "EUR"}, organisation=organisation)
-    wait_until(lambda: Delivery.objects.filter(event=event, status="succeeded").exists(), timeout=60, message="delivery")
+        event = events.emit(
+            "invoice.paid", {"invoice": 42, "amount": "9.90", "currency": "EUR"}, organisation=organisation
+        )
+    wait_until(
+        lambda: Delivery.objects.filter(event=event, status="succeeded").exists(), timeout=60, message="delivery"
+    )
 
     # the endpoint list
     page.goto(f"{admin}/hooks/webhook/")
@@ -121,14 +133,20 @@ def test_operator_creates_tests_inspects_redelivers_and_disables(
     page.click(f"#result_list a:has-text('{event.id}')")
     body = page.locator(".hl-attempt[open] .hl-response-body")
     assert json.loads(body.inner_text()) == {
-        "received": True, "webhook_id": event.id, "type": "invoice.paid", "request_number": 2,
+        "received": True,
+        "webhook_id": event.id,
+        "type": "invoice.paid",
+        "request_number": 2,
     }
 
     # redeliver it: same webhook-id, a second attempt in the inspector
     page.click("button:has-text('Redeliver')")
     page.wait_for_selector("text=Queued 1 redelivery")
-    wait_until(lambda: len([r for r in receiver.at("/billing") if r.webhook_id == event.id]) == 2, timeout=60,
-               message="the redelivery")
+    wait_until(
+        lambda: len([r for r in receiver.at("/billing") if r.webhook_id == event.id]) == 2,
+        timeout=60,
+        message="the redelivery",
+    )
     wait_until(lambda: Delivery.objects.get(event=event).attempt_log.count() == 2, timeout=30, message="its log")
     page.reload()
     assert page.locator(".hl-attempt").count() == 2
@@ -146,7 +164,9 @@ def test_operator_creates_tests_inspects_redelivers_and_disables(
 
     # the event, with the deliveries it fanned out to
     page.click("table.hl-summary a:has-text('invoice.paid')")
-    assert "Billing service" in page.inner_text("#deliveries-group") and "succeeded" in page.inner_text("#deliveries-group")
+    assert "Billing service" in page.inner_text("#deliveries-group") and "succeeded" in page.inner_text(
+        "#deliveries-group"
+    )
     page.screenshot(path=ARTIFACTS / "event.png", full_page=True)
     page.go_back()
 
@@ -163,7 +183,9 @@ def test_operator_creates_tests_inspects_redelivers_and_disables(
     assert Webhook.objects.get().state == "deactivated"
 
 
-def test_the_endpoint_form_offers_a_preset_and_typed_options_with_their_defaults(page, live_server, operator, organisation):
+def test_the_endpoint_form_offers_a_preset_and_typed_options_with_their_defaults(
+    page, live_server, operator, organisation
+):
     # given
     admin = f"{live_server.url}/admin"
     page.goto(f"{admin}/login/")

@@ -3,6 +3,7 @@
 Screenshots go to test-artifacts/; HOOKLINE_UPDATE_DOCS=1 also refreshes docs/dashboard.png and
 docs/endpoint-health.png.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,15 +22,21 @@ from tests.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401 (the Ch
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 REFUSED = "Connection failed: connection refused by 127.0.0.1:8443"
-RAW = ("urllib3.exceptions.NewConnectionError: _GuardedHTTPConnection(host='127.0.0.1', port=8443): "
-       "Failed to establish a new connection: [Errno 111] Connection refused")
+RAW = (
+    "urllib3.exceptions.NewConnectionError: _GuardedHTTPConnection(host='127.0.0.1', port=8443): "
+    "Failed to establish a new connection: [Errno 111] Connection refused"
+)
 
 
 def a_day_of_deliveries(organisation) -> dict[str, object]:
     """Three endpoints over the last 24 hours: a healthy one, a flaky one (503s, timeouts) and a dead one."""
     rng = random.Random(16)
-    billing = services.create_webhook(url="http://127.0.0.1:9101/billing/hooks/in", name="Billing service", organisation=organisation)[0]
-    crm = services.create_webhook(url="http://127.0.0.1:9102/crm/api/webhooks/hookline", name="CRM sync", organisation=organisation)[0]
+    billing = services.create_webhook(
+        url="http://127.0.0.1:9101/billing/hooks/in", name="Billing service", organisation=organisation
+    )[0]
+    crm = services.create_webhook(
+        url="http://127.0.0.1:9102/crm/api/webhooks/hookline", name="CRM sync", organisation=organisation
+    )[0]
     erp = services.create_webhook(url="http://127.0.0.1:8443/erp/in", name="Legacy ERP", organisation=organisation)[0]
     states.transition(erp, states.RETRIES_RAN_OUT)
     now = timezone.now()
@@ -37,17 +44,31 @@ def a_day_of_deliveries(organisation) -> dict[str, object]:
     for n in range(900):
         webhook = rng.choices([billing, crm, erp], weights=[70, 25, 5])[0]
         created = now - timedelta(seconds=rng.uniform(0, 86400))
-        event = Event(type="invoice.paid", payload={"invoice": n}, organisation=organisation,
-                      created_at=created, dispatched_at=created)
+        event = Event(
+            type="invoice.paid",
+            payload={"invoice": n},
+            organisation=organisation,
+            created_at=created,
+            dispatched_at=created,
+        )
         fails = {billing: 0.01, crm: 0.25, erp: 1.0}[webhook]
         ok = rng.random() >= fails
         status = "succeeded" if ok else ("failed" if webhook is erp else rng.choice(["failed", "pending"]))
         latency = rng.lognormvariate(-2.5, 0.6) if ok else 0
-        deliveries.append(Delivery(event=event, webhook=webhook, status=status, attempts=1, total_attempts=1,
-                                   last_error=REFUSED if webhook is erp else "",
-                                   created_at=created, completed_at=created + timedelta(seconds=latency) if status != "pending" else None,
-                                   next_attempt_at=now + timedelta(minutes=5) if status == "pending" else None,
-                                   last_status_code=200 if ok else (503 if webhook is crm else None)))
+        deliveries.append(
+            Delivery(
+                event=event,
+                webhook=webhook,
+                status=status,
+                attempts=1,
+                total_attempts=1,
+                last_error=REFUSED if webhook is erp else "",
+                created_at=created,
+                completed_at=created + timedelta(seconds=latency) if status != "pending" else None,
+                next_attempt_at=now + timedelta(minutes=5) if status == "pending" else None,
+                last_status_code=200 if ok else (503 if webhook is crm else None),
+            )
+        )
     Event.objects.bulk_create([delivery.event for delivery in deliveries])
     for delivery in deliveries:
         delivery.event_id = delivery.event.id
@@ -55,13 +76,22 @@ def a_day_of_deliveries(organisation) -> dict[str, object]:
     for delivery in deliveries:
         ok = delivery.status == "succeeded"
         timeout = not ok and delivery.webhook is not erp and rng.random() < 0.3
-        attempts.append(Attempt(
-            delivery=delivery, number=1, created_at=delivery.created_at, request_url=delivery.webhook.url,
-            request_body="{}", response_status=delivery.last_status_code if not timeout else None,
-            duration_ms=int(rng.lognormvariate(4, 0.5)) if not timeout else 10_000, succeeded=ok,
-            error=REFUSED if delivery.webhook is erp else ("No response within the read timeout (10 s)" if timeout else ""),
-            error_detail=RAW if delivery.webhook is erp else "",
-        ))
+        attempts.append(
+            Attempt(
+                delivery=delivery,
+                number=1,
+                created_at=delivery.created_at,
+                request_url=delivery.webhook.url,
+                request_body="{}",
+                response_status=delivery.last_status_code if not timeout else None,
+                duration_ms=int(rng.lognormvariate(4, 0.5)) if not timeout else 10_000,
+                succeeded=ok,
+                error=REFUSED
+                if delivery.webhook is erp
+                else ("No response within the read timeout (10 s)" if timeout else ""),
+                error_detail=RAW if delivery.webhook is erp else "",
+            )
+        )
     Attempt.objects.bulk_create(attempts)
     return {"billing": billing, "crm": crm, "erp": erp}
 
@@ -106,7 +136,10 @@ def test_dashboard_and_endpoint_health(page, live_server, admin_user, organisati
     # the endpoint page links to it, and offers Enable but not Disable for the invalid endpoint
     page.goto(f"{admin}/hooks/webhook/{endpoints['erp'].pk}/change/")
     assert page.locator(".object-tools a:has-text('Health')").count() == 1
-    assert page.locator("button:has-text('Enable')").count() == 1 and page.locator("button:has-text('Disable')").count() == 0
+    assert (
+        page.locator("button:has-text('Enable')").count() == 1
+        and page.locator("button:has-text('Disable')").count() == 0
+    )
     # a pending delivery shows why it failed and when it is tried next, in the list and the inspector
     page.goto(f"{admin}/deliveries/delivery/?status=pending&webhook={endpoints['crm'].pk}")
     first = page.locator("#result_list tbody tr").first.inner_text().replace("\xa0", " ")

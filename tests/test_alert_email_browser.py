@@ -2,6 +2,7 @@
 
 The screenshot goes to test-artifacts/alert-email.png; HOOKLINE_UPDATE_DOCS=1 also refreshes docs/alert-email.png.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,10 +27,18 @@ def test_the_disabled_email_reads_well_in_a_browser(page, organisation):  # noqa
     # given: an endpoint that failed for three hours until its retries ran out
     organisation.contact_emails = "billing-team@acme.example"
     organisation.save()
-    webhook, _ = services.create_webhook(url="http://127.0.0.1:8443/billing/hooks/in", name="Billing service",
-                                         organisation=organisation, contact_emails="oncall@acme.example")
-    AlertState.objects.create(webhook=webhook, failing_since=timezone.now() - timedelta(hours=3, minutes=12),
-                              failed_attempts=18, last_error=REFUSED)
+    webhook, _ = services.create_webhook(
+        url="http://127.0.0.1:8443/billing/hooks/in",
+        name="Billing service",
+        organisation=organisation,
+        contact_emails="oncall@acme.example",
+    )
+    AlertState.objects.create(
+        webhook=webhook,
+        failing_since=timezone.now() - timedelta(hours=3, minutes=12),
+        failed_attempts=18,
+        last_error=REFUSED,
+    )
     with hookline(SITE_URL="https://hooks.acme.example"):
         states.transition(webhook, states.RETRIES_RAN_OUT)
         notification = Notification.objects.get(kind="disabled")
@@ -45,7 +54,9 @@ def test_the_disabled_email_reads_well_in_a_browser(page, organisation):  # noqa
     body = page.inner_text("body")
     assert "18 failed attempts in a row" in body and REFUSED in body and "retries ran out" in body
     reenable = page.locator("a:has-text('Re-enable the endpoint')")
-    assert reenable.get_attribute("href").startswith("https://hooks.acme.example/admin/deliveries/notification/reenable/")
+    assert reenable.get_attribute("href").startswith(
+        "https://hooks.acme.example/admin/deliveries/notification/reenable/"
+    )
     health = page.locator("a:has-text('Endpoint health')")
     assert health.get_attribute("href") == f"https://hooks.acme.example/admin/hooks/webhook/{webhook.pk}/health/"
     assert reenable.bounding_box()["height"] > 30  # drawn as a button, not a bare link

@@ -1,10 +1,12 @@
 """Operational alerts (deliveries/alerts): thresholds, the window, who receives the events, email, signals, links."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from django.core import mail as outbox, signing
+from django.core import mail as outbox
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -21,7 +23,12 @@ from tests.support.receiver import always
 pytestmark = pytest.mark.django_db
 
 FAILING = "hookline.endpoint.failing"
-ALERTS = {"ALERT_FAILING_ATTEMPTS": 3, "ALERT_FAILING_AFTER": 0, "MAX_ATTEMPTS": 50, "SITE_URL": "https://hooks.example.com"}
+ALERTS = {
+    "ALERT_FAILING_ATTEMPTS": 3,
+    "ALERT_FAILING_AFTER": 0,
+    "MAX_ATTEMPTS": 50,
+    "SITE_URL": "https://hooks.example.com",
+}
 
 
 @pytest.fixture
@@ -30,8 +37,9 @@ def delivery_to(event_type, organisation):
 
     def create(webhook, key="invoice.paid"):
         now = timezone.now()
-        event = Event.objects.create(type=key, payload={"invoice": 1}, organisation=webhook.organisation,
-                                     created_at=now, dispatched_at=now)
+        event = Event.objects.create(
+            type=key, payload={"invoice": 1}, organisation=webhook.organisation, created_at=now, dispatched_at=now
+        )
         return Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now)
 
     return create
@@ -47,20 +55,26 @@ def attempt(delivery: Delivery, times: int = 1) -> None:
 @pytest.fixture
 def ops(receiver, make_webhook, organisation):
     """The organisation's operations endpoint, the site's, and a `*` subscriber: who gets what."""
-    org_ops, _ = make_webhook(receiver.on("/org-ops", always(200)), event_types=[FAILING, "hookline.endpoint.recovered"])
+    org_ops, _ = make_webhook(
+        receiver.on("/org-ops", always(200)), event_types=[FAILING, "hookline.endpoint.recovered"]
+    )
     site_ops, _ = make_webhook(receiver.on("/site-ops", always(200)), event_types=[FAILING], organisation=None)
     everything, _ = make_webhook(receiver.on("/all", always(200)), event_types=["*"])
     return org_ops, site_ops, everything
 
 
-def test_failing_is_told_after_the_threshold_to_the_operations_endpoints_only(receiver, make_webhook, delivery_to, ops,
-                                                                              organisation):
+def test_failing_is_told_after_the_threshold_to_the_operations_endpoints_only(
+    receiver, make_webhook, delivery_to, ops, organisation
+):
     # given: an endpoint that names the failing event itself, and contacts on it and its organisation
     org_ops, site_ops, everything = ops
     organisation.contact_emails = "ops@acme.test"
     organisation.save()
-    webhook, _ = make_webhook(receiver.on("/down", always(503)), event_types=["invoice.paid", FAILING],
-                              contact_emails="dev@acme.test, OPS@acme.test")
+    webhook, _ = make_webhook(
+        receiver.on("/down", always(503)),
+        event_types=["invoice.paid", FAILING],
+        contact_emails="dev@acme.test, OPS@acme.test",
+    )
     delivery = delivery_to(webhook)
 
     # when
@@ -72,7 +86,11 @@ def test_failing_is_told_after_the_threshold_to_the_operations_endpoints_only(re
     # then: one notification, one event per tenant, never to the endpoint itself nor through *
     told = Notification.objects.get()
     assert (told.kind, told.webhook, told.emailed_to, told.email_status) == (
-        "failing", webhook, "dev@acme.test, OPS@acme.test", "queued")
+        "failing",
+        webhook,
+        "dev@acme.test, OPS@acme.test",
+        "queued",
+    )
     notices = {event.organisation_id: event for event in Event.objects.filter(type=FAILING)}
     assert notices[organisation.id].target_endpoints == [org_ops.id]
     assert notices[None].target_endpoints == [site_ops.id]
@@ -94,11 +112,14 @@ def test_the_time_rule_warns_a_slowly_failing_endpoint(receiver, make_webhook, d
     assert Notification.objects.get().kind == "failing"
 
 
-def test_recovered_follows_a_warning_and_a_new_episode_in_the_window_is_not_told_again(receiver, make_webhook,
-                                                                                      delivery_to):
+def test_recovered_follows_a_warning_and_a_new_episode_in_the_window_is_not_told_again(
+    receiver, make_webhook, delivery_to
+):
     # given: warned once
     up = {"ok": False}
-    webhook, _ = make_webhook(receiver.on("/flaky", lambda request, count: always(200 if up["ok"] else 500)(request, count)))
+    webhook, _ = make_webhook(
+        receiver.on("/flaky", lambda request, count: always(200 if up["ok"] else 500)(request, count))
+    )
     with hookline(**ALERTS):
         attempt(delivery_to(webhook), 3)
         # when: it comes back
@@ -119,7 +140,9 @@ def test_recovered_follows_a_warning_and_a_new_episode_in_the_window_is_not_told
 
 def test_a_short_hiccup_is_nobody_s_business(receiver, make_webhook, delivery_to):
     up = {"ok": False}
-    webhook, _ = make_webhook(receiver.on("/flaky", lambda request, count: always(200 if up["ok"] else 500)(request, count)))
+    webhook, _ = make_webhook(
+        receiver.on("/flaky", lambda request, count: always(200 if up["ok"] else 500)(request, count))
+    )
     with hookline(**ALERTS):
         attempt(delivery_to(webhook), 2)
         up["ok"] = True
@@ -129,8 +152,7 @@ def test_a_short_hiccup_is_nobody_s_business(receiver, make_webhook, delivery_to
 
 def test_exhaustion_and_disabling_are_told_once_per_window(receiver, make_webhook, delivery_to):
     # given: three deliveries run out of attempts (the endpoint's policy keeps it enabled for two of them)
-    webhook, _ = make_webhook(receiver.on("/down", always(500)),
-                              contract={"policy": {"on_exhaustion": "delivery"}})
+    webhook, _ = make_webhook(receiver.on("/down", always(500)), contract={"policy": {"on_exhaustion": "delivery"}})
     with hookline(**{**ALERTS, "MAX_ATTEMPTS": 1, "ALERT_FAILING_ATTEMPTS": 0}):
         for _ in range(3):
             attempt(delivery_to(webhook))
@@ -164,12 +186,15 @@ def test_failing_deliveries_of_operational_events_emit_no_operational_event(rece
     assert told.event_ids == [] and Event.objects.filter(type=FAILING).count() == 1  # the one it failed to deliver
 
 
-@pytest.mark.parametrize("switch, expect", [
-    ({"ALERTS": False}, None),
-    ({"ALERT_EVENTS": False}, {"events": False, "email": True, "signal": True}),
-    ({"ALERT_EMAILS": False}, {"events": True, "email": False, "signal": True}),
-    ({"ALERT_SIGNALS": False}, {"events": True, "email": True, "signal": False}),
-])
+@pytest.mark.parametrize(
+    "switch, expect",
+    [
+        ({"ALERTS": False}, None),
+        ({"ALERT_EVENTS": False}, {"events": False, "email": True, "signal": True}),
+        ({"ALERT_EMAILS": False}, {"events": True, "email": False, "signal": True}),
+        ({"ALERT_SIGNALS": False}, {"events": True, "email": True, "signal": False}),
+    ],
+)
 def test_each_channel_switches_off(receiver, make_webhook, delivery_to, ops, switch, expect):
     webhook, _ = make_webhook(receiver.on("/down", always(500)), contact_emails="dev@acme.test")
     with hookline(**ALERTS, **switch):
@@ -181,8 +206,9 @@ def test_each_channel_switches_off(receiver, make_webhook, delivery_to, ops, swi
     assert {"events": bool(told.event_ids), "email": bool(told.emailed_to), "signal": told.signalled} == expect
 
 
-def test_signals_are_sent_on_commit_with_the_payload(receiver, make_webhook, delivery_to,
-                                                     django_capture_on_commit_callbacks, monkeypatch):
+def test_signals_are_sent_on_commit_with_the_payload(
+    receiver, make_webhook, delivery_to, django_capture_on_commit_callbacks, monkeypatch
+):
     heard = []
     signals.endpoint_failing.connect(lambda sender, **kwargs: heard.append(kwargs), weak=False, dispatch_uid="t")
     monkeypatch.setattr("deliveries.alerts.notify.enqueue_email", lambda pk: None)
@@ -390,6 +416,7 @@ def test_organisations_and_the_api_take_alert_contacts(client, admin_user, organ
     webhook, _ = services.create_webhook(url="http://127.0.0.1:9/a", organisation=organisation)
     refused = client.patch(f"/api/webhooks/{webhook.pk}/", {"contact_emails": "nope"}, content_type="application/json")
     assert refused.status_code == 400 and "contact_emails" in refused.json()["fields"]
-    accepted = client.patch(f"/api/webhooks/{webhook.pk}/", {"contact_emails": "a@b.test;c@d.test"},
-                            content_type="application/json")
+    accepted = client.patch(
+        f"/api/webhooks/{webhook.pk}/", {"contact_emails": "a@b.test;c@d.test"}, content_type="application/json"
+    )
     assert accepted.status_code == 200 and accepted.json()["contact_emails"] == "a@b.test, c@d.test"

@@ -5,6 +5,7 @@ out (event and email), follow the email's links, re-enable it, and hear "recover
 again. The operations endpoints get each kind exactly once in the window, a `*` subscriber none, and
 an operations endpoint that is itself down does not start a loop.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,11 +27,22 @@ from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-OPERATIONAL = ["hookline.endpoint.failing", "hookline.endpoint.invalid", "hookline.endpoint.deactivated",
-               "hookline.endpoint.recovered", "hookline.delivery.exhausted"]
+OPERATIONAL = [
+    "hookline.endpoint.failing",
+    "hookline.endpoint.invalid",
+    "hookline.endpoint.deactivated",
+    "hookline.endpoint.recovered",
+    "hookline.delivery.exhausted",
+]
 WORKER = {
-    "RETRY_BASE_DELAY": 0.2, "RETRY_MAX_DELAY": 0.5, "RETRY_JITTER": 0, "MAX_ATTEMPTS": 6,
-    "ALERT_FAILING_ATTEMPTS": 3, "ALERT_FAILING_AFTER": 0, "ALERT_WINDOW": 3600, "SITE_URL": "http://testserver",
+    "RETRY_BASE_DELAY": 0.2,
+    "RETRY_MAX_DELAY": 0.5,
+    "RETRY_JITTER": 0,
+    "MAX_ATTEMPTS": 6,
+    "ALERT_FAILING_ATTEMPTS": 3,
+    "ALERT_FAILING_AFTER": 0,
+    "ALERT_WINDOW": 3600,
+    "SITE_URL": "http://testserver",
 }
 
 
@@ -58,8 +70,9 @@ def link(text: str, fragment: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def test_owners_hear_failing_disabled_and_recovered_once_each(start_worker, receiver, make_webhook, event_type,
-                                                              organisation, operator, client, smtp):
+def test_owners_hear_failing_disabled_and_recovered_once_each(
+    start_worker, receiver, make_webhook, event_type, organisation, operator, client, smtp
+):
     # given: a receiver that is down, its owners' addresses, the organisation's and the site's
     # operations endpoints, a `*` subscriber, and an operations endpoint that is itself down
     event_type("invoice.paid")
@@ -68,14 +81,23 @@ def test_owners_hear_failing_disabled_and_recovered_once_each(start_worker, rece
     organisation.contact_emails = "owners@acme.test"
     organisation.save()
     up = threading.Event()
-    shop, _ = make_webhook(receiver.on("/shop", lambda request, count: Reply(200 if up.is_set() else 503)),
-                           event_types=["invoice.paid"], contact_emails="dev@acme.test", name="Shop")
+    shop, _ = make_webhook(
+        receiver.on("/shop", lambda request, count: Reply(200 if up.is_set() else 503)),
+        event_types=["invoice.paid"],
+        contact_emails="dev@acme.test",
+        name="Shop",
+    )
     operations, _ = make_webhook(receiver.on("/ops", always(200)), event_types=OPERATIONAL, name="Acme operations")
-    site, _ = make_webhook(receiver.on("/site-ops", always(200)), event_types=OPERATIONAL, organisation=None,
-                           name="Site operations")
+    site, _ = make_webhook(
+        receiver.on("/site-ops", always(200)), event_types=OPERATIONAL, organisation=None, name="Site operations"
+    )
     make_webhook(receiver.on("/all", always(200)), event_types=["*"], name="Everything")
-    broken_ops, _ = make_webhook(receiver.on("/broken-ops", always(500)), event_types=OPERATIONAL,
-                                 contact_emails="ops-owner@acme.test", name="Broken operations")
+    broken_ops, _ = make_webhook(
+        receiver.on("/broken-ops", always(500)),
+        event_types=OPERATIONAL,
+        contact_emails="ops-owner@acme.test",
+        name="Broken operations",
+    )
     start_worker(hookline=WORKER, extra_env={"EMAIL_URL": smtp.url, "DEFAULT_FROM_EMAIL": "hookline@acme.test"})
 
     # when: the shop endpoint fails
@@ -125,14 +147,23 @@ def test_owners_hear_failing_disabled_and_recovered_once_each(start_worker, rece
     # when: it fails again within the window
     up.clear()
     emit("invoice.paid", organisation)
-    wait_until(lambda: Notification.objects.filter(webhook=shop, kind="failing").exists() and
-               len([r for r in receiver.at("/shop") if r.json["type"] == "invoice.paid"]) >= 2 * 6 + 1 + 3,
-               timeout=60, message="a second episode's three failed attempts")
+    wait_until(
+        lambda: (
+            Notification.objects.filter(webhook=shop, kind="failing").exists()
+            and len([r for r in receiver.at("/shop") if r.json["type"] == "invoice.paid"]) >= 2 * 6 + 1 + 3
+        ),
+        timeout=60,
+        message="a second episode's three failed attempts",
+    )
     time.sleep(3)  # what would arrive late has arrived
 
     # then: each kind reached each operations endpoint exactly once in the window
-    expected = {"hookline.endpoint.failing": 1, "hookline.endpoint.invalid": 1, "hookline.delivery.exhausted": 1,
-                "hookline.endpoint.recovered": 1}
+    expected = {
+        "hookline.endpoint.failing": 1,
+        "hookline.endpoint.invalid": 1,
+        "hookline.delivery.exhausted": 1,
+        "hookline.endpoint.recovered": 1,
+    }
     for path in ("/ops", "/site-ops"):
         seen = types_at(receiver, path)
         assert {key: seen.count(key) for key in expected} == expected, (path, seen)

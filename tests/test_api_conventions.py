@@ -1,4 +1,5 @@
 """What every API route shares: authentication, the error shape, write throttling, the schema and its docs."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,11 +12,22 @@ from hookline.checks import check_api_rates
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_dns")]
 
 ROUTES = [
-    ("get", "/api/webhooks/"), ("post", "/api/webhooks/"), ("get", "/api/webhooks/1/"), ("patch", "/api/webhooks/1/"),
-    ("put", "/api/webhooks/1/"), ("delete", "/api/webhooks/1/"), ("post", "/api/webhooks/1/test/"),
-    ("post", "/api/webhooks/1/rotate-secret/"), ("post", "/api/webhooks/1/recover/"), ("get", "/api/deliveries/"),
-    ("get", "/api/deliveries/1/"), ("post", "/api/deliveries/1/redeliver/"), ("get", "/api/event-types/"),
-    ("get", "/api/event-types/webhook.test/"), ("post", "/api/events/"), ("post", "/api/tokens/validate/"),
+    ("get", "/api/webhooks/"),
+    ("post", "/api/webhooks/"),
+    ("get", "/api/webhooks/1/"),
+    ("patch", "/api/webhooks/1/"),
+    ("put", "/api/webhooks/1/"),
+    ("delete", "/api/webhooks/1/"),
+    ("post", "/api/webhooks/1/test/"),
+    ("post", "/api/webhooks/1/rotate-secret/"),
+    ("post", "/api/webhooks/1/recover/"),
+    ("get", "/api/deliveries/"),
+    ("get", "/api/deliveries/1/"),
+    ("post", "/api/deliveries/1/redeliver/"),
+    ("get", "/api/event-types/"),
+    ("get", "/api/event-types/webhook.test/"),
+    ("post", "/api/events/"),
+    ("post", "/api/tokens/validate/"),
 ]
 
 
@@ -93,7 +105,9 @@ def test_a_throttled_answer_says_when_to_retry(api, settings, fresh_throttles):
     assert 0 < int(response["Retry-After"]) <= 3600
 
 
-@pytest.mark.parametrize("rate, ok", [("120/minute", True), ("", True), ("5/s", True), ("fast", False), ("10/week", False)])
+@pytest.mark.parametrize(
+    "rate, ok", [("120/minute", True), ("", True), ("5/s", True), ("fast", False), ("10/week", False)]
+)
 def test_a_bad_rate_setting_fails_the_system_check(settings, rate, ok):
     # given
     settings.HOOKLINE = {**settings.HOOKLINE, "API_WRITE_RATE": rate}
@@ -114,18 +128,42 @@ def test_the_schema_documents_every_route_and_its_errors(client):
     schema = response.json()
     paths = schema["paths"]
     assert set(paths) == {
-        "/api/webhooks/", "/api/webhooks/{id}/", "/api/webhooks/{id}/test/", "/api/webhooks/{id}/rotate-secret/",
+        "/api/webhooks/",
+        "/api/webhooks/{id}/",
+        "/api/webhooks/{id}/test/",
+        "/api/webhooks/{id}/rotate-secret/",
         "/api/webhooks/{id}/rotate-body-token/",
-        "/api/webhooks/{id}/recover/", "/api/webhooks/{id}/pause/", "/api/webhooks/{id}/resume/",
-        "/api/webhooks/{id}/reset-breaker/", "/api/webhooks/{id}/skip-head/", "/api/deliveries/", "/api/deliveries/{id}/", "/api/deliveries/{id}/redeliver/",
-        "/api/event-types/", "/api/event-types/{key}/", "/api/events/", "/api/tokens/validate/",
-        "/api/scheduled-events/", "/api/scheduled-events/{id}/",
+        "/api/webhooks/{id}/recover/",
+        "/api/webhooks/{id}/pause/",
+        "/api/webhooks/{id}/resume/",
+        "/api/webhooks/{id}/reset-breaker/",
+        "/api/webhooks/{id}/skip-head/",
+        "/api/deliveries/",
+        "/api/deliveries/{id}/",
+        "/api/deliveries/{id}/redeliver/",
+        "/api/event-types/",
+        "/api/event-types/{key}/",
+        "/api/events/",
+        "/api/tokens/validate/",
+        "/api/scheduled-events/",
+        "/api/scheduled-events/{id}/",
         "/api/portal-sessions/",  # registered by the portal app (portal/apps.py)
     }
     assert {p["name"] for p in paths["/api/events/"]["get"]["parameters"]} >= {"type", "payload"}
     assert {p["name"] for p in paths["/api/webhooks/"]["get"]["parameters"]} >= {
-        "state", "created_after", "created_before", "search", "page", "page_size"}
-    assert {p["name"] for p in paths["/api/deliveries/"]["get"]["parameters"]} >= {"webhook", "status", "event_type", "payload"}
+        "state",
+        "created_after",
+        "created_before",
+        "search",
+        "page",
+        "page_size",
+    }
+    assert {p["name"] for p in paths["/api/deliveries/"]["get"]["parameters"]} >= {
+        "webhook",
+        "status",
+        "event_type",
+        "payload",
+    }
     assert "409" in paths["/api/webhooks/{id}/"]["delete"]["responses"]
     assert {"400", "401", "404", "429"} <= set(paths["/api/webhooks/{id}/"]["patch"]["responses"])
     assert "secret" in schema["components"]["schemas"]["WebhookCreated"]["properties"]
@@ -158,7 +196,10 @@ def test_the_schema_is_exact_enough_for_generated_clients(client):
     # then: answers mark every field they always carry as required, and say what may be null
     webhook = components["Webhook"]
     assert set(webhook["required"]) == set(webhook["properties"])
-    assert webhook["properties"]["organisation"]["nullable"] and components["Event"]["properties"]["organisation"]["nullable"]
+    assert (
+        webhook["properties"]["organisation"]["nullable"]
+        and components["Event"]["properties"]["organisation"]["nullable"]
+    )
     assert components["Error"]["required"] == ["code", "detail"]
     # ids in paths are integers
     assert paths["/api/webhooks/{id}/"]["get"]["parameters"][0]["schema"] == {"type": "integer"}
@@ -166,10 +207,14 @@ def test_the_schema_is_exact_enough_for_generated_clients(client):
     assert components["StateEnum"]["enum"] == ["new", "valid", "invalid", "deactivated"]
     assert components["TestResult"]["properties"]["state"]["allOf"] == [{"$ref": "#/components/schemas/StateEnum"}]
     assert components["WritableStateEnum"]["enum"] == ["new", "deactivated"]
-    assert components["PatchedWebhookRequest"]["properties"]["state"]["allOf"] == [{"$ref": "#/components/schemas/WritableStateEnum"}]
+    assert components["PatchedWebhookRequest"]["properties"]["state"]["allOf"] == [
+        {"$ref": "#/components/schemas/WritableStateEnum"}
+    ]
     # a signature or a token
     assert [branch["required"] for branch in components["TokenValidationRequest"]["anyOf"]] == [
-        ["webhook_id", "signature"], ["webhook_id", "token"]]
+        ["webhook_id", "signature"],
+        ["webhook_id", "token"],
+    ]
     assert components["WebhookRequest"]["properties"]["event_types"]["minItems"] == 1
     assert components["EventTypeReplaceRequest"]["required"] == ["description"]
 
@@ -191,10 +236,13 @@ def test_a_put_to_an_event_type_replaces_it_and_needs_a_body(client_for, member,
     assert replaced.json()["description"] == "Shipped."
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"headers": {"Content-Type": "text/plain"}}, "headers"),
-    ({"state": "valid"}, "state"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"headers": {"Content-Type": "text/plain"}}, "headers"),
+        ({"state": "valid"}, "state"),
+    ],
+)
 def test_refused_values_name_their_field(api, body, code):
     # given
     webhook = api.post("/api/webhooks/", {"url": "http://127.0.0.1:9/in"}, format="json").json()

@@ -1,4 +1,5 @@
 """The delivery-log API: list and filters, the request/response inspector, redelivery, token validation."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,7 +20,9 @@ def webhook(make_webhook):
 
 def test_list_shows_deliveries_newest_first_with_a_count(api, webhook, make_delivery):
     # given
-    older = make_delivery(webhook, status="failed", attempts=[500, 500], created_at=timezone.now() - timedelta(minutes=5))
+    older = make_delivery(
+        webhook, status="failed", attempts=[500, 500], created_at=timezone.now() - timedelta(minutes=5)
+    )
     newer = make_delivery(webhook, status="succeeded", attempts=[200])
 
     # when
@@ -30,7 +33,11 @@ def test_list_shows_deliveries_newest_first_with_a_count(api, webhook, make_deli
     assert [d["id"] for d in body["results"]] == [newer.id, older.id]
     first = body["results"][0]
     assert (first["webhook"], first["event"], first["event_type"], first["status"]) == (
-        webhook.id, newer.event_id, "invoice.paid", "succeeded")
+        webhook.id,
+        newer.event_id,
+        "invoice.paid",
+        "succeeded",
+    )
     assert "attempt_log" not in first
 
 
@@ -57,8 +64,17 @@ def test_list_filters(api, webhook, make_webhook, make_delivery):
     assert ids({"created_after": yesterday}) == sorted([paid.id, made.id])
 
 
-@pytest.mark.parametrize("query", ["status=lost", "webhook=abc", "webhook=1.5", "webhook=99999999999999999999999",
-                                   "created_after=soon", "created_after=0001-01-01T00:00:00%2B05:00"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=lost",
+        "webhook=abc",
+        "webhook=1.5",
+        "webhook=99999999999999999999999",
+        "created_after=soon",
+        "created_after=0001-01-01T00:00:00%2B05:00",
+    ],
+)
 def test_list_rejects_bad_filters(api, query):
     # when
     response = api.get(f"/api/deliveries/?{query}")
@@ -92,7 +108,9 @@ def test_detail_shows_every_attempt_request_and_response_without_secrets(api, we
     attempt = body["attempt_log"][0]
     assert attempt["request_url"] == "https://joe:***@example.com/hook"
     assert attempt["request_headers"]["webhook-id"] == delivery.event_id
-    assert {"request_body", "response_body", "response_headers", "duration_ms", "error", "next_retry_at"} <= set(attempt)
+    assert {"request_body", "response_body", "response_headers", "duration_ms", "error", "next_retry_at"} <= set(
+        attempt
+    )
     assert "hunter2" not in str(body)
 
 
@@ -113,7 +131,11 @@ def test_redeliver_queues_the_delivery_again_with_a_fresh_budget(api, webhook, m
 
     # then
     assert response.status_code == 202
-    assert (response.json()["status"], response.json()["attempts"], response.json()["total_attempts"]) == ("pending", 0, 2)
+    assert (response.json()["status"], response.json()["attempts"], response.json()["total_attempts"]) == (
+        "pending",
+        0,
+        2,
+    )
     assert len(response.json()["attempt_log"]) == 2
 
 
@@ -145,13 +167,16 @@ def test_deliveries_are_read_only(api, webhook, make_delivery):
 
 # --- token validation -----------------------------------------------------------------------
 
+
 def test_validate_token_recognises_a_signature_hookline_sent(api, webhook, make_delivery):
     # given
     delivery = make_delivery(webhook, status="succeeded", attempts=[200])
 
     # when
     good = api.post("/api/tokens/validate/", {"webhook_id": delivery.event_id, "signature": "v1,sig1"}, format="json")
-    forged = api.post("/api/tokens/validate/", {"webhook_id": delivery.event_id, "signature": "v1,forged"}, format="json")
+    forged = api.post(
+        "/api/tokens/validate/", {"webhook_id": delivery.event_id, "signature": "v1,forged"}, format="json"
+    )
 
     # then
     assert good.status_code == 200

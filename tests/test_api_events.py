@@ -1,4 +1,5 @@
 """The catalog and emit-over-HTTP API: the same validation as events.emit, with the reason in a 400."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,6 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 # --- catalog --------------------------------------------------------------------------------
+
 
 def test_everyone_reads_the_catalog_by_key(api, event_type):
     # given
@@ -41,8 +43,11 @@ def test_staff_edit_the_catalog(client_for, member):
     staff = client_for(member)
 
     # when
-    created = staff.post("/api/event-types/", {"key": "order.shipped", "schema": {"type": "object", "required": ["order"]}},
-                         format="json")
+    created = staff.post(
+        "/api/event-types/",
+        {"key": "order.shipped", "schema": {"type": "object", "required": ["order"]}},
+        format="json",
+    )
     edited = staff.patch("/api/event-types/order.shipped/", {"key": "renamed", "deprecated": True}, format="json")
     deleted = staff.delete("/api/event-types/order.shipped/")
 
@@ -54,8 +59,12 @@ def test_staff_edit_the_catalog(client_for, member):
 
 @pytest.mark.parametrize(
     "body, field",
-    [({"key": "bad key"}, "key"), ({"key": "x.*"}, "key"), ({"key": "a.b", "schema": {"type": "nonsense"}}, "schema"),
-     ({"key": "webhook.test"}, "key")],
+    [
+        ({"key": "bad key"}, "key"),
+        ({"key": "x.*"}, "key"),
+        ({"key": "a.b", "schema": {"type": "nonsense"}}, "schema"),
+        ({"key": "webhook.test"}, "key"),
+    ],
 )
 def test_the_catalog_refuses_bad_keys_schemas_and_duplicates(client_for, member, body, field):
     # given
@@ -82,10 +91,14 @@ def test_only_staff_change_the_catalog(api, event_type):
 
     # then
     assert [r.status_code for r in responses] == [403, 403, 403]
-    assert responses[0].json() == {"detail": "Only staff users may change the event-type catalog.", "code": "permission_denied"}
+    assert responses[0].json() == {
+        "detail": "Only staff users may change the event-type catalog.",
+        "code": "permission_denied",
+    }
 
 
 # --- emit -----------------------------------------------------------------------------------
+
 
 def test_emit_stores_the_event_for_the_callers_organisation(api, event_type, organisation):
     # given
@@ -179,11 +192,15 @@ def test_emit_into_another_organisation_is_refused(api, event_type, other_organi
     event_type("invoice.paid")
 
     # when
-    response = api.post("/api/events/", {"type": "invoice.paid", "payload": {}, "organisation": "globex"}, format="json")
+    response = api.post(
+        "/api/events/", {"type": "invoice.paid", "payload": {}, "organisation": "globex"}, format="json"
+    )
 
     # then
     assert response.status_code == 400
-    assert response.json()["fields"] == {"organisation": ["You are not a member of an organisation with slug 'globex'."]}
+    assert response.json()["fields"] == {
+        "organisation": ["You are not a member of an organisation with slug 'globex'."]
+    }
     assert not Event.objects.exists()
 
 
@@ -194,7 +211,9 @@ def test_emit_is_throttled_by_its_own_rate(api, event_type, settings):
     body = {"type": "invoice.paid", "payload": {}}
 
     # when
-    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "emit"}}):
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "emit"}}
+    ):
         codes = [api.post("/api/events/", body, format="json").status_code for _ in range(3)]
         refused = api.post("/api/events/", body, format="json")
 

@@ -5,6 +5,7 @@ Runs in the unit step (SQLite) and again on PostgreSQL (marker ``postgres``), wh
 ``HOOKLINE_FUZZ_EXAMPLES`` sets the examples per operation: 20 in ``make test``, more in ``make fuzz``. The
 figures (requests tried, 5xx found) go to var/fuzz-report.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,16 @@ from urllib.parse import quote, urlencode
 
 import pytest
 import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from django.core.handlers.wsgi import WSGIHandler
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 from deliveries import transport
@@ -34,8 +37,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # Loaded at collection, in-process, from the schema view itself (generating it touches no database).
 # schemathesis.pytest.from_fixture would defer this to a fixture, but it does not work with pytest 9.2.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler(), headers={"Accept": "application/json"})
-schema.config.generation.update(max_examples=EXAMPLES_PER_OPERATION, deterministic=fuzzing.deterministic(),
-                                database="none")
+schema.config.generation.update(
+    max_examples=EXAMPLES_PER_OPERATION, deterministic=fuzzing.deterministic(), database="none"
+)
 fuzzing.add_hostile_hooks(schema)  # hostile strings and numbers in bodies, query parameters and path keys
 
 
@@ -61,7 +65,9 @@ def alices_token(db, member, make_webhook, make_delivery, event_type, public_dns
 
 @schema.parametrize()
 # The fixture's objects are meant to outlive single examples: later examples find what earlier ones made.
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 def test_the_api_never_fails_and_answers_as_documented(case, alices_token):
     # when / then
     with fuzzing.counted("schemathesis") as count:
@@ -71,6 +77,7 @@ def test_the_api_never_fails_and_answers_as_documented(case, alices_token):
 
 
 # --- hostile inputs, sent through the same machinery and checks -------------------------------
+
 
 def _nested(depth: int) -> dict:
     value: dict = {}
@@ -86,31 +93,58 @@ def _raw(prefix: str, inner: str, suffix: str = "}") -> bytes:
 DEEP = '{"a":' * 10_000 + "1" + "}" * 10_000
 # name: (path, body, the error code answered)
 HOSTILE = {
-    "payload with a lone surrogate": ("/api/events/", {"type": "invoice.paid", "payload": {"note": "a\ud800b"}},
-                                      "invalid_payload"),
-    "payload with a surrogate key": ("/api/events/", {"type": "invoice.paid", "payload": {"\udfff": 1}},
-                                     "invalid_payload"),
+    "payload with a lone surrogate": (
+        "/api/events/",
+        {"type": "invoice.paid", "payload": {"note": "a\ud800b"}},
+        "invalid_payload",
+    ),
+    "payload with a surrogate key": (
+        "/api/events/",
+        {"type": "invoice.paid", "payload": {"\udfff": 1}},
+        "invalid_payload",
+    ),
     "payload with NUL": ("/api/events/", {"type": "invoice.paid", "payload": {"note": "a\x00b"}}, "invalid_payload"),
     "payload 70 deep": ("/api/events/", {"type": "invoice.paid", "payload": _nested(70)}, "invalid_payload"),
-    "payload over MAX_PAYLOAD_BYTES": ("/api/events/", {"type": "invoice.paid", "payload": {"big": "x" * 300_000}},
-                                       "invalid_payload"),
+    "payload over MAX_PAYLOAD_BYTES": (
+        "/api/events/",
+        {"type": "invoice.paid", "payload": {"big": "x" * 300_000}},
+        "invalid_payload",
+    ),
     "payload 10,000 deep": ("/api/events/", _raw('{"type": "invoice.paid", "payload": ', DEEP), "too_deep"),
     "body 100,000 brackets": ("/api/events/", b"[" * 100_000, "too_deep"),
-    "body of 3 MB": ("/api/events/", _raw('{"type": "invoice.paid", "payload": {"big": "', "x" * 3 * 1024 * 1024, '"}}'),
-                     "request_too_large"),
-    "10,000 static headers": ("/api/webhooks/", {"url": "https://example.com/in",
-                                                 "headers": {f"X-H{n}": "v" for n in range(10_000)}}, "too_many_headers"),
+    "body of 3 MB": (
+        "/api/events/",
+        _raw('{"type": "invoice.paid", "payload": {"big": "', "x" * 3 * 1024 * 1024, '"}}'),
+        "request_too_large",
+    ),
+    "10,000 static headers": (
+        "/api/webhooks/",
+        {"url": "https://example.com/in", "headers": {f"X-H{n}": "v" for n in range(10_000)}},
+        "too_many_headers",
+    ),
     "headers 10,000 deep": ("/api/webhooks/", _raw('{"url": "https://example.com/in", "headers": ', DEEP), "too_deep"),
     "headers 70 deep": ("/api/webhooks/", {"url": "https://example.com/in", "headers": _nested(70)}, "invalid"),
-    "name with a lone surrogate": ("/api/webhooks/", {"url": "https://example.com/in", "name": "a\ud800"},
-                                   "surrogate_characters_not_allowed"),
-    "description too long": ("/api/webhooks/", {"url": "https://example.com/in", "description": "d" * 6000}, "too_long"),
+    "name with a lone surrogate": (
+        "/api/webhooks/",
+        {"url": "https://example.com/in", "name": "a\ud800"},
+        "surrogate_characters_not_allowed",
+    ),
+    "description too long": (
+        "/api/webhooks/",
+        {"url": "https://example.com/in", "description": "d" * 6000},
+        "too_long",
+    ),
     "schema 70 deep": ("/api/event-types/", {"key": "deep.schema", "schema": _nested(70)}, "invalid_schema"),
-    "schema with a lone surrogate": ("/api/event-types/", {"key": "odd.schema", "schema": {"title": "\udc00"}},
-                                     "invalid_schema"),
-    "idempotency key with a lone surrogate": ("/api/events/", {"type": "invoice.paid", "payload": {},
-                                                              "idempotency_key": "k\ud800"},
-                                              "surrogate_characters_not_allowed"),
+    "schema with a lone surrogate": (
+        "/api/event-types/",
+        {"key": "odd.schema", "schema": {"title": "\udc00"}},
+        "invalid_schema",
+    ),
+    "idempotency key with a lone surrogate": (
+        "/api/events/",
+        {"type": "invoice.paid", "payload": {}, "idempotency_key": "k\ud800"},
+        "surrogate_characters_not_allowed",
+    ),
 }
 
 
@@ -129,7 +163,8 @@ def test_hostile_bodies_are_refused_as_documented(name, alices_token):
 # --- every operation of the schema, hostile raw JSON in each body field, query parameter and path key ---------
 
 from django.test import Client  # noqa: E402
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st
 
 from deliveries.models import Attempt, Delivery  # noqa: E402
 from events.models import Event, EventType, ScheduledEvent  # noqa: E402
@@ -138,7 +173,9 @@ from tests.support.fuzzing import HOSTILE_LITERALS, SHAPES  # noqa: E402
 
 RAW = schema.raw_schema
 OPERATIONS = sorted(
-    (method.upper(), path) for path, methods in RAW["paths"].items() for method in methods
+    (method.upper(), path)
+    for path, methods in RAW["paths"].items()
+    for method in methods
     if method in ("get", "post", "put", "patch", "delete")
 )
 # A valid body per resource, so that a hostile value in one field meets the checks past "required".
@@ -168,15 +205,21 @@ def _parameters(method: str, path: str, where: str) -> list[str]:
 
 def _base_body(path: str) -> dict:
     for prefix in sorted(BASE_BODIES, key=len, reverse=True):
-        if path == prefix or (path.startswith(prefix) and path[len(prefix):] in ("{id}/", "{key}/")):
+        if path == prefix or (path.startswith(prefix) and path[len(prefix) :] in ("{id}/", "{key}/")):
             return dict(BASE_BODIES[prefix])
     return {}
 
 
 def _stored() -> tuple:
-    return (Webhook.objects.count(), Event.objects.count(), ScheduledEvent.objects.count(),
-            EventType.objects.count(), Delivery.objects.count(), Attempt.objects.count(),
-            sorted(map(repr, Webhook.objects.values_list("name", "url", "condition", "contract", "state"))))
+    return (
+        Webhook.objects.count(),
+        Event.objects.count(),
+        ScheduledEvent.objects.count(),
+        EventType.objects.count(),
+        Delivery.objects.count(),
+        Attempt.objects.count(),
+        sorted(map(repr, Webhook.objects.values_list("name", "url", "condition", "contract", "state"))),
+    )
 
 
 @pytest.fixture
@@ -184,16 +227,26 @@ def alices_objects(alices_token, member):
     """Alice's token, and the ids her paths may name (objects of hers, or a hostile key)."""
     client = Client(HTTP_AUTHORIZATION=f"Token {alices_token}")
     webhook = Webhook.objects.filter(organisation__members=member).first()
-    schedule = ScheduledEvent.objects.create(name="s", organisation=webhook.organisation, event_type="invoice.paid",
-                                             cron="0 4 * * *", payload={"a": 1})
-    ids = {"/api/webhooks/": webhook.pk, "/api/scheduled-events/": schedule.pk, "/api/event-types/": "invoice.paid",
-           "/api/deliveries/": Delivery.objects.filter(webhook=webhook).first().pk}
+    schedule = ScheduledEvent.objects.create(
+        name="s", organisation=webhook.organisation, event_type="invoice.paid", cron="0 4 * * *", payload={"a": 1}
+    )
+    ids = {
+        "/api/webhooks/": webhook.pk,
+        "/api/scheduled-events/": schedule.pk,
+        "/api/event-types/": "invoice.paid",
+        "/api/deliveries/": Delivery.objects.filter(webhook=webhook).first().pk,
+    }
     return client, ids
 
 
 @pytest.mark.parametrize("method, path", OPERATIONS)
-@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=fuzzing.deterministic(), database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=fuzzing.deterministic(),
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(data=st.data())
 def test_every_operation_refuses_hostile_values_without_a_5xx_and_stores_nothing(alices_objects, method, path, data):
     # given: a valid request with one hostile value in a body field, a query parameter or the path key

@@ -1,4 +1,5 @@
 """A client generated with openapi-python-client from the live /api/schema/ runs the README walkthrough and parses every answer."""
+
 from __future__ import annotations
 
 import importlib
@@ -42,11 +43,17 @@ def test_a_generated_client_runs_the_walkthrough(hookline_client, receiver, work
     # given: the README's token for a staff member of an organisation, and a worker
     token = io.StringIO()
     call_command("create_api_token", operator.username, stdout=token)
-    api = hookline_client.AuthenticatedClient(base_url="http://127.0.0.1", token=token.getvalue().strip(), prefix="Token",
-                                              raise_on_unexpected_status=True)
+    api = hookline_client.AuthenticatedClient(
+        base_url="http://127.0.0.1", token=token.getvalue().strip(), prefix="Token", raise_on_unexpected_status=True
+    )
     # The site in-process (WSGI): no server thread holding a database connection.
-    api.set_httpx_client(httpx.Client(base_url="http://127.0.0.1", transport=httpx.WSGITransport(app=WSGIHandler()),
-                                      headers={"Authorization": f"Token {api.token}"}))
+    api.set_httpx_client(
+        httpx.Client(
+            base_url="http://127.0.0.1",
+            transport=httpx.WSGITransport(app=WSGIHandler()),
+            headers={"Authorization": f"Token {api.token}"},
+        )
+    )
 
     def op(tag: str, name: str):
         return importlib.import_module(f"{hookline_client.__name__}.api.{tag}.{name}")
@@ -54,10 +61,21 @@ def test_a_generated_client_runs_the_walkthrough(hookline_client, receiver, work
     models = importlib.import_module(f"{hookline_client.__name__}.models")
 
     # 1. an event type, and an endpoint subscribing to it
-    _parsed(op("event_types", "event_types_create").sync_detailed(client=api, body=models.EventTypeRequest(
-        key="invoice.paid", description="An invoice was paid.")), 201)
-    endpoint = _parsed(op("webhooks", "webhooks_create").sync_detailed(client=api, body=models.WebhookRequest(
-        url=receiver.on("/hook", always(200)), name="My receiver", event_types=["invoice.*"])), 201)
+    _parsed(
+        op("event_types", "event_types_create").sync_detailed(
+            client=api, body=models.EventTypeRequest(key="invoice.paid", description="An invoice was paid.")
+        ),
+        201,
+    )
+    endpoint = _parsed(
+        op("webhooks", "webhooks_create").sync_detailed(
+            client=api,
+            body=models.WebhookRequest(
+                url=receiver.on("/hook", always(200)), name="My receiver", event_types=["invoice.*"]
+            ),
+        ),
+        201,
+    )
     assert endpoint.secret.startswith("whsec_") and endpoint.organisation == "acme"
 
     # 2. emit
@@ -66,7 +84,9 @@ def test_a_generated_client_runs_the_walkthrough(hookline_client, receiver, work
 
     # 3. watch the delivery, then inspect it
     def delivered():
-        page = _parsed(op("deliveries", "deliveries_list").sync_detailed(client=api, event=event.id, webhook=endpoint.id), 200)
+        page = _parsed(
+            op("deliveries", "deliveries_list").sync_detailed(client=api, event=event.id, webhook=endpoint.id), 200
+        )
         return page.results if page.results and page.results[0].status == models.StatusEnum.SUCCEEDED else None
 
     [delivery] = wait_until(delivered, timeout=60, message="the delivery")
@@ -76,22 +96,43 @@ def test_a_generated_client_runs_the_walkthrough(hookline_client, receiver, work
 
     # 4. redeliver
     _parsed(op("deliveries", "deliveries_redeliver_create").sync_detailed(delivery.id, client=api), 202)
-    wait_until(lambda: len(_parsed(op("deliveries", "deliveries_retrieve").sync_detailed(delivery.id, client=api), 200)
-                           .attempt_log) == 2, timeout=30, message="the second attempt")
+    wait_until(
+        lambda: (
+            len(
+                _parsed(op("deliveries", "deliveries_retrieve").sync_detailed(delivery.id, client=api), 200).attempt_log
+            )
+            == 2
+        ),
+        timeout=30,
+        message="the second attempt",
+    )
 
     # 5. rotate the secret; a receiver checks a signature through the API
     rotated = _parsed(op("webhooks", "webhooks_rotate_secret_create").sync_detailed(endpoint.id, client=api), 200)
     assert rotated.secret != endpoint.secret
     latest = receiver.at("/hook")[-1]
-    check = _parsed(op("tokens", "tokens_validate_create").sync_detailed(client=api, body=models.TokenValidationRequestType0(
-        webhook_id=latest.webhook_id, signature=latest.headers["webhook-signature"])), 200)
+    check = _parsed(
+        op("tokens", "tokens_validate_create").sync_detailed(
+            client=api,
+            body=models.TokenValidationRequestType0(
+                webhook_id=latest.webhook_id, signature=latest.headers["webhook-signature"]
+            ),
+        ),
+        200,
+    )
     assert check.valid and check.webhook == endpoint.id
 
     # 6. a test ping, a refused state, then delete
     tested = _parsed(op("webhooks", "webhooks_test_create").sync_detailed(endpoint.id, client=api), 200)
     assert tested.state == models.StateEnum.VALID and tested.succeeded
     refused = op("webhooks", "webhooks_partial_update").sync_detailed(
-        endpoint.id, client=api, body=models.PatchedWebhookRequest(headers=models.PatchedWebhookRequestHeaders.from_dict(
-            {"Content-Type": "text/plain"})))
-    assert refused.status_code == 400 and refused.parsed.code == "headers" and "headers" in refused.parsed.fields.to_dict()
+        endpoint.id,
+        client=api,
+        body=models.PatchedWebhookRequest(
+            headers=models.PatchedWebhookRequestHeaders.from_dict({"Content-Type": "text/plain"})
+        ),
+    )
+    assert (
+        refused.status_code == 400 and refused.parsed.code == "headers" and "headers" in refused.parsed.fields.to_dict()
+    )
     assert op("webhooks", "webhooks_destroy").sync_detailed(endpoint.id, client=api, force=False).status_code == 204

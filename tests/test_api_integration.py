@@ -1,4 +1,5 @@
 """The README's curl walkthrough as a test: the API against real PostgreSQL, Redis, a worker and a receiver."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,9 @@ def test_create_emit_watch_redeliver_rotate_delete(api, worker, receiver, event_
     event_type("invoice.paid")
 
     # when: an endpoint is created and an event emitted over HTTP
-    created = api.post("/api/webhooks/", {"url": receiver.on("/hook", always(200)), "event_types": ["invoice.*"]},
-                       format="json").json()
+    created = api.post(
+        "/api/webhooks/", {"url": receiver.on("/hook", always(200)), "event_types": ["invoice.*"]}, format="json"
+    ).json()
     emitted = api.post("/api/events/", {"type": "invoice.paid", "payload": {"invoice": 42}}, format="json").json()
 
     # then: the delivery succeeds and its attempt is in the log
@@ -40,8 +42,11 @@ def test_create_emit_watch_redeliver_rotate_delete(api, worker, receiver, event_
     assert second.webhook_id == emitted["id"]
     StandardWebhook(rotated["secret"]).verify(second.body, second.headers)
     StandardWebhook(created["secret"]).verify(second.body, second.headers)
-    wait_until(lambda: len(api.get(f"/api/deliveries/{delivery['id']}/").json()["attempt_log"]) == 2, timeout=30,
-               message="the second attempt in the log")
+    wait_until(
+        lambda: len(api.get(f"/api/deliveries/{delivery['id']}/").json()["attempt_log"]) == 2,
+        timeout=30,
+        message="the second attempt in the log",
+    )
 
     # when / then: the endpoint is deleted
     assert api.delete(f"/api/webhooks/{created['id']}/?force=false").status_code == 204

@@ -1,4 +1,5 @@
 """Tenant isolation: a member of another organisation gets 404 for every object route, and sees none of it in lists."""
+
 from __future__ import annotations
 
 import pytest
@@ -47,8 +48,16 @@ def test_another_organisations_object_is_404(client_for, outsider, acme_objects,
     assert Delivery.objects.get().status == "failed"
 
 
-@pytest.mark.parametrize("path", ["/api/webhooks/", "/api/webhooks/?state=new", "/api/deliveries/",
-                                  "/api/deliveries/?webhook={webhook}", "/api/deliveries/?event={event}"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/webhooks/",
+        "/api/webhooks/?state=new",
+        "/api/deliveries/",
+        "/api/deliveries/?webhook={webhook}",
+        "/api/deliveries/?event={event}",
+    ],
+)
 def test_lists_show_only_ones_own_organisations(client_for, outsider, acme_objects, path):
     # given
     bob = client_for(outsider)
@@ -120,8 +129,9 @@ def test_a_superuser_sees_every_organisation(client_for, django_user_model, acme
 
 def test_a_recover_since_now_touches_nothing_of_ones_own(api, acme_objects):
     # when
-    response = api.post(f"/api/webhooks/{acme_objects['webhook']}/recover/", {"since": timezone.now().isoformat()},
-                        format="json")
+    response = api.post(
+        f"/api/webhooks/{acme_objects['webhook']}/recover/", {"since": timezone.now().isoformat()}, format="json"
+    )
 
     # then
     assert response.json() == {"requeued": 0}

@@ -1,4 +1,5 @@
 """The endpoints API: CRUD, filters, state rules, secrets shown once, delete with pending deliveries, actions."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,10 +18,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("public_dns")]
 
 # --- create ---------------------------------------------------------------------------------
 
+
 def test_create_returns_the_secret_once_and_masks_the_password(api, member, organisation):
     # when
-    response = api.post("/api/webhooks/", {"url": "https://joe:hunter2@example.com/hook", "event_types": ["invoice.*"]},
-                        format="json")
+    response = api.post(
+        "/api/webhooks/", {"url": "https://joe:hunter2@example.com/hook", "event_types": ["invoice.*"]}, format="json"
+    )
 
     # then
     assert response.status_code == 201, response.data
@@ -122,6 +125,7 @@ def test_json_is_required(api):
 
 # --- list and filters -----------------------------------------------------------------------
 
+
 def test_list_paginates_with_a_total_count(api, make_webhook):
     # given
     for n in range(3):
@@ -173,8 +177,15 @@ def test_list_filters_by_state_time_and_search(api, make_webhook):
     assert ids({"search": "new.example"}) == [new.id]
 
 
-@pytest.mark.parametrize("query", ["state=sleeping", "created_after=yesterday", "created_before=2024-13-01",
-                                   "created_before=0001-01-01T00:00:00%2B05:00"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "state=sleeping",
+        "created_after=yesterday",
+        "created_before=2024-13-01",
+        "created_before=0001-01-01T00:00:00%2B05:00",
+    ],
+)
 def test_list_rejects_bad_filters(api, query):
     # when
     response = api.get(f"/api/webhooks/?{query}")
@@ -198,6 +209,7 @@ def test_a_page_past_the_end_is_404(api, make_webhook):
 
 # --- read and edit --------------------------------------------------------------------------
 
+
 def test_edit_through_update_webhook_records_the_editor(api, make_webhook, member):
     # given
     webhook, _ = make_webhook("https://example.com/h")
@@ -207,7 +219,11 @@ def test_edit_through_update_webhook_records_the_editor(api, make_webhook, membe
 
     # then
     assert response.status_code == 200
-    assert (response.json()["name"], response.json()["event_types"], response.json()["updated_by"]) == ("Renamed", ["a.b"], "alice")
+    assert (response.json()["name"], response.json()["event_types"], response.json()["updated_by"]) == (
+        "Renamed",
+        ["a.b"],
+        "alice",
+    )
     webhook.refresh_from_db()
     assert webhook.updated_by == member
 
@@ -230,13 +246,17 @@ def test_put_replaces_the_settings(api, make_webhook):
     webhook, _ = make_webhook("https://example.com/h", description="old")
 
     # when
-    response = api.put(f"/api/webhooks/{webhook.id}/", {"url": "https://example.com/h", "description": "new"}, format="json")
+    response = api.put(
+        f"/api/webhooks/{webhook.id}/", {"url": "https://example.com/h", "description": "new"}, format="json"
+    )
 
     # then
     assert response.status_code == 200 and response.json()["description"] == "new"
 
 
-@pytest.mark.parametrize("change, state", [({"enabled": False}, "deactivated"), ({"state": "deactivated"}, "deactivated")])
+@pytest.mark.parametrize(
+    "change, state", [({"enabled": False}, "deactivated"), ({"state": "deactivated"}, "deactivated")]
+)
 def test_enabled_and_state_switch_an_endpoint_off_and_on(api, make_webhook, change, state):
     # given
     webhook, _ = make_webhook("https://example.com/h")
@@ -287,6 +307,7 @@ def test_unknown_endpoint_is_404(api):
 
 
 # --- delete ---------------------------------------------------------------------------------
+
 
 def test_delete_cancels_pending_deliveries_by_default(api, make_webhook, make_delivery):
     # given
@@ -340,6 +361,7 @@ def test_delete_rejects_a_force_that_is_not_a_boolean(api, make_webhook):
 
 # --- actions --------------------------------------------------------------------------------
 
+
 def test_test_action_sends_a_signed_ping_and_proves_the_endpoint(api, make_webhook, receiver):
     # given
     webhook, secret = make_webhook(receiver.on("/ok", always(200)))
@@ -387,8 +409,9 @@ def test_rotate_secret_returns_the_new_secret_and_keeps_the_old_one_signing(api,
 
 def test_a_body_token_is_shown_once_at_create_imported_or_rotated(api):
     # when: a store-notice endpoint is created (its body carries {{secret.token}}), and a plain one
-    created = api.post("/api/webhooks/", {"url": "https://example.com/n", "contract": {"preset": "store-notice"}},
-                       format="json").json()
+    created = api.post(
+        "/api/webhooks/", {"url": "https://example.com/n", "contract": {"preset": "store-notice"}}, format="json"
+    ).json()
     plain = api.post("/api/webhooks/", {"url": "https://example.com/p"}, format="json").json()
 
     # then: the token is in the create answer only
@@ -399,8 +422,9 @@ def test_a_body_token_is_shown_once_at_create_imported_or_rotated(api):
 
     # when: rotated (generated, then imported)
     rotated = api.post(f"/api/webhooks/{webhook.id}/rotate-body-token/").json()
-    imported = api.post(f"/api/webhooks/{webhook.id}/rotate-body-token/", {"body_token": "tok-5f2b9c-0123456789"},
-                        format="json").json()
+    imported = api.post(
+        f"/api/webhooks/{webhook.id}/rotate-body-token/", {"body_token": "tok-5f2b9c-0123456789"}, format="json"
+    ).json()
 
     # then
     webhook.refresh_from_db()
@@ -414,8 +438,11 @@ def test_a_body_token_is_shown_once_at_create_imported_or_rotated(api):
 
 
 def test_create_imports_a_body_token(api):
-    created = api.post("/api/webhooks/", {"url": "https://example.com/n", "contract": {"preset": "store-notice"},
-                                          "body_token": "tok-5f2b9c-0123456789"}, format="json")
+    created = api.post(
+        "/api/webhooks/",
+        {"url": "https://example.com/n", "contract": {"preset": "store-notice"}, "body_token": "tok-5f2b9c-0123456789"},
+        format="json",
+    )
     assert created.status_code == 201 and created.json()["body_token"] == "tok-5f2b9c-0123456789"
 
 

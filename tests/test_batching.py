@@ -1,4 +1,5 @@
 """Batched delivery in-process: one POST per batch, one signature, the same batch on a retry, each event queryable."""
+
 from __future__ import annotations
 
 import time
@@ -23,6 +24,7 @@ def first_201_then_200():
 
     return behaviour
 
+
 pytestmark = pytest.mark.django_db
 
 
@@ -34,12 +36,18 @@ def no_broker(monkeypatch):
 
 
 def test_a_batch_endpoint_gets_an_array_signed_once_and_a_retry_resends_the_same_batch(
-        receiver, make_webhook, event_type, organisation, no_broker, admin_client):
+    receiver, make_webhook, event_type, organisation, no_broker, admin_client
+):
     # given: an OBC-style endpoint (array of elements, only 200 succeeds) that answers 201 first
     event_type("GL_AccountItem_Created")
-    webhook, secret = make_webhook(receiver.on("/obc", first_201_then_200()), contract={
-        "preset": "bugyo-cloud", "batch": {"max_count": 3, "max_wait": 0.2},
-        "policy": {"delays": [0.1], "attempts": 3}})
+    webhook, secret = make_webhook(
+        receiver.on("/obc", first_201_then_200()),
+        contract={
+            "preset": "bugyo-cloud",
+            "batch": {"max_count": 3, "max_wait": 0.2},
+            "policy": {"delays": [0.1], "attempts": 3},
+        },
+    )
     emitted = [events.emit("GL_AccountItem_Created", {"n": n}, organisation=organisation) for n in range(4)]
     # when: runs until nothing is pending
     runs.run()
@@ -66,7 +74,8 @@ def test_a_batch_endpoint_gets_an_array_signed_once_and_a_retry_resends_the_same
     elements = [element for requests in by_id.values() for element in requests[0].json]
     # each element's id is its event's GUID (OBC's form), the same in the retry
     assert sorted(element["id"] for element in elements) == sorted(
-        messages.element_id(event.id, "uuid-upper") for event in emitted)
+        messages.element_id(event.id, "uuid-upper") for event in emitted
+    )
     assert set(elements[0]) == {"id", "eventkey", "eventvalues", "eventdatetime"}
     # and: each event's delivery is queryable, succeeded, and names its batch
     deliveries = Delivery.objects.filter(webhook=webhook)

@@ -1,4 +1,5 @@
 """Bounded output: no request body over MAX_REQUEST_BODY_BYTES is sent, a template that could render larger is refused at save, stored request bodies are capped."""
+
 from __future__ import annotations
 
 import json
@@ -23,6 +24,7 @@ PAYLOAD_20_KB = {"text": "x" * 20_000}
 
 
 # --- refused at save --------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_a_template_that_could_render_past_the_limit_is_refused_at_save(organisation):
@@ -69,6 +71,7 @@ def test_templates_within_the_bound_and_every_preset_are_accepted():
 
 # --- refused at send ----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_body_that_renders_too_large_raises_body_too_large(event_type, organisation):
     # given: a template stored before the limit (written around the services)
@@ -78,7 +81,9 @@ def test_a_body_that_renders_too_large_raises_body_too_large(event_type, organis
     cache = messages.BodyCache()
     # when / then: refused with the size and the limit, and again from the cache
     for _ in range(2):
-        with pytest.raises(BodyTooLarge, match=r"Not sent: the rendered request body is \d+ bytes; .*MAX_REQUEST_BODY_BYTES"):
+        with pytest.raises(
+            BodyTooLarge, match=r"Not sent: the rendered request body is \d+ bytes; .*MAX_REQUEST_BODY_BYTES"
+        ):
             cache.body(event, "", body)
 
 
@@ -100,6 +105,7 @@ def test_stored_request_bodies_are_capped_like_responses():
 
 # --- through a real worker ----------------------------------------------------------------------
 
+
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_fails_the_amplified_delivery_and_sends_nothing(start_worker, receiver, make_webhook, event_type):
@@ -113,8 +119,11 @@ def test_a_worker_fails_the_amplified_delivery_and_sends_nothing(start_worker, r
     with transaction.atomic():
         event = events.emit("invoice.paid", PAYLOAD_20_KB, organisation=amplified.organisation)
     # then: the neighbour got it; the amplified delivery failed with the reason, and its receiver got nothing
-    wait_until(lambda: not Delivery.objects.pending().exists() and Delivery.objects.count() == 2, timeout=60,
-               message="both deliveries settled")
+    wait_until(
+        lambda: not Delivery.objects.pending().exists() and Delivery.objects.count() == 2,
+        timeout=60,
+        message="both deliveries settled",
+    )
     failed = Delivery.objects.get(webhook=amplified)
     assert failed.status == Delivery.Status.FAILED
     assert "MAX_REQUEST_BODY_BYTES" in failed.last_error and "Not sent" in failed.last_error
@@ -127,8 +136,9 @@ def test_a_worker_fails_the_amplified_delivery_and_sends_nothing(start_worker, r
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_keeps_the_first_max_response_bytes_of_a_large_request_body(start_worker, receiver, make_webhook,
-                                                                              event_type):
+def test_a_worker_keeps_the_first_max_response_bytes_of_a_large_request_body(
+    start_worker, receiver, make_webhook, event_type
+):
     # given: a 200 KB payload, sent whole (under MAX_REQUEST_BODY_BYTES), logged up to MAX_RESPONSE_BYTES (64 KB)
     event_type("invoice.paid")
     webhook, _ = make_webhook(receiver.on("/big", always(200)))

@@ -1,5 +1,6 @@
 """The compose stack, as far as it can be checked without a Docker engine: the image's file list, the
 stack's env file and health checks, and its web command serving static files with DEBUG off."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -48,8 +49,15 @@ def in_image(path: str, rules: list[tuple[bool, str]]) -> bool:
 def test_the_image_leaves_out_local_state_secrets_and_tests():
     # given: the checkout's files, and what a developer's checkout also holds
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    local = [".env", "deploy.env", ".venv/bin/python", "var/hookline.sqlite3", "var/broker/queue/x.msg",
-             "hooks/__pycache__/models.cpython-312.pyc", "hookline.egg-info/PKG-INFO"]
+    local = [
+        ".env",
+        "deploy.env",
+        ".venv/bin/python",
+        "var/hookline.sqlite3",
+        "var/broker/queue/x.msg",
+        "hooks/__pycache__/models.cpython-312.pyc",
+        "hookline.egg-info/PKG-INFO",
+    ]
     rules = _ignore_rules()
 
     # when
@@ -58,16 +66,25 @@ def test_the_image_leaves_out_local_state_secrets_and_tests():
     # then
     assert not image & set(local)
     assert not [path for path in image if path.startswith(("tests/", "bench/", ".git/"))]
-    assert {"manage.py", "pyproject.toml", "README.md", "webhooks_project/settings.py", "deliveries/models.py",
-            "console/templates/hookline/redoc.html", "hookline/celery.py"} <= image
+    assert {
+        "manage.py",
+        "pyproject.toml",
+        "README.md",
+        "webhooks_project/settings.py",
+        "deliveries/models.py",
+        "console/templates/hookline/redoc.html",
+        "hookline/celery.py",
+    } <= image
 
 
 def test_the_stack_reads_its_own_env_file_and_checks_its_health():
     services = COMPOSE["services"]
     for name in HOOKLINE_SERVICES:
         assert services[name]["env_file"] == "deploy.env", name
-        assert services[name]["depends_on"] == {"postgres": {"condition": "service_healthy"},
-                                                "redis": {"condition": "service_healthy"}}
+        assert services[name]["depends_on"] == {
+            "postgres": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+        }
     for name in ("postgres", "redis", "web", "worker"):
         assert services[name]["healthcheck"]["test"], name
     assert (ROOT / "deploy.env.example").exists()
@@ -94,17 +111,28 @@ def web_process(tmp_path):
     port = _free_port()
     env = {
         "PATH": os.path.dirname(sys.executable) + ":" + os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "webhooks_project.settings", "DEBUG": "false",
-        "SECRET_KEY": "compose-test-" + "x" * 40, "HOOKLINE_ENCRYPTION_KEY": "compose-test",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "STATIC_ROOT": str(tmp_path / "static"),
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "webhooks_project.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "compose-test-" + "x" * 40,
+        "HOOKLINE_ENCRYPTION_KEY": "compose-test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "STATIC_ROOT": str(tmp_path / "static"),
         "CELERY_BROKER_URL": "memory://",
     }
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env,
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     command = COMPOSE["services"]["web"]["command"].replace("0.0.0.0:8000", f"127.0.0.1:{port}").replace("-w 3", "-w 1")
     log = open(tmp_path / "web.log", "wb")
-    process = subprocess.Popen(shlex.split(command), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        shlex.split(command), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
     def up() -> bool:
         assert process.poll() is None, (tmp_path / "web.log").read_text()
@@ -124,8 +152,11 @@ def web_process(tmp_path):
 
 
 def test_the_web_command_serves_static_files_with_debug_off(web_process):
-    for path in ("/static/admin/css/base.css", "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
-                 "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"):
+    for path in (
+        "/static/admin/css/base.css",
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
+        "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js",
+    ):
         assert requests.get(web_process + path, timeout=10).status_code == 200, path
     docs = requests.get(web_process + "/api/docs/", timeout=10)
     assert docs.status_code == 200 and "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs.text

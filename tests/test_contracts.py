@@ -1,5 +1,8 @@
 """Per-endpoint delivery contracts: validation, presets, and retry.decide() under an endpoint's policy."""
+
 from __future__ import annotations
+
+from datetime import UTC
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -46,7 +49,9 @@ def test_bugyo_cloud_sends_accept_headers_and_guid_element_ids():
     assert stored["request"]["headers"] == {"Accept": "application/json", "Accept-Charset": "utf-8"}
     assert stored["body"]["id_format"] == "uuid-upper"
     # a preset's headers are kept, extended and overridden key by key, like its other sections
-    given = validate_contract({"preset": "bugyo-cloud", "request": {"headers": {"Accept-Charset": "utf-16", "X-Tenant": "a"}}})
+    given = validate_contract(
+        {"preset": "bugyo-cloud", "request": {"headers": {"Accept-Charset": "utf-16", "X-Tenant": "a"}}}
+    )
     assert given["request"]["headers"] == {"Accept": "application/json", "Accept-Charset": "utf-16", "X-Tenant": "a"}
 
 
@@ -76,33 +81,39 @@ def test_timeouts_stay_within_the_global_bounds():
         validate_contract({"policy": {"read_timeout": 11}})
 
 
-@pytest.mark.parametrize("value, message", [
-    ([], "JSON object"),
-    ({"nope": {}}, "Unknown contract sections"),
-    ({"preset": "paypal"}, "Unknown preset"),
-    ({"body": {"id_format": "guid"}}, "body.id_format must be one of event, uuid, uuid-upper"),
-    ({"request": {"headers": ["Accept"]}}, "must be an object"),
-    ({"request": {"headers": {"Content-Type": "text/plain"}}}, "cannot be overridden: Content-Type"),
-    ({"request": {"headers": {"X-A": "1\r\nX-B: 2"}}}, "line breaks"),
-    ({"request": {"headers": {"bad name": "1"}}}, "Not valid header names"),
-    ({"body": {"shape": "template", "template": {"t": "{{secret.signing}}"}}}, "unknown placeholder {{secret.signing}}"),
-    ({"policy": {"attempts": 0}}, "policy.attempts"),
-    ({"policy": {"delays": []}}, "policy.delays"),
-    ({"policy": {"success": [700]}}, "policy.success"),
-    ({"policy": {"retry_on": "sometimes"}}, "policy.retry_on"),
-    ({"policy": {"on_exhaustion": "explode"}}, "on_exhaustion"),
-    ({"policy": {"speed": 1}}, "Unknown contract.policy keys"),
-    ({"body": {"shape": "xml"}}, "body.shape"),
-    ({"body": {"shape": "template"}}, "needs body.template"),
-    ({"body": {"shape": "template", "template": {"a": "{{__import__}}"}}}, "unknown placeholder"),
-    ({"body": {"shape": "template", "template": {"a": "{{const.token}}"}}}, "unknown placeholder"),
-    ({"body": {"shape": "template", "template": {"a": "{{data"}}}, "unfinished"),
-    ({"body": {"content_type": "json"}}, "media type"),
-    ({"batch": {"max_count": 0}}, "batch.max_count"),
-    ({"preset": ["apigee"]}, "preset's name"),
-    ({"preset": "apigee", "policy": [1]}, "contract.policy must be an object"),
-    ({"body": {"constants": {"token": "a\x00b"}}}, "NUL"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ([], "JSON object"),
+        ({"nope": {}}, "Unknown contract sections"),
+        ({"preset": "paypal"}, "Unknown preset"),
+        ({"body": {"id_format": "guid"}}, "body.id_format must be one of event, uuid, uuid-upper"),
+        ({"request": {"headers": ["Accept"]}}, "must be an object"),
+        ({"request": {"headers": {"Content-Type": "text/plain"}}}, "cannot be overridden: Content-Type"),
+        ({"request": {"headers": {"X-A": "1\r\nX-B: 2"}}}, "line breaks"),
+        ({"request": {"headers": {"bad name": "1"}}}, "Not valid header names"),
+        (
+            {"body": {"shape": "template", "template": {"t": "{{secret.signing}}"}}},
+            "unknown placeholder {{secret.signing}}",
+        ),
+        ({"policy": {"attempts": 0}}, "policy.attempts"),
+        ({"policy": {"delays": []}}, "policy.delays"),
+        ({"policy": {"success": [700]}}, "policy.success"),
+        ({"policy": {"retry_on": "sometimes"}}, "policy.retry_on"),
+        ({"policy": {"on_exhaustion": "explode"}}, "on_exhaustion"),
+        ({"policy": {"speed": 1}}, "Unknown contract.policy keys"),
+        ({"body": {"shape": "xml"}}, "body.shape"),
+        ({"body": {"shape": "template"}}, "needs body.template"),
+        ({"body": {"shape": "template", "template": {"a": "{{__import__}}"}}}, "unknown placeholder"),
+        ({"body": {"shape": "template", "template": {"a": "{{const.token}}"}}}, "unknown placeholder"),
+        ({"body": {"shape": "template", "template": {"a": "{{data"}}}, "unfinished"),
+        ({"body": {"content_type": "json"}}, "media type"),
+        ({"batch": {"max_count": 0}}, "batch.max_count"),
+        ({"preset": ["apigee"]}, "preset's name"),
+        ({"preset": "apigee", "policy": [1]}, "contract.policy must be an object"),
+        ({"body": {"constants": {"token": "a\x00b"}}}, "NUL"),
+    ],
+)
 def test_refusals_say_what_is_wrong(value, message):
     with pytest.raises(ValidationError, match=message):
         validate_contract(value)
@@ -119,13 +130,16 @@ def test_a_preset_is_stored_expanded_and_its_values_can_be_overridden():
 
 
 def _event(**fields):
-    from datetime import datetime, timezone as tz
+    from datetime import datetime
 
     from events.models import Event
 
-    return Event(id="msg_1", type=fields.pop("type", "notice.published"),
-                 payload=fields.pop("payload", {"event": "PUBLISH", "noticeId": 7, "tags": ["a"]}),
-                 created_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=tz.utc))
+    return Event(
+        id="msg_1",
+        type=fields.pop("type", "notice.published"),
+        payload=fields.pop("payload", {"event": "PUBLISH", "noticeId": 7, "tags": ["a"]}),
+        created_at=datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+    )
 
 
 def _body(value):
@@ -135,23 +149,46 @@ def _body(value):
 def test_the_payload_alone():
     from deliveries import messages
 
-    assert messages.BodyCache().body(_event(), "", _body({"shape": "payload"})) == b'{"event":"PUBLISH","noticeId":7,"tags":["a"]}'
+    assert (
+        messages.BodyCache().body(_event(), "", _body({"shape": "payload"}))
+        == b'{"event":"PUBLISH","noticeId":7,"tags":["a"]}'
+    )
 
 
 def test_a_template_fills_placeholders_with_their_json_types_and_spreads_data():
     from deliveries import messages
 
-    body = _body({"shape": "template", "constants": {"token": "t-42"},
-                  "template": {"...": "{{data}}", "token": "{{const.token}}", "id": "{{id}}", "first": "{{data.tags}}",
-                               "label": "notice {{data.noticeId}} ({{type}})", "when": "{{timestamp}}",
-                               "missing": "{{data.nope.deeper}}"}})
+    body = _body(
+        {
+            "shape": "template",
+            "constants": {"token": "t-42"},
+            "template": {
+                "...": "{{data}}",
+                "token": "{{const.token}}",
+                "id": "{{id}}",
+                "first": "{{data.tags}}",
+                "label": "notice {{data.noticeId}} ({{type}})",
+                "when": "{{timestamp}}",
+                "missing": "{{data.nope.deeper}}",
+            },
+        }
+    )
     # when
     got = messages.BodyCache().body(_event(), "", body)
     # then
     import json
-    assert json.loads(got) == {"event": "PUBLISH", "noticeId": 7, "tags": ["a"], "token": "t-42", "id": "msg_1",
-                               "first": ["a"], "label": "notice 7 (notice.published)",
-                               "when": "2026-01-02T03:04:05.678901Z", "missing": None}
+
+    assert json.loads(got) == {
+        "event": "PUBLISH",
+        "noticeId": 7,
+        "tags": ["a"],
+        "token": "t-42",
+        "id": "msg_1",
+        "first": ["a"],
+        "label": "notice 7 (notice.published)",
+        "when": "2026-01-02T03:04:05.678901Z",
+        "missing": None,
+    }
 
 
 def test_id_format_turns_the_event_id_into_the_same_guid_every_time():
@@ -183,9 +220,13 @@ def test_an_imported_secret_and_a_chosen_shared_secret_are_sent_and_encrypted(or
     from hooks import services, signing
 
     imported = "whsec_" + __import__("base64").b64encode(b"k" * 32).decode()
-    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
-                                              secret=imported, shared_secret_header="X-OBC-Secret",
-                                              shared_secret="customer-chosen-value")
+    webhook, secret = services.create_webhook(
+        url="http://127.0.0.1:9/in",
+        organisation=organisation,
+        secret=imported,
+        shared_secret_header="X-OBC-Secret",
+        shared_secret="customer-chosen-value",
+    )
     assert secret == imported
     event = _event()
     request = messages.build_request(event, webhook, b"{}", timestamp=1)
@@ -200,8 +241,12 @@ def test_contract_headers_are_sent_and_the_endpoints_own_headers_override_them(o
     from deliveries import messages
     from hooks import services
 
-    webhook, _ = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
-                                         headers={"accept-charset": "shift_jis"}, contract={"preset": "bugyo-cloud"})
+    webhook, _ = services.create_webhook(
+        url="http://127.0.0.1:9/in",
+        organisation=organisation,
+        headers={"accept-charset": "shift_jis"},
+        contract={"preset": "bugyo-cloud"},
+    )
     headers = messages.build_request(_event(), webhook, b"[]").headers
     assert headers["Accept"] == "application/json" and headers["accept-charset"] == "shift_jis"
     assert "Accept-Charset" not in headers and headers["content-type"] == "application/json; charset=utf-8"
@@ -213,8 +258,9 @@ def test_a_body_token_is_generated_placed_in_the_body_masked_in_the_log_and_rota
     from hooks import services
 
     # given: a store-notice endpoint (its template places {{secret.token}})
-    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
-                                              contract={"preset": "store-notice"})
+    webhook, secret = services.create_webhook(
+        url="http://127.0.0.1:9/in", organisation=organisation, contract={"preset": "store-notice"}
+    )
     token = webhook.body_token
     assert token.startswith("whtok_") and len(token) > 40 and token not in webhook.body_token_encrypted
     # when
@@ -227,15 +273,21 @@ def test_a_body_token_is_generated_placed_in_the_body_masked_in_the_log_and_rota
     # when: rotated, the body carries the new one at once
     new = services.rotate_body_token(webhook)
     assert new != token and webhook.body_tokens() == [new, token]
-    assert new in messages.BodyCache().body(event, "", webhook.delivery_contract.body, token=webhook.body_token).decode()
+    assert (
+        new in messages.BodyCache().body(event, "", webhook.delivery_contract.body, token=webhook.body_token).decode()
+    )
 
 
 @pytest.mark.django_db
 def test_a_body_token_can_be_imported_and_bad_ones_are_refused(organisation):
     from hooks import services
 
-    webhook, _ = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
-                                         contract={"preset": "store-notice"}, body_token="tok-5f2b9c-0123456789")
+    webhook, _ = services.create_webhook(
+        url="http://127.0.0.1:9/in",
+        organisation=organisation,
+        contract={"preset": "store-notice"},
+        body_token="tok-5f2b9c-0123456789",
+    )
     assert webhook.body_token == "tok-5f2b9c-0123456789"
     for bad in ("short", 'has"quote-0123456789', "has space 0123456789", "ünïcode-0123456789ab"):
         with pytest.raises(ValidationError, match="body_token"):
@@ -255,8 +307,9 @@ def test_a_raw_secret_signs_with_its_bytes_and_bad_ones_are_refused(organisation
 
     from hooks import services, signing
 
-    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
-                                              secret="my-old-platform-secret-123")
+    webhook, secret = services.create_webhook(
+        url="http://127.0.0.1:9/in", organisation=organisation, secret="my-old-platform-secret-123"
+    )
     digest = hmac.new(b"my-old-platform-secret-123", b"msg_1.1.{}", hashlib.sha256).digest()
     assert signing.sign(webhook.secret, "msg_1", 1, b"{}") == "v1," + base64.b64encode(digest).decode()
     for bad in ("whsec_!!!", "whsec_" + base64.b64encode(b"short").decode(), "short", "has space in it 1234"):
@@ -279,8 +332,9 @@ def test_v1a_signatures_verify_with_the_public_key_in_an_independent_library(org
     from deliveries import messages
     from hooks import services
 
-    webhook, secret = services.create_webhook(url="http://127.0.0.1:9/in", organisation=organisation,
-                                              asymmetric_signature=True)
+    webhook, secret = services.create_webhook(
+        url="http://127.0.0.1:9/in", organisation=organisation, asymmetric_signature=True
+    )
     assert webhook.public_key.startswith("whpk_") and webhook.signing_key.startswith("whsk_")
     assert webhook.signing_key not in webhook.signing_key_encrypted
     # when
@@ -290,8 +344,9 @@ def test_v1a_signatures_verify_with_the_public_key_in_an_independent_library(org
     assert v1.startswith("v1,") and v1a.startswith("v1a,")
     verify_key = VerifyKey(base64.b64decode(webhook.public_key.removeprefix("whpk_")))
     verify_key.verify(b'msg_1.1700000000.{"a":1}', base64.b64decode(v1a.removeprefix("v1a,")))
-    assert bytes(SigningKey(base64.b64decode(webhook.signing_key.removeprefix("whsk_"))[:32]).verify_key) == \
-        base64.b64decode(webhook.public_key.removeprefix("whpk_"))  # whsk_ is libsodium's seed ‖ public key
+    assert bytes(
+        SigningKey(base64.b64decode(webhook.signing_key.removeprefix("whsk_"))[:32]).verify_key
+    ) == base64.b64decode(webhook.public_key.removeprefix("whpk_"))  # whsk_ is libsodium's seed ‖ public key
     fresh = messages.build_request(_event(), webhook, b'{"a":1}')
     assert StandardWebhook(secret).verify(b'{"a":1}', fresh.headers) == {"a": 1}
     # and: the key pair stays when the endpoint is edited
@@ -304,8 +359,9 @@ def test_v1a_signatures_verify_with_the_public_key_in_an_independent_library(org
 
 
 @pytest.mark.django_db
-def test_an_endpoint_that_asks_for_it_is_tested_after_create_and_url_change_only(organisation, monkeypatch,
-                                                                                  django_capture_on_commit_callbacks):
+def test_an_endpoint_that_asks_for_it_is_tested_after_create_and_url_change_only(
+    organisation, monkeypatch, django_capture_on_commit_callbacks
+):
     from deliveries import tasks
     from hooks import services
 
@@ -332,16 +388,22 @@ def test_effective_resolves_every_default_from_the_settings_once_per_generation(
     with override_settings(HOOKLINE={"BREAKER_THRESHOLD": 7, "PROXY": "http://egress:3128", "MAX_ATTEMPTS": 9}):
         resolved = contract.effective()
         assert contract.effective() is resolved  # cached while the settings stay
-        assert (resolved.control.rate_limit_burst, resolved.control.breaker_threshold, resolved.control.breaker_cooldown,
-                resolved.request.proxy_url, resolved.policy.attempts, resolved.policy.read_timeout) == (
-            4, 7, 60.0, "http://egress:3128", 9, 2)
+        assert (
+            resolved.control.rate_limit_burst,
+            resolved.control.breaker_threshold,
+            resolved.control.breaker_cooldown,
+            resolved.request.proxy_url,
+            resolved.policy.attempts,
+            resolved.policy.read_timeout,
+        ) == (4, 7, 60.0, "http://egress:3128", 9, 2)
     assert contract.effective().control.breaker_threshold == 0  # the settings changed: resolved again
     assert contracts.DEFAULT.effective().request.user_agent.startswith("Hookline/")
 
 
 def test_flat_option_names_are_set_into_their_sections_and_a_refusal_names_the_option():
-    assert contracts.with_flat({"preset": "apigee"}, {"headers": {"X-A": "1"}, "ordered": True, "rate_limit": None}) == {
-        "preset": "apigee", "request": {"headers": {"X-A": "1"}}, "control": {"ordered": True}}
+    assert contracts.with_flat(
+        {"preset": "apigee"}, {"headers": {"X-A": "1"}, "ordered": True, "rate_limit": None}
+    ) == {"preset": "apigee", "request": {"headers": {"X-A": "1"}}, "control": {"ordered": True}}
     with pytest.raises(contracts.ContractError) as refused:
         validate_contract({"control": {"breaker_cooldown": -1}})
     assert refused.value.option == "control.breaker_cooldown"
@@ -351,15 +413,27 @@ def test_flat_option_names_are_set_into_their_sections_and_a_refusal_names_the_o
 @pytest.mark.usefixtures("public_dns")
 def test_the_api_takes_and_shows_the_flat_names_and_the_contract_as_one_value(api):
     # when: a contract and a flat option together
-    created = api.post("/api/webhooks/", {"url": "https://example.com/h", "contract": {"preset": "apigee"},
-                                          "headers": {"X-Tenant": "acme"}, "github_signature": True}, format="json")
+    created = api.post(
+        "/api/webhooks/",
+        {
+            "url": "https://example.com/h",
+            "contract": {"preset": "apigee"},
+            "headers": {"X-Tenant": "acme"},
+            "github_signature": True,
+        },
+        format="json",
+    )
     # then
     assert created.status_code == 201, created.data
     body = created.json()
     assert body["contract"]["preset"] == "apigee" and body["contract"]["request"] == {"headers": {"X-Tenant": "acme"}}
     assert body["contract"]["signature"] == {"github": True}
     assert (body["headers"], body["github_signature"], body["standard_signature"], body["rate_limit"]) == (
-        {"X-Tenant": "acme"}, True, True, None)
+        {"X-Tenant": "acme"},
+        True,
+        True,
+        None,
+    )
     # a refused flat option answers on its own field; a contract replaces the stored one as a whole
     url = f"/api/webhooks/{body['id']}/"
     refused = api.patch(url, {"headers": {"webhook-id": "forged"}}, format="json")

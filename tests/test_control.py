@@ -1,5 +1,5 @@
 """Delivery control in-process: pause/resume, the breaker, FIFO heads and the rate limit (the database bucket)."""
-import time
+
 from datetime import timedelta
 
 import pytest
@@ -30,8 +30,9 @@ def deliveries_to(event_type, organisation):
         made = []
         for n in range(count):
             at = now - timedelta(seconds=count - n)
-            event = Event.objects.create(type="invoice.paid", payload={"n": n}, organisation=organisation,
-                                         created_at=at, dispatched_at=at)
+            event = Event.objects.create(
+                type="invoice.paid", payload={"n": n}, organisation=organisation, created_at=at, dispatched_at=at
+            )
             made.append(Delivery.objects.create(event=event, webhook=webhook, created_at=at, next_attempt_at=at))
         return made
 
@@ -69,14 +70,17 @@ def test_an_endpoint_without_control_costs_no_query(make_webhook, receiver, deli
     assert queries.captured_queries == []
 
 
-def test_a_paused_endpoint_holds_new_deliveries_and_resume_sends_them_in_order(make_webhook, receiver, event_type, organisation):
+def test_a_paused_endpoint_holds_new_deliveries_and_resume_sends_them_in_order(
+    make_webhook, receiver, event_type, organisation
+):
     # given
     event_type("invoice.paid")
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
     control.pause(webhook)
     for n in range(5):
-        Event.objects.create(type="invoice.paid", payload={"n": n}, organisation=organisation,
-                             created_at=timezone.now())
+        Event.objects.create(
+            type="invoice.paid", payload={"n": n}, organisation=organisation, created_at=timezone.now()
+        )
     # when: fan-out creates them held, unclaimed
     fanned = fanout.fan_out_waiting(limit=50, claim_limit=50, token="t", lease=timezone.now() + timedelta(seconds=60))
     # then
@@ -91,7 +95,9 @@ def test_a_paused_endpoint_holds_new_deliveries_and_resume_sends_them_in_order(m
     assert Attempt.objects.count() == 5
 
 
-def test_pausing_holds_pending_deliveries_and_a_claimed_one_is_held_without_an_attempt(make_webhook, receiver, deliveries_to):
+def test_pausing_holds_pending_deliveries_and_a_claimed_one_is_held_without_an_attempt(
+    make_webhook, receiver, deliveries_to
+):
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
     [first, second] = deliveries_to(webhook, 2)
     claimed = delivering.claim_due(timezone.now(), 1)  # in a worker's hands when the operator pauses
@@ -106,8 +112,9 @@ def test_pausing_holds_pending_deliveries_and_a_claimed_one_is_held_without_an_a
 
 def test_the_breaker_opens_after_n_failures_then_one_probe_closes_it(make_webhook, receiver, deliveries_to):
     # given: a receiver that fails three times, then recovers
-    webhook, _ = make_webhook(receiver.on("/r", sequence(500, 500, 500, 200, 200, 200)),
-                              breaker_threshold=3, breaker_cooldown=30)
+    webhook, _ = make_webhook(
+        receiver.on("/r", sequence(500, 500, 500, 200, 200, 200)), breaker_threshold=3, breaker_cooldown=30
+    )
     made = deliveries_to(webhook, 3)
     # when: three failed attempts
     for delivery in made:
@@ -214,11 +221,19 @@ def test_control_settings_are_validated_and_kept_apart_from_the_breaker_state(ma
 @pytest.mark.usefixtures("public_dns")
 def test_the_api_shows_and_edits_the_settings_and_runs_the_actions(api, make_webhook, deliveries_to):
     # given
-    created = api.post("/api/webhooks/", {"url": "https://example.com/h", "rate_limit": 5, "ordered": True,
-                                          "breaker_threshold": 3}, format="json")
+    created = api.post(
+        "/api/webhooks/",
+        {"url": "https://example.com/h", "rate_limit": 5, "ordered": True, "breaker_threshold": 3},
+        format="json",
+    )
     assert created.status_code == 201, created.data
     body = created.json()
-    assert (body["rate_limit"], body["rate_limit_burst"], body["ordered"], body["breaker_threshold"]) == (5, None, True, 3)
+    assert (body["rate_limit"], body["rate_limit_burst"], body["ordered"], body["breaker_threshold"]) == (
+        5,
+        None,
+        True,
+        3,
+    )
     assert (body["breaker_state"], body["paused"], body["head_of_line"]) == ("closed", False, None)
     url = f"/api/webhooks/{body['id']}/"
     webhook = Webhook.objects.get(pk=body["id"])
@@ -248,8 +263,9 @@ def test_the_admin_shows_the_control_state_and_its_actions_work(staff_client, ma
 
     webhook, _ = make_webhook("http://127.0.0.1:9/in", ordered=True, rate_limit=7)
     [first, _second] = deliveries_to(webhook, 2)
-    set_runtime(webhook, breaker_state="open", breaker_reason="5 consecutive failed attempts",
-                breaker_changed_at=timezone.now())
+    set_runtime(
+        webhook, breaker_state="open", breaker_reason="5 consecutive failed attempts", breaker_changed_at=timezone.now()
+    )
     page = staff_client.get(reverse("admin:hooks_webhook_change", args=[webhook.pk])).content.decode()
     assert "Delivery control" in page and "5 consecutive failed attempts" in page and first.event_id in page
     listing = staff_client.get(reverse("admin:hooks_webhook_changelist")).content.decode()
@@ -262,11 +278,22 @@ def test_the_admin_shows_the_control_state_and_its_actions_work(staff_client, ma
     staff_client.post(changelist, {"action": "resume", "_selected_action": [webhook.pk]})
     assert not runtime(webhook).paused and not Delivery.objects.filter(status="held").exists()
     # the settings are edited on the form
-    response = staff_client.post(reverse("admin:hooks_webhook_change", args=[webhook.pk]), {
-        "organisation": webhook.organisation_id, "name": "x", "url": webhook.url, "event_types": "*", "headers": "{}",
-        "standard_signature": "on", "rate_limit": "12", "rate_limit_burst": "", "breaker_threshold": "4",
-        "breaker_cooldown": "", "ordered": "",
-    })
+    response = staff_client.post(
+        reverse("admin:hooks_webhook_change", args=[webhook.pk]),
+        {
+            "organisation": webhook.organisation_id,
+            "name": "x",
+            "url": webhook.url,
+            "event_types": "*",
+            "headers": "{}",
+            "standard_signature": "on",
+            "rate_limit": "12",
+            "rate_limit_burst": "",
+            "breaker_threshold": "4",
+            "breaker_cooldown": "",
+            "ordered": "",
+        },
+    )
     assert response.status_code == 302
     webhook.refresh_from_db()
     options = webhook.delivery_contract.control

@@ -1,4 +1,5 @@
 """manage.py create_api_token: a token for a user, the user and organisation created if missing."""
+
 from __future__ import annotations
 
 from io import StringIO

@@ -1,4 +1,5 @@
 """The transport's total deadline: a receiver that drips its answer is cut at TOTAL_TIMEOUT."""
+
 from __future__ import annotations
 
 import time
@@ -21,7 +22,9 @@ def short_timeouts(settings):
     ("reply", "status"),
     [
         pytest.param(always(200, body=b"x" * 500, drip=0.05), 200, id="a body dripping after a 200"),
-        pytest.param(always(200, headers={"X-Padding": "p" * 200}, drip=0.05, drip_head=True), None, id="a dripping head"),
+        pytest.param(
+            always(200, headers={"X-Padding": "p" * 200}, drip=0.05, drip_head=True), None, id="a dripping head"
+        ),
     ],
 )
 def test_a_dripping_answer_is_cut_at_the_total_timeout(short_timeouts, receiver, reply, status):

@@ -1,4 +1,5 @@
 """The deliver loop in-process, against a real loopback receiver: claim, sign, log, decide."""
+
 import threading
 import time
 from datetime import timedelta
@@ -8,18 +9,16 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 import events
-from deliveries import delivering, runs, senders
+from deliveries import runs, senders
 from deliveries.models import Attempt, Delivery
 from events.models import Event
 from hooks.models import Webhook
-from tests.support.receiver import Reply, always, sequence
 from tests.support.overrides import hookline
+from tests.support.receiver import Reply, always, sequence
 from tests.support.running import deliver
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
-
-
 
 
 @pytest.fixture
@@ -29,8 +28,9 @@ def delivery_to(event_type, organisation):
 
     def create(webhook, payload=None, key="invoice.paid"):
         now = timezone.now()
-        event = Event.objects.create(type=key, payload=payload or {"invoice": 1}, organisation=organisation,
-                                     created_at=now, dispatched_at=now)
+        event = Event.objects.create(
+            type=key, payload=payload or {"invoice": 1}, organisation=organisation, created_at=now, dispatched_at=now
+        )
         return Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now)
 
     return create
@@ -136,7 +136,8 @@ def test_deliveries_to_non_receiving_endpoints_are_closed_unsent(receiver, make_
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_is_sent_concurrently_and_each_delivery_recorded_when_its_request_ends(
-        receiver, make_webhook, delivery_to):
+    receiver, make_webhook, delivery_to
+):
     # given: receivers that note how many requests are in flight at once, one of them slow
     in_flight, peak, lock = [0], [0], threading.Lock()
 
@@ -149,6 +150,7 @@ def test_a_batch_is_sent_concurrently_and_each_delivery_recorded_when_its_reques
             with lock:
                 in_flight[0] -= 1
             return Reply(200)
+
         return reply
 
     hooks = [make_webhook(receiver.on(f"/r{i}", answer_after(0.2)))[0] for i in range(9)]
@@ -202,6 +204,7 @@ def test_a_transformer_may_skip_an_event_for_an_old_payload_version(receiver, ma
         deliver()
     finally:
         from events.catalog import _declared
+
         _declared.pop("invoice.paid", None)
     assert receiver.requests == []
     assert Delivery.objects.get(id=delivery.id).status == "cancelled"

@@ -1,4 +1,5 @@
 """Delivering under faults: a connection dropped before the write, a claim that would run out mid-send."""
+
 from __future__ import annotations
 
 import time
@@ -25,9 +26,14 @@ def claimed_batch(event_type, make_webhook, organisation):
     event = events.emit("invoice.paid", {"n": 1}, organisation=organisation)
     fanout.fan_out([event.id])
     claimed = delivering.claim_due(timezone.now(), 10)
-    return [delivering.Sent(d, messages.build_request(d.event, d.webhook, messages.envelope(d.event, d.event.type, d.event.payload)),
-                            TransportResult(status=200))
-            for d in claimed]
+    return [
+        delivering.Sent(
+            d,
+            messages.build_request(d.event, d.webhook, messages.envelope(d.event, d.event.type, d.event.payload)),
+            TransportResult(status=200),
+        )
+        for d in claimed
+    ]
 
 
 def drop_connection_once(monkeypatch, *, after_commit: bool) -> list[int]:
@@ -103,4 +109,9 @@ def test_a_claim_too_short_for_its_request_is_released_and_queued_again(claimed_
     assert retries and {(retry.delivery_id, retry.delay) for retry in retries} == {(delivery.id, 0.0)}
     assert receiver.requests == []
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts, delivery.claimed_until, delivery.claim_token) == ("pending", 0, None, "")
+    assert (delivery.status, delivery.attempts, delivery.claimed_until, delivery.claim_token) == (
+        "pending",
+        0,
+        None,
+        "",
+    )

@@ -1,4 +1,5 @@
 """The Celery configuration in one call and its checks, the package-name guard, the deploy checks and key rotation."""
+
 from __future__ import annotations
 
 import subprocess
@@ -103,7 +104,11 @@ def test_a_host_package_named_events_is_a_clear_start_up_error(tmp_path):
 
     # when
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin"},
     )
 
@@ -126,7 +131,9 @@ def test_the_guard_names_the_clash(monkeypatch, tmp_path):
         packages.ensure_own_packages()
 
 
-@pytest.mark.parametrize("debug, allow_private, warned", [(False, True, True), (True, True, False), (False, False, False)])
+@pytest.mark.parametrize(
+    "debug, allow_private, warned", [(False, True, True), (True, True, False), (False, False, False)]
+)
 def test_deploy_check_warns_about_private_addresses_without_debug(settings, debug, allow_private, warned):
     # given
     settings.DEBUG = debug
@@ -159,9 +166,13 @@ def test_reencrypt_moves_every_secret_to_the_new_key(settings, make_webhook):
     from hooks import services
 
     new_secret = services.rotate_secret(plain)
-    other, other_secret = make_webhook("http://127.0.0.1:9/other", shared_secret_header="X-OBC-Secret",
-                                       shared_secret="obc-shared-0123456789", asymmetric_signature=True,
-                                       contract={"preset": "store-notice"})
+    other, other_secret = make_webhook(
+        "http://127.0.0.1:9/other",
+        shared_secret_header="X-OBC-Secret",
+        shared_secret="obc-shared-0123456789",
+        asymmetric_signature=True,
+        contract={"preset": "store-notice"},
+    )
     signing_key, old_token = other.signing_key, other.body_token
     new_token = services.rotate_body_token(other)
 

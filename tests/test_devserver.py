@@ -1,4 +1,5 @@
 """`make run`'s demo set-up: one demo endpoint whatever the port, and a hint that works as printed."""
+
 from __future__ import annotations
 
 import io

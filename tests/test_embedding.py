@@ -4,13 +4,13 @@ The site has a custom user model, its own Celery app (``shop``), Hookline's API 
 /internal/webhooks/api/ and domain code that emits; it runs once with DRF's defaults untouched and
 once with unusual REST_FRAMEWORK settings. This is the manual's Embedding page (docs/embedding.md), step by step.
 """
+
 from __future__ import annotations
 
 import os
 import re
 import socket
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -64,16 +64,23 @@ class Site:
         self.url = f"http://127.0.0.1:{_free_port()}"
 
     def manage(self, *args: str) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(self.python), "manage.py", *args], cwd=HOST, env=self.env,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [str(self.python), "manage.py", *args], cwd=HOST, env=self.env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, f"manage.py {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
         return result
 
     def start(self, name: str, *command: str, ready) -> None:
         log = self.logs / f"{name}.log"
         with open(log, "wb") as out:
-            process = subprocess.Popen([str(self.python), *command], cwd=HOST, env=self.env, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                [str(self.python), *command],
+                cwd=HOST,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes.append(process)
 
         def up():
@@ -99,6 +106,7 @@ def _server_ready(url: str):
             return requests.get(url + "/admin/login/", timeout=10).status_code == 200
         except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
             return False
+
     return ready
 
 
@@ -106,8 +114,10 @@ def _server_ready(url: str):
 def site_database():
     """A database of the site's own on the test PostgreSQL server, dropped afterwards."""
     db = connection.settings_dict
-    server = f"postgres://{db.get('USER') or 'postgres'}{':' + db['PASSWORD'] if db.get('PASSWORD') else ''}" \
-             f"@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+    server = (
+        f"postgres://{db.get('USER') or 'postgres'}{':' + db['PASSWORD'] if db.get('PASSWORD') else ''}"
+        f"@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
+    )
     name = f"hookline_embed_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -117,7 +127,9 @@ def site_database():
 
 
 @pytest.mark.parametrize("settings_module", ["shop.settings", "shop.settings_unusual"])
-def test_a_foreign_site_embeds_hookline_as_the_readme_says(site_python, site_database, settings_module, receiver, tmp_path):
+def test_a_foreign_site_embeds_hookline_as_the_readme_says(
+    site_python, site_database, settings_module, receiver, tmp_path
+):
     site = Site(site_python, settings_module, site_database, tmp_path)
     try:
         # Set-up, as the manual's Embedding page lists it.
@@ -126,19 +138,52 @@ def test_a_foreign_site_embeds_hookline_as_the_readme_says(site_python, site_dat
         assert "drf_spectacular" not in check.stderr and not re.search(r"hookline\.(E|W02)", check.stderr), check.stderr
         site.manage("createsuperuser", "--noinput", "--username", "boss", "--email", "boss@shop.example")
         token = site.manage("create_api_token", "ops", "--organisation", "shop").stdout.strip()
-        site.start("worker", "-m", "celery", "-A", "shop", "worker", "--pool", "threads", "--concurrency", "4",
-                   "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", f"shop-{uuid.uuid4().hex[:6]}@%h",
-                   ready=lambda log: "ready." in log)
-        site.start("beat", "-m", "celery", "-A", "shop", "beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "beat"),
-                   ready=lambda log: "beat: Starting" in log)
-        site.start("web", "manage.py", "runserver", "--noreload", site.url.split("//")[1], ready=_server_ready(site.url))
+        site.start(
+            "worker",
+            "-m",
+            "celery",
+            "-A",
+            "shop",
+            "worker",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "4",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"shop-{uuid.uuid4().hex[:6]}@%h",
+            ready=lambda log: "ready." in log,
+        )
+        site.start(
+            "beat",
+            "-m",
+            "celery",
+            "-A",
+            "shop",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(tmp_path / "beat"),
+            ready=lambda log: "beat: Starting" in log,
+        )
+        site.start(
+            "web", "manage.py", "runserver", "--noreload", site.url.split("//")[1], ready=_server_ready(site.url)
+        )
         api, auth = site.url + PREFIX, {"Authorization": f"Token {token}"}
 
         # The API answers as documented, whatever the site's REST_FRAMEWORK says.
         anonymous = requests.get(f"{api}/webhooks/", timeout=10)
         assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_authenticated"
-        created = requests.post(f"{api}/webhooks/", headers=auth, timeout=10, json={
-            "url": receiver.url("/shop-hook"), "name": "Partner", "event_types": ["invoice.*"]})
+        created = requests.post(
+            f"{api}/webhooks/",
+            headers=auth,
+            timeout=10,
+            json={"url": receiver.url("/shop-hook"), "name": "Partner", "event_types": ["invoice.*"]},
+        )
         assert created.status_code == 201, created.text
         endpoint = created.json()
         assert endpoint["secret"].startswith("whsec_") and endpoint["event_types"] == ["invoice.*"]
@@ -146,12 +191,18 @@ def test_a_foreign_site_embeds_hookline_as_the_readme_says(site_python, site_dat
         assert set(listed) == {"count", "next", "previous", "results"} and listed["count"] == 1
 
         # The site's domain code emits; the worker delivers a request standardwebhooks accepts.
-        event_id = site.manage("shell", "-c", "from billing.services import pay_invoice; print(pay_invoice(42, '9.90'))"
-                               ).stdout.strip().splitlines()[-1]
+        event_id = (
+            site.manage("shell", "-c", "from billing.services import pay_invoice; print(pay_invoice(42, '9.90'))")
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         [request] = wait_until(lambda: receiver.at("/shop-hook"), timeout=30, message="the delivery")
         payload = Verifier(endpoint["secret"]).verify(request.body, request.headers)
-        assert payload == {"type": "invoice.paid", "timestamp": payload["timestamp"],
-                           "data": {"invoice": 42, "amount": "9.90"}}
+        assert payload == {
+            "type": "invoice.paid",
+            "timestamp": payload["timestamp"],
+            "data": {"invoice": 42, "amount": "9.90"},
+        }
         assert request.headers["webhook-id"] == event_id
 
         def delivered():
@@ -170,17 +221,29 @@ def test_a_foreign_site_embeds_hookline_as_the_readme_says(site_python, site_dat
         admin = requests.Session()
         login = admin.get(site.url + "/admin/login/", timeout=10)
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
-        admin.post(site.url + "/admin/login/", timeout=10, headers={"Referer": site.url + "/admin/login/"},
-                   data={"csrfmiddlewaretoken": csrf, "username": "boss", "password": "boss-password", "next": "/admin/"})
-        for page in ("/admin/accounts/user/", "/admin/hooks/webhook/", f"/admin/deliveries/delivery/{delivery['id']}/change/"):
+        admin.post(
+            site.url + "/admin/login/",
+            timeout=10,
+            headers={"Referer": site.url + "/admin/login/"},
+            data={"csrfmiddlewaretoken": csrf, "username": "boss", "password": "boss-password", "next": "/admin/"},
+        )
+        for page in (
+            "/admin/accounts/user/",
+            "/admin/hooks/webhook/",
+            f"/admin/deliveries/delivery/{delivery['id']}/change/",
+        ):
             answer = admin.get(site.url + page, timeout=10)
             assert answer.status_code == 200 and "/admin/login/" not in answer.url, page
         assert event_id in admin.get(site.url + f"/admin/deliveries/delivery/{delivery['id']}/change/", timeout=10).text
 
         # The customer portal: a magic link minted through the API opens the shop's organisation, once.
         boss_token = site.manage("create_api_token", "boss", "--organisation", "shop").stdout.strip()
-        minted = requests.post(f"{api}/portal-sessions/", headers={"Authorization": f"Token {boss_token}"},
-                               json={"organisation": "shop"}, timeout=10)
+        minted = requests.post(
+            f"{api}/portal-sessions/",
+            headers={"Authorization": f"Token {boss_token}"},
+            json={"organisation": "shop"},
+            timeout=10,
+        )
         assert minted.status_code == 201, minted.text
         assert minted.json()["url"].startswith(f"{site.url}/account/webhooks/open/")
         customer = requests.Session()

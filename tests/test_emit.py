@@ -1,4 +1,5 @@
 """emit() and emit_many(): validation at the call site, the outbox row, on-commit dispatch, idempotency."""
+
 import datetime
 from datetime import timedelta
 from decimal import Decimal
@@ -23,7 +24,9 @@ def dispatched(monkeypatch):
     return calls
 
 
-def test_emit_stores_an_event_and_dispatches_on_commit(event_type, organisation, dispatched, django_capture_on_commit_callbacks):
+def test_emit_stores_an_event_and_dispatches_on_commit(
+    event_type, organisation, dispatched, django_capture_on_commit_callbacks
+):
     # given
     event_type("invoice.paid")
     # when
@@ -37,7 +40,9 @@ def test_emit_stores_an_event_and_dispatches_on_commit(event_type, organisation,
     assert dispatched == ["wake-up"]
 
 
-def test_nothing_is_dispatched_before_commit_or_after_rollback(event_type, dispatched, django_capture_on_commit_callbacks):
+def test_nothing_is_dispatched_before_commit_or_after_rollback(
+    event_type, dispatched, django_capture_on_commit_callbacks
+):
     event_type("invoice.paid")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         events.emit("invoice.paid", {"invoice": 1})
@@ -80,9 +85,14 @@ def test_django_json_encoder_types_are_accepted(event_type):
 
 
 def test_payload_must_match_the_event_types_schema(event_type):
-    event_type("invoice.paid", schema={
-        "type": "object", "required": ["invoice"], "properties": {"invoice": {"type": "integer"}},
-    })
+    event_type(
+        "invoice.paid",
+        schema={
+            "type": "object",
+            "required": ["invoice"],
+            "properties": {"invoice": {"type": "integer"}},
+        },
+    )
     events.emit("invoice.paid", {"invoice": 1})
     with pytest.raises(events.InvalidPayload, match="invoice"):
         events.emit("invoice.paid", {"invoice": "one"})
@@ -127,8 +137,9 @@ def test_idempotency_key_is_free_again_after_the_window(event_type):
     assert Event.objects.get(id=first.id).idempotency_key is None
 
 
-def test_emit_many_inserts_in_one_query_and_dispatches_once(event_type, organisation, dispatched,
-                                                             django_assert_num_queries, django_capture_on_commit_callbacks):
+def test_emit_many_inserts_in_one_query_and_dispatches_once(
+    event_type, organisation, dispatched, django_assert_num_queries, django_capture_on_commit_callbacks
+):
     event_type("invoice.paid")
     events.emit("webhook.test", {})  # warm the catalog cache
     with django_capture_on_commit_callbacks(execute=True):
@@ -167,10 +178,14 @@ def test_emit_never_fails_when_the_broker_is_down(event_type, monkeypatch, djang
 
 
 def test_code_declared_types_are_synced_on_migrate():
-    assert EventType.objects.filter(key__in=["webhook.test", "hookline.endpoint.invalid"], declared_in_code=True).count() == 2
+    assert (
+        EventType.objects.filter(key__in=["webhook.test", "hookline.endpoint.invalid"], declared_in_code=True).count()
+        == 2
+    )
 
 
 # --- hostile inputs: every refusal names the limit and where, and nothing is stored ---------------
+
 
 def _deep(depth: int) -> dict:
     value: dict = {}
@@ -179,14 +194,17 @@ def _deep(depth: int) -> dict:
     return value
 
 
-@pytest.mark.parametrize("payload, says", [
-    (_deep(10_000), "nested deeper than 64 levels (HOOKLINE['MAX_JSON_DEPTH'])"),  # json.dumps: RecursionError
-    (_deep(200), "nested deeper than 64 levels"),
-    ({"items": [{"note": "a\ud800b"}]}, "payload.items[0].note: contains a lone surrogate (\\ud800"),
-    ({"\udfff": 1}, "payload (a key): contains a lone surrogate"),
-    ({"note": "a\x00b"}, "payload.note: contains a NUL character"),
-    ({"big": "x" * 300_000}, "payload: is 300010 bytes; the limit (HOOKLINE['MAX_PAYLOAD_BYTES']) is 262144"),
-])
+@pytest.mark.parametrize(
+    "payload, says",
+    [
+        (_deep(10_000), "nested deeper than 64 levels (HOOKLINE['MAX_JSON_DEPTH'])"),  # json.dumps: RecursionError
+        (_deep(200), "nested deeper than 64 levels"),
+        ({"items": [{"note": "a\ud800b"}]}, "payload.items[0].note: contains a lone surrogate (\\ud800"),
+        ({"\udfff": 1}, "payload (a key): contains a lone surrogate"),
+        ({"note": "a\x00b"}, "payload.note: contains a NUL character"),
+        ({"big": "x" * 300_000}, "payload: is 300010 bytes; the limit (HOOKLINE['MAX_PAYLOAD_BYTES']) is 262144"),
+    ],
+)
 def test_emit_refuses_hostile_payloads_and_stores_nothing(event_type, dispatched, payload, says):
     # given
     event_type("invoice.paid")

@@ -1,4 +1,5 @@
 """Endpoint options end to end: real worker, real loopback receivers and proxies, checked on what arrived."""
+
 from __future__ import annotations
 
 import base64
@@ -46,14 +47,19 @@ def settled(count: int) -> bool:
 def dump_database() -> str:
     """Every stored row as text: pg_dump of the test database, or each row cast to text without it."""
     if shutil.which("pg_dump"):
-        return subprocess.run(["pg_dump", "--no-owner", "--dbname", database_url()],
-                              capture_output=True, text=True, check=True, timeout=60).stdout
+        return subprocess.run(
+            ["pg_dump", "--no-owner", "--dbname", database_url()],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
     with connection.cursor() as cursor:
         cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
         tables = [name for (name,) in cursor.fetchall()]
         rows = []
         for table in tables:
-            cursor.execute(f'SELECT t::text FROM "{table}" t')  # noqa: S608 - names from the catalog
+            cursor.execute(f'SELECT t::text FROM "{table}" t')
             rows += [row for (row,) in cursor.fetchall()]
     return "\n".join(rows)
 
@@ -173,10 +179,13 @@ def test_one_domain_event_reaches_a_current_and_a_v1_endpoint_in_their_own_shape
     wait_until(lambda: settled(2), timeout=60, message="2 deliveries")
     (v2,), (v1,) = receiver.at("/v2"), receiver.at("/v1")
     assert StandardWebhook(current_secret).verify(v2.body, v2.headers) == {
-        "type": "user.provisioning", "timestamp": v2.json["timestamp"], "data": {"action": "add", "user": USER},
+        "type": "user.provisioning",
+        "timestamp": v2.json["timestamp"],
+        "data": {"action": "add", "user": USER},
     }
     assert StandardWebhook(legacy_secret).verify(v1.body, v1.headers) == {
-        "type": "idprovisioning.ADD", "timestamp": v2.json["timestamp"],
+        "type": "idprovisioning.ADD",
+        "timestamp": v2.json["timestamp"],
         "data": {"UserId": "7", "Mail": "ada@example.com", "FirstName": "Ada", "LastName": "Lovelace"},
     }
     assert v1.webhook_id == v2.webhook_id == msg_id
@@ -227,7 +236,9 @@ def test_a_proxy_that_refuses_fails_the_attempt_and_it_is_retried(start_worker, 
     # given: the proxy forwards only to 127.0.0.1, and this endpoint is addressed as localhost
     event_type("invoice.paid")
     with ForwardProxy() as egress:
-        webhook, _ = make_webhook(receiver.on("/r", always(200)).replace("127.0.0.1", "localhost"), proxy_url=egress.url)
+        webhook, _ = make_webhook(
+            receiver.on("/r", always(200)).replace("127.0.0.1", "localhost"), proxy_url=egress.url
+        )
         start_worker(hookline={**FAST_RETRIES, "MAX_ATTEMPTS": 2})
 
         # when

@@ -1,4 +1,5 @@
 """Fan-out (matching, bulk creation, idempotence) and the sweeper (stranded events and deliveries)."""
+
 from datetime import timedelta
 
 import pytest
@@ -96,7 +97,9 @@ def test_sweeper_requeues_overdue_unclaimed_deliveries_once(event_type, make_web
     for _ in range(4):
         event = events.emit("user.created", {}, organisation=webhook.organisation)
         Event.objects.filter(id=event.id).update(dispatched_at=now)
-        deliveries.append(Delivery.objects.create(event=event, webhook=webhook, created_at=long_ago, next_attempt_at=long_ago))
+        deliveries.append(
+            Delivery.objects.create(event=event, webhook=webhook, created_at=long_ago, next_attempt_at=long_ago)
+        )
     overdue, leased, expired, not_due = deliveries
     Delivery.objects.filter(id=leased.id).update(claimed_until=now + timedelta(minutes=1))
     Delivery.objects.filter(id=expired.id).update(claimed_until=now - timedelta(minutes=1))

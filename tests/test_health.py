@@ -1,4 +1,5 @@
 """The health report: when the sweeper and the periodic check last ran, the backlog, and where it shows."""
+
 import json
 import logging
 from datetime import timedelta

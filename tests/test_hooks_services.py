@@ -1,4 +1,5 @@
 """Tests for endpoint options in hooks.services and hooks.models: headers, proxy, Basic auth, secrets at rest, rotation."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,7 +17,6 @@ from tests.support.overrides import hookline
 pytestmark = pytest.mark.django_db
 
 URL = "http://127.0.0.1:9/in"
-
 
 
 # --- static headers and the shared-secret header -----------------------------------------------------
@@ -75,7 +75,8 @@ def test_clean_returns_normalised_values_and_saves_nothing():
     # then
     # then: the flat option names are set into the one contract value
     assert cleaned == {
-        "url": URL, "event_types": ["*"],
+        "url": URL,
+        "event_types": ["*"],
         "contract": {"request": {"proxy_url": "http://127.0.0.1:3128", "headers": {"X-A": "1"}}},
     }
     assert not Webhook.objects.exists()

@@ -1,4 +1,5 @@
 """Hostile input on every way in (API, admin, model) answers a clear 4xx; every stored value renders in the admin and the API."""
+
 from __future__ import annotations
 
 import json
@@ -41,12 +42,16 @@ def assert_json_error(response, status: int, code: str | None = None) -> dict:
 
 # --- the API ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, body", [
-    ("/api/events/", '{"type": "invoice.paid", "payload": ' + DEEP_TEXT + "}"),
-    ("/api/webhooks/", '{"url": "https://example.com/in", "headers": ' + DEEP_TEXT + "}"),
-    ("/api/event-types/", '{"key": "deep.schema", "schema": ' + DEEP_TEXT + "}"),
-    ("/api/events/", "[" * 100_000),
-])
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/events/", '{"type": "invoice.paid", "payload": ' + DEEP_TEXT + "}"),
+        ("/api/webhooks/", '{"url": "https://example.com/in", "headers": ' + DEEP_TEXT + "}"),
+        ("/api/event-types/", '{"key": "deep.schema", "schema": ' + DEEP_TEXT + "}"),
+        ("/api/events/", "[" * 100_000),
+    ],
+)
 def test_json_nested_10000_deep_is_a_400_not_a_recursion_error(api, member, event_type, public_dns, path, body):
     # given
     member.is_staff = True  # the catalog's writes are staff-only
@@ -80,11 +85,14 @@ def test_a_body_between_the_payload_and_request_limits_names_the_payload_limit(a
     assert "HOOKLINE['MAX_PAYLOAD_BYTES']" in error["detail"]
 
 
-@pytest.mark.parametrize("payload, says", [
-    ('{"note": "a\\ud800b"}', "payload.note: contains a lone surrogate"),
-    ('{"\\udc00": 1}', "payload (a key): contains a lone surrogate"),
-    ('{"x": [' + deep_text(70) + "]}", "nested deeper than 64 levels"),
-])
+@pytest.mark.parametrize(
+    "payload, says",
+    [
+        ('{"note": "a\\ud800b"}', "payload.note: contains a lone surrogate"),
+        ('{"\\udc00": 1}', "payload (a key): contains a lone surrogate"),
+        ('{"x": [' + deep_text(70) + "]}", "nested deeper than 64 levels"),
+    ],
+)
 def test_emit_over_the_api_refuses_unstorable_payloads_with_400(api, event_type, payload, says):
     # given
     event_type("invoice.paid")
@@ -96,10 +104,16 @@ def test_emit_over_the_api_refuses_unstorable_payloads_with_400(api, event_type,
     assert not Event.objects.exists()
 
 
-@pytest.mark.parametrize("headers, says", [
-    ({f"X-H{n}": "v" for n in range(10_000)}, "10000 static headers; the limit (HOOKLINE['MAX_STATIC_HEADERS']) is 50"),
-    ({f"X-H{n}": "v" * 1000 for n in range(20)}, "the limit (HOOKLINE['MAX_STATIC_HEADERS_BYTES']) is 8192"),
-])
+@pytest.mark.parametrize(
+    "headers, says",
+    [
+        (
+            {f"X-H{n}": "v" for n in range(10_000)},
+            "10000 static headers; the limit (HOOKLINE['MAX_STATIC_HEADERS']) is 50",
+        ),
+        ({f"X-H{n}": "v" * 1000 for n in range(20)}, "the limit (HOOKLINE['MAX_STATIC_HEADERS_BYTES']) is 8192"),
+    ],
+)
 def test_an_endpoint_with_too_many_or_too_big_static_headers_is_refused(api, public_dns, headers, says):
     # when
     response = api.post("/api/webhooks/", {"url": "https://example.com/in", "headers": headers}, format="json")
@@ -109,13 +123,16 @@ def test_an_endpoint_with_too_many_or_too_big_static_headers_is_refused(api, pub
     assert not Webhook.objects.exists()
 
 
-@pytest.mark.parametrize("field, value, says", [
-    ("name", "n" * 201, "name: Ensure this field has no more than 200 characters."),  # the serializer's own check
-    ("description", "d" * 5001, "description: is 5001 characters long; the limit is 5000"),
-    ("headers", {"X-Tenant\udc00": "v"}, "Not valid header names: 'X-Tenant\\udc00'"),
-    ("headers", {"X-Tenant": "v\udc00"}, "Surrogate characters are not allowed"),
-    ("name", "a\udc00", "Surrogate characters are not allowed"),
-])
+@pytest.mark.parametrize(
+    "field, value, says",
+    [
+        ("name", "n" * 201, "name: Ensure this field has no more than 200 characters."),  # the serializer's own check
+        ("description", "d" * 5001, "description: is 5001 characters long; the limit is 5000"),
+        ("headers", {"X-Tenant\udc00": "v"}, "Not valid header names: 'X-Tenant\\udc00'"),
+        ("headers", {"X-Tenant": "v\udc00"}, "Surrogate characters are not allowed"),
+        ("name", "a\udc00", "Surrogate characters are not allowed"),
+    ],
+)
 def test_endpoint_texts_are_limited(api, public_dns, field, value, says):
     # when
     response = post_raw(api, "/api/webhooks/", json.dumps({"url": "https://example.com/in", field: value}))
@@ -132,6 +149,7 @@ def test_the_services_apply_the_same_limits_to_python_callers(make_webhook, publ
 
 
 # --- the model field and the admin forms ------------------------------------------------------
+
 
 def test_the_url_guard_is_the_model_fields_validator_too(settings, organisation):
     # given: a host's own ModelForm or a data migration skips hooks.services
@@ -152,17 +170,27 @@ def staff_client(client, operator):
     return client
 
 
-@pytest.mark.parametrize("headers, says", [
-    (DEEP_TEXT, "nested deeper than 64 levels"),
-    (json.dumps({f"X-H{n}": "v" for n in range(10_000)}), "10000 static headers"),
-    ('{"X-A": "\\ud800"}', "lone surrogate"),
-])
+@pytest.mark.parametrize(
+    "headers, says",
+    [
+        (DEEP_TEXT, "nested deeper than 64 levels"),
+        (json.dumps({f"X-H{n}": "v" for n in range(10_000)}), "10000 static headers"),
+        ('{"X-A": "\\ud800"}', "lone surrogate"),
+    ],
+)
 def test_the_admin_form_refuses_hostile_headers_on_their_field(staff_client, organisation, headers, says):
     # when
-    response = staff_client.post(reverse("admin:hooks_webhook_add"), {
-        "organisation": organisation.pk, "name": "x", "url": "http://127.0.0.1:9/in", "event_types": "*",
-        "headers": headers, "standard_signature": "on",
-    })
+    response = staff_client.post(
+        reverse("admin:hooks_webhook_add"),
+        {
+            "organisation": organisation.pk,
+            "name": "x",
+            "url": "http://127.0.0.1:9/in",
+            "event_types": "*",
+            "headers": headers,
+            "standard_signature": "on",
+        },
+    )
     # then
     assert response.status_code == 200
     assert says in str(response.context["adminform"].form.errors["headers"])
@@ -170,8 +198,9 @@ def test_the_admin_form_refuses_hostile_headers_on_their_field(staff_client, org
 
 
 def test_the_catalog_admin_refuses_a_schema_nested_too_deep_and_a_long_description(admin_client):
-    response = admin_client.post(reverse("admin:events_eventtype_add"),
-                                 {"key": "deep.schema", "schema": DEEP_TEXT, "description": "d" * 5001})
+    response = admin_client.post(
+        reverse("admin:events_eventtype_add"), {"key": "deep.schema", "schema": DEEP_TEXT, "description": "d" * 5001}
+    )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert "nested deeper than 64 levels" in str(errors["schema"])
@@ -188,6 +217,7 @@ def test_the_catalog_api_limits_descriptions(api, member):
 
 # --- whatever is stored renders --------------------------------------------------------------
 
+
 def store_json(model, pk, column: str, text: str) -> None:
     """Write a JSON column behind the ORM's back, as an old version or another program might have."""
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
@@ -199,18 +229,37 @@ def odd_rows(make_webhook, *, surrogates: bool) -> Delivery:
     """An event ~900 deep and huge, an attempt with binary-ish and deep bodies and odd headers, a deep schema."""
     webhook, _ = make_webhook("http://127.0.0.1:9/in", name="Odd <b>endpoint</b>")
     now = timezone.now()
-    event = Event.objects.create(type="invoice.paid", payload={}, organisation=webhook.organisation,
-                                 created_at=now, dispatched_at=now)
-    delivery = Delivery.objects.create(event=event, webhook=webhook, status="failed", created_at=now,
-                                       attempts=1, total_attempts=1, last_status_code=500)
+    event = Event.objects.create(
+        type="invoice.paid", payload={}, organisation=webhook.organisation, created_at=now, dispatched_at=now
+    )
+    delivery = Delivery.objects.create(
+        event=event,
+        webhook=webhook,
+        status="failed",
+        created_at=now,
+        attempts=1,
+        total_attempts=1,
+        last_status_code=500,
+    )
     attempt = Attempt.objects.create(
-        delivery=delivery, number=1, created_at=now, request_url=webhook.url, request_headers={},
-        request_body=deep_text(DEPTH), response_status=500, response_headers={},
-        response_body="\ufffd\ufffdPNG\x01\x02 caf\u00e9 " + "x" * 200_000, error="odd",
+        delivery=delivery,
+        number=1,
+        created_at=now,
+        request_url=webhook.url,
+        request_headers={},
+        request_body=deep_text(DEPTH),
+        response_status=500,
+        response_headers={},
+        response_body="\ufffd\ufffdPNG\x01\x02 caf\u00e9 " + "x" * 200_000,
+        error="odd",
     )
     odd = '"\\ud800 lone \\udfff"' if surrogates else '"plain"'
-    store_json(Event, event.pk, "payload",
-               '{"deep": ' + deep_text(DEPTH) + ', "odd": ' + odd + ', "huge": "' + "y" * 300_000 + '"}')
+    store_json(
+        Event,
+        event.pk,
+        "payload",
+        '{"deep": ' + deep_text(DEPTH) + ', "odd": ' + odd + ', "huge": "' + "y" * 300_000 + '"}',
+    )
     store_json(Attempt, attempt.pk, "request_headers", '{"X-Odd": ' + odd + ', "X-Nested": {"a": [1]}}')
     store_json(Attempt, attempt.pk, "response_headers", '{"Content-Type": ' + odd + "}")
     store_json(Webhook, webhook.pk, "contract", '{"request": {"headers": {"X-Odd": ' + odd + "}}}")
@@ -219,26 +268,43 @@ def odd_rows(make_webhook, *, surrogates: bool) -> Delivery:
     return delivery
 
 
-@pytest.mark.parametrize("surrogates", [
-    False,
-    pytest.param(True, marks=pytest.mark.skipif(
-        connection.vendor == "postgresql", reason="PostgreSQL's jsonb cannot store a lone surrogate at all")),
-])
-def test_every_admin_page_and_api_answer_renders_odd_stored_rows(admin_client, client_for, admin_user, make_webhook,
-                                                                 event_type, surrogates):
+@pytest.mark.parametrize(
+    "surrogates",
+    [
+        False,
+        pytest.param(
+            True,
+            marks=pytest.mark.skipif(
+                connection.vendor == "postgresql", reason="PostgreSQL's jsonb cannot store a lone surrogate at all"
+            ),
+        ),
+    ],
+)
+def test_every_admin_page_and_api_answer_renders_odd_stored_rows(
+    admin_client, client_for, admin_user, make_webhook, event_type, surrogates
+):
     # given
     delivery = odd_rows(make_webhook, surrogates=surrogates)
     event, webhook = delivery.event, delivery.webhook
     pages = [
-        reverse("admin:events_event_changelist"), reverse("admin:events_event_change", args=[event.pk]),
-        reverse("admin:deliveries_delivery_changelist"), reverse("admin:deliveries_delivery_change", args=[delivery.pk]),
-        reverse("admin:hooks_webhook_changelist"), reverse("admin:hooks_webhook_change", args=[webhook.pk]),
+        reverse("admin:events_event_changelist"),
+        reverse("admin:events_event_change", args=[event.pk]),
+        reverse("admin:deliveries_delivery_changelist"),
+        reverse("admin:deliveries_delivery_change", args=[delivery.pk]),
+        reverse("admin:hooks_webhook_changelist"),
+        reverse("admin:hooks_webhook_change", args=[webhook.pk]),
         reverse("admin:events_eventtype_changelist"),
         reverse("admin:events_eventtype_change", args=[EventType.objects.get(key="invoice.paid").pk]),
     ]
     api = client_for(admin_user)
-    answers = ["/api/deliveries/", f"/api/deliveries/{delivery.pk}/", "/api/webhooks/", f"/api/webhooks/{webhook.pk}/",
-               "/api/event-types/", "/api/event-types/invoice.paid/"]
+    answers = [
+        "/api/deliveries/",
+        f"/api/deliveries/{delivery.pk}/",
+        "/api/webhooks/",
+        f"/api/webhooks/{webhook.pk}/",
+        "/api/event-types/",
+        "/api/event-types/invoice.paid/",
+    ]
     # when / then
     for page in pages:
         response = admin_client.get(page)

@@ -1,4 +1,5 @@
 """HTTPS deliveries against a test CA: trusted through HOOKLINE['EXTRA_CA_BUNDLE'], verified always, failures explained."""
+
 from __future__ import annotations
 
 import ssl
@@ -50,6 +51,7 @@ def request_to(url: str) -> transport.OutgoingRequest:
 
 # --- the transport, in this process ------------------------------------------------------------
 
+
 def test_a_certificate_from_the_extra_ca_is_trusted_and_verified(test_ca, ca_bundle):
     # given
     with tls_receiver(test_ca, "127.0.0.1") as receiver, hookline(EXTRA_CA_BUNDLE=ca_bundle):
@@ -66,10 +68,13 @@ def test_without_the_extra_ca_the_same_certificate_is_refused(test_ca):
     assert "certificate verify failed" in result.error and receiver.requests == []
 
 
-@pytest.mark.parametrize("issuer, hosts, says", [
-    ("another CA", ("127.0.0.1",), "certificate verify failed"),
-    ("the test CA", ("localhost",), "mismatch"),  # a valid certificate, for another host
-])
+@pytest.mark.parametrize(
+    "issuer, hosts, says",
+    [
+        ("another CA", ("127.0.0.1",), "certificate verify failed"),
+        ("the test CA", ("localhost",), "mismatch"),  # a valid certificate, for another host
+    ],
+)
 def test_a_wrong_ca_or_host_name_fails_with_a_clear_error(test_ca, ca_bundle, issuer, hosts, says):
     # given
     ca = trustme.CA() if issuer == "another CA" else test_ca
@@ -93,22 +98,32 @@ def test_a_bad_extra_ca_bundle_fails_the_system_check(tmp_path):
 
 # --- end to end, through a real worker process -------------------------------------------------
 
+
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_https_deliveries_through_a_worker(start_worker, test_ca, ca_bundle, make_webhook, event_type, organisation,
-                                           admin_client):
+def test_https_deliveries_through_a_worker(
+    start_worker, test_ca, ca_bundle, make_webhook, event_type, organisation, admin_client
+):
     # given: three receivers (a good certificate, another CA's, one for another host name)
     event_type("invoice.paid")
-    with tls_receiver(test_ca, "127.0.0.1") as good, tls_receiver(trustme.CA(), "127.0.0.1") as wrong_ca, \
-            tls_receiver(test_ca, "localhost") as wrong_host:
-        endpoints = {name: make_webhook(receiver.url("/in"), name=name, event_types=["invoice.paid"])[0]
-                     for name, receiver in (("good", good), ("wrong CA", wrong_ca), ("wrong host", wrong_host))}
+    with (
+        tls_receiver(test_ca, "127.0.0.1") as good,
+        tls_receiver(trustme.CA(), "127.0.0.1") as wrong_ca,
+        tls_receiver(test_ca, "localhost") as wrong_host,
+    ):
+        endpoints = {
+            name: make_webhook(receiver.url("/in"), name=name, event_types=["invoice.paid"])[0]
+            for name, receiver in (("good", good), ("wrong CA", wrong_ca), ("wrong host", wrong_host))
+        }
         start_worker(hookline={"EXTRA_CA_BUNDLE": ca_bundle, "MAX_ATTEMPTS": 1})
         # when
         with transaction.atomic():
             event = events.emit("invoice.paid", {"invoice": 42}, organisation=organisation)
-        wait_until(lambda: Delivery.objects.filter(event=event).exclude(status="pending").count() == 3, timeout=30,
-                   message="three settled deliveries")
+        wait_until(
+            lambda: Delivery.objects.filter(event=event).exclude(status="pending").count() == 3,
+            timeout=30,
+            message="three settled deliveries",
+        )
     # then
     attempts = {a.delivery.webhook.name: a for a in Attempt.objects.select_related("delivery__webhook")}
     assert attempts["good"].succeeded and attempts["good"].response_status == 200

@@ -3,13 +3,14 @@
 These ran on PostgreSQL, where they were 500s (the database refuses what SQLite stores); they run on
 both. The first 53 are the issue's three root causes, then the schema-wide sweep's 19.
 """
+
 from __future__ import annotations
 
 import json
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 
 import events
 from deliveries.models import Delivery
@@ -23,6 +24,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 @pytest.fixture(autouse=True)
 def _resolvable(public_dns):
     """URLs pass the address check without DNS: the refusals tested are the gate's."""
+
 
 NUL, SURROGATE = "\x00", "\ud800"
 HOSTILE_CHARACTERS = {"NUL": NUL, "lone surrogate": SURROGATE}
@@ -47,8 +49,13 @@ def _assert_refused(response, *, field: str | None = None):
 
 
 def _counts():
-    return (Webhook.objects.count(), Event.objects.count(), ScheduledEvent.objects.count(), EventType.objects.count(),
-            Delivery.objects.count())
+    return (
+        Webhook.objects.count(),
+        Event.objects.count(),
+        ScheduledEvent.objects.count(),
+        EventType.objects.count(),
+        Delivery.objects.count(),
+    )
 
 
 # --- 1. a NUL or lone surrogate in a condition (12 in the issue: path and five operands, two characters) ---
@@ -94,8 +101,11 @@ def test_a_condition_with_a_hostile_character_is_refused_on_update(api, make_web
 @pytest.mark.parametrize("place", CONDITION_PLACES)
 def test_the_services_refuse_a_condition_with_a_hostile_character(organisation, char, place):
     with pytest.raises(ValidationError) as refused:
-        services.create_webhook(url="https://example.com/in", organisation=organisation,
-                                condition=CONDITION_PLACES[place](HOSTILE_CHARACTERS[char]))
+        services.create_webhook(
+            url="https://example.com/in",
+            organisation=organisation,
+            condition=CONDITION_PLACES[place](HOSTILE_CHARACTERS[char]),
+        )
     assert "condition" in refused.value.message_dict
     assert not Webhook.objects.exists()
 
@@ -145,6 +155,7 @@ def test_an_admin_search_with_a_raw_nul_is_a_400(admin_client, path):
 
 # --- 3. an organisation slug with a NUL (3 in the issue, and PUT/PATCH in the sweep) --------------
 
+
 def _schedule_body(**extra):
     return {"name": "daily", "event_type": "invoice.paid", "cron": "0 4 * * *", "payload": {"a": 1}, **extra}
 
@@ -172,15 +183,18 @@ def test_an_organisation_slug_with_a_nul_is_refused(api, event_type, name):
 @pytest.fixture
 def schedule(event_type, organisation):
     event_type("invoice.paid")
-    return ScheduledEvent.objects.create(name="daily", organisation=organisation, event_type="invoice.paid",
-                                         cron="0 4 * * *", payload={"a": 1})
+    return ScheduledEvent.objects.create(
+        name="daily", organisation=organisation, event_type="invoice.paid", cron="0 4 * * *", payload={"a": 1}
+    )
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])
 def test_an_organisation_slug_with_a_nul_is_refused_on_put_and_patch(api, make_webhook, schedule, method):
     webhook, _ = make_webhook("https://example.com/in")
-    for path, body in ((f"/api/webhooks/{webhook.pk}/", {"url": "https://example.com/in"}),
-                       (f"/api/scheduled-events/{schedule.pk}/", _schedule_body())):
+    for path, body in (
+        (f"/api/webhooks/{webhook.pk}/", {"url": "https://example.com/in"}),
+        (f"/api/scheduled-events/{schedule.pk}/", _schedule_body()),
+    ):
         _assert_refused(_post(api, path, {**body, "organisation": "ac\x00me"}, method=method), field="organisation")
     webhook.refresh_from_db()
     schedule.refresh_from_db()
@@ -189,8 +203,13 @@ def test_an_organisation_slug_with_a_nul_is_refused_on_put_and_patch(api, make_w
 
 # --- the schema-wide sweep: path keys, non-finite numbers -----------------------------------------
 
-PATH_KEYS = ["/api/event-types/%00/", "/api/event-types/a%00b/", "/api/webhooks/%00/", "/api/deliveries/%00/",
-             "/api/scheduled-events/%00/"]
+PATH_KEYS = [
+    "/api/event-types/%00/",
+    "/api/event-types/a%00b/",
+    "/api/webhooks/%00/",
+    "/api/deliveries/%00/",
+    "/api/scheduled-events/%00/",
+]
 
 
 @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
@@ -244,12 +263,15 @@ def test_emit_from_python_refuses_non_finite_numbers(event_type):
     assert not Event.objects.exists()
 
 
-@pytest.mark.parametrize("arguments", [
-    ("invoice.paid", '{"amount": 1e999}'),
-    ("invoice.paid", '{"amount": NaN}'),
-    ("invoice.paid", "{}", "--organisation", "ac\x00me"),
-    ("invoice\x00paid", "{}"),
-])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("invoice.paid", '{"amount": 1e999}'),
+        ("invoice.paid", '{"amount": NaN}'),
+        ("invoice.paid", "{}", "--organisation", "ac\x00me"),
+        ("invoice\x00paid", "{}"),
+    ],
+)
 def test_the_emit_command_refuses_what_the_api_refuses(event_type, organisation, arguments):
     event_type("invoice.paid")
     with pytest.raises(CommandError, match="Refused|finite|NUL"):
@@ -259,18 +281,30 @@ def test_the_emit_command_refuses_what_the_api_refuses(event_type, organisation,
 
 # --- admin forms: the JSON boxes take the same checks ------------------------------------------
 
-@pytest.mark.parametrize("text, says", [
-    ('{"path": "a", "eq": "\\u0000"}', "NUL"),
-    ('{"path": "a", "eq": "\\ud800"}', "surrogate"),
-    ('{"path": "a", "eq": NaN}', "finite"),
-    ('{"path": "a", "eq": 1e999}', "finite"),
-])
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ('{"path": "a", "eq": "\\u0000"}', "NUL"),
+        ('{"path": "a", "eq": "\\ud800"}', "surrogate"),
+        ('{"path": "a", "eq": NaN}', "finite"),
+        ('{"path": "a", "eq": 1e999}', "finite"),
+    ],
+)
 def test_the_admin_refuses_a_hostile_condition_on_its_field(admin_client, organisation, text, says):
     # when
-    response = admin_client.post("/admin/hooks/webhook/add/", {
-        "organisation": organisation.pk, "url": "https://example.com/in", "event_types": "*", "condition": text,
-        "headers": "{}", "contract": "{}", "standard_signature": "on",
-    })
+    response = admin_client.post(
+        "/admin/hooks/webhook/add/",
+        {
+            "organisation": organisation.pk,
+            "url": "https://example.com/in",
+            "event_types": "*",
+            "condition": text,
+            "headers": "{}",
+            "contract": "{}",
+            "standard_signature": "on",
+        },
+    )
     # then
     assert response.status_code == 200  # the form again, with the error on the field
     errors = response.context["adminform"].form.errors
@@ -278,8 +312,14 @@ def test_the_admin_refuses_a_hostile_condition_on_its_field(admin_client, organi
     assert not Webhook.objects.exists()
 
 
-@pytest.mark.parametrize("path", ["/admin/hooks/webhook/%00/change/", "/admin/events/eventtype/a%00b/change/",
-                                  "/admin/events/event/msg_%00/change/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/hooks/webhook/%00/change/",
+        "/admin/events/eventtype/a%00b/change/",
+        "/admin/events/event/msg_%00/change/",
+    ],
+)
 def test_an_admin_object_url_with_a_nul_is_not_found(admin_client, path):
     # 404, or the admin's own "doesn't exist" redirect for the catalog (not organisation-scoped)
     assert admin_client.get(path).status_code in (302, 404)
@@ -293,11 +333,20 @@ def test_admin_filters_and_ordering_with_a_nul_are_a_400(admin_client, query):
 
 # --- the read surfaces of the API: filters, search, ordering ---------------------------------
 
-@pytest.mark.parametrize("path, parameter", [
-    ("/api/webhooks/", "search"), ("/api/webhooks/", "state"), ("/api/deliveries/", "event_type"),
-    ("/api/deliveries/", "status"), ("/api/event-types/", "search"), ("/api/scheduled-events/", "event_type"),
-    ("/api/webhooks/", "ordering"), ("/api/deliveries/", "batch"),
-])
+
+@pytest.mark.parametrize(
+    "path, parameter",
+    [
+        ("/api/webhooks/", "search"),
+        ("/api/webhooks/", "state"),
+        ("/api/deliveries/", "event_type"),
+        ("/api/deliveries/", "status"),
+        ("/api/event-types/", "search"),
+        ("/api/scheduled-events/", "event_type"),
+        ("/api/webhooks/", "ordering"),
+        ("/api/deliveries/", "batch"),
+    ],
+)
 def test_api_filters_with_a_nul_are_a_400_naming_the_parameter(api, path, parameter):
     response = api.get(path, {parameter: "x\x00y"})
     answer = _assert_refused(response)
@@ -318,8 +367,11 @@ def test_an_overlong_query_parameter_is_refused_with_the_limit(api):
 
 # --- found by the admin fuzzer -------------------------------------------------------------------
 
-@pytest.mark.parametrize("changelist", ["/admin/hooks/webhook/", "/admin/events/event/", "/admin/deliveries/delivery/",
-                                        "/admin/events/scheduledevent/"])
+
+@pytest.mark.parametrize(
+    "changelist",
+    ["/admin/hooks/webhook/", "/admin/events/event/", "/admin/deliveries/delivery/", "/admin/events/scheduledevent/"],
+)
 def test_admin_facet_counts_work_with_the_organisation_filter(admin_client, organisation, changelist):
     # ?_facets counts each filter's choices: the organisation filter got its ids as ints (a 500: int.isdigit)
     response = admin_client.get(changelist, {"_facets": "True"})
@@ -329,13 +381,19 @@ def test_admin_facet_counts_work_with_the_organisation_filter(admin_client, orga
 @pytest.mark.parametrize("value", ["²", "99999999999999999999999", "-1", "1.5"])
 def test_admin_id_filters_take_any_text(admin_client, value):
     # "²".isdigit() is true, and int("²") a ValueError: the id filters read ASCII digits within the id range only
-    for changelist, parameter in (("/admin/deliveries/delivery/", "webhook"), ("/admin/hooks/webhook/", "organisation")):
+    for changelist, parameter in (
+        ("/admin/deliveries/delivery/", "webhook"),
+        ("/admin/hooks/webhook/", "organisation"),
+    ):
         assert admin_client.get(changelist, {parameter: value}).status_code == 200
 
 
 # --- management commands ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("arguments", [("--pause", "nan"), ("--budget", "inf"), ("--pause", "-1"), ("--budget", "1e999")])
+
+@pytest.mark.parametrize(
+    "arguments", [("--pause", "nan"), ("--budget", "inf"), ("--pause", "-1"), ("--budget", "1e999")]
+)
 def test_prune_refuses_non_finite_or_negative_seconds(arguments):
     with pytest.raises(CommandError, match="finite|negative"):
         call_command("prune", *arguments)
@@ -348,6 +406,7 @@ def test_the_demo_command_refuses_a_nul_username():
 
 # --- found by the admin fuzzer on PostgreSQL (make fuzz, 60 examples) -------------------------------
 
+
 @pytest.mark.parametrize("pattern", ["\x00", "user.\x00", "a\ud800"])
 def test_an_event_type_pattern_with_a_hostile_character_is_refused(organisation, pattern):
     with pytest.raises(ValidationError) as refused:
@@ -357,9 +416,17 @@ def test_an_event_type_pattern_with_a_hostile_character_is_refused(organisation,
 
 
 def test_the_admin_refuses_a_nul_pattern_on_its_field(admin_client, organisation):
-    response = admin_client.post("/admin/hooks/webhook/add/", {
-        "organisation": organisation.pk, "url": "https://example.com/in", "event_types": "\x00", "condition": "",
-        "headers": "{}", "contract": "{}", "standard_signature": "on",
-    })
+    response = admin_client.post(
+        "/admin/hooks/webhook/add/",
+        {
+            "organisation": organisation.pk,
+            "url": "https://example.com/in",
+            "event_types": "\x00",
+            "condition": "",
+            "headers": "{}",
+            "contract": "{}",
+            "standard_signature": "on",
+        },
+    )
     assert response.status_code == 200 and "event_types" in response.context["adminform"].form.errors
     assert not Webhook.objects.exists()

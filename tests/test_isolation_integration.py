@@ -1,4 +1,5 @@
 """Isolation and timing through real workers: a slow or hanging endpoint delays nobody else (issue 21)."""
+
 from __future__ import annotations
 
 import threading
@@ -28,7 +29,9 @@ def emit(key: str, n: int, organisation) -> list:
         return [events.emit(key, {"n": i}, organisation=organisation) for i in range(n)]
 
 
-def test_a_hanging_endpoint_does_not_delay_another_endpoints_new_events(start_worker, receiver, make_webhook, event_type):
+def test_a_hanging_endpoint_does_not_delay_another_endpoints_new_events(
+    start_worker, receiver, make_webhook, event_type
+):
     # given: one endpoint that hangs until the read timeout, and a healthy one
     event_type("slow.thing")
     event_type("fast.thing")
@@ -48,13 +51,17 @@ def test_a_hanging_endpoint_does_not_delay_another_endpoints_new_events(start_wo
     latencies = sorted(got.at - sent for got, sent in zip(sorted(receiver.at("/fast"), key=lambda r: r.at), emitted_at))
     assert latencies[-1] < 0.5, latencies
     # and they are recorded while the slow request still hangs
-    wait_until(lambda: Delivery.objects.filter(webhook=fast, status="succeeded").count() == 5, timeout=2,
-               message="recorded before the hang ends")
+    wait_until(
+        lambda: Delivery.objects.filter(webhook=fast, status="succeeded").count() == 5,
+        timeout=2,
+        message="recorded before the hang ends",
+    )
     assert Delivery.objects.get(webhook=slow).status == "pending"
 
 
-def test_a_slow_endpoint_with_a_backlog_holds_at_most_its_cap_of_sender_slots(start_worker, receiver, make_webhook,
-                                                                              event_type):
+def test_a_slow_endpoint_with_a_backlog_holds_at_most_its_cap_of_sender_slots(
+    start_worker, receiver, make_webhook, event_type
+):
     # given: a slow endpoint capped at 2 requests in flight (its contract), and a healthy endpoint
     event_type("slow.thing")
     event_type("fast.thing")
@@ -69,8 +76,9 @@ def test_a_slow_endpoint_with_a_backlog_holds_at_most_its_cap_of_sender_slots(st
             in_flight[0] -= 1
         return Reply(200)
 
-    slow, _ = make_webhook(receiver.on("/slow", slow_reply), event_types=["slow.thing"],
-                           contract={"policy": {"max_in_flight": 2}})
+    slow, _ = make_webhook(
+        receiver.on("/slow", slow_reply), event_types=["slow.thing"], contract={"policy": {"max_in_flight": 2}}
+    )
     fast, _ = make_webhook(receiver.on("/fast", always(200)), event_types=["fast.thing"])
     start_worker(hookline={"SEND_CONCURRENCY": 8}, **README_WORKER)
     # when: a backlog of 12 for the slow endpoint, then 5 for the healthy one
@@ -81,14 +89,18 @@ def test_a_slow_endpoint_with_a_backlog_holds_at_most_its_cap_of_sender_slots(st
     # then: the healthy ones go at once; the slow ones two at a time, all of them in the end
     wait_until(lambda: len(receiver.at("/fast")) == 5, timeout=5, message="healthy deliveries")
     assert max(got.at for got in receiver.at("/fast")) - started < 0.5
-    wait_until(lambda: Delivery.objects.filter(webhook=slow, status="succeeded").count() == 12, timeout=30,
-               message="the slow backlog")
+    wait_until(
+        lambda: Delivery.objects.filter(webhook=slow, status="succeeded").count() == 12,
+        timeout=30,
+        message="the slow backlog",
+    )
     assert peak[0] == 2
     assert len(receiver.at("/slow")) == 12  # none sent twice
 
 
-def test_an_endpoint_deleted_while_its_request_hangs_costs_no_other_delivery_its_log(start_worker, receiver,
-                                                                                    make_webhook, event_type):
+def test_an_endpoint_deleted_while_its_request_hangs_costs_no_other_delivery_its_log(
+    start_worker, receiver, make_webhook, event_type
+):
     # given: two endpoints answering after the same second, so that both finish (and are recorded) together
     event_type("invoice.paid")
     doomed, _ = make_webhook(receiver.on("/doomed", hang(1.5)))
@@ -99,20 +111,25 @@ def test_an_endpoint_deleted_while_its_request_hangs_costs_no_other_delivery_its
     # when: the endpoint is deleted (force) while its request is in flight
     endpoint_actions.delete(doomed, force=True)
     # then: the other delivery shows its attempt, and is not sent again once the lease would have run out
-    wait_until(lambda: Delivery.objects.filter(webhook=kept, status="succeeded").exists(), timeout=10,
-               message="the kept delivery recorded")
+    wait_until(
+        lambda: Delivery.objects.filter(webhook=kept, status="succeeded").exists(),
+        timeout=10,
+        message="the kept delivery recorded",
+    )
     assert Attempt.objects.filter(delivery__webhook=kept).count() == 1
     time.sleep(6)  # past CLAIM_LEASE: an unrecorded delivery would be claimed and sent again
     assert len(receiver.at("/kept")) == 1
     assert not Delivery.objects.filter(webhook_id=doomed.pk).exists()
 
 
-def test_a_retry_is_sent_at_its_due_time_never_before_and_at_most_250_ms_after(start_worker, receiver, make_webhook,
-                                                                                 event_type):
+def test_a_retry_is_sent_at_its_due_time_never_before_and_at_most_250_ms_after(
+    start_worker, receiver, make_webhook, event_type
+):
     # given: an endpoint that fails twice, with a 1 s and a 1.5 s retry delay (no jitter)
     event_type("invoice.paid")
-    webhook, _ = make_webhook(receiver.on("/flaky", sequence(500, 500, 200)),
-                              contract={"policy": {"delays": [1, 1.5], "jitter": 0}})
+    webhook, _ = make_webhook(
+        receiver.on("/flaky", sequence(500, 500, 200)), contract={"policy": {"delays": [1, 1.5], "jitter": 0}}
+    )
     start_worker(**README_WORKER)
     # when
     emit("invoice.paid", 1, webhook.organisation)

@@ -1,4 +1,5 @@
 """Tests for deliveries.lifecycle: the named transitions, and that no other module writes a delivery's status or lease."""
+
 from __future__ import annotations
 
 import re
@@ -22,11 +23,19 @@ def deliveries(make_webhook, organisation):
     now = timezone.now()
     created = []
     for index in range(4):
-        event = Event.objects.create(type="invoice.paid", payload={"n": index}, organisation=organisation, created_at=now)
-        created.append(Delivery.objects.create(
-            event=event, webhook=webhook, created_at=now, next_attempt_at=now,
-            claimed_until=now + timedelta(minutes=2), claim_token="t0ken",
-        ))
+        event = Event.objects.create(
+            type="invoice.paid", payload={"n": index}, organisation=organisation, created_at=now
+        )
+        created.append(
+            Delivery.objects.create(
+                event=event,
+                webhook=webhook,
+                created_at=now,
+                next_attempt_at=now,
+                claimed_until=now + timedelta(minutes=2),
+                claim_token="t0ken",
+            )
+        )
     return created
 
 
@@ -79,10 +88,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("deliveries", "hooks", "events", "hookline", "webhooks_project")
 FIELD = "|".join(LIFECYCLE_FIELDS)
 # ``delivery.status = …``, ``d.next_attempt_at, d.x = …`` (not ``==``), on anything but a transport result.
-ASSIGNMENT = re.compile(rf"(?:^\s*|=\s*)(?!result\.)[\w.\[\]]+\.(?:{FIELD})\b(?:\s*,\s*[\w.\[\]]+)*\s*=(?!=)",
-                        re.MULTILINE)
+ASSIGNMENT = re.compile(
+    rf"(?:^\s*|=\s*)(?!result\.)[\w.\[\]]+\.(?:{FIELD})\b(?:\s*,\s*[\w.\[\]]+)*\s*=(?!=)", re.MULTILINE
+)
 # ``….update(…status=…)``, ``Delivery(…next_attempt_at=…)``, ``Delivery.objects.create(…status=…)``.
-CALL = re.compile(r"(?:\.update|\bDelivery|Delivery\.objects\.create|\.bulk_update)\(((?:[^()]|\((?:[^()]|\([^()]*\))*\))*)\)")
+CALL = re.compile(
+    r"(?:\.update|\bDelivery|Delivery\.objects\.create|\.bulk_update)\(((?:[^()]|\((?:[^()]|\([^()]*\))*\))*)\)"
+)
 KEYWORD = re.compile(rf"(?<![\w.])(?:{FIELD})\s*=(?!=)")
 
 
@@ -100,7 +112,7 @@ def test_no_module_but_lifecycle_writes_a_deliverys_status_or_lease():
         for match in ASSIGNMENT.finditer(text):
             offenders.append(f"{relative}: {match.group(0).strip()}")
         for match in CALL.finditer(text):
-            if KEYWORD.search(match.group(1)) and "Webhook" not in text[max(0, match.start() - 80):match.start()]:
+            if KEYWORD.search(match.group(1)) and "Webhook" not in text[max(0, match.start() - 80) : match.start()]:
                 offenders.append(f"{relative}: {match.group(0)[:80]}")
     assert offenders == []
 

@@ -1,4 +1,5 @@
 """hookline.limits (each refusal names its limit and where) and hookline.deepjson (stored values too deep for json)."""
+
 from __future__ import annotations
 
 import json
@@ -21,11 +22,15 @@ def nested_text(depth: int) -> str:
 
 # --- strings ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value, code, says", [
-    ("a\x00b", "nul_character", "NUL"),
-    ("a\ud800b", "invalid_unicode", "lone surrogate (\\ud800 at character 1)"),
-    ("\udfff", "invalid_unicode", "lone surrogate"),
-])
+
+@pytest.mark.parametrize(
+    "value, code, says",
+    [
+        ("a\x00b", "nul_character", "NUL"),
+        ("a\ud800b", "invalid_unicode", "lone surrogate (\\ud800 at character 1)"),
+        ("\udfff", "invalid_unicode", "lone surrogate"),
+    ],
+)
 def test_strings_that_cannot_be_stored_or_sent_are_refused(value, code, says):
     # when
     with pytest.raises(limits.LimitExceeded) as refused:
@@ -35,7 +40,9 @@ def test_strings_that_cannot_be_stored_or_sent_are_refused(value, code, says):
     assert str(refused.value).startswith("payload.note: ") and says in str(refused.value)
 
 
-@pytest.mark.parametrize("value", ["plain", "caf\u00e9", "\U0001f600 emoji (a surrogate pair in JSON)", "\\u0000 as text"])
+@pytest.mark.parametrize(
+    "value", ["plain", "caf\u00e9", "\U0001f600 emoji (a surrogate pair in JSON)", "\\u0000 as text"]
+)
 def test_valid_strings_pass(value):
     limits.check_string(value, where="x")
 
@@ -47,6 +54,7 @@ def test_text_length_is_limited():
 
 
 # --- JSON values ------------------------------------------------------------------------------
+
 
 def test_json_deeper_than_the_limit_is_refused_with_its_path(settings):
     # given
@@ -92,9 +100,13 @@ def test_static_headers_are_limited_in_count_and_total_size(settings):
     settings.HOOKLINE = {"MAX_STATIC_HEADERS": 3, "MAX_STATIC_HEADERS_BYTES": 100}
     # when / then
     limits.check_static_headers({"X-A": "1", "X-B": "2", "X-C": "3"})
-    with pytest.raises(limits.LimitExceeded, match=r"4 static headers; the limit \(HOOKLINE\['MAX_STATIC_HEADERS'\]\) is 3"):
+    with pytest.raises(
+        limits.LimitExceeded, match=r"4 static headers; the limit \(HOOKLINE\['MAX_STATIC_HEADERS'\]\) is 3"
+    ):
         limits.check_static_headers({f"X-{n}": "v" for n in range(4)})
-    with pytest.raises(limits.LimitExceeded, match=r"take 109 bytes; the limit \(HOOKLINE\['MAX_STATIC_HEADERS_BYTES'\]\) is 100"):
+    with pytest.raises(
+        limits.LimitExceeded, match=r"take 109 bytes; the limit \(HOOKLINE\['MAX_STATIC_HEADERS_BYTES'\]\) is 100"
+    ):
         limits.check_static_headers({"X-Big": "v" * 100})
     with pytest.raises(limits.LimitExceeded, match=r"headers\.X-Bad: contains a lone surrogate"):
         limits.check_static_headers({"X-Bad": "\udc00"})
@@ -103,7 +115,9 @@ def test_static_headers_are_limited_in_count_and_total_size(settings):
 def test_payload_and_request_sizes(settings):
     settings.HOOKLINE = {"MAX_PAYLOAD_BYTES": 10, "MAX_REQUEST_BYTES": 20}
     limits.check_payload_size("x" * 10)
-    with pytest.raises(limits.LimitExceeded, match=r"payload: is 11 bytes; the limit \(HOOKLINE\['MAX_PAYLOAD_BYTES'\]\) is 10"):
+    with pytest.raises(
+        limits.LimitExceeded, match=r"payload: is 11 bytes; the limit \(HOOKLINE\['MAX_PAYLOAD_BYTES'\]\) is 10"
+    ):
         limits.check_payload_size("x" * 11)
     with pytest.raises(limits.LimitExceeded, match=r"over 20 bytes \(HOOKLINE\['MAX_REQUEST_BYTES'\]\)") as refused:
         limits.check_request_size(21)
@@ -112,10 +126,18 @@ def test_payload_and_request_sizes(settings):
 
 # --- deepjson ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    '{"a": [1, 2.5, -3e2, "x\\u00e9\\ud800", {"b": null, "c": [true, false]}], "d": {}, "e": []}',
-    "[]", '"s"', "3", "[[],[{}]]", '{"k\\"ey": "v"}',
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2.5, -3e2, "x\\u00e9\\ud800", {"b": null, "c": [true, false]}], "d": {}, "e": []}',
+        "[]",
+        '"s"',
+        "3",
+        "[[],[{}]]",
+        '{"k\\"ey": "v"}',
+    ],
+)
 @pytest.mark.parametrize("indent", [None, 2])
 def test_the_iterative_fallbacks_agree_with_json(text, indent):
     # when

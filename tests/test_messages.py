@@ -1,4 +1,5 @@
 """Tests for deliveries.messages: signature schemes, static headers, Basic auth, the masked log copy, payload versions."""
+
 from __future__ import annotations
 
 import base64
@@ -19,9 +20,11 @@ from tests.support.overrides import hookline
 
 pytestmark = pytest.mark.django_db
 
+
 def make_event(organisation, key: str = "invoice.paid", payload: dict | None = None) -> Event:
-    return Event.objects.create(type=key, payload=payload or {"invoice": 1}, organisation=organisation,
-                                created_at=timezone.now())
+    return Event.objects.create(
+        type=key, payload=payload or {"invoice": 1}, organisation=organisation, created_at=timezone.now()
+    )
 
 
 def signed(webhook, event):
@@ -119,7 +122,9 @@ def test_during_rotation_two_signatures_each_verify_with_one_secret(make_webhook
         StandardWebhook(secret).verify(body, {**request.headers, "webhook-signature": signature})
     # single-valued schemes carry the new secret at once
     assert request.headers["X-OBC-Secret"] == new
-    assert request.headers["X-Hub-Signature-256"] == "sha256=" + hmac.new(new.encode(), body, hashlib.sha256).hexdigest()
+    assert (
+        request.headers["X-Hub-Signature-256"] == "sha256=" + hmac.new(new.encode(), body, hashlib.sha256).hexdigest()
+    )
 
 
 def test_after_the_grace_period_only_the_new_secret_signs(make_webhook, organisation):
@@ -169,4 +174,8 @@ def test_an_endpoint_may_send_its_own_user_agent(make_webhook, organisation, adm
     with pytest.raises(services.ValidationError, match="request.user_agent"):
         services.update_webhook(own, contract={"request": {"user_agent": "a\r\nX-Injected: 1"}})
     page = admin_client.get(f"/admin/hooks/webhook/{own.pk}/change/").content.decode()
-    assert 'name="request_user_agent"' in page and 'value="PartnerBridge/2.1"' in page and "Default: Hookline/(the installed version)" in page
+    assert (
+        'name="request_user_agent"' in page
+        and 'value="PartnerBridge/2.1"' in page
+        and "Default: Hookline/(the installed version)" in page
+    )

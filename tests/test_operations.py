@@ -1,7 +1,8 @@
 """Operations: metrics from the delivery path, /metrics access, JSON log lines, and retention pruning."""
+
 import json
-import os
 import logging
+import os
 import socket
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ import pytest
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from deliveries import delivering, health, metrics, retention
+from deliveries import health, metrics, retention
 from deliveries.models import Attempt, Delivery
 from events.models import Event
 from hookline.jsonlog import JsonFormatter
@@ -30,10 +31,16 @@ def delivery_to(event_type, organisation):
 
     def create(webhook, *, created=None, status="pending", completed=None, dispatched=True):
         now = created or timezone.now()
-        event = Event.objects.create(type="invoice.paid", payload={"invoice": 1}, organisation=organisation,
-                                     created_at=now, dispatched_at=now if dispatched else None)
-        return Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now,
-                                       status=status, completed_at=completed)
+        event = Event.objects.create(
+            type="invoice.paid",
+            payload={"invoice": 1},
+            organisation=organisation,
+            created_at=now,
+            dispatched_at=now if dispatched else None,
+        )
+        return Delivery.objects.create(
+            event=event, webhook=webhook, created_at=now, next_attempt_at=now, status=status, completed_at=completed
+        )
 
     return create
 
@@ -116,7 +123,9 @@ def test_metrics_show_the_backlog_and_endpoints_by_state(admin_client, make_webh
     # then
     assert "hookline_deliveries_due 2.0" in text
     assert "hookline_events_undispatched 1.0" in text
-    oldest = float(next(line for line in text.splitlines() if line.startswith("hookline_backlog_oldest_seconds ")).split()[1])
+    oldest = float(
+        next(line for line in text.splitlines() if line.startswith("hookline_backlog_oldest_seconds ")).split()[1]
+    )
     assert 110 < oldest < 200
     assert 'hookline_endpoints{state="new"} 1.0' in text
     assert 'hookline_endpoints_delivery_control{state="closed"} 1.0' in text  # the circuit breaker (issue 17)
@@ -138,8 +147,9 @@ def test_prune_keeps_pending_and_recent_and_deletes_old_finished_work(make_webho
     old_pending = delivery_to(webhook, created=old, status="pending")
     fresh = delivery_to(webhook, status="succeeded", completed=now)
     for delivery in Delivery.objects.all():
-        Attempt.objects.create(delivery=delivery, number=1, created_at=delivery.created_at, request_url="u",
-                               request_body="{}")
+        Attempt.objects.create(
+            delivery=delivery, number=1, created_at=delivery.created_at, request_url="u", request_body="{}"
+        )
     orphan_event = Event.objects.create(type="invoice.paid", payload={}, created_at=old, dispatched_at=old)
     undispatched = Event.objects.create(type="invoice.paid", payload={}, created_at=old)
     # when
@@ -180,10 +190,25 @@ def test_health_queries_on_a_small_log(make_webhook, delivery_to):
     now = timezone.now()
     done = delivery_to(webhook, status="succeeded", completed=now)
     failing = delivery_to(webhook, status="failed", completed=now)
-    Attempt.objects.create(delivery=failing, number=1, created_at=now, request_url="u", request_body="{}",
-                           response_status=503, duration_ms=40)
-    Attempt.objects.create(delivery=done, number=1, created_at=now, request_url="u", request_body="{}",
-                           response_status=200, duration_ms=20, succeeded=True)
+    Attempt.objects.create(
+        delivery=failing,
+        number=1,
+        created_at=now,
+        request_url="u",
+        request_body="{}",
+        response_status=503,
+        duration_ms=40,
+    )
+    Attempt.objects.create(
+        delivery=done,
+        number=1,
+        created_at=now,
+        request_url="u",
+        request_body="{}",
+        response_status=200,
+        duration_ms=20,
+        succeeded=True,
+    )
     hours = health.hourly_outcomes(Delivery.objects.all())
     assert len(hours) == 24 and hours[-1][1] == {"succeeded": 1, "failed": 1}
     assert health.failing_endpoints(Delivery.objects.all(), since=now - timedelta(days=1))[0]["failing"] == 1
@@ -199,8 +224,14 @@ def test_the_dashboard_draws_charts_and_lists_failing_endpoints(admin_client, ma
     webhook, _ = make_webhook("http://127.0.0.1:9/in", name="Flaky receiver")
     now = timezone.now()
     failed = delivery_to(webhook, status="failed", completed=now)
-    Attempt.objects.create(delivery=failed, number=1, created_at=now, request_url="u", request_body="{}",
-                           error="Connection failed: connection refused by 127.0.0.1:9")
+    Attempt.objects.create(
+        delivery=failed,
+        number=1,
+        created_at=now,
+        request_url="u",
+        request_body="{}",
+        error="Connection failed: connection refused by 127.0.0.1:9",
+    )
     # when
     page = admin_client.get("/admin/deliveries/delivery/dashboard/")
     # then
@@ -216,11 +247,17 @@ def test_the_endpoint_health_page_groups_failures_by_reason(admin_client, make_w
     now = timezone.now()
     for n in range(3):
         failed = delivery_to(webhook, status="failed", completed=now)
-        Attempt.objects.create(delivery=failed, number=1, created_at=now, request_url="u", request_body="{}",
-                               error="Connection failed: connection refused by 127.0.0.1:9")
+        Attempt.objects.create(
+            delivery=failed,
+            number=1,
+            created_at=now,
+            request_url="u",
+            request_body="{}",
+            error="Connection failed: connection refused by 127.0.0.1:9",
+        )
     page = admin_client.get(f"/admin/hooks/webhook/{webhook.pk}/health/")
     html = page.content.decode()
-    assert page.status_code == 200 and html.count("<svg class=\"hl-chart\"") == 3
+    assert page.status_code == 200 and html.count('<svg class="hl-chart"') == 3
     assert "connection refused by 127.0.0.1:9" in html and '<td class="num">3</td>' in html
 
 
@@ -257,8 +294,13 @@ def test_multi_process_mode_adds_up_every_process(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"), "PYTHONPATH": str(root),
-           "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+        "PYTHONPATH": str(root),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
     (tmp_path / "metrics").mkdir()
     setup = "import django; django.setup(); from deliveries import metrics; "
     count = setup + "metrics.count_recorded(['succeeded'] * 3 + ['failed'], [20], [0.1])"
@@ -267,8 +309,9 @@ def test_multi_process_mode_adds_up_every_process(tmp_path):
     # when: a third (the web process) answers the scrape
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, check=True, cwd=root, timeout=120)
     scrape = setup + "import sys; sys.stdout.write(metrics.exposition().decode())"
-    text = subprocess.run([sys.executable, "-c", scrape], env=env, check=True, cwd=root, timeout=60,
-                          capture_output=True, text=True).stdout
+    text = subprocess.run(
+        [sys.executable, "-c", scrape], env=env, check=True, cwd=root, timeout=60, capture_output=True, text=True
+    ).stdout
     # then
     assert 'hookline_deliveries_total{outcome="succeeded"} 6.0' in text
     assert 'hookline_deliveries_total{outcome="failed"} 2.0' in text

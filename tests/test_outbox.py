@@ -1,4 +1,5 @@
 """The outbox's publisher thread: a commit never waits for the broker, and bursts share one wake-up."""
+
 import threading
 import time
 

@@ -1,4 +1,5 @@
 """The wheel: the apps with their templates and migrations, no tests or bench, an SPDX license; it imports from a fresh venv."""
+
 from __future__ import annotations
 
 import subprocess
@@ -25,10 +26,20 @@ def test_the_wheel_holds_the_apps_and_their_files_and_nothing_else(wheel):
 
     # then
     top = {name.split("/")[0] for name in files}
-    assert top == {"hookline", "events", "hooks", "deliveries", "console", "portal",
-                   wheel.name.split("-py3")[0] + ".dist-info"}
-    assert {"portal/templates/portal/base.html", "portal/static/portal/portal.css",
-            "portal/locale/ja/LC_MESSAGES/django.mo"} <= set(files)
+    assert top == {
+        "hookline",
+        "events",
+        "hooks",
+        "deliveries",
+        "console",
+        "portal",
+        wheel.name.split("-py3")[0] + ".dist-info",
+    }
+    assert {
+        "portal/templates/portal/base.html",
+        "portal/static/portal/portal.css",
+        "portal/locale/ja/LC_MESSAGES/django.mo",
+    } <= set(files)
     assert "console/templates/admin/deliveries/delivery/change_form.html" in files
     assert {"console/templates/hookline/redoc.html", "console/templates/hookline/swagger_ui.js"} <= set(files)
     assert {"events/migrations/0001_initial.py", "hooks/management/commands/reencrypt_secrets.py"} <= set(files)
@@ -53,7 +64,11 @@ def test_the_installed_wheel_imports_without_a_checkout(wheel, tmp_path):
     # when
     result = subprocess.run(
         [str(python), "-c", "import console, deliveries, events, hooks, hookline.celery; print(console.__file__)"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
     )
 
     # then

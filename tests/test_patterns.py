@@ -1,4 +1,5 @@
 """Subscription patterns."""
+
 import pytest
 
 from hooks.patterns import matches, matches_any, validate_pattern
@@ -30,8 +31,10 @@ def test_matches(pattern, key, expected):
     assert matches(pattern, key) is expected
 
 
-@pytest.mark.parametrize("pattern", ["*", "hookline.*", "hookline.endpoint.*", "*.endpoint.invalid", "hookline.endpoint",
-                                     "hookline", "*.*.*"])
+@pytest.mark.parametrize(
+    "pattern",
+    ["*", "hookline.*", "hookline.endpoint.*", "*.endpoint.invalid", "hookline.endpoint", "hookline", "*.*.*"],
+)
 def test_reserved_hookline_types_are_never_selected_by_a_wildcard_or_a_parent(pattern):
     assert not matches(pattern, "hookline.endpoint.invalid")
 

@@ -1,4 +1,5 @@
 """Finding events and deliveries by a payload field: events.search, the API filters and the admin search box."""
+
 import pytest
 from django.urls import reverse
 
@@ -9,13 +10,16 @@ from events import search
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("text", "parts", "values"), [
-    ("data.notice.id = 42", ("notice", "id"), [42, "42"]),
-    ("notice.id=42", ("notice", "id"), [42, "42"]),
-    ('notice.title = "Big sale"', ("notice", "title"), ["Big sale"]),
-    ("notice.title = Big sale", ("notice", "title"), ["Big sale"]),
-    ("flag = true", ("flag",), [True]),
-])
+@pytest.mark.parametrize(
+    ("text", "parts", "values"),
+    [
+        ("data.notice.id = 42", ("notice", "id"), [42, "42"]),
+        ("notice.id=42", ("notice", "id"), [42, "42"]),
+        ('notice.title = "Big sale"', ("notice", "title"), ["Big sale"]),
+        ("notice.title = Big sale", ("notice", "title"), ["Big sale"]),
+        ("flag = true", ("flag",), [True]),
+    ],
+)
 def test_parse(text, parts, values):
     assert search.parse(text) == (parts, values)
 
@@ -32,7 +36,9 @@ def notices(event_type, organisation, make_webhook):
     webhook, _ = make_webhook("http://127.0.0.1:9/a")
     emitted = [
         events.emit("notice.published", {"notice": {"id": 42, "title": "Big sale"}}, organisation=organisation),
-        events.emit("notice.published", {"notice": {"id": "42", "title": "Same id as a string"}}, organisation=organisation),
+        events.emit(
+            "notice.published", {"notice": {"id": "42", "title": "Same id as a string"}}, organisation=organisation
+        ),
         events.emit("notice.published", {"notice": {"id": 7, "title": "Other"}}, organisation=organisation),
         events.emit("notice.published", {"id": 42}, organisation=organisation),
     ]

@@ -1,4 +1,5 @@
 """Payload versions: transformers shape (or skip) an event per endpoint version; a broken one fails only its deliveries."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,6 @@ import pytest
 from django.utils import timezone
 
 import events
-from deliveries import delivering
 from deliveries.exceptions import TransformFailed
 from deliveries.messages import BodyCache
 from deliveries.models import Delivery
@@ -28,7 +28,9 @@ def make_event(organisation, key: str, payload: dict) -> Event:
 @pytest.fixture
 def broken_transformers():
     """``broken.thing``: its v1 transformer raises, its v2 one returns a bare string."""
-    events.register("broken.thing", versions={"v1": lambda key, payload: payload["missing"], "v2": lambda key, payload: "x"})
+    events.register(
+        "broken.thing", versions={"v1": lambda key, payload: payload["missing"], "v2": lambda key, payload: "x"}
+    )
     yield
     catalog.unregister("broken.thing")
 
@@ -97,8 +99,10 @@ def test_a_broken_transformer_fails_its_delivery_and_the_batch_goes_on(
     event = make_event(organisation, "broken.thing", {"n": 1})
     now = timezone.now()
     Event.objects.filter(id=event.id).update(dispatched_at=now)  # fanned out already
-    ids = [Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now).id
-           for webhook in (broken, fine)]
+    ids = [
+        Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now).id
+        for webhook in (broken, fine)
+    ]
     # when
     retries = deliver()
     # then

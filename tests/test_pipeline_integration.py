@@ -1,4 +1,5 @@
 """The whole pipeline against real PostgreSQL, Redis, `celery worker` processes and loopback receivers."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,8 @@ from django.db import transaction
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 import events
-from events import outbox
 from deliveries.models import Attempt, Delivery, Pulse
+from events import outbox
 from events.models import Event
 from hooks.models import Webhook
 from tests.support.broker import celery_broker
@@ -26,7 +27,9 @@ def test_200_events_reach_3_endpoints_signed_and_logged(worker, receiver, make_w
 
     # when
     with transaction.atomic():
-        sent = [events.emit("invoice.paid", {"invoice": n}, organisation=endpoints[0][0].organisation) for n in range(200)]
+        sent = [
+            events.emit("invoice.paid", {"invoice": n}, organisation=endpoints[0][0].organisation) for n in range(200)
+        ]
 
     # then
     wait_until(lambda: len(receiver.requests) >= 600, timeout=60, message="600 requests")
@@ -65,8 +68,9 @@ def test_always_failing_endpoint_ends_invalid_and_stops_receiving(start_worker, 
     # given
     event_type("invoice.paid")
     webhook, _ = make_webhook(receiver.on("/down", always(500)), event_types=["invoice.*"])
-    watcher, _ = make_webhook(receiver.on("/ops", always(200)), event_types=[
-        "hookline.endpoint.invalid", "hookline.endpoint.deactivated"])  # named: no wildcard selects them
+    watcher, _ = make_webhook(
+        receiver.on("/ops", always(200)), event_types=["hookline.endpoint.invalid", "hookline.endpoint.deactivated"]
+    )  # named: no wildcard selects them
     start_worker(hookline={**FAST_RETRIES, "MAX_ATTEMPTS": 4})
 
     # when
@@ -96,10 +100,9 @@ def test_rolled_back_transaction_sends_nothing(worker, receiver, make_webhook, e
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
 
     # when
-    with pytest.raises(RuntimeError):
-        with transaction.atomic():
-            events.emit("invoice.paid", {"invoice": 1}, organisation=webhook.organisation)
-            raise RuntimeError("the caller's request failed")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        events.emit("invoice.paid", {"invoice": 1}, organisation=webhook.organisation)
+        raise RuntimeError("the caller's request failed")
     with transaction.atomic():
         marker = events.emit("invoice.paid", {"invoice": 2}, organisation=webhook.organisation)
 
@@ -138,9 +141,17 @@ def test_a_retry_due_later_than_max_countdown_is_sent_by_a_worker_without_beat(
     # them (as for a retry due in three days with the defaults), and no beat (no sweeper) runs
     event_type("invoice.paid")
     webhook, _ = make_webhook(receiver.on("/r", sequence(500, 200)))
-    worker = start_worker(beat=False, hookline={"RETRY_BASE_DELAY": 3, "RETRY_MAX_DELAY": 3, "RETRY_JITTER": 0,
-                                                "MAX_COUNTDOWN": 1, "WORKER_CHECK_INTERVAL": 0.5,
-                                                "STRANDED_AFTER": 0.5})
+    worker = start_worker(
+        beat=False,
+        hookline={
+            "RETRY_BASE_DELAY": 3,
+            "RETRY_MAX_DELAY": 3,
+            "RETRY_JITTER": 0,
+            "MAX_COUNTDOWN": 1,
+            "WORKER_CHECK_INTERVAL": 0.5,
+            "STRANDED_AFTER": 0.5,
+        },
+    )
 
     # when
     with transaction.atomic():

@@ -1,4 +1,5 @@
 """The retry policy: success, retryable answers, the exponential countdown and Retry-After."""
+
 from datetime import timedelta
 from email.utils import format_datetime
 
@@ -34,9 +35,18 @@ def test_policy_all_retries_every_failure(status):
         assert retry.decide(status, 1).outcome is Outcome.RETRY
 
 
-@pytest.mark.parametrize("status, outcome", [(400, Outcome.REJECTED), (404, Outcome.REJECTED), (301, Outcome.REJECTED),
-                                             (408, Outcome.RETRY), (429, Outcome.RETRY), (500, Outcome.RETRY),
-                                             (None, Outcome.RETRY)])
+@pytest.mark.parametrize(
+    "status, outcome",
+    [
+        (400, Outcome.REJECTED),
+        (404, Outcome.REJECTED),
+        (301, Outcome.REJECTED),
+        (408, Outcome.RETRY),
+        (429, Outcome.RETRY),
+        (500, Outcome.RETRY),
+        (None, Outcome.RETRY),
+    ],
+)
 def test_policy_server_errors_retries_only_5xx_408_429_and_no_answer(status, outcome):
     with hookline(RETRY_POLICY="server-errors", MAX_ATTEMPTS=5):
         assert retry.decide(status, 1).outcome is outcome

@@ -1,4 +1,5 @@
 """Event routing through real workers: conditions, explicit targets, scheduled events and payload search on PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
@@ -25,7 +26,9 @@ def crossing(threshold: int) -> dict:
     return {"and": [{"path": "usage.percent", "gte": threshold}, {"path": "usage.previous_percent", "lt": threshold}]}
 
 
-def test_thresholds_at_80_90_100_deliver_exactly_the_crossing_events(worker, receiver, make_webhook, event_type, organisation):
+def test_thresholds_at_80_90_100_deliver_exactly_the_crossing_events(
+    worker, receiver, make_webhook, event_type, organisation
+):
     # given
     event_type("usage.updated")
     for threshold in (80, 90, 100):
@@ -35,7 +38,9 @@ def test_thresholds_at_80_90_100_deliver_exactly_the_crossing_events(worker, rec
     # when
     with transaction.atomic():
         emitted = [
-            events.emit("usage.updated", {"usage": {"previous_percent": before, "percent": after}}, organisation=organisation)
+            events.emit(
+                "usage.updated", {"usage": {"previous_percent": before, "percent": after}}, organisation=organisation
+            )
             for before, after in steps
         ]
 
@@ -64,7 +69,9 @@ def test_explicit_targets_reach_only_the_named_endpoints(worker, receiver, make_
 
     # when
     with transaction.atomic():
-        targeted = events.emit("usage.updated", {"percent": 90}, organisation=organisation, endpoints=[a.id, c.id, off.id])
+        targeted = events.emit(
+            "usage.updated", {"percent": 90}, organisation=organisation, endpoints=[a.id, c.id, off.id]
+        )
         broadcast = events.emit("usage.updated", {"percent": 10}, organisation=organisation)
 
     # then: the broadcast reaches a and b (c subscribes to other types); the targeted event only a and c
@@ -76,15 +83,25 @@ def test_explicit_targets_reach_only_the_named_endpoints(worker, receiver, make_
     assert receiver.at("/off") == [] and len(receiver.requests) == 4
 
 
-def test_a_schedule_run_at_a_frozen_clock_emits_once_with_two_beats(worker, receiver, make_webhook, event_type, organisation):
+def test_a_schedule_run_at_a_frozen_clock_emits_once_with_two_beats(
+    worker, receiver, make_webhook, event_type, organisation
+):
     # given: a daily 04:00 Asia/Tokyo schedule, and the clock frozen just after one of its runs
     event_type("usage.report")
     make_webhook(receiver.on("/daily", always(200)))
     created = timezone.now() - timedelta(days=2)
-    schedule = scheduling.save_schedule(ScheduledEvent(
-        name="Daily usage", organisation=organisation, event_type="usage.report", cron="0 4 * * *",
-        timezone="Asia/Tokyo", payload={"report": "daily"}, missed_runs="skip",
-    ), now=created)
+    schedule = scheduling.save_schedule(
+        ScheduledEvent(
+            name="Daily usage",
+            organisation=organisation,
+            event_type="usage.report",
+            cron="0 4 * * *",
+            timezone="Asia/Tokyo",
+            payload={"report": "daily"},
+            missed_runs="skip",
+        ),
+        now=created,
+    )
     frozen = schedule.next_run_at + timedelta(seconds=3)
     ready = threading.Barrier(2)
     results = []
@@ -118,10 +135,16 @@ def test_two_real_beats_emit_a_due_run_once(start_worker, receiver, make_webhook
     # given: a run due now, and two workers with embedded beats checking every 0.3 s
     event_type("usage.report")
     make_webhook(receiver.on("/daily", always(200)))
-    schedule = scheduling.save_schedule(ScheduledEvent(
-        name="Daily usage", organisation=organisation, event_type="usage.report", cron="0 4 * * *",
-        timezone="Asia/Tokyo", payload={"report": "daily"},
-    ))
+    schedule = scheduling.save_schedule(
+        ScheduledEvent(
+            name="Daily usage",
+            organisation=organisation,
+            event_type="usage.report",
+            cron="0 4 * * *",
+            timezone="Asia/Tokyo",
+            payload={"report": "daily"},
+        )
+    )
     ScheduledEvent.objects.filter(id=schedule.id).update(next_run_at=timezone.now())
 
     # when
@@ -130,19 +153,25 @@ def test_two_real_beats_emit_a_due_run_once(start_worker, receiver, make_webhook
 
     # then
     wait_until(lambda: len(receiver.at("/daily")) >= 1, timeout=30, message="the scheduled event delivered")
-    wait_until(lambda: ScheduledEvent.objects.get().next_run_at > timezone.now(), timeout=10, message="next run planned")
+    wait_until(
+        lambda: ScheduledEvent.objects.get().next_run_at > timezone.now(), timeout=10, message="next run planned"
+    )
     time.sleep(2)  # several more checks of both beats
     assert Event.objects.count() == 1 and len(receiver.at("/daily")) == 1
 
 
-def test_payload_search_finds_the_right_deliveries_on_postgresql(worker, receiver, make_webhook, event_type, organisation, api):
+def test_payload_search_finds_the_right_deliveries_on_postgresql(
+    worker, receiver, make_webhook, event_type, organisation, api
+):
     # given
     assert connection.vendor == "postgresql"
     event_type("notice.published")
     make_webhook(receiver.on("/notices", always(200)))
     with transaction.atomic():
         emitted = [
-            events.emit("notice.published", {"notice": {"id": n % 50, "title": f"Notice {n}"}}, organisation=organisation)
+            events.emit(
+                "notice.published", {"notice": {"id": n % 50, "title": f"Notice {n}"}}, organisation=organisation
+            )
             for n in range(200)
         ]
     wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == 200, timeout=60, message="200 delivered")
@@ -151,7 +180,9 @@ def test_payload_search_finds_the_right_deliveries_on_postgresql(worker, receive
     found = api.get("/api/deliveries/", {"payload": "data.notice.id = 42", "page_size": 500}).json()
 
     # then
-    assert sorted(row["event"] for row in found["results"]) == sorted(e.id for n, e in enumerate(emitted) if n % 50 == 42)
+    assert sorted(row["event"] for row in found["results"]) == sorted(
+        e.id for n, e in enumerate(emitted) if n % 50 == 42
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'event_payload_path_ops'")
         assert "jsonb_path_ops" in cursor.fetchone()[0]

@@ -1,4 +1,5 @@
 """A worker's run in-process: it fans out what waits, claims what is due, and hands on only when busy."""
+
 from datetime import timedelta
 
 import pytest
@@ -52,8 +53,9 @@ def emit_committed(key, n, organisation):
     return [events.emit(key, {"n": i}, organisation=organisation) for i in range(n)]
 
 
-def test_one_run_fans_out_and_sends_everything_that_waits(receiver, make_webhook, event_type, organisation,
-                                                          published, flag):
+def test_one_run_fans_out_and_sends_everything_that_waits(
+    receiver, make_webhook, event_type, organisation, published, flag
+):
     # given: 30 events waiting, as 30 separate commits would leave them, and no message naming them
     event_type("order.created")
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
@@ -80,8 +82,9 @@ def test_a_full_batch_wakes_another_worker_at_once(receiver, make_webhook, event
     assert published.count(None) >= 2  # batches of 5, 5 (full: another worker is woken), then 2
 
 
-def test_deliveries_from_fan_out_come_back_claimed_without_a_second_claim(make_webhook, event_type, organisation,
-                                                                           receiver):
+def test_deliveries_from_fan_out_come_back_claimed_without_a_second_claim(
+    make_webhook, event_type, organisation, receiver
+):
     event_type("order.created")
     make_webhook(receiver.on("/r", always(200)))
     emit_committed("order.created", 3, organisation)
@@ -96,8 +99,9 @@ def test_claim_due_takes_a_lease_with_one_statement(make_webhook, event_type, or
     event_type("order.created")
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
     now = timezone.now()
-    event = Event.objects.create(type="order.created", payload={}, organisation=organisation, created_at=now,
-                                 dispatched_at=now)
+    event = Event.objects.create(
+        type="order.created", payload={}, organisation=organisation, created_at=now, dispatched_at=now
+    )
     Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now)
     with CaptureQueriesContext(connection) as queries:
         claimed = runs.delivering.claim_due(now, 10, token="abc")
@@ -115,11 +119,21 @@ def test_claim_due_returns_the_oldest_due_first_then_event_order(make_webhook, e
     event_type("order.created")
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
     now = timezone.now()
-    due = [now - timedelta(seconds=1), now - timedelta(seconds=2), now - timedelta(seconds=3), now - timedelta(seconds=3)]
+    due = [
+        now - timedelta(seconds=1),
+        now - timedelta(seconds=2),
+        now - timedelta(seconds=3),
+        now - timedelta(seconds=3),
+    ]
     made = []
     for index, when in enumerate(due):
-        event = Event.objects.create(type="order.created", payload={"n": index}, organisation=organisation,
-                                     created_at=now - timedelta(seconds=10 - index), dispatched_at=now)
+        event = Event.objects.create(
+            type="order.created",
+            payload={"n": index},
+            organisation=organisation,
+            created_at=now - timedelta(seconds=10 - index),
+            dispatched_at=now,
+        )
         made.append(Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=when))
     # when
     claimed = runs.delivering.claim_due(now, 10)
@@ -132,8 +146,9 @@ def test_retries_share_one_countdown_wake_up_per_tenth_of_a_second(published):
     assert published == [9.3, 9.7, 12.0]  # never before the due time, at most a tenth of a second after
 
 
-def test_the_periodic_check_takes_stranded_events_without_any_message(receiver, make_webhook, event_type,
-                                                                        organisation, published, flag):
+def test_the_periodic_check_takes_stranded_events_without_any_message(
+    receiver, make_webhook, event_type, organisation, published, flag
+):
     # given: an event whose wake-up was lost (older than STRANDED_AFTER, still undispatched)
     event_type("order.created")
     make_webhook(receiver.on("/r", always(200)))
@@ -151,10 +166,12 @@ def test_the_periodic_check_takes_overdue_retries(receiver, make_webhook, event_
     event_type("order.created")
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
     now = timezone.now()
-    event = Event.objects.create(type="order.created", payload={}, organisation=organisation, created_at=now,
-                                 dispatched_at=now)
-    Delivery.objects.create(event=event, webhook=webhook, created_at=now, attempts=5,
-                            next_attempt_at=now - timedelta(hours=1))
+    event = Event.objects.create(
+        type="order.created", payload={}, organisation=organisation, created_at=now, dispatched_at=now
+    )
+    Delivery.objects.create(
+        event=event, webhook=webhook, created_at=now, attempts=5, next_attempt_at=now - timedelta(hours=1)
+    )
     # when / then
     assert heartbeat.check() == 1
     assert Delivery.objects.get().status == "succeeded"

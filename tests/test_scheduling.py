@@ -1,5 +1,6 @@
 """Scheduled events: cron arithmetic in a time zone, missed runs, one emit per run, and their admin and API."""
-from datetime import datetime, timezone as dt_timezone
+
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
@@ -9,7 +10,7 @@ from events import scheduling
 from events.models import Event, ScheduledEvent
 
 pytestmark = pytest.mark.django_db
-UTC = dt_timezone.utc
+UTC = UTC
 
 
 @pytest.fixture
@@ -18,8 +19,14 @@ def daily_tokyo(event_type, organisation):
 
     def create(now, **fields):
         fields.setdefault("payload", {"kind": "daily"})
-        schedule = ScheduledEvent(name="Daily usage", organisation=organisation, event_type="usage.report",
-                                  cron="0 4 * * *", timezone="Asia/Tokyo", **fields)
+        schedule = ScheduledEvent(
+            name="Daily usage",
+            organisation=organisation,
+            event_type="usage.report",
+            cron="0 4 * * *",
+            timezone="Asia/Tokyo",
+            **fields,
+        )
         return scheduling.save_schedule(schedule, now=now)
 
     return create
@@ -27,8 +34,12 @@ def daily_tokyo(event_type, organisation):
 
 def test_next_run_is_04_00_in_tokyo():
     cron, zone = scheduling.parse_cron("0 4 * * *"), scheduling.parse_timezone("Asia/Tokyo")
-    assert scheduling.next_after(cron, zone, datetime(2026, 11, 30, 5, tzinfo=UTC)) == datetime(2026, 11, 30, 19, tzinfo=UTC)
-    assert scheduling.next_after(cron, zone, datetime(2026, 11, 30, 19, tzinfo=UTC)) == datetime(2026, 12, 1, 19, tzinfo=UTC)
+    assert scheduling.next_after(cron, zone, datetime(2026, 11, 30, 5, tzinfo=UTC)) == datetime(
+        2026, 11, 30, 19, tzinfo=UTC
+    )
+    assert scheduling.next_after(cron, zone, datetime(2026, 11, 30, 19, tzinfo=UTC)) == datetime(
+        2026, 12, 1, 19, tzinfo=UTC
+    )
 
 
 def test_a_due_run_emits_once_with_its_idempotency_key(daily_tokyo):
@@ -42,17 +53,22 @@ def test_a_due_run_emits_once_with_its_idempotency_key(daily_tokyo):
     assert len(first.emitted) == 1 and again.emitted == []
     event = Event.objects.get()
     assert (event.type, event.payload, event.idempotency_key) == (
-        "usage.report", {"kind": "daily"}, f"schedule:{schedule.pk}:2026-11-30T19:00:00+00:00",
+        "usage.report",
+        {"kind": "daily"},
+        f"schedule:{schedule.pk}:2026-11-30T19:00:00+00:00",
     )
     schedule.refresh_from_db()
     assert schedule.next_run_at == datetime(2026, 12, 1, 19, tzinfo=UTC)
     assert schedule.last_event_id == event.id
 
 
-@pytest.mark.parametrize(("policy", "emitted_for"), [
-    ("skip", []),
-    ("catch_up_once", ["2026-12-02T19:00:00+00:00"]),
-])
+@pytest.mark.parametrize(
+    ("policy", "emitted_for"),
+    [
+        ("skip", []),
+        ("catch_up_once", ["2026-12-02T19:00:00+00:00"]),
+    ],
+)
 def test_missed_runs_after_downtime(daily_tokyo, policy, emitted_for):
     daily_tokyo(datetime(2026, 11, 30, 5, tzinfo=UTC), missed_runs=policy)
     result = scheduling.run_due(datetime(2026, 12, 3, 5, tzinfo=UTC))  # three runs missed
@@ -71,13 +87,16 @@ def test_payload_function(daily_tokyo):
     assert Event.objects.get().payload == {"day": "2026-12-01", "schedule": "Daily usage"}  # Tokyo's date
 
 
-@pytest.mark.parametrize(("fields", "field", "reason"), [
-    ({"cron": "0 4 * *"}, "cron", "5 fields"),
-    ({"cron": "0 25 * * *"}, "cron", "25"),
-    ({"timezone": "Mars/Olympus"}, "timezone", "not a time zone"),
-    ({"event_type": "no.such"}, "event_type", "Unknown event type"),
-    ({"payload_function": "nope"}, "payload_function", "No payload function"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        ({"cron": "0 4 * *"}, "cron", "5 fields"),
+        ({"cron": "0 25 * * *"}, "cron", "25"),
+        ({"timezone": "Mars/Olympus"}, "timezone", "not a time zone"),
+        ({"event_type": "no.such"}, "event_type", "Unknown event type"),
+        ({"payload_function": "nope"}, "payload_function", "No payload function"),
+    ],
+)
 def test_api_refuses_a_bad_schedule_with_the_field_and_reason(api, event_type, fields, field, reason):
     event_type("usage.report")
     body = {"name": "Daily", "event_type": "usage.report", "cron": "0 4 * * *", "timezone": "Asia/Tokyo", **fields}
@@ -88,8 +107,14 @@ def test_api_refuses_a_bad_schedule_with_the_field_and_reason(api, event_type, f
 
 def test_api_creates_a_schedule_and_plans_its_next_run(api, event_type, organisation):
     event_type("usage.report")
-    body = {"name": "Daily", "event_type": "usage.report", "cron": "0 4 * * *", "timezone": "Asia/Tokyo",
-            "payload": {"kind": "daily"}, "missed_runs": "catch_up_once"}
+    body = {
+        "name": "Daily",
+        "event_type": "usage.report",
+        "cron": "0 4 * * *",
+        "timezone": "Asia/Tokyo",
+        "payload": {"kind": "daily"},
+        "missed_runs": "catch_up_once",
+    }
     response = api.post("/api/scheduled-events/", body, format="json")
     assert response.status_code == 201, response.content
     schedule = ScheduledEvent.objects.get()
@@ -99,14 +124,30 @@ def test_api_creates_a_schedule_and_plans_its_next_run(api, event_type, organisa
 
 def test_admin_creates_a_schedule(admin_client, event_type):
     event_type("usage.report")
-    response = admin_client.post(reverse("admin:events_scheduledevent_add"), {
-        "name": "Daily", "event_type": "usage.report", "cron": "0 4 * * *", "timezone": "Asia/Tokyo",
-        "payload": '{"kind": "daily"}', "payload_function": "", "missed_runs": "skip", "enabled": "on",
-    })
+    response = admin_client.post(
+        reverse("admin:events_scheduledevent_add"),
+        {
+            "name": "Daily",
+            "event_type": "usage.report",
+            "cron": "0 4 * * *",
+            "timezone": "Asia/Tokyo",
+            "payload": '{"kind": "daily"}',
+            "payload_function": "",
+            "missed_runs": "skip",
+            "enabled": "on",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert ScheduledEvent.objects.get().next_run_at is not None
-    refused = admin_client.post(reverse("admin:events_scheduledevent_add"), {
-        "name": "Bad", "event_type": "usage.report", "cron": "every day", "timezone": "UTC",
-        "payload": "{}", "missed_runs": "skip",
-    })
+    refused = admin_client.post(
+        reverse("admin:events_scheduledevent_add"),
+        {
+            "name": "Bad",
+            "event_type": "usage.report",
+            "cron": "every day",
+            "timezone": "UTC",
+            "payload": "{}",
+            "missed_runs": "skip",
+        },
+    )
     assert refused.status_code == 200 and "a cron expression has 5 fields" in refused.content.decode()

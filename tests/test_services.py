@@ -1,4 +1,5 @@
 """Endpoint and delivery operations used by the admin and the API."""
+
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,8 @@ from deliveries import endpoint_actions, services
 from deliveries.exceptions import EndpointNotReceiving, PendingDeliveries
 from deliveries.models import Delivery
 from events.models import Event
-from hooks import crypto, services as endpoints
+from hooks import crypto
+from hooks import services as endpoints
 from hooks.models import Webhook
 from tests.support.receiver import always
 
@@ -25,10 +27,12 @@ def enqueued(monkeypatch):
 
 def _delivery(webhook, status="failed", created_at=None):
     now = timezone.now()
-    event = Event.objects.create(type="webhook.test", payload={}, organisation=webhook.organisation,
-                                 created_at=now, dispatched_at=now)
-    return Delivery.objects.create(event=event, webhook=webhook, status=status, attempts=5,
-                                   created_at=created_at or now, next_attempt_at=None)
+    event = Event.objects.create(
+        type="webhook.test", payload={}, organisation=webhook.organisation, created_at=now, dispatched_at=now
+    )
+    return Delivery.objects.create(
+        event=event, webhook=webhook, status=status, attempts=5, created_at=created_at or now, next_attempt_at=None
+    )
 
 
 def test_create_moves_url_credentials_to_encrypted_basic_auth(organisation):
@@ -107,9 +111,16 @@ def test_a_failed_test_invalidates_the_endpoint_and_says_so(receiver, make_webho
     assert (webhook.state, webhook.state_reason, webhook.updated_by) == ("invalid", "a test failed: 503", operator)
     notice = Event.objects.get(type="hookline.endpoint.invalid")
     assert notice.payload | {"failing_since": None} == {
-        "webhook": webhook.id, "name": webhook.name, "url": webhook.masked_url, "state": "invalid",
-        "reason": "a test failed: 503", "organisation": webhook.organisation.slug, "failing_since": None,
-        "failed_attempts": 0, "last_error": "HTTP 503", "last_status_code": 503,
+        "webhook": webhook.id,
+        "name": webhook.name,
+        "url": webhook.masked_url,
+        "state": "invalid",
+        "reason": "a test failed: 503",
+        "organisation": webhook.organisation.slug,
+        "failing_since": None,
+        "failed_attempts": 0,
+        "last_error": "HTTP 503",
+        "last_status_code": 503,
     }
     assert notice.target_endpoints == [operations.id]
     assert notice.organisation_id == webhook.organisation_id

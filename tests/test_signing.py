@@ -1,4 +1,5 @@
 """Signatures, checked by independent verifiers: the standardwebhooks and svix packages."""
+
 import base64
 import hashlib
 import hmac

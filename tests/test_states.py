@@ -1,4 +1,5 @@
 """Endpoint state transitions: allowed from-states, reasons, timestamps and operational events."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,12 +17,15 @@ def _in_state(webhook: Webhook, state: str) -> Webhook:
     return webhook
 
 
-@pytest.mark.parametrize("change, start", [
-    (states.DELIVERY_SUCCEEDED, "deactivated"),  # a delivery that finished after a switch-off
-    (states.DELIVERY_SUCCEEDED, "invalid"),
-    (states.RETRIES_RAN_OUT, "deactivated"),
-    (states.GONE, "deactivated"),
-])
+@pytest.mark.parametrize(
+    "change, start",
+    [
+        (states.DELIVERY_SUCCEEDED, "deactivated"),  # a delivery that finished after a switch-off
+        (states.DELIVERY_SUCCEEDED, "invalid"),
+        (states.RETRIES_RAN_OUT, "deactivated"),
+        (states.GONE, "deactivated"),
+    ],
+)
 def test_the_worker_does_not_move_an_endpoint_from_where_it_should_not(make_webhook, change, start):
     # given
     webhook = _in_state(make_webhook("http://127.0.0.1:9/a")[0], start)

@@ -1,4 +1,5 @@
 """Explicit targets: emit(endpoints=[…]) and POST /api/events/ "endpoints" reach only the named endpoints."""
+
 import pytest
 
 import events
@@ -13,8 +14,9 @@ pytestmark = pytest.mark.django_db
 def test_explicit_targets_bypass_subscriptions_but_not_state(event_type, organisation, make_webhook):
     # given
     event_type("usage.threshold")
-    named, _ = make_webhook("http://127.0.0.1:9/a", event_types=["other.type"],
-                            condition={"path": "never", "exists": True})
+    named, _ = make_webhook(
+        "http://127.0.0.1:9/a", event_types=["other.type"], condition={"path": "never", "exists": True}
+    )
     off, _ = make_webhook("http://127.0.0.1:9/b")
     Webhook.objects.filter(id=off.id).update(state="deactivated")
     bystander, _ = make_webhook("http://127.0.0.1:9/c")
@@ -34,7 +36,9 @@ def test_malformed_targets_are_refused(event_type, organisation, bad):
         events.emit("usage.threshold", {}, organisation=organisation, endpoints=bad)
 
 
-def test_foreign_and_unknown_targets_are_refused_and_nothing_is_written(event_type, organisation, other_organisation, make_webhook):
+def test_foreign_and_unknown_targets_are_refused_and_nothing_is_written(
+    event_type, organisation, other_organisation, make_webhook
+):
     event_type("usage.threshold")
     foreign, _ = make_webhook("http://127.0.0.1:9/a", organisation=other_organisation)
     mine, _ = make_webhook("http://127.0.0.1:9/b")
@@ -51,6 +55,8 @@ def test_api_emit_with_endpoints(api, event_type, organisation, other_organisati
     ok = client.post("/api/events/", {"type": "usage.threshold", "payload": {}, "endpoints": [mine.id]}, format="json")
     assert ok.status_code == 202, ok.content
     assert ok.json()["target_endpoints"] == [mine.id]
-    refused = client.post("/api/events/", {"type": "usage.threshold", "payload": {}, "endpoints": [foreign.id]}, format="json")
+    refused = client.post(
+        "/api/events/", {"type": "usage.threshold", "payload": {}, "endpoints": [foreign.id]}, format="json"
+    )
     assert refused.status_code == 400
     assert str(foreign.id) in refused.json()["detail"]

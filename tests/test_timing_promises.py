@@ -9,6 +9,7 @@ Every wait is on a condition with a deadline; the bounds leave room for this sha
 but stay far below what a broken promise costs (a second early, a whole max_wait, a read timeout).
 Each failure message carries the measured figures.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,8 +65,11 @@ def fails_first_time():
 
 def retry_lateness(receiver, path: str, webhook) -> list[float]:
     """For each retried delivery: the retry's arrival minus the due time its failed attempt recorded."""
-    due = dict(Attempt.objects.filter(delivery__webhook=webhook, number=1, succeeded=False)
-               .values_list("delivery__event_id", "next_retry_at"))
+    due = dict(
+        Attempt.objects.filter(delivery__webhook=webhook, number=1, succeeded=False).values_list(
+            "delivery__event_id", "next_retry_at"
+        )
+    )
     arrivals: dict[str, list[float]] = {}
     for request in receiver.at(path):
         arrivals.setdefault(request.webhook_id, []).append(request.at)
@@ -74,8 +78,10 @@ def retry_lateness(receiver, path: str, webhook) -> list[float]:
 
 
 def describe(values: list[float]) -> str:
-    return (f"lateness (s): min {min(values):+.3f}, median {statistics.median(values):+.3f}, max {max(values):+.3f}; "
-            f"all: {', '.join(f'{value:+.3f}' for value in sorted(values))}")
+    return (
+        f"lateness (s): min {min(values):+.3f}, median {statistics.median(values):+.3f}, max {max(values):+.3f}; "
+        f"all: {', '.join(f'{value:+.3f}' for value in sorted(values))}"
+    )
 
 
 # --- a. retries: never early, at most ~250 ms late -------------------------------------------------
@@ -84,15 +90,19 @@ def describe(values: list[float]) -> str:
 def test_a_retry_is_sent_at_its_due_time_when_quiet(start_worker, receiver, make_webhook, event_type):
     # given: an endpoint whose first answer to each event is a 500, retried after exactly 1.5 s
     event_type("invoice.paid")
-    webhook, _ = make_webhook(receiver.on("/flaky", fails_first_time()),
-                              contract={"policy": {"delays": [1.5], "attempts": 2}})
+    webhook, _ = make_webhook(
+        receiver.on("/flaky", fails_first_time()), contract={"policy": {"delays": [1.5], "attempts": 2}}
+    )
     start_readme_workers(start_worker, 1)
 
     # when: three events, one at a time, nothing else going on
     for n in range(3):
         emit_one("invoice.paid", {"n": n}, webhook.organisation)
-        wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == n + 1, timeout=30,
-                   message=f"event {n} retried and delivered")
+        wait_until(
+            lambda: Delivery.objects.filter(status="succeeded").count() == n + 1,
+            timeout=30,
+            message=f"event {n} retried and delivered",
+        )
 
     # then: each retry went out at its due time: not before, and at most ~250 ms after
     lateness = retry_lateness(receiver, "/flaky", webhook)
@@ -104,8 +114,9 @@ def test_a_retry_is_never_sent_early_under_light_load(start_worker, receiver, ma
     # given: a steady light stream (4 events/s) to a healthy endpoint and a flaky one (1 s retry delay)
     event_type("invoice.paid")
     organisation = make_webhook(receiver.on("/healthy", always(200)))[0].organisation
-    flaky, _ = make_webhook(receiver.on("/flaky", fails_first_time()),
-                            contract={"policy": {"delays": [1.0], "attempts": 2}})
+    flaky, _ = make_webhook(
+        receiver.on("/flaky", fails_first_time()), contract={"policy": {"delays": [1.0], "attempts": 2}}
+    )
     start_readme_workers(start_worker, CORES)
 
     # when: 24 events over 6 s, paced, one per transaction
@@ -113,8 +124,11 @@ def test_a_retry_is_never_sent_early_under_light_load(start_worker, receiver, ma
     for n in range(24):
         time.sleep(max(0.0, base + n * 0.25 - time.monotonic()))
         emit_one("invoice.paid", {"n": n}, organisation)
-    wait_until(lambda: Delivery.objects.filter(webhook=flaky, status="succeeded").count() == 24, timeout=60,
-               message="24 retried deliveries succeeded")
+    wait_until(
+        lambda: Delivery.objects.filter(webhook=flaky, status="succeeded").count() == 24,
+        timeout=60,
+        message="24 retried deliveries succeeded",
+    )
 
     # then: the other runs of the stream never took a retry before its due time, nor much after it
     lateness = retry_lateness(receiver, "/flaky", flaky)
@@ -127,7 +141,8 @@ def test_a_retry_is_never_sent_early_under_light_load(start_worker, receiver, ma
 
 
 def test_a_batch_is_sent_as_soon_as_it_reaches_max_count_and_a_partial_one_after_max_wait(
-        start_worker, receiver, make_webhook, event_type):
+    start_worker, receiver, make_webhook, event_type
+):
     # given: a batch endpoint of 10 events per request, waiting up to 5 s for a batch to fill
     event_type("invoice.paid")
     webhook, _ = make_webhook(receiver.on("/batch", always(200)), contract={"batch": {"max_count": 10, "max_wait": 5}})
@@ -161,7 +176,8 @@ def test_a_batch_is_sent_as_soon_as_it_reaches_max_count_and_a_partial_one_after
 
 @PROCESSES
 def test_a_hanging_endpoint_does_not_delay_another_endpoints_new_deliveries(
-        processes, start_worker, receiver, make_webhook, event_type):
+    processes, start_worker, receiver, make_webhook, event_type
+):
     # given: one endpoint hangs past the read timeout (10 s, the default); another answers at once
     event_type("invoice.paid")
     event_type("order.stuck")
@@ -191,16 +207,25 @@ def test_a_hanging_endpoint_does_not_delay_another_endpoints_new_deliveries(
 
 
 @PROCESSES
-@pytest.mark.parametrize("burst", [
-    pytest.param(None, id="burst-one-second"),
-    # Known gap (issue 21, left open): with a bucket of one token a claim gets at most one token per wake-up,
-    # and each wake-up's lateness (rounding to 0.1 s steps, the claim itself) is capacity lost for good:
-    # measured 5.8-8.6/s for 10/s. Meeting it needs the sender to wait in-process for the next token.
-    pytest.param(1, id="burst-1", marks=pytest.mark.xfail(
-        strict=False, reason="a one-token bucket loses each wake-up's lateness (issue 21, open)")),
-])
+@pytest.mark.parametrize(
+    "burst",
+    [
+        pytest.param(None, id="burst-one-second"),
+        # Known gap (issue 21, left open): with a bucket of one token a claim gets at most one token per wake-up,
+        # and each wake-up's lateness (rounding to 0.1 s steps, the claim itself) is capacity lost for good:
+        # measured 5.8-8.6/s for 10/s. Meeting it needs the sender to wait in-process for the next token.
+        pytest.param(
+            1,
+            id="burst-1",
+            marks=pytest.mark.xfail(
+                strict=False, reason="a one-token bucket loses each wake-up's lateness (issue 21, open)"
+            ),
+        ),
+    ],
+)
 def test_a_rate_limit_of_10_per_second_is_met_within_10_percent_over_30_s(
-        processes, burst, start_worker, receiver, make_webhook, event_type):
+    processes, burst, start_worker, receiver, make_webhook, event_type
+):
     # given: a limit of 10/s, with the default burst (one second's worth) or none (evenly spaced
     # requests), and far more waiting than 30 s can send
     event_type("invoice.paid")

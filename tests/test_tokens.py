@@ -1,4 +1,5 @@
 """Tests for deliveries.tokens.validate_token: did Hookline send this webhook-id with this signature or token?"""
+
 from __future__ import annotations
 
 import pytest
@@ -20,8 +21,9 @@ URL = "http://127.0.0.1:9/in"
 def sent(webhook, key="invoice.paid"):
     """Log one successful attempt of a new event to ``webhook``; returns the request as sent."""
     now = timezone.now()
-    event = Event.objects.create(type=key, payload={"invoice": 1}, organisation=webhook.organisation,
-                                 created_at=now, dispatched_at=now)
+    event = Event.objects.create(
+        type=key, payload={"invoice": 1}, organisation=webhook.organisation, created_at=now, dispatched_at=now
+    )
     delivery = Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now)
     request = messages.build_request(event, webhook, messages.envelope(event, key, event.payload))
     delivering.record([delivering.Sent(delivery, request, TransportResult(status=200))])
@@ -42,8 +44,12 @@ def test_a_forged_signature_is_not(make_webhook):
     # given: signed with a secret Hookline never had
     webhook, _ = make_webhook(URL)
     request = sent(webhook)
-    forged = signing.sign(signing.generate_secret(), request.headers["webhook-id"],
-                          int(request.headers["webhook-timestamp"]), request.body)
+    forged = signing.sign(
+        signing.generate_secret(),
+        request.headers["webhook-id"],
+        int(request.headers["webhook-timestamp"]),
+        request.body,
+    )
     # when / then
     assert not validate_token(request.headers["webhook-id"], signature=forged).valid
 
@@ -89,7 +95,9 @@ def test_organisation_scoping(make_webhook, other_organisation):
     assert not validate_token(msg_id, token=secret, deliveries=theirs).valid
 
 
-@pytest.mark.parametrize(("msg_id", "signature", "token"), [("", "v1,x", ""), ("msg_x", "", ""), ("msg_unknown", "v1,x", "")])
+@pytest.mark.parametrize(
+    ("msg_id", "signature", "token"), [("", "v1,x", ""), ("msg_x", "", ""), ("msg_unknown", "v1,x", "")]
+)
 def test_incomplete_or_unknown_input_is_not_valid(msg_id, signature, token):
     assert not validate_token(msg_id, signature=signature, token=token).valid
 
@@ -100,8 +108,9 @@ def test_incomplete_or_unknown_input_is_not_valid(msg_id, signature, token):
 def pending(webhook, key="notice.published"):
     """A new event's delivery to ``webhook``, not sent yet (or still in flight: no attempt recorded); its msg id."""
     now = timezone.now()
-    event = Event.objects.create(type=key, payload={"noticeId": 1}, organisation=webhook.organisation,
-                                 created_at=now, dispatched_at=now)
+    event = Event.objects.create(
+        type=key, payload={"noticeId": 1}, organisation=webhook.organisation, created_at=now, dispatched_at=now
+    )
     Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now)
     return event.id
 

@@ -1,4 +1,5 @@
 """Tests for deliveries.transport: one POST through the guarded urllib3 pools, against a real loopback receiver."""
+
 from __future__ import annotations
 
 import base64
@@ -13,15 +14,15 @@ from tests.support.receiver import Receiver, Reply, always
 REAL_GETADDRINFO = socket.getaddrinfo
 
 
-
-
 def request_to(url: str, **kwargs) -> transport.OutgoingRequest:
     return transport.OutgoingRequest(url=url, headers={"content-type": "application/json"}, body=b'{"a":1}', **kwargs)
 
 
 def test_a_post_arrives_with_its_headers_and_body_and_the_answer_comes_back(receiver: Receiver) -> None:
     # given
-    url = receiver.on("/ok", lambda request, count: Reply(201, b'{"id":"r1"}', {"content-type": "application/json", "x-trace": "t1"}))
+    url = receiver.on(
+        "/ok", lambda request, count: Reply(201, b'{"id":"r1"}', {"content-type": "application/json", "x-trace": "t1"})
+    )
 
     # when
     result = transport.post(request_to(url))
@@ -115,7 +116,9 @@ def test_a_slow_answer_hits_the_read_timeout(receiver: Receiver) -> None:
 
 def test_the_response_charset_is_honoured(receiver: Receiver) -> None:
     # given
-    url = receiver.on("/latin", always(200, body="café".encode("latin-1"), headers={"content-type": "text/plain; charset=latin-1"}))
+    url = receiver.on(
+        "/latin", always(200, body="café".encode("latin-1"), headers={"content-type": "text/plain; charset=latin-1"})
+    )
 
     # when
     result = transport.post(request_to(url))
@@ -137,7 +140,9 @@ def test_loopback_is_refused_unless_private_addresses_are_allowed(receiver: Rece
     assert receiver.at("/private") == []
 
 
-def test_dns_rebinding_to_loopback_is_refused_at_connect_time(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+def test_dns_rebinding_to_loopback_is_refused_at_connect_time(
+    monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
     # given: a public-looking name that resolves to loopback when the connection is made
     def rebinding(host, *args, **kwargs):
         return REAL_GETADDRINFO("127.0.0.1" if host == "hooks.example.com" else host, *args, **kwargs)
@@ -155,7 +160,9 @@ def test_dns_rebinding_to_loopback_is_refused_at_connect_time(monkeypatch: pytes
     assert receiver.at("/rebind") == []
 
 
-def test_a_proxy_gets_the_absolute_url_after_the_target_is_checked(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+def test_a_proxy_gets_the_absolute_url_after_the_target_is_checked(
+    monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
     # given: the receiver plays the operator's outbound proxy (HOOKLINE PROXY is trusted even on
     # loopback; an endpoint's own proxy would be checked like a URL); the target resolves publicly
     def public(host, *args, **kwargs):
@@ -173,7 +180,9 @@ def test_a_proxy_gets_the_absolute_url_after_the_target_is_checked(monkeypatch: 
     assert [request.path for request in receiver.requests] == ["http://hooks.example.com/in"]
 
 
-def test_through_a_proxy_a_target_resolving_to_loopback_is_refused(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+def test_through_a_proxy_a_target_resolving_to_loopback_is_refused(
+    monkeypatch: pytest.MonkeyPatch, receiver: Receiver
+) -> None:
     # given
     def loopback(host, *args, **kwargs):
         return REAL_GETADDRINFO("127.0.0.1" if host == "hooks.example.com" else host, *args, **kwargs)

@@ -1,4 +1,5 @@
 """Readable transport errors: one sentence naming the peer, never a library's class name."""
+
 import errno
 import socket
 import ssl
@@ -16,17 +17,32 @@ class FakeConnection:
         return "_GuardedHTTPConnection(host='localhost', port=59999)"
 
 
-@pytest.mark.parametrize("exc, text", [
-    (NewConnectionError(FakeConnection(), "Failed to establish a new connection: [Errno 111] Connection refused"),
-     "connection refused by localhost:59999"),
-    (ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"), "connection reset by localhost:59999"),
-    (NameResolutionError("localhost", FakeConnection(), socket.gaierror(-2, "Name or service not known")),
-     "could not resolve the host name localhost"),
-    (ProtocolError("Connection aborted.", ConnectionAbortedError(errno.ECONNABORTED, "Software caused connection abort")),
-     "connection aborted by localhost:59999"),
-    (ProtocolError("Connection aborted.", Exception("RemoteDisconnected('Remote end closed connection')")),
-     "localhost:59999 closed the connection without answering"),
-])
+@pytest.mark.parametrize(
+    "exc, text",
+    [
+        (
+            NewConnectionError(
+                FakeConnection(), "Failed to establish a new connection: [Errno 111] Connection refused"
+            ),
+            "connection refused by localhost:59999",
+        ),
+        (ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"), "connection reset by localhost:59999"),
+        (
+            NameResolutionError("localhost", FakeConnection(), socket.gaierror(-2, "Name or service not known")),
+            "could not resolve the host name localhost",
+        ),
+        (
+            ProtocolError(
+                "Connection aborted.", ConnectionAbortedError(errno.ECONNABORTED, "Software caused connection abort")
+            ),
+            "connection aborted by localhost:59999",
+        ),
+        (
+            ProtocolError("Connection aborted.", Exception("RemoteDisconnected('Remote end closed connection')")),
+            "localhost:59999 closed the connection without answering",
+        ),
+    ],
+)
 def test_connection_failures_read_as_sentences(exc, text):
     described = errors.describe(exc, "http://localhost:59999/in")
     assert described == text

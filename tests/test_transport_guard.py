@@ -1,4 +1,5 @@
 """Tests for the transport's send-time URL guard: connect-time address checks (DNS rebinding) and proxies."""
+
 from __future__ import annotations
 
 import pytest

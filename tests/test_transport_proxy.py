@@ -1,4 +1,5 @@
 """Tests for deliveries.transport through a real loopback forward proxy: absolute-URI forwarding and CONNECT tunnels."""
+
 from __future__ import annotations
 
 import base64
@@ -14,10 +15,10 @@ from tests.support.proxy import ForwardProxy
 from tests.support.receiver import Receiver
 
 
-
 def request_to(url: str, proxy: str) -> OutgoingRequest:
-    return OutgoingRequest(url=url, headers={"content-type": "application/json", "webhook-id": "msg_1"},
-                           body=b'{"a":1}', proxy=proxy)
+    return OutgoingRequest(
+        url=url, headers={"content-type": "application/json", "webhook-id": "msg_1"}, body=b'{"a":1}', proxy=proxy
+    )
 
 
 @pytest.fixture

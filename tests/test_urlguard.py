@@ -3,6 +3,7 @@
 The send-time guard (connect-time address checks, DNS rebinding, proxies) is tested through the
 transport, in tests/test_transport_guard.py.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,6 @@ from hooks.urlguard import (
 )
 from tests.support.dns import fake_dns
 from tests.support.overrides import hookline
-
-
 
 # --- check_url: hostile URLs --------------------------------------------------------------------
 
@@ -156,9 +155,8 @@ def test_allow_private_still_refuses_bad_schemes() -> None:
 
 
 def test_defaults_come_from_settings_at_call_time() -> None:
-    with hookline(**{PRIVATE: False}):
-        with pytest.raises(UnsafeURL):
-            check_url("http://127.0.0.1/", resolve=False)
+    with hookline(**{PRIVATE: False}), pytest.raises(UnsafeURL):
+        check_url("http://127.0.0.1/", resolve=False)
     with hookline(**{PRIVATE: True}):
         check_url("http://127.0.0.1/", resolve=False)
 

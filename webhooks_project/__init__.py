@@ -1,4 +1,5 @@
 """The ready-to-run Hookline project: settings, URLs and the Celery app."""
+
 from .celery import app as celery_app
 
 __all__ = ["celery_app"]

@@ -1,4 +1,5 @@
 """Celery settings that depend on the broker (filesystem, Redis, RabbitMQ), from its URL: one home for all three."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,15 +18,17 @@ def celery_settings(url: str, *, var_dir: Path, visibility_timeout: int = 3600) 
         folders = {name: var_dir / "broker" / name for name in ("queue", "processed", "control")}
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
-        return {"broker_transport_options": {
-            "data_folder_in": str(folders["queue"]),
-            "data_folder_out": str(folders["queue"]),
-            "processed_folder": str(folders["processed"]),
-            # The exchange tables; kombu's default is ./control, relative to whichever directory the
-            # worker was started in (which is how two of them once got committed).
-            "control_folder": str(folders["control"]),
-            "store_processed": False,
-        }}
+        return {
+            "broker_transport_options": {
+                "data_folder_in": str(folders["queue"]),
+                "data_folder_out": str(folders["queue"]),
+                "processed_folder": str(folders["processed"]),
+                # The exchange tables; kombu's default is ./control, relative to whichever directory the
+                # worker was started in (which is how two of them once got committed).
+                "control_folder": str(folders["control"]),
+                "store_processed": False,
+            }
+        }
     if kind in AMQP_SCHEMES:
         return {
             # Quorum queues are replicated and durable: a node restart or loss keeps the queued
@@ -42,12 +45,14 @@ def celery_settings(url: str, *, var_dir: Path, visibility_timeout: int = 3600) 
                 "max_retries": 0,
             },
         }
-    return {"broker_transport_options": {
-        # Messages of a killed worker come back after this; the workers' periodic check heals sooner.
-        "visibility_timeout": visibility_timeout,
-        # Opening a broker connection is tried once, not retried for broker_connection_timeout
-        # (kombu's default: ~6 s of sleeps). emit() publishes with retry=False inside the
-        # caller's request and must fail fast while the broker is down (the workers' periodic
-        # check finds the events); other publishes keep their retry policy, the worker its reconnect loop.
-        "max_retries": 0,
-    }}
+    return {
+        "broker_transport_options": {
+            # Messages of a killed worker come back after this; the workers' periodic check heals sooner.
+            "visibility_timeout": visibility_timeout,
+            # Opening a broker connection is tried once, not retried for broker_connection_timeout
+            # (kombu's default: ~6 s of sleeps). emit() publishes with retry=False inside the
+            # caller's request and must fail fast while the broker is down (the workers' periodic
+            # check finds the events); other publishes keep their retry policy, the worker its reconnect loop.
+            "max_retries": 0,
+        }
+    }

@@ -1,4 +1,5 @@
 """The Celery app (`celery -A webhooks_project worker`), configured for at-least-once delivery."""
+
 import os
 
 from celery import Celery

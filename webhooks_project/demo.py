@@ -1,4 +1,5 @@
 """A tiny echo receiver served by the project itself, so a newcomer sees deliveries arrive."""
+
 import json
 import logging
 
@@ -18,5 +19,9 @@ def echo(request: HttpRequest) -> JsonResponse:
         body = json.loads(request.body or b"null")
     except json.JSONDecodeError:
         body = request.body.decode(errors="replace")
-    logger.info("Echo receiver got %s (%s)", headers.get("webhook-id"), (body or {}).get("type") if isinstance(body, dict) else "")
+    logger.info(
+        "Echo receiver got %s (%s)",
+        headers.get("webhook-id"),
+        (body or {}).get("type") if isinstance(body, dict) else "",
+    )
     return JsonResponse({"received": True, "headers": headers, "body": body})

@@ -1,4 +1,5 @@
 """`python -m webhooks_project.devserver`: migrate, create the demo, run web + worker + beat together."""
+
 from __future__ import annotations
 
 import os
@@ -46,9 +47,14 @@ def main() -> int:
     processes = [
         subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"]),
         subprocess.Popen([*celery, "worker", "--pool", "threads", "--concurrency", "4", "--loglevel", "info"]),
-        subprocess.Popen([*celery, "beat", "--loglevel", "info", "--schedule", str(BASE_DIR / "var" / "celerybeat-schedule")]),
+        subprocess.Popen(
+            [*celery, "beat", "--loglevel", "info", "--schedule", str(BASE_DIR / "var" / "celerybeat-schedule")]
+        ),
     ]
-    print(f"\nHookline is running: admin at http://127.0.0.1:{port}/admin/ (admin / admin). Ctrl-C stops it.\n", flush=True)
+    print(
+        f"\nHookline is running: admin at http://127.0.0.1:{port}/admin/ (admin / admin). Ctrl-C stops it.\n",
+        flush=True,
+    )
     try:
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)

@@ -1,4 +1,5 @@
 """Settings for the ready-to-run Hookline project; every deployment value comes from the environment."""
+
 import importlib.util
 from pathlib import Path
 
@@ -49,7 +50,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "static")
 _STATIC_MIDDLEWARE = (
     ["whitenoise.middleware.WhiteNoiseMiddleware"]
-    if importlib.util.find_spec("whitenoise") and Path(STATIC_ROOT).is_dir() else []
+    if importlib.util.find_spec("whitenoise") and Path(STATIC_ROOT).is_dir()
+    else []
 )
 
 MIDDLEWARE = [
@@ -114,7 +116,6 @@ USE_TZ = True
 FORMAT_MODULE_PATH = ["webhooks_project.formats"]
 
 
-
 # --- Email (operational alerts) -----------------------------------------------------------
 # EMAIL_URL: smtp://user:password@host:587, smtp+tls://..., consolemail:// (the default: printed).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -125,8 +126,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hookline@localhost")
 # RabbitMQ get the options of webhooks_project/brokers.py (docs/operations.md, "Choosing a broker").
 # "localhost" only so that kombu does not log "No hostname was supplied" on every connection.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
-_BROKER = celery_settings(CELERY_BROKER_URL, var_dir=BASE_DIR / "var",
-                          visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=3600))
+_BROKER = celery_settings(
+    CELERY_BROKER_URL, var_dir=BASE_DIR / "var", visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = _BROKER["broker_transport_options"]
 CELERY_TASK_DEFAULT_QUEUE_TYPE = _BROKER.get("task_default_queue_type", "classic")
 CELERY_TASK_DEFAULT_EXCHANGE_TYPE = _BROKER.get("task_default_exchange_type", "direct")
@@ -137,8 +139,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # One HOOKLINE_<NAME> environment variable per key of the HOOKLINE dict, typed like its default.
 _CASTS = {bool: env.bool, int: env.int, float: env.float, str: env.str}
 HOOKLINE = {
-    name: _CASTS[type(default)](f"HOOKLINE_{name}", default=default)
-    for name, default in HOOKLINE_DEFAULTS.items()
+    name: _CASTS[type(default)](f"HOOKLINE_{name}", default=default) for name, default in HOOKLINE_DEFAULTS.items()
 }
 
 # HOOKLINE["LOG_FORMAT"] = "json": one JSON object per line; delivery lines carry webhook_id, delivery,

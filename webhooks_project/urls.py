@@ -1,5 +1,6 @@
 """URLs: the admin, the API (with its OpenAPI schema and docs at api/schema/, api/docs/, api/redoc/), /metrics,
 and the demo echo receiver."""
+
 from django.contrib import admin
 from django.urls import include, path
 

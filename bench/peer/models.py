@@ -4,6 +4,7 @@ With BENCH_PEER_URLS (comma-separated) set in the producer's environment, each o
 every one of those endpoints, one task per endpoint (the naive fan-out); otherwise one task to the
 worker's BENCH_PEER_URL.
 """
+
 import os
 
 from django.db import connection, models, transaction

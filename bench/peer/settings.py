@@ -1,4 +1,5 @@
 """Django settings of the naive peer's worker: its database, nothing else."""
+
 import environ
 
 env = environ.Env()

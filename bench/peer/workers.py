@@ -1,4 +1,5 @@
 """Start and stop the naive peer's worker processes (`celery -A bench.peer.app worker ...`), by PID."""
+
 from __future__ import annotations
 
 import os
@@ -21,12 +22,18 @@ def command(concurrency: int = 8) -> str:
 class PeerWorkers:
     """``processes`` peer workers POSTing to ``url``, each with the benchmark's probe loaded."""
 
-    def __init__(self, url: str, log_dir: Path, processes: int = PROCESSES, probe_dir: Path | None = None,
-                 concurrency: int = 8) -> None:
+    def __init__(
+        self, url: str, log_dir: Path, processes: int = PROCESSES, probe_dir: Path | None = None, concurrency: int = 8
+    ) -> None:
         from bench import environment
 
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.peer.settings", "BENCH_PEER_URL": url,
-               "BENCH_BROKER_URL": environment.BROKER_URL, "PYTHONPATH": str(environment.ROOT)}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.peer.settings",
+            "BENCH_PEER_URL": url,
+            "BENCH_BROKER_URL": environment.BROKER_URL,
+            "PYTHONPATH": str(environment.ROOT),
+        }
         if probe_dir:
             env["BENCH_PROBE_DIR"] = str(probe_dir)
         words = shlex.split(command(concurrency))[1:]
@@ -34,9 +41,25 @@ class PeerWorkers:
         self.processes = []
         for index, log in enumerate(self.logs):
             with open(log, "wb") as handle:
-                self.processes.append(subprocess.Popen(
-                    [sys.executable, "-m", "celery", *words, "-I", "bench.probe", "-n", f"peer{index}-{os.getpid()}@%h"],
-                    cwd=environment.ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True))
+                self.processes.append(
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "celery",
+                            *words,
+                            "-I",
+                            "bench.probe",
+                            "-n",
+                            f"peer{index}-{os.getpid()}@%h",
+                        ],
+                        cwd=environment.ROOT,
+                        env=env,
+                        stdout=handle,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
 
     @property
     def pids(self) -> list[int]:
@@ -61,7 +84,7 @@ class PeerWorkers:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
 
-    def __enter__(self) -> "PeerWorkers":
+    def __enter__(self) -> PeerWorkers:
         try:
             self.wait_ready()
         except BaseException:

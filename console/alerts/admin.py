@@ -1,4 +1,5 @@
 """The alert history in the admin (what was told to whom, when, by which channel) and the re-enable link's page."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
@@ -36,14 +37,30 @@ class NotificationAdmin(OrganisationScopedAdmin):
     list_select_related = ["webhook", "organisation"]
     search_fields = ["summary", "emailed_to", "webhook__name"]
     date_hierarchy = "created_at"
-    fields = ["created_at", "kind", "webhook", "organisation", "summary", "event_ids", "event_endpoints",
-              "emailed_to", "email_status", "email_sent_at", "email_error", "signalled", "payload"]
+    fields = [
+        "created_at",
+        "kind",
+        "webhook",
+        "organisation",
+        "summary",
+        "event_ids",
+        "event_endpoints",
+        "emailed_to",
+        "email_status",
+        "email_sent_at",
+        "email_error",
+        "signalled",
+        "payload",
+    ]
     readonly_fields = fields
 
     def get_urls(self):
         return [
-            path("reenable/<str:token>/", self.admin_site.admin_view(self.reenable_view),
-                 name="deliveries_notification_reenable"),
+            path(
+                "reenable/<str:token>/",
+                self.admin_site.admin_view(self.reenable_view),
+                name="deliveries_notification_reenable",
+            ),
             *super().get_urls(),
         ]
 
@@ -85,11 +102,17 @@ class NotificationAdmin(OrganisationScopedAdmin):
         if request.method == "POST":
             if not webhook.enabled:
                 endpoints.enable(webhook, user=request.user)
-                messages.success(request, f"“{webhook.name}” is enabled again; it is new until a delivery or test proves it.")
+                messages.success(
+                    request, f"“{webhook.name}” is enabled again; it is new until a delivery or test proves it."
+                )
             return HttpResponseRedirect(change_url)
         context = {
-            **self.admin_site.each_context(request), "opts": self.opts, "title": f"Re-enable “{webhook.name}”?",
-            "webhook": webhook, "change_url": change_url, "health_url": links.health_url(webhook.pk),
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Re-enable “{webhook.name}”?",
+            "webhook": webhook,
+            "change_url": change_url,
+            "health_url": links.health_url(webhook.pk),
             "kinds": KINDS,
         }
         return TemplateResponse(request, "admin/deliveries/notification/reenable.html", context)

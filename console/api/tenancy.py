@@ -1,4 +1,5 @@
 """Which organisation a request acts for: a slug among the user's own organisations, or their only one."""
+
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
@@ -23,7 +24,9 @@ class OrganisationField(serializers.SlugRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "slug")
         kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", "Slug of one of your organisations; may be left out if you belong to exactly one.")
+        kwargs.setdefault(
+            "help_text", "Slug of one of your organisations; may be left out if you belong to exactly one."
+        )
         super().__init__(**kwargs)
 
     def get_queryset(self):

@@ -1,4 +1,5 @@
 """The Hookline API's URLs, with its schema and docs: ``path("api/", include("console.api.urls"))``."""
+
 from django.apps import apps
 from django.urls import path
 from rest_framework.routers import SimpleRouter

@@ -1,4 +1,5 @@
 """The delivery log in the admin: a list that finds a delivery in seconds, and the request/response inspector."""
+
 from __future__ import annotations
 
 import logging
@@ -10,15 +11,15 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from console.admin_base import EventTypeFilter, ReadOnlyLogAdmin, badge, filter_id, time_until
 from deliveries import pulse, services
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Delivery
-from console.admin_base import EventTypeFilter, ReadOnlyLogAdmin, badge, filter_id, time_until
 from hooks import contracts
 from hooks.models import Webhook
 
-from ..health import views as health_views
 from ..events.filters import PayloadSearchMixin
+from ..health import views as health_views
 from .inspector import attempt_views
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,9 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
     list_filter = [EndpointFilter, "status", DeliveryEventTypeFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["event", "webhook"]
     search_fields = ["event__id__exact"]  # exact, not "=" (iexact): UPPER() would defeat the index
-    search_help_text = "An exact webhook-id (the event id, msg_…), as the receiver logged it, or a payload field: data.notice.id = 42."
+    search_help_text = (
+        "An exact webhook-id (the event id, msg_…), as the receiver logged it, or a payload field: data.notice.id = 42."
+    )
     change_list_template = "admin/deliveries/delivery/change_list.html"
     payload_prefix = "event__"
     show_full_result_count = False  # a second COUNT(*) of a big log on every page
@@ -89,8 +92,11 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
         # (beat's sweeper, the workers' periodic check) has not run for a while. Two rows, one query.
         for job, age in pulse.stale_jobs().items():
             warning = pulse.describe_stale(job, age)
-            self.message_user(request, warning + " Deliveries may stall: check that the workers and beat are running.",
-                              messages.WARNING)
+            self.message_user(
+                request,
+                warning + " Deliveries may stall: check that the workers and beat are running.",
+                messages.WARNING,
+            )
             logger.warning("Hookline health: %s", warning)
         return super().changelist_view(request, extra_context)
 
@@ -118,7 +124,9 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
         note = format_html('<div class="hookline-cell-note" title="{}">{}</div>', error, Truncator(error).chars(80))
         return format_html(
             '{}{}<div class="quiet">next attempt {}</div>',
-            shown, note if error else "", time_until(delivery.next_attempt_at) or "not scheduled",
+            shown,
+            note if error else "",
+            time_until(delivery.next_attempt_at) or "not scheduled",
         )
 
     @admin.display(description="attempts", ordering="total_attempts")
@@ -133,12 +141,17 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context.update(
-                title="Delivery", subtitle=f"{obj.event.type} → {obj.webhook.name}",
-                attempts=attempt_views(obj.attempt_log.all()), status_badge=status_badge(obj.status),
+                title="Delivery",
+                subtitle=f"{obj.event.type} → {obj.webhook.name}",
+                attempts=attempt_views(obj.attempt_log.all()),
+                status_badge=status_badge(obj.status),
                 next_attempt_in=time_until(obj.next_attempt_at),
                 contract=contracts.describe(obj.webhook.delivery_contract),
                 batch=Delivery.objects.filter(batch_id=obj.batch_id, webhook_id=obj.webhook_id)
-                .select_related("event").order_by("event__created_at", "event_id") if obj.batch_id else [],
+                .select_related("event")
+                .order_by("event__created_at", "event_id")
+                if obj.batch_id
+                else [],
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -153,8 +166,12 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
     @admin.action(description="Redeliver (same webhook-id, fresh retry budget)", permissions=["redeliver"])
     def redeliver(self, request, queryset):
         if queryset.count() > REDELIVER_LIMIT:  # one transaction each, while the operator waits
-            self.message_user(request, f"Select at most {REDELIVER_LIMIT} deliveries; for an endpoint's failed "
-                              "deliveries use its “Recover failed deliveries” action.", messages.WARNING)
+            self.message_user(
+                request,
+                f"Select at most {REDELIVER_LIMIT} deliveries; for an endpoint's failed "
+                "deliveries use its “Recover failed deliveries” action.",
+                messages.WARNING,
+            )
             return
         queued = 0
         for delivery in queryset:

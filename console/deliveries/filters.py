@@ -1,12 +1,12 @@
 """Delivery log filters: endpoint, status, event type, event id, a payload field and creation time."""
+
 from __future__ import annotations
 
 import django_filters
 from rest_framework.exceptions import ValidationError
 
-from events import search
-
 from deliveries.models import Delivery
+from events import search
 from hookline.api.filters import IdFilter, TimeFilter
 
 
@@ -18,11 +18,15 @@ class DeliveryFilter(django_filters.FilterSet):
     payload = django_filters.CharFilter(
         method="filter_payload",
         help_text="A payload field's value, path = value: data.notice.id = 42 (42 matches the number and the string; "
-        "\"42\" only the string). Indexed on PostgreSQL.",
+        '"42" only the string). Indexed on PostgreSQL.',
     )
     batch = django_filters.CharFilter(field_name="batch_id", help_text="A batch's webhook-id (batch_…): its events.")
-    created_after = TimeFilter(field_name="created_at", lookup_expr="gte", help_text="Created at or after this ISO 8601 time.")
-    created_before = TimeFilter(field_name="created_at", lookup_expr="lt", help_text="Created before this ISO 8601 time.")
+    created_after = TimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after this ISO 8601 time."
+    )
+    created_before = TimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Created before this ISO 8601 time."
+    )
 
     class Meta:
         model = Delivery

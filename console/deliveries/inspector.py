@@ -1,4 +1,5 @@
 """What the delivery inspector shows for each attempt: headers as rows, bodies pretty-printed and capped."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,10 @@ def show_headers(headers) -> list[tuple[str, str]]:
     """Name and value rows, sorted by name; whatever the JSON column holds (it is not ours to trust) shows as text."""
     if not isinstance(headers, dict):
         return [("", pretty_json(headers))] if headers else []
-    rows = [(displayable(str(name)), value if isinstance(value, str) else pretty_json(value))
-            for name, value in headers.items()]
+    rows = [
+        (displayable(str(name)), value if isinstance(value, str) else pretty_json(value))
+        for name, value in headers.items()
+    ]
     return sorted(((name, displayable(value)) for name, value in rows), key=lambda row: row[0].lower())
 
 

@@ -1,4 +1,5 @@
 """The delivery log as the API shows it: deliveries, and each attempt's request and response."""
+
 from __future__ import annotations
 
 from rest_framework import serializers
@@ -13,8 +14,20 @@ class AttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attempt
         fields = [
-            "number", "sent", "request_url", "request_headers", "request_body", "request_truncated", "response_status",
-            "response_headers", "response_body", "response_truncated", "duration_ms", "error", "error_detail", "succeeded",
+            "number",
+            "sent",
+            "request_url",
+            "request_headers",
+            "request_body",
+            "request_truncated",
+            "response_status",
+            "response_headers",
+            "response_body",
+            "response_truncated",
+            "duration_ms",
+            "error",
+            "error_detail",
+            "succeeded",
             "next_retry_at",
         ]
         read_only_fields = fields
@@ -29,8 +42,19 @@ class DeliverySerializer(serializers.ModelSerializer):
     class Meta:
         model = Delivery
         fields = [
-            "id", "webhook", "event", "event_type", "status", "attempts", "total_attempts", "next_attempt_at",
-            "last_status_code", "last_error", "batch_id", "created", "completed",
+            "id",
+            "webhook",
+            "event",
+            "event_type",
+            "status",
+            "attempts",
+            "total_attempts",
+            "next_attempt_at",
+            "last_status_code",
+            "last_error",
+            "batch_id",
+            "created",
+            "completed",
         ]
         read_only_fields = fields
 
@@ -54,6 +78,9 @@ class DeliveryDetailSerializer(DeliverySerializer):
         if not delivery.batch_id:
             return []
         members = Delivery.objects.filter(batch_id=delivery.batch_id, webhook_id=delivery.webhook_id)
-        return [{"id": pk, "event": event, "event_type": key, "status": status}
-                for pk, event, key, status in members.order_by("event__created_at", "event_id")
-                .values_list("id", "event_id", "event__type", "status")]
+        return [
+            {"id": pk, "event": event, "event_type": key, "status": status}
+            for pk, event, key, status in members.order_by("event__created_at", "event_id").values_list(
+                "id", "event_id", "event__type", "status"
+            )
+        ]

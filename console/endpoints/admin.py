@@ -1,4 +1,5 @@
 """The endpoint admin: list with last delivery and 24 h success rate, create/edit and actions through deliveries.endpoint_actions, secret shown once."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,13 +19,13 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 
+from console.admin_base import OrganisationFilter, OrganisationScopedAdmin, badge, member_organisation_ids
 from deliveries import endpoint_actions as actions
 from deliveries import messages as bodies
 from deliveries.exceptions import EndpointNotReceiving
 from deliveries.models import Attempt, Delivery, EndpointRuntime
 from deliveries.stats import with_delivery_stats
 from events.models import Organisation
-from console.admin_base import OrganisationFilter, OrganisationScopedAdmin, badge, member_organisation_ids
 from hookline.display import displayable
 from hooks import contracts
 from hooks.models import Webhook
@@ -62,18 +63,30 @@ class RecoverForm(forms.Form):
 # The delivery contract (hooks.contracts), one fieldset per section, its fields made from contracts.OPTIONS:
 # a new option appears on the page without a line in this file.
 CONTRACT_SECTIONS = {
-    "policy": "Delivery contract: retries and timeouts", "body": "Delivery contract: body",
-    "batch": "Delivery contract: batching", "control": "Delivery control", "request": "Request: headers and proxy",
+    "policy": "Delivery contract: retries and timeouts",
+    "body": "Delivery contract: body",
+    "batch": "Delivery contract: batching",
+    "control": "Delivery control",
+    "request": "Request: headers and proxy",
     "signature": "Signatures",
 }
 
 
 def contract_fieldsets(control_status_fields: list[str]) -> list[tuple[str, dict]]:
-    extras = {"body": ["body_preview"], "control": control_status_fields,
-              "signature": ["public_key", "shared_secret", "signing_secret"]}
+    extras = {
+        "body": ["body_preview"],
+        "control": control_status_fields,
+        "signature": ["public_key", "shared_secret", "signing_secret"],
+    }
     return [
-        (title, {"fields": [option.name for option in contracts.OPTIONS if option.section == section]
-                 + extras.get(section, []), "classes": ["collapse"]})
+        (
+            title,
+            {
+                "fields": [option.name for option in contracts.OPTIONS if option.section == section]
+                + extras.get(section, []),
+                "classes": ["collapse"],
+            },
+        )
         for section, title in CONTRACT_SECTIONS.items()
     ]
 
@@ -81,30 +94,73 @@ def contract_fieldsets(control_status_fields: list[str]) -> list[tuple[str, dict
 @admin.register(Webhook)
 class WebhookAdmin(OrganisationScopedAdmin):
     form = WebhookForm
-    list_display = ["name", "masked_url", "state_badge", "control_badge", "last_delivery", "success_rate", "organisation"]
+    list_display = [
+        "name",
+        "masked_url",
+        "state_badge",
+        "control_badge",
+        "last_delivery",
+        "success_rate",
+        "organisation",
+    ]
     list_filter = ["state", OrganisationFilter, WebhookEventTypeFilter]
     list_select_related = ["organisation", "runtime"]
     search_fields = ["name", "url", "description"]
-    actions = ["enable", "disable", "rotate_secret", "rotate_body_token", "send_test", "recover_failed", "pause",
-               "resume", "reset_breaker", "skip_head"]
+    actions = [
+        "enable",
+        "disable",
+        "rotate_secret",
+        "rotate_body_token",
+        "send_test",
+        "recover_failed",
+        "pause",
+        "resume",
+        "reset_breaker",
+        "skip_head",
+    ]
     object_actions = {
-        "send_test": "Send test", "rotate_secret": "Rotate secret", "rotate_body_token": "Rotate body token",
-        "enable": "Enable", "disable": "Disable",
-        "recover_failed": "Recover failed…", "pause": "Pause", "resume": "Resume", "reset_breaker": "Close breaker",
+        "send_test": "Send test",
+        "rotate_secret": "Rotate secret",
+        "rotate_body_token": "Rotate body token",
+        "enable": "Enable",
+        "disable": "Disable",
+        "recover_failed": "Recover failed…",
+        "pause": "Pause",
+        "resume": "Resume",
+        "reset_breaker": "Close breaker",
         "skip_head": "Skip head of line",
     }
     change_form_template = "admin/hooks/webhook/change_form.html"
     status_fields = [
-        "state_badge", "state_reason", "state_changed_at", "auth_username", "previous_secret_expires_at",
-        "created_at", "created_by", "updated_at", "updated_by",
+        "state_badge",
+        "state_reason",
+        "state_changed_at",
+        "auth_username",
+        "previous_secret_expires_at",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
     ]
     control_status_fields = ["paused_since", "breaker", "head_of_line"]
-    readonly_fields = [*status_fields, *control_status_fields, "recent_deliveries", "contract_summary", "public_key",
-                       "body_preview", "alert_history"]
+    readonly_fields = [
+        *status_fields,
+        *control_status_fields,
+        "recent_deliveries",
+        "contract_summary",
+        "public_key",
+        "body_preview",
+        "alert_history",
+    ]
     fieldsets = [
         (None, {"fields": ["organisation", "name", "description", "url", "event_types", "condition"]}),
-        ("Delivery contract", {"fields": ["preset", "contract_summary"], "description":
-            "Every option shows its default; leave a field empty (or as it is) for the default or the preset's value."}),
+        (
+            "Delivery contract",
+            {
+                "fields": ["preset", "contract_summary"],
+                "description": "Every option shows its default; leave a field empty (or as it is) for the default or the preset's value.",
+            },
+        ),
         *contract_fieldsets(control_status_fields),
         ("Alerts", {"fields": ["contact_emails", "alert_history"]}),  # operational alerts (issue 25)
         ("Status", {"fields": status_fields}),
@@ -144,18 +200,33 @@ class WebhookAdmin(OrganisationScopedAdmin):
         if not webhook.pk:
             return "Shown once the endpoint is saved."
         sample = bodies.sample_body(webhook)
-        return format_html('<pre class="hookline-json">{}</pre>', displayable(json.dumps(sample, indent=2, ensure_ascii=False)))
+        return format_html(
+            '<pre class="hookline-json">{}</pre>', displayable(json.dumps(sample, indent=2, ensure_ascii=False))
+        )
 
     def get_fieldsets(self, request, obj=None):
         if obj:
             return self.fieldsets
         # No deliveries, status or runtime state before the endpoint exists.
-        return [(title, {**options, "fields": [name for name in options["fields"]
-                                               if name not in (*self.control_status_fields, "body_preview", "alert_history")]})
-                for title, options in self.fieldsets[:-2]]
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": [
+                        name
+                        for name in options["fields"]
+                        if name not in (*self.control_status_fields, "body_preview", "alert_history")
+                    ],
+                },
+            )
+            for title, options in self.fieldsets[:-2]
+        ]
 
     def get_queryset(self, request):
-        return with_delivery_stats(actions.for_listing(super().get_queryset(request)), since=timezone.now() - SUCCESS_WINDOW)
+        return with_delivery_stats(
+            actions.for_listing(super().get_queryset(request)), since=timezone.now() - SUCCESS_WINDOW
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -211,10 +282,19 @@ class WebhookAdmin(OrganisationScopedAdmin):
         runtime = actions.runtime(webhook)
         if runtime.breaker_state == runtime.Breaker.CLOSED:
             return format_html("closed ({}; {} failed in a row)", setting, runtime.breaker_failures)
-        since = timezone.localtime(runtime.breaker_changed_at).strftime("%Y-%m-%d %H:%M:%S") if runtime.breaker_changed_at else "—"
+        since = (
+            timezone.localtime(runtime.breaker_changed_at).strftime("%Y-%m-%d %H:%M:%S")
+            if runtime.breaker_changed_at
+            else "—"
+        )
         until = timezone.localtime(runtime.breaker_until).strftime("%H:%M:%S") if runtime.breaker_until else "—"
-        return format_html("{} since {}: {} (waits until {})", badge(runtime.breaker_state, "bad"), since,
-                           runtime.breaker_reason, until)
+        return format_html(
+            "{} since {}: {} (waits until {})",
+            badge(runtime.breaker_state, "bad"),
+            since,
+            runtime.breaker_reason,
+            until,
+        )
 
     @admin.display(description="head of line")
     def head_of_line(self, webhook: Webhook) -> str:
@@ -225,8 +305,11 @@ class WebhookAdmin(OrganisationScopedAdmin):
             return "nothing waits"
         return format_html(
             '<a href="{}"><code>{}</code></a> ({}, {} attempt(s), next {}) — “Skip head of line” cancels it',
-            reverse("admin:deliveries_delivery_change", args=[head.pk]), head.event_id, head.event.type,
-            head.attempts, timezone.localtime(head.next_attempt_at).strftime("%H:%M:%S") if head.next_attempt_at else "—",
+            reverse("admin:deliveries_delivery_change", args=[head.pk]),
+            head.event_id,
+            head.event.type,
+            head.attempts,
+            timezone.localtime(head.next_attempt_at).strftime("%H:%M:%S") if head.next_attempt_at else "—",
         )
 
     @admin.display(description="last delivery", ordering="last_delivery_at")
@@ -236,7 +319,8 @@ class WebhookAdmin(OrganisationScopedAdmin):
         code = format_html(" <code>{}</code>", webhook.last_delivery_code) if webhook.last_delivery_code else ""
         return format_html(
             '{}{}<br><span class="quiet" title="{}">{}</span>',
-            status_badge(webhook.last_delivery_status), code,
+            status_badge(webhook.last_delivery_status),
+            code,
             date_format(timezone.localtime(webhook.last_delivery_at), "DATETIME_FORMAT"),
             naturaltime(webhook.last_delivery_at),
         )
@@ -248,21 +332,30 @@ class WebhookAdmin(OrganisationScopedAdmin):
         rate = webhook.succeeded_recently / webhook.finished_recently
         return format_html(
             '{}<br><span class="quiet">{} of {}</span>',
-            f"{rate:.0%}", webhook.succeeded_recently, webhook.finished_recently,
+            f"{rate:.0%}",
+            webhook.succeeded_recently,
+            webhook.finished_recently,
         )
 
     @admin.display(description="recent deliveries")
     def recent_deliveries(self, webhook: Webhook) -> str:
         recent = (
-            webhook.deliveries.select_related("event").defer("event__payload")
+            webhook.deliveries.select_related("event")
+            .defer("event__payload")
             .order_by("-created_at", "-id")[:RECENT_DELIVERIES]
         )
         rows = format_html_join(
-            "", '<tr><td><a href="{}"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            "",
+            '<tr><td><a href="{}"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
             (
-                (reverse("admin:deliveries_delivery_change", args=[delivery.pk]), delivery.event_id, delivery.event.type,
-                 status_badge(delivery.status), delivery.last_status_code or "—",
-                 date_format(timezone.localtime(delivery.created_at), "DATETIME_FORMAT"))
+                (
+                    reverse("admin:deliveries_delivery_change", args=[delivery.pk]),
+                    delivery.event_id,
+                    delivery.event.type,
+                    status_badge(delivery.status),
+                    delivery.last_status_code or "—",
+                    date_format(timezone.localtime(delivery.created_at), "DATETIME_FORMAT"),
+                )
                 for delivery in recent
             ),
         )
@@ -272,17 +365,30 @@ class WebhookAdmin(OrganisationScopedAdmin):
             '<table class="hookline-recent"><thead><tr><th>webhook-id</th><th>event type</th><th>status</th>'
             "<th>code</th><th>created</th></tr></thead><tbody>{}</tbody></table>"
             '<p><a href="{}?webhook={}">All deliveries of this endpoint →</a></p>',
-            rows, reverse("admin:deliveries_delivery_changelist"), webhook.pk,
+            rows,
+            reverse("admin:deliveries_delivery_changelist"),
+            webhook.pk,
         )
 
     # --- the secret, shown once ----------------------------------------------------------
     def response_add(self, request, obj, post_url_continue=None):
         # Rendered as the answer to the POST itself: the secret is never put in a cookie, session or redirect.
-        return self.secret_page(request, [(obj, obj.secret)], created=True,
-                                created_body_token=obj.body_token if obj.body_token_encrypted else "")
+        return self.secret_page(
+            request,
+            [(obj, obj.secret)],
+            created=True,
+            created_body_token=obj.body_token if obj.body_token_encrypted else "",
+        )
 
-    def secret_page(self, request, issued: list[tuple[Webhook, str]], *, created: bool = False,
-                    created_body_token: str = "", body_tokens: bool = False) -> TemplateResponse:
+    def secret_page(
+        self,
+        request,
+        issued: list[tuple[Webhook, str]],
+        *,
+        created: bool = False,
+        created_body_token: str = "",
+        body_tokens: bool = False,
+    ) -> TemplateResponse:
         """``issued``: (endpoint, new secret), or (endpoint, new body token) with ``body_tokens``."""
         title = "Endpoint created: copy its secret" if created else "Secret rotated: copy the new secret"
         context = {
@@ -317,7 +423,9 @@ class WebhookAdmin(OrganisationScopedAdmin):
     def enable(self, request, queryset):
         for webhook in queryset:
             actions.enable(webhook, user=request.user)
-        self.message_user(request, f"Enabled {len(queryset)} endpoint(s); each is new until a delivery or test proves it.")
+        self.message_user(
+            request, f"Enabled {len(queryset)} endpoint(s); each is new until a delivery or test proves it."
+        )
 
     @admin.action(description="Disable selected endpoints", permissions=["change"])
     def disable(self, request, queryset):
@@ -334,8 +442,9 @@ class WebhookAdmin(OrganisationScopedAdmin):
     def rotate_body_token(self, request, queryset):
         carrying = [webhook for webhook in queryset if webhook.delivery_contract.body.places_token]
         if not carrying:
-            self.message_user(request, "None of these endpoints' bodies carries a token ({{secret.token}}).",
-                              messages.WARNING)
+            self.message_user(
+                request, "None of these endpoints' bodies carries a token ({{secret.token}}).", messages.WARNING
+            )
             return None
         issued = [(webhook, actions.rotate_body_token(webhook, user=request.user)) for webhook in carrying]
         return self.secret_page(request, issued, body_tokens=True)
@@ -353,24 +462,36 @@ class WebhookAdmin(OrganisationScopedAdmin):
                 outcome, level = f"answered {attempt.response_status} in {attempt.duration_ms} ms", messages.SUCCESS
             else:
                 outcome, level = f"failed: {attempt.error or attempt.response_status}", messages.ERROR
-            self.message_user(request, format_html(
-                'Test of “{}” {}; the endpoint is now {}. <a href="{}">Inspect the request and response</a>',
-                webhook.name, outcome, webhook.state, inspect,
-            ), level)
+            self.message_user(
+                request,
+                format_html(
+                    'Test of “{}” {}; the endpoint is now {}. <a href="{}">Inspect the request and response</a>',
+                    webhook.name,
+                    outcome,
+                    webhook.state,
+                    inspect,
+                ),
+                level,
+            )
 
     @admin.action(description="Recover failed deliveries since…", permissions=["change"])
     def recover_failed(self, request, queryset):
-        form = RecoverForm(request.POST if "apply" in request.POST else None,
-                           initial={"since": timezone.now() - SUCCESS_WINDOW})
+        form = RecoverForm(
+            request.POST if "apply" in request.POST else None, initial={"since": timezone.now() - SUCCESS_WINDOW}
+        )
         if not form.is_valid():
-            return TemplateResponse(request, "admin/deliveries/recover.html", {
-                **self.admin_site.each_context(request),
-                "opts": self.opts,
-                "title": "Recover failed deliveries",
-                "webhooks": queryset,
-                "form": form,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            })
+            return TemplateResponse(
+                request,
+                "admin/deliveries/recover.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "opts": self.opts,
+                    "title": "Recover failed deliveries",
+                    "webhooks": queryset,
+                    "form": form,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
         since = form.cleaned_data["since"]
         for webhook in queryset:
             try:
@@ -407,7 +528,9 @@ class WebhookAdmin(OrganisationScopedAdmin):
             if head is None:
                 self.message_user(request, f"“{webhook.name}”: no head of line to skip.", messages.WARNING)
             else:
-                self.message_user(request, f"“{webhook.name}”: skipped (cancelled) delivery {head.pk} of {head.event_id}.")
+                self.message_user(
+                    request, f"“{webhook.name}”: skipped (cancelled) delivery {head.pk} of {head.event_id}."
+                )
 
     # --- deleting takes the endpoint's log with it ------------------------------------------
     def get_deleted_objects(self, objs, request):
@@ -416,8 +539,12 @@ class WebhookAdmin(OrganisationScopedAdmin):
         webhooks = list(objs)
         ids = [webhook.pk for webhook in webhooks]
         listed = [
-            format_html('{}: <a href="{}">{}</a>', capfirst(self.opts.verbose_name),
-                        reverse("admin:hooks_webhook_change", args=[webhook.pk]), webhook)
+            format_html(
+                '{}: <a href="{}">{}</a>',
+                capfirst(self.opts.verbose_name),
+                reverse("admin:hooks_webhook_change", args=[webhook.pk]),
+                webhook,
+            )
             for webhook in webhooks
         ]
         model_count = {

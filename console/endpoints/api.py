@@ -1,4 +1,5 @@
 """/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret or body token, recover, …)."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,17 +15,27 @@ from hooks.models import Webhook
 
 from .filters import WebhookFilter
 from .serializers import (
+    DeleteOptionsSerializer,
+    RecoveredSerializer,
+    RecoverSerializer,
+    ResumedSerializer,
+    RotateBodyTokenSerializer,
+    RotatedBodyTokenSerializer,
+    RotatedSecretSerializer,
     RotateSecretSerializer,
-    DeleteOptionsSerializer, RecoveredSerializer, RecoverSerializer, ResumedSerializer, RotateBodyTokenSerializer,
-    RotatedBodyTokenSerializer, RotatedSecretSerializer, SkippedSerializer, TestResultSerializer,
-    WebhookCreatedSerializer, WebhookSerializer,
+    SkippedSerializer,
+    TestResultSerializer,
+    WebhookCreatedSerializer,
+    WebhookSerializer,
 )
 
 NOT_RECEIVING = error("The endpoint is invalid or deactivated: enable it (or send a test) first.")
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List endpoints", description="Deactivated endpoints are left out unless state=deactivated."),
+    list=extend_schema(
+        summary="List endpoints", description="Deactivated endpoints are left out unless state=deactivated."
+    ),
     create=extend_schema(summary="Create an endpoint", responses={201: WebhookCreatedSerializer}),
     retrieve=extend_schema(summary="Read an endpoint"),
     update=extend_schema(summary="Replace an endpoint's settings"),
@@ -69,14 +80,19 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     def test(self, request, pk=None):
         webhook = self.get_object()
         attempt = actions.send_test(webhook, user=request.user)
-        result = {"succeeded": attempt.succeeded, "state": webhook.state, "delivery": attempt.delivery_id, "attempt": attempt}
+        result = {
+            "succeeded": attempt.succeeded,
+            "state": webhook.state,
+            "delivery": attempt.delivery_id,
+            "attempt": attempt,
+        }
         return Response(TestResultSerializer(result).data)
 
     @extend_schema(
         summary="Rotate the secret",
         description="Issues a new secret (shown this once). The old one keeps signing alongside it for "
         "HOOKLINE SECRET_ROTATION_GRACE seconds, so receivers can switch without losing events. "
-        "A body {\"secret\": \"whsec_…\"} imports an existing secret instead.",
+        'A body {"secret": "whsec_…"} imports an existing secret instead.',
         request=RotateSecretSerializer,
         responses={200: RotatedSecretSerializer},
     )
@@ -96,7 +112,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         summary="Rotate the body token",
         description="Issues a new body token (shown this once), the value a body template places as {{secret.token}} "
         "(store-notice's token). Bodies carry it at once; POST /api/tokens/validate/ still accepts the previous one for "
-        "HOOKLINE SECRET_ROTATION_GRACE seconds. A body {\"body_token\": \"…\"} imports a token instead.",
+        'HOOKLINE SECRET_ROTATION_GRACE seconds. A body {"body_token": "…"} imports a token instead.',
         request=RotateBodyTokenSerializer,
         responses={200: RotatedBodyTokenSerializer},
     )
@@ -106,7 +122,9 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         body = RotateBodyTokenSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
         try:
-            token = actions.rotate_body_token(webhook, user=request.user, token=body.validated_data.get("body_token", ""))
+            token = actions.rotate_body_token(
+                webhook, user=request.user, token=body.validated_data.get("body_token", "")
+            )
         except DjangoValidationError as exc:
             raise from_django(exc) from None
         answer = {"body_token": token, "previous_body_token_expires_at": webhook.previous_body_token_expires_at}
@@ -129,7 +147,8 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     @extend_schema(
         summary="Pause: keep new deliveries as held",
         description="Deliveries are recorded as held (not sent, not failed) until resume; unlike disabling, nothing is lost.",
-        request=None, responses={200: WebhookSerializer},
+        request=None,
+        responses={200: WebhookSerializer},
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
@@ -139,7 +158,8 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Resume: send the held deliveries, oldest first, at the rate limit",
-        request=None, responses={200: ResumedSerializer},
+        request=None,
+        responses={200: ResumedSerializer},
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
@@ -148,7 +168,8 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     @extend_schema(
         summary="Close the circuit breaker now",
         description="Deliveries that waited for the breaker are due at once.",
-        request=None, responses={200: WebhookSerializer},
+        request=None,
+        responses={200: WebhookSerializer},
     )
     @action(detail=True, methods=["post"], url_path="reset-breaker")
     def reset_breaker(self, request, pk=None):
@@ -160,7 +181,8 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     @extend_schema(
         summary="Skip the head of line (FIFO endpoints)",
         description="Cancels the delivery that holds the others back, so that the next one goes.",
-        request=None, responses={200: SkippedSerializer},
+        request=None,
+        responses={200: SkippedSerializer},
     )
     @action(detail=True, methods=["post"], url_path="skip-head")
     def skip_head(self, request, pk=None):

@@ -1,4 +1,5 @@
 """Endpoint list filters: state, creation time, free-text search; deactivated endpoints only when asked for."""
+
 from __future__ import annotations
 
 import django_filters
@@ -14,13 +15,18 @@ class WebhookFilter(django_filters.FilterSet):
         help_text="Only endpoints in this state. Deactivated endpoints are listed only when this is 'deactivated'.",
     )
     created_after = TimeFilter(
-        field_name="created_at", lookup_expr="gte", help_text="Created at or after this ISO 8601 time.",
+        field_name="created_at",
+        lookup_expr="gte",
+        help_text="Created at or after this ISO 8601 time.",
     )
     created_before = TimeFilter(
-        field_name="created_at", lookup_expr="lt", help_text="Created before this ISO 8601 time.",
+        field_name="created_at",
+        lookup_expr="lt",
+        help_text="Created before this ISO 8601 time.",
     )
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Case-insensitive text in the name, description or URL.",
+        method="filter_search",
+        help_text="Case-insensitive text in the name, description or URL.",
     )
 
     class Meta:

@@ -2,6 +2,7 @@
 
 Checked by the endpoint actions' clean step, saved by create/update (deliveries.endpoint_actions).
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,7 +22,14 @@ from hooks import contracts, patterns
 from hooks.models import Webhook
 
 PRESET = "preset"
-OWN_FIELDS = ["organisation", "name", "description", "url", "event_types", "condition"]  # the endpoint's, not its contract's
+OWN_FIELDS = [
+    "organisation",
+    "name",
+    "description",
+    "url",
+    "event_types",
+    "condition",
+]  # the endpoint's, not its contract's
 
 
 class PatternListField(forms.CharField):
@@ -66,8 +74,11 @@ class NumberListField(TextField):
         super().__init__(required=False, **kwargs)
 
     def show(self, value):
-        return ", ".join(f"{item:g}" if isinstance(item, float) else str(item) for item in value) \
-            if isinstance(value, (list, tuple)) else value
+        return (
+            ", ".join(f"{item:g}" if isinstance(item, float) else str(item) for item in value)
+            if isinstance(value, (list, tuple))
+            else value
+        )
 
     def to_python(self, value):
         parts = [part for part in re.split(r"[\s,]+", (value or "").strip()) if part]
@@ -131,11 +142,17 @@ def option_field(option: contracts.Option) -> forms.Field:
     if option.kind == "bool":
         return forms.BooleanField(required=False, initial=contracts.default_of(option), **common)
     if option.kind == "int":
-        return forms.IntegerField(required=False, min_value=0, max_value=contracts.MAXIMA.get(option.path),
-                                  widget=forms.NumberInput(attrs=placeholder), **common)
+        return forms.IntegerField(
+            required=False,
+            min_value=0,
+            max_value=contracts.MAXIMA.get(option.path),
+            widget=forms.NumberInput(attrs=placeholder),
+            **common,
+        )
     if option.kind == "float":
-        return forms.FloatField(required=False, min_value=0, widget=forms.NumberInput(attrs={**placeholder, "step": "any"}),
-                                **common)
+        return forms.FloatField(
+            required=False, min_value=0, widget=forms.NumberInput(attrs={**placeholder, "step": "any"}), **common
+        )
     if option.kind == "choice":
         choices = [("", f"default ({default})" if default else "default"), *((c, c) for c in option.choices)]
         return forms.ChoiceField(required=False, choices=choices, **common)
@@ -163,27 +180,37 @@ class WebhookForm(forms.ModelForm):
     """
 
     url = forms.CharField(
-        label="URL", max_length=2000, help_text=Webhook._meta.get_field("url").help_text,
+        label="URL",
+        max_length=2000,
+        help_text=Webhook._meta.get_field("url").help_text,
         widget=forms.TextInput(attrs={"size": 80}),
     )
     event_types = PatternListField(
-        label="Event types", initial=["*"],
+        label="Event types",
+        initial=["*"],
         help_text="One pattern per line: exact keys, * for everything, or * as a whole segment (user.*).",
     )
     condition = JSONValueField(
-        label="Condition", help_text=Webhook._meta.get_field("condition").help_text,
+        label="Condition",
+        help_text=Webhook._meta.get_field("condition").help_text,
     )
     signing_secret = forms.CharField(
-        label="Import a signing secret", required=False, widget=forms.PasswordInput,
+        label="Import a signing secret",
+        required=False,
+        widget=forms.PasswordInput,
         help_text="New endpoints only: an existing whsec_… or raw secret instead of a generated one.",
     )
     shared_secret = forms.CharField(
-        label="Shared-secret value", required=False, widget=forms.PasswordInput,
+        label="Shared-secret value",
+        required=False,
+        widget=forms.PasswordInput,
         help_text="A value the customer chose for the shared-secret header (encrypted, never shown again). "
         "Empty keeps the stored value; a new endpoint without one sends the signing secret.",
     )
     preset = forms.ChoiceField(
-        label="Preset", required=False, choices=[("", "none (the HOOKLINE defaults)"), *((p, p) for p in contracts.PRESETS)],
+        label="Preset",
+        required=False,
+        choices=[("", "none (the HOOKLINE defaults)"), *((p, p) for p in contracts.PRESETS)],
         help_text="A platform's delivery rules; the fields below override it. Choosing another preset replaces "
         "the values you did not change.",
     )
@@ -243,8 +270,11 @@ class WebhookForm(forms.ModelForm):
             values["shared_secret"] = self.cleaned_data["shared_secret"]
         if self.original.pk is None:
             return values
-        return {name: value for name, value in values.items()
-                if name in self.changed_data or name in ("contract", "shared_secret")}
+        return {
+            name: value
+            for name, value in values.items()
+            if name in self.changed_data or name in ("contract", "shared_secret")
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -275,7 +305,9 @@ class WebhookForm(forms.ModelForm):
         """Create or update through the endpoint actions, which check once more and save (whatever ``commit`` says)."""
         if self.original.pk is None:
             webhook, self.secret = actions.create(
-                user=self.user, secret=self.cleaned_data.get("signing_secret", ""), **self.service_values(),
+                user=self.user,
+                secret=self.cleaned_data.get("signing_secret", ""),
+                **self.service_values(),
             )
         else:
             webhook = actions.update(self.original, user=self.user, **self.service_values())

@@ -1,4 +1,5 @@
 """The endpoint as the API shows it (masked URL, never a secret) and takes it (through deliveries.endpoint_actions), and its actions' bodies."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -6,9 +7,9 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hookline.api.errors import from_django
 from console.api.tenancy import OrganisationField, default_organisation
 from deliveries import endpoint_actions as actions
+from hookline.api.errors import from_django
 from hooks import contracts
 from hooks.models import Webhook
 from hooks.urlguard import mask_url
@@ -29,7 +30,13 @@ class UsernameField(serializers.Field):
 
 # What the workers and pause/resume keep (deliveries.EndpointRuntime): shown, never written through the API.
 RUNTIME_FIELDS = [
-    "paused", "paused_at", "breaker_state", "breaker_failures", "breaker_changed_at", "breaker_until", "breaker_reason",
+    "paused",
+    "paused_at",
+    "breaker_state",
+    "breaker_failures",
+    "breaker_changed_at",
+    "breaker_until",
+    "breaker_reason",
 ]
 
 
@@ -39,7 +46,9 @@ def flat_option_field(option: contracts.Option) -> serializers.Field:
     if option.kind == "bool":
         return serializers.BooleanField(**common)
     if option.kind == "int":
-        return serializers.IntegerField(allow_null=True, min_value=0, max_value=contracts.MAXIMA.get(option.path), **common)
+        return serializers.IntegerField(
+            allow_null=True, min_value=0, max_value=contracts.MAXIMA.get(option.path), **common
+        )
     if option.kind == "headers":
         return serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=2000), **common)
     return serializers.CharField(allow_blank=True, max_length=2000, trim_whitespace=False, **common)
@@ -91,11 +100,15 @@ class WebhookSerializer(serializers.ModelSerializer):
     name = serializers.CharField(max_length=200, required=False, help_text="Defaults to the URL.")
     organisation = OrganisationField()
     event_types = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, allow_empty=False, min_length=1,
-        help_text="Patterns: exact keys, * for everything, * as a whole segment (user.*). Default [\"*\"].",
+        child=serializers.CharField(max_length=200),
+        required=False,
+        allow_empty=False,
+        min_length=1,
+        help_text='Patterns: exact keys, * for everything, * as a whole segment (user.*). Default ["*"].',
     )
     condition = serializers.JSONField(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text='Only events whose data match are delivered, e.g. {"path": "usage.percent", "gte": 80}; '
         "operators eq, ne, gt, gte, lt, lte, in, contains, exists, combined with and/or/not. null: every event.",
     )
@@ -105,25 +118,35 @@ class WebhookSerializer(serializers.ModelSerializer):
         "Writes accept only new (re-enable) and deactivated.",
     )
     enabled = serializers.BooleanField(
-        required=False, help_text="True in new and valid. Write false to deactivate, true to re-enable (state new).",
+        required=False,
+        help_text="True in new and valid. Write false to deactivate, true to re-enable (state new).",
     )
     signing_secret = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=600,
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=600,
         help_text="Create only: import an existing signing secret (whsec_… or raw) instead of a generated one.",
     )
     body_token = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=512,
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=512,
         help_text="Create only: import the body token ({{secret.token}} in a body template) receivers already know, "
         "instead of a generated one. Replace it later with rotate-body-token.",
     )
     shared_secret = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=512,
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=512,
         help_text="A value you chose for the shared-secret header (encrypted, never shown); "
-        "\"\": send the signing secret.",
+        '"": send the signing secret.',
     )
     contract = serializers.JSONField(
         required=False,
-        help_text="Every delivery option in one value (docs/endpoint-options.md): {\"preset\": \"apigee\"} and the "
+        help_text='Every delivery option in one value (docs/endpoint-options.md): {"preset": "apigee"} and the '
         "sections policy, body, batch, control, request and signature. Given, it replaces the stored contract; the "
         "flat option fields (headers, rate_limit, …) given alongside are set into it. {} = the defaults.",
     )
@@ -139,10 +162,30 @@ class WebhookSerializer(serializers.ModelSerializer):
     class Meta:
         model = Webhook
         fields = [
-            "id", "organisation", "name", "description", "url", "event_types", "condition", "public_key",
-            "signing_secret", "body_token", "shared_secret", "contract", "contract_summary", *contracts.FLAT_OPTIONS, "state",
-            "enabled", "state_reason", "state_changed_at", "created", "created_by", "updated", "updated_by",
-            *RUNTIME_FIELDS, "head_of_line",
+            "id",
+            "organisation",
+            "name",
+            "description",
+            "url",
+            "event_types",
+            "condition",
+            "public_key",
+            "signing_secret",
+            "body_token",
+            "shared_secret",
+            "contract",
+            "contract_summary",
+            *contracts.FLAT_OPTIONS,
+            "state",
+            "enabled",
+            "state_reason",
+            "state_changed_at",
+            "created",
+            "created_by",
+            "updated",
+            "updated_by",
+            *RUNTIME_FIELDS,
+            "head_of_line",
             "contact_emails",  # operational alerts (issue 25)
         ]
         read_only_fields = ["state_reason", "state_changed_at", "public_key"]
@@ -170,13 +213,23 @@ class WebhookSerializer(serializers.ModelSerializer):
         try:
             if attrs.get("signing_secret"):
                 if self.instance is not None:
-                    raise DjangoValidationError({"signing_secret": DjangoValidationError(
-                        "Import a secret on an existing endpoint with rotate-secret.", code="secret")})
+                    raise DjangoValidationError(
+                        {
+                            "signing_secret": DjangoValidationError(
+                                "Import a secret on an existing endpoint with rotate-secret.", code="secret"
+                            )
+                        }
+                    )
                 actions.validate_secret(attrs["signing_secret"])
             if attrs.get("body_token"):
                 if self.instance is not None:
-                    raise DjangoValidationError({"body_token": DjangoValidationError(
-                        "Import a body token on an existing endpoint with rotate-body-token.", code="body_token")})
+                    raise DjangoValidationError(
+                        {
+                            "body_token": DjangoValidationError(
+                                "Import a body token on an existing endpoint with rotate-body-token.", code="body_token"
+                            )
+                        }
+                    )
                 actions.validate_body_token(attrs["body_token"])
             actions.clean(fields, webhook=self.instance)
         except DjangoValidationError as exc:
@@ -202,7 +255,8 @@ class WebhookSerializer(serializers.ModelSerializer):
 
 # The contract's options by their flat names, and the runtime state, declared from their one description.
 WebhookSerializer._declared_fields.update(
-    {name: flat_option_field(option) for name, option in contracts.FLAT_OPTIONS.items()}, **runtime_fields(),
+    {name: flat_option_field(option) for name, option in contracts.FLAT_OPTIONS.items()},
+    **runtime_fields(),
 )
 
 
@@ -228,7 +282,9 @@ class WebhookCreatedSerializer(WebhookSerializer):
 
 class RotateSecretSerializer(serializers.Serializer):
     secret = serializers.CharField(
-        required=False, allow_blank=True, max_length=600,
+        required=False,
+        allow_blank=True,
+        max_length=600,
         help_text="Optional: import this signing secret (whsec_… or raw) instead of generating one.",
     )
 
@@ -242,7 +298,9 @@ class RotatedSecretSerializer(serializers.Serializer):
 
 class RotateBodyTokenSerializer(serializers.Serializer):
     body_token = serializers.CharField(
-        required=False, allow_blank=True, max_length=512,
+        required=False,
+        allow_blank=True,
+        max_length=512,
         help_text="Optional: import this body token instead of generating one.",
     )
 
@@ -250,21 +308,25 @@ class RotateBodyTokenSerializer(serializers.Serializer):
 class RotatedBodyTokenSerializer(serializers.Serializer):
     body_token = serializers.CharField(help_text="The new body token, shown this once; bodies carry it from now on.")
     previous_body_token_expires_at = serializers.DateTimeField(
-        allow_null=True, help_text="Until then POST /api/tokens/validate/ still accepts the previous token.",
+        allow_null=True,
+        help_text="Until then POST /api/tokens/validate/ still accepts the previous token.",
     )
 
 
 class TestResultSerializer(serializers.Serializer):
     succeeded = serializers.BooleanField()
     state = serializers.ChoiceField(
-        choices=Webhook.State.choices, help_text="The endpoint's state after the test: valid or invalid.",
+        choices=Webhook.State.choices,
+        help_text="The endpoint's state after the test: valid or invalid.",
     )
     delivery = serializers.IntegerField(help_text="The test delivery's id (GET /api/deliveries/{id}/).")
     attempt = AttemptSerializer()
 
 
 class RecoverSerializer(serializers.Serializer):
-    since = serializers.DateTimeField(help_text="Re-queue the failed deliveries created at or after this ISO 8601 time.")
+    since = serializers.DateTimeField(
+        help_text="Re-queue the failed deliveries created at or after this ISO 8601 time."
+    )
 
 
 class RecoveredSerializer(serializers.Serializer):
@@ -272,7 +334,9 @@ class RecoveredSerializer(serializers.Serializer):
 
 
 class SkippedSerializer(serializers.Serializer):
-    skipped = serializers.IntegerField(allow_null=True, help_text="The cancelled head's delivery id (null: nothing waited).")
+    skipped = serializers.IntegerField(
+        allow_null=True, help_text="The cancelled head's delivery id (null: nothing waited)."
+    )
 
 
 class ResumedSerializer(serializers.Serializer):

@@ -1,14 +1,15 @@
 """Admin for the event-type catalog; a schema is checked by the catalog's own check_schema."""
+
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
 from django.db import models
 
+from console.admin_base import InputGateMixin, LimitedJSONFormField
 from events import catalog
 from events.models import EventType
 from hookline import limits
-from console.admin_base import InputGateMixin, LimitedJSONFormField
 
 
 class EventTypeForm(forms.ModelForm):

@@ -1,4 +1,5 @@
 """/api/event-types/: the event-type catalog, read by everyone and edited by staff."""
+
 from __future__ import annotations
 
 from rest_framework import permissions, viewsets
@@ -24,8 +25,11 @@ class IsStaffOrReadOnly(permissions.BasePermission):
     list=extend_schema(summary="List the event-type catalog"),
     retrieve=extend_schema(summary="Read one event type"),
     create=extend_schema(summary="Add an event type (staff)"),
-    update=extend_schema(summary="Replace an event type (staff)", request=EventTypeReplaceSerializer,
-                         responses={200: EventTypeSerializer}),
+    update=extend_schema(
+        summary="Replace an event type (staff)",
+        request=EventTypeReplaceSerializer,
+        responses={200: EventTypeSerializer},
+    ),
     partial_update=extend_schema(summary="Edit an event type (staff)"),
     destroy=extend_schema(summary="Remove an event type (staff)"),
 )

@@ -1,4 +1,5 @@
 """The event-type catalog as the API shows and takes it (schemas checked by catalog.check_schema)."""
+
 from __future__ import annotations
 
 from django.core.validators import RegexValidator
@@ -20,17 +21,35 @@ class EventTypeSerializer(serializers.ModelSerializer):
     created = serializers.DateTimeField(source="created_at", read_only=True)
     updated = serializers.DateTimeField(source="updated_at", read_only=True)
     schema = serializers.JSONField(
-        required=False, allow_null=True, help_text="JSON Schema that payloads of this type must match.",
+        required=False,
+        allow_null=True,
+        help_text="JSON Schema that payloads of this type must match.",
     )
 
     class Meta:
         model = EventType
-        fields = ["key", "description", "schema", "accepts_subkeys", "deprecated", "declared_in_code", "created", "updated"]
+        fields = [
+            "key",
+            "description",
+            "schema",
+            "accepts_subkeys",
+            "deprecated",
+            "declared_in_code",
+            "created",
+            "updated",
+        ]
         read_only_fields = ["declared_in_code"]
-        extra_kwargs = {"description": {"max_length": limits.DESCRIPTION_MAX_LENGTH}, "key": {"validators": [
-            KEY_VALIDATOR,
-            UniqueValidator(EventType.objects.all(), message="The catalog already has this key.", lookup="exact"),
-        ]}}
+        extra_kwargs = {
+            "description": {"max_length": limits.DESCRIPTION_MAX_LENGTH},
+            "key": {
+                "validators": [
+                    KEY_VALIDATOR,
+                    UniqueValidator(
+                        EventType.objects.all(), message="The catalog already has this key.", lookup="exact"
+                    ),
+                ]
+            },
+        }
 
     def get_fields(self):
         fields = super().get_fields()

@@ -1,16 +1,17 @@
 """The event log in the admin: what was emitted, for whom, when it was fanned out, and its deliveries."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from console.admin_base import EventTypeFilter, OrganisationFilter, ReadOnlyLogAdmin
 from deliveries import routing
 from deliveries.models import Delivery
-from hooks.models import Webhook
 from events.models import Event
-from console.admin_base import EventTypeFilter, OrganisationFilter, ReadOnlyLogAdmin
 from hookline.display import pretty_json
+from hooks.models import Webhook
 
 from ..deliveries.admin import status_badge
 from .filters import PayloadSearchMixin
@@ -20,7 +21,15 @@ class EventDeliveryInline(admin.TabularInline):
     """Read-only rows; each endpoint name links to that delivery's inspector."""
 
     model = Delivery
-    fields = ["endpoint", "status_badge", "total_attempts", "last_status_code", "last_error", "created_at", "completed_at"]
+    fields = [
+        "endpoint",
+        "status_badge",
+        "total_attempts",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "completed_at",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -53,9 +62,20 @@ class EventAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
     list_filter = [EventTypeFilter, OrganisationFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["organisation"]
     search_fields = ["id__exact", "idempotency_key__exact"]  # exact, not "=" (iexact): UPPER() defeats indexes
-    search_help_text = "An exact event id (the webhook-id header, msg_…) or idempotency key, or a payload field: data.notice.id = 42."
+    search_help_text = (
+        "An exact event id (the webhook-id header, msg_…) or idempotency key, or a payload field: data.notice.id = 42."
+    )
     show_full_result_count = False  # a second COUNT(*) of a big log on every page
-    fields = ["id", "type", "organisation", "idempotency_key", "created_at", "dispatched_at", "routing", "payload_pretty"]
+    fields = [
+        "id",
+        "type",
+        "organisation",
+        "idempotency_key",
+        "created_at",
+        "dispatched_at",
+        "routing",
+        "payload_pretty",
+    ]
     readonly_fields = fields
     inlines = [EventDeliveryInline]
 
@@ -77,7 +97,9 @@ class EventAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
         how = "explicit endpoints" if event.target_endpoints else "subscriptions and conditions"
         return format_html(
             "By {}. <strong>Matched</strong>: {}.<br><strong>Filtered by their condition</strong>: {}.",
-            how, _links(explained.matched), _links(explained.filtered),
+            how,
+            _links(explained.matched),
+            _links(explained.filtered),
         )
 
 
@@ -85,6 +107,7 @@ def _links(webhooks: list[Webhook]) -> str:
     if not webhooks:
         return "none"
     return format_html_join(
-        ", ", '<a href="{}">{}</a>',
+        ", ",
+        '<a href="{}">{}</a>',
         ((reverse("admin:hooks_webhook_change", args=[webhook.pk]), webhook.name) for webhook in webhooks),
     )

@@ -1,4 +1,5 @@
 """POST /api/events/: emit over HTTP, with the same checks as ``events.emit``."""
+
 from __future__ import annotations
 
 from django.db import transaction
@@ -7,12 +8,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 import events
+from console.api.tenancy import default_organisation
+from events.models import Event
 from hookline.api.base import HooklineAPIMixin
 from hookline.api.schema import extend_schema
-from console.api.tenancy import default_organisation
 from hookline.api.throttling import EmitRateThrottle
-
-from events.models import Event
 
 from .filters import EventFilter
 from .serializers import EmitSerializer, EventSerializer
@@ -33,7 +33,10 @@ class EmitView(HooklineAPIMixin, mixins.ListModelMixin, GenericAPIView):
     def get_throttles(self):
         return super().get_throttles() if self.request.method == "POST" else []
 
-    @extend_schema(summary="List events", description="Newest first; filter by type, a payload field (payload=data.notice.id=42) and time.")
+    @extend_schema(
+        summary="List events",
+        description="Newest first; filter by type, a payload field (payload=data.notice.id=42) and time.",
+    )
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
 
@@ -52,7 +55,10 @@ class EmitView(HooklineAPIMixin, mixins.ListModelMixin, GenericAPIView):
         organisation = data["organisation"] if "organisation" in data else default_organisation(request.user)
         with transaction.atomic():
             event = events.emit(
-                data["type"], data["payload"], organisation=organisation,
-                idempotency_key=data.get("idempotency_key") or None, endpoints=data.get("endpoints"),
+                data["type"],
+                data["payload"],
+                organisation=organisation,
+                idempotency_key=data.get("idempotency_key") or None,
+                endpoints=data.get("endpoints"),
             )
         return Response(EventSerializer(event).data, status=status.HTTP_202_ACCEPTED)

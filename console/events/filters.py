@@ -1,4 +1,5 @@
 """Event log filters (API) and the admin's payload search, shared with the delivery log."""
+
 from __future__ import annotations
 
 import django_filters
@@ -16,8 +17,12 @@ PAYLOAD_HELP = "A payload field's value, path = value: data.notice.id = 42 (42 m
 class EventFilter(django_filters.FilterSet):
     type = django_filters.CharFilter(field_name="type", help_text="Exact event type key.")
     payload = django_filters.CharFilter(method="filter_payload", help_text=PAYLOAD_HELP + " Indexed on PostgreSQL.")
-    created_after = TimeFilter(field_name="created_at", lookup_expr="gte", help_text="Created at or after this ISO 8601 time.")
-    created_before = TimeFilter(field_name="created_at", lookup_expr="lt", help_text="Created before this ISO 8601 time.")
+    created_after = TimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Created at or after this ISO 8601 time."
+    )
+    created_before = TimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Created before this ISO 8601 time."
+    )
 
     class Meta:
         model = Event

@@ -1,16 +1,25 @@
 """Server-rendered SVG charts for the admin (no JavaScript, no CDN): stacked bars and lines with axes."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 # The admin's status colours (console.admin_base badge tones), readable on light and dark themes.
-COLOURS = {"succeeded": "#1a7f37", "failed": "#cf222e", "pending": "#bf8700", "cancelled": "#8c959f",
-           "p50": "#0969da", "p90": "#8250df", "p99": "#cf222e", "rate": "#1a7f37"}
+COLOURS = {
+    "succeeded": "#1a7f37",
+    "failed": "#cf222e",
+    "pending": "#bf8700",
+    "cancelled": "#8c959f",
+    "p50": "#0969da",
+    "p90": "#8250df",
+    "p99": "#cf222e",
+    "rate": "#1a7f37",
+}
 WIDTH, HEIGHT = 760, 200
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 28
 
@@ -37,8 +46,15 @@ def axis_top(value: float) -> tuple[float, int]:
     return min((steps * nice_ceiling(value / steps), steps) for steps in (4, 5))
 
 
-def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str, every: int = 1, width: int = WIDTH,
-                 fmt: Callable[[float], str] = lambda v: f"{v:,.0f}") -> SafeString:
+def stacked_bars(
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    every: int = 1,
+    width: int = WIDTH,
+    fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
+) -> SafeString:
     """One bar per label, the series stacked bottom up; a <title> per segment for the tooltip."""
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(labels))]
     top, steps = axis_top(max(totals, default=0))
@@ -53,8 +69,10 @@ def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str,
                 height = value / top * plot_h
                 y = TOP + plot_h - base - height
                 tip = escape(f"{label}: {fmt(value)} {one.label}")
-                parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{height:.1f}" '
-                             f'fill="{COLOURS.get(one.key, "#57606a")}"><title>{tip}</title></rect>')
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{height:.1f}" '
+                    f'fill="{COLOURS.get(one.key, "#57606a")}"><title>{tip}</title></rect>'
+                )
                 base += height
         if i % every == 0:
             parts.append(_x_label(LEFT + i * slot + slot / 2, label))
@@ -62,8 +80,15 @@ def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, title: str,
     return mark_safe("".join(str(part) for part in parts))
 
 
-def lines(labels: Sequence[str], series: Sequence[Series], *, title: str, top: float | None = None,
-          width: int = WIDTH, fmt: Callable[[float], str] = lambda v: f"{v:,.0f}") -> SafeString:
+def lines(
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    top: float | None = None,
+    width: int = WIDTH,
+    fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
+) -> SafeString:
     """One polyline per series (gaps where a value is None), a dot and tooltip at every point."""
     values = [v for s in series for v in s.values if v is not None]
     top, steps = (top, 4) if top else axis_top(max(values, default=0))
@@ -74,8 +99,11 @@ def lines(labels: Sequence[str], series: Sequence[Series], *, title: str, top: f
         parts.append(_x_label(LEFT + i * slot + slot / 2, label))
     for one in series:
         colour = COLOURS.get(one.key, "#57606a")
-        points = [(LEFT + i * slot + slot / 2, TOP + plot_h - min(v, top) / top * plot_h, v, labels[i])
-                  for i, v in enumerate(one.values) if v is not None]
+        points = [
+            (LEFT + i * slot + slot / 2, TOP + plot_h - min(v, top) / top * plot_h, v, labels[i])
+            for i, v in enumerate(one.values)
+            if v is not None
+        ]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
             parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
@@ -93,16 +121,24 @@ def milliseconds(value: float) -> str:
 def legend(series: Sequence[Series]) -> SafeString:
     return format_html(
         '<ul class="hl-legend">{}</ul>',
-        mark_safe("".join(
-            str(format_html('<li><span style="background:{}"></span>{}</li>', COLOURS.get(s.key, "#57606a"), s.label))
-            for s in series
-        )),
+        mark_safe(
+            "".join(
+                str(
+                    format_html(
+                        '<li><span style="background:{}"></span>{}</li>', COLOURS.get(s.key, "#57606a"), s.label
+                    )
+                )
+                for s in series
+            )
+        ),
     )
 
 
 def _frame(title: str, width: int) -> str:
-    return (f'<svg class="hl-chart" viewBox="0 0 {width} {HEIGHT}" role="img" aria-label="{escape(title)}" '
-            f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>')
+    return (
+        f'<svg class="hl-chart" viewBox="0 0 {width} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>'
+    )
 
 
 def _y_axis(top: float, steps: int, fmt: Callable[[float], str], width: int) -> list[str]:
@@ -112,7 +148,9 @@ def _y_axis(top: float, steps: int, fmt: Callable[[float], str], width: int) -> 
         value = top * step / steps
         y = TOP + plot_h - plot_h * step / steps
         parts.append(f'<line x1="{LEFT}" x2="{width - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="hl-grid"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="hl-axis">{escape(fmt(value))}</text>')
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="hl-axis">{escape(fmt(value))}</text>'
+        )
     return parts
 
 

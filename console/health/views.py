@@ -1,4 +1,5 @@
 """Health at a glance in the admin: the Hookline dashboard and one endpoint's last 7 days."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -35,8 +36,9 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> TemplateResponse
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
         "title": "Hookline dashboard",
-        "hourly_chart": charts.stacked_bars(labels, series, title="Deliveries per hour by outcome, last 24 hours",
-                                            every=3),
+        "hourly_chart": charts.stacked_bars(
+            labels, series, title="Deliveries per hour by outcome, last 24 hours", every=3
+        ),
         "legend": charts.legend(series),
         "totals": totals,
         "total": sum(totals.values()),
@@ -56,10 +58,12 @@ def endpoint_health(request: HttpRequest, model_admin: ModelAdmin, webhook: Webh
     now = timezone.now()
     days = health.endpoint_days(webhook, now=now)
     labels = [timezone.localtime(day.day).strftime("%a %d") for day in days]
-    outcome_series = [charts.Series(key, label, [day.counts.get(key, 0) for day in days])
-                      for key, label in OUTCOME_SERIES]
-    rate = charts.Series("rate", "success rate",
-                         [None if day.success_rate is None else day.success_rate * 100 for day in days])
+    outcome_series = [
+        charts.Series(key, label, [day.counts.get(key, 0) for day in days]) for key, label in OUTCOME_SERIES
+    ]
+    rate = charts.Series(
+        "rate", "success rate", [None if day.success_rate is None else day.success_rate * 100 for day in days]
+    )
     # p50 and p90: one timeout's p99 would flatten the other two lines (the dashboard shows p99).
     latency = [charts.Series(key, key, [getattr(day.latency, key) for day in days]) for key in ("p50", "p90")]
     finished = sum(day.finished for day in days)
@@ -69,12 +73,14 @@ def endpoint_health(request: HttpRequest, model_admin: ModelAdmin, webhook: Webh
         "opts": model_admin.opts,
         "original": webhook,
         "title": f"Health of “{webhook.name}”",
-        "rate_chart": charts.lines(labels, [rate], title="Success rate per day, last 7 days", top=100,
-                                   width=HALF, fmt=lambda v: f"{v:.0f} %"),
+        "rate_chart": charts.lines(
+            labels, [rate], title="Success rate per day, last 7 days", top=100, width=HALF, fmt=lambda v: f"{v:.0f} %"
+        ),
         "volume_chart": charts.stacked_bars(labels, outcome_series, title="Deliveries per day by outcome"),
         "volume_legend": charts.legend(outcome_series),
-        "latency_chart": charts.lines(labels, latency, title="Attempt duration per day", width=HALF,
-                                      fmt=charts.milliseconds),
+        "latency_chart": charts.lines(
+            labels, latency, title="Attempt duration per day", width=HALF, fmt=charts.milliseconds
+        ),
         "latency_legend": charts.legend(latency),
         "success_rate": succeeded / finished if finished else None,
         "finished": finished,

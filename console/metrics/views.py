@@ -1,4 +1,5 @@
 """GET /metrics: every Hookline metric in Prometheus' text format, for superusers or HOOKLINE["METRICS_TOKEN"]."""
+
 from __future__ import annotations
 
 import hmac
@@ -19,8 +20,11 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     who are not superusers see only their own.
     """
     if not (_superuser(request) or _bearer_ok(request)):
-        response = HttpResponse("Authentication required: a superuser session or the metrics bearer token.\n",
-                                status=401, content_type="text/plain")
+        response = HttpResponse(
+            "Authentication required: a superuser session or the metrics bearer token.\n",
+            status=401,
+            content_type="text/plain",
+        )
         response["WWW-Authenticate"] = 'Bearer realm="hookline-metrics"'
         return response
     return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -1,11 +1,12 @@
 """Admin for tenants: superusers manage organisations and their members; other staff see only their own."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count
 
-from events.models import Organisation
 from console.admin_base import OrganisationScopedAdmin
+from events.models import Organisation
 
 
 @admin.register(Organisation)

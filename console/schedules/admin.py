@@ -1,24 +1,35 @@
 """Scheduled events in the admin: cron, time zone, payload (fixed or a registered function), missed runs."""
+
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from console.admin_base import OrganisationScopedAdmin
 from events import scheduling
 from events.models import Organisation, ScheduledEvent
-from console.admin_base import OrganisationScopedAdmin
 
 
 class ScheduledEventForm(forms.ModelForm):
     payload_function = forms.ChoiceField(
-        required=False, help_text=ScheduledEvent._meta.get_field("payload_function").help_text,
+        required=False,
+        help_text=ScheduledEvent._meta.get_field("payload_function").help_text,
     )
 
     class Meta:
         model = ScheduledEvent
-        fields = ["name", "organisation", "event_type", "cron", "timezone", "payload", "payload_function",
-                  "missed_runs", "enabled"]
+        fields = [
+            "name",
+            "organisation",
+            "event_type",
+            "cron",
+            "timezone",
+            "payload",
+            "payload_function",
+            "missed_runs",
+            "enabled",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

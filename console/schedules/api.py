@@ -1,30 +1,52 @@
 """/api/scheduled-events/: event types emitted on a cron schedule, per organisation."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers, viewsets
 
+from console.api.tenancy import OrganisationField, default_organisation
 from events import scheduling
 from events.models import ScheduledEvent
 from hookline.api.base import HooklineAPIMixin
 from hookline.api.schema import extend_schema, extend_schema_view
-from console.api.tenancy import OrganisationField, default_organisation
 
 
 class ScheduledEventSerializer(serializers.ModelSerializer):
     organisation = OrganisationField()
-    payload = serializers.DictField(required=False, allow_null=True, help_text=ScheduledEvent._meta.get_field("payload").help_text)
+    payload = serializers.DictField(
+        required=False, allow_null=True, help_text=ScheduledEvent._meta.get_field("payload").help_text
+    )
 
     class Meta:
         model = ScheduledEvent
-        fields = ["id", "name", "organisation", "event_type", "cron", "timezone", "payload", "payload_function",
-                  "missed_runs", "enabled", "next_run_at", "last_run_at", "last_event_id", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "organisation",
+            "event_type",
+            "cron",
+            "timezone",
+            "payload",
+            "payload_function",
+            "missed_runs",
+            "enabled",
+            "next_run_at",
+            "last_run_at",
+            "last_event_id",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["next_run_at", "last_run_at", "last_event_id", "created_at", "updated_at"]
 
     def validate(self, attrs: dict) -> dict:
         if self.instance is None and "organisation" not in attrs:
             attrs["organisation"] = default_organisation(self.context["request"].user)
-        current = {name: getattr(self.instance, name) for name in self.Meta.fields if self.instance and hasattr(self.instance, name)}
+        current = {
+            name: getattr(self.instance, name)
+            for name in self.Meta.fields
+            if self.instance and hasattr(self.instance, name)
+        }
         try:
             scheduling.clean_schedule({**current, **attrs})
         except DjangoValidationError as exc:

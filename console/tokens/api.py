@@ -1,4 +1,5 @@
 """POST /api/tokens/validate/: for receivers that cannot compute HMACs, did Hookline send this webhook-id?"""
+
 from __future__ import annotations
 
 from rest_framework.generics import GenericAPIView

@@ -1,4 +1,5 @@
 """What POST /api/tokens/validate/ takes (a webhook-id with its signature or token) and answers."""
+
 from __future__ import annotations
 
 from rest_framework import serializers
@@ -9,17 +10,24 @@ class TokenValidationSerializer(serializers.Serializer):
 
     webhook_id = serializers.CharField(max_length=64, help_text="The webhook-id header you received (msg_…).")
     signature = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True, help_text="The webhook-signature header you received.",
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="The webhook-signature header you received.",
     )
     token = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True,
+        max_length=2000,
+        required=False,
+        allow_blank=True,
         help_text="Or: the token you received: the body's token (a template's {{secret.token}}, e.g. store-notice's "
         "token) or the value of the endpoint's shared-secret header.",
     )
 
     def validate(self, data):
         if not (data.get("signature") or data.get("token")):
-            raise serializers.ValidationError("Give the signature (or the shared-secret token) you received.", code="required")
+            raise serializers.ValidationError(
+                "Give the signature (or the shared-secret token) you received.", code="required"
+            )
         return data
 
 

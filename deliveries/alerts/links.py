@@ -1,4 +1,5 @@
 """The links in an alert email: absolute URLs of the admin pages, and the signed, expiring re-enable token."""
+
 from __future__ import annotations
 
 from django.core import signing

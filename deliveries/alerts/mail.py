@@ -1,4 +1,5 @@
 """The alert email: rendered from templates the host can override, sent with Django's email backend."""
+
 from __future__ import annotations
 
 import logging
@@ -34,11 +35,14 @@ def send(notification_id: int) -> bool:
     except Exception as exc:  # any backend's failure: recorded on the notification, shown in the admin
         logger.warning("Alert email of notification %s failed", notification_id, exc_info=True)
         Notification.objects.filter(pk=notification_id).update(
-            email_status=Notification.EmailStatus.FAILED, email_error=str(exc)[:500] or type(exc).__name__,
+            email_status=Notification.EmailStatus.FAILED,
+            email_error=str(exc)[:500] or type(exc).__name__,
         )
         return False
     Notification.objects.filter(pk=notification_id).update(
-        email_status=Notification.EmailStatus.SENT, email_sent_at=timezone.now(), email_error="",
+        email_status=Notification.EmailStatus.SENT,
+        email_sent_at=timezone.now(),
+        email_error="",
     )
     return True
 

@@ -1,4 +1,5 @@
 """What alerting remembers: each endpoint's current trouble (worker-written) and every notification sent."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -16,7 +17,11 @@ class AlertState(models.Model):
     """
 
     webhook = models.OneToOneField(
-        Webhook, verbose_name="endpoint", primary_key=True, on_delete=models.CASCADE, related_name="alert_state",
+        Webhook,
+        verbose_name="endpoint",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="alert_state",
     )
     failing_since = models.DateTimeField("failing since", null=True, blank=True)
     failed_attempts = models.PositiveIntegerField("consecutive failed attempts", default=0)
@@ -48,10 +53,18 @@ class Notification(models.Model):
         FAILED = "failed", "failed"
 
     webhook = models.ForeignKey(
-        Webhook, verbose_name="endpoint", on_delete=models.CASCADE, related_name="notifications",
+        Webhook,
+        verbose_name="endpoint",
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     organisation = models.ForeignKey(
-        Organisation, verbose_name="organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        Organisation,
+        verbose_name="organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     kind = models.CharField("kind", max_length=32)
     # What one moment is about beyond its endpoint (a secret's expiry): told once, not once per window.

@@ -1,4 +1,5 @@
 """Where operational moments are recognised: the worker's outcomes, state changes, the breaker and beat."""
+
 from __future__ import annotations
 
 import logging
@@ -34,12 +35,15 @@ def record_outcomes(outcomes: list[tuple[Delivery, Outcome]], now: datetime) -> 
     by_endpoint: dict[int, list[tuple[Delivery, Outcome]]] = defaultdict(list)
     for delivery, outcome in outcomes:
         by_endpoint[delivery.webhook_id].append((delivery, outcome))
-    failing = set(AlertState.objects.filter(webhook_id__in=list(by_endpoint), failing_since__isnull=False)
-                  .values_list("webhook_id", flat=True))
+    failing = set(
+        AlertState.objects.filter(webhook_id__in=list(by_endpoint), failing_since__isnull=False).values_list(
+            "webhook_id", flat=True
+        )
+    )
     for webhook_id in sorted(by_endpoint):  # one lock order across workers
         group = by_endpoint[webhook_id]
         successes = [index for index, (_, outcome) in enumerate(group) if outcome is Outcome.SUCCEEDED]
-        failed = group[successes[-1] + 1:] if successes else group
+        failed = group[successes[-1] + 1 :] if successes else group
         if successes and webhook_id in failing and not failed:
             _recovered(webhook_id, now)
         elif failed:
@@ -61,10 +65,20 @@ def _failed(webhook_id: int, failed: list[tuple[Delivery, Outcome]], now: dateti
     if exhausted:
         delivery = exhausted[-1]
         disabling = any(outcome is Outcome.FAILED for _, outcome in failed)  # the "disabled" email says it all
-        notify(kinds.DELIVERY_EXHAUSTED, webhook_id, {
-            **_failure_facts(state), "delivery": delivery.pk, "event": delivery.event_id,
-            "event_type": delivery.event.type, "attempts": delivery.attempts,
-        }, now=now, about_operational=about_operational, email=not disabling)
+        notify(
+            kinds.DELIVERY_EXHAUSTED,
+            webhook_id,
+            {
+                **_failure_facts(state),
+                "delivery": delivery.pk,
+                "event": delivery.event_id,
+                "event_type": delivery.event.type,
+                "attempts": delivery.attempts,
+            },
+            now=now,
+            about_operational=about_operational,
+            email=not disabling,
+        )
     if not state.warned and _is_failing(state, now):
         if notify(kinds.FAILING, webhook_id, _failure_facts(state), now=now, about_operational=about_operational):
             AlertState.objects.filter(pk=webhook_id).update(warned=True)
@@ -87,8 +101,12 @@ def _is_failing(state: AlertState, now: datetime) -> bool:
 
 
 def _failure_facts(state: AlertState) -> dict:
-    return {"failing_since": state.failing_since, "failed_attempts": state.failed_attempts,
-            "last_error": state.last_error, "last_status_code": state.last_status_code}
+    return {
+        "failing_since": state.failing_since,
+        "failed_attempts": state.failed_attempts,
+        "last_error": state.last_error,
+        "last_status_code": state.last_status_code,
+    }
 
 
 def error_text(error: str, status: int | None) -> str:
@@ -111,8 +129,12 @@ def endpoint_state_changed(sender, *, webhook_id: int, change, reason: str, **kw
         return
     now = timezone.now()
     state = locked_state(webhook_id)
-    last = (Delivery.objects.filter(webhook_id=webhook_id, status=Delivery.Status.FAILED)
-            .order_by("-completed_at", "-id").values("last_error", "last_status_code", "event__type").first())
+    last = (
+        Delivery.objects.filter(webhook_id=webhook_id, status=Delivery.Status.FAILED)
+        .order_by("-completed_at", "-id")
+        .values("last_error", "last_status_code", "event__type")
+        .first()
+    )
     if last and not state.last_error:
         state.last_error = error_text(last["last_error"], last["last_status_code"])
         state.last_status_code = last["last_status_code"]
@@ -143,14 +165,21 @@ def check_secrets(now: datetime | None = None) -> list[Notification]:
     now = now or timezone.now()
     expiring = (
         Webhook.objects.exclude(previous_secret_encrypted="")
-        .filter(previous_secret_expires_at__gt=now,
-                previous_secret_expires_at__lte=now + timedelta(seconds=hookline_settings.ALERT_SECRET_NOTICE))
+        .filter(
+            previous_secret_expires_at__gt=now,
+            previous_secret_expires_at__lte=now + timedelta(seconds=hookline_settings.ALERT_SECRET_NOTICE),
+        )
         .values_list("id", "previous_secret_expires_at")[:PERIODIC_LIMIT]
     )
     told = []
     for webhook_id, expires_at in expiring:
-        notification = notify(kinds.SECRET_EXPIRING, webhook_id, {"expires_at": expires_at}, now=now,
-                              subject_key=f"secret:{expires_at.isoformat()}")
+        notification = notify(
+            kinds.SECRET_EXPIRING,
+            webhook_id,
+            {"expires_at": expires_at},
+            now=now,
+            subject_key=f"secret:{expires_at.isoformat()}",
+        )
         if notification:
             told.append(notification)
     return told
@@ -160,8 +189,9 @@ def stranded_emails(now: datetime | None = None) -> list[int]:
     """Queued alert emails whose task never came (a broker outage): beat's check sends them."""
     now = now or timezone.now()
     return list(
-        Notification.objects.filter(email_status=Notification.EmailStatus.QUEUED,
-                                    created_at__lt=now - timedelta(seconds=EMAIL_STRANDED_AFTER))
-        .order_by("created_at").values_list("id", flat=True)[:PERIODIC_LIMIT]
+        Notification.objects.filter(
+            email_status=Notification.EmailStatus.QUEUED, created_at__lt=now - timedelta(seconds=EMAIL_STRANDED_AFTER)
+        )
+        .order_by("created_at")
+        .values_list("id", flat=True)[:PERIODIC_LIMIT]
     )
-

@@ -7,6 +7,7 @@ agree. The event goes only to the receiving endpoints that name its type exactly
 the trouble was a delivery of an operational event itself (an operations endpoint failing would
 otherwise tell the others, whose failures would tell it: a loop).
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,8 +40,16 @@ def locked_state(webhook_id: int) -> AlertState:
     return AlertState.objects.select_for_update().get(webhook_id=webhook_id)
 
 
-def notify(kind: Kind, webhook_id: int, facts: dict[str, Any], *, now: datetime | None = None,
-           about_operational: bool = False, subject_key: str = "", email: bool = True) -> Notification | None:
+def notify(
+    kind: Kind,
+    webhook_id: int,
+    facts: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    about_operational: bool = False,
+    subject_key: str = "",
+    email: bool = True,
+) -> Notification | None:
     """Tell the site about one moment, unless the window says it was told already; returns the record.
 
     Runs in the caller's transaction (or its own): the event is stored with it, the email and the
@@ -59,8 +68,13 @@ def notify(kind: Kind, webhook_id: int, facts: dict[str, Any], *, now: datetime 
         webhook = Webhook.objects.select_related("organisation").get(pk=webhook_id)
         payload = payload_for(webhook, facts)
         notification = Notification(
-            webhook=webhook, organisation=webhook.organisation, kind=kind.name, subject_key=subject_key,
-            created_at=now, payload=payload, summary=summary(kind, webhook, payload),
+            webhook=webhook,
+            organisation=webhook.organisation,
+            kind=kind.name,
+            subject_key=subject_key,
+            created_at=now,
+            payload=payload,
+            summary=summary(kind, webhook, payload),
             signalled=settings.ALERT_SIGNALS,
         )
         if settings.ALERT_EVENTS and not about_operational:
@@ -87,7 +101,10 @@ def _told_already(kind: Kind, webhook_id: int, now: datetime, subject_key: str) 
 def payload_for(webhook: Webhook, facts: dict[str, Any]) -> dict[str, Any]:
     """The event data: who the endpoint is, then the moment's facts (datetimes as ISO 8601)."""
     payload = {
-        "webhook": webhook.pk, "name": webhook.name, "url": webhook.masked_url, "state": webhook.state,
+        "webhook": webhook.pk,
+        "name": webhook.name,
+        "url": webhook.masked_url,
+        "state": webhook.state,
         "organisation": webhook.organisation.slug if webhook.organisation else None,
     }
     for name, value in facts.items():
@@ -106,8 +123,10 @@ def _emit(kind: Kind, webhook: Webhook, payload: dict[str, Any]) -> tuple[list[s
     key = kind.event_type_for(payload)
     targets: dict[int | None, list[int]] = defaultdict(list)
     candidates = (
-        Webhook.objects.receiving().for_organisations({webhook.organisation_id, None})
-        .exclude(pk=webhook.pk).values_list("id", "organisation_id", "event_types")
+        Webhook.objects.receiving()
+        .for_organisations({webhook.organisation_id, None})
+        .exclude(pk=webhook.pk)
+        .values_list("id", "organisation_id", "event_types")
     )
     for endpoint_id, organisation_id, event_types in candidates:
         if patterns.matches_any(event_types, key):
@@ -129,7 +148,10 @@ def _after_commit(notification_id: int) -> None:
     kind = KINDS[notification.kind]
     if notification.signalled:
         for receiver, response in kind.signal.send_robust(
-            sender=Notification, webhook=notification.webhook, kind=kind.name, payload=notification.payload,
+            sender=Notification,
+            webhook=notification.webhook,
+            kind=kind.name,
+            payload=notification.payload,
             notification=notification,
         ):
             if isinstance(response, Exception):

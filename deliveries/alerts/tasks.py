@@ -1,4 +1,5 @@
 """Celery tasks of the alerts: thin wrappers over mail.send and beat's periodic check."""
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 Reached only when the console app is not installed: a clear error then, instead of an API without its docs
 and an admin without Hookline's models.
 """
+
 from django.core.exceptions import ImproperlyConfigured
 
 raise ImproperlyConfigured(

@@ -1,4 +1,5 @@
 """The total deadline: a watchdog thread cuts an HTTP exchange that outlives TOTAL_TIMEOUT."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,7 +9,8 @@ import os
 import socket
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 # A read timeout bounds each recv, not a receiver that drips: one byte every few seconds would hold a
 # sender thread, and the delivery's lease, for as long as it liked. ``with cut_at(deadline) as watch:``
@@ -24,7 +26,7 @@ _TICK = 0.05
 class Watch:
     """One request's deadline, its connection once the pool hands one out, and then its response."""
 
-    __slots__ = ("deadline", "connection", "response", "finished", "expired")
+    __slots__ = ("connection", "deadline", "expired", "finished", "response")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline

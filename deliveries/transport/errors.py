@@ -1,4 +1,5 @@
 """Readable texts for failed exchanges: what a person reads in the admin, the API and logs (no class names)."""
+
 from __future__ import annotations
 
 import errno

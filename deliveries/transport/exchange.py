@@ -1,4 +1,5 @@
 """One POST: an OutgoingRequest in, a TransportResult out; failures come back as data, never as exceptions."""
+
 from __future__ import annotations
 
 import time
@@ -106,14 +107,19 @@ def _send(request: OutgoingRequest, timeout: urllib3.Timeout) -> urllib3.BaseHTT
     if request.auth:
         headers.update(urllib3.util.make_headers(basic_auth=f"{request.auth[0]}:{request.auth[1]}"))
     return guarded_post(
-        request.url, proxy=request.proxy, body=request.body, headers=headers, timeout=timeout,
-        redirect=False, retries=False, preload_content=False, decode_content=True,
+        request.url,
+        proxy=request.proxy,
+        body=request.body,
+        headers=headers,
+        timeout=timeout,
+        redirect=False,
+        retries=False,
+        preload_content=False,
+        decode_content=True,
     )
 
 
-def _read_bounded(
-    response: urllib3.BaseHTTPResponse, limit: int, deadline: float
-) -> tuple[bytes, bool, str, str]:
+def _read_bounded(response: urllib3.BaseHTTPResponse, limit: int, deadline: float) -> tuple[bytes, bool, str, str]:
     """Read up to ``limit`` bytes before ``deadline``: (body, truncated, error, raw error).
 
     An unfinished body closes the connection.

@@ -1,4 +1,5 @@
 """The send-time URL guard: checks before each POST, connections only to checked addresses, their keep-alive pools."""
+
 from __future__ import annotations
 
 import os
@@ -46,11 +47,11 @@ class _GuardedConnectionMixin:
         error: Exception = NewConnectionError(self, f"No address to connect to for {self.host}")
         for address in addresses:  # like create_connection: the first reachable address wins
             try:
-                sock = create_connection((address, self.port), self.timeout, self.source_address,
-                                         self.socket_options)
+                sock = create_connection((address, self.port), self.timeout, self.source_address, self.socket_options)
             except TimeoutError:
-                error = ConnectTimeoutError(self, f"Connection to {self.host} timed out. "
-                                                  f"(connect timeout={self.timeout})")
+                error = ConnectTimeoutError(
+                    self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
+                )
             except OSError as exc:
                 error = NewConnectionError(self, f"Failed to establish a new connection: {exc}")
             else:

@@ -1,4 +1,5 @@
 """The API's own OpenAPI schema and offline docs views, independent of the host's DRF and drf-spectacular settings."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +20,11 @@ from .base import AUTHENTICATION_CLASSES
 # drf-spectacular's defaults plus what the schema and the docs need, applied over the host's
 # SPECTACULAR_SETTINGS while they are served (SERVE_* are the views' own attributes below).
 SPECTACULAR_SETTINGS: dict[str, Any] = {
-    **{name: value for name, value in SPECTACULAR_DEFAULTS.items()
-       if not name.startswith("SERVE_") and name != "DEFAULT_GENERATOR_CLASS"},
+    **{
+        name: value
+        for name, value in SPECTACULAR_DEFAULTS.items()
+        if not name.startswith("SERVE_") and name != "DEFAULT_GENERATOR_CLASS"
+    },
     "TITLE": "Hookline API",
     "DESCRIPTION": "Webhook endpoints, deliveries and events.",
     "VERSION": __version__,

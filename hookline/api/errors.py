@@ -1,4 +1,5 @@
 """The API's one exception handler: domain and framework errors become ``{"detail", "code"[, "fields"]}`` JSON."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,8 +45,10 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     elif isinstance(exc, RequestDataTooBig):  # Django's own cap, met before our parser reads the body
-        exc = RequestTooLarge(f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
-                              "(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).")
+        exc = RequestTooLarge(
+            f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+            "(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)."
+        )
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = error_body(exc)
@@ -93,8 +96,11 @@ def from_django(exc: DjangoValidationError) -> RefusedValue:
     fields: dict[str, list[str]] = {}
     if hasattr(exc, "error_dict"):
         errors = [error for field_errors in exc.error_dict.values() for error in field_errors]
-        fields = {name: [m for error in field_errors for m in error.messages]
-                  for name, field_errors in exc.error_dict.items() if name not in _non_field_keys()}
+        fields = {
+            name: [m for error in field_errors for m in error.messages]
+            for name, field_errors in exc.error_dict.items()
+            if name not in _non_field_keys()
+        }
     else:
         errors = exc.error_list
     messages = [message for error in errors for message in error.messages]

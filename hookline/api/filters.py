@@ -1,7 +1,8 @@
 """Filter types every Hookline list uses: ids and times that the database can always compare."""
+
 from __future__ import annotations
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 import django_filters
 from django import forms
@@ -20,7 +21,7 @@ class UTCIsoDateTimeField(IsoDateTimeField):
         # In UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO 8601 parsing accepts, and a time whose
         # UTC equivalent falls outside years 1-9999 cannot be compared at all.
         try:
-            return parsed.astimezone(dt_timezone.utc)
+            return parsed.astimezone(UTC)
         except OverflowError:
             raise forms.ValidationError("This time is out of range.", code="overflow") from None
 

@@ -1,7 +1,9 @@
 """The API's input gate for what is not a body: query parameters and path keys pass hookline.limits before any lookup."""
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from rest_framework import exceptions
 

@@ -1,4 +1,5 @@
 """The API's JSON parser: bodies within hookline.limits (size before reading, depth before parsing), refusals as JSON errors."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,6 @@ from rest_framework.utils import json
 
 from hookline import limits
 from hookline.conf import hookline_settings
-
 
 ENVELOPE_LEVELS = 16
 # An exponent of three or more digits: the only way JSON text (NaN and Infinity are refused) becomes a non-finite float.
@@ -64,4 +64,3 @@ def _content_length(request: Any) -> int:
         return int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
     except ValueError:
         return 0
-

@@ -1,4 +1,5 @@
 """The API's JSON renderer: any stored value renders, however deep or oddly encoded (an old row must not answer 500)."""
+
 from __future__ import annotations
 
 from typing import Any

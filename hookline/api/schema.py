@@ -1,8 +1,10 @@
 """The OpenAPI description of the API's errors: one Error schema, and the error answers every operation may give."""
+
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from drf_spectacular import utils as spectacular
 from drf_spectacular.openapi import AutoSchema
@@ -18,9 +20,12 @@ class ErrorSerializer(serializers.Serializer):
     optional_in_response = ("fields",)
 
     detail = serializers.CharField(help_text="What went wrong, e.g. why a URL was refused.")
-    code = serializers.CharField(help_text="Stable machine-readable code, e.g. unsafe_url, unknown_event_type, not_found.")
+    code = serializers.CharField(
+        help_text="Stable machine-readable code, e.g. unsafe_url, unknown_event_type, not_found."
+    )
     fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False,
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
         help_text="For invalid input: the messages of each field (nested fields are dotted: headers.X-Token).",
     )
 
@@ -65,10 +70,15 @@ class HooklineAutoSchema(AutoSchema):
         if direction == "request" and writable:
             name = field.writable_enum_name
             component = ResolvedComponent(
-                name=name, type=ResolvedComponent.SCHEMA, object=name, schema={"enum": list(writable), "type": "string"},
+                name=name,
+                type=ResolvedComponent.SCHEMA,
+                object=name,
+                schema={"enum": list(writable), "type": "string"},
             )
             self.registry.register_on_missing(component)
-            return {"allOf": [component.ref], "description": field.help_text or ""} if field.help_text else component.ref
+            return (
+                {"allOf": [component.ref], "description": field.help_text or ""} if field.help_text else component.ref
+            )
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if direction == "response" and getattr(field, "nullable_in_response", False):
             schema = {**schema, "nullable": True}
@@ -91,7 +101,9 @@ class HooklineAutoSchema(AutoSchema):
         if "{" in path or self._is_list_view():
             possible["404"] = "Not found: no such object among your organisations' (or no such page)."
         if self.method not in SAFE_METHODS and getattr(self.view, "throttle_classes", None):
-            possible["429"] = "Rate limited (HOOKLINE API_WRITE_RATE / API_EMIT_RATE): retry after `Retry-After` seconds."
+            possible["429"] = (
+                "Rate limited (HOOKLINE API_WRITE_RATE / API_EMIT_RATE): retry after `Retry-After` seconds."
+            )
         for parameter in operation.get("parameters", []):
             if parameter.get("in") == "path" and parameter["name"] == "id":
                 parameter["schema"] = {"type": "integer"}  # lookup_value_regex lets any segment reach the view

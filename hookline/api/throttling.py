@@ -1,4 +1,5 @@
 """Per-user rate limits for the API's writes and for emitting, with rates from HOOKLINE settings."""
+
 from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS

@@ -1,4 +1,5 @@
 """``{% portal_setting "LOGO_URL" as logo %}``: the portal's theme settings in its templates."""
+
 from django import template
 from django.templatetags.static import static
 

@@ -1,4 +1,5 @@
 """The delivery log: filters, the request/response inspector, redeliver."""
+
 from __future__ import annotations
 
 from django.contrib import messages
@@ -32,18 +33,29 @@ def delivery_list(request):
     page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "portal/delivery_list.html", {
-        "filters": filters, "page": page, "query": query.urlencode(),
-        "catalog_keys": [entry.key for entry in catalog(request)] + [WEBHOOK_TEST],
-    })
+    return render(
+        request,
+        "portal/delivery_list.html",
+        {
+            "filters": filters,
+            "page": page,
+            "query": query.urlencode(),
+            "catalog_keys": [entry.key for entry in catalog(request)] + [WEBHOOK_TEST],
+        },
+    )
 
 
 @portal_view
 def delivery_detail(request, pk):
     delivery = get_object_or_404(organisation_deliveries(request).select_related("event", "webhook"), pk=pk)
-    return render(request, "portal/delivery_detail.html", {
-        "delivery": delivery, "attempts": attempt_views(delivery.attempt_log.all()),
-    })
+    return render(
+        request,
+        "portal/delivery_detail.html",
+        {
+            "delivery": delivery,
+            "attempts": attempt_views(delivery.attempt_log.all()),
+        },
+    )
 
 
 @require_POST

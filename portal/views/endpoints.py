@@ -1,4 +1,5 @@
 """Endpoint pages: list, create (the secret shown once), edit, and each action a customer may take."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -38,12 +39,18 @@ def get_endpoint(request, pk) -> Webhook:
 def endpoint_list(request):
     # Health at a glance: the last day's deliveries per endpoint, in one query.
     since = deliveries_window()
-    shown = organisation_endpoints(request).order_by("name").annotate(
-        day_total=Count("deliveries", filter=Q(deliveries__created_at__gte=since)),
-        day_failed=Count("deliveries", filter=Q(deliveries__created_at__gte=since,
-                                                 deliveries__status=Delivery.Status.FAILED)),
-        day_succeeded=Count("deliveries", filter=Q(deliveries__created_at__gte=since,
-                                                    deliveries__status=Delivery.Status.SUCCEEDED)),
+    shown = (
+        organisation_endpoints(request)
+        .order_by("name")
+        .annotate(
+            day_total=Count("deliveries", filter=Q(deliveries__created_at__gte=since)),
+            day_failed=Count(
+                "deliveries", filter=Q(deliveries__created_at__gte=since, deliveries__status=Delivery.Status.FAILED)
+            ),
+            day_succeeded=Count(
+                "deliveries", filter=Q(deliveries__created_at__gte=since, deliveries__status=Delivery.Status.SUCCEEDED)
+            ),
+        )
     )
     return render(request, "portal/endpoint_list.html", {"endpoints": shown})
 
@@ -58,24 +65,31 @@ def endpoint_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             webhook, secret = actions.create(
-                organisation=request.portal.organisation, url=form.cleaned_data["url"],
-                name=form.cleaned_data["name"], description=form.cleaned_data["description"],
+                organisation=request.portal.organisation,
+                url=form.cleaned_data["url"],
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
                 event_types=form.cleaned_data["event_types"],
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
             # The secret is in this answer only: it is not stored in the session, and no page shows it again.
-            return render(request, "portal/endpoint_secret.html", {"endpoint": webhook, "secret": secret,
-                                                                    "created": True})
+            return render(
+                request, "portal/endpoint_secret.html", {"endpoint": webhook, "secret": secret, "created": True}
+            )
     return render(request, "portal/endpoint_form.html", {"form": form, "catalog": catalog(request)})
 
 
 @portal_view
 def endpoint_edit(request, pk):
     webhook = get_endpoint(request, pk)
-    initial = {"url": webhook.url, "name": webhook.name, "description": webhook.description,
-               "event_types": webhook.event_types}
+    initial = {
+        "url": webhook.url,
+        "name": webhook.name,
+        "description": webhook.description,
+        "event_types": webhook.event_types,
+    }
     form = EndpointForm(request.POST or None, initial=initial, access=request.portal, current=webhook.event_types)
     if request.method == "POST" and form.is_valid():
         changed = {name: value for name, value in form.cleaned_data.items() if value != initial[name]}
@@ -86,18 +100,25 @@ def endpoint_edit(request, pk):
         else:
             messages.success(request, _("Endpoint saved."))
             return redirect("portal:endpoint", pk=webhook.pk)
-    return render(request, "portal/endpoint_form.html", {"form": form, "endpoint": webhook,
-                                                         "catalog": catalog(request)})
+    return render(
+        request, "portal/endpoint_form.html", {"form": form, "endpoint": webhook, "catalog": catalog(request)}
+    )
 
 
 @portal_view
 def endpoint_detail(request, pk):
     webhook = get_endpoint(request, pk)
     recent = webhook.deliveries.select_related("event").order_by("-created_at")[:10]
-    return render(request, "portal/endpoint_detail.html", {
-        "endpoint": webhook, "recent": recent, "snippets": snippets.SNIPPETS,
-        "recover_form": RecoverForm(initial={"since": default_recover_since()}),
-    })
+    return render(
+        request,
+        "portal/endpoint_detail.html",
+        {
+            "endpoint": webhook,
+            "recent": recent,
+            "snippets": snippets.SNIPPETS,
+            "recover_form": RecoverForm(initial={"since": default_recover_since()}),
+        },
+    )
 
 
 @require_POST
@@ -141,7 +162,10 @@ ACTIONS = {
     "enable": (lambda webhook: actions.enable(webhook), gettext_lazy("Endpoint enabled.")),
     "disable": (lambda webhook: actions.disable(webhook), gettext_lazy("Endpoint disabled.")),
     "pause": (lambda webhook: actions.pause(webhook), gettext_lazy("Endpoint paused: new deliveries are held.")),
-    "resume": (lambda webhook: actions.resume(webhook), gettext_lazy("Endpoint resumed: held deliveries are on their way.")),
+    "resume": (
+        lambda webhook: actions.resume(webhook),
+        gettext_lazy("Endpoint resumed: held deliveries are on their way."),
+    ),
 }
 
 

@@ -1,4 +1,5 @@
 """Ways in and out: opening a magic link, signing out."""
+
 from __future__ import annotations
 
 from django.shortcuts import redirect, render

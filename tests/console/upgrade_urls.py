@@ -1,4 +1,5 @@
 """A host's URLs as they were before the console app: Hookline's API through the deprecated deliveries.api.urls."""
+
 from django.contrib import admin
 from django.urls import include, path
 

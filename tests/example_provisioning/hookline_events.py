@@ -2,6 +2,7 @@
 
 Copy this into your app's ``hookline_events.py``: Hookline imports that module of every installed app.
 """
+
 from __future__ import annotations
 
 import events

@@ -1,4 +1,5 @@
 """Fault-injection fixtures: a private broker that can be stopped, workers on it, sizes, and the figures report."""
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,16 @@ REPORT = Path(__file__).resolve().parents[2] / "var" / "faults-report.json"
 # The shortened schedule: seconds instead of days, and a sweeper that heals within seconds.
 # CLAIM_LEASE stays above TOTAL_TIMEOUT (plus the batch's queueing) so a lease never ends mid-send.
 SHORT = {
-    "RETRY_BASE_DELAY": 0.5, "RETRY_MAX_DELAY": 2, "RETRY_JITTER": 0, "MAX_ATTEMPTS": 4,
-    "CONNECT_TIMEOUT": 1, "READ_TIMEOUT": 2, "TOTAL_TIMEOUT": 4,
-    "CLAIM_LEASE": 8, "SWEEP_INTERVAL": 1, "SWEEP_AFTER": 3,
+    "RETRY_BASE_DELAY": 0.5,
+    "RETRY_MAX_DELAY": 2,
+    "RETRY_JITTER": 0,
+    "MAX_ATTEMPTS": 4,
+    "CONNECT_TIMEOUT": 1,
+    "READ_TIMEOUT": 2,
+    "TOTAL_TIMEOUT": 4,
+    "CLAIM_LEASE": 8,
+    "SWEEP_INTERVAL": 1,
+    "SWEEP_AFTER": 3,
 }
 
 

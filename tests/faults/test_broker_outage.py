@@ -1,4 +1,5 @@
 """Scenario 2: the broker is down while the web side emits; the workers deliver everything within seconds of its return."""
+
 from __future__ import annotations
 
 import time
@@ -56,27 +57,39 @@ def test_events_emitted_during_a_broker_outage_are_all_delivered(
         emit(n)
 
     # then: every emit returned, and every event is delivered, with no manual step
-    wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == count,
-               timeout=scaled(90, 180), interval=0.2, message="every event delivered")
+    wait_until(
+        lambda: Delivery.objects.filter(status="succeeded").count() == count,
+        timeout=scaled(90, 180),
+        interval=0.2,
+        message="every event delivered",
+    )
     drained = time.monotonic()
     received = read_journal(journal_receiver.journal_path)
     tally = account(received, emitted, {"/r": secret})
     arrived = {request.json["data"]["n"]: request.at for request in received}
     late = [arrived[n] - emitted_at[n] for n in range(before, count)]  # emitted during or after the outage
     recovery = max(arrived[n] for n in range(before, count)) - up_wall
-    figures.update(broker=broker.kind, events=count, emitted_during_outage=during,
-                   outage_seconds=round(up_at - down_at, 1),
-                   emit_max_ms=round(max(durations) * 1000, 1),
-                   emit_p99_ms=round(sorted(durations)[int(len(durations) * 0.99)] * 1000, 1),
-                   recovery_after_broker_back_seconds=round(recovery, 1),
-                   emit_to_delivery_p50_seconds=round(sorted(late)[len(late) // 2], 1),
-                   emit_to_delivery_max_seconds=round(max(late), 1),
-                   drain_seconds=round(drained - started, 1), drain_after_broker_back_seconds=round(drained - up_at, 1),
-                   wakeups_received=wakeups_received(worker),
-                   wakeups_per_delivery_before_outage=round(wakeups_before / before, 2),
-                   **tally.figures(), **swept(worker))
-    print(f"\nbroker back -> last delivery: {recovery:.1f} s; emit -> delivery: p50 "
-          f"{figures['emit_to_delivery_p50_seconds']} s, max {figures['emit_to_delivery_max_seconds']} s")
+    figures.update(
+        broker=broker.kind,
+        events=count,
+        emitted_during_outage=during,
+        outage_seconds=round(up_at - down_at, 1),
+        emit_max_ms=round(max(durations) * 1000, 1),
+        emit_p99_ms=round(sorted(durations)[int(len(durations) * 0.99)] * 1000, 1),
+        recovery_after_broker_back_seconds=round(recovery, 1),
+        emit_to_delivery_p50_seconds=round(sorted(late)[len(late) // 2], 1),
+        emit_to_delivery_max_seconds=round(max(late), 1),
+        drain_seconds=round(drained - started, 1),
+        drain_after_broker_back_seconds=round(drained - up_at, 1),
+        wakeups_received=wakeups_received(worker),
+        wakeups_per_delivery_before_outage=round(wakeups_before / before, 2),
+        **tally.figures(),
+        **swept(worker),
+    )
+    print(
+        f"\nbroker back -> last delivery: {recovery:.1f} s; emit -> delivery: p50 "
+        f"{figures['emit_to_delivery_p50_seconds']} s, max {figures['emit_to_delivery_max_seconds']} s"
+    )
     assert len(emitted) == count
     assert max(durations) < 2, "an emit waited for the broker"  # kombu's connect retries took 6 s each
     assert tally.lost == 0, tally.missing

@@ -1,4 +1,5 @@
 """Scenario 6: two beats, three workers and extra sweepers at once; the sweeper never sends twice or holds up a worker."""
+
 from __future__ import annotations
 
 import threading
@@ -89,8 +90,14 @@ def test_two_beats_and_three_workers_never_send_twice(
     # Few sender threads, small batches (more tasks than the workers' slots, so most wait unclaimed
     # in the queue) and a slowish receiver keep a backlog longer than SWEEP_AFTER, so the sweepers
     # keep handing out work that is still queued.
-    hookline = {**SHORT, "SWEEP_INTERVAL": 0.5, "SWEEP_AFTER": 1, "CLAIM_LEASE": 120, "SEND_CONCURRENCY": 4,
-                "DELIVERY_BATCH_SIZE": 10}
+    hookline = {
+        **SHORT,
+        "SWEEP_INTERVAL": 0.5,
+        "SWEEP_AFTER": 1,
+        "CLAIM_LEASE": 120,
+        "SEND_CONCURRENCY": 4,
+        "DELIVERY_BATCH_SIZE": 10,
+    }
     lock_waits = []
 
     def sample_locks():
@@ -103,16 +110,23 @@ def test_two_beats_and_three_workers_never_send_twice(
     running = [workers(hookline=hookline, beat=index < 2, concurrency=4, ready=False) for index in range(3)]
     for worker in running:
         worker.wait_ready()
-    settings.HOOKLINE = {**settings.HOOKLINE, "SWEEP_AFTER": hookline["SWEEP_AFTER"],
-                         "DELIVERY_BATCH_SIZE": hookline["DELIVERY_BATCH_SIZE"]}
+    settings.HOOKLINE = {
+        **settings.HOOKLINE,
+        "SWEEP_AFTER": hookline["SWEEP_AFTER"],
+        "DELIVERY_BATCH_SIZE": hookline["DELIVERY_BATCH_SIZE"],
+    }
     handed_out = []
     helpers = [Background(lambda: handed_out.append(tasks.sweep_task()), every=0.2) for _ in range(2)]
     helpers.append(Background(sample_locks, every=0.02))
     for helper in helpers:
         helper.start()
     try:
-        wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == 2 * count,
-                   timeout=scaled(120, 300), interval=0.2, message="every delivery succeeded")
+        wait_until(
+            lambda: Delivery.objects.filter(status="succeeded").count() == 2 * count,
+            timeout=scaled(120, 300),
+            interval=0.2,
+            message="every delivery succeeded",
+        )
         drained = time.monotonic()
         time.sleep(2)  # a few more sweeps over the finished work
     finally:
@@ -127,12 +141,20 @@ def test_two_beats_and_three_workers_never_send_twice(
         if seconds >= waits[kind]:
             waits[kind], examples[kind] = round(seconds, 3), [waiting[:120], holding[:120]]
     healed = swept(*running)
-    figures.update(events=count, deliveries=2 * count, **tally.figures(), drain_seconds=round(drained - started, 1),
-                   sweeps_in_workers=sum(w.log().count("Task hookline.sweep[") for w in running) // 2,
-                   sweeps_in_test_process=len(handed_out), handed_out_by_workers=healed["swept_deliveries"],
-                   handed_out_by_test_process=sum(handed_out),
-                   lock_samples=helpers[2].runs, lock_waits_seen=len(lock_waits),
-                   longest_lock_waits=dict(waits), longest_lock_wait_statements=examples)
+    figures.update(
+        events=count,
+        deliveries=2 * count,
+        **tally.figures(),
+        drain_seconds=round(drained - started, 1),
+        sweeps_in_workers=sum(w.log().count("Task hookline.sweep[") for w in running) // 2,
+        sweeps_in_test_process=len(handed_out),
+        handed_out_by_workers=healed["swept_deliveries"],
+        handed_out_by_test_process=sum(handed_out),
+        lock_samples=helpers[2].runs,
+        lock_waits_seen=len(lock_waits),
+        longest_lock_waits=dict(waits),
+        longest_lock_wait_statements=examples,
+    )
     assert tally.lost == 0, tally.missing
     assert tally.duplicates == 0
     assert statuses() == {"succeeded": 2 * count}
@@ -177,8 +199,12 @@ def test_a_sweeper_skips_rows_another_sweeper_holds_instead_of_waiting(
     second = sweeper.sweep()
 
     # then: it took the free half at once; the held half comes with the next sweep, nothing twice
-    figures.update(deliveries=len(ids), first_sweep_seconds=round(waited, 3),
-                   first_sweep=len(first.deliveries_enqueued), second_sweep=len(second.deliveries_enqueued))
+    figures.update(
+        deliveries=len(ids),
+        first_sweep_seconds=round(waited, 3),
+        first_sweep=len(first.deliveries_enqueued),
+        second_sweep=len(second.deliveries_enqueued),
+    )
     assert waited < 1
     assert sorted(first.deliveries_enqueued) == rest
     assert sorted(second.deliveries_enqueued) == held
@@ -190,10 +216,18 @@ def test_a_claim_never_runs_out_while_its_batch_is_still_being_sent(
     # given: a tarpit receiver (every answer dribbles until the total timeout, then counts as a 200),
     # and batches that take far longer to send than the claim lease lasts
     event_type("invoice.paid")
-    _, secret = make_webhook(journal_receiver.on("/tarpit", always(200, body=b"x" * 1000, drip=0.5)),
-                             event_types=["invoice.*"])
-    hookline = {**SHORT, "READ_TIMEOUT": 1, "TOTAL_TIMEOUT": 2, "CLAIM_LEASE": 5, "SEND_CONCURRENCY": 4,
-                "SWEEP_AFTER": 1, "SWEEP_INTERVAL": 0.5}
+    _, secret = make_webhook(
+        journal_receiver.on("/tarpit", always(200, body=b"x" * 1000, drip=0.5)), event_types=["invoice.*"]
+    )
+    hookline = {
+        **SHORT,
+        "READ_TIMEOUT": 1,
+        "TOTAL_TIMEOUT": 2,
+        "CLAIM_LEASE": 5,
+        "SEND_CONCURRENCY": 4,
+        "SWEEP_AFTER": 1,
+        "SWEEP_INTERVAL": 0.5,
+    }
     running = [workers(hookline=hookline, beat=index == 0, concurrency=2, ready=False) for index in range(2)]
     for worker in running:
         worker.wait_ready()
@@ -202,13 +236,18 @@ def test_a_claim_never_runs_out_while_its_batch_is_still_being_sent(
     # when: each batch of 20 needs 10 s of sending on 4 sender threads; its lease ends after 5 s
     started = time.monotonic()
     emitted = emit_numbered(range(count), organisation)
-    wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == count, timeout=scaled(120, 240),
-               interval=0.25, message="every delivery succeeded")
+    wait_until(
+        lambda: Delivery.objects.filter(status="succeeded").count() == count,
+        timeout=scaled(120, 240),
+        interval=0.25,
+        message="every delivery succeeded",
+    )
 
     # then: nobody else was handed a delivery while its request was still going: each was sent once
     tally = account(read_journal(journal_receiver.journal_path), emitted, {"/tarpit": secret})
-    figures.update(events=count, **tally.figures(), drain_seconds=round(time.monotonic() - started, 1),
-                   **swept(*running))
+    figures.update(
+        events=count, **tally.figures(), drain_seconds=round(time.monotonic() - started, 1), **swept(*running)
+    )
     assert tally.lost == 0
     assert tally.duplicates == 0
     assert delivery_log_problems() == []

@@ -1,4 +1,5 @@
 """Scenario 3: the worker's PostgreSQL connections are terminated during delivery; it recovers, nothing is lost."""
+
 from __future__ import annotations
 
 import time
@@ -42,20 +43,34 @@ def test_worker_recovers_from_terminated_database_connections(
     emitted = emit_numbered(range(count), organisation)
     cuts = []
     for fraction in (0.2, 0.5, 0.8):
-        wait_until(lambda: Delivery.objects.filter(status="succeeded").count() >= fraction * total,
-                   timeout=scaled(90, 240), interval=0.05, message=f"{fraction:.0%} delivered")
+        wait_until(
+            lambda: Delivery.objects.filter(status="succeeded").count() >= fraction * total,
+            timeout=scaled(90, 240),
+            interval=0.05,
+            message=f"{fraction:.0%} delivered",
+        )
         cuts.append(terminate_other_connections())
     last_cut = time.monotonic()
 
     # then: the worker is still up, everything is delivered, and no delivery is marked twice
-    wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == total,
-               timeout=scaled(90, 240), interval=0.2, message="every delivery succeeded")
+    wait_until(
+        lambda: Delivery.objects.filter(status="succeeded").count() == total,
+        timeout=scaled(90, 240),
+        interval=0.2,
+        message="every delivery succeeded",
+    )
     drained = time.monotonic()
     assert worker.process.poll() is None
     tally = account(read_journal(journal_receiver.journal_path), emitted, secrets)
-    figures.update(events=count, deliveries=total, connections_terminated=cuts, **tally.figures(),
-                   drain_seconds=round(drained - started, 1), heal_after_last_cut_seconds=round(drained - last_cut, 1),
-                   task_retries=worker.log().count("Retry in"))
+    figures.update(
+        events=count,
+        deliveries=total,
+        connections_terminated=cuts,
+        **tally.figures(),
+        drain_seconds=round(drained - started, 1),
+        heal_after_last_cut_seconds=round(drained - last_cut, 1),
+        task_retries=worker.log().count("Retry in"),
+    )
     assert all(cuts), "a cut found no connection to terminate"
     assert tally.lost == 0, tally.missing
     assert not tally.mixed_ids and not tally.foreign and not tally.bad_signatures

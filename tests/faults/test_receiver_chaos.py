@@ -1,4 +1,5 @@
 """Scenario 4: receivers that fail in every way we know; deliveries end succeeded or failed, workers never stall."""
+
 from __future__ import annotations
 
 import threading
@@ -63,8 +64,10 @@ def test_receiver_chaos_ends_in_success_or_invalid_without_stalling(
         path: make_webhook(journal_receiver.on(path, behaviour), event_types=["invoice.*"])[0]
         for path, behaviour in {**hopeful, **hopeless}.items()
     }
-    make_webhook(journal_receiver.on("/ops", always(200)), event_types=[
-        "hookline.endpoint.invalid", "hookline.endpoint.deactivated"])  # named: no wildcard selects them
+    make_webhook(
+        journal_receiver.on("/ops", always(200)),
+        event_types=["hookline.endpoint.invalid", "hookline.endpoint.deactivated"],
+    )  # named: no wildcard selects them
     settings = {**SHORT, "MAX_ATTEMPTS": 3}
     worker = workers(hookline=settings, concurrency=4, beat=True)
     count = scaled(10, 50)
@@ -82,11 +85,19 @@ def test_receiver_chaos_ends_in_success_or_invalid_without_stalling(
     started = time.monotonic()
     emit_numbered(range(count), organisation)
     try:
-        ok_done = wait_until(lambda: Delivery.objects.filter(webhook=webhooks["/ok"], status="succeeded").count() == count,
-                             timeout=60, interval=0.1, message="the healthy endpoint's deliveries")
+        ok_done = wait_until(
+            lambda: Delivery.objects.filter(webhook=webhooks["/ok"], status="succeeded").count() == count,
+            timeout=60,
+            interval=0.1,
+            message="the healthy endpoint's deliveries",
+        )
         ok_seconds = time.monotonic() - started
-        wait_until(lambda: not Delivery.objects.filter(webhook__in=webhooks.values(), status="pending").exists(),
-                   timeout=scaled(120, 240), interval=0.25, message="every delivery finished")
+        wait_until(
+            lambda: not Delivery.objects.filter(webhook__in=webhooks.values(), status="pending").exists(),
+            timeout=scaled(120, 240),
+            interval=0.25,
+            message="every delivery finished",
+        )
     finally:
         stop.set()
         sampler.join()
@@ -108,8 +119,11 @@ def test_receiver_chaos_ends_in_success_or_invalid_without_stalling(
     received = read_journal(journal_receiver.journal_path)
     assert not [r for r in received if r.path == "/internal"], "a redirect was followed"
     # Each hopeless endpoint's invalidation emitted one operational event (delivered on its own time).
-    wait_until(lambda: len({r.json["data"]["webhook"] for r in journal_receiver.at("/ops")}) >= len(hopeless),
-               timeout=30, message="the hookline.endpoint.invalid events")
+    wait_until(
+        lambda: len({r.json["data"]["webhook"] for r in journal_receiver.at("/ops")}) >= len(hopeless),
+        timeout=30,
+        message="the hookline.endpoint.invalid events",
+    )
     operational = [r.json["data"]["webhook"] for r in journal_receiver.at("/ops")]
     assert sorted(operational) == sorted(webhooks[path].id for path in hopeless)
     # Each event asked for one 429 with Retry-After: 2, and the retry waited for it.
@@ -126,11 +140,17 @@ def test_receiver_chaos_ends_in_success_or_invalid_without_stalling(
     slowest = Attempt.objects.aggregate(most=Max("duration_ms"))["most"]
     sends = Counter((r.path, r.webhook_id) for r in received if r.path in webhooks)
     figures.update(
-        events=count, endpoints=len(webhooks), deliveries=count * len(webhooks),
+        events=count,
+        endpoints=len(webhooks),
+        deliveries=count * len(webhooks),
         statuses={path: statuses for path, statuses in by_path.items()},
-        most_sends_per_delivery=max(sends.values()), healthy_endpoint_seconds=round(ok_seconds, 1),
-        drain_seconds=round(drained - started, 1), slowest_attempt_ms=slowest, longest_stored_body=longest_body,
-        rss_mib_baseline=round(memory["baseline"] / 2**20, 1), rss_mib_peak=round(memory["peak"] / 2**20, 1),
+        most_sends_per_delivery=max(sends.values()),
+        healthy_endpoint_seconds=round(ok_seconds, 1),
+        drain_seconds=round(drained - started, 1),
+        slowest_attempt_ms=slowest,
+        longest_stored_body=longest_body,
+        rss_mib_baseline=round(memory["baseline"] / 2**20, 1),
+        rss_mib_peak=round(memory["peak"] / 2**20, 1),
     )
     assert slowest <= (settings["TOTAL_TIMEOUT"] + 2) * 1000  # the cut, plus scheduling on a busy machine
     assert max(sends.values()) <= settings["MAX_ATTEMPTS"], "a delivery was sent more often than its schedule allows"

@@ -1,4 +1,5 @@
 """Scenario 5: what a transaction commits is sent, what it rolls back is not, and a crash after commit is healed."""
+
 from __future__ import annotations
 
 import subprocess
@@ -50,8 +51,14 @@ def test_rolled_back_and_nested_transactions_send_exactly_what_committed(
             emit(11)
             raise Abort
         with transaction.atomic():
-            committed.update({e.payload["n"]: e.id for e in events.emit_many(
-                [("invoice.paid", {"n": 12}, organisation), ("invoice.paid", {"n": 13}, organisation)])})
+            committed.update(
+                {
+                    e.payload["n"]: e.id
+                    for e in events.emit_many(
+                        [("invoice.paid", {"n": 12}, organisation), ("invoice.paid", {"n": 13}, organisation)]
+                    )
+                }
+            )
         first = emit(14, idempotency_key="order-14")
         assert emit(14, idempotency_key="order-14").id == first.id  # a repeat returns the first
         committed[14] = first.id
@@ -64,8 +71,11 @@ def test_rolled_back_and_nested_transactions_send_exactly_what_committed(
         committed[16] = emit(16).id  # the marker: when it is in, the rest had every chance
 
     # then: exactly the committed events arrive, once each, even after the sweeper had its turns
-    wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == len(committed), timeout=60,
-               message="the committed events")
+    wait_until(
+        lambda: Delivery.objects.filter(status="succeeded").count() == len(committed),
+        timeout=60,
+        message="the committed events",
+    )
     time.sleep(SHORT["SWEEP_AFTER"] + 2 * SHORT["SWEEP_INTERVAL"])
     tally = account(read_journal(journal_receiver.journal_path), committed, {"/r": secret})
     figures.update(committed=sorted(committed), rolled_back=[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 15], **tally.figures())
@@ -101,22 +111,37 @@ def test_a_crash_between_commit_and_enqueue_is_healed_by_the_periodic_checks(
     count = scaled(100, 500)
 
     # when: a web process commits its events and is killed before it can enqueue their fan-out
-    env = {"DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": database_url(),
-           "CELERY_BROKER_URL": broker.url, "PYTHONPATH": str(ROOT)}
-    crashed = subprocess.run([sys.executable, "-c", CRASH_AFTER_COMMIT, organisation.slug, str(count)],
-                             cwd=ROOT, env=env, capture_output=True, timeout=120)
+    env = {
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": broker.url,
+        "PYTHONPATH": str(ROOT),
+    }
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH_AFTER_COMMIT, organisation.slug, str(count)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     assert crashed.returncode == -9, crashed.stderr.decode()[-2000:]
     stranded = Event.objects.undispatched().count()
     started = time.monotonic()
     worker = workers(hookline=SHORT, beat=True)
 
     # then: the sweeper or a worker's periodic check fans them out, and every one is delivered once
-    wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == count, timeout=90,
-               message="the stranded events")
+    wait_until(
+        lambda: Delivery.objects.filter(status="succeeded").count() == count, timeout=90, message="the stranded events"
+    )
     emitted = {e.payload["n"]: e.id for e in Event.objects.all()}
     tally = account(read_journal(journal_receiver.journal_path), emitted, {"/r": secret})
-    figures.update(events=count, stranded_after_crash=stranded, **tally.figures(), **swept(worker),
-                   heal_seconds_after_worker_start=round(time.monotonic() - started, 1))
+    figures.update(
+        events=count,
+        stranded_after_crash=stranded,
+        **tally.figures(),
+        **swept(worker),
+        heal_seconds_after_worker_start=round(time.monotonic() - started, 1),
+    )
     assert stranded == count
     assert (tally.lost, tally.duplicates) == (0, 0)
     # healed by a safety net (the crashed process published nothing); a run it started may hand on

@@ -1,4 +1,5 @@
 """Portal fixtures: a client inside a portal session opened by a magic link."""
+
 from __future__ import annotations
 
 import pytest

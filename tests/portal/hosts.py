@@ -1,4 +1,5 @@
 """A host's own login for the portal tests: the user's first organisation, for members with the permission."""
+
 from events.models import Organisation
 
 

@@ -1,4 +1,5 @@
 """POST /api/portal-sessions/: staff and tokens of an organisation mint a link to its portal."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,9 +20,11 @@ def may_manage(member):
 
 def test_a_token_mints_a_link_that_opens_its_organisation(client_for, may_manage, organisation):
     # when
-    answer = client_for(may_manage).post("/api/portal-sessions/", {"organisation": "acme", "read_only": True,
-                                                                   "event_types": ["invoice.*"], "ttl": 600},
-                                         format="json")
+    answer = client_for(may_manage).post(
+        "/api/portal-sessions/",
+        {"organisation": "acme", "read_only": True, "event_types": ["invoice.*"], "ttl": 600},
+        format="json",
+    )
 
     # then
     assert answer.status_code == 201, answer.content

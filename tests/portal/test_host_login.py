@@ -1,4 +1,5 @@
 """The host's own login: a setting names request -> Organisation | None, another the permission check."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Magic links: signed, expiring, single use; opening one starts a session of that organisation only."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -40,8 +41,11 @@ def test_an_expired_link_is_refused(organisation):
 
 
 # Fixed ids: a signed token carries the time it was made, and xdist's workers must collect the same names.
-@pytest.mark.parametrize("token", ["nonsense", signing.dumps(1, salt="another.salt"), signing.dumps(999, salt=links.SALT)],
-                         ids=["nonsense", "another-salt", "unknown-link"])
+@pytest.mark.parametrize(
+    "token",
+    ["nonsense", signing.dumps(1, salt="another.salt"), signing.dumps(999, salt=links.SALT)],
+    ids=["nonsense", "another-salt", "unknown-link"],
+)
 def test_a_forged_or_unknown_link_is_invalid(organisation, token):
     links.mint(organisation)
 
@@ -73,9 +77,14 @@ def test_opening_a_link_starts_a_session_with_a_new_key(client, organisation):
     assert client.session.session_key != before
 
 
-@pytest.mark.parametrize("case, status, words", [
-    ("used", 410, "already used"), ("expired", 410, "expired"), ("invalid", 404, "not valid"),
-])
+@pytest.mark.parametrize(
+    "case, status, words",
+    [
+        ("used", 410, "already used"),
+        ("expired", 410, "expired"),
+        ("invalid", 404, "not valid"),
+    ],
+)
 def test_a_refused_link_gets_a_page_saying_why(client, organisation, case, status, words):
     # given
     link = links.mint(organisation)

@@ -4,6 +4,7 @@ Real pieces only: the live Django server, a real `celery worker`, a loopback rec
 request with the `standardwebhooks` library, and Debian's Chromium driven by Playwright.
 Screenshots go to test-artifacts/portal-*.png; HOOKLINE_UPDATE_DOCS=1 also refreshes docs/portal-*.png.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,12 +45,15 @@ def answer_with_what_arrived(request, count: int) -> Reply:
     return Reply(200, body=json.dumps(body).encode())
 
 
-def test_customer_adds_tests_inspects_redelivers_and_recovers(  # noqa: F811
+def test_customer_adds_tests_inspects_redelivers_and_recovers(
     page, live_server, start_worker, receiver, organisation, other_organisation, event_type
 ):
     # given
-    event_type("invoice.paid", description="An invoice was paid.",
-               schema={"type": "object", "properties": {"invoice": {"type": "integer"}}})
+    event_type(
+        "invoice.paid",
+        description="An invoice was paid.",
+        schema={"type": "object", "properties": {"invoice": {"type": "integer"}}},
+    )
     event_type("user.created", description="A user signed up.")
     url = receiver.on("/orders", answer_with_what_arrived)
     start_worker()
@@ -88,7 +92,9 @@ def test_customer_adds_tests_inspects_redelivers_and_recovers(  # noqa: F811
     # an event the worker delivers shows in the log; the status filter keeps it
     with transaction.atomic():
         event = events.emit("invoice.paid", {"invoice": 42}, organisation=organisation)
-    wait_until(lambda: Delivery.objects.filter(event=event, status="succeeded").exists(), timeout=60, message="delivery")
+    wait_until(
+        lambda: Delivery.objects.filter(event=event, status="succeeded").exists(), timeout=60, message="delivery"
+    )
     page.goto(f"{portal}/deliveries/")
     page.select_option("#id_status", "succeeded")
     page.click("button:has-text('Filter')")
@@ -101,8 +107,11 @@ def test_customer_adds_tests_inspects_redelivers_and_recovers(  # noqa: F811
     assert '"invoice": 42' in page.inner_text(".attempt pre.body")
     page.click("button:has-text('Redeliver')")
     page.wait_for_selector("text=Queued again")
-    wait_until(lambda: [r.webhook_id for r in receiver.at("/orders")].count(event.id) == 2, timeout=60,
-               message="the redelivery")
+    wait_until(
+        lambda: [r.webhook_id for r in receiver.at("/orders")].count(event.id) == 2,
+        timeout=60,
+        message="the redelivery",
+    )
     wait_until(lambda: Delivery.objects.get(event=event).attempt_log.count() == 2, timeout=30, message="its log")
     page.reload()
     assert page.locator(".attempt").count() == 2
@@ -116,8 +125,11 @@ def test_customer_adds_tests_inspects_redelivers_and_recovers(  # noqa: F811
     page.fill("#id_since", (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     page.click("button:has-text('Resend failed deliveries')")
     page.wait_for_selector("text=1 failed deliveries queued again")
-    wait_until(lambda: [r.webhook_id for r in receiver.at("/orders")].count(event.id) == 3, timeout=60,
-               message="the recovered delivery")
+    wait_until(
+        lambda: [r.webhook_id for r in receiver.at("/orders")].count(event.id) == 3,
+        timeout=60,
+        message="the recovered delivery",
+    )
 
     # the endpoint's week: success rate and durations per day
     page.click("text=Health, last 7 days")
@@ -211,15 +223,32 @@ def test_no_serious_accessibility_findings(page, live_server, organisation, even
     event_type("invoice.paid", description="An invoice was paid.", schema={"type": "object"})
     webhook, _ = make_webhook("http://127.0.0.1:9/a11y", name="Accessible", event_types=["invoice.paid"])
     now = timezone.now()
-    event = Event.objects.create(type="invoice.paid", payload={"n": 1}, organisation=organisation,
-                                 created_at=now, dispatched_at=now)
+    event = Event.objects.create(
+        type="invoice.paid", payload={"n": 1}, organisation=organisation, created_at=now, dispatched_at=now
+    )
     delivery = Delivery.objects.create(event=event, webhook=webhook, created_at=now, status="failed", total_attempts=1)
-    delivery.attempt_log.create(number=1, created_at=now, request_url=webhook.url, request_headers={"a": "b"},
-                                request_body='{"n": 1}', response_status=500, response_body="oops")
+    delivery.attempt_log.create(
+        number=1,
+        created_at=now,
+        request_url=webhook.url,
+        request_headers={"a": "b"},
+        request_body='{"n": 1}',
+        response_status=500,
+        response_body="oops",
+    )
     portal = f"{live_server.url}/webhooks"
     page.goto(live_server.url + links.mint(organisation).path)
-    pages = ["/", f"/endpoints/{webhook.pk}/", f"/endpoints/{webhook.pk}/health/", "/endpoints/new/", f"/endpoints/{webhook.pk}/edit/",
-             f"/endpoints/{webhook.pk}/delete/", "/deliveries/", f"/deliveries/{delivery.pk}/", "/event-types/"]
+    pages = [
+        "/",
+        f"/endpoints/{webhook.pk}/",
+        f"/endpoints/{webhook.pk}/health/",
+        "/endpoints/new/",
+        f"/endpoints/{webhook.pk}/edit/",
+        f"/endpoints/{webhook.pk}/delete/",
+        "/deliveries/",
+        f"/deliveries/{delivery.pk}/",
+        "/event-types/",
+    ]
 
     # when
     findings = {}

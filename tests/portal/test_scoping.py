@@ -1,4 +1,5 @@
 """Secure by construction: one organisation per session, 404 for the others' ids, read-only, CSRF, escaping, rate limit."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,8 +19,9 @@ URL = "http://127.0.0.1:9/hooks"  # never called: the tests send nothing
 
 def delivery_of(webhook: Webhook, *, status=Delivery.Status.FAILED) -> Delivery:
     now = timezone.now()
-    event = Event.objects.create(type="invoice.paid", payload={"n": 1}, organisation=webhook.organisation,
-                                 created_at=now, dispatched_at=now)
+    event = Event.objects.create(
+        type="invoice.paid", payload={"n": 1}, organisation=webhook.organisation, created_at=now, dispatched_at=now
+    )
     return Delivery.objects.create(event=event, webhook=webhook, created_at=now, status=status)
 
 
@@ -33,13 +35,19 @@ def theirs(other_organisation):
 def object_paths(webhook: Webhook, delivery: Delivery) -> list[tuple[str, str]]:
     e, d = webhook.pk, delivery.pk
     return [
-        ("get", f"/webhooks/endpoints/{e}/"), ("get", f"/webhooks/endpoints/{e}/edit/"),
+        ("get", f"/webhooks/endpoints/{e}/"),
+        ("get", f"/webhooks/endpoints/{e}/edit/"),
         ("get", f"/webhooks/endpoints/{e}/health/"),
-        ("post", f"/webhooks/endpoints/{e}/edit/"), ("get", f"/webhooks/endpoints/{e}/delete/"),
-        ("post", f"/webhooks/endpoints/{e}/delete/"), ("post", f"/webhooks/endpoints/{e}/test/"),
-        ("post", f"/webhooks/endpoints/{e}/rotate-secret/"), ("post", f"/webhooks/endpoints/{e}/recover/"),
-        ("post", f"/webhooks/endpoints/{e}/disable/"), ("post", f"/webhooks/endpoints/{e}/pause/"),
-        ("get", f"/webhooks/deliveries/{d}/"), ("post", f"/webhooks/deliveries/{d}/redeliver/"),
+        ("post", f"/webhooks/endpoints/{e}/edit/"),
+        ("get", f"/webhooks/endpoints/{e}/delete/"),
+        ("post", f"/webhooks/endpoints/{e}/delete/"),
+        ("post", f"/webhooks/endpoints/{e}/test/"),
+        ("post", f"/webhooks/endpoints/{e}/rotate-secret/"),
+        ("post", f"/webhooks/endpoints/{e}/recover/"),
+        ("post", f"/webhooks/endpoints/{e}/disable/"),
+        ("post", f"/webhooks/endpoints/{e}/pause/"),
+        ("get", f"/webhooks/deliveries/{d}/"),
+        ("post", f"/webhooks/deliveries/{d}/redeliver/"),
     ]
 
 
@@ -157,16 +165,25 @@ def test_names_urls_and_answers_are_escaped(portal_client, make_webhook):
     # given
     webhook, _ = make_webhook(URL + "?q=<script>", name="<script>alert(1)</script>")
     delivery = delivery_of(webhook)
-    Attempt.objects.create(delivery=delivery, number=1, created_at=timezone.now(), request_url=webhook.url,
-                           request_headers={"x": "<img src=x onerror=alert(2)>"}, request_body='{"a": "<b>"}',
-                           response_status=500, response_body="<script>alert(3)</script>")
+    Attempt.objects.create(
+        delivery=delivery,
+        number=1,
+        created_at=timezone.now(),
+        request_url=webhook.url,
+        request_headers={"x": "<img src=x onerror=alert(2)>"},
+        request_body='{"a": "<b>"}',
+        response_status=500,
+        response_body="<script>alert(3)</script>",
+    )
     client = portal_client()
 
     # then
     for page in ("/webhooks/", f"/webhooks/endpoints/{webhook.pk}/", f"/webhooks/deliveries/{delivery.pk}/"):
         html = client.get(page).content.decode()
         assert "<script>alert" not in html and "<img src=x" not in html
-    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in client.get(f"/webhooks/deliveries/{delivery.pk}/").content.decode()
+    assert (
+        "&lt;script&gt;alert(3)&lt;/script&gt;" in client.get(f"/webhooks/deliveries/{delivery.pk}/").content.decode()
+    )
 
 
 def test_test_sends_are_rate_limited(portal_client, make_webhook, settings):
@@ -226,8 +243,14 @@ def test_the_health_page_shows_the_last_week(portal_client, make_webhook):
     webhook, _ = make_webhook(URL)
     delivery_of(webhook, status=Delivery.Status.SUCCEEDED)
     failed = delivery_of(webhook)
-    Attempt.objects.create(delivery=failed, number=1, created_at=timezone.now(), request_url=webhook.url,
-                           request_body="{}", response_status=503)
+    Attempt.objects.create(
+        delivery=failed,
+        number=1,
+        created_at=timezone.now(),
+        request_url=webhook.url,
+        request_body="{}",
+        response_status=503,
+    )
 
     # when
     html = portal_client().get(f"/webhooks/endpoints/{webhook.pk}/health/").content.decode()
@@ -245,8 +268,10 @@ def test_an_edit_keeps_patterns_set_through_the_api(portal_client, make_webhook,
 
     # when
     form = client.get(f"/webhooks/endpoints/{webhook.pk}/edit/").content.decode()
-    answer = client.post(f"/webhooks/endpoints/{webhook.pk}/edit/",
-                         {"url": URL, "name": "New", "event_types": ["invoice.*", "invoice.paid"]})
+    answer = client.post(
+        f"/webhooks/endpoints/{webhook.pk}/edit/",
+        {"url": URL, "name": "New", "event_types": ["invoice.*", "invoice.paid"]},
+    )
 
     # then
     assert 'value="invoice.*"' in form and "checked" in form

@@ -1,5 +1,6 @@
 """Helpers for the conformance tests: run the published recipes, emit committed events, wait for deliveries to
 settle, measure retry spacing."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,6 +29,7 @@ def emit(key: str, payload: dict, organisation) -> str:
 
 def settle(webhook, count: int, *, timeout: float = 90) -> list[Delivery]:
     """Wait until ``webhook`` has ``count`` deliveries and none is pending; returns them."""
+
     def done():
         deliveries = list(Delivery.objects.filter(webhook=webhook))
         return deliveries if len(deliveries) == count and all(d.status != "pending" for d in deliveries) else None
@@ -55,8 +57,9 @@ def recipe(organisation, receiver):
 def shell(live_server, member, receiver, tmp_path):
     """``shell("001-apigee", ID="7")`` runs a published shell recipe against the live API as ``member``."""
     token = Token.objects.get_or_create(user=member)[0].key
-    return lambda name, **env: recipes.run_shell(name, api=f"{live_server.url}/api", token=token, cwd=tmp_path,
-                                                 receiver=receiver, **env)
+    return lambda name, **env: recipes.run_shell(
+        name, api=f"{live_server.url}/api", token=token, cwd=tmp_path, receiver=receiver, **env
+    )
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ change made to a block: its example URLs (``https://[user:pass@]host.example/pat
 loopback receiver, the host becoming the first segment of the path (``/host.example/path``, see ``path_of``),
 so that two hosts of one recipe stay two receivers.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,8 @@ def pointed_at(code: str, base_url: str) -> str:
     """The code with every ``https://[user:pass@]host.example`` replaced by the receiver's address and ``/host.example``."""
     target = urlsplit(base_url)
     return _EXAMPLE_URL.sub(
-        lambda match: f"{target.scheme}://{match['credentials'] or ''}{target.netloc}/{match['host']}", code)
+        lambda match: f"{target.scheme}://{match['credentials'] or ''}{target.netloc}/{match['host']}", code
+    )
 
 
 def path_of(url: str) -> str:
@@ -72,7 +74,7 @@ def run_python(name: str, namespace: dict | None = None, *, receiver=None) -> di
         raise ValueError(f"recipe {name!r} is {found.lang}, not python")
     code = pointed_at(found.code, receiver.url("")) if receiver is not None else found.code
     namespace = {"__name__": f"recipe_{name.replace('-', '_')}"} if namespace is None else namespace
-    exec(compile(code, f"{RECIPES_PAGE.name}:{name}", "exec"), namespace)  # noqa: S102 - our own published recipe
+    exec(compile(code, f"{RECIPES_PAGE.name}:{name}", "exec"), namespace)
     return namespace
 
 
@@ -86,7 +88,11 @@ def run_shell(name: str, *, api: str, token: str, cwd: Path, receiver=None, **en
         raise RuntimeError(f"the shell recipes need {', '.join(missing)}")
     code = pointed_at(found.code, receiver.url("")) if receiver is not None else found.code
     done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", code], cwd=cwd, capture_output=True, text=True, timeout=SHELL_TIMEOUT,
+        ["bash", "-euo", "pipefail", "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=SHELL_TIMEOUT,
         env={"PATH": os.environ["PATH"], "API": api, "AUTH": f"Authorization: Token {token}", **env},
     )
     if done.returncode:

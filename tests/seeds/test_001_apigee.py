@@ -1,6 +1,7 @@
 """001 Apigee Edge: the notification object alone as the body; 2xx succeeds; 5xx (or no answer within the 3 s
 connect and read timeouts) retried exactly 3 times 5 minutes apart; other answers never retried; the webhook is
 never disabled; its `*` never brings Hookline's own hookline.* events. Configured by the published recipe."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -22,12 +23,19 @@ ANSWERS = {"ok": Reply(201), "down": Reply(503), "refused": Reply(429), "slow": 
 
 
 def notification(reason: str) -> dict:
-    return {"orgName": "myorg", "developerEmail": "dev@example.com", "ratePlanId": "123456",
-            "developerRatePlanQuotaTarget": 1000, "quotaPercentUsed": 80, "triggerReason": reason}
+    return {
+        "orgName": "myorg",
+        "developerEmail": "dev@example.com",
+        "ratePlanId": "123456",
+        "developerRatePlanQuotaTarget": 1000,
+        "quotaPercentUsed": 80,
+        "triggerReason": reason,
+    }
 
 
 def test_apigee_retries_only_5xx_three_times_and_never_disables(
-        start_worker, receiver, organisation, member, client_for, event_type, shell):
+    start_worker, receiver, organisation, member, client_for, event_type, shell
+):
     # given: the webhook of the recipe, as published (its delays scaled down through the same contract key)
     event_type("rateplan.usage-threshold")
     (created,) = shell("001-apigee")
@@ -35,8 +43,11 @@ def test_apigee_retries_only_5xx_three_times_and_never_disables(
     assert (created["name"], created["event_types"], webhook.organisation) == ("webhook3", ["*"], organisation)
     assert "preset apigee" in created["contract_summary"]
     client = client_for(member)
-    scaled = client.patch(f"/api/webhooks/{webhook.pk}/", {"contract": {"preset": "apigee", "policy": {
-        "delays": [DELAY, DELAY, DELAY]}}}, format="json")
+    scaled = client.patch(
+        f"/api/webhooks/{webhook.pk}/",
+        {"contract": {"preset": "apigee", "policy": {"delays": [DELAY, DELAY, DELAY]}}},
+        format="json",
+    )
     assert scaled.status_code == 200, scaled.content
     path = urlsplit(webhook.url).path
     receiver.on(path, lambda request, count: ANSWERS[request.json["triggerReason"]])
@@ -44,8 +55,11 @@ def test_apigee_retries_only_5xx_three_times_and_never_disables(
 
     # when: four usage thresholds are reached, each answered its own way (the slow one after the others: a run
     # records its attempts when its slowest request ends, which would stretch the others' spacing)
-    sent = {reason: emit("rateplan.usage-threshold", notification(reason), organisation) for reason in ANSWERS
-            if reason != "slow"}
+    sent = {
+        reason: emit("rateplan.usage-threshold", notification(reason), organisation)
+        for reason in ANSWERS
+        if reason != "slow"
+    }
     settle(webhook, 3, timeout=120)
     sent["slow"] = emit("rateplan.usage-threshold", notification("slow"), organisation)
 
@@ -58,8 +72,9 @@ def test_apigee_retries_only_5xx_three_times_and_never_disables(
     assert ok.json == notification("ok") and ok.headers["content-type"] == "application/json"
     assert outcome["ok"].status == "succeeded"
     # a 5xx is tried 1 + 3 times, DELAY apart, then only the delivery fails
-    assert len(tries["down"]) == 4 and all(DELAY - SKEW <= gap <= DELAY + 2.5 for gap in gaps(tries["down"])), \
-        gaps(tries["down"])
+    assert len(tries["down"]) == 4 and all(DELAY - SKEW <= gap <= DELAY + 2.5 for gap in gaps(tries["down"])), gaps(
+        tries["down"]
+    )
     assert (outcome["down"].status, outcome["down"].attempts, outcome["down"].last_status_code) == ("failed", 4, 503)
     # other answers (429 too) are never retried
     assert len(tries["refused"]) == 1 and outcome["refused"].status == "failed"
@@ -70,10 +85,18 @@ def test_apigee_retries_only_5xx_three_times_and_never_disables(
     assert webhook.enabled and webhook.state == "valid", webhook.state_reason
 
     # when: another endpoint of the organisation fails its test, so Hookline emits hookline.endpoint.invalid
-    operations, _ = services.create_webhook(url=receiver.on("/ops", always(200)), organisation=organisation,
-                                            name="Operations", event_types=["hookline.endpoint.invalid"])
-    broken, _ = services.create_webhook(url=receiver.on("/broken", always(500)), organisation=organisation,
-                                        name="Broken", event_types=["rateplan.usage-threshold"])
+    operations, _ = services.create_webhook(
+        url=receiver.on("/ops", always(200)),
+        organisation=organisation,
+        name="Operations",
+        event_types=["hookline.endpoint.invalid"],
+    )
+    broken, _ = services.create_webhook(
+        url=receiver.on("/broken", always(500)),
+        organisation=organisation,
+        name="Broken",
+        event_types=["rateplan.usage-threshold"],
+    )
     assert client.post(f"/api/webhooks/{broken.pk}/test/").json()["state"] == "invalid"
 
     # then: only the endpoint that names the reserved type gets it; Apigee's `*` does not

@@ -2,6 +2,7 @@
 the test sets its state (new → valid / invalid); the secret generated on creation signs; a receiver's 410 is a
 failure like any other (only the owning organisation deactivates); state may be set only to new or deactivated;
 deactivated configs are listed only when asked for. Configured by the published recipes, as written."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,7 +35,8 @@ def gone_twice_then_ok():
 
 
 def test_ricloud_tests_a_config_on_create_and_url_change_and_only_its_owner_deactivates_it(
-        start_worker, receiver, member, client_for, event_type, organisation, shell):
+    start_worker, receiver, member, client_for, event_type, organisation, shell
+):
     # given
     event_type("data.ready")
     client = client_for(member)
@@ -48,15 +50,25 @@ def test_ricloud_tests_a_config_on_create_and_url_change_and_only_its_owner_deac
 
     # then: the test arrives without anyone pressing "test", signed with the generated secret, and sets valid
     webhook = Webhook.objects.get(pk=config)
-    wait_until(lambda: Webhook.objects.get(pk=config).state == "valid", timeout=60, message="valid after the create test")
+    wait_until(
+        lambda: Webhook.objects.get(pk=config).state == "valid", timeout=60, message="valid after the create test"
+    )
     (ping,) = receiver.at(RECEIVER)
     assert StandardWebhook(secret).verify(ping.body, ping.headers)["type"] == "webhook.test"
 
     # when: a real event is answered 410 Gone (the retry delays scaled down through the same contract keys; a
     # PATCH of `contract` replaces every option, so the stored contract is sent back with its delays changed)
     stored = webhook.contract
-    scaled = client.patch(f"/api/webhooks/{config}/", {"contract": {**stored, "policy": {
-        **stored.get("policy", {}), "base_delay": 0.2, "max_delay": 0.5, "jitter": 0}}}, format="json")
+    scaled = client.patch(
+        f"/api/webhooks/{config}/",
+        {
+            "contract": {
+                **stored,
+                "policy": {**stored.get("policy", {}), "base_delay": 0.2, "max_delay": 0.5, "jitter": 0},
+            }
+        },
+        format="json",
+    )
     assert scaled.status_code == 200, scaled.content
     msg_id = emit("data.ready", {"task": "t-1"}, organisation)
 
@@ -73,8 +85,9 @@ def test_ricloud_tests_a_config_on_create_and_url_change_and_only_its_owner_deac
 
     # then: the config is new, the background test fails, and it is invalid (not deactivated)
     assert moved["state"] == "new"
-    wait_until(lambda: Webhook.objects.get(pk=config).state == "invalid", timeout=60,
-               message="invalid after the URL change")
+    wait_until(
+        lambda: Webhook.objects.get(pk=config).state == "invalid", timeout=60, message="invalid after the URL change"
+    )
     assert len(receiver.at(UPDATED)) == 1
     # (no endpoint names hookline.endpoint.invalid here: the alert is recorded, no event is addressed to nobody)
     assert Notification.objects.filter(kind="disabled", webhook_id=int(config)).exists()

@@ -2,6 +2,7 @@
 GUIDs that stay the same on every retry, the document's Accept and Accept-Charset headers, a plain secret the
 customer chose in X-OBC-Secret, only 200 succeeds (410 is not special), 17 retries, then the setting is disabled
 until PATCH enabled=true enables it again. Configured by the published recipes, as written."""
+
 from __future__ import annotations
 
 import re
@@ -22,11 +23,14 @@ from .conftest import emit, settle, statuses
 pytestmark = [pytest.mark.integration, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 OBC_SECRET = "obc-shared-0123456789"  # what the recipe registers as the customer's value
 FAST = {"base_delay": 0.05, "max_delay": 0.1, "jitter": 0}  # ~3 days of retries, scaled down
-GUID = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}")  # 52A4C69D-9641-4147-860D-FFA5C207FDAB
+GUID = re.compile(
+    r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}"
+)  # 52A4C69D-9641-4147-860D-FFA5C207FDAB
 
 
 def test_obc_sends_arrays_with_its_headers_accepts_only_200_and_disables_at_exhaustion(
-        start_worker, receiver, organisation, event_type, recipe, shell):
+    start_worker, receiver, organisation, event_type, recipe, shell
+):
     # given: the OBC setting of the recipe, as published (its retry delays scaled down through the same keys)
     event_type("GL_AccountItem_Created")
     event_type("HM_EmployeeHistoryDivision_Created", accepts_subkeys=True)
@@ -39,9 +43,11 @@ def test_obc_sends_arrays_with_its_headers_accepts_only_200_and_disables_at_exha
 
     # when: three changes commit together, one of them for a division nobody subscribed to
     with transaction.atomic():
-        emitted = [events.emit("GL_AccountItem_Created", {"AccountItemCode": "100"}, organisation=organisation),
-                   events.emit("HM_EmployeeHistoryDivision_Created.1001", {"EmployeeId": 9}, organisation=organisation),
-                   events.emit("HM_EmployeeHistoryDivision_Created.1002", {"EmployeeId": 8}, organisation=organisation)]
+        emitted = [
+            events.emit("GL_AccountItem_Created", {"AccountItemCode": "100"}, organisation=organisation),
+            events.emit("HM_EmployeeHistoryDivision_Created.1001", {"EmployeeId": 9}, organisation=organisation),
+            events.emit("HM_EmployeeHistoryDivision_Created.1002", {"EmployeeId": 8}, organisation=organisation),
+        ]
 
     # then: one POST carries both subscribed events as an array of OBC elements, the same one on every retry
     settle(obc, 2)
@@ -89,5 +95,8 @@ def test_obc_sends_arrays_with_its_headers_accepts_only_200_and_disables_at_exha
     # then: it receives again
     assert (enabled["enabled"], enabled["state"]) == (True, "new")
     msg_id = emit("GL_AccountItem_Created", {"AccountItemCode": "300"}, organisation)
-    wait_until(lambda: obc.deliveries.filter(event_id=msg_id, status="succeeded").exists(), timeout=60,
-               message="a delivery after re-enabling")
+    wait_until(
+        lambda: obc.deliveries.filter(event_id=msg_id, status="succeeded").exists(),
+        timeout=60,
+        message="a delivery after re-enabling",
+    )

@@ -2,6 +2,7 @@
 token at the top level — a per-endpoint secret, not a constant — which the receiver validates while it handles the
 request (validateWebhookToken: POST /api/tokens/validate/); Basic auth from the URL; several webhooks; a history
 of requests and responses. Configured by the published recipes, as written."""
+
 from __future__ import annotations
 
 import base64
@@ -20,8 +21,14 @@ from .conftest import emit, settle
 from .recipes import run_python
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-NOTICE = {"noticeId": 42, "dispId": "N-0042", "event": "PUBLISH", "title": "Fire drill", "priority": 4,
-          "recvStores": ["S001", "S002"]}  # what the 004-store-notice-emit recipe publishes
+NOTICE = {
+    "noticeId": 42,
+    "dispId": "N-0042",
+    "event": "PUBLISH",
+    "title": "Fire drill",
+    "priority": 4,
+    "recvStores": ["S001", "S002"],
+}  # what the 004-store-notice-emit recipe publishes
 
 
 def validating_receiver(genuine, verdicts: list):
@@ -38,16 +45,24 @@ def validating_receiver(genuine, verdicts: list):
 
 
 def test_store_notice_posts_the_notice_with_a_token_the_receiver_validates(
-        start_worker, receiver, organisation, member, event_type, live_server, recipe):
+    start_worker, receiver, organisation, member, event_type, live_server, recipe
+):
     # given: the store-notice webhook of the recipe, and a second one side by side
     for key in ("notice.published", "notice.updated", "notice.deleted"):
         event_type(key)
     hook = recipe("004-store-notice")["hook"]
-    chat, _ = services.create_webhook(url=receiver.url("/chat"), organisation=organisation, name="Chat",
-                                      event_types=["notice.published"], contract={"preset": "store-notice"})
+    chat, _ = services.create_webhook(
+        url=receiver.url("/chat"),
+        organisation=organisation,
+        name="Chat",
+        event_types=["notice.published"],
+        contract={"preset": "store-notice"},
+    )
     # and: receivers that validate each token as the published receiver code does, while the request is open
-    genuine = run_python("004-store-notice-receiver", {
-        "HOOKLINE": live_server.url, "API_TOKEN": Token.objects.get_or_create(user=member)[0].key})["genuine"]
+    genuine = run_python(
+        "004-store-notice-receiver",
+        {"HOOKLINE": live_server.url, "API_TOKEN": Token.objects.get_or_create(user=member)[0].key},
+    )["genuine"]
     path, verdicts = urlsplit(hook.url).path, []
     receiver.on(path, validating_receiver(genuine, verdicts))
     receiver.on("/chat", validating_receiver(genuine, verdicts))

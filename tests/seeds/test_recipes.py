@@ -1,4 +1,5 @@
 """The recipe reader: every recipe the seed tests run is on the published page, in a language it can run."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,7 +33,8 @@ def test_example_urls_point_at_the_receiver_with_their_host_as_the_first_path_se
     code = 'url="https://UserID:PassWord@hooks.example/in", other = "https://www.b.example/x/"; keep="https://a.com/"'
     assert recipes.pointed_at(code, "http://127.0.0.1:8123") == (
         'url="http://UserID:PassWord@127.0.0.1:8123/hooks.example/in", other = "http://127.0.0.1:8123/www.b.example/x/";'
-        ' keep="https://a.com/"')
+        ' keep="https://a.com/"'
+    )
     assert recipes.path_of("https://UserID:PassWord@hooks.example/in") == "/hooks.example/in"
 
 

@@ -1,4 +1,5 @@
 """API test fixtures: members of two organisations with tokens, their clients, and delivery-log rows."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -53,18 +54,32 @@ def make_delivery(db):
     def create(webhook, *, status="pending", attempts=(), event_type="invoice.paid", created_at=None) -> Delivery:
         now = created_at or timezone.now()
         event = Event.objects.create(
-            type=event_type, payload={"invoice": 1}, organisation=webhook.organisation, created_at=now, dispatched_at=now
+            type=event_type,
+            payload={"invoice": 1},
+            organisation=webhook.organisation,
+            created_at=now,
+            dispatched_at=now,
         )
         delivery = Delivery.objects.create(
-            event=event, webhook=webhook, status=status, created_at=now, attempts=len(attempts),
-            total_attempts=len(attempts), last_status_code=attempts[-1] if attempts else None,
+            event=event,
+            webhook=webhook,
+            status=status,
+            created_at=now,
+            attempts=len(attempts),
+            total_attempts=len(attempts),
+            last_status_code=attempts[-1] if attempts else None,
             next_attempt_at=now if status == "pending" else None,
         )
         Attempt.objects.bulk_create(
             Attempt(
-                delivery=delivery, number=number, created_at=now + timedelta(seconds=number),
-                request_url=webhook.masked_url, request_headers={"webhook-id": event.id, "webhook-signature": f"v1,sig{number}"},
-                request_body='{"type":"invoice.paid"}', response_status=code, response_body="nope",
+                delivery=delivery,
+                number=number,
+                created_at=now + timedelta(seconds=number),
+                request_url=webhook.masked_url,
+                request_headers={"webhook-id": event.id, "webhook-signature": f"v1,sig{number}"},
+                request_body='{"type":"invoice.paid"}',
+                response_status=code,
+                response_body="nope",
                 succeeded=200 <= code < 300,
             )
             for number, code in enumerate(attempts, start=1)

@@ -1,4 +1,5 @@
 """Private brokers the tests may take down and bring back (a redis-server, a RabbitMQ vhost), and switching brokers."""
+
 from __future__ import annotations
 
 import contextlib
@@ -10,8 +11,8 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit
 
 
@@ -39,15 +40,28 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout: float = 15.0) -> "RedisServer":
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                   "--appendonly", "no", "--daemonize", "no"]
+    def start(self, timeout: float = 15.0) -> RedisServer:
+        command = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while not self.answers():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {self.port}:\n{self.log_path.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"redis-server did not start on port {self.port}:\n{self.log_path.read_text()[-2000:]}"
+                )
             time.sleep(0.05)
         return self
 
@@ -108,13 +122,13 @@ class RabbitMQVhost:
     def url(self) -> str:
         return f"amqp://{self.credentials}@127.0.0.1:{self.forwarder.port}/{self.name}"
 
-    def create(self) -> "RabbitMQVhost":
+    def create(self) -> RabbitMQVhost:
         user = self.credentials.split(":", 1)[0]
         self._ctl("add_vhost", self.name)
         self._ctl("set_permissions", "-p", self.name, user, ".*", ".*", ".*")
         return self.start()
 
-    def start(self) -> "RabbitMQVhost":
+    def start(self) -> RabbitMQVhost:
         self.forwarder.open()
         return self
 
@@ -230,8 +244,11 @@ def _switch(app, environment: str | None, url: str) -> None:
     else:
         os.environ["CELERY_BROKER_URL"] = environment
     # The broker's own options (quorum queues and confirms on RabbitMQ), as settings.py gives a worker.
-    options = {"task_default_queue_type": "classic", "task_default_exchange_type": "direct",
-               **celery_settings(url, var_dir=Path(settings.BASE_DIR) / "var")}
+    options = {
+        "task_default_queue_type": "classic",
+        "task_default_exchange_type": "direct",
+        **celery_settings(url, var_dir=Path(settings.BASE_DIR) / "var"),
+    }
     app.conf.update(broker_url=url, **options)
     # Close and forget every pooled connection (kombu keeps a global registry of pools by URL),
     # and the producer pool and queue declarations Celery caches, as Celery itself does after a fork.

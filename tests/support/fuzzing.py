@@ -1,12 +1,14 @@
 """What the fuzz tests share: hostile values, how many examples to run, and the figures (requests tried, 5xx found)."""
+
 from __future__ import annotations
 
 import json
 import os
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from django.db import connection
 from hypothesis import strategies as st
@@ -16,21 +18,71 @@ REPORT = Path(__file__).resolve().parents[2] / "var" / "fuzz-report.json"
 
 # Strings no database stores or no receiver decodes, and strings that look like what the API parses.
 HOSTILE_STRINGS = [
-    "\x00", "a\x00b", "\ud800", "x\udfffy", "NaN", "Infinity", "-Infinity", "1e999", "1E400", "-1",
-    "99999999999999999999999", "0.5", "", " ", "x" * 3000, "\u2028", "\U0001f600", "../..", "%00", "*",
-    "data.a = 1e999", 'data.a = "\\u0000"', 'data.a = "\\ud800"', "data.a = NaN", "a..b = 1", "2026-13-45T99:99:99Z",
+    "\x00",
+    "a\x00b",
+    "\ud800",
+    "x\udfffy",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e999",
+    "1E400",
+    "-1",
+    "99999999999999999999999",
+    "0.5",
+    "",
+    " ",
+    "x" * 3000,
+    "\u2028",
+    "\U0001f600",
+    "../..",
+    "%00",
+    "*",
+    "data.a = 1e999",
+    'data.a = "\\u0000"',
+    'data.a = "\\ud800"',
+    "data.a = NaN",
+    "a..b = 1",
+    "2026-13-45T99:99:99Z",
 ]
 # Raw JSON text for a body value: what json.dumps cannot make (1e999) and what it escapes (NUL, surrogates).
 HOSTILE_LITERALS = [
-    '"\\u0000"', '"a\\u0000b"', '"\\ud800"', '"\\udfff"', "NaN", "Infinity", "-Infinity", "1e999", "-1E400",
-    "1" * 400, "99999999999999999999999", "-1", "0", "true", "null", "[]", "{}", '"' + "x" * 5000 + '"',
-    '{"\\u0000": 1}', '{"\\ud800": 1}', "[1e999]", '{"a": {"b": [1e999]}}', "[" * 70 + "]" * 70,
+    '"\\u0000"',
+    '"a\\u0000b"',
+    '"\\ud800"',
+    '"\\udfff"',
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e999",
+    "-1E400",
+    "1" * 400,
+    "99999999999999999999999",
+    "-1",
+    "0",
+    "true",
+    "null",
+    "[]",
+    "{}",
+    '"' + "x" * 5000 + '"',
+    '{"\\u0000": 1}',
+    '{"\\ud800": 1}',
+    "[1e999]",
+    '{"a": {"b": [1e999]}}',
+    "[" * 70 + "]" * 70,
 ]
 # Where a hostile literal is put inside a field's value (the literal replaces @).
 SHAPES = [
-    "@", '{"a": @}', "[@]", '{"path": @, "eq": 1}', '{"path": "a", "eq": @}', '{"path": "a", "in": [1, @]}',
-    '{"and": [{"path": "a", "contains": @}]}', '{"body": {"shape": "template", "template": {"a": @}}}',
-    '{"policy": {"attempts": @}}', '{"X-Header": @}',
+    "@",
+    '{"a": @}',
+    "[@]",
+    '{"path": @, "eq": 1}',
+    '{"path": "a", "eq": @}',
+    '{"path": "a", "in": [1, @]}',
+    '{"and": [{"path": "a", "contains": @}]}',
+    '{"body": {"shape": "template", "template": {"a": @}}}',
+    '{"policy": {"attempts": @}}',
+    '{"X-Header": @}',
 ]
 
 _figures: Counter = Counter()
@@ -83,8 +135,13 @@ def hostile_strings(*, path_key: bool = False) -> st.SearchStrategy[str]:
 def hostile_value() -> st.SearchStrategy[Any]:
     """A hostile value schemathesis can send: it serialises bodies with json, which refuses NaN and Infinity (the raw
     walk in tests/test_api_fuzz.py sends those, and 1e999, as text)."""
-    return st.one_of(st.sampled_from(HOSTILE_STRINGS), st.integers(min_value=-(2**70), max_value=2**70), st.just({"path": "a\x00", "eq": 1}),
-                     st.just({"a": "\ud800"}), st.just({"\x00": 1}))
+    return st.one_of(
+        st.sampled_from(HOSTILE_STRINGS),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.just({"path": "a\x00", "eq": 1}),
+        st.just({"a": "\ud800"}),
+        st.just({"\x00": 1}),
+    )
 
 
 def add_hostile_hooks(schema) -> None:
@@ -93,8 +150,10 @@ def add_hostile_hooks(schema) -> None:
     def replace_one(container: dict | None, values: st.SearchStrategy) -> st.SearchStrategy:
         if not isinstance(container, dict) or not container:
             return st.just(container)
-        return st.one_of(st.just(container), st.builds(
-            lambda key, value: {**container, key: value}, st.sampled_from(sorted(container)), values))
+        return st.one_of(
+            st.just(container),
+            st.builds(lambda key, value: {**container, key: value}, st.sampled_from(sorted(container)), values),
+        )
 
     @schema.hook
     def flatmap_body(context, body):

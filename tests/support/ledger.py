@@ -1,4 +1,5 @@
 """Accounts for every (event, endpoint) pair: what a receiver's journal got, and what the delivery log says."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -36,8 +37,12 @@ class Tally:
 
     def figures(self) -> dict:
         return {
-            "pairs": self.expected, "requests": self.requests, "arrived": self.arrived, "lost": self.lost,
-            "duplicates": self.duplicates, "duplicate_rate": round(self.duplicate_rate, 4),
+            "pairs": self.expected,
+            "requests": self.requests,
+            "arrived": self.arrived,
+            "lost": self.lost,
+            "duplicates": self.duplicates,
+            "duplicate_rate": round(self.duplicate_rate, 4),
         }
 
 
@@ -77,8 +82,10 @@ def delivery_log_problems(deliveries=None) -> list[str]:
     problems = []
     for row in rows.values("id", "status", "total_attempts", "logged", "highest", "successes"):
         if row["logged"] != row["total_attempts"] or (row["highest"] or 0) != row["total_attempts"]:
-            problems.append(f"delivery {row['id']}: {row['logged']} attempt rows, numbered up to {row['highest']}, "
-                            f"total_attempts {row['total_attempts']}")
+            problems.append(
+                f"delivery {row['id']}: {row['logged']} attempt rows, numbered up to {row['highest']}, "
+                f"total_attempts {row['total_attempts']}"
+            )
         if row["successes"] != (1 if row["status"] == Delivery.Status.SUCCEEDED else 0):
             problems.append(f"delivery {row['id']} is {row['status']} with {row['successes']} successful attempts")
     return problems

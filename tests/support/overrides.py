@@ -1,4 +1,5 @@
 """``hookline(KEY=value)``: override_settings for some HOOKLINE keys, the others kept as configured."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -1,4 +1,5 @@
 """A real forward proxy on 127.0.0.1 (absolute-URI forwarding and CONNECT tunnels) that records what passed."""
+
 from __future__ import annotations
 
 import http.client
@@ -10,8 +11,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 # Headers that concern one hop only (RFC 9110 7.6.1): a proxy consumes them instead of forwarding them.
-_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer",
-               "transfer-encoding", "upgrade"}
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+}
 _TUNNEL_IDLE = 10.0  # seconds a tunnel may sit idle before the proxy closes it
 
 
@@ -52,7 +61,7 @@ class ForwardProxy:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_CONNECT(self) -> None:  # noqa: N802 - http.server's naming
+            def do_CONNECT(self) -> None:
                 host, _, port = self.path.rpartition(":")
                 address = proxy._hosts.get(host.strip("[]"))
                 if address is None or not port.isdigit():
@@ -96,7 +105,7 @@ class ForwardProxy:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_POST = do_GET = do_PUT = _forward  # noqa: N815
+            do_POST = do_GET = do_PUT = _forward
 
             def log_message(self, *args) -> None:  # keep test output quiet
                 pass
@@ -105,7 +114,7 @@ class ForwardProxy:
         self.server.daemon_threads = True
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def __enter__(self) -> "ForwardProxy":
+    def __enter__(self) -> ForwardProxy:
         self._thread.start()
         return self
 

@@ -1,4 +1,5 @@
 """A real HTTP receiver on 127.0.0.1 that records every request and answers as the test tells it."""
+
 from __future__ import annotations
 
 import json
@@ -7,11 +8,11 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
 
 # The headers a journal keeps: enough to account for an event and verify its signature.
 JOURNAL_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature", "content-type")
@@ -93,8 +94,13 @@ class Receiver:
                 if len(body) < length:  # the sender died mid-body (a kill -9): not a request, it gets no answer
                     self.close_connection = True
                     return
-                request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time(),
-                                   self.client_address[1])
+                request = Received(
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    time.time(),
+                    self.client_address[1],
+                )
                 count = receiver._record(request)
                 reply = receiver._behaviours.get(self.path, always(200))(request, count)
                 if reply.delay:
@@ -120,7 +126,7 @@ class Receiver:
         self.scheme = "https" if tls is not None else "http"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def __enter__(self) -> "Receiver":
+    def __enter__(self) -> Receiver:
         self._thread.start()
         return self
 

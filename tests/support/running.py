@@ -4,6 +4,7 @@ The senders are inline here (tests/conftest.py): each request is sent and record
 thread, inside its transaction. What the run scheduled comes back, so a test can read the retries'
 delays and the deliveries that delivery control held back.
 """
+
 from __future__ import annotations
 
 import time

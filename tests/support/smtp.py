@@ -1,4 +1,5 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps every message it receives, parsed."""
+
 from __future__ import annotations
 
 import email
@@ -29,7 +30,7 @@ class SMTPServer:
             self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
 
-    def __enter__(self) -> "SMTPServer":
+    def __enter__(self) -> SMTPServer:
         self._controller.start()
         return self
 

@@ -1,4 +1,5 @@
 """Hookline built as a wheel (`python -m build`) and installed into a fresh virtualenv, as a site would install it."""
+
 from __future__ import annotations
 
 import subprocess
@@ -17,7 +18,10 @@ def build_wheel(out: Path) -> tuple[Path, str]:
     out.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
-        cwd=out, capture_output=True, text=True, timeout=300,
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if result.returncode:
         raise RuntimeError(f"python -m build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
@@ -38,11 +42,28 @@ def install_into_fresh_venv(wheel: Path, where: Path) -> Path:
     """
     venv.create(where, with_pip=False)
     python = where / "bin" / "python"
-    purelib = Path(subprocess.check_output(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
+    purelib = Path(
+        subprocess.check_output(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
     (purelib / "_running_env_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile", "--target", str(purelib), str(wheel)],
-        check=True, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-compile",
+            "--target",
+            str(purelib),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     return python

@@ -1,4 +1,5 @@
 """Real `celery worker` (and beat) subprocesses against the test database and the real broker."""
+
 from __future__ import annotations
 
 import os
@@ -26,9 +27,17 @@ def database_url() -> str:
 class WorkerProcess:
     """One `celery -A webhooks_project worker` process (with embedded beat if asked), ended by its PID."""
 
-    def __init__(self, log_path: Path, *, hookline: dict | None = None, beat: bool = False,
-                 pool: str = "threads", concurrency: int = 8, extra_env: dict | None = None,
-                 options: list[str] | None = None):
+    def __init__(
+        self,
+        log_path: Path,
+        *,
+        hookline: dict | None = None,
+        beat: bool = False,
+        pool: str = "threads",
+        concurrency: int = 8,
+        extra_env: dict | None = None,
+        options: list[str] | None = None,
+    ):
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -40,16 +49,37 @@ class WorkerProcess:
             **(extra_env or {}),
         }
         # ``options`` replaces the test defaults: the benchmark runs the worker command of the README.
-        command = [sys.executable, "-m", "celery", "-A", "webhooks_project", "worker", *(options or [
-            "--loglevel", "INFO", "--pool", pool, "--concurrency", str(concurrency), "--without-gossip",
-            "--without-mingle", "--without-heartbeat",
-        ]), "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "webhooks_project",
+            "worker",
+            *(
+                options
+                or [
+                    "--loglevel",
+                    "INFO",
+                    "--pool",
+                    pool,
+                    "--concurrency",
+                    str(concurrency),
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ]
+            ),
+            "-n",
+            f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ]
         if beat:
             command += ["--beat", "--schedule", str(log_path.with_suffix(".beat"))]
         self.log_path = log_path
         self._log = open(log_path, "wb")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     @property
     def pid(self) -> int:
@@ -58,7 +88,7 @@ class WorkerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_ready(self, timeout: float = 60.0) -> "WorkerProcess":
+    def wait_ready(self, timeout: float = 60.0) -> WorkerProcess:
         deadline = time.monotonic() + timeout
         while "ready." not in self.log():
             if self.process.poll() is not None:

@@ -1,15 +1,15 @@
 """manage.py hookline_demo: a demo admin, organisation and endpoint pointing at the built-in echo receiver."""
+
 import sys
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from events.models import Organisation
 from deliveries import endpoint_actions
+from events.models import Organisation
 from hookline import limits
 from hooks.models import Webhook
-
 
 DEMO_NAME = "Demo echo receiver"
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo admin: {username} / {password if created else '(unchanged)'}") + "\n"
             f"Demo endpoint: {receiver} (organisation 'demo')\n"
-            f"Try: {_python()} manage.py emit webhook.test '{{\"hello\": \"world\"}}' --organisation demo"
+            f'Try: {_python()} manage.py emit webhook.test \'{{"hello": "world"}}\' --organisation demo'
         )
 
 

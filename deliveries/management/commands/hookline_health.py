@@ -1,4 +1,5 @@
 """manage.py hookline_health: are the sweeper and the periodic check running, and is the backlog draining? Exit 1 if not."""
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -7,8 +8,10 @@ from deliveries import pulse
 
 
 class Command(BaseCommand):
-    help = ("Report the age of the last sweep and of the last periodic check, the backlog (undispatched events, "
-            "due deliveries) and the oldest due delivery. Exits with status 1 when unhealthy.")
+    help = (
+        "Report the age of the last sweep and of the last periodic check, the backlog (undispatched events, "
+        "due deliveries) and the oldest due delivery. Exits with status 1 when unhealthy."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="Print one JSON object (for monitoring).")

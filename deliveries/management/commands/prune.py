@@ -1,4 +1,5 @@
 """manage.py prune: delete deliveries, attempts and events past their retention period (HOOKLINE["RETENTION_*"])."""
+
 from django.core.management.base import BaseCommand
 
 from deliveries import retention
@@ -10,14 +11,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", type=int, default=None, help="Deliveries per transaction (default PRUNE_BATCH).")
-        parser.add_argument("--budget", type=limits.seconds_argument, default=3600.0,
-                            help="Stop after this many seconds (default 3600).")
-        parser.add_argument("--pause", type=limits.seconds_argument, default=0.0, help="Seconds to sleep between batches.")
+        parser.add_argument(
+            "--budget",
+            type=limits.seconds_argument,
+            default=3600.0,
+            help="Stop after this many seconds (default 3600).",
+        )
+        parser.add_argument(
+            "--pause", type=limits.seconds_argument, default=0.0, help="Seconds to sleep between batches."
+        )
 
     def handle(self, *args, batch=None, budget=3600.0, pause=0.0, **options):
         result = retention.prune(batch=batch, budget=budget, pause=pause)
-        kept = ", ".join(f"{kind} since {cutoff:%Y-%m-%d %H:%M}" if cutoff else f"{kind} forever"
-                         for kind, cutoff in result.cutoffs.items())
+        kept = ", ".join(
+            f"{kind} since {cutoff:%Y-%m-%d %H:%M}" if cutoff else f"{kind} forever"
+            for kind, cutoff in result.cutoffs.items()
+        )
         self.stdout.write(
             f"Pruned {result.deliveries} deliveries, {result.attempts} attempts and {result.events} events "
             f"in {result.batches} batches (longest {result.longest_batch_ms:.0f} ms). Kept: {kept}."

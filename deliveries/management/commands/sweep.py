@@ -1,4 +1,5 @@
 """manage.py sweep: run the sweeper once (what beat does every HOOKLINE['SWEEP_INTERVAL'] seconds)."""
+
 from django.core.management.base import BaseCommand
 
 from deliveries.tasks import sweep_task

@@ -1,4 +1,5 @@
 """manage.py create_api_token <username> [--organisation <slug>] [--reset]: print a REST API token."""
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -24,7 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args, username, organisation=None, reset=False, **options):
         User = get_user_model()
         try:  # argv decodes undecodable bytes to lone surrogates, which no database column takes
-            limits.check_text(username, where="username", max_length=User._meta.get_field(User.USERNAME_FIELD).max_length)
+            limits.check_text(
+                username, where="username", max_length=User._meta.get_field(User.USERNAME_FIELD).max_length
+            )
             limits.check_text(organisation or "", where="--organisation", max_length=limits.NAME_MAX_LENGTH)
         except limits.LimitExceeded as exc:
             raise CommandError(f"Refused: {exc}") from None

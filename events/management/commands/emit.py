@@ -1,4 +1,5 @@
 """manage.py emit <key> '<json>' [--organisation <slug>] [--idempotency-key K]"""
+
 import json
 
 from django.core.management.base import BaseCommand, CommandError

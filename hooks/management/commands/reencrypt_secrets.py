@@ -1,4 +1,5 @@
 """manage.py reencrypt_secrets: after changing HOOKLINE["ENCRYPTION_KEY"] (or SECRET_KEY), re-encrypt stored secrets."""
+
 import os
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,7 +16,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--old-key", help="the previous ENCRYPTION_KEY (or SECRET_KEY, if secrets were derived from it)")
+        parser.add_argument(
+            "--old-key", help="the previous ENCRYPTION_KEY (or SECRET_KEY, if secrets were derived from it)"
+        )
         parser.add_argument("--new-key", help="default: the key the running settings use")
 
     def handle(self, *args, old_key=None, new_key=None, **options):

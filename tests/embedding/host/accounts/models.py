@@ -1,4 +1,5 @@
 """The shop's custom user model."""
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 

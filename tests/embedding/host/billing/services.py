@@ -1,4 +1,5 @@
 """The shop's domain code: paying an invoice emits invoice.paid in the same transaction."""
+
 from django.db import transaction
 
 import events
@@ -10,7 +11,9 @@ def pay_invoice(invoice: int, amount: str, *, tenant: str = "shop") -> str:
     with transaction.atomic():
         # ... mark the invoice paid ...
         event = events.emit(
-            "invoice.paid", {"invoice": invoice, "amount": amount},
-            organisation=Organisation.objects.get(slug=tenant), idempotency_key=f"inv-{invoice}-paid",
+            "invoice.paid",
+            {"invoice": invoice, "amount": amount},
+            organisation=Organisation.objects.get(slug=tenant),
+            idempotency_key=f"inv-{invoice}-paid",
         )
     return event.id

@@ -1,4 +1,5 @@
 """The shop's Celery app (`celery -A shop worker`), with Hookline's configuration in one call."""
+
 import os
 
 from celery import Celery

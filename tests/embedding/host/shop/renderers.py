@@ -1,4 +1,5 @@
 """The shop's own API conventions: camelCase keys and its own error shape."""
+
 import re
 
 from rest_framework.renderers import JSONRenderer

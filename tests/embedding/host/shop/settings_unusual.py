@@ -1,5 +1,6 @@
 """The shop's settings with REST_FRAMEWORK and SPECTACULAR_SETTINGS a site might well have: none may change Hookline's API."""
-from .settings import *  # noqa: F401,F403
+
+from .settings import *  # noqa: F403
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.BasicAuthentication"],

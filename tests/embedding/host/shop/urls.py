@@ -1,5 +1,6 @@
 """The shop's URLs: its admin and API, Hookline's API (with its schema and docs) under /internal/webhooks/api/,
 and the customer portal under /account/webhooks/."""
+
 from django.contrib import admin
 from django.urls import include, path
 

@@ -1,4 +1,5 @@
 """The shop's own API, which keeps the site's REST_FRAMEWORK defaults."""
+
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
