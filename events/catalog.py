@@ -61,7 +61,8 @@ def transformer_for(key: str, version: str) -> Transformer | None:
 
 
 def check_schema(schema: dict | None) -> None:
-    """Raise ValueError unless ``schema`` is empty or a valid JSON Schema (a bad one would break every emit of its type)."""
+    """Raise ValueError unless ``schema`` is empty or a valid JSON Schema (a bad one would break every emit of its
+    type)."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 

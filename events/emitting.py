@@ -72,7 +72,8 @@ def emit_many(items: Iterable[EventSpec | tuple | dict]) -> list[Event]:
 
 
 def validate(key: str, payload: Any, *, idempotency_key: str | None = None) -> str:
-    """Check key and payload as emit() does (hookline.limits, then the type's schema); returns the serialised payload."""
+    """Check key and payload as emit() does (hookline.limits, then the type's schema); returns the serialised
+    payload."""
     entry = catalog.lookup(key)
     if entry is None:
         raise UnknownEventType(f"Unknown event type {key!r}: add it to the catalog (events.register or the admin).")

@@ -98,7 +98,8 @@ class Event(models.Model):
         on_delete=models.CASCADE,
         related_name="events",
     )
-    idempotency_key = models.CharField("idempotency key", max_length=200, null=True, blank=True)
+    # NULL, not "": the unique constraints below must let any number of events have no key
+    idempotency_key = models.CharField("idempotency key", max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField("created", db_index=True)
     target_endpoints = models.JSONField(
         "explicit endpoints",
@@ -185,7 +186,9 @@ class ScheduledEvent(models.Model):
         max_length=20,
         choices=MissedRuns.choices,
         default=MissedRuns.SKIP,
-        help_text="Runs missed by more than HOOKLINE SCHEDULE_GRACE seconds (downtime): skipped, or one event for the latest.",
+        help_text=(
+            "Runs missed by more than HOOKLINE SCHEDULE_GRACE seconds (downtime): skipped, or one event for the latest."
+        ),
     )
     enabled = models.BooleanField("enabled", default=True)
     next_run_at = models.DateTimeField("next run", null=True, blank=True, help_text="The next scheduled time (UTC).")

@@ -63,7 +63,7 @@ def parse_cron(expression: str) -> crontab:
         raise ValueError(
             f"{expression!r}: a cron expression has 5 fields (minute hour day-of-month month day-of-week)."
         )
-    for name, text, (low, high) in zip(CRON_FIELDS, parts, CRON_RANGES):
+    for name, text, (low, high) in zip(CRON_FIELDS, parts, CRON_RANGES, strict=True):
         for step in re.findall(r"/(\d+)", text):
             if int(step) > high - low:  # crontab keeps the first value only: "*/999" would run every hour
                 raise ValueError(
