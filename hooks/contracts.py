@@ -625,7 +625,8 @@ def expand(value: dict | None) -> dict:
 
 
 def validate_contract(value: Any) -> dict:
-    """The stored form of a contract: the preset expanded, every value checked; raises ValidationError with a clear message."""
+    """The stored form of a contract: the preset expanded, every value checked; raises ValidationError with a clear
+    message."""
     if value in (None, "", {}):
         return {}
     if not isinstance(value, dict):

@@ -17,7 +17,7 @@ def is_reserved(key: str) -> bool:
 
 
 def _segments_match(pattern: list[str], key: list[str]) -> bool:
-    return len(pattern) == len(key) and all(p == "*" or p == k for p, k in zip(pattern, key))
+    return len(pattern) == len(key) and all(p == "*" or p == k for p, k in zip(pattern, key, strict=True))
 
 
 def matches(pattern: str, key: str) -> bool:

@@ -1,4 +1,5 @@
-"""Endpoint state operations (clean, create, update, rotate, enable, disable): callers use deliveries.endpoint_actions."""
+"""Endpoint state operations (clean, create, update, rotate, enable, disable): callers use
+deliveries.endpoint_actions."""
 
 from __future__ import annotations
 
@@ -117,7 +118,8 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
 
 
 def clean_contract(value: Any, *, flat_names: set[str] = frozenset()) -> dict:
-    """contracts.validate_contract, its refusal keyed by the flat field it is about (if that was given) or ``contract``."""
+    """contracts.validate_contract, its refusal keyed by the flat field it is about (if that was given) or
+    ``contract``."""
     try:
         return contracts.validate_contract(value)
     except contracts.ContractError as exc:
@@ -147,7 +149,8 @@ def _clean_owner_changes(changes: dict[str, Any]) -> None:
         raise ValidationError(
             {
                 "state": ValidationError(
-                    f"state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); got {state!r}.",
+                    "state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); "
+                    f"got {state!r}.",
                     code="state",
                 )
             }
@@ -224,7 +227,8 @@ def create_webhook(
 
 
 def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
-    """Edit an endpoint (clean_webhook_fields, then save). A new URL puts it back to ``new``; its owner may set state only to new or deactivated."""
+    """Edit an endpoint (clean_webhook_fields, then save). A new URL puts it back to ``new``; its owner may set state
+    only to new or deactivated."""
     changes = clean_webhook_fields(changes, webhook=webhook)
     state = changes.pop("state", None)
     if "shared_secret" in changes:  # "" goes back to sending the signing secret
@@ -277,7 +281,8 @@ def _test_after_commit(webhook: Webhook) -> None:
 
 
 def rotate_secret(webhook: Webhook, *, user=None, secret: str = "") -> str:
-    """Issue a new secret (or import ``secret``); the old one keeps signing alongside it for SECRET_ROTATION_GRACE seconds."""
+    """Issue a new secret (or import ``secret``); the old one keeps signing alongside it for SECRET_ROTATION_GRACE
+    seconds."""
     secret = _on_field("secret", validate_secret, secret) if secret else signing.generate_secret()
     webhook.begin_rotation(secret, hookline_settings.SECRET_ROTATION_GRACE)
     webhook.updated_by = user or webhook.updated_by
