@@ -1,4 +1,5 @@
-"""The rate limit's token bucket per endpoint, shared by every worker: a Lua script on Redis, or the endpoint's runtime row."""
+"""The rate limit's token bucket per endpoint, shared by every worker: a Lua script on Redis, or the endpoint's runtime
+row."""
 
 from __future__ import annotations
 

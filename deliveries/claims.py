@@ -36,7 +36,10 @@ def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list:
         model.from_db(
             queryset.db,
             names,
-            [_convert(value, field_converters, connection) for value, field_converters in zip(row, converters)],
+            [
+                _convert(value, field_converters, connection)
+                for value, field_converters in zip(row, converters, strict=True)
+            ],
         )
         for row in rows
     ]

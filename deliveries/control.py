@@ -1,4 +1,5 @@
-"""Delivery control per endpoint: pause (held deliveries), circuit breaker, FIFO order and rate limit, applied to each claim.
+"""Delivery control per endpoint: pause (held deliveries), circuit breaker, FIFO order and rate limit, applied to each
+claim.
 
 A run claims deliveries as it always has; ``admit`` then decides, per endpoint, which of them go out
 now. The others are released with a later ``next_attempt_at`` (or the status ``held``) and their

@@ -156,7 +156,8 @@ def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, 
     """(id, patterns, compiled condition, batch wait in seconds, paused) of every receiving endpoint of
     these tenants, in one query.
 
-    Conditions are compiled here (once per distinct condition and process), so each event costs only the closures' calls.
+    Conditions are compiled here (once per distinct condition and process), so each event costs only the closures'
+    calls.
     """
     # The condition as text: a compiled one is found by it without decoding the JSON again.
     query = (

@@ -91,7 +91,7 @@ def settle(deliveries: list[Delivery]) -> int:
         rows = Delivery.objects.filter(id__in=ids)
         if token:
             rows = rows.filter(claim_token=token)
-        written += rows.update(claimed_until=None, claim_token="", **dict(zip(OUTCOME_FIELDS, values)))
+        written += rows.update(claimed_until=None, claim_token="", **dict(zip(OUTCOME_FIELDS, values, strict=True)))
     return written
 
 

@@ -45,7 +45,8 @@ def bounded(body: bytes) -> bytes:
 
 
 def logged_body(body: bytes) -> tuple[str, bool]:
-    """A request body as the attempt log keeps it: at most MAX_RESPONSE_BYTES, like a response; and whether it was cut."""
+    """A request body as the attempt log keeps it: at most MAX_RESPONSE_BYTES, like a response; and whether it was
+    cut."""
     cap = hookline_settings.MAX_RESPONSE_BYTES
     if len(body) <= cap:
         return body.decode("utf-8", "replace"), False

@@ -174,7 +174,9 @@ class EndpointRuntime(models.Model):
     paused = models.BooleanField(
         "paused",
         default=False,
-        help_text="New deliveries are kept as held and sent, in order, on resume (unlike disabling, which records nothing).",
+        help_text=(
+            "New deliveries are kept as held and sent, in order, on resume (unlike disabling, which records nothing)."
+        ),
     )
     paused_at = models.DateTimeField("paused since", null=True, blank=True)
     breaker_state = models.CharField("breaker", max_length=20, choices=Breaker.choices, default=Breaker.CLOSED)

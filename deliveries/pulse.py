@@ -1,4 +1,5 @@
-"""Whether the safety nets run and the backlog drains: when the sweeper and the periodic check last ran, and what waits."""
+"""Whether the safety nets run and the backlog drains: when the sweeper and the periodic check last ran, and what
+waits."""
 
 from __future__ import annotations
 
@@ -95,7 +96,8 @@ class Report:
 
 
 def report(now: datetime | None = None) -> Report:
-    """Read the pulses and the backlog (counts over the whole outbox and delivery log: for a health check, not a page)."""
+    """Read the pulses and the backlog (counts over the whole outbox and delivery log: for a health check, not a
+    page)."""
     now = now or timezone.now()
     last = dict(Pulse.objects.values_list("job", "at"))
     last_run = {job: (now - last[job]).total_seconds() if job in last else None for job in Pulse.Job.values}

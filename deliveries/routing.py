@@ -1,4 +1,5 @@
-"""Why an event reached the endpoints it did: matched (a delivery exists) and filtered by a condition, for the event page."""
+"""Why an event reached the endpoints it did: matched (a delivery exists) and filtered by a condition, for the event
+page."""
 
 from __future__ import annotations
 

@@ -79,9 +79,12 @@ def _failed(webhook_id: int, failed: list[tuple[Delivery, Outcome]], now: dateti
             about_operational=about_operational,
             email=not disabling,
         )
-    if not state.warned and _is_failing(state, now):
-        if notify(kinds.FAILING, webhook_id, _failure_facts(state), now=now, about_operational=about_operational):
-            AlertState.objects.filter(pk=webhook_id).update(warned=True)
+    if (
+        not state.warned
+        and _is_failing(state, now)
+        and notify(kinds.FAILING, webhook_id, _failure_facts(state), now=now, about_operational=about_operational)
+    ):
+        AlertState.objects.filter(pk=webhook_id).update(warned=True)
 
 
 def _recovered(webhook_id: int, now: datetime) -> None:

@@ -147,7 +147,7 @@ def _after_commit(notification_id: int) -> None:
         return
     kind = KINDS[notification.kind]
     if notification.signalled:
-        for receiver, response in kind.signal.send_robust(
+        for _receiver, response in kind.signal.send_robust(
             sender=Notification,
             webhook=notification.webhook,
             kind=kind.name,

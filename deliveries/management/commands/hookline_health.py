@@ -1,4 +1,5 @@
-"""manage.py hookline_health: are the sweeper and the periodic check running, and is the backlog draining? Exit 1 if not."""
+"""manage.py hookline_health: are the sweeper and the periodic check running, and is the backlog draining? Exit 1 if
+not."""
 
 import json
 
