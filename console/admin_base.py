@@ -31,7 +31,8 @@ def member_organisation_ids(request: HttpRequest) -> frozenset[int]:
 
 
 class LimitedJSONFormField(forms.JSONField):
-    """The admin's JSON boxes: text over the depth limit is refused before json.loads recurses, and any stored value shows."""
+    """The admin's JSON boxes: text over the depth limit is refused before json.loads recurses, and any stored value
+    shows."""
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and not self.disabled:
@@ -130,7 +131,7 @@ class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
             path(
                 "<path:object_id>/run/<str:action>/",
                 self.admin_site.admin_view(self.object_action_view),
-                name="%s_%s_object_action" % info,
+                name="{}_{}_object_action".format(*info),
             ),
             *super().get_urls(),
         ]

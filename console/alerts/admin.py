@@ -91,8 +91,8 @@ class NotificationAdmin(OrganisationScopedAdmin):
             webhook_id = links.read_token(token)
         except signing.SignatureExpired:
             return self._link_refused(request, "This re-enable link has expired. Open the endpoint to re-enable it.")
-        except signing.BadSignature:
-            raise Http404("No such link.")
+        except signing.BadSignature as refused:
+            raise Http404("No such link.") from refused
         webhook = Webhook.objects.visible_to(request.user).filter(pk=webhook_id).first()
         if webhook is None:
             raise Http404("No such endpoint.")

@@ -1,4 +1,5 @@
-"""/api/deliveries/: the delivery log of your organisations' endpoints, each attempt's request and response, redeliver."""
+"""/api/deliveries/: the delivery log of your organisations' endpoints, each attempt's request and response,
+redeliver."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The endpoint admin: list with last delivery and 24 h success rate, create/edit and actions through deliveries.endpoint_actions, secret shown once."""
+"""The endpoint admin: list with last delivery and 24 h success rate, create/edit and actions through
+deliveries.endpoint_actions, secret shown once."""
 
 from __future__ import annotations
 
@@ -158,7 +159,10 @@ class WebhookAdmin(OrganisationScopedAdmin):
             "Delivery contract",
             {
                 "fields": ["preset", "contract_summary"],
-                "description": "Every option shows its default; leave a field empty (or as it is) for the default or the preset's value.",
+                "description": (
+                    "Every option shows its default; leave a field empty (or as it is) for the default or the "
+                    "preset's value."
+                ),
             },
         ),
         *contract_fieldsets(control_status_fields),

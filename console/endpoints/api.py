@@ -1,4 +1,5 @@
-"""/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret or body token, recover, …)."""
+"""/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret or body token, recover,
+…)."""
 
 from __future__ import annotations
 
@@ -111,7 +112,8 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     @extend_schema(
         summary="Rotate the body token",
         description="Issues a new body token (shown this once), the value a body template places as {{secret.token}} "
-        "(store-notice's token). Bodies carry it at once; POST /api/tokens/validate/ still accepts the previous one for "
+        "(store-notice's token). Bodies carry it at once; POST /api/tokens/validate/ still accepts the previous one "
+        "for "
         'HOOKLINE SECRET_ROTATION_GRACE seconds. A body {"body_token": "…"} imports a token instead.',
         request=RotateBodyTokenSerializer,
         responses={200: RotatedBodyTokenSerializer},
@@ -146,7 +148,9 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     # --- delivery control (deliveries/control.py, through deliveries.endpoint_actions) ---------
     @extend_schema(
         summary="Pause: keep new deliveries as held",
-        description="Deliveries are recorded as held (not sent, not failed) until resume; unlike disabling, nothing is lost.",
+        description=(
+            "Deliveries are recorded as held (not sent, not failed) until resume; unlike disabling, nothing is lost."
+        ),
         request=None,
         responses={200: WebhookSerializer},
     )

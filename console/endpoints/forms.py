@@ -1,4 +1,5 @@
-"""The endpoint's admin form: its own fields, and the delivery contract as typed fields made from hooks.contracts.OPTIONS.
+"""The endpoint's admin form: its own fields, and the delivery contract as typed fields made from
+hooks.contracts.OPTIONS.
 
 Checked by the endpoint actions' clean step, saved by create/update (deliveries.endpoint_actions).
 """

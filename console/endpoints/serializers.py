@@ -1,4 +1,5 @@
-"""The endpoint as the API shows it (masked URL, never a secret) and takes it (through deliveries.endpoint_actions), and its actions' bodies."""
+"""The endpoint as the API shows it (masked URL, never a secret) and takes it (through deliveries.endpoint_actions), and
+its actions' bodies."""
 
 from __future__ import annotations
 

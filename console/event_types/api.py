@@ -45,7 +45,7 @@ class EventTypeViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
 
     def get_serializer_class(self):
         # PUT takes the whole type, so an empty body is a 400 rather than a silent no-op.
-        if getattr(self, "action", None) == "update" and not self.request.method == "PATCH":
+        if getattr(self, "action", None) == "update" and self.request.method != "PATCH":
             return EventTypeReplaceSerializer
         return EventTypeSerializer
 

@@ -19,7 +19,8 @@ from .serializers import EmitSerializer, EventSerializer
 
 
 class EmitView(HooklineAPIMixin, mixins.ListModelMixin, GenericAPIView):
-    """Emit an event over HTTP, for producers that are not Python: the same validation as ``events.emit``; GET lists them."""
+    """Emit an event over HTTP, for producers that are not Python: the same validation as ``events.emit``; GET lists
+    them."""
 
     throttle_classes = [EmitRateThrottle]
     filterset_class = EventFilter

@@ -29,7 +29,7 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> TemplateResponse
     hours = health.hourly_outcomes(deliveries, now=now)
     since = hours[0][0]  # the chart's first hour: every figure on the page covers the same window
     series = [charts.Series(key, label, [counts.get(key, 0) for _, counts in hours]) for key, label in OUTCOME_SERIES]
-    totals = {key: sum(s.values) for key, s in zip((key for key, _ in OUTCOME_SERIES), series)}
+    totals = {key: sum(s.values) for key, s in zip((key for key, _ in OUTCOME_SERIES), series, strict=True)}
     finished = totals["succeeded"] + totals["failed"]
     labels = [timezone.localtime(hour).strftime("%H:00") for hour, _ in hours]
     context = {
