@@ -1,4 +1,5 @@
-"""The Celery configuration at-least-once delivery needs, as one call (``hookline.celery.configure(app)``), and its checks."""
+"""The Celery configuration at-least-once delivery needs, as one call (``hookline.celery.configure(app)``), and its
+checks."""
 
 from __future__ import annotations
 

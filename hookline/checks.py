@@ -105,7 +105,8 @@ def check_api_rates(app_configs=None, **kwargs):
         if rate and not _is_rate(str(rate)):
             errors.append(
                 checks.Error(
-                    f"HOOKLINE['{name}'] must look like '120/minute' (s, m, h or d) or be empty for no limit; got {rate!r}",
+                    f"HOOKLINE['{name}'] must look like '120/minute' (s, m, h or d) or be empty for no limit; "
+                    f"got {rate!r}",
                     id="hookline.E005",
                 )
             )
@@ -120,7 +121,8 @@ def _is_rate(rate: str) -> bool:
 
 @checks.register()
 def check_console_installed(app_configs=None, **kwargs):
-    """Hookline's admin and API moved to the console app: a site that upgraded without adding it would lose them quietly."""
+    """Hookline's admin and API moved to the console app: a site that upgraded without adding it would lose them
+    quietly."""
     from django.apps import apps
 
     from .packages import is_own_app
@@ -162,7 +164,10 @@ def check_deployment(app_configs=None, **kwargs):
                 "HOOKLINE['ALLOW_PRIVATE_ADDRESSES'] is on with DEBUG off: endpoints may target loopback, private and "
                 "link-local addresses (e.g. 169.254.169.254, your database), so anyone who can add an endpoint can "
                 "make the workers send requests into your network.",
-                hint="Turn it off in production (HOOKLINE_ALLOW_PRIVATE_ADDRESSES=false); it is for development and tests.",
+                hint=(
+                    "Turn it off in production (HOOKLINE_ALLOW_PRIVATE_ADDRESSES=false); "
+                    "it is for development and tests."
+                ),
                 id="hookline.W030",
             )
         )

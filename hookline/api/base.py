@@ -1,4 +1,5 @@
-"""What every Hookline API view shares: login required, JSON in and out, one error shape, paging with a total count, write throttling."""
+"""What every Hookline API view shares: login required, JSON in and out, one error shape, paging with a total count,
+write throttling."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The API's JSON parser: bodies within hookline.limits (size before reading, depth before parsing), refusals as JSON errors."""
+"""The API's JSON parser: bodies within hookline.limits (size before reading, depth before parsing), refusals as JSON
+errors."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class RequestTooLarge(exceptions.APIException):
 
 
 class HooklineJSONParser(JSONParser):
-    """DRF's JSONParser, bounded: json.loads recurses once per nesting level, so 10,000 levels would be a RecursionError."""
+    """DRF's JSONParser, bounded: json.loads recurses once per nesting level, so 10,000 levels would be a
+    RecursionError."""
 
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
         context = parser_context or {}
