@@ -20,6 +20,9 @@ class PeerOrder(models.Model):
         app_label = "peer"
         db_table = "bench_peer_order"
 
+    def __str__(self) -> str:
+        return f"PeerOrder {self.pk}"
+
 
 @receiver(post_save, sender=PeerOrder, dispatch_uid="bench-peer-send")
 def _send_on_commit(sender, instance, created, **kwargs):
