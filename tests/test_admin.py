@@ -317,9 +317,9 @@ def test_endpoint_list_queries_do_not_grow_with_endpoints_or_deliveries(
 
 def test_filters_by_state_organisation_and_event_type(admin_client, make_webhook, other_organisation):
     # given
-    invoices, _ = make_webhook("http://127.0.0.1:9/i", name="Invoices", event_types=["invoice.*"])
+    _invoices, _ = make_webhook("http://127.0.0.1:9/i", name="Invoices", event_types=["invoice.*"])
     users, _ = make_webhook("http://127.0.0.1:9/u", name="Users", event_types=["user.created"])
-    elsewhere, _ = make_webhook("http://127.0.0.1:9/g", name="Globex", organisation=other_organisation)
+    _elsewhere, _ = make_webhook("http://127.0.0.1:9/g", name="Globex", organisation=other_organisation)
     Webhook.objects.filter(pk=users.pk).update(state="invalid")
 
     def names(query: str) -> set[str]:
@@ -768,7 +768,7 @@ def test_staff_never_see_other_organisations_in_lists_or_filters(staff_client, f
         WEBHOOKS,
         DELIVERIES,
         EVENTS,
-        WEBHOOKS + "?organisation=%d" % foreign_webhook.organisation_id,
+        WEBHOOKS + f"?organisation={foreign_webhook.organisation_id:d}",
         DELIVERIES + f"?webhook={foreign_webhook.pk}",
         DELIVERIES + f"?q={foreign_delivery.event_id}",
     ]:

@@ -1,4 +1,5 @@
-"""Property-based fuzzing of the admin (Hypothesis): every add and change form, changelist (search, filters, ordering) and
+"""Property-based fuzzing of the admin (Hypothesis): every add and change form, changelist (search, filters, ordering)
+and
 object URL gets hostile values; no 5xx, and a refused form stores nothing.
 
 Runs on SQLite and on PostgreSQL (marker ``postgres``); HOOKLINE_FUZZ_EXAMPLES sets the examples per surface.

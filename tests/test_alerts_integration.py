@@ -87,8 +87,8 @@ def test_owners_hear_failing_disabled_and_recovered_once_each(
         contact_emails="dev@acme.test",
         name="Shop",
     )
-    operations, _ = make_webhook(receiver.on("/ops", always(200)), event_types=OPERATIONAL, name="Acme operations")
-    site, _ = make_webhook(
+    _operations, _ = make_webhook(receiver.on("/ops", always(200)), event_types=OPERATIONAL, name="Acme operations")
+    _site, _ = make_webhook(
         receiver.on("/site-ops", always(200)), event_types=OPERATIONAL, organisation=None, name="Site operations"
     )
     make_webhook(receiver.on("/all", always(200)), event_types=["*"], name="Everything")

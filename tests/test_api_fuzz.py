@@ -1,4 +1,5 @@
-"""Property-based fuzzing of the live API from its own OpenAPI schema (schemathesis and Hypothesis): no 5xx, every answer
+"""Property-based fuzzing of the live API from its own OpenAPI schema (schemathesis and Hypothesis): no 5xx, every
+answer
 as documented, nothing stored on refusal.
 
 Runs in the unit step (SQLite) and again on PostgreSQL (marker ``postgres``), which refuses what SQLite stores.
@@ -16,7 +17,9 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -26,7 +29,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from deliveries import transport
+from deliveries.models import Attempt, Delivery
+from events.models import Event, EventType, ScheduledEvent
+from hooks.models import Webhook
 from tests.support import fuzzing
+from tests.support.fuzzing import HOSTILE_LITERALS, SHAPES
 
 pytestmark = pytest.mark.postgres
 
@@ -162,14 +169,6 @@ def test_hostile_bodies_are_refused_as_documented(name, alices_token):
 
 # --- every operation of the schema, hostile raw JSON in each body field, query parameter and path key ---------
 
-from django.test import Client  # noqa: E402
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st
-
-from deliveries.models import Attempt, Delivery  # noqa: E402
-from events.models import Event, EventType, ScheduledEvent  # noqa: E402
-from hooks.models import Webhook  # noqa: E402
-from tests.support.fuzzing import HOSTILE_LITERALS, SHAPES  # noqa: E402
 
 RAW = schema.raw_schema
 OPERATIONS = sorted(

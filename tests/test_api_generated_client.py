@@ -1,4 +1,5 @@
-"""A client generated with openapi-python-client from the live /api/schema/ runs the README walkthrough and parses every answer."""
+"""A client generated with openapi-python-client from the live /api/schema/ runs the README walkthrough and parses every
+answer."""
 
 from __future__ import annotations
 

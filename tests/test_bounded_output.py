@@ -1,4 +1,5 @@
-"""Bounded output: no request body over MAX_REQUEST_BODY_BYTES is sent, a template that could render larger is refused at save, stored request bodies are capped."""
+"""Bounded output: no request body over MAX_REQUEST_BODY_BYTES is sent, a template that could render larger is refused
+at save, stored request bodies are capped."""
 
 from __future__ import annotations
 

@@ -129,7 +129,7 @@ def web_process(tmp_path):
         timeout=120,
     )
     command = COMPOSE["services"]["web"]["command"].replace("0.0.0.0:8000", f"127.0.0.1:{port}").replace("-w 3", "-w 1")
-    log = open(tmp_path / "web.log", "wb")
+    log = open(tmp_path / "web.log", "wb")  # noqa: SIM115  (gunicorn writes it until the finally below closes it)
     process = subprocess.Popen(
         shlex.split(command), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )

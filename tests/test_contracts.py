@@ -211,7 +211,7 @@ def test_a_template_is_data_nothing_in_it_is_executed():
     assert got == b'{"x":null,"y":"{% now %} ${7*7} {\\"a\\":1}"}'
 
 
-# --- own secrets --------------------------------------------------------------------------------------------------------
+# --- own secrets ------------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -258,7 +258,7 @@ def test_a_body_token_is_generated_placed_in_the_body_masked_in_the_log_and_rota
     from hooks import services
 
     # given: a store-notice endpoint (its template places {{secret.token}})
-    webhook, secret = services.create_webhook(
+    webhook, _secret = services.create_webhook(
         url="http://127.0.0.1:9/in", organisation=organisation, contract={"preset": "store-notice"}
     )
     token = webhook.body_token
@@ -307,7 +307,7 @@ def test_a_raw_secret_signs_with_its_bytes_and_bad_ones_are_refused(organisation
 
     from hooks import services, signing
 
-    webhook, secret = services.create_webhook(
+    webhook, _secret = services.create_webhook(
         url="http://127.0.0.1:9/in", organisation=organisation, secret="my-old-platform-secret-123"
     )
     digest = hmac.new(b"my-old-platform-secret-123", b"msg_1.1.{}", hashlib.sha256).digest()
@@ -319,7 +319,7 @@ def test_a_raw_secret_signs_with_its_bytes_and_bad_ones_are_refused(organisation
     assert services.rotate_secret(webhook, secret="another-imported-secret") == "another-imported-secret"
 
 
-# --- asymmetric signatures ----------------------------------------------------------------------------------------------
+# --- asymmetric signatures --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -355,7 +355,7 @@ def test_v1a_signatures_verify_with_the_public_key_in_an_independent_library(org
     assert webhook.public_key == public_key
 
 
-# --- test on create / URL change ---------------------------------------------------------------------------------------
+# --- test on create / URL change --------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db

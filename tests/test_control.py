@@ -117,7 +117,7 @@ def test_the_breaker_opens_after_n_failures_then_one_probe_closes_it(make_webhoo
     )
     made = deliveries_to(webhook, 3)
     # when: three failed attempts
-    for delivery in made:
+    for _delivery in made:
         deliver()
     # then: open, and the deliveries wait without using attempts
     state = runtime(webhook)
@@ -141,7 +141,7 @@ def test_the_breaker_opens_after_n_failures_then_one_probe_closes_it(make_webhoo
 
 def test_a_failed_probe_opens_the_breaker_again(make_webhook, receiver, deliveries_to):
     webhook, _ = make_webhook(receiver.on("/r", always(500)), breaker_threshold=1, breaker_cooldown=30)
-    [delivery] = deliveries_to(webhook, 1)
+    [_delivery] = deliveries_to(webhook, 1)
     deliver()
     set_runtime(webhook, breaker_until=timezone.now())
     Delivery.objects.update(next_attempt_at=timezone.now())
@@ -153,11 +153,11 @@ def test_a_failed_probe_opens_the_breaker_again(make_webhook, receiver, deliveri
 
 def test_the_breaker_is_off_by_default(make_webhook, receiver, deliveries_to):
     webhook, _ = make_webhook(receiver.on("/r", always(500)))
-    for delivery in deliveries_to(webhook, 3):
+    for _delivery in deliveries_to(webhook, 3):
         deliver()
     assert (runtime(webhook).breaker_state, runtime(webhook).breaker_failures) == ("closed", 0)
     with hookline(BREAKER_THRESHOLD=2):
-        for delivery in deliveries_to(webhook, 2):
+        for _delivery in deliveries_to(webhook, 2):
             deliver()
     assert runtime(webhook).breaker_state == "open"
 

@@ -51,7 +51,7 @@ def test_a_prompt_answer_is_not_cut_and_its_connection_is_reused(short_timeouts,
     late = transport.post(transport.OutgoingRequest(url, {}, b"{}"))
 
     # then: the watchdog did not cut a kept-alive connection after its request had finished
-    assert [(r.status, r.error) for r in results + [late]] == [(200, "")] * 21
+    assert [(r.status, r.error) for r in [*results, late]] == [(200, "")] * 21
 
 
 def test_cutting_a_request_that_already_gave_its_connection_back_is_harmless():

@@ -60,7 +60,7 @@ def test_a_delivery_is_signed_sent_and_logged(receiver, make_webhook, delivery_t
 
 def test_a_duplicate_message_sends_nothing(receiver, make_webhook, delivery_to):
     webhook, _ = make_webhook(receiver.on("/r", always(200)))
-    delivery = delivery_to(webhook)
+    delivery_to(webhook)
     deliver()
     deliver()
     assert len(receiver.requests) == 1

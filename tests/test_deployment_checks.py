@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -100,7 +101,10 @@ def test_a_host_package_named_events_is_a_clear_start_up_error(tmp_path):
     # given: a host project with its own app "events"
     (tmp_path / "events").mkdir()
     (tmp_path / "events" / "__init__.py").write_text("")
-    code = "import django; from django.conf import settings; settings.configure(INSTALLED_APPS=['events', 'hooks', 'deliveries']); django.setup()"
+    code = (
+        "import django; from django.conf import settings; "
+        "settings.configure(INSTALLED_APPS=['events', 'hooks', 'deliveries']); django.setup()"
+    )
 
     # when
     result = subprocess.run(
@@ -178,7 +182,7 @@ def test_reencrypt_moves_every_secret_to_the_new_key(settings, make_webhook):
 
     # when: the operator sets an ENCRYPTION_KEY of its own and re-encrypts
     settings.HOOKLINE = {**settings.HOOKLINE, "ENCRYPTION_KEY": "a-key-of-its-own"}
-    call_command("reencrypt_secrets", "--old-key", old_key, stdout=open("/dev/null", "w"))
+    call_command("reencrypt_secrets", "--old-key", old_key, stdout=io.StringIO())
 
     # then: everything reads under the new key
     plain, other = Webhook.objects.get(pk=plain.pk), Webhook.objects.get(pk=other.pk)
@@ -193,7 +197,7 @@ def test_reencrypt_moves_every_secret_to_the_new_key(settings, make_webhook):
 def test_reencrypt_changes_nothing_when_a_value_opens_with_neither_key(settings, make_webhook):
     # given
     settings.HOOKLINE = {**settings.HOOKLINE, "ENCRYPTION_KEY": "old"}
-    first, first_secret = make_webhook("http://127.0.0.1:9/a")
+    _first, _first_secret = make_webhook("http://127.0.0.1:9/a")
     settings.HOOKLINE = {**settings.HOOKLINE, "ENCRYPTION_KEY": "unrelated"}
     make_webhook("http://127.0.0.1:9/b")  # encrypted under a third key
     before = list(Webhook.objects.order_by("pk").values_list("secret_encrypted", flat=True))

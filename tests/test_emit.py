@@ -1,6 +1,7 @@
 """emit() and emit_many(): validation at the call site, the outbox row, on-commit dispatch, idempotency."""
 
 import datetime
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -48,15 +49,18 @@ def test_nothing_is_dispatched_before_commit_or_after_rollback(
         events.emit("invoice.paid", {"invoice": 1})
     assert dispatched == [] and len(callbacks) == 1
 
-    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            events.emit("invoice.paid", {"invoice": 2})
-            raise RuntimeError
+    with (
+        pytest.raises(RuntimeError),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        transaction.atomic(),
+    ):
+        events.emit("invoice.paid", {"invoice": 2})
+        raise RuntimeError
     assert callbacks == [] and dispatched == []
 
 
 def test_unknown_event_type_raises_and_writes_nothing():
-    with pytest.raises(events.UnknownEventType, match="'nope.never'"):
+    with pytest.raises(events.UnknownEventType, match=re.escape("'nope.never'")):
         events.emit("nope.never", {})
     assert not Event.objects.exists()
 
@@ -72,9 +76,8 @@ def test_unknown_event_type_raises_and_writes_nothing():
 )
 def test_bad_payloads_raise_invalid_payload_and_write_nothing(event_type, payload, message):
     event_type("invoice.paid")
-    with override_settings(HOOKLINE={"MAX_PAYLOAD_BYTES": 1000}):
-        with pytest.raises(events.InvalidPayload, match=message):
-            events.emit("invoice.paid", payload)
+    with override_settings(HOOKLINE={"MAX_PAYLOAD_BYTES": 1000}), pytest.raises(events.InvalidPayload, match=message):
+        events.emit("invoice.paid", payload)
     assert not Event.objects.exists()
 
 
@@ -142,9 +145,9 @@ def test_emit_many_inserts_in_one_query_and_dispatches_once(
 ):
     event_type("invoice.paid")
     events.emit("webhook.test", {})  # warm the catalog cache
-    with django_capture_on_commit_callbacks(execute=True):
-        with django_assert_num_queries(3):  # SAVEPOINT, INSERT, RELEASE
-            emitted = events.emit_many([("invoice.paid", {"n": n}, organisation) for n in range(50)])
+    # SAVEPOINT, INSERT, RELEASE
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(3):
+        emitted = events.emit_many([("invoice.paid", {"n": n}, organisation) for n in range(50)])
     assert len(emitted) == 50 and Event.objects.count() == 51
     assert dispatched == ["wake-up"]  # one wake-up for the whole batch
 

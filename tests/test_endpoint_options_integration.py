@@ -76,7 +76,7 @@ def test_every_signature_scheme_and_header_option_arrives_as_configured(worker, 
     # given: one endpoint per option
     event_type("invoice.paid")
     standard, standard_secret = make_webhook(receiver.on("/standard", always(200)))
-    github, github_secret = make_webhook(receiver.on("/github", always(200)), github_signature=True)
+    _github, github_secret = make_webhook(receiver.on("/github", always(200)), github_signature=True)
     shared, shared_secret = make_webhook(receiver.on("/shared", always(200)), shared_secret_header="X-OBC-Secret")
     custom, _ = make_webhook(receiver.on("/custom", always(200)), headers={"X-Tenant": "acme", "X-Api-Key": "k-42"})
     basic_url = receiver.on("/basic", always(200)).replace("http://", f"http://ada:{PASSWORD}@")
@@ -215,7 +215,7 @@ def test_deliveries_go_through_the_global_proxy_unless_the_endpoint_names_its_ow
     event_type("invoice.paid")
     with ForwardProxy() as egress, ForwardProxy() as own:
         via_global, global_secret = make_webhook(receiver.on("/global", always(200)))
-        via_own, _ = make_webhook(receiver.on("/own", always(200)), proxy_url=own.url)
+        _via_own, _ = make_webhook(receiver.on("/own", always(200)), proxy_url=own.url)
         start_worker(hookline={"PROXY": egress.url})
 
         # when

@@ -20,10 +20,10 @@ def test_fan_out_matches_tenant_and_patterns(event_type, organisation, other_org
     event_type("user.created")
     all_events, _ = make_webhook("http://127.0.0.1:9/a", event_types=["*"])
     users, _ = make_webhook("http://127.0.0.1:9/b", event_types=["user.*"])
-    invoices, _ = make_webhook("http://127.0.0.1:9/c", event_types=["invoice.paid"])
+    _invoices, _ = make_webhook("http://127.0.0.1:9/c", event_types=["invoice.paid"])
     off, _ = make_webhook("http://127.0.0.1:9/d")
     Webhook.objects.filter(id=off.id).update(state="deactivated")
-    foreign, _ = make_webhook("http://127.0.0.1:9/e", organisation=other_organisation)
+    _foreign, _ = make_webhook("http://127.0.0.1:9/e", organisation=other_organisation)
     untenanted, _ = make_webhook("http://127.0.0.1:9/f", organisation=None)
     event = events.emit("user.created", {"id": 1}, organisation=organisation)
     global_event = events.emit("user.created", {"id": 2})
@@ -39,8 +39,8 @@ def test_fan_out_matches_tenant_and_patterns(event_type, organisation, other_org
 def test_reserved_hookline_events_reach_only_endpoints_that_name_them(make_webhook):
     # given: Hookline's own event type (hooks/hookline_events.py), and endpoints with every kind of pattern
     everything, _ = make_webhook("http://127.0.0.1:9/a", event_types=["*"])
-    nested, _ = make_webhook("http://127.0.0.1:9/b", event_types=["*.endpoint.invalid", "*.*.*"])
-    parent, _ = make_webhook("http://127.0.0.1:9/c", event_types=["hookline.endpoint"])
+    _nested, _ = make_webhook("http://127.0.0.1:9/b", event_types=["*.endpoint.invalid", "*.*.*"])
+    _parent, _ = make_webhook("http://127.0.0.1:9/c", event_types=["hookline.endpoint"])
     operations, _ = make_webhook("http://127.0.0.1:9/d", event_types=["*", "hookline.endpoint.invalid"])
     payload = {"webhook": 1, "name": "a", "url": "http://127.0.0.1:9/a", "state": "invalid", "organisation": None}
     event = events.emit("hookline.endpoint.invalid", payload, organisation=everything.organisation)

@@ -1,4 +1,5 @@
-"""Tests for endpoint options in hooks.services and hooks.models: headers, proxy, Basic auth, secrets at rest, rotation."""
+"""Tests for endpoint options in hooks.services and hooks.models: headers, proxy, Basic auth, secrets at rest,
+rotation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Hostile input on every way in (API, admin, model) answers a clear 4xx; every stored value renders in the admin and the API."""
+"""Hostile input on every way in (API, admin, model) answers a clear 4xx; every stored value renders in the admin and
+the API."""
 
 from __future__ import annotations
 

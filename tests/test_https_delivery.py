@@ -1,4 +1,5 @@
-"""HTTPS deliveries against a test CA: trusted through HOOKLINE['EXTRA_CA_BUNDLE'], verified always, failures explained."""
+"""HTTPS deliveries against a test CA: trusted through HOOKLINE['EXTRA_CA_BUNDLE'], verified always, failures
+explained."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Issue 22's known 500s, one test each: every way in refuses NUL, lone surrogates and non-finite numbers with a 400 naming the field, storing nothing.
+"""Issue 22's known 500s, one test each: every way in refuses NUL, lone surrogates and non-finite numbers with a 400
+naming the field, storing nothing.
 
 These ran on PostgreSQL, where they were 500s (the database refuses what SQLite stores); they run on
 both. The first 53 are the issue's three root causes, then the schema-wide sweep's 19.
@@ -258,7 +259,7 @@ def test_a_non_finite_number_in_a_scheduled_events_payload_is_refused(api, sched
 def test_emit_from_python_refuses_non_finite_numbers(event_type):
     event_type("invoice.paid")
     for number in (float("inf"), float("-inf"), float("nan")):
-        with pytest.raises(events.InvalidPayload, match="payload.amount: .*not a finite number"):
+        with pytest.raises(events.InvalidPayload, match=r"payload\.amount: .*not a finite number"):
             events.emit("invoice.paid", {"amount": number})
     assert not Event.objects.exists()
 
@@ -274,7 +275,7 @@ def test_emit_from_python_refuses_non_finite_numbers(event_type):
 )
 def test_the_emit_command_refuses_what_the_api_refuses(event_type, organisation, arguments):
     event_type("invoice.paid")
-    with pytest.raises(CommandError, match="Refused|finite|NUL"):
+    with pytest.raises(CommandError, match=r"Refused|finite|NUL"):
         call_command("emit", *arguments)
     assert not Event.objects.exists()
 
@@ -395,7 +396,7 @@ def test_admin_id_filters_take_any_text(admin_client, value):
     "arguments", [("--pause", "nan"), ("--budget", "inf"), ("--pause", "-1"), ("--budget", "1e999")]
 )
 def test_prune_refuses_non_finite_or_negative_seconds(arguments):
-    with pytest.raises(CommandError, match="finite|negative"):
+    with pytest.raises(CommandError, match=r"finite|negative"):
         call_command("prune", *arguments)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -42,13 +43,15 @@ def test_a_hanging_endpoint_does_not_delay_another_endpoints_new_events(
     wait_until(lambda: receiver.at("/hang"), timeout=10, message="the hanging request")
     # when: events for the healthy endpoint, emitted one by one while the hang goes on
     emitted_at = []
-    for n in range(5):
+    for _n in range(5):
         emitted_at.append(time.time())
         emit("fast.thing", 1, fast.organisation)
         time.sleep(0.05)
     # then: each arrives within a fraction of a second, not when the hang ends
     wait_until(lambda: len(receiver.at("/fast")) == 5, timeout=5, message="5 healthy deliveries")
-    latencies = sorted(got.at - sent for got, sent in zip(sorted(receiver.at("/fast"), key=lambda r: r.at), emitted_at))
+    latencies = sorted(
+        got.at - sent for got, sent in zip(sorted(receiver.at("/fast"), key=lambda r: r.at), emitted_at, strict=True)
+    )
     assert latencies[-1] < 0.5, latencies
     # and they are recorded while the slow request still hangs
     wait_until(
@@ -137,7 +140,7 @@ def test_a_retry_is_sent_at_its_due_time_never_before_and_at_most_250_ms_after(
     wait_until(lambda: Delivery.objects.filter(status="succeeded").exists(), timeout=15, message="success")
     attempts = list(Attempt.objects.order_by("number"))
     assert [a.response_status for a in attempts] == [500, 500, 200]
-    for previous, retry in zip(attempts, attempts[1:]):
+    for previous, retry in itertools.pairwise(attempts):
         late = (retry.created_at - previous.next_retry_at).total_seconds()
         assert 0 <= late <= 0.25, (previous.next_retry_at, retry.created_at)
 
@@ -149,7 +152,7 @@ def test_a_batch_endpoint_sends_as_soon_as_a_batch_is_full(start_worker, receive
     start_worker(**README_WORKER)
     # when: three events, one by one
     started = time.time()
-    for n in range(3):
+    for _n in range(3):
         emit("invoice.paid", 1, webhook.organisation)
     # then: one POST of three, long before max_wait
     wait_until(lambda: receiver.at("/batch"), timeout=5, message="the full batch")

@@ -1,4 +1,5 @@
-"""The layers of the product code: hookline <- events <- hooks <- deliveries <- console <- portal; no package imports one above it."""
+"""The layers of the product code: hookline <- events <- hooks <- deliveries <- console <- portal; no package imports
+one above it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Tests for deliveries.lifecycle: the named transitions, and that no other module writes a delivery's status or lease."""
+"""Tests for deliveries.lifecycle: the named transitions, and that no other module writes a delivery's status or
+lease."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def test_settle_writes_one_update_per_distinct_outcome(deliveries, django_assert
 
 def test_settle_leaves_other_deliveries_alone(deliveries) -> None:
     # given
-    first, *others = deliveries
+    first, *_others = deliveries
     first.status, first.last_status_code = Delivery.Status.FAILED, 400
 
     # when

@@ -74,7 +74,7 @@ def test_json_walk_finds_bad_strings_in_keys_and_values_without_recursing():
         limits.check_json({"\ud800": 1}, where="payload")
     with pytest.raises(limits.LimitExceeded, match=r"payload\['odd key'\]: contains a NUL"):
         limits.check_json({"odd key": "\x00"}, where="payload")
-    with pytest.raises(limits.LimitExceeded, match="too_deep|nested deeper"):
+    with pytest.raises(limits.LimitExceeded, match=r"too_deep|nested deeper"):
         limits.check_json(nested(100_000))  # would be a RecursionError for any recursive walk
 
 

@@ -1,4 +1,5 @@
-"""hooks 0010/0011 and deliveries 0007: every option column moves into the contract, the runtime state into EndpointRuntime."""
+"""hooks 0010/0011 and deliveries 0007: every option column moves into the contract, the runtime state into
+EndpointRuntime."""
 
 from __future__ import annotations
 

@@ -56,7 +56,8 @@ def test_recorded_attempts_count_outcomes_durations_and_latency(receiver, make_w
     # given
     ok, _ = make_webhook(receiver.on("/ok", always(200)))
     broken, _ = make_webhook(f"http://127.0.0.1:{dead_port()}/in")
-    deliveries = [delivery_to(ok), delivery_to(ok), delivery_to(broken)]
+    for webhook in (ok, ok, broken):
+        delivery_to(webhook)
     before = {outcome: sample("hookline_deliveries_total", outcome=outcome) for outcome in metrics.OUTCOMES}
     attempts_before = sample("hookline_attempt_duration_seconds_count")
     latency_before = sample("hookline_delivery_latency_seconds_count")
@@ -245,7 +246,7 @@ def test_the_dashboard_draws_charts_and_lists_failing_endpoints(admin_client, ma
 def test_the_endpoint_health_page_groups_failures_by_reason(admin_client, make_webhook, delivery_to):
     webhook, _ = make_webhook("http://127.0.0.1:9/in")
     now = timezone.now()
-    for n in range(3):
+    for _n in range(3):
         failed = delivery_to(webhook, status="failed", completed=now)
         Attempt.objects.create(
             delivery=failed,

@@ -1,4 +1,5 @@
-"""The wheel: the apps with their templates and migrations, no tests or bench, an SPDX license; it imports from a fresh venv."""
+"""The wheel: the apps with their templates and migrations, no tests or bench, an SPDX license; it imports from a fresh
+venv."""
 
 from __future__ import annotations
 

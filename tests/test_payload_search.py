@@ -33,7 +33,7 @@ def test_malformed_searches_are_refused(text):
 @pytest.fixture
 def notices(event_type, organisation, make_webhook):
     event_type("notice.published")
-    webhook, _ = make_webhook("http://127.0.0.1:9/a")
+    _webhook, _ = make_webhook("http://127.0.0.1:9/a")
     emitted = [
         events.emit("notice.published", {"notice": {"id": 42, "title": "Big sale"}}, organisation=organisation),
         events.emit(

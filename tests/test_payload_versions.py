@@ -1,4 +1,5 @@
-"""Payload versions: transformers shape (or skip) an event per endpoint version; a broken one fails only its deliveries."""
+"""Payload versions: transformers shape (or skip) an event per endpoint version; a broken one fails only its
+deliveries."""
 
 from __future__ import annotations
 
@@ -99,10 +100,8 @@ def test_a_broken_transformer_fails_its_delivery_and_the_batch_goes_on(
     event = make_event(organisation, "broken.thing", {"n": 1})
     now = timezone.now()
     Event.objects.filter(id=event.id).update(dispatched_at=now)  # fanned out already
-    ids = [
-        Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now).id
-        for webhook in (broken, fine)
-    ]
+    for webhook in (broken, fine):
+        Delivery.objects.create(event=event, webhook=webhook, created_at=now, next_attempt_at=now)
     # when
     retries = deliver()
     # then

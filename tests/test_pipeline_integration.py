@@ -34,7 +34,7 @@ def test_200_events_reach_3_endpoints_signed_and_logged(worker, receiver, make_w
     # then
     wait_until(lambda: len(receiver.requests) >= 600, timeout=60, message="600 requests")
     wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == 600, timeout=30, message="600 logged")
-    for index, (webhook, secret) in enumerate(endpoints):
+    for index, (_webhook, secret) in enumerate(endpoints):
         got = receiver.at(f"/r{index}")
         assert sorted(r.webhook_id for r in got) == sorted(e.id for e in sent)
         verifier = StandardWebhook(secret)
@@ -68,7 +68,7 @@ def test_always_failing_endpoint_ends_invalid_and_stops_receiving(start_worker, 
     # given
     event_type("invoice.paid")
     webhook, _ = make_webhook(receiver.on("/down", always(500)), event_types=["invoice.*"])
-    watcher, _ = make_webhook(
+    _watcher, _ = make_webhook(
         receiver.on("/ops", always(200)), event_types=["hookline.endpoint.invalid", "hookline.endpoint.deactivated"]
     )  # named: no wildcard selects them
     start_worker(hookline={**FAST_RETRIES, "MAX_ATTEMPTS": 4})

@@ -1,4 +1,5 @@
-"""Event routing through real workers: conditions, explicit targets, scheduled events and payload search on PostgreSQL."""
+"""Event routing through real workers: conditions, explicit targets, scheduled events and payload search on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -46,7 +47,9 @@ def test_thresholds_at_80_90_100_deliver_exactly_the_crossing_events(
 
     # then
     expected = {
-        threshold: {event.id for event, (before, after) in zip(emitted, steps) if before < threshold <= after}
+        threshold: {
+            event.id for event, (before, after) in zip(emitted, steps, strict=True) if before < threshold <= after
+        }
         for threshold in (80, 90, 100)
     }
     assert [len(ids) for ids in expected.values()] == [2, 2, 2]
@@ -62,7 +65,7 @@ def test_explicit_targets_reach_only_the_named_endpoints(worker, receiver, make_
     # given
     event_type("usage.updated")
     a, _ = make_webhook(receiver.on("/a", always(200)))
-    b, _ = make_webhook(receiver.on("/b", always(200)))
+    _b, _ = make_webhook(receiver.on("/b", always(200)))
     c, _ = make_webhook(receiver.on("/c", always(200)), event_types=["other.*"])
     off, _ = make_webhook(receiver.on("/off", always(200)))
     Webhook.objects.filter(id=off.id).update(state="deactivated")

@@ -58,7 +58,7 @@ def test_one_run_fans_out_and_sends_everything_that_waits(
 ):
     # given: 30 events waiting, as 30 separate commits would leave them, and no message naming them
     event_type("order.created")
-    webhook, _ = make_webhook(receiver.on("/r", always(200)))
+    _webhook, _ = make_webhook(receiver.on("/r", always(200)))
     emitted = emit_committed("order.created", 30, organisation)
     # when: one wake-up's run
     with hookline(MAX_IN_FLIGHT_PER_ENDPOINT=30):

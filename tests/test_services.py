@@ -79,11 +79,11 @@ def test_rotate_secret_keeps_the_old_one_signing_for_the_grace_period(make_webho
 
 
 def test_secrets_use_the_configured_encryption_key(make_webhook, settings):
-    webhook, secret = make_webhook("http://127.0.0.1:9/a")
+    webhook, _secret = make_webhook("http://127.0.0.1:9/a")
     settings.HOOKLINE = {**settings.HOOKLINE, "ENCRYPTION_KEY": "another key"}
     crypto._decrypt.cache_clear()
     with pytest.raises(ValueError, match="ENCRYPTION_KEY"):
-        Webhook.objects.get(id=webhook.id).secret
+        _ = Webhook.objects.get(id=webhook.id).secret
 
 
 def test_send_test_sets_the_state_from_the_answer(receiver, make_webhook):

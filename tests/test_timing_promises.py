@@ -99,7 +99,7 @@ def test_a_retry_is_sent_at_its_due_time_when_quiet(start_worker, receiver, make
     for n in range(3):
         emit_one("invoice.paid", {"n": n}, webhook.organisation)
         wait_until(
-            lambda: Delivery.objects.filter(status="succeeded").count() == n + 1,
+            lambda n=n: Delivery.objects.filter(status="succeeded").count() == n + 1,
             timeout=30,
             message=f"event {n} retried and delivered",
         )

@@ -46,7 +46,13 @@ def answer_with_what_arrived(request, count: int) -> Reply:
 
 
 def test_customer_adds_tests_inspects_redelivers_and_recovers(
-    page, live_server, start_worker, receiver, organisation, other_organisation, event_type
+    page,  # noqa: F811  (the imported fixture)
+    live_server,
+    start_worker,
+    receiver,
+    organisation,
+    other_organisation,
+    event_type,
 ):
     # given
     event_type(

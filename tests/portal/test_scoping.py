@@ -1,4 +1,5 @@
-"""Secure by construction: one organisation per session, 404 for the others' ids, read-only, CSRF, escaping, rate limit."""
+"""Secure by construction: one organisation per session, 404 for the others' ids, read-only, CSRF, escaping, rate
+limit."""
 
 from __future__ import annotations
 
