@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connections
 
 
-def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list:
+def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list[Any]:
     """Set the claim of the rows ``queryset`` selects (its order and slice included); returns them as models,
     in no particular order (RETURNING follows the plan, not the sub-select's ORDER BY).
 
@@ -45,7 +47,7 @@ def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list:
     ]
 
 
-def _converters(field, table, connection) -> list:
+def _converters(field, table, connection) -> list[Any]:
     column = field.get_col(table)
     return [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)], column
 

@@ -18,6 +18,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -90,7 +91,7 @@ def admit(claimed: list[Delivery], now: datetime) -> Admission:
 # --- the rules: each returns the deliveries it lets through and appends the others to ``waiting`` ---
 
 
-def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
+def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any]) -> list[Delivery]:
     """Open: all wait for the cool-down's end. Then one delivery (the probe) takes the half-open slot."""
     runtime = runtime_of(webhook)
     if runtime.breaker_state == CLOSED or not group:
@@ -126,7 +127,7 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
     return group[:1]
 
 
-def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
+def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any]) -> list[Delivery]:
     """Only the endpoint's head (its oldest pending delivery, in event order) may go."""
     if not webhook.delivery_contract.control.ordered or not group:
         return group
@@ -141,7 +142,7 @@ def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list)
     return []
 
 
-def _rate(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
+def _rate(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any]) -> list[Delivery]:
     """Take tokens from the endpoint's bucket; the k-th delivery over the limit waits k tokens' time."""
     control = options(webhook)
     if not control.rate_limit or not group:

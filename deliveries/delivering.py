@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
@@ -162,7 +162,7 @@ def record_done(group: list[Done]) -> list[ScheduledRetry]:
 def _batch_requests(
     members: list[Delivery],
     bodies: messages.BodyCache,
-    now,
+    now: datetime,
     closed: list[Delivery],
 ) -> list[tuple[list[Delivery], transport.OutgoingRequest]]:
     """One request per batch of this endpoint's deliveries: a JSON array, signed once, under the batch id.
@@ -194,7 +194,7 @@ def _batch_requests(
 
 
 def claim_due(
-    now,
+    now: datetime,
     limit: int,
     *,
     token: str | None = None,
@@ -215,7 +215,9 @@ def claim_due(
     return _claim(due.order_by("next_attempt_at")[:limit], now, token=token, lease=lease, skip_locked=True)
 
 
-def _claim(deliveries, now, *, token: str | None = None, lease=None, skip_locked: bool = False) -> list[Delivery]:
+def _claim(
+    deliveries, now: datetime, *, token: str | None = None, lease=None, skip_locked: bool = False
+) -> list[Delivery]:
     """One ``UPDATE … RETURNING``: the claimed rows come back with the claim, then their events and endpoints."""
     token = token or secrets.token_hex(8)
     lease = lease or now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
@@ -319,7 +321,7 @@ class Unit:
     outcome: Outcome | None = None
 
 
-def _write(units: list[Unit], now) -> list[int]:
+def _write(units: list[Unit], now: datetime) -> list[int]:
     """Returns the FIFO successors made due now (deliveries/control.py)."""
     with transaction.atomic():
         outcomes = [(unit.delivery, unit.outcome) for unit in units if unit.outcome]
@@ -330,7 +332,7 @@ def _write(units: list[Unit], now) -> list[int]:
         return control.record_outcomes(outcomes, now)
 
 
-def _write_one(unit: Unit, now) -> list[int]:
+def _write_one(unit: Unit, now: datetime) -> list[int]:
     """One delivery's record in its own transaction; skipped if the delivery is gone (nothing to log it on)."""
     if unit.attempt is not None:
         unit.attempt.pk = None  # an id the rolled-back INSERT returned
@@ -353,7 +355,7 @@ def _still_claimed(units: list[Unit]) -> bool:
     return Delivery.objects.filter(id__in=ids, claim_token__in=tokens).exists()
 
 
-def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
+def log_attempt(sent: Sent, decision: retry.Decision, now: datetime) -> Attempt:
     """Apply ``decision`` to the sent delivery (not saved) and return its Attempt (not saved)."""
     delivery, request, result = sent.delivery, sent.request, sent.result
     delivery.attempts += 1

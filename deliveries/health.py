@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http import HTTPStatus
+from typing import Any
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncHour
@@ -164,7 +165,7 @@ def delivery_latencies(deliveries: QuerySet, *, since: datetime) -> Percentiles:
     return percentiles([(done - emitted).total_seconds() for done, emitted in rows if done and emitted])
 
 
-def failing_endpoints(deliveries: QuerySet, *, since: datetime, limit: int = TOP_FAILING) -> list[dict]:
+def failing_endpoints(deliveries: QuerySet, *, since: datetime, limit: int = TOP_FAILING) -> list[dict[str, Any]]:
     """The endpoints with most failed or retrying deliveries created since ``since``, with their totals.
 
     Two queries: the failing ones only (the status indexes find them), then the totals of the few

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q
 
@@ -56,7 +57,7 @@ def release(deliveries: Iterable[Delivery], *, due: datetime | None = None) -> i
     ``due`` moves the due time too (rate limit, breaker, FIFO), only if it is still the one claimed:
     a FIFO head's end may have moved it forward meanwhile, and that must not be overwritten.
     """
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for delivery in deliveries:
         groups[(delivery.claim_token, delivery.next_attempt_at)].append(delivery.id)
         delivery.claimed_until, delivery.claim_token = None, ""
@@ -83,7 +84,7 @@ def settle(deliveries: list[Delivery]) -> int:
     distinct set of values: a batch mostly ends alike, and bulk_update()'s CASE per field and row cost
     more time than the HTTP requests themselves.
     """
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for delivery in deliveries:
         groups[(delivery.claim_token, *(getattr(delivery, name) for name in OUTCOME_FIELDS))].append(delivery.id)
     written = 0
@@ -120,7 +121,7 @@ def retry(delivery: Delivery, due: datetime) -> None:
 # --- transitions outside a send ---------------------------------------------------------------------
 
 
-def create(*, due: datetime, held: bool, **fields) -> Delivery:
+def create(*, due: datetime, held: bool, **fields: Any) -> Delivery:
     """A new delivery (not saved): pending and due at ``due``, or held for a paused endpoint."""
     return Delivery(next_attempt_at=due, status=Status.HELD if held else Status.PENDING, **fields)
 

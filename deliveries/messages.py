@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
@@ -92,7 +93,7 @@ def body_token(webhook: Webhook) -> str:
     return webhook.body_token if webhook.delivery_contract.body.places_token else ""
 
 
-def fill(node, values: dict):
+def fill(node, values: dict[str, Any]):
     """A declarative template filled in: placeholders are looked up, never evaluated (hooks.contracts checks them)."""
     if isinstance(node, dict):
         filled = {}
@@ -114,7 +115,7 @@ def fill(node, values: dict):
     return node
 
 
-def _lookup(path: str, values: dict):
+def _lookup(path: str, values: dict[str, Any]):
     """The value at a placeholder's path (events.paths: ``data.items.0`` is the first item); null when absent."""
     found = paths.resolve(values, tuple(path.split(".")))
     return None if found is paths.MISSING else found
@@ -128,8 +129,8 @@ class BodyCache:
     """Serialises each (event, payload version, body shape) once per batch, not once per delivery."""
 
     def __init__(self) -> None:
-        self._bodies: dict[tuple, bytes | TransformFailed | None] = {}
-        self._items: dict[tuple, tuple[str, object] | TransformFailed | None] = {}
+        self._bodies: dict[tuple[Any, ...], bytes | TransformFailed | None] = {}
+        self._items: dict[tuple[Any, ...], tuple[str, object] | TransformFailed | None] = {}
 
     def body(
         self, event: Event, payload_version: str, shape: contracts.Body = contracts.DEFAULT.body, *, token: str = ""

@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import DatabaseError
 from django.db.models import Min
@@ -80,7 +81,7 @@ class Report:
     def healthy(self) -> bool:
         return not self.problems
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "healthy": self.healthy,
             "checked_at": self.checked_at.isoformat(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -84,7 +85,7 @@ def prune(
     return result
 
 
-def _timed(result: PruneResult, step, *args) -> int:
+def _timed(result: PruneResult, step, *args: Any) -> int:
     started = time.monotonic()
     deleted = step(result, *args)
     result.batches += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.db import DatabaseError
@@ -19,7 +20,7 @@ _DB_RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": 1, "retry_backo
 
 
 @shared_task(name="hookline.work", **_DB_RETRY)
-def work_task(*_ignored) -> int:
+def work_task(*_ignored: Any) -> int:
     """A wake-up: fan out what waits and send what is due (the message itself names nothing)."""
     return runs.run().deliveries_sent
 
@@ -40,7 +41,7 @@ def test_endpoint_task(webhook_id: int) -> bool:
     return bool(webhook and send_test(webhook).succeeded)
 
 
-def request_test(sender, *, webhook_id: int, **kwargs) -> None:
+def request_test(sender, *, webhook_id: int, **kwargs: Any) -> None:
     try:
         test_endpoint_task.delay(webhook_id)
     except Exception:  # broker down: the endpoint stays new and receives events; a test can be sent by hand

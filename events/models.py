@@ -1,5 +1,7 @@
 """Tenants, the event-type catalog, and Event: the outbox row that emit() writes."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -140,7 +142,7 @@ class Event(models.Model):
 
 
 class ScheduledEventQuerySet(TenantQuerySet):
-    def due(self, now):
+    def due(self, now: datetime):
         return self.filter(enabled=True, next_run_at__lte=now)
 
 

@@ -31,7 +31,7 @@ from .models import Event, ScheduledEvent
 
 logger = logging.getLogger(__name__)
 
-PayloadFunction = Callable[[datetime, ScheduledEvent], dict]
+PayloadFunction = Callable[[datetime, ScheduledEvent], dict[str, Any]]
 _payload_functions: dict[str, PayloadFunction] = {}
 MAX_OCCURRENCES = 2000  # per check: a day of a once-a-minute schedule
 

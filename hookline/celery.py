@@ -3,10 +3,12 @@ checks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery, current_app
 from celery.signals import task_failure, task_retry
+from django.apps import AppConfig
 from django.core import checks
 
 # Settings for any Celery app that runs Hookline's tasks (``app.conf.update(CELERY_SETTINGS)``).
@@ -83,7 +85,9 @@ def _is_redis(url: str | None) -> bool:
 
 
 @checks.register()
-def check_celery_configuration(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_celery_configuration(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """Warn when the running Celery app would lose or hoard messages, or never sweep."""
     conf = current_app.conf
     warnings = []

@@ -1,15 +1,19 @@
 """System checks that fail fast on a bad HOOKLINE setting (registered when the events app is ready)."""
 
 import ssl
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
+from django.apps import AppConfig
 from django.core import checks
+from django.core.checks import CheckMessage
 
 from .conf import DEFAULTS, hookline_settings
 
 
 @checks.register()
-def check_hookline_settings(app_configs=None, **kwargs):
+def check_hookline_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     errors = []
     unknown = set(hookline_settings.user_settings) - set(DEFAULTS)
     if unknown:
@@ -97,7 +101,7 @@ def _limit_errors() -> list[checks.CheckMessage]:
 
 
 @checks.register()
-def check_api_rates(app_configs=None, **kwargs):
+def check_api_rates(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """Fail fast on a rate DRF cannot parse (it would fail every throttled request instead)."""
     errors = []
     for name in ("API_WRITE_RATE", "API_EMIT_RATE"):
@@ -120,7 +124,7 @@ def _is_rate(rate: str) -> bool:
 
 
 @checks.register()
-def check_console_installed(app_configs=None, **kwargs):
+def check_console_installed(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """Hookline's admin and API moved to the console app: a site that upgraded without adding it would lose them
     quietly."""
     from django.apps import apps
@@ -153,7 +157,7 @@ def check_console_installed(app_configs=None, **kwargs):
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def check_deployment(app_configs=None, **kwargs):
+def check_deployment(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """`check --deploy`: settings that are fine for development and wrong in production."""
     from django.conf import settings
 

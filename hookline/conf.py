@@ -141,7 +141,7 @@ DEFAULTS: dict[str, Any] = {
 class HooklineSettings:
     """Attribute access to ``settings.HOOKLINE`` with DEFAULTS filled in; reloaded on setting_changed."""
 
-    def __init__(self, defaults: dict[str, Any]):
+    def __init__(self, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self._cache: dict[str, Any] | None = None
         self.generation = 0  # counts reloads: values derived from the settings are cached per generation

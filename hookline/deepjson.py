@@ -83,7 +83,7 @@ def _is_object(stack: list[Any]) -> bool:
     return isinstance(stack[-1], _ObjectFrame)
 
 
-class _ObjectFrame(list):
+class _ObjectFrame(list[Any]):
     """[dict, pending key] while an object is being read."""
 
 

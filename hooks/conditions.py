@@ -47,12 +47,12 @@ def _NOTHING(payload: Any) -> bool:
 class ConditionError(ValueError):
     """A refused condition: ``where`` is the place in it (``condition.and[1].gte``), the message says why."""
 
-    def __init__(self, where: str, reason: str):
+    def __init__(self, where: str, reason: str) -> None:
         super().__init__(f"{where}: {reason}")
         self.where, self.reason = where, reason
 
 
-def validate(condition: Any) -> dict | None:
+def validate(condition: Any) -> dict[str, Any] | None:
     """Return the condition unchanged (None or {} means "every event"), or raise ConditionError naming the place."""
     if condition is None or condition == {}:
         return None
@@ -67,7 +67,7 @@ def validate(condition: Any) -> dict | None:
     return condition
 
 
-def compile_condition(condition: dict | None) -> Predicate | None:
+def compile_condition(condition: dict[str, Any] | None) -> Predicate | None:
     """A predicate over a payload; None when there is no condition. The condition must have been validated."""
     if not condition:
         return None
@@ -101,7 +101,7 @@ def resolve(payload: Any, parts: tuple[str, ...]) -> Any:
 
 
 class _Checker:
-    def __init__(self):
+    def __init__(self) -> None:
         self.nodes = 0
 
     def check(self, node: Any, where: str, depth: int) -> None:
@@ -118,7 +118,7 @@ class _Checker:
         else:
             _check_comparison(node, where)
 
-    def _check_combinator(self, node: dict, keys: list[str], where: str, depth: int) -> None:
+    def _check_combinator(self, node: dict[str, Any], keys: list[str], where: str, depth: int) -> None:
         if len(node) != 1:
             raise ConditionError(
                 where, f"'{keys[0]}' stands alone; other keys: {', '.join(sorted(set(node) - {keys[0]}))}"
@@ -136,7 +136,7 @@ class _Checker:
             self.check(child, f"{where}.{key}[{index}]", depth + 1)
 
 
-def _check_comparison(node: dict, where: str) -> None:
+def _check_comparison(node: dict[str, Any], where: str) -> None:
     if "path" not in node:
         raise ConditionError(where, "needs 'path' and one of " + ", ".join(COMPARISONS) + ", or and/or/not")
     try:
@@ -167,7 +167,7 @@ def _check_comparison(node: dict, where: str) -> None:
         raise ConditionError(at, f"'exists' takes true or false, got {_kind(operand)}")
 
 
-def _compile(node: dict) -> Predicate:
+def _compile(node: dict[str, Any]) -> Predicate:
     if "and" in node:
         parts = [_compile(child) for child in node["and"]]
         return lambda payload: all(part(payload) for part in parts)

@@ -139,7 +139,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 class ContractError(ValidationError):
     """A refused contract value; ``option`` names the option it is about ("section.key"), for the form field."""
 
-    def __init__(self, message: str, *, option: str = "", code: str = "contract"):
+    def __init__(self, message: str, *, option: str = "", code: str = "contract") -> None:
         super().__init__(message, code=code)
         found = _OPTION_IN_MESSAGE.search(message)
         self.option = option or (found.group(0) if found else "")
@@ -201,7 +201,7 @@ class Policy:
 class Body:
     shape: str = ENVELOPE
     template: Any = None
-    constants: dict | None = None
+    constants: dict[str, Any] | None = None
     content_type: str = "application/json"
     id_format: str = "event"
     payload_version: str = ""  # older receivers keep an older payload shape (events' transformers); "" = current
@@ -235,7 +235,7 @@ class Control:
 
 @dataclass(frozen=True)
 class Request:
-    headers: dict = field(default_factory=dict)  # static headers; never the ones Hookline sets
+    headers: dict[str, Any] = field(default_factory=dict)  # static headers; never the ones Hookline sets
     proxy_url: str = ""  # "" = HOOKLINE PROXY
     user_agent: str = ""  # "" = Hookline/<version>
 
@@ -313,7 +313,7 @@ SECTION_TYPES = {
 }
 
 
-def parse(value: dict | None) -> Contract:
+def parse(value: dict[str, Any] | None) -> Contract:
     """The Contract of a stored (already validated) contract dict; {} is the HOOKLINE defaults."""
     if not value:
         return DEFAULT
@@ -583,11 +583,11 @@ def default_of(option: Option) -> Any:
     return getattr(getattr(DEFAULT, option.section), option.key)
 
 
-def value_of(contract: dict, option: Option, fallback: Any = None) -> Any:
+def value_of(contract: dict[str, Any], option: Option, fallback: Any = None) -> Any:
     return (contract.get(option.section) or {}).get(option.key, fallback)
 
 
-def with_flat(contract: dict | None, flat: dict[str, Any]) -> dict:
+def with_flat(contract: dict[str, Any] | None, flat: dict[str, Any]) -> dict:
     """``contract`` with the flat (pre-Architecture II) option fields set into their sections; None/"" unsets."""
     merged = {name: dict(value) if isinstance(value, dict) else value for name, value in (contract or {}).items()}
     for name, value in flat.items():
@@ -600,7 +600,7 @@ def with_flat(contract: dict | None, flat: dict[str, Any]) -> dict:
     return {name: value for name, value in merged.items() if value not in ({}, None, "")}
 
 
-def expand(value: dict | None) -> dict:
+def expand(value: dict[str, Any] | None) -> dict:
     """A contract with its preset's values filled in under the given ones (a section's keys override the preset's)."""
     value = dict(value or {})
     preset = value.get("preset") or ""
@@ -624,7 +624,7 @@ def expand(value: dict | None) -> dict:
     return merged
 
 
-def validate_contract(value: Any) -> dict:
+def validate_contract(value: Any) -> dict[str, Any]:
     """The stored form of a contract: the preset expanded, every value checked; raises ValidationError with a clear
     message."""
     if value in (None, "", {}):
@@ -686,7 +686,7 @@ def _codes(where: str, value: Any) -> None:
         raise ContractError(f"{where} must be a non-empty list of HTTP status codes (100–599); got {value!r}.")
 
 
-def _check_policy(policy: dict) -> None:
+def _check_policy(policy: dict[str, Any]) -> None:
     settings = hookline_settings
     if "attempts" in policy:
         _number("policy.attempts", policy["attempts"], low=1, high=100, integer=True)
@@ -725,7 +725,7 @@ def _check_policy(policy: dict) -> None:
         _number("policy.max_in_flight", policy["max_in_flight"], low=1, high=MAX_IN_FLIGHT, integer=True)
 
 
-def _check_body(body: dict) -> None:
+def _check_body(body: dict[str, Any]) -> None:
     if len(repr(body)) > MAX_TEMPLATE_CHARS:
         raise ContractError(f"contract.body (template and constants) is larger than {MAX_TEMPLATE_CHARS} characters.")
     shape = body.get("shape", ENVELOPE)
@@ -761,7 +761,7 @@ def _check_body(body: dict) -> None:
         raise ContractError("body.template is used only with body.shape template.")
 
 
-def template_bound(template: Any, constants: dict) -> int:
+def template_bound(template: Any, constants: dict[str, Any]) -> int:
     """The most bytes a template can render to: its own text, plus its placeholders at their largest.
 
     The payload is at most MAX_PAYLOAD_BYTES as serialised, and values at different paths are disjoint
@@ -794,7 +794,7 @@ def template_bound(template: Any, constants: dict) -> int:
     return total + heaviest_chain * hookline_settings.MAX_PAYLOAD_BYTES
 
 
-def check_template_size(body: dict) -> None:
+def check_template_size(body: dict[str, Any]) -> None:
     """Refuse a template body whose rendering could exceed HOOKLINE['MAX_REQUEST_BODY_BYTES']."""
     if body.get("shape") != TEMPLATE or "template" not in body:
         return
@@ -809,7 +809,7 @@ def check_template_size(body: dict) -> None:
         ) from None
 
 
-def _check_template(node: Any, constants: dict, where: str) -> None:
+def _check_template(node: Any, constants: dict[str, Any], where: str) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == SPREAD and not (isinstance(value, str) and PLACEHOLDER.fullmatch(value)):
@@ -845,7 +845,7 @@ def _places(node: Any, placeholder: str) -> bool:
     return isinstance(node, str) and any(match.group(1) == placeholder for match in PLACEHOLDER.finditer(node))
 
 
-def _check_batch(batch: dict) -> None:
+def _check_batch(batch: dict[str, Any]) -> None:
     if "max_count" in batch:
         _number("batch.max_count", batch["max_count"], low=1, high=MAX_BATCH, integer=True)
     if "max_wait" in batch:
@@ -891,7 +891,7 @@ MAXIMA = {
 }
 
 
-def _check_control(control: dict) -> None:
+def _check_control(control: dict[str, Any]) -> None:
     for path, high in MAXIMA.items():
         name = path.partition(".")[2]
         if control.get(name) is not None:
@@ -900,7 +900,7 @@ def _check_control(control: dict) -> None:
         raise ContractError("control.ordered must be true or false.")
 
 
-def _check_signature(signature: dict) -> None:
+def _check_signature(signature: dict[str, Any]) -> None:
     for name in ("standard", "github", "asymmetric"):
         if name in signature and not isinstance(signature[name], bool):
             raise ContractError(f"signature.{name} must be true or false.")
@@ -908,7 +908,7 @@ def _check_signature(signature: dict) -> None:
         signature["shared_secret_header"] = validate_shared_secret_header(signature["shared_secret_header"])
 
 
-def _check_request(request: dict, shared_secret_header: str) -> None:
+def _check_request(request: dict[str, Any], shared_secret_header: str) -> None:
     if "headers" in request:
         request["headers"] = validate_headers(request["headers"], shared_secret_header)
     if "proxy_url" in request:

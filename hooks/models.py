@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -164,7 +164,7 @@ class Webhook(models.Model):
     def secret(self, value: str) -> None:
         self.secret_encrypted = crypto.encrypt(value)
 
-    def signing_secrets(self, now=None) -> list[str]:
+    def signing_secrets(self, now: datetime | None = None) -> list[str]:
         """The current secret, plus the previous one while its rotation grace period lasts."""
         now = now or timezone.now()
         secrets = [self.secret]
@@ -177,7 +177,7 @@ class Webhook(models.Model):
     def body_token(self) -> str:
         return crypto.decrypt(self.body_token_encrypted)
 
-    def body_tokens(self, now=None) -> list[str]:
+    def body_tokens(self, now: datetime | None = None) -> list[str]:
         """The current body token, plus the previous one while its rotation grace period lasts (for validation)."""
         now = now or timezone.now()
         tokens = [self.body_token] if self.body_token_encrypted else []

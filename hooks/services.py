@@ -27,7 +27,7 @@ def validate_event_types(values: list[str]) -> list[str]:
         raise ValidationError(str(exc), code="event_types") from exc
 
 
-def validate_condition(condition: Any) -> dict | None:
+def validate_condition(condition: Any) -> dict[str, Any] | None:
     """A payload condition (hooks.conditions); a refusal names the place in it and the reason."""
     try:
         return conditions.validate(condition)
@@ -117,7 +117,7 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
     return cleaned
 
 
-def clean_contract(value: Any, *, flat_names: set[str] = frozenset()) -> dict:
+def clean_contract(value: Any, *, flat_names: set[str] = frozenset()) -> dict[str, Any]:
     """contracts.validate_contract, its refusal keyed by the flat field it is about (if that was given) or
     ``contract``."""
     try:
@@ -258,7 +258,7 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     return webhook
 
 
-def _state_of(webhook: Webhook) -> tuple:
+def _state_of(webhook: Webhook) -> tuple[Any, ...]:
     return tuple(getattr(webhook, name) for name in sorted(STATE_FIELDS))
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +16,7 @@ class PortalConfig(AppConfig):
 
         checks.register(check_portal_settings)
 
-    def hookline_api_routes(self) -> list:
+    def hookline_api_routes(self) -> list[Any]:
         """Routes the console's API root adds: POST /api/portal-sessions/ (the console does not import the portal)."""
         from django.urls import path
 

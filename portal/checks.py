@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.core import checks
 from django.utils.module_loading import import_string
 
@@ -9,7 +13,7 @@ from .conf import DEFAULTS, portal_settings
 from .throttle import parse_rate
 
 
-def check_portal_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_portal_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors = []
     unknown = set(portal_settings.user_settings) - set(DEFAULTS)
     if unknown:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -40,7 +41,7 @@ class EndpointForm(forms.Form):
     )
     event_types = forms.MultipleChoiceField(label=_("Event types"), widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args, access: PortalAccess, current: list[str] = (), **kwargs):
+    def __init__(self, *args: Any, access: PortalAccess, current: list[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = event_type_choices(access)
         # Patterns the endpoint already has (set through the API: "invoice.*") stay choosable, so an edit keeps them.

@@ -27,7 +27,7 @@ class LinkRefused(Exception):
         "used": _("This link was already used: each link opens the portal once. Ask for a new one."),
     }
 
-    def __init__(self, code: str):
+    def __init__(self, code: str) -> None:
         self.code = code
         super().__init__(str(self.REASONS[code]))
 

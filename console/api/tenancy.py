@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -21,7 +23,7 @@ class OrganisationField(serializers.SlugRelatedField):
         "invalid": "Give the organisation's slug.",
     }
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("slug_field", "slug")
         kwargs.setdefault("required", False)
         kwargs.setdefault(
@@ -46,7 +48,7 @@ class OrganisationSlugField(serializers.SlugRelatedField):
 
     nullable_in_response = True
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("slug_field", "slug")
         kwargs.setdefault("read_only", True)
         super().__init__(**kwargs)

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from deliveries import endpoint_actions as actions
@@ -58,7 +61,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
             Webhook.objects.visible_to(self.request.user).select_related("organisation", "created_by", "updated_by")
         )
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         webhook = serializer.save()
@@ -78,7 +81,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: TestResultSerializer},
     )
     @action(detail=True, methods=["post"])
-    def test(self, request, pk=None):
+    def test(self, request: Request, pk=None):
         webhook = self.get_object()
         attempt = actions.send_test(webhook, user=request.user)
         result = {
@@ -98,7 +101,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: RotatedSecretSerializer},
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
-    def rotate_secret(self, request, pk=None):
+    def rotate_secret(self, request: Request, pk=None):
         webhook = self.get_object()
         body = RotateSecretSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
@@ -119,7 +122,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: RotatedBodyTokenSerializer},
     )
     @action(detail=True, methods=["post"], url_path="rotate-body-token")
-    def rotate_body_token(self, request, pk=None):
+    def rotate_body_token(self, request: Request, pk=None):
         webhook = self.get_object()
         body = RotateBodyTokenSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
@@ -138,7 +141,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={202: RecoveredSerializer, 409: NOT_RECEIVING},
     )
     @action(detail=True, methods=["post"])
-    def recover(self, request, pk=None):
+    def recover(self, request: Request, pk=None):
         webhook = self.get_object()
         body = RecoverSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -155,7 +158,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: WebhookSerializer},
     )
     @action(detail=True, methods=["post"])
-    def pause(self, request, pk=None):
+    def pause(self, request: Request, pk=None):
         webhook = self.get_object()
         actions.pause(webhook)
         return Response(self.get_serializer(webhook).data)
@@ -166,7 +169,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: ResumedSerializer},
     )
     @action(detail=True, methods=["post"])
-    def resume(self, request, pk=None):
+    def resume(self, request: Request, pk=None):
         return Response(ResumedSerializer({"released": actions.resume(self.get_object())}).data)
 
     @extend_schema(
@@ -176,7 +179,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: WebhookSerializer},
     )
     @action(detail=True, methods=["post"], url_path="reset-breaker")
-    def reset_breaker(self, request, pk=None):
+    def reset_breaker(self, request: Request, pk=None):
         webhook = self.get_object()
         actions.reset_breaker(webhook)
         webhook.refresh_from_db()
@@ -189,6 +192,6 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: SkippedSerializer},
     )
     @action(detail=True, methods=["post"], url_path="skip-head")
-    def skip_head(self, request, pk=None):
+    def skip_head(self, request: Request, pk=None):
         head = actions.skip_head(self.get_object())
         return Response(SkippedSerializer({"skipped": head.pk if head else None}).data)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import permissions, viewsets
+from rest_framework.request import Request
 
 from events.models import EventType
 from hookline.api.base import HooklineAPIMixin
@@ -17,7 +20,7 @@ class IsStaffOrReadOnly(permissions.BasePermission):
 
     message = "Only staff users may change the event-type catalog."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view) -> bool:
         return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
 
 
@@ -49,7 +52,7 @@ class EventTypeViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
             return EventTypeReplaceSerializer
         return EventTypeSerializer
 
-    def update(self, request, *args, **kwargs):
+    def update(self, request: Request, *args: Any, **kwargs: Any):
         response = super().update(request, *args, **kwargs)
         response.data = EventTypeSerializer(self.get_object(), context=self.get_serializer_context()).data
         return response

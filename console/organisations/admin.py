@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count
+from django.http import HttpRequest
 
 from console.admin_base import OrganisationScopedAdmin
 from events.models import Organisation
@@ -19,7 +20,7 @@ class OrganisationAdmin(OrganisationScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["members"]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).visible_to(request.user).annotate(member_count=Count("members"))
 
     @admin.display(description="members", ordering="member_count")
@@ -27,11 +28,11 @@ class OrganisationAdmin(OrganisationScopedAdmin):
         return organisation.member_count
 
     # The members widget lists every user of the site: only superusers may edit tenants.
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.is_superuser

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core import signing
 from django.urls import NoReverseMatch, reverse
 
@@ -30,7 +32,7 @@ def absolute(path: str) -> str:
     return hookline_settings.SITE_URL.rstrip("/") + path
 
 
-def _url(name: str, *args, query: str = "") -> str:
+def _url(name: str, *args: Any, query: str = "") -> str:
     try:
         return absolute(reverse(name, args=args)) + query
     except NoReverseMatch:  # a site without Hookline's admin: the email goes out without that link

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -47,7 +48,7 @@ def send(notification_id: int) -> bool:
     return True
 
 
-def context(notification: Notification) -> dict:
+def context(notification: Notification) -> dict[str, Any]:
     """What the templates get: the notification, its endpoint, the moment's words and facts, the links."""
     kind, webhook, payload = KINDS[notification.kind], notification.webhook, notification.payload
     disabled = kind is DISABLED or not webhook.enabled

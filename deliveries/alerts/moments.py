@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -103,7 +104,7 @@ def _is_failing(state: AlertState, now: datetime) -> bool:
     )
 
 
-def _failure_facts(state: AlertState) -> dict:
+def _failure_facts(state: AlertState) -> dict[str, Any]:
     return {
         "failing_since": state.failing_since,
         "failed_attempts": state.failed_attempts,
@@ -126,7 +127,7 @@ def _is_operational(delivery: Delivery) -> bool:
 # --- a state change that disabled an endpoint (hooks.signals.endpoint_state_changed) ----------------
 
 
-def endpoint_state_changed(sender, *, webhook_id: int, change, reason: str, **kwargs) -> None:
+def endpoint_state_changed(sender, *, webhook_id: int, change, reason: str, **kwargs: Any) -> None:
     """Inside the transition's transaction: the endpoint became invalid or deactivated."""
     if not hookline_settings.ALERTS:
         return

@@ -3,6 +3,8 @@ write throttling."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.metadata import SimpleMetadata
@@ -10,6 +12,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer
+from rest_framework.request import Request
 
 from . import gate
 from .errors import handle_exception
@@ -52,7 +55,7 @@ class HooklineAPIMixin:
     def get_exception_handler(self):
         return handle_exception
 
-    def initial(self, request, *args, **kwargs):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         # The read surfaces pass the input gate too: path keys, filters, search and ordering reach the ORM.
         gate.check_request_arguments(request.query_params, kwargs)

@@ -10,6 +10,7 @@ from drf_spectacular.settings import SPECTACULAR_DEFAULTS, patched_settings
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 
 from .. import __version__
 from .base import AUTHENTICATION_CLASSES
@@ -45,16 +46,16 @@ class _Served:
 
     authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes: list[Any] = []
     content_negotiation_class = DefaultContentNegotiation
     versioning_class = None
     schema = None  # not an operation of the API it describes
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: Request, *args: Any, **kwargs: Any):
         with patched_settings(SPECTACULAR_SETTINGS):
             return super().dispatch(request, *args, **kwargs)
 
-    def _get_schema_url(self, request) -> str:
+    def _get_schema_url(self, request: Request) -> str:
         # The sibling schema/ of this page, wherever the host mounted the API (no URL name to reverse).
         return request.path.rstrip("/").rsplit("/", 1)[0] + "/schema/"
 
@@ -62,13 +63,13 @@ class _Served:
 class HooklineSchemaView(_Served, SpectacularAPIView):
     """``schema/`` next to the API: only Hookline's routes, under the prefix the host mounted them at."""
 
-    routes: list = []
+    routes: list[Any] = []
     generator_class = SchemaGenerator
     serve_public = True
     urlconf = None
     api_version = None
 
-    def _get_schema_response(self, request):
+    def _get_schema_response(self, request: Request):
         prefix = request.path_info.lstrip("/")[: -len("schema/")]
         self.patterns = [path(prefix, include(self.routes))]
         return super()._get_schema_response(request)
@@ -79,7 +80,7 @@ class HooklineSwaggerView(_Served, SpectacularSwaggerView):
 
     template_name = "hookline/swagger_ui.html"
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Content-Security-Policy"] = OFFLINE_POLICY
         return response
@@ -90,7 +91,7 @@ class HooklineRedocView(_Served, SpectacularRedocView):
 
     template_name = "hookline/redoc.html"
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Content-Security-Policy"] = OFFLINE_POLICY
         return response

@@ -29,7 +29,7 @@ def _non_field_keys() -> tuple[str, ...]:
 class DomainError(exceptions.APIException):
     """A HooklineError (unknown event type, pending deliveries, …) as DRF sees it: its status, message and code."""
 
-    def __init__(self, error: HooklineError):
+    def __init__(self, error: HooklineError) -> None:
         self.status_code = error.status_code
         super().__init__(error.detail, error.code)
 
@@ -65,7 +65,7 @@ class RefusedValue(exceptions.APIException):
     status_code = 400
     default_code = "invalid"
 
-    def __init__(self, message: str, code: str, fields: dict[str, list[str]]):
+    def __init__(self, message: str, code: str, fields: dict[str, list[str]]) -> None:
         super().__init__(message, code=code)
         self.fields = fields
 

@@ -57,7 +57,7 @@ class HooklineAutoSchema(AutoSchema):
         return schema
 
     @staticmethod
-    def _alternative(schema: dict, name: str) -> dict:
+    def _alternative(schema: dict[str, Any], name: str) -> dict:
         # Each branch complete (the always-required fields plus this one, non-empty), so that generated
         # clients get one usable model per alternative.
         required = [*schema.get("required", []), name]
@@ -65,7 +65,7 @@ class HooklineAutoSchema(AutoSchema):
         properties[name]["minLength"] = 1
         return {"type": "object", "properties": properties, "required": required}
 
-    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+    def _map_serializer_field(self, field, direction, bypass_extensions: bool = False):
         writable = getattr(field, "writable_choices", None)
         if direction == "request" and writable:
             name = field.writable_enum_name
@@ -115,7 +115,7 @@ class HooklineAutoSchema(AutoSchema):
         return operation
 
 
-def extend_schema(**kwargs: Any) -> Callable:
+def extend_schema(**kwargs: Any) -> Callable[..., Any]:
     """drf-spectacular's ``extend_schema`` built on HooklineAutoSchema.
 
     On a view method, drf-spectacular builds on the host's ``DEFAULT_SCHEMA_CLASS`` (DRF's own

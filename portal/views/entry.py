@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -10,7 +11,7 @@ from ..access import end_session, portal_page, refusal, start_session
 
 
 @portal_page
-def open_link(request, token: str):
+def open_link(request: HttpRequest, token: str):
     """A link opens the portal once; a used, expired or altered one gets a page saying which."""
     try:
         link = links.redeem(token)
@@ -22,6 +23,6 @@ def open_link(request, token: str):
 
 @require_POST  # CSRF-protected, so another site cannot sign a customer out
 @portal_page
-def sign_out(request):
+def sign_out(request: HttpRequest):
     end_session(request)
     return render(request, "portal/signed_out.html")

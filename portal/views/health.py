@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +19,7 @@ WEEK = timedelta(days=7)
 
 
 @portal_view
-def endpoint_health(request, pk):
+def endpoint_health(request: HttpRequest, pk):
     webhook = get_endpoint(request, pk)
     now = timezone.now()
     days = health.endpoint_days(webhook, now=now)

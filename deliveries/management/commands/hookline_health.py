@@ -2,8 +2,9 @@
 not."""
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from deliveries import pulse
 
@@ -14,10 +15,10 @@ class Command(BaseCommand):
         "due deliveries) and the oldest due delivery. Exits with status 1 when unhealthy."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print one JSON object (for monitoring).")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         report = pulse.report()
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), sort_keys=True))
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError("unhealthy: " + " ".join(report.problems), returncode=1)
 
     @staticmethod
-    def _text(figures: dict) -> str:
+    def _text(figures: dict[str, Any]) -> str:
         def age(seconds):
             return "never" if seconds is None else f"{seconds:.1f} s ago"
 

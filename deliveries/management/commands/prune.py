@@ -1,6 +1,8 @@
 """manage.py prune: delete deliveries, attempts and events past their retention period (HOOKLINE["RETENTION_*"])."""
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from deliveries import retention
 from hookline import limits
@@ -9,7 +11,7 @@ from hookline import limits
 class Command(BaseCommand):
     help = "Delete finished deliveries (with their attempts) and spent events past their retention period."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", type=int, default=None, help="Deliveries per transaction (default PRUNE_BATCH).")
         parser.add_argument(
             "--budget",
@@ -21,7 +23,7 @@ class Command(BaseCommand):
             "--pause", type=limits.seconds_argument, default=0.0, help="Seconds to sleep between batches."
         )
 
-    def handle(self, *args, batch=None, budget=3600.0, pause=0.0, **options):
+    def handle(self, *args: Any, batch=None, budget: float = 3600.0, pause: float = 0.0, **options: Any) -> None:
         result = retention.prune(batch=batch, budget=budget, pause=pause)
         kept = ", ".join(
             f"{kind} since {cutoff:%Y-%m-%d %H:%M}" if cutoff else f"{kind} forever"

@@ -1,7 +1,9 @@
 """manage.py create_api_token <username> [--organisation <slug>] [--reset]: print a REST API token."""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
@@ -16,13 +18,13 @@ class Command(BaseCommand):
         "adding the user to an organisation (created if missing) when one is given."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--organisation", help="slug of the organisation whose endpoints the token may manage")
         parser.add_argument("--reset", action="store_true", help="replace the user's token with a new one")
 
     @transaction.atomic
-    def handle(self, *args, username, organisation=None, reset=False, **options):
+    def handle(self, *args: Any, username, organisation=None, reset: bool = False, **options: Any) -> None:
         User = get_user_model()
         try:  # argv decodes undecodable bytes to lone surrogates, which no database column takes
             limits.check_text(
