@@ -43,7 +43,7 @@ def configure(app: Celery) -> Celery:
     app.conf.update(CELERY_SETTINGS)
     # The broker URL is known once the configuration is read (reading it here would load Django's
     # settings at import time, before e.g. `make run` has written the development .env).
-    if app.configured:
+    if app.configured:  # type: ignore[attr-defined]  # celery-types lacks Celery.configured (a property)
         _add_redis_options(app)
     else:
         app.on_after_configure.connect(_add_redis_options, weak=False)
@@ -90,7 +90,7 @@ def check_celery_configuration(
 ) -> list[checks.CheckMessage]:
     """Warn when the running Celery app would lose or hoard messages, or never sweep."""
     conf = current_app.conf
-    warnings = []
+    warnings: list[checks.CheckMessage] = []
     hint = (
         "Call hookline.celery.configure(app) in your project's celery.py "
         "(manual: docs/embedding.md, 'Celery and the system checks')."

@@ -14,7 +14,7 @@ from .conf import DEFAULTS, hookline_settings
 
 @checks.register()
 def check_hookline_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
-    errors = []
+    errors: list[checks.CheckMessage] = []
     unknown = set(hookline_settings.user_settings) - set(DEFAULTS)
     if unknown:
         errors.append(checks.Error(f"Unknown HOOKLINE keys: {', '.join(sorted(unknown))}", id="hookline.E001"))
@@ -55,7 +55,7 @@ def check_hookline_settings(app_configs: Sequence[AppConfig] | None = None, **kw
 
 def _alert_errors() -> list[checks.CheckMessage]:
     """Operational alerts (deliveries/alerts): windows and intervals positive, thresholds not negative."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for name in ("ALERT_WINDOW", "ALERT_CHECK_INTERVAL", "ALERT_LINK_MAX_AGE"):
         if getattr(hookline_settings, name) <= 0:
             errors.append(checks.Error(f"HOOKLINE['{name}'] must be positive", id="hookline.E017"))
@@ -67,7 +67,7 @@ def _alert_errors() -> list[checks.CheckMessage]:
 
 def _limit_errors() -> list[checks.CheckMessage]:
     """The input limits and the extra CA bundle (a bad one would fail every HTTPS delivery, not the deploy)."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for name in ("MAX_JSON_DEPTH", "MAX_STATIC_HEADERS", "MAX_STATIC_HEADERS_BYTES", "MAX_REQUEST_BYTES"):
         if getattr(hookline_settings, name) < 1:
             errors.append(checks.Error(f"HOOKLINE['{name}'] must be at least 1", id="hookline.E012"))
@@ -103,7 +103,7 @@ def _limit_errors() -> list[checks.CheckMessage]:
 @checks.register()
 def check_api_rates(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """Fail fast on a rate DRF cannot parse (it would fail every throttled request instead)."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for name in ("API_WRITE_RATE", "API_EMIT_RATE"):
         rate = getattr(hookline_settings, name)
         if rate and not _is_rate(str(rate)):
@@ -161,7 +161,7 @@ def check_deployment(app_configs: Sequence[AppConfig] | None = None, **kwargs: A
     """`check --deploy`: settings that are fine for development and wrong in production."""
     from django.conf import settings
 
-    warnings = []
+    warnings: list[checks.CheckMessage] = []
     if hookline_settings.ALLOW_PRIVATE_ADDRESSES and not settings.DEBUG:
         warnings.append(
             checks.Warning(
