@@ -1,6 +1,7 @@
 """Tenants, the event-type catalog, and Event: the outbox row that emit() writes."""
 
 from datetime import datetime
+from typing import Self
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -14,7 +15,7 @@ from hookline.querysets import TenantQuerySet
 from .ids import new_event_id
 
 
-class OrganisationQuerySet(TenantQuerySet):
+class OrganisationQuerySet(TenantQuerySet["Organisation"]):
     members_path = "members"
 
 
@@ -80,8 +81,8 @@ class EventType(models.Model):
         return self.key
 
 
-class EventQuerySet(TenantQuerySet):
-    def undispatched(self):
+class EventQuerySet(TenantQuerySet["Event"]):
+    def undispatched(self) -> Self:
         return self.filter(dispatched_at__isnull=True)
 
 
@@ -141,8 +142,8 @@ class Event(models.Model):
         return f"{self.type} {self.id}"
 
 
-class ScheduledEventQuerySet(TenantQuerySet):
-    def due(self, now: datetime):
+class ScheduledEventQuerySet(TenantQuerySet["ScheduledEvent"]):
+    def due(self, now: datetime) -> Self:
         return self.filter(enabled=True, next_run_at__lte=now)
 
 

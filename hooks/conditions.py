@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from events import paths
 from events.paths import MISSING as _MISSING
@@ -35,7 +35,7 @@ MAX_OPERAND_CHARS = 1000  # one string operand (also each string of an ``in`` li
 # conditions took 0.6-1.5 s on a loaded 2-core machine (most of it the garbage collector walking the
 # new closures), evaluating them 13 ms; endpoints often share a condition, and a condition rarely
 # changes, so each distinct text is compiled once, not once per batch.
-_compiled: dict[str, Any] = {}
+_compiled: dict[str, Predicate | None] = {}
 COMPILED_CACHE_SIZE = 20_000
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def validate(condition: Any) -> dict[str, Any] | None:
     if size > MAX_CONDITION_BYTES:
         raise ConditionError("condition", f"is {size} bytes as JSON; a condition is at most {MAX_CONDITION_BYTES}")
     _Checker().check(condition, "condition", 0)
-    return condition
+    return cast(dict[str, Any], condition)
 
 
 def compile_condition(condition: dict[str, Any] | None) -> Predicate | None:
@@ -78,12 +78,11 @@ def compiled(text: str | None) -> Predicate | None:
     """The predicate of a stored condition given as JSON text (None: no condition), compiled once per distinct text."""
     if text is None:
         return None
-    predicate = _compiled.get(text, _MISSING)
-    if predicate is _MISSING:
+    if text not in _compiled:
         if len(_compiled) >= COMPILED_CACHE_SIZE:
             _compiled.clear()
-        predicate = _compiled[text] = _compile_stored(text)
-    return predicate
+        _compiled[text] = _compile_stored(text)
+    return _compiled[text]
 
 
 def _compile_stored(text: str) -> Predicate | None:
@@ -177,13 +176,13 @@ def _compile(node: dict[str, Any]) -> Predicate:
     if "not" in node:
         inner = _compile(node["not"])
         return lambda payload: not inner(payload)
-    parts = paths.split(node["path"])
+    path = paths.split(node["path"])
     operator = next(key for key in node if key != "path")
     test = _TESTS[operator](node[operator])
-    if len(parts) == 1:  # the common case, one dict lookup
-        key = parts[0]
+    if len(path) == 1:  # the common case, one dict lookup
+        key = path[0]
         return lambda payload: test(payload.get(key, _MISSING) if isinstance(payload, dict) else _MISSING)
-    return lambda payload: test(resolve(payload, parts))
+    return lambda payload: test(resolve(payload, path))
 
 
 def _is_number(value: Any) -> bool:

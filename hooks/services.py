@@ -3,8 +3,10 @@ deliveries.endpoint_actions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Set
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
@@ -41,7 +43,7 @@ def validate_text(value: str, max_length: int, where: str) -> str:
     return value
 
 
-def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
+def _within_limits(check: Callable[..., object], *args: Any, code: str, **kwargs: Any) -> None:
     """A hookline.limits check whose refusal is a ValidationError with the limit's code."""
     try:
         check(*args, **kwargs)
@@ -117,7 +119,7 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
     return cleaned
 
 
-def clean_contract(value: Any, *, flat_names: set[str] = frozenset()) -> dict[str, Any]:
+def clean_contract(value: Any, *, flat_names: Set[str] = frozenset()) -> dict[str, Any]:
     """contracts.validate_contract, its refusal keyed by the flat field it is about (if that was given) or
     ``contract``."""
     try:
@@ -157,7 +159,7 @@ def _clean_owner_changes(changes: dict[str, Any]) -> None:
         )
 
 
-def _on_field(field: str, validate, *args: Any) -> Any:
+def _on_field(field: str, validate: Callable[..., Any], *args: Any) -> Any:
     """Run one validator; its error is raised again keyed by the field it is about."""
     try:
         return validate(*args)
@@ -194,7 +196,7 @@ def create_webhook(
     name: str = "",
     organisation: Organisation | None = None,
     event_types: list[str] | None = None,
-    user=None,
+    user: User | None = None,
     secret: str = "",
     body_token: str = "",
     **options: Any,
@@ -226,7 +228,7 @@ def create_webhook(
     return webhook, secret
 
 
-def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
+def update_webhook(webhook: Webhook, *, user: User | None = None, **changes: Any) -> Webhook:
     """Edit an endpoint (clean_webhook_fields, then save). A new URL puts it back to ``new``; its owner may set state
     only to new or deactivated."""
     changes = clean_webhook_fields(changes, webhook=webhook)
@@ -280,7 +282,7 @@ def _test_after_commit(webhook: Webhook) -> None:
         transaction.on_commit(lambda: endpoint_needs_test.send(Webhook, webhook_id=webhook_id))
 
 
-def rotate_secret(webhook: Webhook, *, user=None, secret: str = "") -> str:
+def rotate_secret(webhook: Webhook, *, user: User | None = None, secret: str = "") -> str:
     """Issue a new secret (or import ``secret``); the old one keeps signing alongside it for SECRET_ROTATION_GRACE
     seconds."""
     secret = _on_field("secret", validate_secret, secret) if secret else signing.generate_secret()
@@ -298,7 +300,7 @@ def rotate_secret(webhook: Webhook, *, user=None, secret: str = "") -> str:
     return secret
 
 
-def rotate_body_token(webhook: Webhook, *, user=None, token: str = "") -> str:
+def rotate_body_token(webhook: Webhook, *, user: User | None = None, token: str = "") -> str:
     """Issue a new body token (or import ``token``) and return it, the only time it is shown; the previous one
     still validates (POST /api/tokens/validate/) for SECRET_ROTATION_GRACE seconds. Bodies carry the new one at once."""
     token = _on_field("body_token", validate_body_token, token) if token else signing.generate_body_token()
@@ -316,10 +318,10 @@ def rotate_body_token(webhook: Webhook, *, user=None, token: str = "") -> str:
     return token
 
 
-def enable(webhook: Webhook, *, user=None) -> None:
+def enable(webhook: Webhook, *, user: User | None = None) -> None:
     """Turn an endpoint back on; it is ``new`` until a delivery or a test proves it."""
     states.transition(webhook, states.ENABLED, user=user)
 
 
-def disable(webhook: Webhook, *, user=None) -> None:
+def disable(webhook: Webhook, *, user: User | None = None) -> None:
     states.transition(webhook, states.DISABLED, user=user)

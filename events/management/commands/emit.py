@@ -21,7 +21,15 @@ class Command(BaseCommand):
         parser.add_argument("--organisation", help="slug of the tenant whose endpoints receive it")
         parser.add_argument("--idempotency-key", dest="idempotency_key")
 
-    def handle(self, *args: Any, key, payload, organisation=None, idempotency_key=None, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        key: str,
+        payload: str,
+        organisation: str | None = None,
+        idempotency_key: str | None = None,
+        **options: Any,
+    ) -> None:
         try:
             limits.check_text(key, where="key", max_length=limits.KEY_MAX_LENGTH)
             limits.check_text(organisation or "", where="--organisation", max_length=limits.NAME_MAX_LENGTH)

@@ -22,7 +22,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--new-key", help="default: the key the running settings use")
 
-    def handle(self, *args: Any, old_key=None, new_key=None, **options: Any) -> None:
+    def handle(self, *args: Any, old_key: str | None = None, new_key: str | None = None, **options: Any) -> None:
         old_key = old_key or os.environ.get("HOOKLINE_OLD_ENCRYPTION_KEY", "")
         if not old_key:
             raise CommandError("Give the old key: HOOKLINE_OLD_ENCRYPTION_KEY=… manage.py reencrypt_secrets")
