@@ -5,6 +5,7 @@ from typing import Any, cast
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import Field
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
