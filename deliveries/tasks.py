@@ -16,7 +16,12 @@ from . import pulse, runs, sweeper, wakeup
 logger = logging.getLogger(__name__)
 
 # A dropped database connection fails the task; retrying it soon is safe (claims make it idempotent).
-_DB_RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": 1, "retry_backoff_max": 30, "max_retries": 8}
+_DB_RETRY: dict[str, Any] = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "max_retries": 8,
+}
 
 
 @shared_task(name="hookline.work", **_DB_RETRY)
@@ -41,7 +46,7 @@ def test_endpoint_task(webhook_id: int) -> bool:
     return bool(webhook and send_test(webhook).succeeded)
 
 
-def request_test(sender, *, webhook_id: int, **kwargs: Any) -> None:
+def request_test(sender: object, *, webhook_id: int, **kwargs: Any) -> None:
     try:
         test_endpoint_task.delay(webhook_id)
     except Exception:  # broker down: the endpoint stays new and receives events; a test can be sent by hand

@@ -30,10 +30,10 @@ class Command(BaseCommand):
 
     @staticmethod
     def _text(figures: dict[str, Any]) -> str:
-        def age(seconds):
+        def age(seconds: float | None) -> str:
             return "never" if seconds is None else f"{seconds:.1f} s ago"
 
-        def oldest(seconds):
+        def oldest(seconds: float | None) -> str:
             return "" if seconds is None else f" (oldest {seconds:.1f} s)"
 
         lines = [
