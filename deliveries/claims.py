@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model, QuerySet
+from django.db.models.expressions import Col
+
+_M = TypeVar("_M", bound=Model)
 
 
-def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list[Any]:
+def claim(queryset: QuerySet[_M], *, token: str, lease: datetime, skip_locked: bool = False) -> list[_M]:
     """Set the claim of the rows ``queryset`` selects (its order and slice included); returns them as models,
     in no particular order (RETURNING follows the plan, not the sub-select's ORDER BY).
 
@@ -47,12 +54,14 @@ def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list[Any
     ]
 
 
-def _converters(field, table, connection) -> list[Any]:
+def _converters(
+    field: Field[Any, Any], table: str, connection: BaseDatabaseWrapper
+) -> tuple[list[Callable[..., Any]], Col]:
     column = field.get_col(table)
     return [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)], column
 
 
-def _convert(value, converters, connection):
+def _convert(value: Any, converters: tuple[list[Callable[..., Any]], Col], connection: BaseDatabaseWrapper) -> Any:
     functions, column = converters
     for function in functions:
         value = function(value, column, connection)

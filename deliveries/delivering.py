@@ -7,13 +7,14 @@ import os
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from events.models import Event
@@ -198,7 +199,7 @@ def claim_due(
     limit: int,
     *,
     token: str | None = None,
-    lease=None,
+    lease: datetime | None = None,
     skip_endpoints: Iterable[int] = (),
     only: Iterable[int] | None = None,
 ) -> list[Delivery]:
@@ -216,7 +217,12 @@ def claim_due(
 
 
 def _claim(
-    deliveries, now: datetime, *, token: str | None = None, lease=None, skip_locked: bool = False
+    deliveries: QuerySet[Delivery],
+    now: datetime,
+    *,
+    token: str | None = None,
+    lease: datetime | None = None,
+    skip_locked: bool = False,
 ) -> list[Delivery]:
     """One ``UPDATE … RETURNING``: the claimed rows come back with the claim, then their events and endpoints."""
     token = token or secrets.token_hex(8)
@@ -257,7 +263,7 @@ def _post_in_time(start_by: float, request: transport.OutgoingRequest) -> transp
     return transport.post(request) if time.monotonic() < start_by else None
 
 
-def record(sent: list[Sent], closed: list[Delivery] = ()) -> list[ScheduledRetry]:
+def record(sent: list[Sent], closed: Sequence[Delivery] = ()) -> list[ScheduledRetry]:
     """Write the attempts, the deliveries' new state and their endpoints' changes; returns the retries.
 
     One transaction for the whole group (the common case, and the cheap one). If it fails because a

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,7 +55,7 @@ def fan_out_waiting(
     token: str,
     lease: datetime,
     look_first: bool = True,
-    skip_endpoints: set[int] = frozenset(),
+    skip_endpoints: Set[int] = frozenset(),
 ) -> FanOut:
     """Fan out up to ``limit`` waiting events, oldest first, skipping those another run holds.
 

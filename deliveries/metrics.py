@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Metric, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
@@ -79,7 +79,7 @@ def pruned(table: str, rows: int) -> None:
 class DatabaseCollector(Collector):
     """Backlog and endpoint gauges, read from the database when Prometheus scrapes (never on the hot path)."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         from . import health  # the ORM is ready by the time anyone scrapes
 
         backlog = health.backlog()
@@ -139,7 +139,7 @@ def exposition() -> bytes:
 class _ProcessMetrics(Collector):
     """This process's own metrics (single-process mode) without re-registering the database collector."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()
 
 

@@ -11,7 +11,7 @@ from .models import Attempt, Delivery
 
 logger = logging.getLogger("hookline.delivery")
 
-_OUTCOME_OF_STATUS = {
+_OUTCOME_OF_STATUS: dict[str, str] = {
     Delivery.Status.SUCCEEDED: "succeeded",
     Delivery.Status.FAILED: "failed",
     Delivery.Status.CANCELLED: "cancelled",

@@ -9,12 +9,13 @@ status condition, so a delivery redelivered between the SELECT and the DELETE st
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from events.models import Event
@@ -85,7 +86,7 @@ def prune(
     return result
 
 
-def _timed(result: PruneResult, step, *args: Any) -> int:
+def _timed(result: PruneResult, step: Callable[..., int], *args: Any) -> int:
     started = time.monotonic()
     deleted = step(result, *args)
     result.batches += 1
@@ -135,9 +136,10 @@ def _prune_events(result: PruneResult, cutoff: datetime, batch: int) -> int:
     return len(ids)
 
 
-def _raw_delete(queryset) -> int:
+def _raw_delete(queryset: QuerySet[Any]) -> int:
     """DELETE … WHERE …, without Django's collector (which would SELECT every row to cascade in Python).
 
     Safe here: attempts go first, and events only once no delivery refers to them.
     """
-    return queryset._raw_delete(queryset.db)
+    deleted: int = queryset._raw_delete(queryset.db)  # type: ignore[attr-defined]  # private, not in the stubs
+    return deleted

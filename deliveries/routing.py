@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models import QuerySet
+
 from events.models import Event
 from hooks import conditions, patterns
 from hooks.models import Webhook
@@ -16,7 +18,7 @@ class Routing:
     filtered: list[Webhook] = field(default_factory=list)  # subscribed to the type, refused by their condition
 
 
-def explain(event: Event, endpoints=None) -> Routing:
+def explain(event: Event, endpoints: QuerySet[Webhook] | None = None) -> Routing:
     """Matched endpoints are those with a delivery; filtered ones are evaluated now, with their current condition.
 
     Nothing is recorded at fan-out (it stays one INSERT per batch), so an endpoint whose condition changed

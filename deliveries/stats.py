@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -32,5 +33,5 @@ def with_delivery_stats(webhooks: QuerySet[Webhook], *, since: datetime) -> Quer
     )
 
 
-def _count(grouped: QuerySet[Delivery]) -> Coalesce:
+def _count(grouped: QuerySet[Delivery, Any]) -> Coalesce:
     return Coalesce(Subquery(grouped.annotate(n=Count("id")).values("n"), output_field=IntegerField()), Value(0))

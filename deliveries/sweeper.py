@@ -51,7 +51,7 @@ def sweep(*, limit: int = 5000) -> SweepResult:
     return SweepResult(events_fanned_out=len(event_ids), deliveries_enqueued=fanned_out + overdue)
 
 
-def _hand_out(now: datetime, stale, size: int) -> list[int]:
+def _hand_out(now: datetime, stale: datetime, size: int) -> list[int]:
     """Lock up to ``size`` stranded deliveries (skipping locked ones) and move their due time to now."""
     with transaction.atomic():
         overdue = list(

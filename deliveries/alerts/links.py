@@ -29,7 +29,8 @@ def read_token(token: str) -> int:
 
 def absolute(path: str) -> str:
     """The site's address (HOOKLINE["SITE_URL"]) and the path; the path alone if no address is set."""
-    return hookline_settings.SITE_URL.rstrip("/") + path
+    site: str = hookline_settings.SITE_URL
+    return site.rstrip("/") + path
 
 
 def _url(name: str, *args: Any, query: str = "") -> str:

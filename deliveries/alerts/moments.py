@@ -12,6 +12,7 @@ from django.utils import timezone
 from hookline.conf import hookline_settings
 from hooks import patterns
 from hooks.models import Webhook
+from hooks.states import Change
 
 from ..models import Delivery
 from ..retry import Outcome
@@ -127,7 +128,7 @@ def _is_operational(delivery: Delivery) -> bool:
 # --- a state change that disabled an endpoint (hooks.signals.endpoint_state_changed) ----------------
 
 
-def endpoint_state_changed(sender, *, webhook_id: int, change, reason: str, **kwargs: Any) -> None:
+def endpoint_state_changed(sender: object, *, webhook_id: int, change: Change, reason: str, **kwargs: Any) -> None:
     """Inside the transition's transaction: the endpoint became invalid or deactivated."""
     if not hookline_settings.ALERTS:
         return

@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="admin")
         parser.add_argument("--receiver", default="http://127.0.0.1:8000/demo/echo/")
 
-    def handle(self, *args: Any, username, password, receiver, **options: Any) -> None:
+    def handle(self, *args: Any, username: str, password: str, receiver: str, **options: Any) -> None:
         user, created = get_user_model().objects.get_or_create(
             username=username, defaults={"is_staff": True, "is_superuser": True, "email": f"{username}@example.com"}
         )

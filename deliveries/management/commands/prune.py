@@ -23,7 +23,9 @@ class Command(BaseCommand):
             "--pause", type=limits.seconds_argument, default=0.0, help="Seconds to sleep between batches."
         )
 
-    def handle(self, *args: Any, batch=None, budget: float = 3600.0, pause: float = 0.0, **options: Any) -> None:
+    def handle(
+        self, *args: Any, batch: int | None = None, budget: float = 3600.0, pause: float = 0.0, **options: Any
+    ) -> None:
         result = retention.prune(batch=batch, budget=budget, pause=pause)
         kept = ", ".join(
             f"{kind} since {cutoff:%Y-%m-%d %H:%M}" if cutoff else f"{kind} forever"
