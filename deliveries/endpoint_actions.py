@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from events.models import Event
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 
-def send_test(webhook: Webhook, *, user=None) -> Attempt:
+def send_test(webhook: Webhook, *, user: User | None = None) -> Attempt:
     """Send a ``webhook.test`` event to this endpoint now, and set its state from the answer."""
     now = timezone.now()
     with transaction.atomic():
@@ -98,6 +100,6 @@ def runtime(webhook: Webhook) -> EndpointRuntime:
     return runtime_of(webhook)
 
 
-def for_listing(endpoints):
+def for_listing(endpoints: QuerySet[Webhook]) -> QuerySet[Webhook]:
     """An endpoint queryset with the runtime state joined in (lists show pause and breaker without a query per row)."""
     return endpoints.select_related("runtime")

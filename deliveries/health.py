@@ -175,7 +175,7 @@ def failing_endpoints(
     Two queries: the failing ones only (the status indexes find them), then the totals of the few
     endpoints listed (their (webhook, created_at) index ranges); never a GROUP BY over every delivery.
     """
-    rows = list(
+    rows: list[dict[str, Any]] = list(
         deliveries.filter(FAILING, created_at__gte=since)
         .order_by()
         .values("webhook", "webhook__name", "webhook__state")

@@ -128,7 +128,7 @@ def exposition() -> bytes:
     """The text format of every metric: this process's (or all processes') counters and the database gauges."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
     else:
         registry = CollectorRegistry()
         registry.register(_ProcessMetrics())
@@ -146,7 +146,7 @@ class _ProcessMetrics(Collector):
 def mark_process_dead(pid: int) -> None:
     """Drop a finished process's live gauges (gunicorn's child_exit, Celery's worker_process_shutdown)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 
 def latency_since(emitted_at: datetime, now: datetime) -> float:

@@ -141,5 +141,5 @@ def _raw_delete(queryset: QuerySet[Any]) -> int:
 
     Safe here: attempts go first, and events only once no delivery refers to them.
     """
-    deleted: int = queryset._raw_delete(queryset.db)  # type: ignore[attr-defined]  # private, not in the stubs
+    deleted: int = queryset._raw_delete(queryset.db)  # private API: no bulk collector
     return deleted

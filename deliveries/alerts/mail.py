@@ -72,7 +72,10 @@ def context(notification: Notification) -> dict[str, Any]:
 def compose(notification: Notification) -> EmailMultiAlternatives:
     """Plain text and HTML; a template per kind (hookline/alerts/failing.txt) wins over the shared one."""
     values = context(notification)
-    names = lambda suffix: [f"{TEMPLATES}{notification.kind}{suffix}", f"{TEMPLATES}email{suffix}"]  # noqa: E731
+
+    def names(suffix: str) -> list[str]:
+        return [f"{TEMPLATES}{notification.kind}{suffix}", f"{TEMPLATES}email{suffix}"]
+
     subject = " ".join(select_template(names("_subject.txt")).render(values).split())
     text = select_template(names(".txt")).render(values)
     html = select_template(names(".html")).render(values)

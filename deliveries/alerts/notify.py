@@ -131,7 +131,8 @@ def _emit(kind: Kind, webhook: Webhook, payload: dict[str, Any]) -> tuple[list[s
     for endpoint_id, organisation_id, event_types in candidates:
         if patterns.matches_any(event_types, key):
             targets[organisation_id].append(endpoint_id)
-    event_ids, endpoint_ids = [], []
+    event_ids: list[str] = []
+    endpoint_ids: list[int] = []
     for organisation_id, ids in targets.items():
         organisation = webhook.organisation if organisation_id is not None else None
         event = events.emit(key, payload, organisation=organisation, endpoints=ids)
