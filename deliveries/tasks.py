@@ -31,8 +31,8 @@ def work_task(*_ignored: Any) -> int:
 
 
 # Messages published by an earlier version name events or deliveries; they are wake-ups all the same.
-fan_out_task = shared_task(name="hookline.fan_out", **_DB_RETRY)(work_task.run)
-deliver_task = shared_task(name="hookline.deliver", **_DB_RETRY)(work_task.run)
+fan_out_task = shared_task(name="hookline.fan_out", **_DB_RETRY)(work_task.run)  # type: ignore[no-untyped-call]  # celery-types: shared_task(**options) returns an untyped decorator
+deliver_task = shared_task(name="hookline.deliver", **_DB_RETRY)(work_task.run)  # type: ignore[no-untyped-call]  # celery-types: shared_task(**options) returns an untyped decorator
 
 
 @shared_task(name="hookline.test_endpoint", **_DB_RETRY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 
@@ -183,7 +183,7 @@ def check_secrets(now: datetime | None = None) -> list[Notification]:
             webhook_id,
             {"expires_at": expires_at},
             now=now,
-            subject_key=f"secret:{expires_at.isoformat()}",
+            subject_key=f"secret:{cast(datetime, expires_at).isoformat()}",  # set: the filter compared it
         )
         if notification:
             told.append(notification)

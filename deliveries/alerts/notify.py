@@ -133,8 +133,8 @@ def _emit(kind: Kind, webhook: Webhook, payload: dict[str, Any]) -> tuple[list[s
             targets[organisation_id].append(endpoint_id)
     event_ids: list[str] = []
     endpoint_ids: list[int] = []
-    for organisation_id, ids in targets.items():
-        organisation = webhook.organisation if organisation_id is not None else None
+    for tenant_id, ids in targets.items():
+        organisation = webhook.organisation if tenant_id is not None else None
         event = events.emit(key, payload, organisation=organisation, endpoints=ids)
         event_ids.append(event.id)
         endpoint_ids += ids
