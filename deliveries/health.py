@@ -175,13 +175,14 @@ def failing_endpoints(
     Two queries: the failing ones only (the status indexes find them), then the totals of the few
     endpoints listed (their (webhook, created_at) index ranges); never a GROUP BY over every delivery.
     """
-    rows: list[dict[str, Any]] = list(
-        deliveries.filter(FAILING, created_at__gte=since)
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in deliveries.filter(FAILING, created_at__gte=since)
         .order_by()
         .values("webhook", "webhook__name", "webhook__state")
         .annotate(failing=Count("id"))
         .order_by("-failing")[:limit]
-    )
+    ]
     totals = (
         dict(
             deliveries.filter(created_at__gte=since, webhook__in=[row["webhook"] for row in rows])
