@@ -25,7 +25,7 @@ docs: $(STAMP)  ## the manual (mkdocs.yml) into var/site/, strict: a broken link
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 	@echo "The manual: var/site/index.html"
 
-lint: $(STAMP)  ## ruff (lint and format check) and mypy, as configured in pyproject.toml; not yet part of `make test`
+lint: $(STAMP)  ## ruff check, ruff format --check and mypy (pyproject.toml): the first stage of `make test`; a finding fails
 	@status=0; \
 	$(VENV)/bin/ruff check . || status=1; \
 	$(VENV)/bin/ruff format --check . || status=1; \

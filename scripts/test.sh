@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole suite: what `make test` and CI run (docs/development.md, "What make test runs"):
+#  0. lint: ruff check, ruff format --check and mypy (pyproject.toml); a finding fails the run before any test;
 #  1. the unit tests on SQLite with Django 5.2 LTS, the oldest supported (what a newcomer without services sees pass),
 #     on every core (pytest-xdist);
 #  2. the unit tests again with Django 6.0, the newest, in a virtualenv of their own (var/venv-django6; Python 3.12+);
@@ -35,6 +36,16 @@ summary() {
     printf '%5d s  %s\n' $((SECONDS - STARTED)) "in all"
 }
 trap summary EXIT
+
+lint() {  # every tool runs, so one run shows all findings; any finding fails
+    local status=0 bin
+    bin=$(dirname "$PY")
+    "$bin/ruff" check . || status=1
+    "$bin/ruff" format --check . || status=1
+    "$bin/mypy" || status=1
+    return $status
+}
+stage "lint (ruff check, ruff format --check, mypy)" lint
 
 stage "unit tests (SQLite, Django $("$PY" -c 'import django; print(django.get_version())'))" \
     env DATABASE_URL=sqlite:///$PWD/var/test-unit.sqlite3 "$PY" -m pytest "${UNIT[@]}"
