@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -30,12 +30,16 @@ def claim(queryset: QuerySet[_M], *, token: str, lease: datetime, skip_locked: b
         chosen += " FOR UPDATE SKIP LOCKED"
     fields = model._meta.concrete_fields
     table = model._meta.db_table
+    # Concrete fields, the primary key among them, each have a column (the stubs allow None for the others).
+    columns = [cast(str, field.column) for field in fields]
+    primary_key = cast(str, model._meta.pk.column)
     sql = (
         f"UPDATE {quote(table)} SET {quote('claimed_until')} = %s, {quote('claim_token')} = %s "
-        f"WHERE {quote(model._meta.pk.column)} IN ({chosen}) "
-        f"RETURNING {', '.join(quote(field.column) for field in fields)}"
+        f"WHERE {quote(primary_key)} IN ({chosen}) "
+        f"RETURNING {', '.join(quote(column) for column in columns)}"
     )
-    lease_value = model._meta.get_field("claimed_until").get_db_prep_value(lease, connection)
+    claimed_until = cast("Field[Any, Any]", model._meta.get_field("claimed_until"))
+    lease_value = claimed_until.get_db_prep_value(lease, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, [lease_value, token, *params])
         rows = cursor.fetchall()
