@@ -36,7 +36,8 @@ def nice_ceiling(value: float) -> float:
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+    ceiling: float = next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+    return ceiling
 
 
 def axis_top(value: float) -> tuple[float, int]:

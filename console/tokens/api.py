@@ -16,13 +16,13 @@ from hookline.api.schema import extend_schema
 from .serializers import TokenCheckSerializer, TokenValidationSerializer
 
 
-class TokenValidationView(HooklineAPIMixin, GenericAPIView):
+class TokenValidationView(HooklineAPIMixin, GenericAPIView[Any]):
     """For receivers that cannot compute HMACs: did Hookline send this webhook-id with this signature?"""
 
     serializer_class = TokenValidationSerializer
 
     @extend_schema(summary="Check a received signature", responses={200: TokenCheckSerializer})
-    def post(self, request: Request, *args: Any, **kwargs: Any):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         check = validate_token(
