@@ -26,9 +26,9 @@ from hooks import services
 from hooks.models import Webhook
 from portal import links
 from portal.models import PortalLink
+from tests.integration.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401  (the Chromium page fixture)
 from tests.support.receiver import Reply
 from tests.support.waiting import wait_until
-from tests.integration.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401  (the Chromium page fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
