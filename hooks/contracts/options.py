@@ -20,6 +20,10 @@ class Option:
     default: str = ""  # the default in words, shown next to the field ("" = the dataclass default)
     choices: tuple[str, ...] = ()
     flat: str = ""  # the endpoint field this option had before Architecture II (API and form compatibility)
+    # Bounds of an int or float option, checked by validation from here alone; ``high`` may name the HOOKLINE
+    # setting that bounds it (read when a contract is checked). None: the option has a check of its own.
+    low: float = 0
+    high: float | str | None = None
 
     @property
     def path(self) -> str:
@@ -154,6 +158,7 @@ OPTIONS: tuple[Option, ...] = (
         "At most this many deliveries per second, across all workers.",
         default="no limit",
         flat="rate_limit",
+        high=100_000,
     ),
     Option(
         "control",
@@ -163,6 +168,7 @@ OPTIONS: tuple[Option, ...] = (
         "Deliveries that may go at once after a quiet spell.",
         default="one second's worth",
         flat="rate_limit_burst",
+        high=1_000_000,
     ),
     Option(
         "control",
@@ -180,6 +186,7 @@ OPTIONS: tuple[Option, ...] = (
         "Consecutive failed attempts that open the circuit breaker; 0 = off.",
         default="HOOKLINE BREAKER_THRESHOLD",
         flat="breaker_threshold",
+        high=10_000,
     ),
     Option(
         "control",
@@ -189,6 +196,7 @@ OPTIONS: tuple[Option, ...] = (
         "Seconds an open breaker waits before one probe delivery.",
         default="HOOKLINE BREAKER_COOLDOWN",
         flat="breaker_cooldown",
+        high=7 * 86400,
     ),
     Option(
         "request",
@@ -275,10 +283,5 @@ def with_flat(contract: dict | None, flat: dict[str, Any]) -> dict:
     return {name: value for name, value in merged.items() if value not in ({}, None, "")}
 
 
-# The control options' real limits: checked here, announced by the admin form and the API schema.
-MAXIMA = {
-    "control.rate_limit": 100_000,
-    "control.rate_limit_burst": 1_000_000,
-    "control.breaker_threshold": 10_000,
-    "control.breaker_cooldown": 7 * 86400,
-}
+# The fixed upper bounds, announced by the admin form and the API schema (validation checks them).
+MAXIMA = {option.path: option.high for option in OPTIONS if isinstance(option.high, int | float)}

@@ -12,7 +12,7 @@ from hookline import limits
 from hookline.conf import hookline_settings
 
 from ..urlguard import UnsafeURL, check_proxy_url
-from .options import MAXIMA
+from .options import OPTIONS
 from .presets import expand
 from .value import (
     BODY_TOKEN,
@@ -98,10 +98,10 @@ def validate_contract(value: Any) -> dict:
             raise ValidationError(
                 f"Unknown contract.{section} keys: {', '.join(extra)} (use {', '.join(sorted(keys))}).", code="contract"
             )
+    _check_declared(value)
     _check_policy(value.get("policy") or {})
     _check_body(value.get("body") or {})
     _check_batch(value.get("batch") or {})
-    _check_control(value.get("control") or {})
     signature = value.get("signature") or {}
     _check_signature(signature)
     _check_request(value.get("request") or {}, signature.get("shared_secret_header", ""))
@@ -154,9 +154,6 @@ def _check_policy(policy: dict) -> None:
             f"policy.on_exhaustion must be 'invalid' (the endpoint becomes invalid) or 'delivery' "
             f"(only the delivery fails); got {policy['on_exhaustion']!r}."
         )
-    for name in ("honour_retry_after", "gone_deactivates", "test_on_save"):
-        if name in policy and not isinstance(policy[name], bool):
-            raise ContractError(f"policy.{name} must be true or false.")
     for name, bound in (("connect_timeout", settings.CONNECT_TIMEOUT), ("read_timeout", settings.READ_TIMEOUT)):
         if name in policy:
             _number(f"policy.{name} (at most HOOKLINE {name.upper()})", policy[name], low=0.1, high=bound)
@@ -282,19 +279,22 @@ def _check_batch(batch: dict) -> None:
         _number("batch.max_wait (seconds)", batch["max_wait"], low=0, high=MAX_BATCH_WAIT)
 
 
-def _check_control(control: dict) -> None:
-    for path, high in MAXIMA.items():
-        name = path.partition(".")[2]
-        if control.get(name) is not None:
-            _number(path, control[name], low=0, high=high, integer=True)
-    if "ordered" in control and not isinstance(control["ordered"], bool):
-        raise ContractError("control.ordered must be true or false.")
+def _check_declared(value: dict) -> None:
+    """The options whose kind and bounds say it all (flags, numbers with ``high``), checked from OPTIONS alone."""
+    for option in OPTIONS:
+        section = value.get(option.section) or {}
+        if option.key not in section:
+            continue
+        given = section[option.key]
+        if option.kind == "bool" and not isinstance(given, bool):
+            raise ContractError(f"{option.path} must be true or false.")
+        if option.high is not None and given is not None:
+            high = getattr(hookline_settings, option.high) if isinstance(option.high, str) else option.high
+            where = f"{option.path} (at most HOOKLINE {option.high})" if isinstance(option.high, str) else option.path
+            _number(where, given, low=option.low, high=high, integer=option.kind == "int")
 
 
 def _check_signature(signature: dict) -> None:
-    for name in ("standard", "github", "asymmetric"):
-        if name in signature and not isinstance(signature[name], bool):
-            raise ContractError(f"signature.{name} must be true or false.")
     if "shared_secret_header" in signature:
         signature["shared_secret_header"] = validate_shared_secret_header(signature["shared_secret_header"])
 

@@ -8,7 +8,7 @@ proxy) and ``signature`` (which schemes sign). Defaults come from the HOOKLINE s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -28,38 +28,6 @@ SPREAD = "..."  # a template key whose value (an object placeholder) is merged i
 # attempt, batch retry and redelivery of the event), lower- or upper-case.
 ID_FORMATS = ("event", "uuid", "uuid-upper")
 BODY_TOKEN = "secret.token"  # the endpoint's body token (Webhook.body_token), encrypted at rest
-
-POLICY_KEYS = {
-    "attempts",
-    "delays",
-    "base_delay",
-    "max_delay",
-    "jitter",
-    "honour_retry_after",
-    "success",
-    "retry_on",
-    "on_exhaustion",
-    "gone_deactivates",
-    "connect_timeout",
-    "read_timeout",
-    "test_on_save",
-    "max_in_flight",
-}
-BODY_KEYS = {"shape", "template", "constants", "content_type", "payload_version", "id_format"}
-BATCH_KEYS = {"max_count", "max_wait"}
-CONTROL_KEYS = {"rate_limit", "rate_limit_burst", "ordered", "breaker_threshold", "breaker_cooldown"}
-REQUEST_KEYS = {"headers", "proxy_url", "user_agent"}
-SIGNATURE_KEYS = {"standard", "github", "asymmetric", "shared_secret_header"}
-SECTIONS = {
-    "preset": None,
-    "policy": POLICY_KEYS,
-    "body": BODY_KEYS,
-    "batch": BATCH_KEYS,
-    "control": CONTROL_KEYS,
-    "request": REQUEST_KEYS,
-    "signature": SIGNATURE_KEYS,
-}
-PARTS = tuple(name for name in SECTIONS if name != "preset")
 
 
 @dataclass(frozen=True)
@@ -228,6 +196,12 @@ SECTION_TYPES = {
     "request": Request,
     "signature": Signature,
 }
+# A section's keys are its dataclass's fields: a new option is a field here and its entry in options.OPTIONS.
+SECTIONS: dict[str, frozenset[str] | None] = {
+    "preset": None,
+    **{name: frozenset(item.name for item in fields(kind)) for name, kind in SECTION_TYPES.items()},
+}
+PARTS = tuple(SECTION_TYPES)
 
 
 def parse(value: dict | None) -> Contract:
