@@ -43,6 +43,11 @@ def bounded(body: bytes, shape: contracts.Body = contracts.DEFAULT.body) -> byte
         limits.check_request_body_size(len(body))
     except limits.LimitExceeded as exc:
         raise BodyTooLarge(f"Not sent: the rendered request body {exc.reason}") from None
+    if shape.max_bytes and len(body) > shape.max_bytes:
+        raise BodyTooLarge(
+            f"Not sent: the rendered request body is {len(body)} bytes; "
+            f"this endpoint's limit (contract body.max_bytes) is {shape.max_bytes}."
+        )
     return body
 
 

@@ -148,6 +148,17 @@ OPTIONS: tuple[Option, ...] = (
         "Older receivers can keep an older payload shape (e.g. v1); empty means the current one.",
         flat="payload_version",
     ),
+    Option(
+        "body",
+        "max_bytes",
+        "maximum body size (bytes)",
+        "int",
+        "The largest request body this receiver accepts (e.g. its gateway's limit): a larger body is not sent and "
+        "its delivery fails at once with the reason, instead of being retried into the same refusal.",
+        default="HOOKLINE MAX_REQUEST_BODY_BYTES",
+        low=1,
+        high="MAX_REQUEST_BODY_BYTES",
+    ),
     Option("batch", "max_count", "batch size", "int", "Events per POST (a JSON array) when above 1."),
     Option("batch", "max_wait", "batch wait (s)", "float", "How long a batch waits for company."),
     Option(

@@ -90,6 +90,7 @@ class Body:
     content_type: str = "application/json"
     id_format: str = "event"
     payload_version: str = ""  # older receivers keep an older payload shape (events' transformers); "" = current
+    max_bytes: int | None = None  # the largest body this receiver accepts; None: HOOKLINE MAX_REQUEST_BODY_BYTES
 
     @property
     def places_token(self) -> bool:
@@ -250,6 +251,8 @@ def describe(contract: Contract) -> str:
         parts.append(f"ids {contract.body.id_format}")
     if contract.body.payload_version:
         parts.append(f"payload {contract.body.payload_version}")
+    if contract.body.max_bytes:
+        parts.append(f"bodies up to {contract.body.max_bytes} bytes")
     if contract.batch.enabled:
         parts.append(f"batches of up to {contract.batch.max_count} within {contract.batch.max_wait:g} s")
     control = contract.control
