@@ -399,6 +399,12 @@ def test_prune_refuses_non_finite_or_negative_seconds(arguments):
         call_command("prune", *arguments)
 
 
+@pytest.mark.parametrize("batch", ["0", "-5", "ten"])
+def test_prune_refuses_a_batch_that_is_not_one_or_more(batch):
+    with pytest.raises(CommandError, match=r"must be 1 or more|not a whole number"):
+        call_command("prune", "--batch", batch)
+
+
 def test_the_demo_command_refuses_a_nul_username():
     with pytest.raises(CommandError, match="NUL"):
         call_command("hookline_demo", "--username", "ad\x00min")
