@@ -204,7 +204,7 @@ def test_the_prune_command_reports(make_webhook, delivery_to, capsys):
     delivery_to(webhook, created=old, status="failed", completed=old)
     call_command("prune")
     out = capsys.readouterr().out
-    assert "Pruned 1 deliveries" in out and "and 0 alerts" in out
+    assert "Pruned 1 deliveries" in out and ", 0 alerts" in out
 
 
 # --- health queries --------------------------------------------------------------------------
