@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from console.admin_base import OrganisationScopedAdmin
 from events import scheduling
 from events.models import Organisation, ScheduledEvent
+from hooks import patterns
 
 
 class ScheduledEventForm(forms.ModelForm):
@@ -39,6 +40,12 @@ class ScheduledEventForm(forms.ModelForm):
         self.fields["payload_function"].choices = [("", "— a fixed payload —")] + [
             (name, name) for name in scheduling.payload_function_names()
         ]
+
+    def clean_event_type(self):
+        refusal = patterns.reserved_refusal(self.cleaned_data["event_type"])
+        if refusal:
+            raise forms.ValidationError(refusal, code="reserved_event_type")
+        return self.cleaned_data["event_type"]
 
     def clean(self):
         cleaned = super().clean()
