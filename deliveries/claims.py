@@ -30,9 +30,8 @@ def claim(queryset: QuerySet[_M], *, token: str, lease: datetime, skip_locked: b
         chosen += " FOR UPDATE SKIP LOCKED"
     fields = model._meta.concrete_fields
     table = model._meta.db_table
-    # Concrete fields, the primary key among them, each have a column (the stubs allow None for the others).
-    columns = [cast(str, field.column) for field in fields]
-    primary_key = cast(str, model._meta.pk.column)
+    columns = [field.column for field in fields]
+    primary_key = model._meta.pk.column
     sql = (
         f"UPDATE {quote(table)} SET {quote('claimed_until')} = %s, {quote('claim_token')} = %s "
         f"WHERE {quote(primary_key)} IN ({chosen}) "
@@ -62,7 +61,9 @@ def _converters(
     field: Field[Any, Any], table: str, connection: BaseDatabaseWrapper
 ) -> tuple[list[Callable[..., Any]], Col]:
     column = field.get_col(table)
-    return [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)], column
+    # Field.get_db_converters exists in Django; django-stubs 5.2 omits it.
+    own = field.get_db_converters(connection)  # type: ignore[attr-defined]
+    return [*connection.ops.get_db_converters(column), *own], column
 
 
 def _convert(value: Any, converters: tuple[list[Callable[..., Any]], Col], connection: BaseDatabaseWrapper) -> Any:
