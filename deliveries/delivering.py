@@ -65,6 +65,7 @@ class Job:
     members: list[Delivery]
     request: transport.OutgoingRequest
     start_by: float  # time.monotonic() after which it is not sent: its claim would run out meanwhile
+    send_at: float = 0.0  # time.time() before which it is not sent: its rate limit's token is not there yet
 
 
 @dataclass
@@ -81,18 +82,20 @@ class Prepared:
     waits: list[ScheduledRetry] = field(default_factory=list)  # held back by delivery control (control.py)
 
 
-def prepare(claimed: list[Delivery], *, started: float) -> Prepared:
+def prepare(claimed: list[Delivery], *, started: float, rate_wait: float = 0.0) -> Prepared:
     """Turn deliveries this worker claimed (with event and webhook attached) into the requests to send.
 
     Delivery control decides first (what waits is released here); deliveries that cannot be sent
     (endpoint no longer receiving, a failed transform, skipped by a payload version) are closed here.
-    ``started`` is when the claim was taken (time.monotonic()): the lease runs from then.
+    ``started`` is when the claim was taken (time.monotonic()): the lease runs from then. ``rate_wait``:
+    seconds a request may wait in the senders for its rate limit's token (control.admit).
     """
     if not claimed:
         return Prepared()
     claimed = batching.gather(claimed)  # a batch endpoint's deliveries travel together
     now = timezone.now()
-    admission = control.admit(claimed, now)
+    admission = control.admit(claimed, now, rate_wait=rate_wait)
+    wall = time.time()
     prepared = Prepared(waits=[ScheduledRetry(d, delay, waiting=True) for d, delay in admission.waits])
     claimed = sorted(admission.send, key=lambda delivery: delivery.webhook_id)  # neighbours share a connection
     # A request that cannot start while its claim still has TOTAL_TIMEOUT (and the write) left is not
@@ -133,10 +136,14 @@ def prepare(claimed: list[Delivery], *, started: float) -> Prepared:
             )
             closed.append(delivery)
             continue
-        prepared.jobs.append(Job([delivery], messages.build_request(delivery.event, webhook, body), start_by))
+        send_at = wall + getattr(delivery, "send_after", 0.0)
+        prepared.jobs.append(
+            Job([delivery], messages.build_request(delivery.event, webhook, body), start_by, send_at)
+        )
     for members in batched.values():
         prepared.jobs += [
-            Job(batch, request, start_by) for batch, request in _batch_requests(members, bodies, now, closed)
+            Job(batch, request, start_by, wall + max(getattr(d, "send_after", 0.0) for d in batch))
+            for batch, request in _batch_requests(members, bodies, now, closed)
         ]
     if closed:
         record([], closed)

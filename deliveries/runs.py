@@ -154,9 +154,12 @@ def _send(pool: senders.Senders, claimed: list, started: float, result: RunResul
     if not claimed:
         return 0
     claimed, over = pool.fit(claimed)
-    lifecycle.release(over)  # over their endpoint's cap: pending and due, taken when a slot frees
-    prepared = delivering.prepare(claimed, started=started)
-    pool.submit(prepared.jobs)
+    try:
+        lifecycle.release(over)  # over their endpoint's cap: pending and due, taken when a slot frees
+        prepared = delivering.prepare(claimed, started=started, rate_wait=pool.rate_wait)
+        pool.submit(prepared.jobs)
+    finally:
+        pool.unfit(claimed)  # the submitted jobs count on their own now
     wakeup.schedule(wait.delay for wait in prepared.waits)
     result.deliveries_sent += sum(len(job.members) for job in prepared.jobs)
     return len(over) + len(prepared.waits)
