@@ -42,7 +42,7 @@ faults: $(STAMP)  ## the full fault-injection suite (docs/reliability.md); `make
 fuzz: $(STAMP)  ## the API and admin fuzzers at length (docs/reliability.md: "Hostile input"); HOOKLINE_FUZZ_EXAMPLES=100 by default
 	HOOKLINE_FUZZ_EXAMPLES=$${HOOKLINE_FUZZ_EXAMPLES:-100} DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15} \
-	$(PY) -m pytest -q -p no:cacheprovider tests/test_api_fuzz.py tests/test_admin_fuzz.py tests/test_input_gate.py
+	$(PY) -m pytest -q -p no:cacheprovider tests/console/test_api_fuzz.py tests/console/test_admin_fuzz.py tests/hookline/test_input_gate.py
 	@cat var/fuzz-report.json
 
 clean:

@@ -67,7 +67,7 @@ fi
 
 stage "the manual (mkdocs build --strict)" env NO_MKDOCS_2_WARNING=1 "$PY" -m mkdocs build --strict --quiet
 
-# tests/test_api_generated_client.py generates a client with openapi-python-client, kept in a virtualenv of
+# tests/integration/test_api_generated_client.py generates a client with openapi-python-client, kept in a virtualenv of
 # its own (its pins clash with the test environment's).
 if [ ! -x var/venv-openapi/bin/openapi-python-client ]; then
     echo "== preparing var/venv-openapi (openapi-python-client) =="

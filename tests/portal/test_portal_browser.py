@@ -26,7 +26,7 @@ from portal import links
 from portal.models import PortalLink
 from tests.support.receiver import Reply
 from tests.support.waiting import wait_until
-from tests.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401  (the Chromium page fixture)
+from tests.integration.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401  (the Chromium page fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ import pytest
 from hookline.conf import DEFAULTS
 from scripts import docs_reference as reference
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- settings ----------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import yaml
 
 from tests.support.waiting import wait_until
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 HOOKLINE_SERVICES = ("web", "worker", "beat")
 

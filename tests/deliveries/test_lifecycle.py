@@ -84,7 +84,7 @@ def test_settle_leaves_other_deliveries_alone(deliveries) -> None:
 LIFECYCLE_FIELDS = ("status", "claimed_until", "claim_token", "next_attempt_at")
 # lifecycle.py, and claims.py: the UPDATE … RETURNING statement that lifecycle.claim() runs.
 ALLOWED = {"deliveries/lifecycle.py", "deliveries/claims.py"}
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("deliveries", "hooks", "events", "hookline", "webhooks_project")
 FIELD = "|".join(LIFECYCLE_FIELDS)
 # ``delivery.status = …``, ``d.next_attempt_at, d.x = …`` (not ``==``), on anything but a transport result.

@@ -16,7 +16,7 @@ from deliveries.alerts import mail
 from deliveries.models import AlertState, Notification
 from hooks import services, states
 from tests.support.overrides import hookline
-from tests.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401 (the Chromium fixture)
+from tests.integration.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401 (the Chromium fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -293,7 +293,7 @@ def test_multi_process_mode_adds_up_every_process(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     env = {
         **os.environ,
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),

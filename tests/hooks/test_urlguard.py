@@ -1,7 +1,7 @@
 """Tests for hooks.urlguard: the URL, proxy and address checks, and credential splitting and masking.
 
 The send-time guard (connect-time address checks, DNS rebinding, proxies) is tested through the
-transport, in tests/test_transport_guard.py.
+transport, in tests/deliveries/transport/test_transport_guard.py.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from django.utils import timezone
 from deliveries.models import Attempt, Delivery
 from events.models import Event
 from hooks import services, states
-from tests.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401 (the Chromium fixture)
+from tests.integration.test_admin_browser import ARTIFACTS, ROOT, page  # noqa: F401 (the Chromium fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

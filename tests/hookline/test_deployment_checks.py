@@ -19,7 +19,7 @@ from hooks import crypto
 from hooks.models import Webhook
 from hooks.rekey import reencrypt_secrets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _ids(messages) -> set[str]:

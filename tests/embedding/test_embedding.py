@@ -26,7 +26,7 @@ from tests.support.wheel import build_wheel, install_into_fresh_venv
 
 pytestmark = pytest.mark.integration
 
-HOST = Path(__file__).resolve().parent / "embedding" / "host"
+HOST = Path(__file__).resolve().parent / "host"
 PREFIX = "/internal/webhooks/api"
 
 
