@@ -143,7 +143,9 @@ def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list)
     return []
 
 
-def _rate(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list, *, ahead: float = 0.0) -> list[Delivery]:
+def _rate(
+    webhook: Webhook, group: list[Delivery], now: datetime, waiting: list, *, ahead: float = 0.0
+) -> list[Delivery]:
     """Take tokens from the endpoint's bucket; the k-th delivery over the limit waits k tokens' time.
 
     Tokens due within ``ahead`` seconds are taken now: their deliveries go with ``send_after``, and wait

@@ -137,9 +137,7 @@ def prepare(claimed: list[Delivery], *, started: float, rate_wait: float = 0.0) 
             closed.append(delivery)
             continue
         send_at = wall + getattr(delivery, "send_after", 0.0)
-        prepared.jobs.append(
-            Job([delivery], messages.build_request(delivery.event, webhook, body), start_by, send_at)
-        )
+        prepared.jobs.append(Job([delivery], messages.build_request(delivery.event, webhook, body), start_by, send_at))
     for members in batched.values():
         prepared.jobs += [
             Job(batch, request, start_by, wall + max(getattr(d, "send_after", 0.0) for d in batch))
