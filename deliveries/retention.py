@@ -4,6 +4,8 @@ Each batch is one transaction that deletes at most PRUNE_BATCH deliveries and th
 primary key, so locks last milliseconds and the delivery path never waits long (measured in
 docs/performance.md, "Retention"). A pending delivery is never deleted: the DELETE repeats the
 status condition, so a delivery redelivered between the SELECT and the DELETE stays.
+Apps above this one prune their own spent rows through ``hookline_prune()`` on their AppConfig
+(the portal's used links), so that one beat task and one command keep every table.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -31,6 +34,7 @@ class PruneResult:
     deliveries: int = 0
     attempts: int = 0
     events: int = 0
+    others: dict[str, int] = field(default_factory=dict)  # rows deleted by the apps' hookline_prune(), by table
     batches: int = 0
     longest_batch_ms: float = 0.0
     finished: bool = True  # False when the time budget ran out first (the next run continues)
@@ -81,7 +85,29 @@ def prune(
             break
         if pause:
             time.sleep(pause)
+    for step in _app_steps():
+        while result.finished:
+            if time.monotonic() > deadline:
+                result.finished = False
+                break
+            if _timed(result, _prune_app, step, now or timezone.now(), batch) < batch:
+                break
+            if pause:
+                time.sleep(pause)
     return result
+
+
+def _app_steps() -> list:
+    """Each installed app's ``hookline_prune(*, now, batch) -> {table: rows deleted}``: one batch per call."""
+    return [config.hookline_prune for config in apps.get_app_configs() if hasattr(config, "hookline_prune")]
+
+
+def _prune_app(result: PruneResult, step, now: datetime, batch: int) -> int:
+    deleted = step(now=now, batch=batch)
+    for table, rows in deleted.items():
+        result.others[table] = result.others.get(table, 0) + rows
+        metrics.pruned(table, rows)
+    return max(deleted.values(), default=0)
 
 
 def _timed(result: PruneResult, step, *args) -> int:

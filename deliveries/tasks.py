@@ -85,11 +85,12 @@ def prune_task() -> int:
 
     # Bounded below the beat period, so two runs never overlap.
     result = retention.prune(budget=max(hookline_settings.PRUNE_INTERVAL * 0.8, 1.0))
-    if result.deliveries or result.events:
+    if result.deliveries or result.events or any(result.others.values()):
         logger.info(
-            "Pruned %d deliveries, %d attempts and %d events (retention)",
+            "Pruned %d deliveries, %d attempts and %d events (retention); other tables: %s",
             result.deliveries,
             result.attempts,
             result.events,
+            result.others,
         )
     return result.deliveries

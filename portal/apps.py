@@ -14,6 +14,12 @@ class PortalConfig(AppConfig):
 
         checks.register(check_portal_settings)
 
+    def hookline_prune(self, *, now, batch: int) -> dict[str, int]:
+        """deliveries.retention's step for this app: one batch of spent magic links (used or expired)."""
+        from .links import prune
+
+        return {"portal_links": prune(now=now, batch=batch)}
+
     def hookline_api_routes(self) -> list:
         """Routes the console's API root adds: POST /api/portal-sessions/ (the console does not import the portal)."""
         from django.urls import path

@@ -35,4 +35,7 @@ def check_portal_settings(app_configs=None, **kwargs) -> list[checks.CheckMessag
         errors.append(
             checks.Error("HOOKLINE_PORTAL['LINK_TTL'] and ['SESSION_AGE'] must be positive", id="portal.E004")
         )
+    home = portal_settings.HOME_URL
+    if home and not (isinstance(home, str) and home.startswith(("/", "http://", "https://"))):
+        errors.append(checks.Error("HOOKLINE_PORTAL['HOME_URL'] must be a path or an http(s) URL", id="portal.E005"))
     return errors

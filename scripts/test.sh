@@ -75,11 +75,12 @@ if [ ! -x var/venv-openapi/bin/openapi-python-client ]; then
         || echo "could not install openapi-python-client: the generated-client test will skip (fail under CI=true)"
 fi
 
-# The browser tests drive Debian's Chromium through Playwright's Python package (never a downloaded browser).
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing chromium (apt-get) =="
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >/dev/null \
-        || echo "could not install chromium: the browser tests will skip (fail under CI=true)"
+# The browser tests drive Debian's Chromium through Playwright's Python package (never a downloaded browser);
+# fonts-noto-cjk gives the portal's Japanese screenshots real glyphs instead of empty boxes.
+if { [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing chromium and fonts-noto-cjk (apt-get) =="
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; } >/dev/null \
+        || echo "could not install chromium or fonts-noto-cjk: the browser tests will skip (fail under CI=true)"
 fi
 
 export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline}

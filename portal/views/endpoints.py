@@ -20,7 +20,7 @@ from deliveries.models import Delivery
 from events.models import EventType
 from hooks.models import Webhook
 
-from .. import snippets, throttle
+from .. import examples, snippets, throttle
 from ..access import portal_view
 from ..conf import portal_settings
 from ..forms import EndpointForm, RecoverForm, default_recover_since
@@ -64,13 +64,7 @@ def endpoint_create(request):
     form = EndpointForm(request.POST or None, access=request.portal)
     if request.method == "POST" and form.is_valid():
         try:
-            webhook, secret = actions.create(
-                organisation=request.portal.organisation,
-                url=form.cleaned_data["url"],
-                name=form.cleaned_data["name"],
-                description=form.cleaned_data["description"],
-                event_types=form.cleaned_data["event_types"],
-            )
+            webhook, secret = actions.create(organisation=request.portal.organisation, **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -78,7 +72,7 @@ def endpoint_create(request):
             return render(
                 request, "portal/endpoint_secret.html", {"endpoint": webhook, "secret": secret, "created": True}
             )
-    return render(request, "portal/endpoint_form.html", {"form": form, "catalog": catalog(request)})
+    return render(request, "portal/endpoint_form.html", {"form": form, "catalog": catalog_with_examples(request)})
 
 
 @portal_view
@@ -89,10 +83,12 @@ def endpoint_edit(request, pk):
         "name": webhook.name,
         "description": webhook.description,
         "event_types": webhook.event_types,
+        "contact_emails": webhook.contact_emails,
     }
     form = EndpointForm(request.POST or None, initial=initial, access=request.portal, current=webhook.event_types)
     if request.method == "POST" and form.is_valid():
         changed = {name: value for name, value in form.cleaned_data.items() if value != initial[name]}
+        # (hooks.services cleans every value: the URL guard, event-type patterns, text limits, email addresses)
         try:
             actions.update(webhook, **changed)
         except ValidationError as exc:
@@ -101,7 +97,9 @@ def endpoint_edit(request, pk):
             messages.success(request, _("Endpoint saved."))
             return redirect("portal:endpoint", pk=webhook.pk)
     return render(
-        request, "portal/endpoint_form.html", {"form": form, "endpoint": webhook, "catalog": catalog(request)}
+        request,
+        "portal/endpoint_form.html",
+        {"form": form, "endpoint": webhook, "catalog": catalog_with_examples(request)},
     )
 
 
@@ -193,9 +191,17 @@ def endpoint_delete(request, pk):
 
 @portal_view
 def event_types(request):
-    return render(request, "portal/event_types.html", {"catalog": catalog(request)})
+    return render(request, "portal/event_types.html", {"catalog": catalog_with_examples(request)})
 
 
 def catalog(request) -> list[EventType]:
     entries = EventType.objects.filter(deprecated=False).order_by("key")
     return [entry for entry in entries if request.portal.allows_event_type(entry.key)]
+
+
+def catalog_with_examples(request) -> list[EventType]:
+    """The catalog, each entry with ``example``: (payload, from the schema's own examples) or None."""
+    entries = catalog(request)
+    for entry in entries:
+        entry.example = examples.example_of(entry.schema)
+    return entries

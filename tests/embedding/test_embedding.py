@@ -247,7 +247,9 @@ def test_a_foreign_site_embeds_hookline_as_the_readme_says(
         assert minted.status_code == 201, minted.text
         assert minted.json()["url"].startswith(f"{site.url}/account/webhooks/open/")
         customer = requests.Session()
-        portal = customer.get(minted.json()["url"], timeout=10)
+        asked = customer.get(minted.json()["url"], timeout=10)  # a page with a button: a GET uses nothing
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', asked.text).group(1)
+        portal = customer.post(minted.json()["url"], data={"csrfmiddlewaretoken": token}, timeout=10)
         assert portal.status_code == 200 and portal.url == f"{site.url}/account/webhooks/" and "Partner" in portal.text
         assert requests.get(minted.json()["url"], timeout=10).status_code == 410
 

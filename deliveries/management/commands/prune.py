@@ -27,8 +27,9 @@ class Command(BaseCommand):
             f"{kind} since {cutoff:%Y-%m-%d %H:%M}" if cutoff else f"{kind} forever"
             for kind, cutoff in result.cutoffs.items()
         )
+        others = "".join(f", {rows} {table.replace('_', ' ')}" for table, rows in result.others.items())
         self.stdout.write(
-            f"Pruned {result.deliveries} deliveries, {result.attempts} attempts and {result.events} events "
+            f"Pruned {result.deliveries} deliveries, {result.attempts} attempts and {result.events} events{others} "
             f"in {result.batches} batches (longest {result.longest_batch_ms:.0f} ms). Kept: {kept}."
             + ("" if result.finished else " Time budget spent: run again to continue.")
         )
