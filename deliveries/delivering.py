@@ -7,7 +7,7 @@ import os
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -206,10 +206,14 @@ def claim_due(
     lease=None,
     skip_endpoints: Iterable[int] = (),
     only: Iterable[int] | None = None,
+    endpoint_room: Callable[[int], int] | None = None,
+    capped: Callable[[], None] | None = None,
 ) -> list[Delivery]:
     """Take a lease on up to ``limit`` due deliveries, oldest due first, skipping rows another worker locks
     and the endpoints in ``skip_endpoints`` (their in-flight cap is full: they wait in the database).
-    ``only``: among these ids (a FIFO head's successors)."""
+    ``only``: among these ids (a FIFO head's successors). ``endpoint_room``: no more of an endpoint than it
+    says, chosen by a plain SELECT first (over-cap rows claimed and released cost an UPDATE and a claim more);
+    ``capped`` is called if due deliveries were left for that."""
     if limit <= 0:
         return []
     due = Delivery.objects.claimable(now)
@@ -217,6 +221,21 @@ def claim_due(
         due = due.filter(id__in=list(only))
     if skip_endpoints:
         due = due.exclude(webhook_id__in=list(skip_endpoints))
+    if endpoint_room is not None:
+        rooms: dict[int, int] = {}
+        candidates = list(due.order_by("next_attempt_at").values_list("id", "webhook_id")[:limit])
+        chosen = []
+        for delivery_id, webhook_id in candidates:
+            if webhook_id not in rooms:
+                rooms[webhook_id] = endpoint_room(webhook_id)
+            if rooms[webhook_id] > 0:
+                rooms[webhook_id] -= 1
+                chosen.append(delivery_id)
+        if len(chosen) < len(candidates) and capped is not None:
+            capped()
+        if not chosen:
+            return []
+        due = Delivery.objects.claimable(now).filter(id__in=chosen)
     return _claim(due.order_by("next_attempt_at")[:limit], now, token=token, lease=lease, skip_locked=True)
 
 

@@ -105,6 +105,12 @@ class Senders:
                 webhook_id for webhook_id, count in self._per_endpoint.items() if count >= self._caps.get(webhook_id, 1)
             }
 
+    def endpoint_room(self, webhook_id: int) -> int:
+        """Requests the endpoint may still have in flight here (its cap as last seen, else the setting's)."""
+        with self._lock:
+            cap = self._caps.get(webhook_id, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT)
+            return max(0, cap - self._per_endpoint.get(webhook_id, 0))
+
     def fit(self, deliveries: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
         """Split claimed deliveries into those within the endpoints' caps and those over (to release).
 
