@@ -78,6 +78,9 @@ class Senders:
         self._wakeups: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         if not inline:
             self._pool = ThreadPoolExecutor(size, "hookline-send")
+            # Its own timer for requests that wait for a rate limit's token: a publish that hangs on the
+            # broker (the process's wake-up timer) must not hold them.
+            self._timer = wakeup.Timer()
             threading.Thread(target=self._recorder, name="hookline-record", daemon=True).start()
             threading.Thread(target=self._publisher, name="hookline-wake", daemon=True).start()
 
@@ -156,7 +159,7 @@ class Senders:
                 self._send(job)
                 self._record_group([self._done.get()])
             elif job.send_at > now:  # its rate limit's token comes within rate_wait: no thread waits for it
-                wakeup.timer().at(job.send_at, partial(self._pool.submit, self._send, job))
+                self._timer.at(job.send_at, partial(self._pool.submit, self._send, job))
             else:
                 self._pool.submit(self._send, job)
 

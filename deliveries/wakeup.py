@@ -133,8 +133,9 @@ def whole_seconds() -> bool:
 
 
 class Timer:
-    """This process's wake-ups due within a second (one thread, a heap): lost if the process dies, like
-    the requests it has in flight; the periodic check then finds the due work."""
+    """Actions at given times on one thread (a heap): the process's wake-ups due within a second, and the
+    senders' requests that wait for a rate limit's token. Lost if the process dies, like the requests it
+    has in flight; the periodic check (and the claims' leases) then find the work."""
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, Callable[[], None]]] = []
