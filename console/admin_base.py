@@ -80,11 +80,16 @@ class InputGateMixin:
         return super().changelist_view(request, extra_context)
 
     def get_object(self, request, object_id, from_field=None):
+        # An id that cannot be (a NUL) or matches nothing is a 404 on every Hookline page; the admin's own
+        # answer, a redirect with "doesn't exist", differed from page to page and reveals what exists.
         try:
             limits.check_argument(object_id, where="object id")
         except limits.LimitExceeded:
-            return None  # as for any id that matches nothing
-        return super().get_object(request, object_id, from_field)
+            raise Http404("No such object.") from None
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object.")
+        return obj
 
 
 class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
@@ -101,13 +106,6 @@ class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
-
-    def get_object(self, request, object_id, from_field=None):
-        # The admin would redirect with "doesn't exist"; a 404 says the same and reveals nothing.
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404("No such object.")
-        return obj
 
     def is_visible(self, request: HttpRequest, obj: Any) -> bool:
         if request.user.is_superuser:

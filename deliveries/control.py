@@ -292,6 +292,8 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
         if runtime.breaker_failures or runtime.breaker_state != CLOSED:
             reason = "the probe succeeded" if runtime.breaker_state != CLOSED else ""
             changed = {"breaker_changed_at": now, "breaker_reason": reason} if reason else {}
+            if reason:  # breaker_closed below notifies: the alert lock before the runtime row (alerts/notify.py)
+                alerts.lock_first(webhook.pk)
             endpoint.update(breaker_failures=0, breaker_state=CLOSED, breaker_until=None, **changed)
             if reason:  # operational alerts (issue 25)
                 alerts.breaker_closed(webhook, reason, now)
@@ -322,15 +324,18 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
 def reset_breaker(webhook: Webhook) -> None:
     """Close an endpoint's breaker by hand (an operator's decision), and wake what waited for it."""
     was_closed = runtime_of(webhook).breaker_state == CLOSED
-    EndpointRuntime.objects.filter(pk=webhook.pk).update(
-        breaker_state=CLOSED,
-        breaker_failures=0,
-        breaker_until=None,
-        breaker_changed_at=timezone.now(),
-        breaker_reason="closed by an operator",
-    )
-    if not was_closed:  # operational alerts (issue 25)
-        alerts.breaker_closed(webhook, "closed by an operator", timezone.now())
+    with transaction.atomic():
+        if not was_closed:  # it notifies: the alert lock before the runtime row (the order in alerts/notify.py)
+            alerts.lock_first(webhook.pk)
+        EndpointRuntime.objects.filter(pk=webhook.pk).update(
+            breaker_state=CLOSED,
+            breaker_failures=0,
+            breaker_until=None,
+            breaker_changed_at=timezone.now(),
+            breaker_reason="closed by an operator",
+        )
+        if not was_closed:  # operational alerts (issue 25)
+            alerts.breaker_closed(webhook, "closed by an operator", timezone.now())
     lifecycle.reschedule(
         Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING), timezone.now(), only_later=True
     )

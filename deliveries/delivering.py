@@ -172,23 +172,14 @@ def _batch_requests(
 ) -> list[tuple[list[Delivery], transport.OutgoingRequest]]:
     """One request per batch of this endpoint's deliveries: a JSON array, signed once, under the batch id.
 
-    A batch whose body would exceed MAX_REQUEST_BODY_BYTES is closed as failed (added to ``closed``)."""
+    A batch whose body would exceed its limits (messages.bounded) is closed as failed (added to ``closed``)."""
     webhook = members[0].webhook
     contract = webhook.delivery_contract
     token = messages.body_token(webhook)
     requests = []
     for batch in batching.group(members, contract.batch.max_count):
-        items = [
-            messages.shaped(
-                d.event,
-                *bodies.item(d.event, webhook.delivery_contract.body.payload_version),
-                contract.body,
-                token=token,
-            )
-            for d in batch
-        ]
         try:
-            body = messages.bounded(messages.dumps(items))
+            body = messages.batch_body([d.event for d in batch], bodies, contract.body, token=token)
         except BodyTooLarge as exc:  # the batch fails with the reason; nothing is sent
             for delivery in batch:
                 lifecycle.fail(delivery, now, str(exc))

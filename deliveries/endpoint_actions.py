@@ -23,6 +23,7 @@ from hooks.services import disable, enable, rotate_body_token, rotate_secret, va
 from hooks.services import update_webhook as update
 
 from . import delivering, lifecycle, messages, retry
+from .alerts import moments as alerts  # the alert lock comes first (alerts/notify.py)
 from .control import head_of_line, pause, reset_breaker, resume, skip_head
 from .exceptions import PendingDeliveries
 from .models import Attempt, Delivery, EndpointRuntime, runtime_of
@@ -72,6 +73,8 @@ def send_test(webhook: Webhook, *, user=None) -> Attempt:
     decision = Decision(Outcome.SUCCEEDED if succeeded else Outcome.REJECTED)
     attempt = delivering.log_attempt(delivering.Sent(delivery, request, result), decision, timezone.now())
     with transaction.atomic():
+        if not succeeded:  # "a test failed" tells the owners: the alert lock before the endpoint's row
+            alerts.lock_first(webhook.pk)
         attempt.save()
         lifecycle.settle([delivery])
         if succeeded:

@@ -35,12 +35,19 @@ def dumps(value) -> bytes:
     return json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
-def bounded(body: bytes) -> bytes:
-    """The body unchanged, or BodyTooLarge (a failed delivery, nothing sent) above MAX_REQUEST_BODY_BYTES."""
+def bounded(body: bytes, shape: contracts.Body = contracts.DEFAULT.body) -> bytes:
+    """The body unchanged, or BodyTooLarge (a failed delivery, nothing sent) above MAX_REQUEST_BODY_BYTES.
+
+    ``shape`` is the endpoint's body section: the limits a body is held to are its endpoint's."""
     try:
         limits.check_request_body_size(len(body))
     except limits.LimitExceeded as exc:
         raise BodyTooLarge(f"Not sent: the rendered request body {exc.reason}") from None
+    if shape.max_bytes and len(body) > shape.max_bytes:
+        raise BodyTooLarge(
+            f"Not sent: the rendered request body is {len(body)} bytes; "
+            f"this endpoint's limit (contract body.max_bytes) is {shape.max_bytes}."
+        )
     return body
 
 
@@ -145,7 +152,7 @@ class BodyCache:
             item = self.item(event, payload_version)
             try:
                 self._bodies[cache_key] = (
-                    None if item is None else bounded(dumps(shaped(event, *item, shape, token=token)))
+                    None if item is None else bounded(dumps(shaped(event, *item, shape, token=token)), shape)
                 )
             except BodyTooLarge as exc:
                 self._bodies[cache_key] = exc
@@ -183,7 +190,15 @@ def test_body(event: Event, webhook: Webhook) -> bytes:
     """A test event in the endpoint's body shape (an array of one for a batch endpoint)."""
     contract = webhook.delivery_contract
     item = shaped(event, event.type, event.payload, contract.body, token=body_token(webhook))
-    return bounded(dumps([item] if contract.batch.enabled else item))
+    return bounded(dumps([item] if contract.batch.enabled else item), contract.body)
+
+
+def batch_body(events: list[Event], bodies: BodyCache, shape: contracts.Body, *, token: str = "") -> bytes:
+    """One batch's body: a JSON array of its events in the endpoint's shape; BodyTooLarge above the limits."""
+    return bounded(
+        dumps([shaped(event, *bodies.item(event, shape.payload_version), shape, token=token) for event in events]),
+        shape,
+    )
 
 
 SAMPLE_PAYLOAD = {"id": 42, "amount": "9.90", "customer": {"email": "ann@example.com"}, "items": [{"sku": "A-1"}]}

@@ -1,4 +1,4 @@
-"""Retention: delete finished deliveries (with their attempts) and spent events in short, bounded batches.
+"""Retention: delete finished deliveries (with their attempts), spent events and old alerts in short, bounded batches.
 
 Each batch is one transaction that deletes at most PRUNE_BATCH deliveries and their attempts by
 primary key, so locks last milliseconds and the delivery path never waits long (measured in
@@ -23,6 +23,7 @@ from events.models import Event
 from hookline.conf import hookline_settings
 
 from . import metrics
+from .alerts.models import Notification
 from .models import Attempt, Delivery
 
 # Rows of events deleted per statement (an event row is small and has no children by then).
@@ -34,6 +35,7 @@ class PruneResult:
     deliveries: int = 0
     attempts: int = 0
     events: int = 0
+    notifications: int = 0
     others: dict[str, int] = field(default_factory=dict)  # rows deleted by the apps' hookline_prune(), by table
     batches: int = 0
     longest_batch_ms: float = 0.0
@@ -53,6 +55,7 @@ def cutoffs(now: datetime | None = None) -> dict[str, datetime | None]:
         Delivery.Status.CANCELLED: before(hookline_settings.RETENTION_SUCCEEDED_DAYS),
         Delivery.Status.FAILED: before(hookline_settings.RETENTION_FAILED_DAYS),
         "events": before(hookline_settings.RETENTION_EVENTS_DAYS),
+        "notifications": before(hookline_settings.RETENTION_NOTIFICATIONS_DAYS),
     }
 
 
@@ -76,15 +79,16 @@ def prune(
                 break
             if pause:
                 time.sleep(pause)
-    cutoff = result.cutoffs["events"]
-    while cutoff is not None:
-        if time.monotonic() > deadline:
-            result.finished = False
-            break
-        if _timed(result, _prune_events, cutoff, EVENT_BATCH) < EVENT_BATCH:
-            break
-        if pause:
-            time.sleep(pause)
+    for kind, step in (("events", _prune_events), ("notifications", _prune_notifications)):
+        cutoff = result.cutoffs[kind]
+        while cutoff is not None and result.finished:
+            if time.monotonic() > deadline:
+                result.finished = False
+                break
+            if _timed(result, step, cutoff, EVENT_BATCH) < EVENT_BATCH:
+                break
+            if pause:
+                time.sleep(pause)
     for step in _app_steps():
         while result.finished:
             if time.monotonic() > deadline:
@@ -160,9 +164,27 @@ def _prune_events(result: PruneResult, cutoff: datetime, batch: int) -> int:
     return len(ids)
 
 
+def _prune_notifications(result: PruneResult, cutoff: datetime, batch: int) -> int:
+    """Alerts older than ``cutoff``, except those whose email is still to go (beat sends stranded ones)."""
+    unsent = (Notification.EmailStatus.QUEUED, Notification.EmailStatus.SENDING)
+    ids = list(
+        Notification.objects.filter(created_at__lt=cutoff)
+        .exclude(email_status__in=unsent)
+        .order_by()
+        .values_list("id", flat=True)[:batch]
+    )
+    if not ids:
+        return 0
+    # A row is deleted only if its email did not start meanwhile (mail.send claims it by status).
+    deleted = _raw_delete(Notification.objects.filter(id__in=ids).exclude(email_status__in=unsent))
+    result.notifications += deleted
+    metrics.pruned("notifications", deleted)
+    return len(ids)
+
+
 def _raw_delete(queryset) -> int:
     """DELETE … WHERE …, without Django's collector (which would SELECT every row to cascade in Python).
 
-    Safe here: attempts go first, and events only once no delivery refers to them.
+    Safe here: attempts go first, events only once no delivery refers to them, and nothing refers to a notification.
     """
     return queryset._raw_delete(queryset.db)

@@ -55,6 +55,15 @@ def _alert_errors() -> list[checks.CheckMessage]:
     for name in ("ALERT_WINDOW", "ALERT_CHECK_INTERVAL", "ALERT_LINK_MAX_AGE"):
         if getattr(hookline_settings, name) <= 0:
             errors.append(checks.Error(f"HOOKLINE['{name}'] must be positive", id="hookline.E017"))
+    days = hookline_settings.RETENTION_NOTIFICATIONS_DAYS
+    if 0 < days * 86400 < hookline_settings.ALERT_WINDOW:
+        errors.append(
+            checks.Error(
+                "HOOKLINE['RETENTION_NOTIFICATIONS_DAYS'] must be 0 (keep forever) or at least ALERT_WINDOW: "
+                "the alert window is read from the notifications kept",
+                id="hookline.E019",
+            )
+        )
     for name in ("ALERT_FAILING_ATTEMPTS", "ALERT_FAILING_AFTER", "ALERT_SECRET_NOTICE"):
         if getattr(hookline_settings, name) < 0:
             errors.append(checks.Error(f"HOOKLINE['{name}'] must be 0 (off) or more", id="hookline.E018"))

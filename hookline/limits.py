@@ -84,6 +84,17 @@ def seconds_argument(text: str) -> float:
     return value
 
 
+def count_argument(text: str) -> int:
+    """An argparse ``type`` for a batch size: 1 or more (``--batch 0`` meant the default, -5 sliced from the end)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 or more")
+    return value
+
+
 def text_argument(text: str) -> str:
     """An argparse ``type`` for a command's name or slug: valid Unicode, no NUL, at most NAME_MAX_LENGTH characters."""
     try:

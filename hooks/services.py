@@ -280,16 +280,7 @@ def rotate_secret(webhook: Webhook, *, user=None, secret: str = "") -> str:
     """Issue a new secret (or import ``secret``); the old one keeps signing alongside it for SECRET_ROTATION_GRACE seconds."""
     secret = _on_field("secret", validate_secret, secret) if secret else signing.generate_secret()
     webhook.begin_rotation(secret, hookline_settings.SECRET_ROTATION_GRACE)
-    webhook.updated_by = user or webhook.updated_by
-    webhook.save(
-        update_fields=[
-            "secret_encrypted",
-            "previous_secret_encrypted",
-            "previous_secret_expires_at",
-            "updated_by",
-            "updated_at",
-        ]
-    )
+    _save_rotation(webhook, "secret", user)
     return secret
 
 
@@ -298,17 +289,22 @@ def rotate_body_token(webhook: Webhook, *, user=None, token: str = "") -> str:
     still validates (POST /api/tokens/validate/) for SECRET_ROTATION_GRACE seconds. Bodies carry the new one at once."""
     token = _on_field("body_token", validate_body_token, token) if token else signing.generate_body_token()
     webhook.begin_body_token_rotation(token, hookline_settings.SECRET_ROTATION_GRACE)
+    _save_rotation(webhook, "body_token", user)
+    return token
+
+
+def _save_rotation(webhook: Webhook, credential: str, user) -> None:
+    """Write one rotated credential (``secret`` or ``body_token``): the new value, the previous one and its expiry."""
     webhook.updated_by = user or webhook.updated_by
     webhook.save(
         update_fields=[
-            "body_token_encrypted",
-            "previous_body_token_encrypted",
-            "previous_body_token_expires_at",
+            f"{credential}_encrypted",
+            f"previous_{credential}_encrypted",
+            f"previous_{credential}_expires_at",
             "updated_by",
             "updated_at",
         ]
     )
-    return token
 
 
 def enable(webhook: Webhook, *, user=None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
@@ -403,6 +404,12 @@ class WebhookAdmin(OrganisationScopedAdmin):
         return TemplateResponse(request, "admin/hooks/webhook/secret.html", context)
 
     # --- actions --------------------------------------------------------------------------
+    def _each(self, request, queryset, act, done: str, level: int = messages.INFO) -> None:
+        """One endpoint action on each selected endpoint, then one message (``{count}`` in ``done``)."""
+        for webhook in queryset:
+            act(webhook)
+        self.message_user(request, done.format(count=len(queryset)), level)
+
     def object_action_applies(self, name: str, obj: Webhook) -> bool:
         if name == "enable":
             return not obj.enabled
@@ -421,17 +428,13 @@ class WebhookAdmin(OrganisationScopedAdmin):
 
     @admin.action(description="Enable selected endpoints", permissions=["change"])
     def enable(self, request, queryset):
-        for webhook in queryset:
-            actions.enable(webhook, user=request.user)
-        self.message_user(
-            request, f"Enabled {len(queryset)} endpoint(s); each is new until a delivery or test proves it."
-        )
+        done = "Enabled {count} endpoint(s); each is new until a delivery or test proves it."
+        self._each(request, queryset, partial(actions.enable, user=request.user), done)
 
     @admin.action(description="Disable selected endpoints", permissions=["change"])
     def disable(self, request, queryset):
-        for webhook in queryset:
-            actions.disable(webhook, user=request.user)
-        self.message_user(request, f"Disabled {len(queryset)} endpoint(s).", messages.WARNING)
+        done = "Disabled {count} endpoint(s)."
+        self._each(request, queryset, partial(actions.disable, user=request.user), done, messages.WARNING)
 
     @admin.action(description="Rotate secret (the new one is shown once)", permissions=["change"])
     def rotate_secret(self, request, queryset):
@@ -506,9 +509,9 @@ class WebhookAdmin(OrganisationScopedAdmin):
 
     @admin.action(description="Pause selected endpoints (deliveries are held)", permissions=["change"])
     def pause(self, request, queryset):
-        for webhook in queryset:
-            actions.pause(webhook)
-        self.message_user(request, f"Paused {len(queryset)} endpoint(s): their deliveries are held until resumed.")
+        self._each(
+            request, queryset, actions.pause, "Paused {count} endpoint(s): their deliveries are held until resumed."
+        )
 
     @admin.action(description="Resume selected endpoints (send what was held)", permissions=["change"])
     def resume(self, request, queryset):
@@ -517,9 +520,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
 
     @admin.action(description="Close the circuit breaker of selected endpoints", permissions=["change"])
     def reset_breaker(self, request, queryset):
-        for webhook in queryset:
-            actions.reset_breaker(webhook)
-        self.message_user(request, f"Closed the breaker of {len(queryset)} endpoint(s).")
+        self._each(request, queryset, actions.reset_breaker, "Closed the breaker of {count} endpoint(s).")
 
     @admin.action(description="Skip the head of line of selected FIFO endpoints", permissions=["change"])
     def skip_head(self, request, queryset):

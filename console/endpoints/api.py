@@ -98,15 +98,13 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
-        webhook = self.get_object()
-        body = RotateSecretSerializer(data=request.data or {})
-        body.is_valid(raise_exception=True)
-        try:
-            secret = actions.rotate_secret(webhook, user=request.user, secret=body.validated_data.get("secret", ""))
-        except DjangoValidationError as exc:
-            raise from_django(exc) from None
-        answer = {"secret": secret, "previous_secret_expires_at": webhook.previous_secret_expires_at}
-        return Response(RotatedSecretSerializer(answer).data)
+        return self._rotate(
+            request,
+            "secret",
+            RotateSecretSerializer,
+            RotatedSecretSerializer,
+            lambda webhook, user, value: actions.rotate_secret(webhook, user=user, secret=value),
+        )
 
     @extend_schema(
         summary="Rotate the body token",
@@ -118,17 +116,25 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="rotate-body-token")
     def rotate_body_token(self, request, pk=None):
+        return self._rotate(
+            request,
+            "body_token",
+            RotateBodyTokenSerializer,
+            RotatedBodyTokenSerializer,
+            lambda webhook, user, value: actions.rotate_body_token(webhook, user=user, token=value),
+        )
+
+    def _rotate(self, request, credential: str, asked, answer, rotate) -> Response:
+        """Both rotations: an optional value to import, the new one shown once, and when the previous one expires."""
         webhook = self.get_object()
-        body = RotateBodyTokenSerializer(data=request.data or {})
+        body = asked(data=request.data or {})
         body.is_valid(raise_exception=True)
         try:
-            token = actions.rotate_body_token(
-                webhook, user=request.user, token=body.validated_data.get("body_token", "")
-            )
+            value = rotate(webhook, request.user, body.validated_data.get(credential, ""))
         except DjangoValidationError as exc:
             raise from_django(exc) from None
-        answer = {"body_token": token, "previous_body_token_expires_at": webhook.previous_body_token_expires_at}
-        return Response(RotatedBodyTokenSerializer(answer).data)
+        expires = f"previous_{credential}_expires_at"
+        return Response(answer({credential: value, expires: getattr(webhook, expires)}).data)
 
     @extend_schema(
         summary="Re-queue failed deliveries",

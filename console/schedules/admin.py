@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from console.admin_base import OrganisationScopedAdmin
 from events import scheduling
 from events.models import Organisation, ScheduledEvent
+from hooks import patterns
 
 
 class ScheduledEventForm(forms.ModelForm):
@@ -36,6 +37,12 @@ class ScheduledEventForm(forms.ModelForm):
         self.fields["payload_function"].choices = [("", "— a fixed payload —")] + [
             (name, name) for name in scheduling.payload_function_names()
         ]
+
+    def clean_event_type(self):
+        refusal = patterns.reserved_refusal(self.cleaned_data["event_type"])
+        if refusal:
+            raise forms.ValidationError(refusal, code="reserved_event_type")
+        return self.cleaned_data["event_type"]
 
     def clean(self):
         cleaned = super().clean()

@@ -10,6 +10,7 @@ from events import scheduling
 from events.models import ScheduledEvent
 from hookline.api.base import HooklineAPIMixin
 from hookline.api.schema import extend_schema, extend_schema_view
+from hooks import patterns
 
 
 class ScheduledEventSerializer(serializers.ModelSerializer):
@@ -38,6 +39,12 @@ class ScheduledEventSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["next_run_at", "last_run_at", "last_event_id", "created_at", "updated_at"]
+
+    def validate_event_type(self, value: str) -> str:
+        refusal = patterns.reserved_refusal(value)
+        if refusal:
+            raise serializers.ValidationError(refusal, code="reserved_event_type")
+        return value
 
     def validate(self, attrs: dict) -> dict:
         if self.instance is None and "organisation" not in attrs:

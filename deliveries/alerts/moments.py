@@ -25,6 +25,13 @@ EMAIL_STRANDED_AFTER = 60
 PERIODIC_LIMIT = 200  # per run: bounded work, the next run takes the rest
 
 
+def lock_first(webhook_id: int) -> None:
+    """Take the endpoint's alert lock now, ahead of its Webhook and EndpointRuntime rows (the lock order in
+    notify.py), in a path that changes those and may then notify. Inside the caller's transaction."""
+    if hookline_settings.ALERTS:
+        locked_state(webhook_id)
+
+
 def record_outcomes(outcomes: list[tuple[Delivery, Outcome]], now: datetime) -> None:
     """Inside the worker's write, per endpoint: count its failing episode, warn, report exhaustion, or recover.
 

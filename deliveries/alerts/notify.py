@@ -6,6 +6,13 @@ agree. The event goes only to the receiving endpoints that name its type exactly
 ``hookline.*`` types never match wildcards), never to the endpoint it is about, and not at all when
 the trouble was a delivery of an operational event itself (an operations endpoint failing would
 otherwise tell the others, whose failures would tell it: a loop).
+
+Lock order, per endpoint: its AlertState row, then its Webhook row, then its EndpointRuntime row (and
+endpoints in id order). The worker's record takes them so (alerts.record_outcomes before the state change
+reads them, then control's counters); a path that locks a later row and may then notify takes the
+AlertState first (``moments.lock_first``): the admin's test-send, the breaker's closing. Taken the other way
+round, a test-send (Webhook, then AlertState in the state-change signal) and a worker (AlertState, then
+Webhook for "retries ran out") deadlocked on the same endpoint.
 """
 
 from __future__ import annotations

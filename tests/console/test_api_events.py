@@ -125,6 +125,19 @@ def test_emit_names_an_unknown_event_type(api):
     assert not Event.objects.exists()
 
 
+def test_emit_refuses_hooklines_own_operational_types_and_says_why(api, event_type):
+    # given: a reserved type in the catalog (the alerts system emits it)
+    event_type("hookline.endpoint.invalid")
+
+    # when: a client tries to forge one
+    response = api.post("/api/events/", {"type": "hookline.endpoint.invalid", "payload": {"webhook": 1}}, format="json")
+
+    # then
+    assert response.status_code == 400
+    assert "Hookline's own operational event types" in response.content.decode()
+    assert not Event.objects.exists()
+
+
 def test_emit_says_where_the_payload_fails_the_schema(api, event_type):
     # given
     event_type("invoice.paid", schema={"type": "object", "properties": {"invoice": {"type": "integer"}}})

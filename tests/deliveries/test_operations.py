@@ -11,7 +11,7 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from deliveries import health, metrics, retention
-from deliveries.models import Attempt, Delivery
+from deliveries.models import Attempt, Delivery, Notification
 from events.models import Event
 from hookline.jsonlog import JsonFormatter
 from tests.support.overrides import hookline
@@ -174,6 +174,28 @@ def test_prune_with_zero_days_keeps_forever(make_webhook, delivery_to):
     assert Delivery.objects.count() == 1
 
 
+def test_prune_deletes_old_alerts_but_keeps_recent_ones_and_emails_still_to_go(make_webhook):
+    # given: alerts of 100 days, one of them with its email still queued, and one of 10 days
+    webhook, _ = make_webhook("http://127.0.0.1:9/in")
+    now = timezone.now()
+
+    def alert(age_days: float, email_status: str = "") -> Notification:
+        created = now - timedelta(days=age_days)
+        return Notification.objects.create(
+            webhook=webhook, kind="failing", created_at=created, summary="s", email_status=email_status
+        )
+
+    old, old_sent, old_queued, recent = alert(100), alert(100, "sent"), alert(100, "queued"), alert(10)
+    # when
+    result = retention.prune()
+    with hookline(RETENTION_NOTIFICATIONS_DAYS=0):
+        kept_forever = retention.prune(now=now + timedelta(days=400))
+    # then
+    assert set(Notification.objects.values_list("id", flat=True)) == {old_queued.id, recent.id}
+    assert {old.id, old_sent.id}.isdisjoint(Notification.objects.values_list("id", flat=True))
+    assert (result.notifications, kept_forever.notifications) == (2, 0)
+
+
 def test_the_prune_command_reports(make_webhook, delivery_to, capsys):
     from django.core.management import call_command
 
@@ -181,7 +203,8 @@ def test_the_prune_command_reports(make_webhook, delivery_to, capsys):
     old = timezone.now() - timedelta(days=400)
     delivery_to(webhook, created=old, status="failed", completed=old)
     call_command("prune")
-    assert "Pruned 1 deliveries" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Pruned 1 deliveries" in out and ", 0 alerts" in out
 
 
 # --- health queries --------------------------------------------------------------------------

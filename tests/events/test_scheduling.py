@@ -105,6 +105,17 @@ def test_api_refuses_a_bad_schedule_with_the_field_and_reason(api, event_type, f
     assert reason in response.content.decode() and field in response.content.decode()
 
 
+def test_a_schedule_of_a_reserved_hookline_type_is_refused_in_the_api_and_the_admin(api, admin_client, event_type):
+    event_type("hookline.endpoint.invalid")
+    body = {"name": "Forged", "event_type": "hookline.endpoint.invalid", "cron": "0 4 * * *", "timezone": "UTC"}
+    response = api.post("/api/scheduled-events/", body, format="json")
+    assert response.status_code == 400 and "operational event types" in response.content.decode()
+    form = {**body, "payload": "{}", "payload_function": "", "missed_runs": "skip", "enabled": "on"}
+    page = admin_client.post(reverse("admin:events_scheduledevent_add"), form)
+    assert page.status_code == 200 and "operational event types" in page.content.decode()
+    assert not ScheduledEvent.objects.exists()
+
+
 def test_api_creates_a_schedule_and_plans_its_next_run(api, event_type, organisation):
     event_type("usage.report")
     body = {

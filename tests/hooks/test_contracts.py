@@ -12,6 +12,7 @@ from deliveries import retry
 from deliveries.retry import Outcome
 from hooks import contracts
 from hooks.contracts import parse, validate_contract
+from tests.support.overrides import hookline
 
 
 def policy(**values):
@@ -398,6 +399,21 @@ def test_effective_resolves_every_default_from_the_settings_once_per_generation(
         ) == (4, 7, 60.0, "http://egress:3128", 9, 2)
     assert contract.effective().control.breaker_threshold == 0  # the settings changed: resolved again
     assert contracts.DEFAULT.effective().request.user_agent.startswith("Hookline/")
+
+
+def test_a_body_size_limit_is_at_most_the_global_one_and_shows_in_the_description():
+    # given / when: a limit under HOOKLINE MAX_REQUEST_BODY_BYTES is stored; 0 and one above the global are refused
+    stored = validate_contract({"body": {"max_bytes": 10_000}})
+    with hookline(MAX_REQUEST_BODY_BYTES=5_000):
+        with pytest.raises(contracts.ContractError, match="at most HOOKLINE MAX_REQUEST_BODY_BYTES") as above:
+            validate_contract({"body": {"max_bytes": 10_000}})
+    with pytest.raises(contracts.ContractError, match="from 1 to") as zero:
+        validate_contract({"body": {"max_bytes": 0}})
+    # then
+    assert stored == {"body": {"max_bytes": 10_000}} and parse(stored).body.max_bytes == 10_000
+    assert above.value.option == zero.value.option == "body.max_bytes"
+    assert "bodies up to 10000 bytes" in contracts.describe(parse(stored))
+    assert contracts.DEFAULT.body.max_bytes is None  # no limit of its own: the global one
 
 
 def test_flat_option_names_are_set_into_their_sections_and_a_refusal_names_the_option():

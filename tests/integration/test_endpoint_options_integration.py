@@ -292,6 +292,36 @@ def test_the_all_policy_retries_a_400(start_worker, receiver, make_webhook, even
     assert len(receiver.at("/bad-then-ok")) == 2
 
 
+# --- body size ----------------------------------------------------------------------------------------------------
+
+
+def test_a_body_over_the_endpoints_max_bytes_fails_at_once_and_is_not_sent(worker, receiver, make_webhook, event_type):
+    # given: a receiver whose gateway takes at most 300 bytes, alone and in batches, beside one without a limit
+    event_type("invoice.paid")
+    limited, _ = make_webhook(receiver.on("/limited", always(200)), contract={"body": {"max_bytes": 300}})
+    batched, _ = make_webhook(
+        receiver.on("/batched", always(200)),
+        contract={"body": {"max_bytes": 300}, "batch": {"max_count": 5, "max_wait": 0.2}},
+    )
+    make_webhook(receiver.on("/open", always(200)))
+
+    # when: a small event, then one whose body is larger than 300 bytes
+    emit("invoice.paid", {"note": "small"}, limited.organisation)
+    wait_until(lambda: settled(3), timeout=60, message="the small event's 3 deliveries")
+    large = emit("invoice.paid", {"note": "x" * 400}, limited.organisation)
+    wait_until(lambda: settled(6), timeout=60, message="the large event's 3 deliveries")
+
+    # then: the small event reached all three; the large one only the endpoint without a limit
+    assert [len(receiver.at(path)) for path in ("/limited", "/batched", "/open")] == [1, 1, 2]
+    for webhook in (limited, batched):
+        failed = Delivery.objects.get(webhook=webhook, event_id=large)
+        assert (failed.status, failed.attempts) == ("failed", 0)  # not retried into the same refusal
+        assert "body.max_bytes" in failed.last_error and "300" in failed.last_error
+        assert not Attempt.objects.filter(delivery=failed).exists()
+    limited.refresh_from_db()
+    assert limited.state == "valid"  # the small event proved it; a body too large says nothing about the receiver
+
+
 # --- token validation -----------------------------------------------------------------------------------------
 
 

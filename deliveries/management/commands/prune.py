@@ -1,4 +1,4 @@
-"""manage.py prune: delete deliveries, attempts and events past their retention period (HOOKLINE["RETENTION_*"])."""
+"""manage.py prune: delete deliveries, attempts, events and alerts past their retention (HOOKLINE["RETENTION_*"])."""
 
 from django.core.management.base import BaseCommand
 
@@ -7,10 +7,15 @@ from hookline import limits
 
 
 class Command(BaseCommand):
-    help = "Delete finished deliveries (with their attempts) and spent events past their retention period."
+    help = "Delete finished deliveries (with their attempts), spent events and old alerts past their retention period."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch", type=int, default=None, help="Deliveries per transaction (default PRUNE_BATCH).")
+        parser.add_argument(
+            "--batch",
+            type=limits.count_argument,
+            default=None,
+            help="Deliveries per transaction, 1 or more (default PRUNE_BATCH).",
+        )
         parser.add_argument(
             "--budget",
             type=limits.seconds_argument,
@@ -29,7 +34,8 @@ class Command(BaseCommand):
         )
         others = "".join(f", {rows} {table.replace('_', ' ')}" for table, rows in result.others.items())
         self.stdout.write(
-            f"Pruned {result.deliveries} deliveries, {result.attempts} attempts and {result.events} events{others} "
+            f"Pruned {result.deliveries} deliveries, {result.attempts} attempts, {result.events} events, "
+            f"{result.notifications} alerts{others} "
             f"in {result.batches} batches (longest {result.longest_batch_ms:.0f} ms). Kept: {kept}."
             + ("" if result.finished else " Time budget spent: run again to continue.")
         )

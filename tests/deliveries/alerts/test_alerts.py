@@ -8,9 +8,11 @@ import pytest
 from django.core import mail as outbox
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from deliveries import control, signals
+from deliveries import control, endpoint_actions, signals
 from deliveries.alerts import links, mail, moments
 from deliveries.models import AlertState, Delivery, EndpointRuntime, Notification
 from events.models import Event
@@ -420,3 +422,52 @@ def test_organisations_and_the_api_take_alert_contacts(client, admin_user, organ
         f"/api/webhooks/{webhook.pk}/", {"contact_emails": "a@b.test;c@d.test"}, content_type="application/json"
     )
     assert accepted.status_code == 200 and accepted.json()["contact_emails"] == "a@b.test, c@d.test"
+
+
+# --- lock order: AlertState, then Webhook, then EndpointRuntime (deliveries/alerts/notify.py) ------------------
+
+
+def first(queries: list[str], *needles: str) -> int:
+    """The index of the first statement that names every needle."""
+    return next(index for index, sql in enumerate(queries) if all(needle in sql for needle in needles))
+
+
+def statements(run) -> list[str]:
+    with CaptureQueriesContext(connection) as ran:
+        run()
+    return [query["sql"] for query in ran.captured_queries]
+
+
+def test_the_worker_and_a_failed_test_send_lock_an_endpoints_rows_in_the_same_order(
+    receiver, make_webhook, delivery_to
+):
+    # given: an endpoint that answers 500; a delivery of it that the worker exhausts (it turns the endpoint invalid)
+    webhook, _ = make_webhook(receiver.on("/down", always(500)), breaker_threshold=1)
+    delivery = delivery_to(webhook)
+    with hookline(MAX_ATTEMPTS=1):
+        # when: the worker records the exhaustion, then an operator's test fails
+        worker = statements(running.deliver)
+        Webhook.objects.filter(pk=webhook.pk).update(state="valid")
+        webhook.refresh_from_db()
+        operator = statements(lambda: endpoint_actions.send_test(webhook))
+    # then: both take the alert lock before they write the endpoint's row (the worker then its runtime row), so
+    # neither holds one while waiting for the other's (they deadlocked when the test-send took them reversed)
+    assert Delivery.objects.get(pk=delivery.pk).status == "failed"
+    for sql in (worker, operator):
+        assert first(sql, "deliveries_alertstate") < first(sql, 'UPDATE "hooks_webhook"')
+    assert first(worker, 'UPDATE "hooks_webhook"') < first(worker, 'UPDATE "deliveries_endpointruntime"')
+    if connection.features.has_select_for_update:  # PostgreSQL: the lock itself
+        for sql in (worker, operator):
+            assert first(sql, "deliveries_alertstate", "FOR UPDATE") < first(sql, 'UPDATE "hooks_webhook"')
+
+
+def test_closing_the_breaker_by_hand_takes_the_alert_lock_before_the_runtime_row(make_webhook, receiver):
+    # given: an open breaker
+    webhook, _ = make_webhook(receiver.on("/r", always(200)), breaker_threshold=1)
+    control._count(webhook, [False], timezone.now())
+    webhook.refresh_from_db()
+    # when
+    sql = statements(lambda: control.reset_breaker(webhook))
+    # then
+    assert first(sql, "deliveries_alertstate") < first(sql, 'UPDATE "deliveries_endpointruntime"')
+    assert Notification.objects.filter(kind="breaker_closed").exists()
