@@ -25,7 +25,7 @@ docs: $(STAMP)  ## the manual (mkdocs.yml) into var/site/, strict: a broken link
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 	@echo "The manual: var/site/index.html"
 
-lint: $(STAMP)  ## ruff (lint and format check) and mypy, as configured in pyproject.toml; not yet part of `make test`
+lint: $(STAMP)  ## ruff check, ruff format --check and mypy (pyproject.toml): the first stage of `make test`; a finding fails
 	@status=0; \
 	$(VENV)/bin/ruff check . || status=1; \
 	$(VENV)/bin/ruff format --check . || status=1; \
@@ -42,7 +42,7 @@ faults: $(STAMP)  ## the full fault-injection suite (docs/reliability.md); `make
 fuzz: $(STAMP)  ## the API and admin fuzzers at length (docs/reliability.md: "Hostile input"); HOOKLINE_FUZZ_EXAMPLES=100 by default
 	HOOKLINE_FUZZ_EXAMPLES=$${HOOKLINE_FUZZ_EXAMPLES:-100} DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15} \
-	$(PY) -m pytest -q -p no:cacheprovider tests/test_api_fuzz.py tests/test_admin_fuzz.py tests/test_input_gate.py
+	$(PY) -m pytest -q -p no:cacheprovider tests/console/test_api_fuzz.py tests/console/test_admin_fuzz.py tests/hookline/test_input_gate.py
 	@cat var/fuzz-report.json
 
 clean:

@@ -18,6 +18,9 @@ class PlainRow(models.Model):
         app_label = "bench"
         db_table = "bench_plain_row"
 
+    def __str__(self) -> str:
+        return f"PlainRow {self.pk}"
+
 
 def ensure_table() -> None:
     if PlainRow._meta.db_table not in connection.introspection.table_names():

@@ -19,6 +19,7 @@ def transact(kind: str, org, n: int) -> None:
 
     with transaction.atomic():
         if kind == "peer":
+            from bench.peer import signals  # noqa: F401  (its post_save receiver enqueues the webhook)
             from bench.peer.models import PeerOrder
 
             PeerOrder.objects.create(payload={**PAYLOAD, "n": n})

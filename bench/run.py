@@ -231,7 +231,8 @@ def _measure_run(number: int, receiver, org, plan: Plan, limits, pids: list[int]
 
 
 def _compare(receiver, org, plan: Plan, limits, log_dir: Path, budget_end: float, notes: list[str]) -> list[dict]:
-    """Each candidate worker command once: single-emit backlogs (fast, 200 ms) and the batch path, next to a fresh raw limit."""
+    """Each candidate worker command once: single-emit backlogs (fast, 200 ms) and the batch path, next to a fresh raw
+    limit."""
     from bench import clients, scenarios, single
 
     compared = []
@@ -440,9 +441,11 @@ def _render(results: dict, plan: Plan, threads: int) -> str:
         ]
         for item in results["compare"]:
             lines.append(
-                f"| {item['label']}: `{_env_prefix(item['env'])}{item['command'].replace('celery -A webhooks_project worker ', '… ')}` "
+                f"| {item['label']}: "
+                f"`{_env_prefix(item['env'])}{item['command'].replace('celery -A webhooks_project worker ', '… ')}` "
                 f"| {item['processes']} | {item['single_fast']['rate']:.0f} "
-                f"| {item['single_fast']['rate'] / item['raw_session']:.2f} | {item['single_fast']['worker_cpu_ms']:.2f} "
+                f"| {item['single_fast']['rate'] / item['raw_session']:.2f} "
+                f"| {item['single_fast']['worker_cpu_ms']:.2f} "
                 f"| {item['single_slow']['rate']:.0f} | {item['fast']['rate']:.0f} "
                 f"| {item['slow']['rate']:.0f} | {item['fast']['worker_cpu_ms']:.2f} "
                 f"| {item['fast'].get('connections_opened', '—')} | {item['peak_rss_mb']:.0f} |"

@@ -26,7 +26,7 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 # --- 1. raw client limits --------------------------------------------------------------------
@@ -108,7 +108,7 @@ def emit_cost(org, limits: Limits) -> dict[str, float]:
         timings["txn_emit" if len(pattern) == 2 else "txn_plain"].append((ended - begun) * 1e6)
     batch = 100
     per_event = []
-    for chunk in range(max(1, limits.emit_count // batch // 2)):
+    for _chunk in range(max(1, limits.emit_count // batch // 2)):
         started = time.perf_counter()
         with transaction.atomic():
             events.emit_many([(environment.EVENT_TYPE, {**PAYLOAD, "n": index}, org) for index in range(batch)])
@@ -218,7 +218,8 @@ FAN_OUT_CONDITION = {
 
 
 def fan_out_wide(receiver, org, *, endpoints: int, limits: Limits, condition: dict | None = None) -> dict[str, float]:
-    """One event to ``endpoints`` endpoints (each with ``condition``): until all deliveries exist, and until all succeeded."""
+    """One event to ``endpoints`` endpoints (each with ``condition``): until all deliveries exist, and until all
+    succeeded."""
     from django.db import transaction
     from django.db.models import Max
 

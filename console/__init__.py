@@ -1,4 +1,5 @@
-"""Hookline's console: every resource's admin and API side by side (one sub-package per resource), the API root, the dashboards.
+"""Hookline's console: every resource's admin and API side by side (one sub-package per resource), the API root, the
+dashboards.
 
 The fourth app, above ``events``, ``hooks`` and ``deliveries``: it may import all three (an endpoint's
 admin and API call delivery operations: send test, recover, delete with its log), and none of them imports

@@ -1,4 +1,5 @@
-"""Hookline's admin: imports each resource's admin module so every model is registered exactly once (Django's autodiscover imports this module)."""
+"""Hookline's admin: imports each resource's admin module so every model is registered exactly once (Django's
+autodiscover imports this module)."""
 
 from .alerts import admin as alerts_admin  # noqa: F401  (operational alerts, issue 25)
 from .deliveries import admin as deliveries_admin  # noqa: F401  (each module registers its admin)

@@ -31,7 +31,8 @@ def member_organisation_ids(request: HttpRequest) -> frozenset[int]:
 
 
 class LimitedJSONFormField(forms.JSONField):
-    """The admin's JSON boxes: text over the depth limit is refused before json.loads recurses, and any stored value shows."""
+    """The admin's JSON boxes: text over the depth limit is refused before json.loads recurses, and any stored value
+    shows."""
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, str) and not self.disabled:
@@ -65,7 +66,7 @@ class InputGateMixin:
     """Every Hookline admin page: the search box, the filters, the ordering and object ids pass hookline.limits
     before they reach the ORM (a NUL there was a PostgreSQL error, a 500)."""
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(self, request: HttpRequest, extra_context=None):
         for name, values in request.GET.lists():
             for value in (name, *values):
                 try:
@@ -79,12 +80,17 @@ class InputGateMixin:
                     )
         return super().changelist_view(request, extra_context)
 
-    def get_object(self, request, object_id, from_field=None):
+    def get_object(self, request: HttpRequest, object_id, from_field=None):
+        # An id that cannot be (a NUL) or matches nothing is a 404 on every Hookline page; the admin's own
+        # answer, a redirect with "doesn't exist", differed from page to page and reveals what exists.
         try:
             limits.check_argument(object_id, where="object id")
         except limits.LimitExceeded:
-            return None  # as for any id that matches nothing
-        return super().get_object(request, object_id, from_field)
+            raise Http404("No such object.") from None
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object.")
+        return obj
 
 
 class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
@@ -99,28 +105,21 @@ class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
     object_actions: dict[str, str] = {}
     formfield_overrides = {models.JSONField: {"form_class": LimitedJSONFormField}}
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).visible_to(request.user)
-
-    def get_object(self, request, object_id, from_field=None):
-        # The admin would redirect with "doesn't exist"; a 404 says the same and reveals nothing.
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404("No such object.")
-        return obj
 
     def is_visible(self, request: HttpRequest, obj: Any) -> bool:
         if request.user.is_superuser:
             return True
         return attrgetter(self.organisation_attribute)(obj) in member_organisation_ids(request)
 
-    def has_view_permission(self, request, obj=None):
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return super().has_view_permission(request, obj) and (obj is None or self.is_visible(request, obj))
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return super().has_change_permission(request, obj) and (obj is None or self.is_visible(request, obj))
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return super().has_delete_permission(request, obj) and (obj is None or self.is_visible(request, obj))
 
     # --- one action, run on one object from a button of its page ---------------------------
@@ -130,12 +129,12 @@ class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
             path(
                 "<path:object_id>/run/<str:action>/",
                 self.admin_site.admin_view(self.object_action_view),
-                name="%s_%s_object_action" % info,
+                name="{}_{}_object_action".format(*info),
             ),
             *super().get_urls(),
         ]
 
-    def object_action_view(self, request, object_id: str, action: str):
+    def object_action_view(self, request: HttpRequest, object_id: str, action: str):
         """POST: run a changelist action on this object alone (the action's own permissions apply)."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -151,7 +150,7 @@ class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
             reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
         )
 
-    def object_action_buttons(self, request, obj) -> list[dict[str, str]]:
+    def object_action_buttons(self, request: HttpRequest, obj) -> list[dict[str, str]]:
         """The buttons of ``object_actions`` this user may use on ``obj`` now, in declared order."""
         actions = self.get_actions(request)
         return [
@@ -164,7 +163,9 @@ class OrganisationScopedAdmin(InputGateMixin, admin.ModelAdmin):
         """Whether a button makes sense for the object as it is (no "Enable" on an enabled endpoint)."""
         return True
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(
+        self, request: HttpRequest, context, add: bool = False, change: bool = False, form_url: str = "", obj=None
+    ):
         if obj is not None:
             context["object_action_buttons"] = self.object_action_buttons(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
@@ -176,13 +177,13 @@ class ReadOnlyLogAdmin(OrganisationScopedAdmin):
     (Deleting an endpoint deletes its deliveries.)
     """
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
 
@@ -202,10 +203,10 @@ class OrganisationFilter(admin.SimpleListFilter):
     parameter_name = "organisation"
     field_path = "organisation"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin):
         return list(Organisation.objects.visible_to(request.user).values_list("id", "name"))
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset):
         value = self.value()
         if value is None:
             return queryset
@@ -220,11 +221,11 @@ class EventTypeFilter(admin.SimpleListFilter):
     parameter_name = "event_type"
     field_path = "type"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin):
         keys = EventType.objects.values_list("key", flat=True)
         return [(key, key) for key in keys]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset):
         key = self.value()
         if key is None:
             return queryset

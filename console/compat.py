@@ -10,6 +10,7 @@ import sys
 import warnings
 from importlib import import_module
 from types import ModuleType
+from typing import Any
 
 # old module -> its new home; both go in the next release's notes (docs/upgrading.md).
 MOVED = {
@@ -25,7 +26,7 @@ class MovedModule(ModuleType):
         super().__init__(old, f"Deprecated: moved to {new}.")
         self.__moved_to__ = new
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         moved = import_module(self.__moved_to__)
         if name.startswith("__") or not hasattr(moved, name):
             raise AttributeError(name)  # probing (__path__, app_name…) is not a use: no warning

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
+from datetime import datetime
+from typing import cast
 
 from django.utils import timezone
 
@@ -37,7 +39,8 @@ def gather(claimed: list[Delivery]) -> list[Delivery]:
     batch_endpoints = {d.webhook_id: d.webhook for d in claimed if is_batched(d.webhook)}
     if not batch_endpoints:
         return claimed
-    token, lease, now = claimed[0].claim_token, claimed[0].claimed_until, timezone.now()
+    # a claimed delivery has its lease set
+    token, lease, now = claimed[0].claim_token, cast(datetime, claimed[0].claimed_until), timezone.now()
     taken = {d.id for d in claimed}
     extra: list[Delivery] = []
     for webhook_id, webhook in batch_endpoints.items():

@@ -1,4 +1,5 @@
-"""The rate limit's token bucket per endpoint, shared by every worker: a Lua script on Redis, or the endpoint's runtime row."""
+"""The rate limit's token bucket per endpoint, shared by every worker: a Lua script on Redis, or the endpoint's runtime
+row."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import threading
 from celery import current_app
 from django.db import transaction
 from django.utils import timezone
+from redis import Redis
+from redis.commands.core import Script
 
 from . import wakeup
 from .models import EndpointRuntime
@@ -31,7 +34,7 @@ redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'at', strin
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return {granted, string.format('%.6f', tokens)}
 """
-_script: tuple[object, object] | None = None
+_script: tuple[Redis, Script] | None = None
 _script_lock = threading.Lock()
 
 
@@ -48,7 +51,7 @@ def take_tokens(webhook_id: int, rate: int, burst: int, wanted: int) -> tuple[in
     return _take_from_database(webhook_id, rate, burst, wanted)
 
 
-def _take_from_redis(client, webhook_id: int, rate: int, burst: int, wanted: int) -> tuple[int, float]:
+def _take_from_redis(client: Redis, webhook_id: int, rate: int, burst: int, wanted: int) -> tuple[int, float]:
     global _script
     with _script_lock:
         if _script is None or _script[0] is not client:
@@ -61,7 +64,7 @@ def _take_from_redis(client, webhook_id: int, rate: int, burst: int, wanted: int
     return int(granted), float(tokens)
 
 
-def _take_from_database(webhook_id: int, rate: int, burst: int, wanted: int) -> tuple[int, float]:
+def _take_from_database(webhook_id: int, rate: float, burst: int, wanted: int) -> tuple[int, float]:
     """The same bucket in the endpoint's runtime row, under a row lock (brokers without Redis)."""
     rate, capacity = float(rate), float(burst)
     with transaction.atomic():

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model, QuerySet
+from django.db.models.expressions import Col
+
+_M = TypeVar("_M", bound=Model)
 
 
-def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list:
+def claim(queryset: QuerySet[_M], *, token: str, lease: datetime, skip_locked: bool = False) -> list[_M]:
     """Set the claim of the rows ``queryset`` selects (its order and slice included); returns them as models,
     in no particular order (RETURNING follows the plan, not the sub-select's ORDER BY).
 
@@ -21,12 +30,15 @@ def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list:
         chosen += " FOR UPDATE SKIP LOCKED"
     fields = model._meta.concrete_fields
     table = model._meta.db_table
+    columns = [field.column for field in fields]
+    primary_key = model._meta.pk.column
     sql = (
         f"UPDATE {quote(table)} SET {quote('claimed_until')} = %s, {quote('claim_token')} = %s "
-        f"WHERE {quote(model._meta.pk.column)} IN ({chosen}) "
-        f"RETURNING {', '.join(quote(field.column) for field in fields)}"
+        f"WHERE {quote(primary_key)} IN ({chosen}) "
+        f"RETURNING {', '.join(quote(column) for column in columns)}"
     )
-    lease_value = model._meta.get_field("claimed_until").get_db_prep_value(lease, connection)
+    claimed_until = cast("Field[Any, Any]", model._meta.get_field("claimed_until"))
+    lease_value = claimed_until.get_db_prep_value(lease, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, [lease_value, token, *params])
         rows = cursor.fetchall()
@@ -36,18 +48,25 @@ def claim(queryset, *, token: str, lease, skip_locked: bool = False) -> list:
         model.from_db(
             queryset.db,
             names,
-            [_convert(value, field_converters, connection) for value, field_converters in zip(row, converters)],
+            [
+                _convert(value, field_converters, connection)
+                for value, field_converters in zip(row, converters, strict=True)
+            ],
         )
         for row in rows
     ]
 
 
-def _converters(field, table, connection) -> list:
+def _converters(
+    field: Field[Any, Any], table: str, connection: BaseDatabaseWrapper
+) -> tuple[list[Callable[..., Any]], Col]:
     column = field.get_col(table)
-    return [*connection.ops.get_db_converters(column), *field.get_db_converters(connection)], column
+    # Field.get_db_converters exists in Django; django-stubs 5.2 omits it.
+    own = field.get_db_converters(connection)  # type: ignore[attr-defined]
+    return [*connection.ops.get_db_converters(column), *own], column
 
 
-def _convert(value, converters, connection):
+def _convert(value: Any, converters: tuple[list[Callable[..., Any]], Col], connection: BaseDatabaseWrapper) -> Any:
     functions, column = converters
     for function in functions:
         value = function(value, column, connection)

@@ -1,4 +1,5 @@
-"""Delivery control per endpoint: pause (held deliveries), circuit breaker, FIFO order and rate limit, applied to each claim.
+"""Delivery control per endpoint: pause (held deliveries), circuit breaker, FIFO order and rate limit, applied to each
+claim.
 
 A run claims deliveries as it always has; ``admit`` then decides, per endpoint, which of them go out
 now. The others are released with a later ``next_attempt_at`` (or the status ``held``) and their
@@ -17,6 +18,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -89,7 +91,7 @@ def admit(claimed: list[Delivery], now: datetime) -> Admission:
 # --- the rules: each returns the deliveries it lets through and appends the others to ``waiting`` ---
 
 
-def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
+def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any]) -> list[Delivery]:
     """Open: all wait for the cool-down's end. Then one delivery (the probe) takes the half-open slot."""
     runtime = runtime_of(webhook)
     if runtime.breaker_state == CLOSED or not group:
@@ -125,7 +127,7 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
     return group[:1]
 
 
-def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
+def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any]) -> list[Delivery]:
     """Only the endpoint's head (its oldest pending delivery, in event order) may go."""
     if not webhook.delivery_contract.control.ordered or not group:
         return group
@@ -140,7 +142,7 @@ def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list)
     return []
 
 
-def _rate(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list) -> list[Delivery]:
+def _rate(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any]) -> list[Delivery]:
     """Take tokens from the endpoint's bucket; the k-th delivery over the limit waits k tokens' time."""
     control = options(webhook)
     if not control.rate_limit or not group:
@@ -274,6 +276,8 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
         if runtime.breaker_failures or runtime.breaker_state != CLOSED:
             reason = "the probe succeeded" if runtime.breaker_state != CLOSED else ""
             changed = {"breaker_changed_at": now, "breaker_reason": reason} if reason else {}
+            if reason:  # breaker_closed below notifies: the alert lock before the runtime row (alerts/notify.py)
+                alerts.lock_first(webhook.pk)
             endpoint.update(breaker_failures=0, breaker_state=CLOSED, breaker_until=None, **changed)
             if reason:  # operational alerts (issue 25)
                 alerts.breaker_closed(webhook, reason, now)
@@ -304,15 +308,18 @@ def _count(webhook: Webhook, successes: list[bool], now: datetime) -> None:
 def reset_breaker(webhook: Webhook) -> None:
     """Close an endpoint's breaker by hand (an operator's decision), and wake what waited for it."""
     was_closed = runtime_of(webhook).breaker_state == CLOSED
-    EndpointRuntime.objects.filter(pk=webhook.pk).update(
-        breaker_state=CLOSED,
-        breaker_failures=0,
-        breaker_until=None,
-        breaker_changed_at=timezone.now(),
-        breaker_reason="closed by an operator",
-    )
-    if not was_closed:  # operational alerts (issue 25)
-        alerts.breaker_closed(webhook, "closed by an operator", timezone.now())
+    with transaction.atomic():
+        if not was_closed:  # it notifies: the alert lock before the runtime row (the order in alerts/notify.py)
+            alerts.lock_first(webhook.pk)
+        EndpointRuntime.objects.filter(pk=webhook.pk).update(
+            breaker_state=CLOSED,
+            breaker_failures=0,
+            breaker_until=None,
+            breaker_changed_at=timezone.now(),
+            breaker_reason="closed by an operator",
+        )
+        if not was_closed:  # operational alerts (issue 25)
+            alerts.breaker_closed(webhook, "closed by an operator", timezone.now())
     lifecycle.reschedule(
         Delivery.objects.filter(webhook_id=webhook.pk, status=Delivery.Status.PENDING), timezone.now(), only_later=True
     )

@@ -7,13 +7,14 @@ import os
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from events.models import Event
@@ -162,28 +163,19 @@ def record_done(group: list[Done]) -> list[ScheduledRetry]:
 def _batch_requests(
     members: list[Delivery],
     bodies: messages.BodyCache,
-    now,
+    now: datetime,
     closed: list[Delivery],
 ) -> list[tuple[list[Delivery], transport.OutgoingRequest]]:
     """One request per batch of this endpoint's deliveries: a JSON array, signed once, under the batch id.
 
-    A batch whose body would exceed MAX_REQUEST_BODY_BYTES is closed as failed (added to ``closed``)."""
+    A batch whose body would exceed its limits (messages.bounded) is closed as failed (added to ``closed``)."""
     webhook = members[0].webhook
     contract = webhook.delivery_contract
     token = messages.body_token(webhook)
     requests = []
     for batch in batching.group(members, contract.batch.max_count):
-        items = [
-            messages.shaped(
-                d.event,
-                *bodies.item(d.event, webhook.delivery_contract.body.payload_version),
-                contract.body,
-                token=token,
-            )
-            for d in batch
-        ]
         try:
-            body = messages.bounded(messages.dumps(items))
+            body = messages.batch_body([d.event for d in batch], bodies, contract.body, token=token)
         except BodyTooLarge as exc:  # the batch fails with the reason; nothing is sent
             for delivery in batch:
                 lifecycle.fail(delivery, now, str(exc))
@@ -194,11 +186,11 @@ def _batch_requests(
 
 
 def claim_due(
-    now,
+    now: datetime,
     limit: int,
     *,
     token: str | None = None,
-    lease=None,
+    lease: datetime | None = None,
     skip_endpoints: Iterable[int] = (),
     only: Iterable[int] | None = None,
 ) -> list[Delivery]:
@@ -215,7 +207,14 @@ def claim_due(
     return _claim(due.order_by("next_attempt_at")[:limit], now, token=token, lease=lease, skip_locked=True)
 
 
-def _claim(deliveries, now, *, token: str | None = None, lease=None, skip_locked: bool = False) -> list[Delivery]:
+def _claim(
+    deliveries: QuerySet[Delivery],
+    now: datetime,
+    *,
+    token: str | None = None,
+    lease: datetime | None = None,
+    skip_locked: bool = False,
+) -> list[Delivery]:
     """One ``UPDATE … RETURNING``: the claimed rows come back with the claim, then their events and endpoints."""
     token = token or secrets.token_hex(8)
     lease = lease or now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
@@ -255,7 +254,7 @@ def _post_in_time(start_by: float, request: transport.OutgoingRequest) -> transp
     return transport.post(request) if time.monotonic() < start_by else None
 
 
-def record(sent: list[Sent], closed: list[Delivery] = ()) -> list[ScheduledRetry]:
+def record(sent: list[Sent], closed: Sequence[Delivery] = ()) -> list[ScheduledRetry]:
     """Write the attempts, the deliveries' new state and their endpoints' changes; returns the retries.
 
     One transaction for the whole group (the common case, and the cheap one). If it fails because a
@@ -319,7 +318,7 @@ class Unit:
     outcome: Outcome | None = None
 
 
-def _write(units: list[Unit], now) -> list[int]:
+def _write(units: list[Unit], now: datetime) -> list[int]:
     """Returns the FIFO successors made due now (deliveries/control.py)."""
     with transaction.atomic():
         outcomes = [(unit.delivery, unit.outcome) for unit in units if unit.outcome]
@@ -330,7 +329,7 @@ def _write(units: list[Unit], now) -> list[int]:
         return control.record_outcomes(outcomes, now)
 
 
-def _write_one(unit: Unit, now) -> list[int]:
+def _write_one(unit: Unit, now: datetime) -> list[int]:
     """One delivery's record in its own transaction; skipped if the delivery is gone (nothing to log it on)."""
     if unit.attempt is not None:
         unit.attempt.pk = None  # an id the rolled-back INSERT returned
@@ -353,7 +352,7 @@ def _still_claimed(units: list[Unit]) -> bool:
     return Delivery.objects.filter(id__in=ids, claim_token__in=tokens).exists()
 
 
-def log_attempt(sent: Sent, decision: retry.Decision, now) -> Attempt:
+def log_attempt(sent: Sent, decision: retry.Decision, now: datetime) -> Attempt:
     """Apply ``decision`` to the sent delivery (not saved) and return its Attempt (not saved)."""
     delivery, request, result = sent.delivery, sent.request, sent.result
     delivery.attempts += 1

@@ -9,8 +9,11 @@ reset and head-of-line skip) are here or in deliveries.control, whose rules they
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from events.models import Event
@@ -23,11 +26,13 @@ from hooks.services import disable, enable, rotate_body_token, rotate_secret, va
 from hooks.services import update_webhook as update
 
 from . import delivering, lifecycle, messages, retry
+from .alerts import moments as alerts  # the alert lock comes first (alerts/notify.py)
 from .control import head_of_line, pause, reset_breaker, resume, skip_head
 from .exceptions import PendingDeliveries
 from .models import Attempt, Delivery, EndpointRuntime, runtime_of
 from .retry import Decision, Outcome
 from .services import requeue
+from .transport import TransportResult
 
 __all__ = [
     "clean",
@@ -52,7 +57,7 @@ __all__ = [
 ]
 
 
-def send_test(webhook: Webhook, *, user=None) -> Attempt:
+def send_test(webhook: Webhook, *, user: User | None = None) -> Attempt:
     """Send a ``webhook.test`` event to this endpoint now, and set its state from the answer."""
     now = timezone.now()
     with transaction.atomic():
@@ -66,12 +71,14 @@ def send_test(webhook: Webhook, *, user=None) -> Attempt:
         delivery = Delivery.objects.create(event=event, webhook=webhook, created_at=now)
     delivery.event, delivery.webhook = event, webhook
     request = messages.build_request(event, webhook, messages.test_body(event, webhook))
-    result = delivering.send_all([request])[0]
+    result = cast(TransportResult, delivering.send_all([request])[0])  # None only past a start_by, not given here
     # A test is one attempt, never retried; its answer alone (judged by the endpoint's success codes) decides.
     succeeded = retry.decide(result.status, 1, policy=webhook.delivery_contract.policy).outcome is Outcome.SUCCEEDED
     decision = Decision(Outcome.SUCCEEDED if succeeded else Outcome.REJECTED)
     attempt = delivering.log_attempt(delivering.Sent(delivery, request, result), decision, timezone.now())
     with transaction.atomic():
+        if not succeeded:  # "a test failed" tells the owners: the alert lock before the endpoint's row
+            alerts.lock_first(webhook.pk)
         attempt.save()
         lifecycle.settle([delivery])
         if succeeded:
@@ -98,6 +105,6 @@ def runtime(webhook: Webhook) -> EndpointRuntime:
     return runtime_of(webhook)
 
 
-def for_listing(endpoints):
+def for_listing(endpoints: QuerySet[Webhook]) -> QuerySet[Webhook]:
     """An endpoint queryset with the runtime state joined in (lists show pause and breaker without a query per row)."""
     return endpoints.select_related("runtime")

@@ -23,7 +23,8 @@ class TransformFailed(HooklineError):
 
 
 class BodyTooLarge(TransformFailed):
-    """A rendered request body over HOOKLINE["MAX_REQUEST_BODY_BYTES"]: its delivery fails with the reason, nothing is sent."""
+    """A rendered request body over HOOKLINE["MAX_REQUEST_BODY_BYTES"]: its delivery fails with the reason, nothing is
+    sent."""
 
     status_code = 422
     default_detail = "The rendered request body is larger than HOOKLINE['MAX_REQUEST_BODY_BYTES']."

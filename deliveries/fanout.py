@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import TextField
@@ -54,7 +55,7 @@ def fan_out_waiting(
     token: str,
     lease: datetime,
     look_first: bool = True,
-    skip_endpoints: set[int] = frozenset(),
+    skip_endpoints: Set[int] = frozenset(),
 ) -> FanOut:
     """Fan out up to ``limit`` waiting events, oldest first, skipping those another run holds.
 
@@ -88,7 +89,7 @@ def fan_out_waiting(
     return FanOut(events=len(events), claimed=claimed, more=more, batch_wait=min(waits) if waits else None)
 
 
-def _create_deliveries(events: list[Event], now, *, claim: tuple | None = None) -> list[Delivery]:
+def _create_deliveries(events: list[Event], now: datetime, *, claim: tuple[Any, ...] | None = None) -> list[Delivery]:
     """One Delivery per (event, receiving endpoint), created in bulk; the events are marked dispatched."""
     if not events:
         return []
@@ -120,7 +121,7 @@ def _create_deliveries(events: list[Event], now, *, claim: tuple | None = None) 
     return deliveries
 
 
-def _release_full_batches(deliveries: list[Delivery], now) -> None:
+def _release_full_batches(deliveries: list[Delivery], now: datetime) -> None:
     """A batch endpoint whose waiting first attempts fill a batch sends it now, not after max_wait."""
     waiting = {d.webhook_id for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at > now}
     if not waiting:
@@ -156,7 +157,8 @@ def _receiving_endpoints(organisation_ids: set[int | None]) -> dict[int | None, 
     """(id, patterns, compiled condition, batch wait in seconds, paused) of every receiving endpoint of
     these tenants, in one query.
 
-    Conditions are compiled here (once per distinct condition and process), so each event costs only the closures' calls.
+    Conditions are compiled here (once per distinct condition and process), so each event costs only the closures'
+    calls.
     """
     # The condition as text: a compiled one is found by it without decoding the JSON again.
     query = (

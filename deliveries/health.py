@@ -11,15 +11,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http import HTTPStatus
+from typing import Any
 
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncDay, TruncHour
 from django.utils import timezone
 
-from events.models import Event
+from events.models import Event, EventQuerySet
 from hooks.models import Webhook
 
-from .models import Attempt, Delivery
+from .models import Attempt, Delivery, DeliveryQuerySet
 
 # Percentiles are read from this many newest rows: enough for p99, cheap on any log size.
 SAMPLE = 2000
@@ -69,7 +70,9 @@ class FailureReason:
     example_delivery: int
 
 
-def backlog(deliveries: QuerySet | None = None, events: QuerySet | None = None, now: datetime | None = None) -> Backlog:
+def backlog(
+    deliveries: DeliveryQuerySet | None = None, events: EventQuerySet | None = None, now: datetime | None = None
+) -> Backlog:
     """What waits: events not fanned out, deliveries due now or later, and how long the oldest has waited."""
     now = now or timezone.now()
     deliveries = (Delivery.objects.all() if deliveries is None else deliveries).order_by()
@@ -89,7 +92,7 @@ def backlog(deliveries: QuerySet | None = None, events: QuerySet | None = None, 
     )
 
 
-def endpoints_by_state(webhooks: QuerySet | None = None) -> dict[str, int]:
+def endpoints_by_state(webhooks: QuerySet[Webhook] | None = None) -> dict[str, int]:
     webhooks = Webhook.objects.all() if webhooks is None else webhooks
     counts = dict(webhooks.order_by().values_list("state").annotate(n=Count("id")))
     return {state: counts.get(state, 0) for state in Webhook.State.values}
@@ -105,7 +108,7 @@ def endpoints_by_breaker() -> dict[str, int]:
     return result
 
 
-def retrying_by_endpoint(deliveries: QuerySet | None = None) -> list[tuple[int, str, int]]:
+def retrying_by_endpoint(deliveries: DeliveryQuerySet | None = None) -> list[tuple[int, str, int]]:
     """(endpoint id, name, pending deliveries that failed at least once), most first."""
     deliveries = Delivery.objects.all() if deliveries is None else deliveries
     rows = (
@@ -120,7 +123,7 @@ def retrying_by_endpoint(deliveries: QuerySet | None = None) -> list[tuple[int, 
 
 
 def hourly_outcomes(
-    deliveries: QuerySet, *, hours: int = 24, now: datetime | None = None
+    deliveries: DeliveryQuerySet, *, hours: int = 24, now: datetime | None = None
 ) -> list[tuple[datetime, dict[str, int]]]:
     """Deliveries created in each of the last ``hours`` hours, by status (oldest hour first, empty hours kept)."""
     now = now or timezone.now()
@@ -149,12 +152,12 @@ def percentiles(values: list[float]) -> Percentiles:
     return Percentiles(at(0.5), at(0.9), at(0.99), len(ordered))
 
 
-def attempt_durations(attempts: QuerySet) -> Percentiles:
+def attempt_durations(attempts: QuerySet[Attempt]) -> Percentiles:
     """Attempt duration percentiles (ms) over the newest SAMPLE attempts."""
     return percentiles(list(attempts.order_by("-id").values_list("duration_ms", flat=True)[:SAMPLE]))
 
 
-def delivery_latencies(deliveries: QuerySet, *, since: datetime) -> Percentiles:
+def delivery_latencies(deliveries: DeliveryQuerySet, *, since: datetime) -> Percentiles:
     """Emit-to-delivered percentiles (seconds) over the newest SAMPLE successful deliveries since ``since``."""
     rows = (
         deliveries.filter(status=Delivery.Status.SUCCEEDED, created_at__gte=since)
@@ -164,19 +167,22 @@ def delivery_latencies(deliveries: QuerySet, *, since: datetime) -> Percentiles:
     return percentiles([(done - emitted).total_seconds() for done, emitted in rows if done and emitted])
 
 
-def failing_endpoints(deliveries: QuerySet, *, since: datetime, limit: int = TOP_FAILING) -> list[dict]:
+def failing_endpoints(
+    deliveries: DeliveryQuerySet, *, since: datetime, limit: int = TOP_FAILING
+) -> list[dict[str, Any]]:
     """The endpoints with most failed or retrying deliveries created since ``since``, with their totals.
 
     Two queries: the failing ones only (the status indexes find them), then the totals of the few
     endpoints listed (their (webhook, created_at) index ranges); never a GROUP BY over every delivery.
     """
-    rows = list(
-        deliveries.filter(FAILING, created_at__gte=since)
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in deliveries.filter(FAILING, created_at__gte=since)
         .order_by()
         .values("webhook", "webhook__name", "webhook__state")
         .annotate(failing=Count("id"))
         .order_by("-failing")[:limit]
-    )
+    ]
     totals = (
         dict(
             deliveries.filter(created_at__gte=since, webhook__in=[row["webhook"] for row in rows])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
@@ -24,7 +24,7 @@ from .models import Delivery, Pulse
 logger = logging.getLogger(__name__)
 
 
-def stranded(now) -> bool:
+def stranded(now: datetime) -> bool:
     """Whether an event or a due delivery has waited longer than a wake-up would have taken."""
     overdue = now - timedelta(seconds=hookline_settings.STRANDED_AFTER)
     return (

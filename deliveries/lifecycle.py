@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from . import claims
 from .models import Delivery
@@ -39,7 +40,7 @@ OUTCOME_FIELDS = [
 # --- the lease ------------------------------------------------------------------------------------
 
 
-def claim(queryset, *, token: str, lease: datetime, skip_locked: bool = False) -> list[Delivery]:
+def claim(queryset: QuerySet[Delivery], *, token: str, lease: datetime, skip_locked: bool = False) -> list[Delivery]:
     """pending → leased: one ``UPDATE … RETURNING`` over the rows ``queryset`` selects (deliveries/claims.py)."""
     return claims.claim(queryset, token=token, lease=lease, skip_locked=skip_locked)
 
@@ -56,7 +57,7 @@ def release(deliveries: Iterable[Delivery], *, due: datetime | None = None) -> i
     ``due`` moves the due time too (rate limit, breaker, FIFO), only if it is still the one claimed:
     a FIFO head's end may have moved it forward meanwhile, and that must not be overwritten.
     """
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for delivery in deliveries:
         groups[(delivery.claim_token, delivery.next_attempt_at)].append(delivery.id)
         delivery.claimed_until, delivery.claim_token = None, ""
@@ -83,7 +84,7 @@ def settle(deliveries: list[Delivery]) -> int:
     distinct set of values: a batch mostly ends alike, and bulk_update()'s CASE per field and row cost
     more time than the HTTP requests themselves.
     """
-    groups: dict[tuple, list[int]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for delivery in deliveries:
         groups[(delivery.claim_token, *(getattr(delivery, name) for name in OUTCOME_FIELDS))].append(delivery.id)
     written = 0
@@ -91,7 +92,7 @@ def settle(deliveries: list[Delivery]) -> int:
         rows = Delivery.objects.filter(id__in=ids)
         if token:
             rows = rows.filter(claim_token=token)
-        written += rows.update(claimed_until=None, claim_token="", **dict(zip(OUTCOME_FIELDS, values)))
+        written += rows.update(claimed_until=None, claim_token="", **dict(zip(OUTCOME_FIELDS, values, strict=True)))
     return written
 
 
@@ -120,22 +121,22 @@ def retry(delivery: Delivery, due: datetime) -> None:
 # --- transitions outside a send ---------------------------------------------------------------------
 
 
-def create(*, due: datetime, held: bool, **fields) -> Delivery:
+def create(*, due: datetime, held: bool, **fields: Any) -> Delivery:
     """A new delivery (not saved): pending and due at ``due``, or held for a paused endpoint."""
     return Delivery(next_attempt_at=due, status=Status.HELD if held else Status.PENDING, **fields)
 
 
-def hold(queryset) -> int:
+def hold(queryset: QuerySet[Delivery]) -> int:
     """pending → held (a paused endpoint): released, attempts untouched."""
     return queryset.filter(status=Status.PENDING).update(status=Status.HELD, claimed_until=None, claim_token="")
 
 
-def unhold(queryset) -> int:
+def unhold(queryset: QuerySet[Delivery]) -> int:
     """held → pending (the endpoint resumed), due times kept."""
     return queryset.filter(status=Status.HELD).update(status=Status.PENDING)
 
 
-def requeue(queryset, now: datetime) -> list[int]:
+def requeue(queryset: QuerySet[Delivery], now: datetime) -> list[int]:
     """finished → pending with a fresh retry budget, due now (redeliver, recover). Returns the ids."""
     ids = list(queryset.exclude(status=Status.PENDING).values_list("id", flat=True))
     Delivery.objects.filter(id__in=ids).exclude(status=Status.PENDING).update(
@@ -150,7 +151,7 @@ def requeue(queryset, now: datetime) -> list[int]:
     return ids
 
 
-def cancel_pending(queryset, now: datetime, reason: str) -> int:
+def cancel_pending(queryset: QuerySet[Delivery], now: datetime, reason: str) -> int:
     """pending → cancelled (an operator skipped it)."""
     return queryset.filter(status=Status.PENDING).update(
         status=Status.CANCELLED,
@@ -162,7 +163,9 @@ def cancel_pending(queryset, now: datetime, reason: str) -> int:
     )
 
 
-def reschedule(queryset, due: datetime, *, only_later: bool = False, loaded: Iterable[Delivery] = ()) -> int:
+def reschedule(
+    queryset: QuerySet[Delivery], due: datetime, *, only_later: bool = False, loaded: Iterable[Delivery] = ()
+) -> int:
     """Move pending deliveries' due time (a FIFO successor, a closed breaker, a resume's pacing, the sweeper,
     a full batch); ``loaded``: the same deliveries in memory, changed alike."""
     rows = queryset.filter(status__in=[Status.PENDING, Status.HELD])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
@@ -35,17 +36,25 @@ def dumps(value) -> bytes:
     return json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
-def bounded(body: bytes) -> bytes:
-    """The body unchanged, or BodyTooLarge (a failed delivery, nothing sent) above MAX_REQUEST_BODY_BYTES."""
+def bounded(body: bytes, shape: contracts.Body = contracts.DEFAULT.body) -> bytes:
+    """The body unchanged, or BodyTooLarge (a failed delivery, nothing sent) above MAX_REQUEST_BODY_BYTES.
+
+    ``shape`` is the endpoint's body section: the limits a body is held to are its endpoint's."""
     try:
         limits.check_request_body_size(len(body))
     except limits.LimitExceeded as exc:
         raise BodyTooLarge(f"Not sent: the rendered request body {exc.reason}") from None
+    if shape.max_bytes and len(body) > shape.max_bytes:
+        raise BodyTooLarge(
+            f"Not sent: the rendered request body is {len(body)} bytes; "
+            f"this endpoint's limit (contract body.max_bytes) is {shape.max_bytes}."
+        )
     return body
 
 
 def logged_body(body: bytes) -> tuple[str, bool]:
-    """A request body as the attempt log keeps it: at most MAX_RESPONSE_BYTES, like a response; and whether it was cut."""
+    """A request body as the attempt log keeps it: at most MAX_RESPONSE_BYTES, like a response; and whether it was
+    cut."""
     cap = hookline_settings.MAX_RESPONSE_BYTES
     if len(body) <= cap:
         return body.decode("utf-8", "replace"), False
@@ -91,7 +100,7 @@ def body_token(webhook: Webhook) -> str:
     return webhook.body_token if webhook.delivery_contract.body.places_token else ""
 
 
-def fill(node, values: dict):
+def fill(node, values: dict[str, Any]):
     """A declarative template filled in: placeholders are looked up, never evaluated (hooks.contracts checks them)."""
     if isinstance(node, dict):
         filled = {}
@@ -113,7 +122,7 @@ def fill(node, values: dict):
     return node
 
 
-def _lookup(path: str, values: dict):
+def _lookup(path: str, values: dict[str, Any]):
     """The value at a placeholder's path (events.paths: ``data.items.0`` is the first item); null when absent."""
     found = paths.resolve(values, tuple(path.split(".")))
     return None if found is paths.MISSING else found
@@ -127,8 +136,8 @@ class BodyCache:
     """Serialises each (event, payload version, body shape) once per batch, not once per delivery."""
 
     def __init__(self) -> None:
-        self._bodies: dict[tuple, bytes | TransformFailed | None] = {}
-        self._items: dict[tuple, tuple[str, object] | TransformFailed | None] = {}
+        self._bodies: dict[tuple[Any, ...], bytes | TransformFailed | None] = {}
+        self._items: dict[tuple[Any, ...], tuple[str, object] | TransformFailed | None] = {}
 
     def body(
         self, event: Event, payload_version: str, shape: contracts.Body = contracts.DEFAULT.body, *, token: str = ""
@@ -145,7 +154,7 @@ class BodyCache:
             item = self.item(event, payload_version)
             try:
                 self._bodies[cache_key] = (
-                    None if item is None else bounded(dumps(shaped(event, *item, shape, token=token)))
+                    None if item is None else bounded(dumps(shaped(event, *item, shape, token=token)), shape)
                 )
             except BodyTooLarge as exc:
                 self._bodies[cache_key] = exc
@@ -183,7 +192,15 @@ def test_body(event: Event, webhook: Webhook) -> bytes:
     """A test event in the endpoint's body shape (an array of one for a batch endpoint)."""
     contract = webhook.delivery_contract
     item = shaped(event, event.type, event.payload, contract.body, token=body_token(webhook))
-    return bounded(dumps([item] if contract.batch.enabled else item))
+    return bounded(dumps([item] if contract.batch.enabled else item), contract.body)
+
+
+def batch_body(events: list[Event], bodies: BodyCache, shape: contracts.Body, *, token: str = "") -> bytes:
+    """One batch's body: a JSON array of its events in the endpoint's shape; BodyTooLarge above the limits."""
+    return bounded(
+        dumps([shaped(event, *bodies.item(event, shape.payload_version), shape, token=token) for event in events]),
+        shape,
+    )
 
 
 SAMPLE_PAYLOAD = {"id": 42, "amount": "9.90", "customer": {"email": "ann@example.com"}, "items": [{"sku": "A-1"}]}

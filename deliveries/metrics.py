@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Metric, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import REGISTRY, Collector
 
@@ -79,7 +79,7 @@ def pruned(table: str, rows: int) -> None:
 class DatabaseCollector(Collector):
     """Backlog and endpoint gauges, read from the database when Prometheus scrapes (never on the hot path)."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         from . import health  # the ORM is ready by the time anyone scrapes
 
         backlog = health.backlog()
@@ -128,7 +128,7 @@ def exposition() -> bytes:
     """The text format of every metric: this process's (or all processes') counters and the database gauges."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
     else:
         registry = CollectorRegistry()
         registry.register(_ProcessMetrics())
@@ -139,14 +139,14 @@ def exposition() -> bytes:
 class _ProcessMetrics(Collector):
     """This process's own metrics (single-process mode) without re-registering the database collector."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()
 
 
 def mark_process_dead(pid: int) -> None:
     """Drop a finished process's live gauges (gunicorn's child_exit, Celery's worker_process_shutdown)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 
 def latency_since(emitted_at: datetime, now: datetime) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Self
 
 from django.db import models
 from django.db.models import Q
@@ -12,21 +13,21 @@ from hookline.querysets import TenantQuerySet
 from hooks.models import Webhook
 
 
-class DeliveryQuerySet(TenantQuerySet):
+class DeliveryQuerySet(TenantQuerySet["Delivery"]):
     members_path = "webhook__organisation__members"
 
-    def pending(self):
+    def pending(self) -> Self:
         return self.filter(status=Delivery.Status.PENDING)
 
-    def unleased(self, now: datetime):
+    def unleased(self, now: datetime) -> Self:
         """No worker holds a lease on them: never claimed, or the claim ran out."""
         return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
 
-    def claimable(self, now: datetime):
+    def claimable(self, now: datetime) -> Self:
         """What a worker may claim now: pending, unleased and due (never before its due time)."""
         return self.pending().unleased(now).filter(next_attempt_at__lte=now)
 
-    def stranded(self, now: datetime, stale: datetime):
+    def stranded(self, now: datetime, stale: datetime) -> Self:
         """What a lost message or a killed worker left behind: pending, unleased and due since before ``stale``."""
         return self.pending().unleased(now).filter(next_attempt_at__lt=stale)
 
@@ -174,7 +175,9 @@ class EndpointRuntime(models.Model):
     paused = models.BooleanField(
         "paused",
         default=False,
-        help_text="New deliveries are kept as held and sent, in order, on resume (unlike disabling, which records nothing).",
+        help_text=(
+            "New deliveries are kept as held and sent, in order, on resume (unlike disabling, which records nothing)."
+        ),
     )
     paused_at = models.DateTimeField("paused since", null=True, blank=True)
     breaker_state = models.CharField("breaker", max_length=20, choices=Breaker.choices, default=Breaker.CLOSED)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from . import metrics
 from .models import Attempt, Delivery
 
 logger = logging.getLogger("hookline.delivery")
 
-_OUTCOME_OF_STATUS = {
+_OUTCOME_OF_STATUS: dict[str, str] = {
     Delivery.Status.SUCCEEDED: "succeeded",
     Delivery.Status.FAILED: "failed",
     Delivery.Status.CANCELLED: "cancelled",
@@ -42,7 +43,7 @@ def recorded(claimed: list[Delivery], attempts: list[Attempt], now: datetime) ->
     metrics.count_recorded(outcomes, (attempt.duration_ms for attempt in attempts), latencies)
 
 
-def delivery_fields(delivery: Delivery, attempt: int | None = None) -> dict:
+def delivery_fields(delivery: Delivery, attempt: int | None = None) -> dict[str, Any]:
     """The ``extra`` of a delivery log line: webhook-id, delivery, endpoint, attempt and tenant."""
     return {
         "webhook_id": delivery.event_id,

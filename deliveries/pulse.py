@@ -1,4 +1,5 @@
-"""Whether the safety nets run and the backlog drains: when the sweeper and the periodic check last ran, and what waits."""
+"""Whether the safety nets run and the backlog drains: when the sweeper and the periodic check last ran, and what
+waits."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import DatabaseError
 from django.db.models import Min
@@ -79,7 +81,7 @@ class Report:
     def healthy(self) -> bool:
         return not self.problems
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "healthy": self.healthy,
             "checked_at": self.checked_at.isoformat(),
@@ -95,7 +97,8 @@ class Report:
 
 
 def report(now: datetime | None = None) -> Report:
-    """Read the pulses and the backlog (counts over the whole outbox and delivery log: for a health check, not a page)."""
+    """Read the pulses and the backlog (counts over the whole outbox and delivery log: for a health check, not a
+    page)."""
     now = now or timezone.now()
     last = dict(Pulse.objects.values_list("job", "at"))
     last_run = {job: (now - last[job]).total_seconds() if job in last else None for job in Pulse.Job.values}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from enum import Enum
+from enum import StrEnum
 
 from django.utils import timezone
 
@@ -14,7 +14,7 @@ from hooks.contracts import DEFAULT, Policy
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     SUCCEEDED = "succeeded"
     RETRY = "retry"
     FAILED = "failed"  # retries ran out: the endpoint becomes invalid

@@ -11,7 +11,8 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -137,7 +138,7 @@ def _claim_and_send(result: RunResult) -> int:
     return len(due) - waited
 
 
-def _lease(now):
+def _lease(now: datetime):
     return now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
 
 
@@ -148,7 +149,7 @@ def _wake_another() -> None:
         logger.warning("Could not publish a wake-up for the work left", exc_info=True)
 
 
-def _send(pool: senders.Senders, claimed: list, started: float, result: RunResult) -> int:
+def _send(pool: senders.Senders, claimed: list[Any], started: float, result: RunResult) -> int:
     """Hand claimed deliveries to the senders. ``started``: time.monotonic() of the claim, from which
     its lease runs. Returns how many were not sent now (over a cap, or held back by delivery control)."""
     if not claimed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from hooks.models import Webhook
@@ -21,7 +22,7 @@ def redeliver(delivery: Delivery) -> None:
     requeue(Delivery.objects.filter(id=delivery.id), delivery.webhook)
 
 
-def requeue(deliveries, webhook: Webhook) -> int:
+def requeue(deliveries: QuerySet[Delivery], webhook: Webhook) -> int:
     """Send these deliveries of one endpoint again (fresh retry budget, same webhook-id); returns how many."""
     if not webhook.enabled:
         raise EndpointNotReceiving(f"{webhook.name} is {webhook.state}: enable it (or send a test) first.")

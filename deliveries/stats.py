@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from hooks.models import Webhook
+
 from .models import Delivery
 
 
-def with_delivery_stats(webhooks: QuerySet, *, since: datetime) -> QuerySet:
+def with_delivery_stats(webhooks: QuerySet[Webhook], *, since: datetime) -> QuerySet[Webhook]:
     """Annotate each endpoint with ``last_delivery_status``, ``last_delivery_code``, ``last_delivery_at``,
     and, over the deliveries created since ``since``, ``finished_recently`` (succeeded or failed)
     and ``succeeded_recently``.
@@ -30,5 +33,5 @@ def with_delivery_stats(webhooks: QuerySet, *, since: datetime) -> QuerySet:
     )
 
 
-def _count(grouped: QuerySet) -> Coalesce:
+def _count(grouped: QuerySet[Delivery, Any]) -> Coalesce:
     return Coalesce(Subquery(grouped.annotate(n=Count("id")).values("n"), output_field=IntegerField()), Value(0))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -51,7 +51,7 @@ def sweep(*, limit: int = 5000) -> SweepResult:
     return SweepResult(events_fanned_out=len(event_ids), deliveries_enqueued=fanned_out + overdue)
 
 
-def _hand_out(now, stale, size: int) -> list[int]:
+def _hand_out(now: datetime, stale: datetime, size: int) -> list[int]:
     """Lock up to ``size`` stranded deliveries (skipping locked ones) and move their due time to now."""
     with transaction.atomic():
         overdue = list(

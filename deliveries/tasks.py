@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.db import DatabaseError
@@ -15,18 +16,23 @@ from . import pulse, runs, sweeper, wakeup
 logger = logging.getLogger(__name__)
 
 # A dropped database connection fails the task; retrying it soon is safe (claims make it idempotent).
-_DB_RETRY = {"autoretry_for": (DatabaseError,), "retry_backoff": 1, "retry_backoff_max": 30, "max_retries": 8}
+_DB_RETRY: dict[str, Any] = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "max_retries": 8,
+}
 
 
 @shared_task(name="hookline.work", **_DB_RETRY)
-def work_task(*_ignored) -> int:
+def work_task(*_ignored: Any) -> int:
     """A wake-up: fan out what waits and send what is due (the message itself names nothing)."""
     return runs.run().deliveries_sent
 
 
 # Messages published by an earlier version name events or deliveries; they are wake-ups all the same.
-fan_out_task = shared_task(name="hookline.fan_out", **_DB_RETRY)(work_task.run)
-deliver_task = shared_task(name="hookline.deliver", **_DB_RETRY)(work_task.run)
+fan_out_task = shared_task(name="hookline.fan_out", **_DB_RETRY)(work_task.run)  # type: ignore[no-untyped-call]  # celery-types: shared_task(**options) returns an untyped decorator
+deliver_task = shared_task(name="hookline.deliver", **_DB_RETRY)(work_task.run)  # type: ignore[no-untyped-call]  # celery-types: shared_task(**options) returns an untyped decorator
 
 
 @shared_task(name="hookline.test_endpoint", **_DB_RETRY)
@@ -40,7 +46,7 @@ def test_endpoint_task(webhook_id: int) -> bool:
     return bool(webhook and send_test(webhook).succeeded)
 
 
-def request_test(sender, *, webhook_id: int, **kwargs) -> None:
+def request_test(sender: object, *, webhook_id: int, **kwargs: Any) -> None:
     try:
         test_endpoint_task.delay(webhook_id)
     except Exception:  # broker down: the endpoint stays new and receives events; a test can be sent by hand
@@ -77,11 +83,12 @@ def prune_task() -> int:
 
     # Bounded below the beat period, so two runs never overlap.
     result = retention.prune(budget=max(hookline_settings.PRUNE_INTERVAL * 0.8, 1.0))
-    if result.deliveries or result.events:
+    if result.deliveries or result.events or any(result.others.values()):
         logger.info(
-            "Pruned %d deliveries, %d attempts and %d events (retention)",
+            "Pruned %d deliveries, %d attempts and %d events (retention); other tables: %s",
             result.deliveries,
             result.attempts,
             result.events,
+            result.others,
         )
     return result.deliveries

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from hooks.models import Webhook
 
 from .models import Attempt, Delivery
@@ -17,7 +19,9 @@ class TokenCheck:
     event_type: str = ""
 
 
-def validate_token(msg_id: str, *, signature: str = "", token: str = "", deliveries=None) -> TokenCheck:
+def validate_token(
+    msg_id: str, *, signature: str = "", token: str = "", deliveries: QuerySet[Delivery] | None = None
+) -> TokenCheck:
     """Did Hookline send ``msg_id`` with this ``webhook-signature``, or with this token: an endpoint's body token
     (``{{secret.token}}``, store-notice's ``token``) or its shared-secret header?
 
@@ -37,7 +41,7 @@ def validate_token(msg_id: str, *, signature: str = "", token: str = "", deliver
     return TokenCheck(False)
 
 
-def _signed(deliveries, given: set[str]) -> TokenCheck:
+def _signed(deliveries: QuerySet[Delivery], given: set[str]) -> TokenCheck:
     """A signature is one an attempt was sent with (it covers that attempt's timestamp and body)."""
     attempts = Attempt.objects.filter(delivery__in=deliveries).select_related("delivery__webhook", "delivery__event")
     for attempt in attempts.order_by("-number")[:100]:
@@ -47,7 +51,7 @@ def _signed(deliveries, given: set[str]) -> TokenCheck:
     return TokenCheck(False)
 
 
-def _carried(deliveries, token: str) -> TokenCheck:
+def _carried(deliveries: QuerySet[Delivery], token: str) -> TokenCheck:
     """A token is one of the endpoint's values that its requests for this message carry. Read from the deliveries,
     not the attempts: a receiver checks while the request is still open, before its attempt is recorded."""
     sendable = deliveries.exclude(status=Delivery.Status.CANCELLED)  # a cancelled delivery was never sent

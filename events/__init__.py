@@ -4,6 +4,8 @@ import events
 events.emit("invoice.paid", {"invoice": 42}, organisation=org, idempotency_key="inv-42-paid")
 """
 
+from typing import Any
+
 from .catalog import register
 from .exceptions import InvalidPayload, UnknownEndpoints, UnknownEventType
 
@@ -19,7 +21,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # emit() needs the models, which cannot be imported before the app registry is ready.
     if name in {"emit", "emit_many", "EventSpec", "validate"}:
         from . import emitting

@@ -1,4 +1,5 @@
-"""App config: registers Hookline's system checks and the catalog's signals, and syncs code-declared event types on migrate."""
+"""App config: registers Hookline's system checks and the catalog's signals, and syncs code-declared event types on
+migrate."""
 
 from importlib import import_module
 

@@ -14,14 +14,14 @@ from hookline import limits
 from hookline.conf import hookline_settings
 
 # A transformer turns (key, payload) into what an older payload version expects, or None to skip.
-Transformer = Callable[[str, dict], "tuple[str, Any] | None"]
+Transformer = Callable[[str, dict[str, Any]], "tuple[str, Any] | None"]
 
 
 @dataclass(frozen=True)
 class EventTypeSpec:
     key: str
     description: str = ""
-    schema: dict | None = None
+    schema: dict[str, Any] | None = None
     accepts_subkeys: bool = False
     deprecated: bool = False
     versions: dict[str, Transformer] = field(default_factory=dict)
@@ -34,7 +34,7 @@ def register(
     key: str,
     *,
     description: str = "",
-    schema: dict | None = None,
+    schema: dict[str, Any] | None = None,
     accepts_subkeys: bool = False,
     deprecated: bool = False,
     versions: dict[str, Transformer] | None = None,
@@ -60,8 +60,9 @@ def transformer_for(key: str, version: str) -> Transformer | None:
     return spec.versions.get(version) if spec and version else None
 
 
-def check_schema(schema: dict | None) -> None:
-    """Raise ValueError unless ``schema`` is empty or a valid JSON Schema (a bad one would break every emit of its type)."""
+def check_schema(schema: dict[str, Any] | None) -> None:
+    """Raise ValueError unless ``schema`` is empty or a valid JSON Schema (a bad one would break every emit of its
+    type)."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import SchemaError
 
@@ -98,7 +99,7 @@ def sync_declared(**kwargs: Any) -> None:
 @dataclass(frozen=True)
 class CatalogEntry:
     key: str
-    schema: dict | None
+    schema: dict[str, Any] | None
     accepts_subkeys: bool
     validator: Any = None
 

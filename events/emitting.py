@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -25,7 +25,7 @@ class EventSpec:
     """One item of emit_many(): the same arguments as emit()."""
 
     key: str
-    payload: dict
+    payload: dict[str, Any]
     organisation: Organisation | None = None
     idempotency_key: str | None = None
     endpoints: list[int] | None = None
@@ -33,7 +33,7 @@ class EventSpec:
 
 def emit(
     key: str,
-    payload: dict,
+    payload: dict[str, Any],
     *,
     organisation: Organisation | None = None,
     idempotency_key: str | None = None,
@@ -53,7 +53,7 @@ def emit(
     return event
 
 
-def emit_many(items: Iterable[EventSpec | tuple | dict]) -> list[Event]:
+def emit_many(items: Iterable[EventSpec | tuple[Any, ...] | dict[str, Any]]) -> list[Event]:
     """Emit a batch with one INSERT; items are EventSpec, (key, payload) tuples or dicts of emit()'s arguments."""
     now = timezone.now()
     specs = [_as_spec(item) for item in items]
@@ -72,7 +72,8 @@ def emit_many(items: Iterable[EventSpec | tuple | dict]) -> list[Event]:
 
 
 def validate(key: str, payload: Any, *, idempotency_key: str | None = None) -> str:
-    """Check key and payload as emit() does (hookline.limits, then the type's schema); returns the serialised payload."""
+    """Check key and payload as emit() does (hookline.limits, then the type's schema); returns the serialised
+    payload."""
     entry = catalog.lookup(key)
     if entry is None:
         raise UnknownEventType(f"Unknown event type {key!r}: add it to the catalog (events.register or the admin).")
@@ -93,7 +94,7 @@ def validate(key: str, payload: Any, *, idempotency_key: str | None = None) -> s
     return serialised
 
 
-def _serialise(payload: dict) -> str:
+def _serialise(payload: dict[str, Any]) -> str:
     """Compact JSON within the depth and string limits; a breach raises LimitExceeded with its path."""
     try:
         serialised = json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"))
@@ -114,7 +115,7 @@ def _serialise(payload: dict) -> str:
     return serialised
 
 
-def _as_spec(item: EventSpec | tuple | dict) -> EventSpec:
+def _as_spec(item: EventSpec | tuple[Any, ...] | dict[str, Any]) -> EventSpec:
     if isinstance(item, EventSpec):
         return item
     if isinstance(item, dict):
@@ -122,7 +123,7 @@ def _as_spec(item: EventSpec | tuple | dict) -> EventSpec:
     return EventSpec(*item)
 
 
-def _build_event(spec: EventSpec, now) -> Event:
+def _build_event(spec: EventSpec, now: datetime) -> Event:
     validate(spec.key, spec.payload, idempotency_key=spec.idempotency_key)
     chosen = None
     if spec.endpoints is not None:

@@ -1,5 +1,8 @@
 """Tenants, the event-type catalog, and Event: the outbox row that emit() writes."""
 
+from datetime import datetime
+from typing import Self
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -12,7 +15,7 @@ from hookline.querysets import TenantQuerySet
 from .ids import new_event_id
 
 
-class OrganisationQuerySet(TenantQuerySet):
+class OrganisationQuerySet(TenantQuerySet["Organisation"]):
     members_path = "members"
 
 
@@ -78,8 +81,8 @@ class EventType(models.Model):
         return self.key
 
 
-class EventQuerySet(TenantQuerySet):
-    def undispatched(self):
+class EventQuerySet(TenantQuerySet["Event"]):
+    def undispatched(self) -> Self:
         return self.filter(dispatched_at__isnull=True)
 
 
@@ -98,7 +101,8 @@ class Event(models.Model):
         on_delete=models.CASCADE,
         related_name="events",
     )
-    idempotency_key = models.CharField("idempotency key", max_length=200, null=True, blank=True)
+    # NULL, not "": the unique constraints below must let any number of events have no key
+    idempotency_key = models.CharField("idempotency key", max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField("created", db_index=True)
     target_endpoints = models.JSONField(
         "explicit endpoints",
@@ -138,8 +142,8 @@ class Event(models.Model):
         return f"{self.type} {self.id}"
 
 
-class ScheduledEventQuerySet(TenantQuerySet):
-    def due(self, now):
+class ScheduledEventQuerySet(TenantQuerySet["ScheduledEvent"]):
+    def due(self, now: datetime) -> Self:
         return self.filter(enabled=True, next_run_at__lte=now)
 
 
@@ -185,7 +189,9 @@ class ScheduledEvent(models.Model):
         max_length=20,
         choices=MissedRuns.choices,
         default=MissedRuns.SKIP,
-        help_text="Runs missed by more than HOOKLINE SCHEDULE_GRACE seconds (downtime): skipped, or one event for the latest.",
+        help_text=(
+            "Runs missed by more than HOOKLINE SCHEDULE_GRACE seconds (downtime): skipped, or one event for the latest."
+        ),
     )
     enabled = models.BooleanField("enabled", default=True)
     next_run_at = models.DateTimeField("next run", null=True, blank=True, help_text="The next scheduled time (UTC).")

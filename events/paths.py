@@ -1,4 +1,5 @@
-"""One path syntax for payloads: ``notice.id``, ``items.0.sku`` — shared by conditions, payload search and body templates.
+"""One path syntax for payloads: ``notice.id``, ``items.0.sku`` — shared by conditions, payload search and body
+templates.
 
 A path is dotted. Each segment is an object key, or, on a list, a digit-only index
 (``items.0`` is the first item; on an object, ``0`` is the key "0"). Conditions and search start

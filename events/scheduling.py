@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from celery.schedules import crontab
@@ -31,7 +31,7 @@ from .models import Event, ScheduledEvent
 
 logger = logging.getLogger(__name__)
 
-PayloadFunction = Callable[[datetime, ScheduledEvent], dict]
+PayloadFunction = Callable[[datetime, ScheduledEvent], dict[str, Any]]
 _payload_functions: dict[str, PayloadFunction] = {}
 MAX_OCCURRENCES = 2000  # per check: a day of a once-a-minute schedule
 
@@ -63,7 +63,7 @@ def parse_cron(expression: str) -> crontab:
         raise ValueError(
             f"{expression!r}: a cron expression has 5 fields (minute hour day-of-month month day-of-week)."
         )
-    for name, text, (low, high) in zip(CRON_FIELDS, parts, CRON_RANGES):
+    for name, text, (low, high) in zip(CRON_FIELDS, parts, CRON_RANGES, strict=True):
         for step in re.findall(r"/(\d+)", text):
             if int(step) > high - low:  # crontab keeps the first value only: "*/999" would run every hour
                 raise ValueError(
@@ -88,9 +88,10 @@ def parse_timezone(name: str) -> ZoneInfo:
 
 def next_after(schedule: crontab, zone: ZoneInfo, moment: datetime) -> datetime:
     """The first scheduled time strictly after ``moment`` (UTC), the crontab read in ``zone``'s wall time."""
-    schedule.nowfun = lambda: moment  # crontab also reads "now"; ours is the moment asked about
+    # crontab also reads "now"; ours is the moment asked about (celery-types does not declare nowfun)
+    schedule.nowfun = lambda: moment  # type: ignore[attr-defined]
     start, delta, _ = schedule.remaining_delta(moment.astimezone(zone), tz=zone)
-    following = (start + delta).replace(tzinfo=zone)  # ffwd replaces wall-clock fields: re-read the offset
+    following: datetime = (start + delta).replace(tzinfo=zone)  # ffwd replaces wall-clock fields: re-read the offset
     return following.astimezone(UTC)
 
 
@@ -100,7 +101,8 @@ def occurrences(schedule: crontab, zone: ZoneInfo, first: datetime, until: datet
     After a long downtime of a frequent schedule (over MAX_OCCURRENCES runs) only the first run and the
     last day's are listed: what is missed is skipped or caught up once, and a day has at most 1,440 runs.
     """
-    times, moment, restarted = [], first, False
+    times: list[datetime] = []
+    moment, restarted = first, False
     while moment <= until:
         if len(times) >= MAX_OCCURRENCES and not restarted:
             times, restarted = times[:1], True
@@ -180,7 +182,8 @@ def _run_one(schedule_id: int, now: datetime, result: CheckResult) -> None:
         if schedule is None:
             return
         cron, zone = parse_cron(schedule.cron), parse_timezone(schedule.timezone)
-        times = occurrences(cron, zone, schedule.next_run_at, now)
+        first = cast(datetime, schedule.next_run_at)  # set: due() found it at or before now
+        times = occurrences(cron, zone, first, now)
         grace = timedelta(seconds=hookline_settings.SCHEDULE_GRACE)
         on_time = [moment for moment in times if now - moment <= grace]
         missed = [moment for moment in times if now - moment > grace]

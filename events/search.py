@@ -1,4 +1,5 @@
-"""Finding events by a payload field (``data.notice.id = 42``): one Q, answered on PostgreSQL by the payload's GIN index."""
+"""Finding events by a payload field (``data.notice.id = 42``): one Q, answered on PostgreSQL by the payload's GIN
+index."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def split_path(path: str) -> tuple[str, ...]:
 
 
 def parse(text: str) -> tuple[tuple[str, ...], list[Any]]:
-    """``path = value`` -> (path parts, the values it may equal). ``42`` matches 42 and "42"; quote a value to mean a string only.
+    """``path = value`` -> (path parts, the values it may equal). ``42`` matches 42 and "42"; quote a value to mean a
+    string only.
 
     Values the database cannot compare (NaN, ±Infinity, 1e999, NUL, lone surrogates) are refused here.
     """
@@ -53,7 +55,8 @@ def parse(text: str) -> tuple[tuple[str, ...], list[Any]]:
 
 
 def payload_q(text: str, *, prefix: str = "") -> Q:
-    """The rows whose payload (``prefix`` + ``payload``, e.g. ``event__`` from a delivery) has this value at this path."""
+    """The rows whose payload (``prefix`` + ``payload``, e.g. ``event__`` from a delivery) has this value at this
+    path."""
     parts, values = parse(text)
     query = Q()
     for value in values:

@@ -1,4 +1,5 @@
-"""Explicit targets of emit(endpoints=[…]): checked through a resolver the hooks app registers (events imports no other app)."""
+"""Explicit targets of emit(endpoints=[…]): checked through a resolver the hooks app registers (events imports no other
+app)."""
 
 from __future__ import annotations
 

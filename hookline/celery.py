@@ -1,11 +1,14 @@
-"""The Celery configuration at-least-once delivery needs, as one call (``hookline.celery.configure(app)``), and its checks."""
+"""The Celery configuration at-least-once delivery needs, as one call (``hookline.celery.configure(app)``), and its
+checks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from celery import Celery, current_app
 from celery.signals import task_failure, task_retry
+from django.apps import AppConfig
 from django.core import checks
 
 # Settings for any Celery app that runs Hookline's tasks (``app.conf.update(CELERY_SETTINGS)``).
@@ -40,7 +43,7 @@ def configure(app: Celery) -> Celery:
     app.conf.update(CELERY_SETTINGS)
     # The broker URL is known once the configuration is read (reading it here would load Django's
     # settings at import time, before e.g. `make run` has written the development .env).
-    if app.configured:
+    if app.configured:  # type: ignore[attr-defined]  # celery-types lacks Celery.configured (a property)
         _add_redis_options(app)
     else:
         app.on_after_configure.connect(_add_redis_options, weak=False)
@@ -82,10 +85,12 @@ def _is_redis(url: str | None) -> bool:
 
 
 @checks.register()
-def check_celery_configuration(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_celery_configuration(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """Warn when the running Celery app would lose or hoard messages, or never sweep."""
     conf = current_app.conf
-    warnings = []
+    warnings: list[checks.CheckMessage] = []
     hint = (
         "Call hookline.celery.configure(app) in your project's celery.py "
         "(manual: docs/embedding.md, 'Celery and the system checks')."

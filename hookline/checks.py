@@ -1,16 +1,20 @@
 """System checks that fail fast on a bad HOOKLINE setting (registered when the events app is ready)."""
 
 import ssl
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
+from django.apps import AppConfig
 from django.core import checks
+from django.core.checks import CheckMessage
 
 from .conf import DEFAULTS, hookline_settings
 
 
 @checks.register()
-def check_hookline_settings(app_configs=None, **kwargs):
-    errors = []
+def check_hookline_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[checks.CheckMessage] = []
     unknown = set(hookline_settings.user_settings) - set(DEFAULTS)
     if unknown:
         errors.append(checks.Error(f"Unknown HOOKLINE keys: {', '.join(sorted(unknown))}", id="hookline.E001"))
@@ -51,10 +55,19 @@ def check_hookline_settings(app_configs=None, **kwargs):
 
 def _alert_errors() -> list[checks.CheckMessage]:
     """Operational alerts (deliveries/alerts): windows and intervals positive, thresholds not negative."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for name in ("ALERT_WINDOW", "ALERT_CHECK_INTERVAL", "ALERT_LINK_MAX_AGE"):
         if getattr(hookline_settings, name) <= 0:
             errors.append(checks.Error(f"HOOKLINE['{name}'] must be positive", id="hookline.E017"))
+    days = hookline_settings.RETENTION_NOTIFICATIONS_DAYS
+    if 0 < days * 86400 < hookline_settings.ALERT_WINDOW:
+        errors.append(
+            checks.Error(
+                "HOOKLINE['RETENTION_NOTIFICATIONS_DAYS'] must be 0 (keep forever) or at least ALERT_WINDOW: "
+                "the alert window is read from the notifications kept",
+                id="hookline.E019",
+            )
+        )
     for name in ("ALERT_FAILING_ATTEMPTS", "ALERT_FAILING_AFTER", "ALERT_SECRET_NOTICE"):
         if getattr(hookline_settings, name) < 0:
             errors.append(checks.Error(f"HOOKLINE['{name}'] must be 0 (off) or more", id="hookline.E018"))
@@ -63,7 +76,7 @@ def _alert_errors() -> list[checks.CheckMessage]:
 
 def _limit_errors() -> list[checks.CheckMessage]:
     """The input limits and the extra CA bundle (a bad one would fail every HTTPS delivery, not the deploy)."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for name in ("MAX_JSON_DEPTH", "MAX_STATIC_HEADERS", "MAX_STATIC_HEADERS_BYTES", "MAX_REQUEST_BYTES"):
         if getattr(hookline_settings, name) < 1:
             errors.append(checks.Error(f"HOOKLINE['{name}'] must be at least 1", id="hookline.E012"))
@@ -97,15 +110,16 @@ def _limit_errors() -> list[checks.CheckMessage]:
 
 
 @checks.register()
-def check_api_rates(app_configs=None, **kwargs):
+def check_api_rates(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """Fail fast on a rate DRF cannot parse (it would fail every throttled request instead)."""
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for name in ("API_WRITE_RATE", "API_EMIT_RATE"):
         rate = getattr(hookline_settings, name)
         if rate and not _is_rate(str(rate)):
             errors.append(
                 checks.Error(
-                    f"HOOKLINE['{name}'] must look like '120/minute' (s, m, h or d) or be empty for no limit; got {rate!r}",
+                    f"HOOKLINE['{name}'] must look like '120/minute' (s, m, h or d) or be empty for no limit; "
+                    f"got {rate!r}",
                     id="hookline.E005",
                 )
             )
@@ -119,8 +133,9 @@ def _is_rate(rate: str) -> bool:
 
 
 @checks.register()
-def check_console_installed(app_configs=None, **kwargs):
-    """Hookline's admin and API moved to the console app: a site that upgraded without adding it would lose them quietly."""
+def check_console_installed(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Hookline's admin and API moved to the console app: a site that upgraded without adding it would lose them
+    quietly."""
     from django.apps import apps
 
     from .packages import is_own_app
@@ -151,18 +166,21 @@ def check_console_installed(app_configs=None, **kwargs):
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def check_deployment(app_configs=None, **kwargs):
+def check_deployment(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """`check --deploy`: settings that are fine for development and wrong in production."""
     from django.conf import settings
 
-    warnings = []
+    warnings: list[checks.CheckMessage] = []
     if hookline_settings.ALLOW_PRIVATE_ADDRESSES and not settings.DEBUG:
         warnings.append(
             checks.Warning(
                 "HOOKLINE['ALLOW_PRIVATE_ADDRESSES'] is on with DEBUG off: endpoints may target loopback, private and "
                 "link-local addresses (e.g. 169.254.169.254, your database), so anyone who can add an endpoint can "
                 "make the workers send requests into your network.",
-                hint="Turn it off in production (HOOKLINE_ALLOW_PRIVATE_ADDRESSES=false); it is for development and tests.",
+                hint=(
+                    "Turn it off in production (HOOKLINE_ALLOW_PRIVATE_ADDRESSES=false); "
+                    "it is for development and tests."
+                ),
                 id="hookline.W030",
             )
         )

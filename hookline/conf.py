@@ -103,6 +103,9 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_SUCCEEDED_DAYS": 7.0,
     "RETENTION_FAILED_DAYS": 30.0,
     "RETENTION_EVENTS_DAYS": 7.0,
+    # Alerts (deliveries/alerts Notification rows): few, and the history operators read ("when did this
+    # endpoint last fail?"); kept longer. Never shorter than ALERT_WINDOW, or the window would forget.
+    "RETENTION_NOTIFICATIONS_DAYS": 90.0,
     "PRUNE_INTERVAL": 3600.0,
     "PRUNE_BATCH": 1000,
     # Bearer token that may read /metrics besides staff sessions ("" = staff sessions only).
@@ -141,7 +144,7 @@ DEFAULTS: dict[str, Any] = {
 class HooklineSettings:
     """Attribute access to ``settings.HOOKLINE`` with DEFAULTS filled in; reloaded on setting_changed."""
 
-    def __init__(self, defaults: dict[str, Any]):
+    def __init__(self, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self._cache: dict[str, Any] | None = None
         self.generation = 0  # counts reloads: values derived from the settings are cached per generation

@@ -1,4 +1,5 @@
-"""JSON that never fails on what is already stored: iterative encode and decode for values nested deeper than the stack allows.
+"""JSON that never fails on what is already stored: iterative encode and decode for values nested deeper than the stack
+allows.
 
 New input is capped at MAX_JSON_DEPTH (hookline.limits), but rows written before that limit, or
 by other code, may be ~900 levels deep: json's C scanner and encoder recurse once per level and
@@ -82,7 +83,7 @@ def _is_object(stack: list[Any]) -> bool:
     return isinstance(stack[-1], _ObjectFrame)
 
 
-class _ObjectFrame(list):
+class _ObjectFrame(list[Any]):
     """[dict, pending key] while an object is being read."""
 
 

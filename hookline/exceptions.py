@@ -7,7 +7,7 @@ class HooklineError(Exception):
     default_detail = "Hookline error."
     default_code = "error"
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None):
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
         self.detail = detail or self.default_detail
         self.code = code or self.default_code
         super().__init__(self.detail)

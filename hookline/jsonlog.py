@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 # Attributes a log call may pass in ``extra`` that belong in the JSON object (deliveries.observe sets them).
 FIELDS = ("webhook_id", "delivery", "endpoint", "attempt", "tenant", "outcome", "status", "duration_ms", "error")
@@ -30,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def format_celery_handlers(logger: logging.Logger | None = None, **kwargs) -> None:
+def format_celery_handlers(logger: logging.Logger | None = None, **kwargs: Any) -> None:
     """Celery's after_setup_logger: with LOG_FORMAT "json", its handlers write JSON lines as well."""
     from .conf import hookline_settings
 

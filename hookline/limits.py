@@ -1,4 +1,5 @@
-"""Input limits, defined once: JSON depth, valid strings, body and header sizes, text lengths; each refusal names the limit and where."""
+"""Input limits, defined once: JSON depth, valid strings, body and header sizes, text lengths; each refusal names the
+limit and where."""
 
 from __future__ import annotations
 
@@ -58,7 +59,8 @@ def check_text(value: str, *, where: str, max_length: int) -> None:
 
 
 def check_number(value: float, *, where: str) -> None:
-    """Refuse NaN and ±Infinity (``1e999`` parses as Infinity): JSON has no such numbers and PostgreSQL's jsonb refuses them."""
+    """Refuse NaN and ±Infinity (``1e999`` parses as Infinity): JSON has no such numbers and PostgreSQL's jsonb refuses
+    them."""
     if not math.isfinite(value):
         raise LimitExceeded(
             f"is {value!r}, not a finite number; JSON and the database store finite numbers only.",
@@ -81,6 +83,17 @@ def seconds_argument(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r}: seconds cannot be negative")
+    return value
+
+
+def count_argument(text: str) -> int:
+    """An argparse ``type`` for a batch size: 1 or more (``--batch 0`` meant the default, -5 sliced from the end)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 or more")
     return value
 
 
@@ -213,7 +226,8 @@ def check_payload_size(serialised: str, *, where: str = "payload") -> None:
 
 
 def check_static_headers(headers: dict[str, str], *, where: str = "headers") -> None:
-    """An endpoint's static headers: each name and value valid, at most MAX_STATIC_HEADERS of them and MAX_STATIC_HEADERS_BYTES in all."""
+    """An endpoint's static headers: each name and value valid, at most MAX_STATIC_HEADERS of them and
+    MAX_STATIC_HEADERS_BYTES in all."""
     count, limit = len(headers), hookline_settings.MAX_STATIC_HEADERS
     if count > limit:
         raise LimitExceeded(
@@ -236,7 +250,8 @@ def check_static_headers(headers: dict[str, str], *, where: str = "headers") -> 
 
 
 def check_request_body_size(size: int, *, where: str = "request body") -> None:
-    """What a delivery sends: at most MAX_REQUEST_BODY_BYTES (``size`` is the rendered body's, or a template's bound)."""
+    """What a delivery sends: at most MAX_REQUEST_BODY_BYTES (``size`` is the rendered body's, or a template's
+    bound)."""
     limit = hookline_settings.MAX_REQUEST_BODY_BYTES
     if size > limit:
         raise LimitExceeded(

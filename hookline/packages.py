@@ -1,4 +1,5 @@
-"""Start-up guard: Hookline's apps are the top-level packages events, hooks and deliveries; say so when a host app has one of those names."""
+"""Start-up guard: Hookline's apps are the top-level packages events, hooks and deliveries; say so when a host app has
+one of those names."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from events import paths
 from events.paths import MISSING as _MISSING
@@ -35,7 +35,7 @@ MAX_OPERAND_CHARS = 1000  # one string operand (also each string of an ``in`` li
 # conditions took 0.6-1.5 s on a loaded 2-core machine (most of it the garbage collector walking the
 # new closures), evaluating them 13 ms; endpoints often share a condition, and a condition rarely
 # changes, so each distinct text is compiled once, not once per batch.
-_compiled: dict[str, Any] = {}
+_compiled: dict[str, Predicate | None] = {}
 COMPILED_CACHE_SIZE = 20_000
 logger = logging.getLogger(__name__)
 
@@ -47,12 +47,12 @@ def _NOTHING(payload: Any) -> bool:
 class ConditionError(ValueError):
     """A refused condition: ``where`` is the place in it (``condition.and[1].gte``), the message says why."""
 
-    def __init__(self, where: str, reason: str):
+    def __init__(self, where: str, reason: str) -> None:
         super().__init__(f"{where}: {reason}")
         self.where, self.reason = where, reason
 
 
-def validate(condition: Any) -> dict | None:
+def validate(condition: Any) -> dict[str, Any] | None:
     """Return the condition unchanged (None or {} means "every event"), or raise ConditionError naming the place."""
     if condition is None or condition == {}:
         return None
@@ -64,10 +64,10 @@ def validate(condition: Any) -> dict | None:
     if size > MAX_CONDITION_BYTES:
         raise ConditionError("condition", f"is {size} bytes as JSON; a condition is at most {MAX_CONDITION_BYTES}")
     _Checker().check(condition, "condition", 0)
-    return condition
+    return cast(dict[str, Any], condition)
 
 
-def compile_condition(condition: dict | None) -> Predicate | None:
+def compile_condition(condition: dict[str, Any] | None) -> Predicate | None:
     """A predicate over a payload; None when there is no condition. The condition must have been validated."""
     if not condition:
         return None
@@ -78,12 +78,11 @@ def compiled(text: str | None) -> Predicate | None:
     """The predicate of a stored condition given as JSON text (None: no condition), compiled once per distinct text."""
     if text is None:
         return None
-    predicate = _compiled.get(text, _MISSING)
-    if predicate is _MISSING:
+    if text not in _compiled:
         if len(_compiled) >= COMPILED_CACHE_SIZE:
             _compiled.clear()
-        predicate = _compiled[text] = _compile_stored(text)
-    return predicate
+        _compiled[text] = _compile_stored(text)
+    return _compiled[text]
 
 
 def _compile_stored(text: str) -> Predicate | None:
@@ -101,7 +100,7 @@ def resolve(payload: Any, parts: tuple[str, ...]) -> Any:
 
 
 class _Checker:
-    def __init__(self):
+    def __init__(self) -> None:
         self.nodes = 0
 
     def check(self, node: Any, where: str, depth: int) -> None:
@@ -118,7 +117,7 @@ class _Checker:
         else:
             _check_comparison(node, where)
 
-    def _check_combinator(self, node: dict, keys: list[str], where: str, depth: int) -> None:
+    def _check_combinator(self, node: dict[str, Any], keys: list[str], where: str, depth: int) -> None:
         if len(node) != 1:
             raise ConditionError(
                 where, f"'{keys[0]}' stands alone; other keys: {', '.join(sorted(set(node) - {keys[0]}))}"
@@ -136,7 +135,7 @@ class _Checker:
             self.check(child, f"{where}.{key}[{index}]", depth + 1)
 
 
-def _check_comparison(node: dict, where: str) -> None:
+def _check_comparison(node: dict[str, Any], where: str) -> None:
     if "path" not in node:
         raise ConditionError(where, "needs 'path' and one of " + ", ".join(COMPARISONS) + ", or and/or/not")
     try:
@@ -167,7 +166,7 @@ def _check_comparison(node: dict, where: str) -> None:
         raise ConditionError(at, f"'exists' takes true or false, got {_kind(operand)}")
 
 
-def _compile(node: dict) -> Predicate:
+def _compile(node: dict[str, Any]) -> Predicate:
     if "and" in node:
         parts = [_compile(child) for child in node["and"]]
         return lambda payload: all(part(payload) for part in parts)
@@ -177,13 +176,13 @@ def _compile(node: dict) -> Predicate:
     if "not" in node:
         inner = _compile(node["not"])
         return lambda payload: not inner(payload)
-    parts = paths.split(node["path"])
+    path = paths.split(node["path"])
     operator = next(key for key in node if key != "path")
     test = _TESTS[operator](node[operator])
-    if len(parts) == 1:  # the common case, one dict lookup
-        key = parts[0]
+    if len(path) == 1:  # the common case, one dict lookup
+        key = path[0]
         return lambda payload: test(payload.get(key, _MISSING) if isinstance(payload, dict) else _MISSING)
-    return lambda payload: test(resolve(payload, parts))
+    return lambda payload: test(resolve(payload, path))
 
 
 def _is_number(value: Any) -> bool:

@@ -23,7 +23,8 @@ def _fernet(material: str) -> Fernet:
 
 def key_material() -> str:
     """What the current key is derived from: HOOKLINE["ENCRYPTION_KEY"], or SECRET_KEY when that is empty."""
-    return hookline_settings.ENCRYPTION_KEY or settings.SECRET_KEY
+    material: str = hookline_settings.ENCRYPTION_KEY or settings.SECRET_KEY
+    return material
 
 
 def _current() -> Fernet:

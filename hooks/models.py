@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Self
 
 from django.conf import settings
 from django.db import models
@@ -17,12 +18,12 @@ from . import contracts, crypto, states
 from .urlguard import MASK, mask_url, split_credentials, validate_url
 
 
-class WebhookQuerySet(TenantQuerySet):
-    def receiving(self):
+class WebhookQuerySet(TenantQuerySet["Webhook"]):
+    def receiving(self) -> Self:
         """Endpoints that get events: ``new`` and ``valid`` ones."""
         return self.filter(state__in=states.RECEIVING_STATES)
 
-    def for_organisations(self, organisation_ids: Iterable[int | None]):
+    def for_organisations(self, organisation_ids: Iterable[int | None]) -> Self:
         """The endpoints of these tenants, in one query; None stands for the endpoints without a tenant."""
         organisation_ids = set(organisation_ids)
         query = self.filter(organisation_id__in={org for org in organisation_ids if org is not None})
@@ -30,7 +31,7 @@ class WebhookQuerySet(TenantQuerySet):
             query = query | self.filter(organisation__isnull=True)
         return query
 
-    def excluding_deactivated(self):
+    def excluding_deactivated(self) -> Self:
         """What endpoint lists show unless deactivated endpoints are asked for."""
         return self.exclude(state=Webhook.State.DEACTIVATED)
 
@@ -164,7 +165,7 @@ class Webhook(models.Model):
     def secret(self, value: str) -> None:
         self.secret_encrypted = crypto.encrypt(value)
 
-    def signing_secrets(self, now=None) -> list[str]:
+    def signing_secrets(self, now: datetime | None = None) -> list[str]:
         """The current secret, plus the previous one while its rotation grace period lasts."""
         now = now or timezone.now()
         secrets = [self.secret]
@@ -177,7 +178,7 @@ class Webhook(models.Model):
     def body_token(self) -> str:
         return crypto.decrypt(self.body_token_encrypted)
 
-    def body_tokens(self, now=None) -> list[str]:
+    def body_tokens(self, now: datetime | None = None) -> list[str]:
         """The current body token, plus the previous one while its rotation grace period lasts (for validation)."""
         now = now or timezone.now()
         tokens = [self.body_token] if self.body_token_encrypted else []

@@ -16,8 +16,19 @@ def is_reserved(key: str) -> bool:
     return key.startswith(RESERVED_PREFIX)
 
 
+def reserved_refusal(key: str) -> str:
+    """Why a client may not emit (or schedule) this key; "" when it may. Operators' endpoints trust a
+    ``hookline.*`` event to come from Hookline itself: one that a client could send would forge an alert."""
+    if not is_reserved(key):
+        return ""
+    return (
+        f"{key!r} is one of Hookline's own operational event types ({RESERVED_PREFIX}*): only Hookline emits "
+        "them, about the endpoints it watches. Choose a type of your own."
+    )
+
+
 def _segments_match(pattern: list[str], key: list[str]) -> bool:
-    return len(pattern) == len(key) and all(p == "*" or p == k for p, k in zip(pattern, key))
+    return len(pattern) == len(key) and all(p == "*" or p == k for p, k in zip(pattern, key, strict=True))
 
 
 def matches(pattern: str, key: str) -> bool:

@@ -28,7 +28,7 @@ def reencrypt_secrets(old_key: str, new_key: str | None = None) -> int:
         changed = []
         for webhook in webhooks:
             before = [getattr(webhook, name) for name in ENCRYPTED_FIELDS]
-            for name, token in zip(ENCRYPTED_FIELDS, before):
+            for name, token in zip(ENCRYPTED_FIELDS, before, strict=True):
                 try:
                     setattr(webhook, name, crypto.reencrypt(token, old_key, new_key))
                 except ValueError as exc:

@@ -1,9 +1,12 @@
-"""Endpoint state operations (clean, create, update, rotate, enable, disable): callers use deliveries.endpoint_actions."""
+"""Endpoint state operations (clean, create, update, rotate, enable, disable): callers use
+deliveries.endpoint_actions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Set
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
@@ -26,7 +29,7 @@ def validate_event_types(values: list[str]) -> list[str]:
         raise ValidationError(str(exc), code="event_types") from exc
 
 
-def validate_condition(condition: Any) -> dict | None:
+def validate_condition(condition: Any) -> dict[str, Any] | None:
     """A payload condition (hooks.conditions); a refusal names the place in it and the reason."""
     try:
         return conditions.validate(condition)
@@ -40,7 +43,7 @@ def validate_text(value: str, max_length: int, where: str) -> str:
     return value
 
 
-def _within_limits(check, *args: Any, code: str, **kwargs: Any) -> None:
+def _within_limits(check: Callable[..., object], *args: Any, code: str, **kwargs: Any) -> None:
     """A hookline.limits check whose refusal is a ValidationError with the limit's code."""
     try:
         check(*args, **kwargs)
@@ -116,8 +119,9 @@ def clean_webhook_fields(fields: dict[str, Any], *, webhook: Webhook | None = No
     return cleaned
 
 
-def clean_contract(value: Any, *, flat_names: set[str] = frozenset()) -> dict:
-    """contracts.validate_contract, its refusal keyed by the flat field it is about (if that was given) or ``contract``."""
+def clean_contract(value: Any, *, flat_names: Set[str] = frozenset()) -> dict[str, Any]:
+    """contracts.validate_contract, its refusal keyed by the flat field it is about (if that was given) or
+    ``contract``."""
     try:
         return contracts.validate_contract(value)
     except contracts.ContractError as exc:
@@ -147,14 +151,15 @@ def _clean_owner_changes(changes: dict[str, Any]) -> None:
         raise ValidationError(
             {
                 "state": ValidationError(
-                    f"state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); got {state!r}.",
+                    "state can only be set to 'new' or 'deactivated' (use the test action to prove an endpoint); "
+                    f"got {state!r}.",
                     code="state",
                 )
             }
         )
 
 
-def _on_field(field: str, validate, *args: Any) -> Any:
+def _on_field(field: str, validate: Callable[..., Any], *args: Any) -> Any:
     """Run one validator; its error is raised again keyed by the field it is about."""
     try:
         return validate(*args)
@@ -191,7 +196,7 @@ def create_webhook(
     name: str = "",
     organisation: Organisation | None = None,
     event_types: list[str] | None = None,
-    user=None,
+    user: User | None = None,
     secret: str = "",
     body_token: str = "",
     **options: Any,
@@ -223,8 +228,9 @@ def create_webhook(
     return webhook, secret
 
 
-def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
-    """Edit an endpoint (clean_webhook_fields, then save). A new URL puts it back to ``new``; its owner may set state only to new or deactivated."""
+def update_webhook(webhook: Webhook, *, user: User | None = None, **changes: Any) -> Webhook:
+    """Edit an endpoint (clean_webhook_fields, then save). A new URL puts it back to ``new``; its owner may set state
+    only to new or deactivated."""
     changes = clean_webhook_fields(changes, webhook=webhook)
     state = changes.pop("state", None)
     if "shared_secret" in changes:  # "" goes back to sending the signing secret
@@ -254,7 +260,7 @@ def update_webhook(webhook: Webhook, *, user=None, **changes: Any) -> Webhook:
     return webhook
 
 
-def _state_of(webhook: Webhook) -> tuple:
+def _state_of(webhook: Webhook) -> tuple[Any, ...]:
     return tuple(getattr(webhook, name) for name in sorted(STATE_FIELDS))
 
 
@@ -276,45 +282,42 @@ def _test_after_commit(webhook: Webhook) -> None:
         transaction.on_commit(lambda: endpoint_needs_test.send(Webhook, webhook_id=webhook_id))
 
 
-def rotate_secret(webhook: Webhook, *, user=None, secret: str = "") -> str:
-    """Issue a new secret (or import ``secret``); the old one keeps signing alongside it for SECRET_ROTATION_GRACE seconds."""
+def rotate_secret(webhook: Webhook, *, user: User | None = None, secret: str = "") -> str:
+    """Issue a new secret (or import ``secret``); the old one keeps signing alongside it for SECRET_ROTATION_GRACE
+    seconds."""
     secret = _on_field("secret", validate_secret, secret) if secret else signing.generate_secret()
     webhook.begin_rotation(secret, hookline_settings.SECRET_ROTATION_GRACE)
-    webhook.updated_by = user or webhook.updated_by
-    webhook.save(
-        update_fields=[
-            "secret_encrypted",
-            "previous_secret_encrypted",
-            "previous_secret_expires_at",
-            "updated_by",
-            "updated_at",
-        ]
-    )
+    _save_rotation(webhook, "secret", user)
     return secret
 
 
-def rotate_body_token(webhook: Webhook, *, user=None, token: str = "") -> str:
+def rotate_body_token(webhook: Webhook, *, user: User | None = None, token: str = "") -> str:
     """Issue a new body token (or import ``token``) and return it, the only time it is shown; the previous one
     still validates (POST /api/tokens/validate/) for SECRET_ROTATION_GRACE seconds. Bodies carry the new one at once."""
     token = _on_field("body_token", validate_body_token, token) if token else signing.generate_body_token()
     webhook.begin_body_token_rotation(token, hookline_settings.SECRET_ROTATION_GRACE)
+    _save_rotation(webhook, "body_token", user)
+    return token
+
+
+def _save_rotation(webhook: Webhook, credential: str, user: User | None) -> None:
+    """Write one rotated credential (``secret`` or ``body_token``): the new value, the previous one and its expiry."""
     webhook.updated_by = user or webhook.updated_by
     webhook.save(
         update_fields=[
-            "body_token_encrypted",
-            "previous_body_token_encrypted",
-            "previous_body_token_expires_at",
+            f"{credential}_encrypted",
+            f"previous_{credential}_encrypted",
+            f"previous_{credential}_expires_at",
             "updated_by",
             "updated_at",
         ]
     )
-    return token
 
 
-def enable(webhook: Webhook, *, user=None) -> None:
+def enable(webhook: Webhook, *, user: User | None = None) -> None:
     """Turn an endpoint back on; it is ``new`` until a delivery or a test proves it."""
     states.transition(webhook, states.ENABLED, user=user)
 
 
-def disable(webhook: Webhook, *, user=None) -> None:
+def disable(webhook: Webhook, *, user: User | None = None) -> None:
     states.transition(webhook, states.DISABLED, user=user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -11,8 +12,11 @@ from . import signals
 from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
 
 # The endpoint is the model instance handed in (hooks.models.Webhook): this module never imports the
-# model, which imports it for State and transition() (no import circle).
-Webhook = models.Model
+# model at run time, which imports it for State and transition() (no import circle).
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from .models import Webhook
 
 
 class State(models.TextChoices):
@@ -57,7 +61,9 @@ GONE = Change(State.DEACTIVATED, _except(State.DEACTIVATED), "the receiver answe
 SET_BY_OWNER = {State.NEW: SET_NEW_BY_OWNER, State.DEACTIVATED: SET_DEACTIVATED_BY_OWNER}
 
 
-def transition(webhook: Webhook, change: Change, *, detail: str = "", user=None, commit: bool = True) -> bool:
+def transition(
+    webhook: Webhook, change: Change, *, detail: str = "", user: User | None = None, commit: bool = True
+) -> bool:
     """Move ``webhook`` as ``change`` says, if its state allows it; returns whether it moved.
 
     Committed, it is one conditional UPDATE (the row's state decides, so concurrent workers move an

@@ -100,7 +100,8 @@ def check_url(
 
 
 def validate_url(url: str) -> None:
-    """check_url as a Django validator: the model field's (so ``full_clean()`` and any ModelForm refuse too) and the services'."""
+    """check_url as a Django validator: the model field's (so ``full_clean()`` and any ModelForm refuse too) and the
+    services'."""
     try:
         check_url(url)
     except UnsafeURL as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import render
@@ -76,7 +77,7 @@ def portal_view(view):
 
     @wraps(view)
     @portal_page
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
         access = resolve(request)
         if access is None:
             return refusal(
@@ -100,7 +101,7 @@ def portal_page(view):
     runs LocaleMiddleware), and framed only by the FRAME_ANCESTORS hosts."""
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
         with translation.override(translation.get_language_from_request(request)):
             return allow_framing(view(request, *args, **kwargs))
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import NoReverseMatch, reverse
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -56,7 +57,7 @@ class PortalSessionView(HooklineAPIMixin, APIView):
     @extend_schema(
         summary="Create a portal link", request=PortalSessionRequestSerializer, responses={201: PortalSessionSerializer}
     )
-    def post(self, request):
+    def post(self, request: Request):
         body = PortalSessionRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data

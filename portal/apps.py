@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +17,13 @@ class PortalConfig(AppConfig):
 
         checks.register(check_portal_settings)
 
-    def hookline_api_routes(self) -> list:
+    def hookline_prune(self, *, now: datetime, batch: int) -> dict[str, int]:
+        """deliveries.retention's step for this app: one batch of spent magic links (used or expired)."""
+        from .links import prune
+
+        return {"portal_links": prune(now=now, batch=batch)}
+
+    def hookline_api_routes(self) -> list[Any]:
         """Routes the console's API root adds: POST /api/portal-sessions/ (the console does not import the portal)."""
         from django.urls import path
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.core import checks
 from django.utils.module_loading import import_string
 
@@ -9,7 +13,7 @@ from .conf import DEFAULTS, portal_settings
 from .throttle import parse_rate
 
 
-def check_portal_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_portal_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
     errors = []
     unknown = set(portal_settings.user_settings) - set(DEFAULTS)
     if unknown:
@@ -35,4 +39,7 @@ def check_portal_settings(app_configs=None, **kwargs) -> list[checks.CheckMessag
         errors.append(
             checks.Error("HOOKLINE_PORTAL['LINK_TTL'] and ['SESSION_AGE'] must be positive", id="portal.E004")
         )
+    home = portal_settings.HOME_URL
+    if home and not (isinstance(home, str) and home.startswith(("/", "http://", "https://"))):
+        errors.append(checks.Error("HOOKLINE_PORTAL['HOME_URL'] must be a path or an http(s) URL", id="portal.E005"))
     return errors

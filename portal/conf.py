@@ -27,7 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "STYLESHEET": "",
     # Test sends per organisation: each one is an outbound request we make on a customer's click.
     "TEST_SEND_RATE": "10/m",
-    # Where the "back" link of a host-login session leads ("" = none).
+    # The host site's page the header's "Back to <site>" link leads to (a URL or a path; "" = no link).
+    # It opens in the whole window (target _top), so it also leaves an iframe.
     "HOME_URL": "",
 }
 

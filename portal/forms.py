@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -11,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from deliveries.models import Delivery
 from events.models import EventType
-from hookline import limits
+from hookline import contacts, limits
+from hookline.conf import hookline_settings
 
 from .access import PortalAccess
 
@@ -38,10 +40,19 @@ class EndpointForm(forms.Form):
         max_length=limits.DESCRIPTION_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    contact_emails = forms.CharField(
+        label=_("Alert contacts"),
+        required=False,
+        max_length=contacts.MAX_LENGTH,
+        help_text=_("Email addresses, separated by commas, told when this endpoint is failing, disabled or recovers."),
+        widget=forms.TextInput(attrs={"autocomplete": "email", "placeholder": "ops@example.com, dev@example.com"}),
+    )
     event_types = forms.MultipleChoiceField(label=_("Event types"), widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args, access: PortalAccess, current: list[str] = (), **kwargs):
+    def __init__(self, *args: Any, access: PortalAccess, current: list[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not (hookline_settings.ALERTS and hookline_settings.ALERT_EMAILS):
+            del self.fields["contact_emails"]  # no alert emails on this site: nobody to tell
         choices = event_type_choices(access)
         # Patterns the endpoint already has (set through the API: "invoice.*") stay choosable, so an edit keeps them.
         offered = {value for value, _label in choices}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core import signing
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,9 @@ from .conf import portal_settings
 from .models import PortalLink
 
 SALT = "hookline.portal.link"
+# Spent links are kept a day, so a second click on one still gets the page saying it was used; then pruned
+# (deliveries.retention calls prune() through PortalConfig.hookline_prune).
+KEEP_SPENT = timedelta(days=1)
 
 
 class LinkRefused(Exception):
@@ -27,7 +31,7 @@ class LinkRefused(Exception):
         "used": _("This link was already used: each link opens the portal once. Ask for a new one."),
     }
 
-    def __init__(self, code: str):
+    def __init__(self, code: str) -> None:
         self.code = code
         super().__init__(str(self.REASONS[code]))
 
@@ -63,16 +67,41 @@ def mint(
     return MagicLink(signing.dumps(link.pk, salt=SALT), link.expires_at)
 
 
+def check(token: str) -> PortalLink:
+    """The link a token names, if it would open the portal now; uses nothing (what a GET may do)."""
+    link_id = _link_id(token)
+    link = PortalLink.objects.select_related("organisation").filter(pk=link_id).first()
+    if link is None or link.used_at is not None or link.expires_at <= timezone.now():
+        raise _refusal(link)
+    return link
+
+
 def redeem(token: str) -> PortalLink:
     """Use a link once: the conditional UPDATE lets exactly one of two concurrent openings win."""
-    try:
-        link_id = int(signing.loads(token, salt=SALT))
-    except (signing.BadSignature, TypeError, ValueError):
-        raise LinkRefused("invalid") from None
+    link_id = _link_id(token)
     now = timezone.now()
     if PortalLink.objects.filter(pk=link_id, used_at__isnull=True, expires_at__gt=now).update(used_at=now):
         return PortalLink.objects.select_related("organisation").get(pk=link_id)
-    link = PortalLink.objects.filter(pk=link_id).first()
+    raise _refusal(PortalLink.objects.filter(pk=link_id).first())
+
+
+def _link_id(token: str) -> int:
+    try:
+        return int(signing.loads(token, salt=SALT))
+    except (signing.BadSignature, TypeError, ValueError):
+        raise LinkRefused("invalid") from None
+
+
+def _refusal(link: PortalLink | None) -> LinkRefused:
+    # A token we signed whose row is gone was pruned (retention deletes spent links) or its organisation deleted.
     if link is None:
-        raise LinkRefused("invalid")
-    raise LinkRefused("used" if link.used_at else "expired")
+        return LinkRefused("expired")
+    return LinkRefused("used" if link.used_at else "expired")
+
+
+def prune(*, now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete one batch of spent links (used or expired more than KEEP_SPENT ago); returns how many."""
+    cutoff = (now or timezone.now()) - KEEP_SPENT
+    spent = PortalLink.objects.filter(Q(used_at__lt=cutoff) | Q(expires_at__lt=cutoff))
+    ids = list(spent.order_by().values_list("pk", flat=True)[:batch])
+    return PortalLink.objects.filter(pk__in=ids).delete()[0] if ids else 0

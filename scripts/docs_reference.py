@@ -8,7 +8,7 @@ Nothing here is copied by hand, so nothing can drift from the code:
 - ``reference/metrics.md``: every ``hookline_*`` metric ``/metrics`` exposes, from the Prometheus registry.
 
 After the build, every page is checked for assets (scripts, styles, images, fonts) loaded from another
-host: the manual must work offline. ``tests/test_docs_reference.py`` tests each generator.
+host: the manual must work offline. ``tests/project/test_docs_reference.py`` tests each generator.
 """
 
 from __future__ import annotations

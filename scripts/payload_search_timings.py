@@ -108,7 +108,8 @@ def main() -> None:
         ]
         print(
             f"GET {path}?payload=data.notice.id = N ({per_id} of {arguments.events:,} match): "
-            f"median {statistics.median(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms (whole request, COUNT included)"
+            f"median {statistics.median(times) * 1000:.1f} ms, worst {max(times) * 1000:.1f} ms "
+            "(whole request, COUNT included)"
         )
     setup_test_environment()  # so that a page's context (its result list) can be checked
     browser = Client()

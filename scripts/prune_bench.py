@@ -80,7 +80,7 @@ def fill(total: int) -> None:
                 request_body, response_status, response_headers, response_body, response_truncated, duration_ms,
                 error, error_detail, succeeded)
             SELECT d.id, n, d.created_at + n * interval '1 minute', 'http://127.0.0.1:9/in',
-                   '{{"content-type": "application/json", "webhook-id": "msg_x", "webhook-signature": "v1,abc"}}'::jsonb,
+                   '{{"content-type":"application/json","webhook-id":"msg_x","webhook-signature":"v1,abc"}}'::jsonb,
                    repeat('x', 800), 503, '{{"content-type": "text/plain"}}'::jsonb, repeat('y', 500), false, 40,
                    '', '', false
             FROM {Delivery._meta.db_table} d, generate_series(1, 4 + (d.id % 5 < 3)::int) n""")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole suite: what `make test` and CI run (docs/development.md, "What make test runs"):
+#  0. lint: ruff check, ruff format --check and mypy (pyproject.toml); a finding fails the run before any test;
 #  1. the unit tests on SQLite with Django 5.2 LTS, the oldest supported (what a newcomer without services sees pass),
 #     on every core (pytest-xdist);
 #  2. the unit tests again with Django 6.0, the newest, in a virtualenv of their own (var/venv-django6; Python 3.12+);
@@ -9,11 +10,11 @@
 #  5. the tests marked `broker` (what depends on the broker: wake-ups, countdown retries, the rate-limit
 #     bucket, beat, FIFO) again with RabbitMQ as the broker (docs/operations.md, "Choosing a broker"). Every
 #     other integration test is broker-agnostic and runs once, in step 4; the kill -9 and broker-outage fault
-#     scenarios run on RabbitMQ in step 4 too, each in a vhost of its own.
+#     scenarios run on RabbitMQ in step 4 too, each in a vhost of its own;
+#  6. the tests marked `latency` (a delay of a second or less), alone, once every other stage has ended.
 # Integration tests skip with a message when a service is missing, except under CI=true,
 # where they fail: CI must run them. Each stage prints its 15 slowest tests and its time; the end, every stage's.
 #
-#  6. the tests marked `latency` (a delay of a second or less), alone, once every other stage has ended.
 # Stages 1-5 run in three lanes side by side (the integration tests mostly wait on workers, receivers and
 # clocks): stages 1-3 one after another, stage 4 on pytest-xdist processes (TEST_INTEGRATION_PROCESSES, 3 by
 # default; each has its own database, queue and workers), and stage 5. A stage's output is printed whole
@@ -48,6 +49,16 @@ summary() {
     printf '%5d s  %s\n' $((SECONDS - STARTED)) "in all (wall clock)"
 }
 trap summary EXIT
+
+lint() {  # every tool runs, so one run shows all findings; any finding fails
+    local status=0 bin
+    bin=$(dirname "$PY")
+    "$bin/ruff" check . || status=1
+    "$bin/ruff" format --check . || status=1
+    "$bin/mypy" || status=1
+    return $status
+}
+stage "lint (ruff check, ruff format --check, mypy)" lint  # before any test: a finding fails the run at once
 
 # Django 6.0 needs Python 3.12+: the first such interpreter found (PYTHON_DJANGO6 to choose one).
 VENV6=var/venv-django6
@@ -89,11 +100,12 @@ export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hook
 export CELERY_BROKER_URL=${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
 
 lane_integration() {  # stage 4, after what it needs on a fresh machine
-    # The browser tests drive Debian's Chromium through Playwright's Python package (never a downloaded browser).
-    if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "== installing chromium (apt-get) =="
-        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >/dev/null \
-            || echo "could not install chromium: the browser tests will skip (fail under CI=true)"
+    # The browser tests drive Debian's Chromium through Playwright's Python package (never a downloaded browser);
+    # fonts-noto-cjk gives the portal's Japanese screenshots real glyphs instead of empty boxes.
+    if { [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== installing chromium and fonts-noto-cjk (apt-get) =="
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; } >/dev/null \
+            || echo "could not install chromium or fonts-noto-cjk: the browser tests will skip (fail under CI=true)"
     fi
     # Each xdist process has its own test database (pytest-django's _gwN suffix), queue (tests/settings.py) and
     # workers; a file's tests stay on one process (--dist loadfile), so its timing tests run one after another.
@@ -114,7 +126,7 @@ lane_rabbitmq() {  # stage 5, on a test database of its own so that it can run b
         "$PY" -m pytest -q "${REPORT[@]}" -m "integration and broker and not browser and not latency" "$@"
 }
 
-# tests/test_api_generated_client.py generates a client with openapi-python-client, kept in a virtualenv of
+# tests/integration/test_api_generated_client.py generates a client with openapi-python-client, kept in a virtualenv of
 # its own (its pins clash with the test environment's). Installed beside the tests, under a lock the test
 # waits on (tests/support/generated_client.py): taken here, held by the installing subshell alone.
 PREPARE_LANE=""

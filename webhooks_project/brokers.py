@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 AMQP_SCHEMES = {"amqp", "amqps", "pyamqp"}
 
@@ -11,7 +12,7 @@ def scheme(url: str) -> str:
     return url.split("://", 1)[0].lower()
 
 
-def celery_settings(url: str, *, var_dir: Path, visibility_timeout: int = 3600) -> dict:
+def celery_settings(url: str, *, var_dir: Path, visibility_timeout: int = 3600) -> dict[str, Any]:
     """The ``CELERY_*`` settings (without the prefix, lower-case) for the broker at ``url``."""
     kind = scheme(url)
     if kind == "filesystem":

@@ -67,7 +67,7 @@ class PeerWorkers:
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
-        for process, log in zip(self.processes, self.logs):
+        for process, log in zip(self.processes, self.logs, strict=True):
             while "ready." not in log.read_text(errors="replace"):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"peer worker not ready:\n{log.read_text(errors='replace')[-3000:]}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -64,10 +64,10 @@ class NotificationAdmin(OrganisationScopedAdmin):
             *super().get_urls(),
         ]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
     @admin.display(description="kind", ordering="kind")
@@ -85,14 +85,14 @@ class NotificationAdmin(OrganisationScopedAdmin):
             told.append("signal")
         return ", ".join(told) or "—"
 
-    def reenable_view(self, request, token: str):
+    def reenable_view(self, request: HttpRequest, token: str):
         """The email's re-enable link: a signed, expiring token; the admin login; a confirmation; then enable()."""
         try:
             webhook_id = links.read_token(token)
         except signing.SignatureExpired:
             return self._link_refused(request, "This re-enable link has expired. Open the endpoint to re-enable it.")
-        except signing.BadSignature:
-            raise Http404("No such link.")
+        except signing.BadSignature as refused:
+            raise Http404("No such link.") from refused
         webhook = Webhook.objects.visible_to(request.user).filter(pk=webhook_id).first()
         if webhook is None:
             raise Http404("No such endpoint.")
@@ -117,6 +117,6 @@ class NotificationAdmin(OrganisationScopedAdmin):
         }
         return TemplateResponse(request, "admin/deliveries/notification/reenable.html", context)
 
-    def _link_refused(self, request, text: str):
+    def _link_refused(self, request: HttpRequest, text: str):
         messages.error(request, text)
         return HttpResponseRedirect(reverse("admin:hooks_webhook_changelist"))

@@ -1,1 +1,2 @@
-"""The REST API root (``include("console.api.urls")``) and the organisation a request acts for; each resource's views are in console.<resource>."""
+"""The REST API root (``include("console.api.urls")``) and the organisation a request acts for; each resource's views
+are in console.<resource>."""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -11,7 +15,7 @@ from hookline import limits
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class OrganisationField(serializers.SlugRelatedField):
+class OrganisationField(serializers.SlugRelatedField[Organisation]):
     """An organisation slug; only the requesting user's organisations exist as far as it is concerned."""
 
     nullable_in_response = True  # a superuser's objects outside any organisation
@@ -21,7 +25,7 @@ class OrganisationField(serializers.SlugRelatedField):
         "invalid": "Give the organisation's slug.",
     }
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("slug_field", "slug")
         kwargs.setdefault("required", False)
         kwargs.setdefault(
@@ -29,10 +33,10 @@ class OrganisationField(serializers.SlugRelatedField):
         )
         super().__init__(**kwargs)
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Organisation]:
         return Organisation.objects.visible_to(self.context["request"].user)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Organisation:
         if isinstance(data, str):  # a NUL would reach the lookup, which PostgreSQL refuses with a 500
             try:
                 limits.check_text(data, where="organisation", max_length=limits.NAME_MAX_LENGTH)
@@ -41,18 +45,18 @@ class OrganisationField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class OrganisationSlugField(serializers.SlugRelatedField):
+class OrganisationSlugField(serializers.SlugRelatedField[Organisation]):
     """An organisation's slug in answers; null for what belongs to no organisation."""
 
     nullable_in_response = True
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("slug_field", "slug")
         kwargs.setdefault("read_only", True)
         super().__init__(**kwargs)
 
 
-def default_organisation(user) -> Organisation | None:
+def default_organisation(user: User) -> Organisation | None:
     """The user's only organisation; None for a superuser outside any; otherwise the caller must choose."""
     slugs = list(Organisation.objects.filter(members=user).values_list("slug", flat=True)[:6])
     if len(slugs) == 1:

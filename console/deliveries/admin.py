@@ -6,6 +6,7 @@ import logging
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
@@ -44,10 +45,10 @@ class EndpointFilter(admin.SimpleListFilter):
     title = "endpoint"
     parameter_name = "webhook"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin):
         return list(Webhook.objects.visible_to(request.user).order_by("name").values_list("id", "name"))
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset):
         value = self.value()
         if value is None:
             return queryset
@@ -81,13 +82,13 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
             *super().get_urls(),
         ]
 
-    def dashboard_view(self, request):
+    def dashboard_view(self, request: HttpRequest):
         """The Hookline dashboard (console/health): scoped to the user's organisations."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         return health_views.dashboard(request, self)
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(self, request: HttpRequest, extra_context=None):
         # The delivery log is where an operator looks when deliveries stall: say so when a safety net
         # (beat's sweeper, the workers' periodic check) has not run for a while. Two rows, one query.
         for job, age in pulse.stale_jobs().items():
@@ -100,7 +101,7 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
             logger.warning("Hookline health: %s", warning)
         return super().changelist_view(request, extra_context)
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         # Payloads can be large and the list never shows them; the inspector shows the sent bodies.
         return super().get_queryset(request).select_related("event", "webhook").defer("event__payload")
 
@@ -138,7 +139,9 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
         created = timezone.localtime(delivery.created_at)
         return format_html("{}<br>{}", created.strftime("%Y-%m-%d"), created.strftime("%H:%M:%S"))
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(
+        self, request: HttpRequest, context, add: bool = False, change: bool = False, form_url: str = "", obj=None
+    ):
         if obj is not None:
             context.update(
                 title="Delivery",
@@ -159,12 +162,12 @@ class DeliveryAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
     def object_action_applies(self, name: str, obj: Delivery) -> bool:
         return not (name == "redeliver" and obj.status == Delivery.Status.PENDING)  # it is on its way already
 
-    def has_redeliver_permission(self, request) -> bool:
+    def has_redeliver_permission(self, request: HttpRequest) -> bool:
         # The log is never edited, so the change permission is the right to send a delivery again.
         return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
 
     @admin.action(description="Redeliver (same webhook-id, fresh retry budget)", permissions=["redeliver"])
-    def redeliver(self, request, queryset):
+    def redeliver(self, request: HttpRequest, queryset) -> None:
         if queryset.count() > REDELIVER_LIMIT:  # one transaction each, while the operator waits
             self.message_user(
                 request,

@@ -1,10 +1,12 @@
-"""/api/deliveries/: the delivery log of your organisations' endpoints, each attempt's request and response, redeliver."""
+"""/api/deliveries/: the delivery log of your organisations' endpoints, each attempt's request and response,
+redeliver."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from deliveries import services as deliveries
@@ -47,7 +49,7 @@ class DeliveryViewSet(HooklineAPIMixin, mixins.ListModelMixin, mixins.RetrieveMo
         responses={202: DeliveryDetailSerializer, 409: NOT_RECEIVING},
     )
     @action(detail=True, methods=["post"])
-    def redeliver(self, request, pk=None):
+    def redeliver(self, request: Request, pk=None):
         delivery = self.get_object()
         deliveries.redeliver(delivery)
         delivery.refresh_from_db()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from deliveries.models import Attempt, Delivery
@@ -74,7 +76,7 @@ class DeliveryDetailSerializer(DeliverySerializer):
     def get_contract(self, delivery: Delivery) -> str:
         return contracts.describe(delivery.webhook.delivery_contract)
 
-    def get_batch(self, delivery: Delivery) -> list[dict]:
+    def get_batch(self, delivery: Delivery) -> list[dict[str, Any]]:
         if not delivery.batch_id:
             return []
         members = Delivery.objects.filter(batch_id=delivery.batch_id, webhook_id=delivery.webhook_id)

@@ -1,10 +1,13 @@
-"""The endpoint admin: list with last delivery and 24 h success rate, create/edit and actions through deliveries.endpoint_actions, secret shown once."""
+"""The endpoint admin: list with last delivery and 24 h success rate, create/edit and actions through
+deliveries.endpoint_actions, secret shown once."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -12,6 +15,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -72,7 +76,7 @@ CONTRACT_SECTIONS = {
 }
 
 
-def contract_fieldsets(control_status_fields: list[str]) -> list[tuple[str, dict]]:
+def contract_fieldsets(control_status_fields: list[str]) -> list[tuple[str, dict[str, Any]]]:
     extras = {
         "body": ["body_preview"],
         "control": control_status_fields,
@@ -158,7 +162,10 @@ class WebhookAdmin(OrganisationScopedAdmin):
             "Delivery contract",
             {
                 "fields": ["preset", "contract_summary"],
-                "description": "Every option shows its default; leave a field empty (or as it is) for the default or the preset's value.",
+                "description": (
+                    "Every option shows its default; leave a field empty (or as it is) for the default or the "
+                    "preset's value."
+                ),
             },
         ),
         *contract_fieldsets(control_status_fields),
@@ -173,14 +180,14 @@ class WebhookAdmin(OrganisationScopedAdmin):
             *super().get_urls(),
         ]
 
-    def health_view(self, request, object_id: str):
+    def health_view(self, request: HttpRequest, object_id: str):
         """The endpoint's last 7 days: success rate, latency, failures by reason (404 for others' endpoints)."""
         webhook = self.get_object(request, unquote(object_id))
         if not self.has_view_permission(request, webhook):
             raise PermissionDenied
         return health_views.endpoint_health(request, self, webhook)
 
-    def get_list_display(self, request):
+    def get_list_display(self, request: HttpRequest):
         # An organisation column only tells something to those who see more than one.
         if len(member_organisation_ids(request)) > 1:
             return self.list_display
@@ -204,7 +211,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
             '<pre class="hookline-json">{}</pre>', displayable(json.dumps(sample, indent=2, ensure_ascii=False))
         )
 
-    def get_fieldsets(self, request, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj=None):
         if obj:
             return self.fieldsets
         # No deliveries, status or runtime state before the endpoint exists.
@@ -223,20 +230,20 @@ class WebhookAdmin(OrganisationScopedAdmin):
             for title, options in self.fieldsets[:-2]
         ]
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return with_delivery_stats(
             actions.for_listing(super().get_queryset(request)), since=timezone.now() - SUCCESS_WINDOW
         )
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change, **kwargs)
         form.user = request.user  # a class made for this request by modelform_factory
         return form
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
         pass  # WebhookForm.save has saved it through deliveries.endpoint_actions (create or update)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: Any):
         if db_field.name == "organisation":
             kwargs["queryset"] = Organisation.objects.visible_to(request.user)
             # Staff see only their organisations' endpoints: one without an organisation would vanish.
@@ -371,7 +378,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
         )
 
     # --- the secret, shown once ----------------------------------------------------------
-    def response_add(self, request, obj, post_url_continue=None):
+    def response_add(self, request: HttpRequest, obj, post_url_continue=None):
         # Rendered as the answer to the POST itself: the secret is never put in a cookie, session or redirect.
         return self.secret_page(
             request,
@@ -382,7 +389,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
 
     def secret_page(
         self,
-        request,
+        request: HttpRequest,
         issued: list[tuple[Webhook, str]],
         *,
         created: bool = False,
@@ -403,6 +410,12 @@ class WebhookAdmin(OrganisationScopedAdmin):
         return TemplateResponse(request, "admin/hooks/webhook/secret.html", context)
 
     # --- actions --------------------------------------------------------------------------
+    def _each(self, request, queryset, act, done: str, level: int = messages.INFO) -> None:
+        """One endpoint action on each selected endpoint, then one message (``{count}`` in ``done``)."""
+        for webhook in queryset:
+            act(webhook)
+        self.message_user(request, done.format(count=len(queryset)), level)
+
     def object_action_applies(self, name: str, obj: Webhook) -> bool:
         if name == "enable":
             return not obj.enabled
@@ -420,26 +433,22 @@ class WebhookAdmin(OrganisationScopedAdmin):
         return True
 
     @admin.action(description="Enable selected endpoints", permissions=["change"])
-    def enable(self, request, queryset):
-        for webhook in queryset:
-            actions.enable(webhook, user=request.user)
-        self.message_user(
-            request, f"Enabled {len(queryset)} endpoint(s); each is new until a delivery or test proves it."
-        )
+    def enable(self, request: HttpRequest, queryset) -> None:
+        done = "Enabled {count} endpoint(s); each is new until a delivery or test proves it."
+        self._each(request, queryset, partial(actions.enable, user=request.user), done)
 
     @admin.action(description="Disable selected endpoints", permissions=["change"])
-    def disable(self, request, queryset):
-        for webhook in queryset:
-            actions.disable(webhook, user=request.user)
-        self.message_user(request, f"Disabled {len(queryset)} endpoint(s).", messages.WARNING)
+    def disable(self, request: HttpRequest, queryset) -> None:
+        done = "Disabled {count} endpoint(s)."
+        self._each(request, queryset, partial(actions.disable, user=request.user), done, messages.WARNING)
 
     @admin.action(description="Rotate secret (the new one is shown once)", permissions=["change"])
-    def rotate_secret(self, request, queryset):
+    def rotate_secret(self, request: HttpRequest, queryset):
         issued = [(webhook, actions.rotate_secret(webhook, user=request.user)) for webhook in queryset]
         return self.secret_page(request, issued)
 
     @admin.action(description="Rotate body token (the new one is shown once)", permissions=["change"])
-    def rotate_body_token(self, request, queryset):
+    def rotate_body_token(self, request: HttpRequest, queryset):
         carrying = [webhook for webhook in queryset if webhook.delivery_contract.body.places_token]
         if not carrying:
             self.message_user(
@@ -450,7 +459,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
         return self.secret_page(request, issued, body_tokens=True)
 
     @admin.action(description="Send a test event now", permissions=["change"])
-    def send_test(self, request, queryset):
+    def send_test(self, request: HttpRequest, queryset):
         # Each test is a request made while the operator waits; many would outlast any proxy timeout.
         if queryset.count() > SEND_TEST_LIMIT:
             self.message_user(request, f"Select at most {SEND_TEST_LIMIT} endpoints to test at once.", messages.WARNING)
@@ -475,7 +484,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
             )
 
     @admin.action(description="Recover failed deliveries since…", permissions=["change"])
-    def recover_failed(self, request, queryset):
+    def recover_failed(self, request: HttpRequest, queryset):
         form = RecoverForm(
             request.POST if "apply" in request.POST else None, initial={"since": timezone.now() - SUCCESS_WINDOW}
         )
@@ -505,24 +514,22 @@ class WebhookAdmin(OrganisationScopedAdmin):
         return None
 
     @admin.action(description="Pause selected endpoints (deliveries are held)", permissions=["change"])
-    def pause(self, request, queryset):
-        for webhook in queryset:
-            actions.pause(webhook)
-        self.message_user(request, f"Paused {len(queryset)} endpoint(s): their deliveries are held until resumed.")
+    def pause(self, request: HttpRequest, queryset) -> None:
+        self._each(
+            request, queryset, actions.pause, "Paused {count} endpoint(s): their deliveries are held until resumed."
+        )
 
     @admin.action(description="Resume selected endpoints (send what was held)", permissions=["change"])
-    def resume(self, request, queryset):
+    def resume(self, request: HttpRequest, queryset) -> None:
         released = sum(actions.resume(webhook) for webhook in queryset)
         self.message_user(request, f"Resumed {len(queryset)} endpoint(s); {released} held delivery(ies) queued.")
 
     @admin.action(description="Close the circuit breaker of selected endpoints", permissions=["change"])
-    def reset_breaker(self, request, queryset):
-        for webhook in queryset:
-            actions.reset_breaker(webhook)
-        self.message_user(request, f"Closed the breaker of {len(queryset)} endpoint(s).")
+    def reset_breaker(self, request: HttpRequest, queryset) -> None:
+        self._each(request, queryset, actions.reset_breaker, "Closed the breaker of {count} endpoint(s).")
 
     @admin.action(description="Skip the head of line of selected FIFO endpoints", permissions=["change"])
-    def skip_head(self, request, queryset):
+    def skip_head(self, request: HttpRequest, queryset) -> None:
         for webhook in queryset:
             head = actions.skip_head(webhook) if webhook.delivery_contract.control.ordered else None
             if head is None:
@@ -533,7 +540,7 @@ class WebhookAdmin(OrganisationScopedAdmin):
                 )
 
     # --- deleting takes the endpoint's log with it ------------------------------------------
-    def get_deleted_objects(self, objs, request):
+    def get_deleted_objects(self, objs, request: HttpRequest):
         # Django would list every delivery and attempt of a busy endpoint (minutes, megabytes):
         # the confirmation lists the endpoints and counts their log instead.
         webhooks = list(objs)
@@ -554,9 +561,9 @@ class WebhookAdmin(OrganisationScopedAdmin):
         }
         return listed, model_count, set(), []
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj) -> None:
         actions.delete(obj, force=True)
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for webhook in queryset:
             actions.delete(webhook, force=True)

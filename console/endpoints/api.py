@@ -1,10 +1,14 @@
-"""/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret or body token, recover, …)."""
+"""/api/webhooks/: endpoints of your organisations, and their actions (test, rotate secret or body token, recover,
+…)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from deliveries import endpoint_actions as actions
@@ -57,7 +61,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
             Webhook.objects.visible_to(self.request.user).select_related("organisation", "created_by", "updated_by")
         )
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         webhook = serializer.save()
@@ -77,7 +81,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: TestResultSerializer},
     )
     @action(detail=True, methods=["post"])
-    def test(self, request, pk=None):
+    def test(self, request: Request, pk=None):
         webhook = self.get_object()
         attempt = actions.send_test(webhook, user=request.user)
         result = {
@@ -97,38 +101,45 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: RotatedSecretSerializer},
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
-    def rotate_secret(self, request, pk=None):
-        webhook = self.get_object()
-        body = RotateSecretSerializer(data=request.data or {})
-        body.is_valid(raise_exception=True)
-        try:
-            secret = actions.rotate_secret(webhook, user=request.user, secret=body.validated_data.get("secret", ""))
-        except DjangoValidationError as exc:
-            raise from_django(exc) from None
-        answer = {"secret": secret, "previous_secret_expires_at": webhook.previous_secret_expires_at}
-        return Response(RotatedSecretSerializer(answer).data)
+    def rotate_secret(self, request: Request, pk=None):
+        return self._rotate(
+            request,
+            "secret",
+            RotateSecretSerializer,
+            RotatedSecretSerializer,
+            lambda webhook, user, value: actions.rotate_secret(webhook, user=user, secret=value),
+        )
 
     @extend_schema(
         summary="Rotate the body token",
         description="Issues a new body token (shown this once), the value a body template places as {{secret.token}} "
-        "(store-notice's token). Bodies carry it at once; POST /api/tokens/validate/ still accepts the previous one for "
+        "(store-notice's token). Bodies carry it at once; POST /api/tokens/validate/ still accepts the previous one "
+        "for "
         'HOOKLINE SECRET_ROTATION_GRACE seconds. A body {"body_token": "…"} imports a token instead.',
         request=RotateBodyTokenSerializer,
         responses={200: RotatedBodyTokenSerializer},
     )
     @action(detail=True, methods=["post"], url_path="rotate-body-token")
-    def rotate_body_token(self, request, pk=None):
+    def rotate_body_token(self, request: Request, pk=None):
+        return self._rotate(
+            request,
+            "body_token",
+            RotateBodyTokenSerializer,
+            RotatedBodyTokenSerializer,
+            lambda webhook, user, value: actions.rotate_body_token(webhook, user=user, token=value),
+        )
+
+    def _rotate(self, request: Request, credential: str, asked, answer, rotate) -> Response:
+        """Both rotations: an optional value to import, the new one shown once, and when the previous one expires."""
         webhook = self.get_object()
-        body = RotateBodyTokenSerializer(data=request.data or {})
+        body = asked(data=request.data or {})
         body.is_valid(raise_exception=True)
         try:
-            token = actions.rotate_body_token(
-                webhook, user=request.user, token=body.validated_data.get("body_token", "")
-            )
+            value = rotate(webhook, request.user, body.validated_data.get(credential, ""))
         except DjangoValidationError as exc:
             raise from_django(exc) from None
-        answer = {"body_token": token, "previous_body_token_expires_at": webhook.previous_body_token_expires_at}
-        return Response(RotatedBodyTokenSerializer(answer).data)
+        expires = f"previous_{credential}_expires_at"
+        return Response(answer({credential: value, expires: getattr(webhook, expires)}).data)
 
     @extend_schema(
         summary="Re-queue failed deliveries",
@@ -136,7 +147,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={202: RecoveredSerializer, 409: NOT_RECEIVING},
     )
     @action(detail=True, methods=["post"])
-    def recover(self, request, pk=None):
+    def recover(self, request: Request, pk=None):
         webhook = self.get_object()
         body = RecoverSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -146,12 +157,14 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     # --- delivery control (deliveries/control.py, through deliveries.endpoint_actions) ---------
     @extend_schema(
         summary="Pause: keep new deliveries as held",
-        description="Deliveries are recorded as held (not sent, not failed) until resume; unlike disabling, nothing is lost.",
+        description=(
+            "Deliveries are recorded as held (not sent, not failed) until resume; unlike disabling, nothing is lost."
+        ),
         request=None,
         responses={200: WebhookSerializer},
     )
     @action(detail=True, methods=["post"])
-    def pause(self, request, pk=None):
+    def pause(self, request: Request, pk=None):
         webhook = self.get_object()
         actions.pause(webhook)
         return Response(self.get_serializer(webhook).data)
@@ -162,7 +175,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: ResumedSerializer},
     )
     @action(detail=True, methods=["post"])
-    def resume(self, request, pk=None):
+    def resume(self, request: Request, pk=None):
         return Response(ResumedSerializer({"released": actions.resume(self.get_object())}).data)
 
     @extend_schema(
@@ -172,7 +185,7 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: WebhookSerializer},
     )
     @action(detail=True, methods=["post"], url_path="reset-breaker")
-    def reset_breaker(self, request, pk=None):
+    def reset_breaker(self, request: Request, pk=None):
         webhook = self.get_object()
         actions.reset_breaker(webhook)
         webhook.refresh_from_db()
@@ -185,6 +198,6 @@ class WebhookViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
         responses={200: SkippedSerializer},
     )
     @action(detail=True, methods=["post"], url_path="skip-head")
-    def skip_head(self, request, pk=None):
+    def skip_head(self, request: Request, pk=None):
         head = actions.skip_head(self.get_object())
         return Response(SkippedSerializer({"skipped": head.pk if head else None}).data)

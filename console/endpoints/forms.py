@@ -1,4 +1,5 @@
-"""The endpoint's admin form: its own fields, and the delivery contract as typed fields made from hooks.contracts.OPTIONS.
+"""The endpoint's admin form: its own fields, and the delivery contract as typed fields made from
+hooks.contracts.OPTIONS.
 
 Checked by the endpoint actions' clean step, saved by create/update (deliveries.endpoint_actions).
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.html import escape
 
 from console.admin_base import EventTypeFilter, LimitedJSONFormField
@@ -47,7 +49,7 @@ class PatternListField(forms.CharField):
 class JSONValueField(LimitedJSONFormField):
     """JSON where the value is JSON by nature (a condition, a body template): empty means none, never "null"."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "hookline-json"}))
         super().__init__(required=False, **kwargs)
 
@@ -69,7 +71,7 @@ class TextField(forms.CharField):
 class NumberListField(TextField):
     """Numbers separated by commas or spaces (delays in seconds, status codes)."""
 
-    def __init__(self, *, integers: bool, **kwargs):
+    def __init__(self, *, integers: bool, **kwargs: Any) -> None:
         self.integers = integers
         super().__init__(required=False, **kwargs)
 
@@ -220,7 +222,7 @@ class WebhookForm(forms.ModelForm):
         model = Webhook
         fields = [*OWN_FIELDS, "contact_emails"]  # contact_emails: operational alerts (issue 25)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         resolved = contracts.DEFAULT.effective()  # the defaults as this installation's settings make them
         for option in contracts.OPTIONS:
@@ -242,7 +244,7 @@ class WebhookForm(forms.ModelForm):
                     self.initial[option.name] = value
         self.original = copy.copy(self.instance)
 
-    def contract_value(self) -> dict:
+    def contract_value(self) -> dict[str, Any]:
         """The contract the fields say: a value is kept if it is not the default or the user changed it;
         a newly chosen preset takes the place of the values the user did not change."""
         changed, data = set(self.changed_data), self.cleaned_data
@@ -262,7 +264,7 @@ class WebhookForm(forms.ModelForm):
             contract.setdefault(option.section, {})[option.key] = value
         return contract
 
-    def service_values(self) -> dict:
+    def service_values(self) -> dict[str, Any]:
         """The endpoint's fields for create (all of them) or update (the changed ones), the contract as one value."""
         values = {name: self.cleaned_data[name] for name in OWN_FIELDS if name in self.cleaned_data}
         values["contract"] = self.contract_value()
@@ -324,7 +326,7 @@ WebhookForm.base_fields.update(OPTION_FIELDS)
 class WebhookEventTypeFilter(EventTypeFilter):
     """Endpoints whose patterns select an event type (patterns are JSON, so matched in Python)."""
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset):
         key = self.value()
         if key is None:
             return queryset

@@ -1,6 +1,9 @@
-"""The endpoint as the API shows it (masked URL, never a secret) and takes it (through deliveries.endpoint_actions), and its actions' bodies."""
+"""The endpoint as the API shows it (masked URL, never a secret) and takes it (through deliveries.endpoint_actions), and
+its actions' bodies."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -21,7 +24,7 @@ SWITCHES = ("state", "enabled")  # how an owner turns an endpoint on and off
 
 @extend_schema_field({"type": "string", "nullable": True, "readOnly": True})
 class UsernameField(serializers.Field):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(read_only=True, **kwargs)
 
     def to_representation(self, user) -> str:
@@ -69,7 +72,7 @@ def runtime_fields() -> dict[str, serializers.Field]:
 class Shown:
     """The endpoint as the API reads it: its fields, its contract's options by their flat names, its runtime state."""
 
-    def __init__(self, webhook: Webhook):
+    def __init__(self, webhook: Webhook) -> None:
         self.webhook = webhook
 
     def __getattr__(self, name: str):
@@ -87,7 +90,7 @@ class StateField(serializers.ChoiceField):
     writable_choices = (Webhook.State.NEW, Webhook.State.DEACTIVATED)
     writable_enum_name = "WritableStateEnum"
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=Webhook.State.choices, **kwargs)
 
 
@@ -194,7 +197,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         head = actions.head_of_line(webhook) if webhook.delivery_contract.control.ordered else None
         return head.pk if head else None
 
-    def to_representation(self, webhook: Webhook) -> dict:
+    def to_representation(self, webhook: Webhook) -> dict[str, Any]:
         data = super().to_representation(Shown(webhook))
         data["url"] = webhook.masked_url
         data["proxy_url"] = mask_url(data["proxy_url"]) if data.get("proxy_url") else ""
@@ -203,7 +206,7 @@ class WebhookSerializer(serializers.ModelSerializer):
     def get_contract_summary(self, webhook: Webhook) -> str:
         return contracts.describe(webhook.delivery_contract)
 
-    def validate(self, attrs: dict) -> dict:
+    def validate(self, attrs: dict[str, Any]) -> dict:
         """The endpoint services' clean step; its refusals answer as they always have (message and code)."""
         if self.instance is None and "organisation" not in attrs:
             attrs["organisation"] = default_organisation(self.context["request"].user)
@@ -236,7 +239,7 @@ class WebhookSerializer(serializers.ModelSerializer):
             raise from_django(exc) from None
         return attrs
 
-    def create(self, validated_data: dict) -> Webhook:
+    def create(self, validated_data: dict[str, Any]) -> Webhook:
         user = self.context["request"].user
         switches = {name: validated_data.pop(name) for name in SWITCHES if name in validated_data}
         imported = validated_data.pop("signing_secret", "")
@@ -248,7 +251,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         self.context["body_token"] = webhook.body_token or None
         return webhook
 
-    def update(self, webhook: Webhook, validated_data: dict) -> Webhook:
+    def update(self, webhook: Webhook, validated_data: dict[str, Any]) -> Webhook:
         validated_data.pop("body_token", None)  # refused in validate() when given
         return actions.update(webhook, user=self.context["request"].user, **validated_data)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db import models
@@ -12,20 +14,20 @@ from events.models import EventType
 from hookline import limits
 
 
-class EventTypeForm(forms.ModelForm):
+class EventTypeForm(forms.ModelForm):  # type: ignore[type-arg]  # Django's classes take no [] at run time
     class Meta:
         model = EventType
         fields = ["key", "description", "schema", "accepts_subkeys", "deprecated"]
 
-    def clean_description(self):
-        description = self.cleaned_data["description"]
+    def clean_description(self) -> str:
+        description: str = self.cleaned_data["description"]
         try:
             limits.check_text(description, where="description", max_length=limits.DESCRIPTION_MAX_LENGTH)
         except limits.LimitExceeded as exc:
             raise forms.ValidationError(str(exc), code=exc.code) from None
         return description
 
-    def clean_schema(self):
+    def clean_schema(self) -> Any:
         schema = self.cleaned_data["schema"]
         try:
             catalog.check_schema(schema)  # the one check emit, the API and the admin share (NUL included)
@@ -35,7 +37,7 @@ class EventTypeForm(forms.ModelForm):
 
 
 @admin.register(EventType)
-class EventTypeAdmin(InputGateMixin, admin.ModelAdmin):
+class EventTypeAdmin(InputGateMixin, admin.ModelAdmin):  # type: ignore[type-arg]  # as above
     """The catalog. Types declared in code are rewritten from their declaration on every migrate."""
 
     form = EventTypeForm

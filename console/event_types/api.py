@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import permissions, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from events.models import EventType
 from hookline.api.base import HooklineAPIMixin
@@ -17,7 +23,7 @@ class IsStaffOrReadOnly(permissions.BasePermission):
 
     message = "Only staff users may change the event-type catalog."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
 
 
@@ -33,7 +39,7 @@ class IsStaffOrReadOnly(permissions.BasePermission):
     partial_update=extend_schema(summary="Edit an event type (staff)"),
     destroy=extend_schema(summary="Remove an event type (staff)"),
 )
-class EventTypeViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
+class EventTypeViewSet(HooklineAPIMixin, viewsets.ModelViewSet[EventType]):
     """The keys ``emit`` accepts, with their descriptions and optional JSON Schemas."""
 
     queryset = EventType.objects.all()
@@ -43,13 +49,13 @@ class EventTypeViewSet(HooklineAPIMixin, viewsets.ModelViewSet):
     lookup_field = "key"
     filterset_fields = ["deprecated", "declared_in_code"]
 
-    def get_serializer_class(self):
+    def get_serializer_class(self) -> type[BaseSerializer[Any]]:
         # PUT takes the whole type, so an empty body is a 400 rather than a silent no-op.
-        if getattr(self, "action", None) == "update" and not self.request.method == "PATCH":
+        if getattr(self, "action", None) == "update" and self.request.method != "PATCH":
             return EventTypeReplaceSerializer
         return EventTypeSerializer
 
-    def update(self, request, *args, **kwargs):
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().update(request, *args, **kwargs)
         response.data = EventTypeSerializer(self.get_object(), context=self.get_serializer_context()).data
         return response

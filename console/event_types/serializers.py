@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.validators import RegexValidator
 from rest_framework import serializers
+from rest_framework.fields import Field
 from rest_framework.validators import UniqueValidator
 
 from events import catalog
@@ -17,7 +20,7 @@ KEY_VALIDATOR = RegexValidator(
 )
 
 
-class EventTypeSerializer(serializers.ModelSerializer):
+class EventTypeSerializer(serializers.ModelSerializer[EventType]):
     created = serializers.DateTimeField(source="created_at", read_only=True)
     updated = serializers.DateTimeField(source="updated_at", read_only=True)
     schema = serializers.JSONField(
@@ -51,13 +54,13 @@ class EventTypeSerializer(serializers.ModelSerializer):
             },
         }
 
-    def get_fields(self):
+    def get_fields(self) -> dict[str, Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         if self.instance is not None and "key" in fields:  # the key is the type's identity: receivers subscribe to it
             fields["key"].read_only = True
         return fields
 
-    def validate_schema(self, value):
+    def validate_schema(self, value: Any) -> Any:
         try:
             catalog.check_schema(value)
         except ValueError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -35,13 +36,13 @@ class EventDeliveryInline(admin.TabularInline):
     can_delete = False
     verbose_name_plural = "deliveries"
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).visible_to(request.user).select_related("webhook")
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
     @admin.display(description="endpoint")
@@ -83,7 +84,7 @@ class EventAdmin(PayloadSearchMixin, ReadOnlyLogAdmin):
     def payload_pretty(self, event: Event) -> str:
         return format_html('<pre class="hookline-json">{}</pre>', pretty_json(event.payload))
 
-    def get_object(self, request, object_id, from_field=None):
+    def get_object(self, request: HttpRequest, object_id, from_field=None):
         event = super().get_object(request, object_id, from_field)
         event.viewer = request.user  # the routing field lists only the endpoints this user may see
         return event

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from rest_framework import mixins, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 import events
@@ -19,7 +22,8 @@ from .serializers import EmitSerializer, EventSerializer
 
 
 class EmitView(HooklineAPIMixin, mixins.ListModelMixin, GenericAPIView):
-    """Emit an event over HTTP, for producers that are not Python: the same validation as ``events.emit``; GET lists them."""
+    """Emit an event over HTTP, for producers that are not Python: the same validation as ``events.emit``; GET lists
+    them."""
 
     throttle_classes = [EmitRateThrottle]
     filterset_class = EventFilter
@@ -37,7 +41,7 @@ class EmitView(HooklineAPIMixin, mixins.ListModelMixin, GenericAPIView):
         summary="List events",
         description="Newest first; filter by type, a payload field (payload=data.notice.id=42) and time.",
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any):
         return self.list(request, *args, **kwargs)
 
     @extend_schema(
@@ -48,7 +52,7 @@ class EmitView(HooklineAPIMixin, mixins.ListModelMixin, GenericAPIView):
         "(202: delivery is asynchronous; follow it with GET /api/deliveries/?event=<id>). An unknown type or "
         "a payload failing the type's schema or size limit answers 400 with the reason.",
     )
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

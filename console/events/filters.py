@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib import messages
+from django.http import HttpRequest
 
 from events import search
 from events.models import Event
@@ -41,7 +42,7 @@ class PayloadSearchMixin:
 
     payload_prefix = ""  # the path from the listed model to Event.payload's owner, e.g. "event__"
 
-    def get_search_results(self, request, queryset, search_term):
+    def get_search_results(self, request: HttpRequest, queryset, search_term):
         if not (search_term.startswith("data.") and "=" in search_term):
             return super().get_search_results(request, queryset, search_term)
         try:

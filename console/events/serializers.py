@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from console.api.tenancy import OrganisationField, OrganisationSlugField
 from events.models import Event
+from hooks import patterns
 
 
 class EmitSerializer(serializers.Serializer):
@@ -28,6 +29,12 @@ class EmitSerializer(serializers.Serializer):
         help_text="Deliver only to these endpoints of the organisation (ids), whatever they subscribe to; "
         "still only if they receive (new or valid). An id that is not the organisation's answers 400.",
     )
+
+    def validate_type(self, value: str) -> str:
+        refusal = patterns.reserved_refusal(value)
+        if refusal:
+            raise serializers.ValidationError(refusal, code="reserved_event_type")
+        return value
 
 
 class EventSerializer(serializers.ModelSerializer):

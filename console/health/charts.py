@@ -1,4 +1,4 @@
-"""Server-rendered SVG charts for the admin (no JavaScript, no CDN): stacked bars and lines with axes."""
+"""Server-rendered SVG charts for the admin and the portal (no JavaScript, no CDN): bars and lines with axes."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def nice_ceiling(value: float) -> float:
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+    ceiling: float = next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+    return ceiling
 
 
 def axis_top(value: float) -> tuple[float, int]:
@@ -112,6 +113,43 @@ def lines(
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"><title>{tip}</title></circle>')
     parts.append("</svg>")
     return mark_safe("".join(str(part) for part in parts))
+
+
+def bars(
+    items: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    key: str = "failed",
+    width: int = WIDTH,
+    label_chars: int = 36,
+    fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
+) -> SafeString:
+    """One horizontal bar per (label, value), largest first as given; the value at the bar's end.
+
+    The aria-label carries every label and value, so a screen reader hears the numbers, not only the title."""
+    row, label_w = 26, min(label_chars * 7, width // 2)
+    height = TOP + BOTTOM // 2 + row * max(len(items), 1)
+    top = max((value for _, value in items), default=0) or 1
+    plot_w = width - label_w - RIGHT - 48  # room for the value after the longest bar
+    summary = f"{title}: " + "; ".join(f"{label}: {fmt(value)}" for label, value in items)
+    parts = [
+        f'<svg class="hl-chart hl-bars" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(summary)}" '
+        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet"><title>{escape(title)}</title>'
+    ]
+    for i, (label, value) in enumerate(items):
+        y = TOP + i * row
+        shown = label if len(label) <= label_chars else label[: label_chars - 1] + "…"
+        length = max(value / top * plot_w, 1)
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + row / 2 + 4:.1f}" text-anchor="end" class="hl-axis">'
+            f"<title>{escape(label)}</title>{escape(shown)}</text>"
+            f'<rect x="{label_w}" y="{y + 4}" width="{length:.1f}" height="{row - 8}" '
+            f'fill="{COLOURS.get(key, "#57606a")}"><title>{escape(f"{label}: {fmt(value)}")}</title></rect>'
+            f'<text x="{label_w + length + 6:.1f}" y="{y + row / 2 + 4:.1f}" class="hl-axis">'
+            f"{escape(fmt(value))}</text>"
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))
 
 
 def milliseconds(value: float) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.admin import ModelAdmin
 from django.http import HttpRequest
@@ -21,7 +22,7 @@ HALF = 440  # the width of a chart that shares its row, so that its text keeps t
 OUTCOME_SERIES = [("succeeded", "succeeded"), ("failed", "failed"), ("pending", "pending"), ("cancelled", "cancelled")]
 
 
-def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> TemplateResponse:
+def dashboard(request: HttpRequest, model_admin: ModelAdmin[Any]) -> TemplateResponse:
     """Deliveries per hour by outcome, latency percentiles, the endpoints failing most, the backlog."""
     user, now = request.user, timezone.now()
     deliveries = Delivery.objects.visible_to(user)
@@ -29,7 +30,10 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> TemplateResponse
     hours = health.hourly_outcomes(deliveries, now=now)
     since = hours[0][0]  # the chart's first hour: every figure on the page covers the same window
     series = [charts.Series(key, label, [counts.get(key, 0) for _, counts in hours]) for key, label in OUTCOME_SERIES]
-    totals = {key: sum(s.values) for key, s in zip((key for key, _ in OUTCOME_SERIES), series)}
+    totals = {
+        key: sum(value or 0 for value in s.values)
+        for key, s in zip((key for key, _ in OUTCOME_SERIES), series, strict=True)
+    }
     finished = totals["succeeded"] + totals["failed"]
     labels = [timezone.localtime(hour).strftime("%H:00") for hour, _ in hours]
     context = {
@@ -53,7 +57,7 @@ def dashboard(request: HttpRequest, model_admin: ModelAdmin) -> TemplateResponse
     return TemplateResponse(request, "admin/hookline/dashboard.html", context)
 
 
-def endpoint_health(request: HttpRequest, model_admin: ModelAdmin, webhook: Webhook) -> TemplateResponse:
+def endpoint_health(request: HttpRequest, model_admin: ModelAdmin[Any], webhook: Webhook) -> TemplateResponse:
     """Success rate and latency per day over the last 7 days, and recent failures grouped by reason."""
     now = timezone.now()
     days = health.endpoint_days(webhook, now=now)

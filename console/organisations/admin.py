@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 
 from console.admin_base import OrganisationScopedAdmin
-from events.models import Organisation
+from events.models import Organisation, OrganisationQuerySet
 
 
 @admin.register(Organisation)
@@ -19,19 +22,21 @@ class OrganisationAdmin(OrganisationScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["members"]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user).annotate(member_count=Count("members"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Organisation]:
+        queryset = cast(OrganisationQuerySet, super().get_queryset(request))  # the model's default manager
+        return queryset.visible_to(request.user).annotate(member_count=Count("members"))
 
     @admin.display(description="members", ordering="member_count")
     def member_count(self, organisation: Organisation) -> int:
-        return organisation.member_count
+        count: int = organisation.member_count  # type: ignore[attr-defined]  # annotated by get_queryset
+        return count
 
     # The members widget lists every user of the site: only superusers may edit tenants.
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Organisation | None = None) -> bool:
         return request.user.is_superuser
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Organisation | None = None) -> bool:
         return request.user.is_superuser

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers, viewsets
 
@@ -10,6 +12,7 @@ from events import scheduling
 from events.models import ScheduledEvent
 from hookline.api.base import HooklineAPIMixin
 from hookline.api.schema import extend_schema, extend_schema_view
+from hooks import patterns
 
 
 class ScheduledEventSerializer(serializers.ModelSerializer):
@@ -39,7 +42,13 @@ class ScheduledEventSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["next_run_at", "last_run_at", "last_event_id", "created_at", "updated_at"]
 
-    def validate(self, attrs: dict) -> dict:
+    def validate_event_type(self, value: str) -> str:
+        refusal = patterns.reserved_refusal(value)
+        if refusal:
+            raise serializers.ValidationError(refusal, code="reserved_event_type")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is None and "organisation" not in attrs:
             attrs["organisation"] = default_organisation(self.context["request"].user)
         current = {
@@ -53,10 +62,10 @@ class ScheduledEventSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(exc.message_dict) from None  # {"detail": "cron: …", "fields": {…}}
         return attrs
 
-    def create(self, validated_data: dict) -> ScheduledEvent:
+    def create(self, validated_data: dict[str, Any]) -> ScheduledEvent:
         return scheduling.save_schedule(ScheduledEvent(**validated_data))
 
-    def update(self, schedule: ScheduledEvent, validated_data: dict) -> ScheduledEvent:
+    def update(self, schedule: ScheduledEvent, validated_data: dict[str, Any]) -> ScheduledEvent:
         for name, value in validated_data.items():
             setattr(schedule, name, value)
         return scheduling.save_schedule(schedule)

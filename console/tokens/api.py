@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from deliveries.models import Delivery
@@ -13,13 +16,13 @@ from hookline.api.schema import extend_schema
 from .serializers import TokenCheckSerializer, TokenValidationSerializer
 
 
-class TokenValidationView(HooklineAPIMixin, GenericAPIView):
+class TokenValidationView(HooklineAPIMixin, GenericAPIView[Any]):
     """For receivers that cannot compute HMACs: did Hookline send this webhook-id with this signature?"""
 
     serializer_class = TokenValidationSerializer
 
     @extend_schema(summary="Check a received signature", responses={200: TokenCheckSerializer})
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         check = validate_token(

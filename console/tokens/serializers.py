@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 
-class TokenValidationSerializer(serializers.Serializer):
+class TokenValidationSerializer(serializers.Serializer[Any]):
     required_one_of = ("signature", "token")
 
     webhook_id = serializers.CharField(max_length=64, help_text="The webhook-id header you received (msg_…).")
@@ -23,7 +25,7 @@ class TokenValidationSerializer(serializers.Serializer):
         "token) or the value of the endpoint's shared-secret header.",
     )
 
-    def validate(self, data):
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if not (data.get("signature") or data.get("token")):
             raise serializers.ValidationError(
                 "Give the signature (or the shared-secret token) you received.", code="required"
@@ -31,7 +33,7 @@ class TokenValidationSerializer(serializers.Serializer):
         return data
 
 
-class TokenCheckSerializer(serializers.Serializer):
+class TokenCheckSerializer(serializers.Serializer[Any]):
     valid = serializers.BooleanField(help_text="Whether Hookline sent this webhook-id with this signature or token.")
     webhook = serializers.IntegerField(allow_null=True, help_text="The endpoint it was sent to, when valid.")
     event_type = serializers.CharField(allow_blank=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.dispatch import Signal
 
@@ -39,15 +40,15 @@ class Kind:
     signal: Signal
     headline: str  # "… is failing": the email's subject and first line
     description: str
-    properties: dict
+    properties: dict[str, Any]
 
-    def event_type_for(self, payload: dict) -> str:
+    def event_type_for(self, payload: dict[str, Any]) -> str:
         """The event type of this payload: a disabled endpoint is hookline.endpoint.invalid or .deactivated."""
         if self is DISABLED:
             return ENDPOINT_DEACTIVATED if payload.get("state") == "deactivated" else ENDPOINT_INVALID
         return self.event_type
 
-    def schema(self) -> dict:
+    def schema(self) -> dict[str, Any]:
         properties = {**_ENDPOINT, **self.properties}
         return {
             "type": "object",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core import signing
 from django.urls import NoReverseMatch, reverse
 
@@ -27,10 +29,11 @@ def read_token(token: str) -> int:
 
 def absolute(path: str) -> str:
     """The site's address (HOOKLINE["SITE_URL"]) and the path; the path alone if no address is set."""
-    return hookline_settings.SITE_URL.rstrip("/") + path
+    site: str = hookline_settings.SITE_URL
+    return site.rstrip("/") + path
 
 
-def _url(name: str, *args, query: str = "") -> str:
+def _url(name: str, *args: Any, query: str = "") -> str:
     try:
         return absolute(reverse(name, args=args)) + query
     except NoReverseMatch:  # a site without Hookline's admin: the email goes out without that link

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -47,7 +48,7 @@ def send(notification_id: int) -> bool:
     return True
 
 
-def context(notification: Notification) -> dict:
+def context(notification: Notification) -> dict[str, Any]:
     """What the templates get: the notification, its endpoint, the moment's words and facts, the links."""
     kind, webhook, payload = KINDS[notification.kind], notification.webhook, notification.payload
     disabled = kind is DISABLED or not webhook.enabled
@@ -71,7 +72,10 @@ def context(notification: Notification) -> dict:
 def compose(notification: Notification) -> EmailMultiAlternatives:
     """Plain text and HTML; a template per kind (hookline/alerts/failing.txt) wins over the shared one."""
     values = context(notification)
-    names = lambda suffix: [f"{TEMPLATES}{notification.kind}{suffix}", f"{TEMPLATES}email{suffix}"]  # noqa: E731
+
+    def names(suffix: str) -> list[str]:
+        return [f"{TEMPLATES}{notification.kind}{suffix}", f"{TEMPLATES}email{suffix}"]
+
     subject = " ".join(select_template(names("_subject.txt")).render(values).split())
     text = select_template(names(".txt")).render(values)
     html = select_template(names(".html")).render(values)

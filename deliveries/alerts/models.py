@@ -38,7 +38,7 @@ class AlertState(models.Model):
         return f"endpoint {self.webhook_id}: {self.failed_attempts} failed attempt(s)"
 
 
-class NotificationQuerySet(TenantQuerySet):
+class NotificationQuerySet(TenantQuerySet["Notification"]):
     pass
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.utils import timezone
 
 from hookline.conf import hookline_settings
 from hooks import patterns
 from hooks.models import Webhook
+from hooks.states import Change
 
 from ..models import Delivery
 from ..retry import Outcome
@@ -23,6 +25,13 @@ logger = logging.getLogger(__name__)
 # Seconds a queued alert email may wait for its task before beat's check sends it itself.
 EMAIL_STRANDED_AFTER = 60
 PERIODIC_LIMIT = 200  # per run: bounded work, the next run takes the rest
+
+
+def lock_first(webhook_id: int) -> None:
+    """Take the endpoint's alert lock now, ahead of its Webhook and EndpointRuntime rows (the lock order in
+    notify.py), in a path that changes those and may then notify. Inside the caller's transaction."""
+    if hookline_settings.ALERTS:
+        locked_state(webhook_id)
 
 
 def record_outcomes(outcomes: list[tuple[Delivery, Outcome]], now: datetime) -> None:
@@ -79,9 +88,12 @@ def _failed(webhook_id: int, failed: list[tuple[Delivery, Outcome]], now: dateti
             about_operational=about_operational,
             email=not disabling,
         )
-    if not state.warned and _is_failing(state, now):
-        if notify(kinds.FAILING, webhook_id, _failure_facts(state), now=now, about_operational=about_operational):
-            AlertState.objects.filter(pk=webhook_id).update(warned=True)
+    if (
+        not state.warned
+        and _is_failing(state, now)
+        and notify(kinds.FAILING, webhook_id, _failure_facts(state), now=now, about_operational=about_operational)
+    ):
+        AlertState.objects.filter(pk=webhook_id).update(warned=True)
 
 
 def _recovered(webhook_id: int, now: datetime) -> None:
@@ -100,7 +112,7 @@ def _is_failing(state: AlertState, now: datetime) -> bool:
     )
 
 
-def _failure_facts(state: AlertState) -> dict:
+def _failure_facts(state: AlertState) -> dict[str, Any]:
     return {
         "failing_since": state.failing_since,
         "failed_attempts": state.failed_attempts,
@@ -123,7 +135,7 @@ def _is_operational(delivery: Delivery) -> bool:
 # --- a state change that disabled an endpoint (hooks.signals.endpoint_state_changed) ----------------
 
 
-def endpoint_state_changed(sender, *, webhook_id: int, change, reason: str, **kwargs) -> None:
+def endpoint_state_changed(sender: object, *, webhook_id: int, change: Change, reason: str, **kwargs: Any) -> None:
     """Inside the transition's transaction: the endpoint became invalid or deactivated."""
     if not hookline_settings.ALERTS:
         return
@@ -178,7 +190,7 @@ def check_secrets(now: datetime | None = None) -> list[Notification]:
             webhook_id,
             {"expires_at": expires_at},
             now=now,
-            subject_key=f"secret:{expires_at.isoformat()}",
+            subject_key=f"secret:{cast(datetime, expires_at).isoformat()}",  # set: the filter compared it
         )
         if notification:
             told.append(notification)

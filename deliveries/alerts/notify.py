@@ -6,6 +6,13 @@ agree. The event goes only to the receiving endpoints that name its type exactly
 ``hookline.*`` types never match wildcards), never to the endpoint it is about, and not at all when
 the trouble was a delivery of an operational event itself (an operations endpoint failing would
 otherwise tell the others, whose failures would tell it: a loop).
+
+Lock order, per endpoint: its AlertState row, then its Webhook row, then its EndpointRuntime row (and
+endpoints in id order). The worker's record takes them so (alerts.record_outcomes before the state change
+reads them, then control's counters); a path that locks a later row and may then notify takes the
+AlertState first (``moments.lock_first``): the admin's test-send, the breaker's closing. Taken the other way
+round, a test-send (Webhook, then AlertState in the state-change signal) and a worker (AlertState, then
+Webhook for "retries ran out") deadlocked on the same endpoint.
 """
 
 from __future__ import annotations
@@ -131,9 +138,10 @@ def _emit(kind: Kind, webhook: Webhook, payload: dict[str, Any]) -> tuple[list[s
     for endpoint_id, organisation_id, event_types in candidates:
         if patterns.matches_any(event_types, key):
             targets[organisation_id].append(endpoint_id)
-    event_ids, endpoint_ids = [], []
-    for organisation_id, ids in targets.items():
-        organisation = webhook.organisation if organisation_id is not None else None
+    event_ids: list[str] = []
+    endpoint_ids: list[int] = []
+    for tenant_id, ids in targets.items():
+        organisation = webhook.organisation if tenant_id is not None else None
         event = events.emit(key, payload, organisation=organisation, endpoints=ids)
         event_ids.append(event.id)
         endpoint_ids += ids
@@ -147,7 +155,7 @@ def _after_commit(notification_id: int) -> None:
         return
     kind = KINDS[notification.kind]
     if notification.signalled:
-        for receiver, response in kind.signal.send_robust(
+        for _receiver, response in kind.signal.send_robust(
             sender=Notification,
             webhook=notification.webhook,
             kind=kind.name,

@@ -1,4 +1,5 @@
-"""Moved: Hookline's API root is ``console.api.urls``. With the console app installed, its alias answers here (one release).
+"""Moved: Hookline's API root is ``console.api.urls``. With the console app installed, its alias answers here (one
+release).
 
 Reached only when the console app is not installed: a clear error then, instead of an API without its docs
 and an admin without Hookline's models.

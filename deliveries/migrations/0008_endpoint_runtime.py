@@ -10,7 +10,7 @@ RUNTIME = ("paused", "paused_at", "breaker_state", "breaker_failures", "breaker_
            "breaker_reason", "rate_tokens", "rate_checked_at")
 
 
-def runtime_out_of_endpoints(apps, schema_editor):
+def runtime_out_of_endpoints(apps, schema_editor) -> None:
     Webhook = apps.get_model("hooks", "Webhook")
     EndpointRuntime = apps.get_model("deliveries", "EndpointRuntime")
     busy = Webhook.objects.filter(
@@ -22,7 +22,7 @@ def runtime_out_of_endpoints(apps, schema_editor):
     EndpointRuntime.objects.bulk_create(rows, batch_size=500)
 
 
-def runtime_into_endpoints(apps, schema_editor):
+def runtime_into_endpoints(apps, schema_editor) -> None:
     Webhook = apps.get_model("hooks", "Webhook")
     EndpointRuntime = apps.get_model("deliveries", "EndpointRuntime")
     for row in EndpointRuntime.objects.values("webhook_id", *RUNTIME).iterator(chunk_size=500):

@@ -6,6 +6,7 @@ import errno
 import re
 import socket
 import ssl
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from urllib3.exceptions import NameResolutionError, NewConnectionError, ProtocolError, ProxyError, SSLError
@@ -63,7 +64,7 @@ def describe(exc: BaseException, url: str, proxy: str = "") -> str:
     return f"connection to {peer} failed: {_last_words(exc)}"
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     pending: list[BaseException | None] = [exc]
     while pending:

@@ -124,7 +124,8 @@ def _read_bounded(response: urllib3.BaseHTTPResponse, limit: int, deadline: floa
 
     An unfinished body closes the connection.
     """
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     try:
         while True:
             if time.monotonic() > deadline:

@@ -1,1 +1,2 @@
-"""REST API conventions every Hookline view shares: base view, errors, paging, throttles, filters, schema (the console app adds tenancy)."""
+"""REST API conventions every Hookline view shares: base view, errors, paging, throttles, filters, schema (the console
+app adds tenancy)."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import include, path
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.settings import SPECTACULAR_DEFAULTS, patched_settings
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from .. import __version__
 from .base import AUTHENTICATION_CLASSES
@@ -40,21 +44,27 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
 OFFLINE_POLICY = "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'"
 
 
-class _Served:
+if TYPE_CHECKING:  # mixed into drf-spectacular's views (a base at type-check time only)
+    _View = APIView
+else:
+    _View = object
+
+
+class _Served(_View):
     """Open to everyone (the schema is the same for all), with Hookline's settings, not the host's."""
 
     authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes: list[Any] = []
     content_negotiation_class = DefaultContentNegotiation
     versioning_class = None
     schema = None  # not an operation of the API it describes
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         with patched_settings(SPECTACULAR_SETTINGS):
             return super().dispatch(request, *args, **kwargs)
 
-    def _get_schema_url(self, request) -> str:
+    def _get_schema_url(self, request: Request) -> str:
         # The sibling schema/ of this page, wherever the host mounted the API (no URL name to reverse).
         return request.path.rstrip("/").rsplit("/", 1)[0] + "/schema/"
 
@@ -62,16 +72,17 @@ class _Served:
 class HooklineSchemaView(_Served, SpectacularAPIView):
     """``schema/`` next to the API: only Hookline's routes, under the prefix the host mounted them at."""
 
-    routes: list = []
+    routes: list[Any] = []
     generator_class = SchemaGenerator
     serve_public = True
     urlconf = None
     api_version = None
 
-    def _get_schema_response(self, request):
+    def _get_schema_response(self, request: Request) -> Response:
         prefix = request.path_info.lstrip("/")[: -len("schema/")]
         self.patterns = [path(prefix, include(self.routes))]
-        return super()._get_schema_response(request)
+        response: Response = super()._get_schema_response(request)  # type: ignore[no-untyped-call]  # drf-spectacular leaves it unannotated
+        return response
 
 
 class HooklineSwaggerView(_Served, SpectacularSwaggerView):
@@ -79,7 +90,7 @@ class HooklineSwaggerView(_Served, SpectacularSwaggerView):
 
     template_name = "hookline/swagger_ui.html"
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Content-Security-Policy"] = OFFLINE_POLICY
         return response
@@ -90,7 +101,7 @@ class HooklineRedocView(_Served, SpectacularRedocView):
 
     template_name = "hookline/redoc.html"
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Content-Security-Policy"] = OFFLINE_POLICY
         return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -29,7 +29,7 @@ def _non_field_keys() -> tuple[str, ...]:
 class DomainError(exceptions.APIException):
     """A HooklineError (unknown event type, pending deliveries, …) as DRF sees it: its status, message and code."""
 
-    def __init__(self, error: HooklineError):
+    def __init__(self, error: HooklineError) -> None:
         self.status_code = error.status_code
         super().__init__(error.detail, error.code)
 
@@ -51,7 +51,8 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
         )
     response = drf_exception_handler(exc, context)
     if response is not None:
-        response.data = error_body(exc)
+        # drf_exception_handler answers only an APIException (Http404 and PermissionDenied became ones above)
+        response.data = error_body(cast(exceptions.APIException, exc))
     return response
 
 
@@ -65,15 +66,15 @@ class RefusedValue(exceptions.APIException):
     status_code = 400
     default_code = "invalid"
 
-    def __init__(self, message: str, code: str, fields: dict[str, list[str]]):
+    def __init__(self, message: str, code: str, fields: dict[str, list[str]]) -> None:
         super().__init__(message, code=code)
         self.fields = fields
 
 
 def error_body(exc: exceptions.APIException) -> dict[str, Any]:
     if isinstance(exc, RefusedValue):
-        body = {"detail": str(exc.detail), "code": exc.detail.code or "invalid"}
-        return {**body, "fields": exc.fields} if exc.fields else body
+        refusal: dict[str, Any] = {"detail": str(exc.detail), "code": getattr(exc.detail, "code", None) or "invalid"}
+        return {**refusal, "fields": exc.fields} if exc.fields else refusal
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         non_field = _non_field_keys()
@@ -130,4 +131,4 @@ def _first_code(codes: Any) -> str | None:
         codes = list(codes.values())
     if isinstance(codes, list):
         return next((code for code in map(_first_code, codes) if code), None)
-    return codes
+    return cast(str | None, codes)

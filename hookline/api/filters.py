@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, datetime
+from typing import Any
 
 import django_filters
 from django import forms
@@ -14,7 +15,7 @@ MAX_ID = 2**63 - 1  # BigAutoField
 
 
 class UTCIsoDateTimeField(IsoDateTimeField):
-    def to_python(self, value):
+    def to_python(self, value: str | datetime | date | None) -> datetime | None:
         parsed = super().to_python(value)
         if parsed is None:
             return None
@@ -36,9 +37,9 @@ class TimeFilter(django_filters.IsoDateTimeFilter):
 class IdFilter(django_filters.NumberFilter):
     """An object id: a whole number in the id column's range."""
 
-    field_class = forms.IntegerField
+    field_class = forms.IntegerField  # type: ignore[assignment]  # the stubs narrow it to DecimalField; any Field works
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)

@@ -1,4 +1,5 @@
-"""The API's input gate for what is not a body: query parameters and path keys pass hookline.limits before any lookup."""
+"""The API's input gate for what is not a body: query parameters and path keys pass hookline.limits before any
+lookup."""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
-"""The API's JSON parser: bodies within hookline.limits (size before reading, depth before parsing), refusals as JSON errors."""
+"""The API's JSON parser: bodies within hookline.limits (size before reading, depth before parsing), refusals as JSON
+errors."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
 from django.conf import settings
 from rest_framework import exceptions, status
@@ -25,9 +27,12 @@ class RequestTooLarge(exceptions.APIException):
 
 
 class HooklineJSONParser(JSONParser):
-    """DRF's JSONParser, bounded: json.loads recurses once per nesting level, so 10,000 levels would be a RecursionError."""
+    """DRF's JSONParser, bounded: json.loads recurses once per nesting level, so 10,000 levels would be a
+    RecursionError."""
 
-    def parse(self, stream, media_type=None, parser_context=None) -> Any:
+    def parse(
+        self, stream: IO[bytes] | None, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         context = parser_context or {}
         request = context.get("request")
         try:

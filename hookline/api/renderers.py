@@ -14,7 +14,8 @@ class HooklineJSONRenderer(JSONRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         try:
-            return super().render(data, accepted_media_type, renderer_context)
+            rendered: bytes = super().render(data, accepted_media_type, renderer_context)
+            return rendered
         except (RecursionError, UnicodeEncodeError):
             # A lone surrogate (only an old row holds one) cannot be UTF-8; its escape can.
             return deepjson.dumps(data, ensure_ascii=True, cls=self.encoder_class).encode("ascii")

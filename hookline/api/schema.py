@@ -8,13 +8,13 @@ from typing import Any
 
 from drf_spectacular import utils as spectacular
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     """Every error answer: a message for people, a code for programs, and per-field messages for invalid input."""
 
     optional_in_response = ("fields",)
@@ -23,7 +23,7 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="Stable machine-readable code, e.g. unsafe_url, unknown_event_type, not_found."
     )
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # a field named "fields": DRF allows it, the stubs type the attribute
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="For invalid input: the messages of each field (nested fields are dotted: headers.X-Token).",
@@ -44,8 +44,8 @@ class HooklineAutoSchema(AutoSchema):
     - Path ids (``{id}``) are integers.
     """
 
-    def _map_basic_serializer(self, serializer, direction):
-        schema = super()._map_basic_serializer(serializer, direction)
+    def _map_basic_serializer(self, serializer: serializers.Serializer[Any], direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)  # type: ignore[no-untyped-call]  # drf-spectacular leaves it unannotated
         if direction == "response":
             optional = set(getattr(serializer, "optional_in_response", ()))
             required = sorted(name for name in schema.get("properties", {}) if name not in optional)
@@ -57,7 +57,7 @@ class HooklineAutoSchema(AutoSchema):
         return schema
 
     @staticmethod
-    def _alternative(schema: dict, name: str) -> dict:
+    def _alternative(schema: dict[str, Any], name: str) -> dict[str, Any]:
         # Each branch complete (the always-required fields plus this one, non-empty), so that generated
         # clients get one usable model per alternative.
         required = [*schema.get("required", []), name]
@@ -65,27 +65,30 @@ class HooklineAutoSchema(AutoSchema):
         properties[name]["minLength"] = 1
         return {"type": "object", "properties": properties, "required": required}
 
-    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+    def _map_serializer_field(
+        self, field: serializers.Field[Any, Any, Any, Any], direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
         writable = getattr(field, "writable_choices", None)
         if direction == "request" and writable:
-            name = field.writable_enum_name
-            component = ResolvedComponent(
+            name = field.writable_enum_name  # type: ignore[attr-defined]  # set with writable_choices
+            component = ResolvedComponent(  # type: ignore[no-untyped-call]  # drf-spectacular leaves it unannotated
                 name=name,
                 type=ResolvedComponent.SCHEMA,
                 object=name,
                 schema={"enum": list(writable), "type": "string"},
             )
             self.registry.register_on_missing(component)
-            return (
-                {"allOf": [component.ref], "description": field.help_text or ""} if field.help_text else component.ref
-            )
-        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+            ref: dict[str, Any] = component.ref
+            return {"allOf": [ref], "description": field.help_text or ""} if field.help_text else ref
+        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)  # type: ignore[no-untyped-call]  # drf-spectacular leaves it unannotated
         if direction == "response" and getattr(field, "nullable_in_response", False):
             schema = {**schema, "nullable": True}
         return schema
 
-    def get_operation(self, path, path_regex, path_prefix, method, registry):
-        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+    def get_operation(
+        self, path: str, path_regex: str, path_prefix: str, method: str, registry: ComponentRegistry
+    ) -> dict[str, Any] | None:
+        operation: dict[str, Any] | None = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
         possible = {
@@ -110,12 +113,12 @@ class HooklineAutoSchema(AutoSchema):
         responses = operation.setdefault("responses", {})
         for status, description in possible.items():
             if status not in responses:
-                responses[status] = self._get_response_for_code(error(description), status)
+                responses[status] = self._get_response_for_code(error(description), status)  # type: ignore[no-untyped-call]  # drf-spectacular leaves it unannotated
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
 
-def extend_schema(**kwargs: Any) -> Callable:
+def extend_schema(**kwargs: Any) -> Callable[..., Any]:
     """drf-spectacular's ``extend_schema`` built on HooklineAutoSchema.
 
     On a view method, drf-spectacular builds on the host's ``DEFAULT_SCHEMA_CLASS`` (DRF's own
@@ -124,7 +127,7 @@ def extend_schema(**kwargs: Any) -> Callable:
     """
     decorate = spectacular.extend_schema(**kwargs)
 
-    def decorator(f):
+    def decorator(f: Any) -> Any:
         if callable(f) and not inspect.isclass(f) and not hasattr(f, "cls"):
             if not getattr(f, "kwargs", None):
                 f.kwargs = {}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 from hookline.conf import hookline_settings
 
@@ -16,7 +18,7 @@ class HooklineRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         return getattr(hookline_settings, self.setting) or None
 
-    def get_cache_key(self, request, view) -> str:
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         ident = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
@@ -27,7 +29,7 @@ class WriteRateThrottle(HooklineRateThrottle):
     scope = "hookline_write"
     setting = "API_WRITE_RATE"
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         if request.method in SAFE_METHODS:
             return True
         return super().allow_request(request, view)

@@ -57,7 +57,7 @@ def named(patterns: list, reserved: list[str]) -> list | None:
     return result or None  # it selected nothing before either: left as it is (an edit will ask for names)
 
 
-def forward(apps, schema_editor):
+def forward(apps, schema_editor) -> None:
     Webhook, EventType = apps.get_model("hooks", "Webhook"), apps.get_model("events", "EventType")
     reserved = sorted({*KNOWN_RESERVED, *EventType.objects.filter(key__startswith=RESERVED_PREFIX)
                        .values_list("key", flat=True)})

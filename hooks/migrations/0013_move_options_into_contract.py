@@ -25,7 +25,7 @@ COLUMNS = {
 }
 
 
-def columns_into_contract(apps, schema_editor):
+def columns_into_contract(apps, schema_editor) -> None:
     Webhook = apps.get_model("hooks", "Webhook")
     for webhook in Webhook.objects.only("id", "contract", *COLUMNS).iterator(chunk_size=500):
         contract = {name: dict(value) if isinstance(value, dict) else value for name, value in (webhook.contract or {}).items()}
@@ -40,7 +40,7 @@ def columns_into_contract(apps, schema_editor):
             Webhook.objects.filter(pk=webhook.pk).update(contract=contract)
 
 
-def contract_into_columns(apps, schema_editor):
+def contract_into_columns(apps, schema_editor) -> None:
     Webhook = apps.get_model("hooks", "Webhook")
     for webhook in Webhook.objects.only("id", "contract").iterator(chunk_size=500):
         contract = {name: dict(value) if isinstance(value, dict) else value for name, value in (webhook.contract or {}).items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,13 +22,13 @@ from .endpoints import catalog
 PAGE_SIZE = 50
 
 
-def organisation_deliveries(request):
+def organisation_deliveries(request: HttpRequest):
     """The only way the portal finds deliveries: those of this session's organisation's endpoints."""
     return Delivery.objects.filter(webhook__organisation=request.portal.organisation)
 
 
 @portal_view
-def delivery_list(request):
+def delivery_list(request: HttpRequest):
     filters = DeliveryFilterForm(request.GET or None)
     shown = filters.apply(organisation_deliveries(request)).select_related("event", "webhook").order_by("-created_at")
     page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -46,7 +47,7 @@ def delivery_list(request):
 
 
 @portal_view
-def delivery_detail(request, pk):
+def delivery_detail(request: HttpRequest, pk):
     delivery = get_object_or_404(organisation_deliveries(request).select_related("event", "webhook"), pk=pk)
     return render(
         request,
@@ -60,7 +61,7 @@ def delivery_detail(request, pk):
 
 @require_POST
 @portal_view
-def delivery_redeliver(request, pk):
+def delivery_redeliver(request: HttpRequest, pk):
     delivery = get_object_or_404(organisation_deliveries(request).select_related("webhook"), pk=pk)
     try:
         deliveries.redeliver(delivery)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,23 +20,23 @@ from deliveries.models import Delivery
 from events.models import EventType
 from hooks.models import Webhook
 
-from .. import snippets, throttle
+from .. import examples, snippets, throttle
 from ..access import portal_view
 from ..conf import portal_settings
 from ..forms import EndpointForm, RecoverForm, default_recover_since
 
 
-def organisation_endpoints(request):
+def organisation_endpoints(request: HttpRequest):
     """The only way the portal finds endpoints: this session's organisation's."""
     return actions.for_listing(Webhook.objects.filter(organisation=request.portal.organisation))
 
 
-def get_endpoint(request, pk) -> Webhook:
+def get_endpoint(request: HttpRequest, pk) -> Webhook:
     return get_object_or_404(organisation_endpoints(request), pk=pk)
 
 
 @portal_view
-def endpoint_list(request):
+def endpoint_list(request: HttpRequest):
     # Health at a glance: the last day's deliveries per endpoint, in one query.
     since = deliveries_window()
     shown = (
@@ -60,17 +60,11 @@ def deliveries_window():
 
 
 @portal_view
-def endpoint_create(request):
+def endpoint_create(request: HttpRequest):
     form = EndpointForm(request.POST or None, access=request.portal)
     if request.method == "POST" and form.is_valid():
         try:
-            webhook, secret = actions.create(
-                organisation=request.portal.organisation,
-                url=form.cleaned_data["url"],
-                name=form.cleaned_data["name"],
-                description=form.cleaned_data["description"],
-                event_types=form.cleaned_data["event_types"],
-            )
+            webhook, secret = actions.create(organisation=request.portal.organisation, **form.cleaned_data)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
@@ -78,21 +72,23 @@ def endpoint_create(request):
             return render(
                 request, "portal/endpoint_secret.html", {"endpoint": webhook, "secret": secret, "created": True}
             )
-    return render(request, "portal/endpoint_form.html", {"form": form, "catalog": catalog(request)})
+    return render(request, "portal/endpoint_form.html", {"form": form, "catalog": catalog_with_examples(request)})
 
 
 @portal_view
-def endpoint_edit(request, pk):
+def endpoint_edit(request: HttpRequest, pk):
     webhook = get_endpoint(request, pk)
     initial = {
         "url": webhook.url,
         "name": webhook.name,
         "description": webhook.description,
         "event_types": webhook.event_types,
+        "contact_emails": webhook.contact_emails,
     }
     form = EndpointForm(request.POST or None, initial=initial, access=request.portal, current=webhook.event_types)
     if request.method == "POST" and form.is_valid():
         changed = {name: value for name, value in form.cleaned_data.items() if value != initial[name]}
+        # (hooks.services cleans every value: the URL guard, event-type patterns, text limits, email addresses)
         try:
             actions.update(webhook, **changed)
         except ValidationError as exc:
@@ -101,12 +97,14 @@ def endpoint_edit(request, pk):
             messages.success(request, _("Endpoint saved."))
             return redirect("portal:endpoint", pk=webhook.pk)
     return render(
-        request, "portal/endpoint_form.html", {"form": form, "endpoint": webhook, "catalog": catalog(request)}
+        request,
+        "portal/endpoint_form.html",
+        {"form": form, "endpoint": webhook, "catalog": catalog_with_examples(request)},
     )
 
 
 @portal_view
-def endpoint_detail(request, pk):
+def endpoint_detail(request: HttpRequest, pk):
     webhook = get_endpoint(request, pk)
     recent = webhook.deliveries.select_related("event").order_by("-created_at")[:10]
     return render(
@@ -123,7 +121,7 @@ def endpoint_detail(request, pk):
 
 @require_POST
 @portal_view
-def endpoint_test(request, pk):
+def endpoint_test(request: HttpRequest, pk):
     webhook = get_endpoint(request, pk)
     if not throttle.allow("test", request.portal.organisation.pk, portal_settings.TEST_SEND_RATE):
         messages.error(request, _("Too many test sends: wait a minute and try again."))
@@ -134,7 +132,7 @@ def endpoint_test(request, pk):
 
 @require_POST
 @portal_view
-def endpoint_rotate(request, pk):
+def endpoint_rotate(request: HttpRequest, pk):
     webhook = get_endpoint(request, pk)
     secret = actions.rotate_secret(webhook)
     return render(request, "portal/endpoint_secret.html", {"endpoint": webhook, "secret": secret, "created": False})
@@ -142,7 +140,7 @@ def endpoint_rotate(request, pk):
 
 @require_POST
 @portal_view
-def endpoint_recover(request, pk):
+def endpoint_recover(request: HttpRequest, pk):
     webhook = get_endpoint(request, pk)
     form = RecoverForm(request.POST)
     if not form.is_valid():
@@ -171,7 +169,7 @@ ACTIONS = {
 
 @require_POST
 @portal_view
-def endpoint_action(request, pk, action):
+def endpoint_action(request: HttpRequest, pk, action):
     if action not in ACTIONS:
         raise Http404
     webhook = get_endpoint(request, pk)
@@ -182,7 +180,7 @@ def endpoint_action(request, pk, action):
 
 
 @portal_view
-def endpoint_delete(request, pk):
+def endpoint_delete(request: HttpRequest, pk):
     webhook = get_endpoint(request, pk)
     if request.method == "POST":
         actions.delete(webhook)
@@ -192,10 +190,18 @@ def endpoint_delete(request, pk):
 
 
 @portal_view
-def event_types(request):
-    return render(request, "portal/event_types.html", {"catalog": catalog(request)})
+def event_types(request: HttpRequest):
+    return render(request, "portal/event_types.html", {"catalog": catalog_with_examples(request)})
 
 
-def catalog(request) -> list[EventType]:
+def catalog(request: HttpRequest) -> list[EventType]:
     entries = EventType.objects.filter(deprecated=False).order_by("key")
     return [entry for entry in entries if request.portal.allows_event_type(entry.key)]
+
+
+def catalog_with_examples(request: HttpRequest) -> list[EventType]:
+    """The catalog, each entry with ``example``: (payload, from the schema's own examples) or None."""
+    entries = catalog(request)
+    for entry in entries:
+        entry.example = examples.example_of(entry.schema)
+    return entries

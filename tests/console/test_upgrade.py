@@ -1,4 +1,5 @@
-"""Upgrading a host to the console app: the old API include keeps working for a release, with a warning; checks say what is missing."""
+"""Upgrading a host to the console app: the old API include keeps working for a release, with a warning; checks say what
+is missing."""
 
 from __future__ import annotations
 

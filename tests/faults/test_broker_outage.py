@@ -1,4 +1,5 @@
-"""Scenario 2: the broker is down while the web side emits; the workers deliver everything within seconds of its return."""
+"""Scenario 2: the broker is down while the web side emits; the workers deliver everything within seconds of its
+return."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Scenario 6: two beats, three workers and extra sweepers at once; the sweeper never sends twice or holds up a worker."""
+"""Scenario 6: two beats, three workers and extra sweepers at once; the sweeper never sends twice or holds up a
+worker."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ def test_worker_recovers_from_terminated_database_connections(
     cuts = []
     for fraction in (0.2, 0.5, 0.8):
         wait_until(
-            lambda: Delivery.objects.filter(status="succeeded").count() >= fraction * total,
+            lambda fraction=fraction: Delivery.objects.filter(status="succeeded").count() >= fraction * total,
             timeout=scaled(90, 240),
             interval=0.05,
             message=f"{fraction:.0%} delivered",

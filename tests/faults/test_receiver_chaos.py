@@ -143,7 +143,7 @@ def test_receiver_chaos_ends_in_success_or_invalid_without_stalling(
         events=count,
         endpoints=len(webhooks),
         deliveries=count * len(webhooks),
-        statuses={path: statuses for path, statuses in by_path.items()},
+        statuses=dict(by_path),
         most_sends_per_delivery=max(sends.values()),
         healthy_endpoint_seconds=round(ok_seconds, 1),
         drain_seconds=round(drained - started, 1),

@@ -41,7 +41,7 @@ def test_worker_killed_mid_flight_loses_nothing(
     killed_at = []
     for fraction in sorted(rng.uniform(0.1, 0.8) for _ in range(kills)):
         wait_until(
-            lambda: Delivery.objects.filter(status="succeeded").count() >= fraction * total,
+            lambda fraction=fraction: Delivery.objects.filter(status="succeeded").count() >= fraction * total,
             timeout=scaled(120, 300),
             interval=0.05,
             message=f"{fraction:.0%} delivered",

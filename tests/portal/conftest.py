@@ -14,7 +14,9 @@ def portal_client(organisation):
 
     def open_session(organisation_=None, **options) -> Client:
         client = Client()
-        response = client.get(links.mint(organisation_ or organisation, **options).path)
+        link = links.mint(organisation_ or organisation, **options)
+        assert client.get(link.path).status_code == 200  # the page with the button
+        response = client.post(link.path)
         assert response.status_code == 302
         return client
 

@@ -33,7 +33,8 @@ def test_a_token_mints_a_link_that_opens_its_organisation(client_for, may_manage
     link = PortalLink.objects.get()
     assert link.read_only and link.event_types == ["invoice.*"] and link.created_by == may_manage
     browser = Client()
-    assert browser.get(url.removeprefix("http://testserver")).status_code == 302
+    assert browser.get(url.removeprefix("http://testserver")).status_code == 200  # the button
+    assert browser.post(url.removeprefix("http://testserver")).status_code == 302
     assert browser.session[SESSION_KEY]["organisation"] == organisation.pk
 
 

@@ -17,6 +17,8 @@ from portal.checks import check_portal_settings
         ({"TEST_SEND_RATE": "fast"}, ["portal.E003"]),
         ({"TEST_SEND_RATE": "10/w"}, ["portal.E003"]),
         ({"LINK_TTL": 0}, ["portal.E004"]),
+        ({"HOME_URL": "https://shop.example.com/account/"}, []),
+        ({"HOME_URL": "javascript:alert(1)"}, ["portal.E005"]),
     ],
 )
 def test_bad_settings_fail_the_check(settings, portal, codes):

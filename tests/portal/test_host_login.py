@@ -37,3 +37,31 @@ def test_no_host_login_setting_means_links_only(client, member):
     client.force_login(member)
 
     assert client.get("/webhooks/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "home, link",
+    [
+        ("https://shop.example.com/account/", "Back to shop.example.com"),
+        ("/account/", "Back to testserver"),  # a path: this site, named by its host
+    ],
+)
+def test_home_url_puts_a_back_link_in_the_header(client, settings, member, home, link):
+    # given
+    settings.HOOKLINE_PORTAL = {**HOST, "HOME_URL": home}
+    member.user_permissions.add(Permission.objects.get(codename="change_webhook"))
+    client.force_login(member)
+
+    # when
+    html = client.get("/webhooks/").content.decode()
+
+    # then: it leaves an iframe too (target _top)
+    assert f'<a class="home" href="{home}" target="_top">{link}</a>' in html
+
+
+def test_no_home_url_no_back_link(client, settings, member):
+    settings.HOOKLINE_PORTAL = HOST
+    member.user_permissions.add(Permission.objects.get(codename="change_webhook"))
+    client.force_login(member)
+
+    assert 'class="home"' not in client.get("/webhooks/").content.decode()

@@ -1,6 +1,9 @@
-"""Secure by construction: one organisation per session, 404 for the others' ids, read-only, CSRF, escaping, rate limit."""
+"""Secure by construction: one organisation per session, 404 for the others' ids, read-only, CSRF, escaping, rate
+limit."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.test import Client
@@ -152,7 +155,10 @@ def test_every_form_needs_the_csrf_token(organisation, make_webhook):
     # given: a browser-like client that checks CSRF
     webhook, _ = make_webhook(URL)
     client = Client(enforce_csrf_checks=True)
-    client.get(links.mint(organisation).path)
+    link = links.mint(organisation)
+    opened = client.get(link.path).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', opened).group(1)
+    assert client.post(link.path, {"csrfmiddlewaretoken": token}).status_code == 302
 
     # then
     assert client.post(f"/webhooks/endpoints/{webhook.pk}/disable/").status_code == 403
@@ -258,6 +264,10 @@ def test_the_health_page_shows_the_last_week(portal_client, make_webhook):
     # then
     assert "1 of 2 finished deliveries succeeded." in html
     assert "<svg" in html and "503" in html and f"/webhooks/deliveries/{failed.pk}/" in html
+    # failures by reason as bars whose text alternative carries the numbers, and the table with its links
+    assert 'class="hl-chart hl-bars"' in html
+    assert 'aria-label="Failed attempts by reason: HTTP 503 Service Unavailable: 1"' in html
+    assert '<th scope="col">Last seen</th>' in html
 
 
 def test_an_edit_keeps_patterns_set_through_the_api(portal_client, make_webhook, event_type):

@@ -3,6 +3,8 @@ settle, measure retry spacing."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.db import transaction
 from rest_framework.authtoken.models import Token
@@ -39,7 +41,7 @@ def settle(webhook, count: int, *, timeout: float = 90) -> list[Delivery]:
 
 def gaps(requests) -> list[float]:
     times = [request.at for request in requests]
-    return [later - earlier for earlier, later in zip(times, times[1:])]
+    return [later - earlier for earlier, later in itertools.pairwise(times)]
 
 
 def statuses(*codes: int):

@@ -54,7 +54,8 @@ def recipe(name: str) -> Recipe:
 
 
 def pointed_at(code: str, base_url: str) -> str:
-    """The code with every ``https://[user:pass@]host.example`` replaced by the receiver's address and ``/host.example``."""
+    """The code with every ``https://[user:pass@]host.example`` replaced by the receiver's address and
+    ``/host.example``."""
     target = urlsplit(base_url)
     return _EXAMPLE_URL.sub(
         lambda match: f"{target.scheme}://{match['credentials'] or ''}{target.netloc}/{match['host']}", code

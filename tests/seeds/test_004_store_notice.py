@@ -82,7 +82,7 @@ def test_store_notice_posts_the_notice_with_a_token_the_receiver_validates(
     (to_chat,) = receiver.at("/chat")
     assert to_chat.json == {**NOTICE, "token": chat.body_token} and chat.body_token != hook.body_token
     # and: the receiver found every token genuine while handling its request, so each answered 200
-    assert sorted(verdicts) == sorted([(r.webhook_id, r.json["token"], True) for r in receiver.at(path) + [to_chat]])
+    assert sorted(verdicts) == sorted([(r.webhook_id, r.json["token"], True) for r in [*receiver.at(path), to_chat]])
     # and: a token is genuine only with a message sent with it
     assert not genuine(published.headers, {"token": "tok-forged-0123456789"})
     assert not genuine(updated.headers, {"token": chat.body_token})  # a real token, but chat never got that notice

@@ -134,7 +134,7 @@ def hostile_strings(*, path_key: bool = False) -> st.SearchStrategy[str]:
 
 def hostile_value() -> st.SearchStrategy[Any]:
     """A hostile value schemathesis can send: it serialises bodies with json, which refuses NaN and Infinity (the raw
-    walk in tests/test_api_fuzz.py sends those, and 1e999, as text)."""
+    walk in tests/console/test_api_fuzz.py sends those, and 1e999, as text)."""
     return st.one_of(
         st.sampled_from(HOSTILE_STRINGS),
         st.integers(min_value=-(2**70), max_value=2**70),

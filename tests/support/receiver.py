@@ -77,7 +77,8 @@ class Receiver:
     def __init__(self, tls: ssl.SSLContext | None = None, *, journal: Path | None = None) -> None:
         self.requests: list[Received] = []
         self.journal_path = journal
-        self._journal = open(journal, "a", encoding="utf-8") if journal else None
+        # held open for the receiver's life, each line flushed: closed in stop()
+        self._journal = open(journal, "a", encoding="utf-8") if journal else None  # noqa: SIM115
         self._behaviours: dict[str, Behaviour] = {}
         self._counts: dict[str, int] = defaultdict(int)
         self._lock = threading.Lock()

@@ -76,7 +76,7 @@ class WorkerProcess:
         if beat:
             command += ["--beat", "--schedule", str(log_path.with_suffix(".beat"))]
         self.log_path = log_path
-        self._log = open(log_path, "wb")
+        self._log = open(log_path, "wb")  # noqa: SIM115  (the worker's output for its whole life: closed in stop())
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )

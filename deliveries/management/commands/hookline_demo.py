@@ -2,9 +2,10 @@
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from deliveries import endpoint_actions
 from events.models import Organisation
@@ -17,12 +18,12 @@ DEMO_NAME = "Demo echo receiver"
 class Command(BaseCommand):
     help = "Create (once) a demo superuser, an organisation and an endpoint at the project's echo receiver."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", type=limits.text_argument, default="admin")
         parser.add_argument("--password", default="admin")
         parser.add_argument("--receiver", default="http://127.0.0.1:8000/demo/echo/")
 
-    def handle(self, *args, username, password, receiver, **options):
+    def handle(self, *args: Any, username: str, password: str, receiver: str, **options: Any) -> None:
         user, created = get_user_model().objects.get_or_create(
             username=username, defaults={"is_staff": True, "is_superuser": True, "email": f"{username}@example.com"}
         )

@@ -1,8 +1,10 @@
-"""manage.py hookline_health: are the sweeper and the periodic check running, and is the backlog draining? Exit 1 if not."""
+"""manage.py hookline_health: are the sweeper and the periodic check running, and is the backlog draining? Exit 1 if
+not."""
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from deliveries import pulse
 
@@ -13,10 +15,10 @@ class Command(BaseCommand):
         "due deliveries) and the oldest due delivery. Exits with status 1 when unhealthy."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print one JSON object (for monitoring).")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         report = pulse.report()
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), sort_keys=True))
@@ -27,11 +29,11 @@ class Command(BaseCommand):
             raise CommandError("unhealthy: " + " ".join(report.problems), returncode=1)
 
     @staticmethod
-    def _text(figures: dict) -> str:
-        def age(seconds):
+    def _text(figures: dict[str, Any]) -> str:
+        def age(seconds: float | None) -> str:
             return "never" if seconds is None else f"{seconds:.1f} s ago"
 
-        def oldest(seconds):
+        def oldest(seconds: float | None) -> str:
             return "" if seconds is None else f" (oldest {seconds:.1f} s)"
 
         lines = [

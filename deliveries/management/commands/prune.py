@@ -1,16 +1,23 @@
-"""manage.py prune: delete deliveries, attempts and events past their retention period (HOOKLINE["RETENTION_*"])."""
+"""manage.py prune: delete deliveries, attempts, events and alerts past their retention (HOOKLINE["RETENTION_*"])."""
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from deliveries import retention
 from hookline import limits
 
 
 class Command(BaseCommand):
-    help = "Delete finished deliveries (with their attempts) and spent events past their retention period."
+    help = "Delete finished deliveries (with their attempts), spent events and old alerts past their retention period."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--batch", type=int, default=None, help="Deliveries per transaction (default PRUNE_BATCH).")
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--batch",
+            type=limits.count_argument,
+            default=None,
+            help="Deliveries per transaction, 1 or more (default PRUNE_BATCH).",
+        )
         parser.add_argument(
             "--budget",
             type=limits.seconds_argument,
@@ -21,14 +28,18 @@ class Command(BaseCommand):
             "--pause", type=limits.seconds_argument, default=0.0, help="Seconds to sleep between batches."
         )
 
-    def handle(self, *args, batch=None, budget=3600.0, pause=0.0, **options):
+    def handle(
+        self, *args: Any, batch: int | None = None, budget: float = 3600.0, pause: float = 0.0, **options: Any
+    ) -> None:
         result = retention.prune(batch=batch, budget=budget, pause=pause)
         kept = ", ".join(
             f"{kind} since {cutoff:%Y-%m-%d %H:%M}" if cutoff else f"{kind} forever"
             for kind, cutoff in result.cutoffs.items()
         )
+        others = "".join(f", {rows} {table.replace('_', ' ')}" for table, rows in result.others.items())
         self.stdout.write(
-            f"Pruned {result.deliveries} deliveries, {result.attempts} attempts and {result.events} events "
+            f"Pruned {result.deliveries} deliveries, {result.attempts} attempts, {result.events} events, "
+            f"{result.notifications} alerts{others} "
             f"in {result.batches} batches (longest {result.longest_batch_ms:.0f} ms). Kept: {kept}."
             + ("" if result.finished else " Time budget spent: run again to continue.")
         )

@@ -1,8 +1,11 @@
 """manage.py create_api_token <username> [--organisation <slug>] [--reset]: print a REST API token."""
 
+from typing import Any, cast
+
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import Field
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
@@ -16,22 +19,24 @@ class Command(BaseCommand):
         "adding the user to an organisation (created if missing) when one is given."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--organisation", help="slug of the organisation whose endpoints the token may manage")
         parser.add_argument("--reset", action="store_true", help="replace the user's token with a new one")
 
     @transaction.atomic
-    def handle(self, *args, username, organisation=None, reset=False, **options):
+    def handle(
+        self, *args: Any, username: str, organisation: str | None = None, reset: bool = False, **options: Any
+    ) -> None:
         User = get_user_model()
         try:  # argv decodes undecodable bytes to lone surrogates, which no database column takes
-            limits.check_text(
-                username, where="username", max_length=User._meta.get_field(User.USERNAME_FIELD).max_length
-            )
+            username_field = cast("Field[Any, Any]", User._meta.get_field(User.USERNAME_FIELD))  # a column
+            limits.check_text(username, where="username", max_length=cast(int, username_field.max_length))
             limits.check_text(organisation or "", where="--organisation", max_length=limits.NAME_MAX_LENGTH)
         except limits.LimitExceeded as exc:
             raise CommandError(f"Refused: {exc}") from None
-        user, created = User.objects.get_or_create(**{User.USERNAME_FIELD: username})
+        lookup: dict[str, Any] = {User.USERNAME_FIELD: username}
+        user, created = User.objects.get_or_create(**lookup)
         if created:
             user.set_unusable_password()
             user.save()

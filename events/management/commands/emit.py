@@ -1,8 +1,9 @@
 """manage.py emit <key> '<json>' [--organisation <slug>] [--idempotency-key K]"""
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 import events
@@ -14,13 +15,21 @@ from hookline.exceptions import HooklineError
 class Command(BaseCommand):
     help = "Emit an event, as domain code would with events.emit()."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("key", help="event type key, e.g. invoice.paid")
         parser.add_argument("payload", help="JSON object, e.g. '{\"invoice\": 42}'")
         parser.add_argument("--organisation", help="slug of the tenant whose endpoints receive it")
         parser.add_argument("--idempotency-key", dest="idempotency_key")
 
-    def handle(self, *args, key, payload, organisation=None, idempotency_key=None, **options):
+    def handle(
+        self,
+        *args: Any,
+        key: str,
+        payload: str,
+        organisation: str | None = None,
+        idempotency_key: str | None = None,
+        **options: Any,
+    ) -> None:
         try:
             limits.check_text(key, where="key", max_length=limits.KEY_MAX_LENGTH)
             limits.check_text(organisation or "", where="--organisation", max_length=limits.NAME_MAX_LENGTH)

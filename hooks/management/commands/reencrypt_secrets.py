@@ -1,8 +1,9 @@
 """manage.py reencrypt_secrets: after changing HOOKLINE["ENCRYPTION_KEY"] (or SECRET_KEY), re-encrypt stored secrets."""
 
 import os
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from hooks.rekey import reencrypt_secrets
 
@@ -15,13 +16,13 @@ class Command(BaseCommand):
         "or with --old-key."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--old-key", help="the previous ENCRYPTION_KEY (or SECRET_KEY, if secrets were derived from it)"
         )
         parser.add_argument("--new-key", help="default: the key the running settings use")
 
-    def handle(self, *args, old_key=None, new_key=None, **options):
+    def handle(self, *args: Any, old_key: str | None = None, new_key: str | None = None, **options: Any) -> None:
         old_key = old_key or os.environ.get("HOOKLINE_OLD_ENCRYPTION_KEY", "")
         if not old_key:
             raise CommandError("Give the old key: HOOKLINE_OLD_ENCRYPTION_KEY=… manage.py reencrypt_secrets")

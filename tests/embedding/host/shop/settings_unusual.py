@@ -1,4 +1,5 @@
-"""The shop's settings with REST_FRAMEWORK and SPECTACULAR_SETTINGS a site might well have: none may change Hookline's API."""
+"""The shop's settings with REST_FRAMEWORK and SPECTACULAR_SETTINGS a site might well have: none may change Hookline's
+API."""
 
 from .settings import *  # noqa: F403
 
