@@ -62,8 +62,11 @@ def options(webhook: Webhook):
     return webhook.delivery_contract.effective().control
 
 
-def admit(claimed: list[Delivery], now: datetime) -> Admission:
-    """Split claimed deliveries into those sent now and those released to wait (written here)."""
+def admit(claimed: list[Delivery], now: datetime, *, rate_wait: float = 0.0) -> Admission:
+    """Split claimed deliveries into those sent now and those released to wait (written here).
+
+    ``rate_wait``: seconds ahead a rate limit may hand out tokens; a delivery given one that is not
+    there yet carries ``send_after`` (seconds from ``now``), and its sender waits for it in-process."""
     if not any(is_controlled(delivery.webhook) for delivery in claimed):
         return Admission(send=claimed)
     admission, by_endpoint = Admission(), defaultdict(list)
@@ -80,9 +83,9 @@ def admit(claimed: list[Delivery], now: datetime) -> Admission:
             held += group
             continue
         # FIFO first: the breaker's probe (and a token) must go to the head, not to a delivery that waits.
-        for rule in (_fifo, _breaker, _rate):
+        for rule in (_fifo, _breaker):
             group = rule(webhook, group, now, waiting)
-        admission.send += group
+        admission.send += _rate(webhook, group, now, waiting, ahead=rate_wait)
     _hold(held)
     admission.waits = _release(waiting, now) + [(delivery.id, math.inf) for delivery in held]
     return admission
@@ -142,16 +145,31 @@ def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[
     return []
 
 
-def _rate(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any]) -> list[Delivery]:
-    """Take tokens from the endpoint's bucket; the k-th delivery over the limit waits k tokens' time."""
+def _rate(
+    webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any], *, ahead: float = 0.0
+) -> list[Delivery]:
+    """Take tokens from the endpoint's bucket; the k-th delivery over the limit waits k tokens' time.
+
+    Tokens due within ``ahead`` seconds are taken now: their deliveries go with ``send_after``, and wait
+    in the worker rather than in the database (a released delivery comes back late: the due time's
+    0.1 s step, the wake-up, the claim; a small bucket loses that time for good). The rest are released
+    to be claimed ``ahead / 2`` before their tokens are there, so that the next ones are taken in time.
+    """
     control = options(webhook)
     if not control.rate_limit or not group:
         return group
     rate = float(control.rate_limit)
-    granted, tokens = buckets.take_tokens(webhook.pk, control.rate_limit, control.rate_limit_burst, len(group))
+    granted, tokens = buckets.take_tokens(
+        webhook.pk, control.rate_limit, control.rate_limit_burst, len(group), ahead=ahead
+    )
+    before = tokens + granted
+    for index, delivery in enumerate(group[:granted]):
+        wait = (index + 1 - before) / rate
+        if wait > 0:
+            delivery.send_after = wait
     for index, delivery in enumerate(group[granted:]):
         # Never before its own due time: resume() paced them in order, and the skew lets claims take them early.
-        until = now + timedelta(seconds=(index + 1 - tokens) / rate)
+        until = now + timedelta(seconds=max(0.0, (index + 1 - tokens) / rate - ahead / 2))
         waiting.append((delivery, max(until, delivery.next_attempt_at or until)))
     return group[:granted]
 

@@ -7,7 +7,7 @@ import os
 import secrets
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -66,6 +66,7 @@ class Job:
     members: list[Delivery]
     request: transport.OutgoingRequest
     start_by: float  # time.monotonic() after which it is not sent: its claim would run out meanwhile
+    send_at: float = 0.0  # time.time() before which it is not sent: its rate limit's token is not there yet
 
 
 @dataclass
@@ -82,18 +83,20 @@ class Prepared:
     waits: list[ScheduledRetry] = field(default_factory=list)  # held back by delivery control (control.py)
 
 
-def prepare(claimed: list[Delivery], *, started: float) -> Prepared:
+def prepare(claimed: list[Delivery], *, started: float, rate_wait: float = 0.0) -> Prepared:
     """Turn deliveries this worker claimed (with event and webhook attached) into the requests to send.
 
     Delivery control decides first (what waits is released here); deliveries that cannot be sent
     (endpoint no longer receiving, a failed transform, skipped by a payload version) are closed here.
-    ``started`` is when the claim was taken (time.monotonic()): the lease runs from then.
+    ``started`` is when the claim was taken (time.monotonic()): the lease runs from then. ``rate_wait``:
+    seconds a request may wait in the senders for its rate limit's token (control.admit).
     """
     if not claimed:
         return Prepared()
     claimed = batching.gather(claimed)  # a batch endpoint's deliveries travel together
     now = timezone.now()
-    admission = control.admit(claimed, now)
+    admission = control.admit(claimed, now, rate_wait=rate_wait)
+    wall = time.time()
     prepared = Prepared(waits=[ScheduledRetry(d, delay, waiting=True) for d, delay in admission.waits])
     claimed = sorted(admission.send, key=lambda delivery: delivery.webhook_id)  # neighbours share a connection
     # A request that cannot start while its claim still has TOTAL_TIMEOUT (and the write) left is not
@@ -134,10 +137,12 @@ def prepare(claimed: list[Delivery], *, started: float) -> Prepared:
             )
             closed.append(delivery)
             continue
-        prepared.jobs.append(Job([delivery], messages.build_request(delivery.event, webhook, body), start_by))
+        send_at = wall + getattr(delivery, "send_after", 0.0)
+        prepared.jobs.append(Job([delivery], messages.build_request(delivery.event, webhook, body), start_by, send_at))
     for members in batched.values():
         prepared.jobs += [
-            Job(batch, request, start_by) for batch, request in _batch_requests(members, bodies, now, closed)
+            Job(batch, request, start_by, wall + max(getattr(d, "send_after", 0.0) for d in batch))
+            for batch, request in _batch_requests(members, bodies, now, closed)
         ]
     if closed:
         record([], closed)
@@ -193,10 +198,14 @@ def claim_due(
     lease: datetime | None = None,
     skip_endpoints: Iterable[int] = (),
     only: Iterable[int] | None = None,
+    endpoint_room: Callable[[int], int] | None = None,
+    capped: Callable[[], None] | None = None,
 ) -> list[Delivery]:
     """Take a lease on up to ``limit`` due deliveries, oldest due first, skipping rows another worker locks
     and the endpoints in ``skip_endpoints`` (their in-flight cap is full: they wait in the database).
-    ``only``: among these ids (a FIFO head's successors)."""
+    ``only``: among these ids (a FIFO head's successors). ``endpoint_room``: no more of an endpoint than it
+    says, chosen by a plain SELECT first (over-cap rows claimed and released cost an UPDATE and a claim more);
+    ``capped`` is called if due deliveries were left for that."""
     if limit <= 0:
         return []
     due = Delivery.objects.claimable(now)
@@ -204,6 +213,21 @@ def claim_due(
         due = due.filter(id__in=list(only))
     if skip_endpoints:
         due = due.exclude(webhook_id__in=list(skip_endpoints))
+    if endpoint_room is not None:
+        rooms: dict[int, int] = {}
+        candidates = list(due.order_by("next_attempt_at").values_list("id", "webhook_id")[:limit])
+        chosen = []
+        for delivery_id, webhook_id in candidates:
+            if webhook_id not in rooms:
+                rooms[webhook_id] = endpoint_room(webhook_id)
+            if rooms[webhook_id] > 0:
+                rooms[webhook_id] -= 1
+                chosen.append(delivery_id)
+        if len(chosen) < len(candidates) and capped is not None:
+            capped()
+        if not chosen:
+            return []
+        due = Delivery.objects.claimable(now).filter(id__in=chosen)
     return _claim(due.order_by("next_attempt_at")[:limit], now, token=token, lease=lease, skip_locked=True)
 
 

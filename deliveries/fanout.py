@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Set
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +45,7 @@ class FanOut:
     events: int = 0
     claimed: list[Delivery] = field(default_factory=list)
     more: bool = False  # events or deliveries were left for another run
+    capped: bool = False  # deliveries were left because their endpoint's in-flight cap has no room here
     batch_wait: float | None = None  # seconds until the first new batch is due (batch endpoints' deliveries wait)
 
 
@@ -56,12 +57,15 @@ def fan_out_waiting(
     lease: datetime,
     look_first: bool = True,
     skip_endpoints: Set[int] = frozenset(),
+    endpoint_room: Callable[[int], int] | None = None,
 ) -> FanOut:
     """Fan out up to ``limit`` waiting events, oldest first, skipping those another run holds.
 
     Up to ``claim_limit`` of the new deliveries are created already claimed with ``token``, with their
     event and endpoint attached: the caller sends them without a second claim or a re-read. None of
-    ``skip_endpoints`` (their in-flight cap is full): those are created pending and due, to be claimed later.
+    ``skip_endpoints`` (their in-flight cap is full), and no more of an endpoint than ``endpoint_room`` says
+    (claimed and released at once, they would cost an UPDATE and a claim more): those are created pending and
+    due, to be claimed later.
     ``look_first`` checks with one cheap query before opening a transaction (the common case when a
     run looks again); a run that a commit's wake-up started expects an event and skips it.
     """
@@ -75,7 +79,7 @@ def fan_out_waiting(
             .only("id", "type", "organisation_id", "payload", "target_endpoints", "created_at")[:limit]
         )
         now = timezone.now()
-        deliveries = _create_deliveries(events, now, claim=(claim_limit, token, lease, skip_endpoints))
+        deliveries = _create_deliveries(events, now, claim=(claim_limit, token, lease, skip_endpoints, endpoint_room))
     claimed = [delivery for delivery in deliveries if delivery.claim_token]
     waits = [(d.next_attempt_at - now).total_seconds() for d in deliveries if d.next_attempt_at > now]
     webhooks = Webhook.objects.select_related("runtime").in_bulk({delivery.webhook_id for delivery in claimed})
@@ -85,8 +89,11 @@ def fan_out_waiting(
     # More for another run: events beyond the limit, or deliveries due now that this run did not claim
     # (not those waiting for a batch's company, not a paused endpoint's held ones).
     due_now = sum(1 for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at <= now)
-    more = len(events) >= limit or due_now > len(claimed)
-    return FanOut(events=len(events), claimed=claimed, more=more, batch_wait=min(waits) if waits else None)
+    capped = sum(1 for d in deliveries if getattr(d, "capped", False))
+    more = len(events) >= limit or due_now - capped > len(claimed)
+    return FanOut(
+        events=len(events), claimed=claimed, more=more, capped=bool(capped), batch_wait=min(waits) if waits else None
+    )
 
 
 def _create_deliveries(events: list[Event], now: datetime, *, claim: tuple[Any, ...] | None = None) -> list[Delivery]:
@@ -107,18 +114,32 @@ def _create_deliveries(events: list[Event], now: datetime, *, claim: tuple[Any, 
         for webhook_id, wait, paused in _recipients(event, endpoints[event.organisation_id])
     ]
     if claim is not None:
-        claim_limit, token, lease, skip_endpoints = claim
+        claim_limit, token, lease, skip_endpoints, endpoint_room = claim
         # Not a batch's waiting deliveries, nor a paused endpoint's held ones (deliveries/control.py).
         due_now = [
             d
             for d in deliveries
             if d.status == Delivery.Status.PENDING and d.next_attempt_at == now and d.webhook_id not in skip_endpoints
         ]
+        if endpoint_room is not None:
+            rooms: dict[int, int] = {}
+            for delivery in due_now:
+                if delivery.webhook_id not in rooms:
+                    rooms[delivery.webhook_id] = endpoint_room(delivery.webhook_id)
+            due_now = [d for d in due_now if _take(rooms, d)]
         lifecycle.lease_new(due_now[:claim_limit], token=token, lease=lease)
     Delivery.objects.bulk_create(deliveries, batch_size=2000)
     Event.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
     _release_full_batches(deliveries, now)
     return deliveries
+
+
+def _take(rooms: dict[int, int], delivery: Delivery) -> bool:
+    if rooms[delivery.webhook_id] <= 0:
+        delivery.capped = True
+        return False
+    rooms[delivery.webhook_id] -= 1
+    return True
 
 
 def _release_full_batches(deliveries: list[Delivery], now: datetime) -> None:

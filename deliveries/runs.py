@@ -64,7 +64,8 @@ def run() -> RunResult:
         # New events first, sent as soon as they are fanned out (the latency that matters when quiet),
         # then whatever else is due: retries, redeliveries, the rest of a wide fan-out.
         fanned = _fan_out_and_send(result, look_first=result.rounds > 1 and not fanned)
-        if result.rounds == 1 or due or time.monotonic() - last_claim >= CLAIM_EVERY:
+        # The last look after lowering the flag claims too: a freed slot's wake-up found the flag up meanwhile.
+        if result.rounds == 1 or due or lowered or time.monotonic() - last_claim >= CLAIM_EVERY:
             due, last_claim = _claim_and_send(result), time.monotonic()
         if not fanned and not due:
             if lowered or not wakeup.flag().lower():  # without a shared flag nothing was held back
@@ -100,10 +101,13 @@ def _fan_out_and_send(result: RunResult, *, look_first: bool) -> int:
             lease=_lease(now),
             look_first=look_first,
             skip_endpoints=pool.full_endpoints(),
+            endpoint_room=pool.endpoint_room,
         )
         _send(pool, fanned.claimed, started, result)
     finally:
         pool.unreserve(room)
+    if fanned.capped:
+        pool.starved()  # a slot freed at the capped endpoint wakes a run for them
     if fanned.more:
         if pool.room():
             _wake_another()
@@ -126,7 +130,15 @@ def _claim_and_send(result: RunResult) -> int:
     try:
         started, now = time.monotonic(), timezone.now()
         due = delivering.claim_due(
-            now, room, token=secrets.token_hex(8), lease=_lease(now), skip_endpoints=pool.full_endpoints()
+            now,
+            room,
+            token=secrets.token_hex(8),
+            lease=_lease(now),
+            skip_endpoints=pool.full_endpoints(),
+            # Chosen per endpoint room (a SELECT first) only while some endpoint has requests in flight here:
+            # else every endpoint has its whole cap, and the plain claim is one statement.
+            endpoint_room=pool.endpoint_room if pool.in_flight() else None,
+            capped=pool.starved,  # a slot freed at a capped endpoint wakes a run for them
         )
         # Deliveries that delivery control held back (rate limit, breaker, FIFO) or that an endpoint's cap
         # left waiting are not work done: a round of only those ends the run instead of claiming them again.
@@ -155,9 +167,12 @@ def _send(pool: senders.Senders, claimed: list[Any], started: float, result: Run
     if not claimed:
         return 0
     claimed, over = pool.fit(claimed)
-    lifecycle.release(over)  # over their endpoint's cap: pending and due, taken when a slot frees
-    prepared = delivering.prepare(claimed, started=started)
-    pool.submit(prepared.jobs)
+    try:
+        lifecycle.release(over)  # over their endpoint's cap: pending and due, taken when a slot frees
+        prepared = delivering.prepare(claimed, started=started, rate_wait=pool.rate_wait)
+        pool.submit(prepared.jobs)
+    finally:
+        pool.unfit(claimed)  # the submitted jobs count on their own now
     wakeup.schedule(wait.delay for wait in prepared.waits)
     result.deliveries_sent += sum(len(job.members) for job in prepared.jobs)
     return len(over) + len(prepared.waits)

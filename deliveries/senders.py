@@ -60,10 +60,15 @@ class Senders:
         self.size = size
         self._record = record
         self._inline = inline
+        # Seconds a request may wait here for its rate limit's token (control.admit): not inline, where
+        # the waiting would be the test's own thread.
+        self.rate_wait = 0.0 if inline else hookline_settings.RATE_LIMIT_WAIT
         self._done: queue.SimpleQueue[Done] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._in_flight = 0  # submitted and not yet recorded
         self._reserved = 0  # slots held by runs between their claim and their submit
+        # Per endpoint: requests submitted and not yet recorded, and deliveries fitted by a claim and not yet
+        # submitted (``fit`` counts them at once, so that concurrent runs never exceed the cap together).
         self._per_endpoint: Counter[int] = Counter()
         self._caps: dict[int, int] = {}
         self._starved = False  # a run left work behind because a cap was full: wake one when a slot frees
@@ -73,6 +78,9 @@ class Senders:
         self._wakeups: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         if not inline:
             self._pool = ThreadPoolExecutor(size, "hookline-send")
+            # Its own timer for requests that wait for a rate limit's token: a publish that hangs on the
+            # broker (the process's wake-up timer) must not hold them.
+            self._timer = wakeup.Timer()
             threading.Thread(target=self._recorder, name="hookline-record", daemon=True).start()
             threading.Thread(target=self._publisher, name="hookline-wake", daemon=True).start()
 
@@ -100,21 +108,38 @@ class Senders:
                 webhook_id for webhook_id, count in self._per_endpoint.items() if count >= self._caps.get(webhook_id, 1)
             }
 
-    def fit(self, deliveries: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
-        """Split claimed deliveries into those within the endpoints' caps and those over (to release)."""
-        fits, over, counted = [], [], Counter()
+    def endpoint_room(self, webhook_id: int) -> int:
+        """Requests the endpoint may still have in flight here (its cap as last seen, else the setting's)."""
         with self._lock:
+            cap = self._caps.get(webhook_id, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT)
+            return max(0, cap - self._per_endpoint.get(webhook_id, 0))
+
+    def fit(self, deliveries: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
+        """Split claimed deliveries into those within the endpoints' caps and those over (to release).
+
+        Those that fit hold their endpoint's slots from now on, until ``unfit`` once their jobs are
+        submitted (which count on their own) or dropped."""
+        fits, over = [], []
+        caps = {delivery.webhook_id: endpoint_cap(delivery.webhook) for delivery in deliveries}
+        with self._lock:
+            self._caps.update(caps)
             for delivery in deliveries:
-                webhook_id = delivery.webhook_id
-                cap = self._caps[webhook_id] = endpoint_cap(delivery.webhook)
-                if self._per_endpoint[webhook_id] + counted[webhook_id] < cap:
-                    counted[webhook_id] += 1
+                if self._per_endpoint[delivery.webhook_id] < caps[delivery.webhook_id]:
+                    self._per_endpoint[delivery.webhook_id] += 1
                     fits.append(delivery)
                 else:
                     over.append(delivery)
             if over:
                 self._starved = True
         return fits, over
+
+    def unfit(self, fitted: list[Delivery]) -> None:
+        """Give back the endpoint slots ``fit`` held for these deliveries."""
+        with self._lock:
+            for delivery in fitted:
+                self._per_endpoint[delivery.webhook_id] -= 1
+                if self._per_endpoint[delivery.webhook_id] <= 0:
+                    del self._per_endpoint[delivery.webhook_id]
 
     def starved(self) -> None:
         """A run left due work for lack of room: the next freed slot publishes a wake-up."""
@@ -128,10 +153,13 @@ class Senders:
             for job in jobs:
                 self._in_flight += 1
                 self._per_endpoint[job.members[0].webhook_id] += 1
+        now = time.time()
         for job in jobs:
             if self._inline:
                 self._send(job)
                 self._record_group([self._done.get()])
+            elif job.send_at > now:  # its rate limit's token comes within rate_wait: no thread waits for it
+                self._timer.at(job.send_at, partial(self._pool.submit, self._send, job))
             else:
                 self._pool.submit(self._send, job)
 
@@ -209,9 +237,12 @@ class Senders:
             lease = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
             claimed = delivering.claim_due(now, room, token=secrets.token_hex(8), lease=lease, only=delivery_ids)
             claimed, over = self.fit(claimed)
-            lifecycle.release(over)
-            prepared = delivering.prepare(claimed, started=started)
-            self.submit(prepared.jobs)
+            try:
+                lifecycle.release(over)
+                prepared = delivering.prepare(claimed, started=started, rate_wait=self.rate_wait)
+                self.submit(prepared.jobs)
+            finally:
+                self.unfit(claimed)
         finally:
             self.unreserve(room)
         if prepared.waits:

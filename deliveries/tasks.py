@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import shared_task
@@ -25,8 +26,15 @@ _DB_RETRY: dict[str, Any] = {
 
 
 @shared_task(name="hookline.work", **_DB_RETRY)
-def work_task(*_ignored: Any) -> int:
-    """A wake-up: fan out what waits and send what is due (the message itself names nothing)."""
+def work_task(*_ignored: Any, due: float | None = None) -> int:
+    """A wake-up: fan out what waits and send what is due (the message itself names nothing).
+
+    ``due`` (time.time()): a countdown the broker delayed in whole seconds (wakeup.publish) came early;
+    this process's timer publishes it again when it is due, without holding this thread meanwhile.
+    """
+    if due is not None and due - time.time() > 0.001:
+        wakeup.timer().at(due, wakeup.publish_now)
+        return 0
     return runs.run().deliveries_sent
 
 

@@ -9,10 +9,14 @@ under way. The flag is a Redis key when the broker is Redis; other brokers publi
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import math
+import os
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from urllib.parse import urlparse
 
 from celery import current_app
@@ -87,8 +91,87 @@ SCHEDULE_SLOT = 0.1
 
 
 def publish(*, countdown: float | None = None) -> None:
-    """Publish one wake-up (Celery's broker errors propagate: the outbox handles them)."""
-    current_app.send_task(WORK_TASK, countdown=countdown, retry=False)
+    """Publish one wake-up (Celery's broker errors propagate: the outbox handles them).
+
+    On RabbitMQ with quorum queues Celery delays a countdown in RabbitMQ's TTL queues, in whole seconds:
+    it truncates the countdown (a 1.9 s wake-up comes after 1 s, before its work is due) and refuses one
+    below a second (ValueError: every sub-second retry or rate-limit wake-up was lost, 964 in one 30 s run
+    of the 3-worker rate-limit test, and with it a third of the limit's deliveries).
+    There the whole seconds travel in the broker with the exact due time, and this process's timer
+    publishes the wake-up for the fraction left (tasks.py hands an early message to it).
+    """
+    if not countdown or countdown <= 0 or not whole_seconds():
+        current_app.send_task(WORK_TASK, countdown=countdown or None, retry=False)
+        return
+    due = time.time() + countdown
+    if countdown < 1:
+        timer().at(due, publish_now)
+    else:
+        current_app.send_task(WORK_TASK, kwargs={"due": due}, countdown=math.floor(countdown), retry=False)
+
+
+def publish_now() -> None:
+    try:
+        publish()
+    except Exception:  # broker down: the periodic check finds the work when it is due
+        logger.warning("Could not publish a timed wake-up", exc_info=True)
+
+
+_whole: tuple[str, bool] | None = None
+
+
+def whole_seconds() -> bool:
+    """Whether the broker delays countdowns in whole seconds (Celery's native delayed delivery for quorum queues)."""
+    global _whole
+    url = current_app.conf.broker_url or ""
+    if _whole is None or _whole[0] != url:
+        from celery.utils.quorum_queues import detect_quorum_queues
+
+        amqp = urlparse(url).scheme in {"amqp", "amqps", "pyamqp"}
+        _whole = (url, amqp and detect_quorum_queues(current_app, "amqp")[0])
+    return _whole[1]
+
+
+class Timer:
+    """Actions at given times on one thread (a heap): the process's wake-ups due within a second, and the
+    senders' requests that wait for a rate limit's token. Lost if the process dies, like the requests it
+    has in flight; the periodic check (and the claims' leases) then find the work."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._order = itertools.count()
+        self._ready = threading.Condition()
+        threading.Thread(target=self._loop, name="hookline-timer", daemon=True).start()
+
+    def at(self, due: float, action: Callable[[], None]) -> None:
+        """Run ``action`` on the timer's thread at ``due`` (time.time())."""
+        with self._ready:
+            heapq.heappush(self._heap, (due, next(self._order), action))
+            self._ready.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._ready:
+                while not self._heap or self._heap[0][0] > time.time():
+                    self._ready.wait(self._heap[0][0] - time.time() if self._heap else None)
+                _, _, action = heapq.heappop(self._heap)
+            try:
+                action()
+            except Exception:
+                logger.exception("A timed wake-up failed")
+
+
+_timer: tuple[int, Timer] | None = None
+_timer_lock = threading.Lock()
+
+
+def timer() -> Timer:
+    """This process's timer (threads do not survive a fork: a child makes its own)."""
+    global _timer
+    with _timer_lock:
+        if _timer is None or _timer[0] != os.getpid():
+            _timer = (os.getpid(), Timer())
+        return _timer[1]
 
 
 def schedule(delays: Iterable[float]) -> None:

@@ -90,6 +90,11 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a FIFO endpoint's deliveries behind the head wait before they look again; the head's
     # end wakes its successor at once, so this only bounds a lost wake-up.
     "FIFO_RECHECK": 30.0,
+    # Seconds ahead a worker takes a rate-limited endpoint's next tokens: the deliveries they are for
+    # wait in the worker (no sender thread held) and go out at their token's time; a released delivery
+    # and the wake-up that takes it again come late (steps of 0.1 s, the claim), and a bucket of one
+    # token loses each such lateness for good (0 = release every delivery over the limit).
+    "RATE_LIMIT_WAIT": 1.0,
     # Seconds the in-process event-type catalog is trusted before it is re-read.
     "CATALOG_TTL": 30.0,
     # REST API rate limits per user (DRF rate strings: "120/minute"; "" = no limit): every write

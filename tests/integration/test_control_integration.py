@@ -36,13 +36,6 @@ def numbers(requests) -> list[int]:
     return [request.json["data"]["n"] for request in requests]
 
 
-# Known regression (issue 21, open): since the isolation work the database token bucket (brokers without
-# Redis) under-delivers with 3 workers (356 of 600 in 30 s on RabbitMQ in CI); the Redis bucket is met.
-@pytest.mark.xfail(
-    not os.environ.get("CELERY_BROKER_URL", "redis").startswith("redis"),
-    strict=False,
-    reason="the database bucket under-delivers since the isolation work (issue 21, open)",
-)
 def test_the_rate_limit_holds_within_10_percent_over_30_s_with_3_workers(
     start_worker, receiver, make_webhook, event_type
 ):

@@ -215,16 +215,9 @@ def test_a_hanging_endpoint_does_not_delay_another_endpoints_new_deliveries(
     "burst",
     [
         pytest.param(None, id="burst-one-second"),
-        # Known gap (issue 21, left open): with a bucket of one token a claim gets at most one token per wake-up,
-        # and each wake-up's lateness (rounding to 0.1 s steps, the claim itself) is capacity lost for good:
-        # measured 5.8-8.6/s for 10/s. Meeting it needs the sender to wait in-process for the next token.
-        pytest.param(
-            1,
-            id="burst-1",
-            marks=pytest.mark.xfail(
-                strict=False, reason="a one-token bucket loses each wake-up's lateness (issue 21, open)"
-            ),
-        ),
+        # A bucket of one token loses any lateness for good: met because a worker takes the next second's
+        # tokens ahead and its senders wait for each (RATE_LIMIT_WAIT), not a wake-up per token.
+        pytest.param(1, id="burst-1"),
     ],
 )
 def test_a_rate_limit_of_10_per_second_is_met_within_10_percent_over_30_s(

@@ -25,8 +25,8 @@ def deliver(claimed: list | None = None) -> list[ScheduledRetry]:
         scheduled.extend(retries)
         return retries
 
-    def prepare(claimed, *, started):
-        prepared = original_prepare(claimed, started=started)
+    def prepare(claimed, **options):
+        prepared = original_prepare(claimed, **options)
         scheduled.extend(prepared.waits)
         return prepared
 
