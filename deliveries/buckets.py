@@ -7,6 +7,7 @@ import logging
 import math
 import threading
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 from redis import Redis
@@ -61,7 +62,10 @@ def _take_from_redis(
         if _script is None or _script[0] is not client:
             _script = (client, client.register_script(TOKEN_BUCKET))
         script = _script[1]
-    granted, tokens = script(keys=[f"hookline:rate:{webhook_id}"], args=[rate, burst, wanted, ahead])
+    # Per queue, as the wake-up flag: two installations sharing a Redis database (each its own database,
+    # so their endpoint ids overlap) never share a bucket.
+    key = f"hookline:rate:{current_app.conf.task_default_queue}:{webhook_id}"
+    granted, tokens = script(keys=[key], args=[rate, burst, wanted, ahead])
     return int(granted), float(tokens)
 
 

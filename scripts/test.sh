@@ -10,30 +10,43 @@
 #  5. the tests marked `broker` (what depends on the broker: wake-ups, countdown retries, the rate-limit
 #     bucket, beat, FIFO) again with RabbitMQ as the broker (docs/operations.md, "Choosing a broker"). Every
 #     other integration test is broker-agnostic and runs once, in step 4; the kill -9 and broker-outage fault
-#     scenarios run on RabbitMQ in step 4 too, each in a vhost of its own.
+#     scenarios run on RabbitMQ in step 4 too, each in a vhost of its own;
+#  6. the tests marked `latency` (a delay of a second or less), alone, once every other stage has ended.
 # Integration tests skip with a message when a service is missing, except under CI=true,
 # where they fail: CI must run them. Each stage prints its 15 slowest tests and its time; the end, every stage's.
+#
+# Stages 1-5 run in three lanes side by side (the integration tests mostly wait on workers, receivers and
+# clocks): stages 1-3 one after another, stage 4 on pytest-xdist processes (TEST_INTEGRATION_PROCESSES, 3 by
+# default; each has its own database, queue and workers), and stage 5. A stage's output is printed whole
+# when it ends; the suite fails if any stage fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 REPORT=(-p no:cacheprovider --durations=15)
-UNIT=(-q "${REPORT[@]}" -n "${TEST_PROCESSES:-auto}" -m "not integration and not faults and not browser")
+UNIT=(-q "${REPORT[@]}" -n "${TEST_PROCESSES:-auto}" -m "not integration and not faults and not browser and not latency")
 in_ci() { [[ "${CI:-}" =~ ^(1|true|yes)$ ]]; }
 
-STAGES=()
+LOGS=var/test-logs
+rm -rf "$LOGS" && mkdir -p "$LOGS"
 STARTED=$SECONDS
-stage() {  # stage "name" command...: run it, print and remember how long it took
-    local name=$1 began=$SECONDS
+stage() {  # stage "name" command...: run it, its output printed whole when it ends; remember its time and outcome
+    local name=$1 began=$SECONDS status=0 log
     shift
-    echo "== $name =="
-    "$@"
-    STAGES+=("$(printf '%5d s  %s' $((SECONDS - began)) "$name")")
-    echo "-- $name: $((SECONDS - began)) s"
+    log=$(mktemp "$LOGS/stage.XXXXXX")
+    echo "-- started: $name"
+    "$@" >"$log" 2>&1 || status=$?
+    local took=$((SECONDS - began)) outcome=passed
+    [ "$status" = 0 ] || outcome="FAILED ($status)"
+    printf '%5d s  %s  %s\n' "$took" "$name" "$outcome" >>"$LOGS/times"
+    # One stage's output at a time, never interleaved with another lane's.
+    flock "$LOGS/print.lock" bash -c 'printf "== %s ==\n" "$1"; cat "$2"; printf -- "-- %s: %s s, %s\n" "$1" "$3" "$4"' \
+        _ "$name" "$log" "$took" "$outcome"
+    return "$status"
 }
 summary() {
-    echo "== stage times =="
-    printf '%s\n' "${STAGES[@]}"
-    printf '%5d s  %s\n' $((SECONDS - STARTED)) "in all"
+    echo "== stage times (side by side: see above) =="
+    [ -f "$LOGS/times" ] && cat "$LOGS/times"
+    printf '%5d s  %s\n' $((SECONDS - STARTED)) "in all (wall clock)"
 }
 trap summary EXIT
 
@@ -45,10 +58,7 @@ lint() {  # every tool runs, so one run shows all findings; any finding fails
     "$bin/mypy" || status=1
     return $status
 }
-stage "lint (ruff check, ruff format --check, mypy)" lint
-
-stage "unit tests (SQLite, Django $("$PY" -c 'import django; print(django.get_version())'))" \
-    env DATABASE_URL=sqlite:///$PWD/var/test-unit.sqlite3 "$PY" -m pytest "${UNIT[@]}"
+stage "lint (ruff check, ruff format --check, mypy)" lint  # before any test: a finding fails the run at once
 
 # Django 6.0 needs Python 3.12+: the first such interpreter found (PYTHON_DJANGO6 to choose one).
 VENV6=var/venv-django6
@@ -64,46 +74,85 @@ prepare_django6() {
         "$VENV6/bin/python" -m pip install --quiet 'django>=6.0,<6.1' -e '.[test,server]' && touch "$VENV6/.installed-stamp"
     fi
 }
-if [ ! -x "$VENV6/bin/python" ] || [ pyproject.toml -nt "$VENV6/.installed-stamp" ]; then
-    stage "preparing $VENV6" prepare_django6
-fi
-if [ -x "$VENV6/bin/python" ]; then
-    stage "unit tests (SQLite, Django $("$VENV6/bin/python" -c 'import django; print(django.get_version())'))" \
-        env DATABASE_URL=sqlite:///$PWD/var/test-unit-django6.sqlite3 "$VENV6/bin/python" -m pytest "${UNIT[@]}"
-elif in_ci; then
-    echo "no Python 3.12+ for the Django 6.0 run (set PYTHON_DJANGO6)"; exit 1
-else
-    echo "== skipped: unit tests with Django 6.0 (no Python 3.12+; set PYTHON_DJANGO6) =="
-fi
 
-stage "the manual (mkdocs build --strict)" env NO_MKDOCS_2_WARNING=1 "$PY" -m mkdocs build --strict --quiet
-
-# tests/integration/test_api_generated_client.py generates a client with openapi-python-client, kept in a virtualenv of
-# its own (its pins clash with the test environment's).
-if [ ! -x var/venv-openapi/bin/openapi-python-client ]; then
-    echo "== preparing var/venv-openapi (openapi-python-client) =="
-    "$PY" -m venv var/venv-openapi && var/venv-openapi/bin/python -m pip install --quiet 'openapi-python-client>=0.21,<1' \
-        || echo "could not install openapi-python-client: the generated-client test will skip (fail under CI=true)"
-fi
-
-# The browser tests drive Debian's Chromium through Playwright's Python package (never a downloaded browser);
-# fonts-noto-cjk gives the portal's Japanese screenshots real glyphs instead of empty boxes.
-if { [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing chromium and fonts-noto-cjk (apt-get) =="
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; } >/dev/null \
-        || echo "could not install chromium or fonts-noto-cjk: the browser tests will skip (fail under CI=true)"
-fi
+lane_unit() {  # stages 1-3: CPU-bound, one after another
+    local status=0
+    stage "unit tests (SQLite, Django $("$PY" -c 'import django; print(django.get_version())'))" \
+        env DATABASE_URL=sqlite:///$PWD/var/test-unit.sqlite3 "$PY" -m pytest "${UNIT[@]}" || status=1
+    if [ ! -x "$VENV6/bin/python" ] || [ pyproject.toml -nt "$VENV6/.installed-stamp" ]; then
+        stage "preparing $VENV6" bash -c "$(declare -f prepare_django6); VENV6=$VENV6; prepare_django6" || status=1
+    fi
+    if [ -x "$VENV6/bin/python" ]; then
+        stage "unit tests (SQLite, Django $("$VENV6/bin/python" -c 'import django; print(django.get_version())'))" \
+            env DATABASE_URL=sqlite:///$PWD/var/test-unit-django6.sqlite3 "$VENV6/bin/python" -m pytest "${UNIT[@]}" \
+            || status=1
+    elif in_ci; then
+        echo "no Python 3.12+ for the Django 6.0 run (set PYTHON_DJANGO6)"; status=1
+    else
+        echo "== skipped: unit tests with Django 6.0 (no Python 3.12+; set PYTHON_DJANGO6) =="
+    fi
+    stage "the manual (mkdocs build --strict)" env NO_MKDOCS_2_WARNING=1 "$PY" -m mkdocs build --strict --quiet \
+        || status=1
+    return "$status"
+}
 
 export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/hookline}
 export CELERY_BROKER_URL=${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
-stage "integration, fault-injection and browser tests (PostgreSQL, Redis, Celery workers, Chromium)" \
-    "$PY" -m pytest -q "${REPORT[@]}" -m "integration or faults or browser or postgres" "$@"
 
-RABBITMQ_URL=${TEST_RABBITMQ_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672/hookline_test}
-if command -v rabbitmqctl >/dev/null && [ "$(id -u)" = 0 ]; then  # a vhost of the suite's own
-    vhost=${RABBITMQ_URL##*/}
-    { rabbitmqctl add_vhost "$vhost" || true; rabbitmqctl set_permissions -p "$vhost" guest ".*" ".*" ".*"; } >/dev/null 2>&1 \
-        || echo "could not create the RabbitMQ vhost $vhost"
+lane_integration() {  # stage 4, after what it needs on a fresh machine
+    # The browser tests drive Debian's Chromium through Playwright's Python package (never a downloaded browser);
+    # fonts-noto-cjk gives the portal's Japanese screenshots real glyphs instead of empty boxes.
+    if { [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; } && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "== installing chromium and fonts-noto-cjk (apt-get) =="
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; } >/dev/null \
+            || echo "could not install chromium or fonts-noto-cjk: the browser tests will skip (fail under CI=true)"
+    fi
+    # Each xdist process has its own test database (pytest-django's _gwN suffix), queue (tests/settings.py) and
+    # workers; a file's tests stay on one process (--dist loadfile), so its timing tests run one after another.
+    stage "integration, fault-injection and browser tests (PostgreSQL, Redis, Celery workers, Chromium)" \
+        "$PY" -m pytest -q "${REPORT[@]}" -n "${TEST_INTEGRATION_PROCESSES:-3}" --dist loadfile \
+        -m "(integration or faults or browser or postgres) and not latency" "$@"
+}
+
+lane_rabbitmq() {  # stage 5, on a test database of its own so that it can run beside stage 4
+    local url=${TEST_RABBITMQ_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672/hookline_test}
+    if command -v rabbitmqctl >/dev/null && [ "$(id -u)" = 0 ]; then  # a vhost of the suite's own
+        local vhost=${url##*/}
+        { rabbitmqctl add_vhost "$vhost" || true; rabbitmqctl set_permissions -p "$vhost" guest ".*" ".*" ".*"; } >/dev/null 2>&1 \
+            || echo "could not create the RabbitMQ vhost $vhost"
+    fi
+    stage "broker-dependent integration tests on RabbitMQ" \
+        env CELERY_BROKER_URL="$url" DATABASE_URL="${TEST_RABBITMQ_DATABASE_URL:-${DATABASE_URL}_rabbitmq}" \
+        "$PY" -m pytest -q "${REPORT[@]}" -m "integration and broker and not browser and not latency" "$@"
+}
+
+# tests/integration/test_api_generated_client.py generates a client with openapi-python-client, kept in a virtualenv of
+# its own (its pins clash with the test environment's). Installed beside the tests, under a lock the test
+# waits on (tests/support/generated_client.py): taken here, held by the installing subshell alone.
+PREPARE_LANE=""
+if [ ! -x var/venv-openapi/bin/openapi-python-client ]; then
+    exec 9>var/venv-openapi.lock
+    flock 9
+    (
+        stage "preparing var/venv-openapi (openapi-python-client)" bash -c \
+            "'$PY' -m venv var/venv-openapi && var/venv-openapi/bin/python -m pip install --quiet 'openapi-python-client>=0.21,<1'" \
+            || echo "could not install openapi-python-client: the generated-client test will skip (fail under CI=true)"
+    ) & PREPARE_LANE=$!
+    exec 9>&-
 fi
-stage "broker-dependent integration tests on RabbitMQ" \
-    env CELERY_BROKER_URL="$RABBITMQ_URL" "$PY" -m pytest -q "${REPORT[@]}" -m "integration and broker and not browser" "$@"
+lane_unit & UNIT_LANE=$!
+lane_integration "$@" & INTEGRATION_LANE=$!
+lane_rabbitmq "$@" & RABBITMQ_LANE=$!
+failed=0
+for lane in $PREPARE_LANE "$UNIT_LANE" "$INTEGRATION_LANE" "$RABBITMQ_LANE"; do
+    wait "$lane" || failed=1
+done
+# 6. The tests that assert a delay of a second or less (marked `latency`: a retry at its due time, a
+#    healthy endpoint's delivery beside a hanging one, a full batch at once), last and alone: beside the
+#    other stages, the machine's load is what they would measure.
+stage "latency-sensitive unit tests, alone (SQLite)" \
+    env DATABASE_URL=sqlite:///$PWD/var/test-unit.sqlite3 CELERY_BROKER_URL=memory:// \
+    "$PY" -m pytest -q "${REPORT[@]}" -m "latency and not integration" || failed=1
+stage "latency-sensitive integration tests, alone (PostgreSQL, Redis, Celery workers)" \
+    "$PY" -m pytest -q "${REPORT[@]}" -m "latency and integration" "$@" || failed=1
+exit "$failed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -100,9 +101,11 @@ def figures(request):
     collected: dict = {"mode": "full" if FULL else "fast"}
     yield collected
     REPORT.parent.mkdir(exist_ok=True)
-    report = json.loads(REPORT.read_text()) if REPORT.exists() else {}
-    report[request.node.name] = {**collected, "at": time.strftime("%Y-%m-%d %H:%M:%S")}
-    REPORT.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    with open(REPORT.with_suffix(".lock"), "w") as lock:  # pytest-xdist: scenarios end in parallel
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        report = json.loads(REPORT.read_text()) if REPORT.exists() else {}
+        report[request.node.name] = {**collected, "at": time.strftime("%Y-%m-%d %H:%M:%S")}
+        REPORT.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     print(f"\n{request.node.name}: {json.dumps(collected, sort_keys=True)}")
 
 

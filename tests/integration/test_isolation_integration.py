@@ -15,7 +15,7 @@ from deliveries.models import Attempt, Delivery
 from tests.support.receiver import Reply, always, sequence
 from tests.support.waiting import wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.latency, pytest.mark.django_db(transaction=True)]
 
 # The README's worker command: one process, 4 threads.
 README_WORKER = {"pool": "threads", "concurrency": 4}

@@ -87,6 +87,7 @@ def describe(values: list[float]) -> str:
 # --- a. retries: never early, at most ~250 ms late -------------------------------------------------
 
 
+@pytest.mark.latency
 def test_a_retry_is_sent_at_its_due_time_when_quiet(start_worker, receiver, make_webhook, event_type):
     # given: an endpoint whose first answer to each event is a 500, retried after exactly 1.5 s
     event_type("invoice.paid")
@@ -110,6 +111,7 @@ def test_a_retry_is_sent_at_its_due_time_when_quiet(start_worker, receiver, make
     assert max(lateness) <= ON_TIME, "a retry was sent late: " + describe(lateness)
 
 
+@pytest.mark.latency
 def test_a_retry_is_never_sent_early_under_light_load(start_worker, receiver, make_webhook, event_type):
     # given: a steady light stream (4 events/s) to a healthy endpoint and a flaky one (1 s retry delay)
     event_type("invoice.paid")
@@ -140,6 +142,7 @@ def test_a_retry_is_never_sent_early_under_light_load(start_worker, receiver, ma
 # --- b. batches: sent when full, not after max_wait ------------------------------------------------
 
 
+@pytest.mark.latency
 def test_a_batch_is_sent_as_soon_as_it_reaches_max_count_and_a_partial_one_after_max_wait(
     start_worker, receiver, make_webhook, event_type
 ):
@@ -174,6 +177,7 @@ def test_a_batch_is_sent_as_soon_as_it_reaches_max_count_and_a_partial_one_after
 # --- c. isolation: a hanging endpoint does not hold back another one's new deliveries ---------------
 
 
+@pytest.mark.latency
 @PROCESSES
 def test_a_hanging_endpoint_does_not_delay_another_endpoints_new_deliveries(
     processes, start_worker, receiver, make_webhook, event_type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import json
 import os
@@ -17,6 +18,11 @@ GENERATOR_VENV = ROOT / "var" / "venv-openapi"
 
 
 def generator() -> str | None:
+    # scripts/test.sh installs it beside the first tests, holding this lock meanwhile: wait for the install.
+    lock_path = GENERATOR_VENV.with_name("venv-openapi.lock")
+    if lock_path.exists():
+        with open(lock_path) as lock:
+            fcntl.flock(lock, fcntl.LOCK_SH)
     candidates = [
         os.environ.get("OPENAPI_PYTHON_CLIENT", ""),
         str(GENERATOR_VENV / "bin" / "openapi-python-client"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 import sysconfig
@@ -16,13 +17,18 @@ def build_wheel(out: Path) -> tuple[Path, str]:
     """Build sdist and wheel like a release (the wheel from the sdist, so nothing outside it leaks in);
     returns the wheel and the build's output."""
     out.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
-        cwd=out,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    (ROOT / "var").mkdir(exist_ok=True)
+    # One build at a time: the sdist step writes hookline.egg-info into the checkout, and make test
+    # builds from several processes at once (pytest-xdist, stages side by side).
+    with open(ROOT / "var" / "build-wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(
+            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+            cwd=out,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     if result.returncode:
         raise RuntimeError(f"python -m build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     [wheel] = out.glob("hookline-*.whl")
