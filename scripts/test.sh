@@ -150,9 +150,6 @@ done
 # 6. The tests that assert a delay of a second or less (marked `latency`: a retry at its due time, a
 #    healthy endpoint's delivery beside a hanging one, a full batch at once), last and alone: beside the
 #    other stages, the machine's load is what they would measure.
-stage "latency-sensitive unit tests, alone (SQLite)" \
-    env DATABASE_URL=sqlite:///$PWD/var/test-unit.sqlite3 CELERY_BROKER_URL=memory:// \
-    "$PY" -m pytest -q "${REPORT[@]}" -m "latency and not integration" || failed=1
-stage "latency-sensitive integration tests, alone (PostgreSQL, Redis, Celery workers)" \
-    "$PY" -m pytest -q "${REPORT[@]}" -m "latency and integration" "$@" || failed=1
+stage "latency-sensitive tests, alone (PostgreSQL, Redis, Celery workers)" \
+    "$PY" -m pytest -q "${REPORT[@]}" -m "latency" "$@" || failed=1
 exit "$failed"
