@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -11,12 +11,24 @@ from django.utils import timezone
 from . import signals
 from .hookline_events import ENDPOINT_DEACTIVATED, ENDPOINT_INVALID
 
-# The endpoint is the model instance handed in (hooks.models.Webhook): this module never imports the
-# model at run time, which imports it for State and transition() (no import circle).
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-    from .models import Webhook
+
+class Endpoint(Protocol):
+    """What transition() needs of the endpoint handed in (hooks.models.Webhook). Described, not imported:
+    the model imports this module for State and transition(), so an import back would close a circle."""
+
+    _default_manager: ClassVar[Any]  # the model's manager
+    pk: Any
+    state: str
+    updated_by_id: int | None
+
+    @property
+    def updated_by(self) -> Any: ...
+
+    @updated_by.setter
+    def updated_by(self, value: Any) -> None: ...
 
 
 class State(models.TextChoices):
@@ -62,7 +74,7 @@ SET_BY_OWNER = {State.NEW: SET_NEW_BY_OWNER, State.DEACTIVATED: SET_DEACTIVATED_
 
 
 def transition(
-    webhook: Webhook, change: Change, *, detail: str = "", user: User | None = None, commit: bool = True
+    webhook: Endpoint, change: Change, *, detail: str = "", user: User | None = None, commit: bool = True
 ) -> bool:
     """Move ``webhook`` as ``change`` says, if its state allows it; returns whether it moved.
 
