@@ -115,7 +115,9 @@ def test_1000_held_deliveries_are_sent_in_order_after_resume(worker, receiver, m
     assert control.resume(limited) == 1000
 
     # then: all of them, oldest first
-    wait_until(lambda: len(receiver.at("/limited")) >= 1000, timeout=60, message="1,000 sent at the limit")
+    # ~4 s at the limit on a quiet machine; beside the other lanes of `make test` on RabbitMQ (load ~16 on
+    # 2 cores) it once took over 60 s (issue 21's notes). What this test asserts is order and the limit.
+    wait_until(lambda: len(receiver.at("/limited")) >= 1000, timeout=180, message="1,000 sent at the limit")
     took = time.monotonic() - started
     # One at a time (FIFO): ~25 s on a quiet machine, four times that beside the rest of `make test`.
     wait_until(lambda: len(receiver.at("/ordered")) >= 1000, timeout=300, message="1,000 sent in order")
