@@ -129,29 +129,23 @@ def _claim_and_send(result: RunResult) -> int:
         return 0
     try:
         started, now = time.monotonic(), timezone.now()
-        busy = pool.in_flight()
-        # With nothing in flight, no more than an endpoint's default cap: a plain claim of a whole batch (50)
-        # took 50 of one endpoint, kept 20 and released 30 (an UPDATE more, 30 rows claimed for nothing).
-        limit = room if busy else min(room, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT)
         due = delivering.claim_due(
             now,
-            limit,
+            room,
             token=secrets.token_hex(8),
             lease=_lease(now),
             skip_endpoints=pool.full_endpoints(),
-            # Chosen per endpoint room (a SELECT first) only while some endpoint has requests in flight here:
-            # else every endpoint has its whole cap, and the plain claim is one statement (which two workers
-            # cannot split: a batch endpoint's due deliveries go out in one request).
-            endpoint_room=pool.endpoint_room if busy else None,
-            capped=pool.starved,  # a slot freed at a capped endpoint wakes a run for them
+            # Chosen per endpoint room (a SELECT first) only when some endpoint has less room than the claim:
+            # else the plain claim is one statement (which two workers cannot split: a batch endpoint's due
+            # deliveries go out in one request).
+            endpoint_room=pool.endpoint_room if pool.narrower_than(room) else None,
+            capped=pool.starved,  # a slot freed at an endpoint over its share wakes a run for them
         )
         # Deliveries that delivery control held back (rate limit, breaker, FIFO) or that an endpoint's cap
         # left waiting are not work done: a round of only those ends the run instead of claiming them again.
         waited = _send(pool, due, started, result)
     finally:
         pool.unreserve(room)
-    if len(due) >= limit and limit < room:  # more may be due of an endpoint now at its cap: a freed slot wakes a run
-        pool.starved()
     if len(due) >= size:
         _wake_another()
     return len(due) - waited

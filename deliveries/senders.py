@@ -6,10 +6,14 @@ at most RECORD_WINDOW for company while others are in flight) and writes them in
 so under load a handful of statements still covers dozens of deliveries, and a request that hangs
 until its timeout delays nobody's record but its own.
 
-Two caps keep the pool fair, both counted here (per worker process, in memory): SEND_CONCURRENCY
-requests in flight in all, and MAX_IN_FLIGHT_PER_ENDPOINT per endpoint (an endpoint's contract may
-set its own ``max_in_flight``). Runs claim only what fits (``room``/``full_endpoints``); deliveries
-over a cap stay pending in the database, and a freed slot wakes a run to take them.
+Two limits keep the pool fair, both counted here (per worker process, in memory): SEND_CONCURRENCY
+requests in flight in all, and per endpoint its *share*: at most half of the slots the other endpoints
+leave free, and never more than its cap (MAX_IN_FLIGHT_PER_ENDPOINT, or the contract's ``max_in_flight``).
+Alone, an endpoint with a backlog may use half the pool (a fixed small cap starved a lone busy endpoint:
+at 20 slots a 200 ms receiver got 85 deliveries/s); beside others it shrinks, and since no endpoint may
+take more than what the others leave, slots are always left for an endpoint that has none in flight.
+Runs claim only what fits (``room``/``full_endpoints``/``endpoint_room``); deliveries over a share stay
+pending in the database, and a freed slot wakes a run to take them.
 """
 
 from __future__ import annotations
@@ -45,9 +49,16 @@ RECORD_MAX = 200
 
 
 def endpoint_cap(webhook) -> int:
-    """Requests in flight at once to this endpoint, per worker process: its contract's, else the setting."""
+    """Requests in flight at once to this endpoint, per worker process, at most: its contract's, else the setting."""
     own = webhook.delivery_contract.policy.max_in_flight
     return max(1, int(own if own else hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT))
+
+
+def fair_share(size: int, cap: int, others: int) -> int:
+    """Requests an endpoint may have in flight when the other endpoints hold ``others`` of ``size`` slots:
+    half of what they leave free, within its cap. Whatever the endpoints do, each leaves at least as many
+    slots free as it holds, so an endpoint with nothing in flight always finds room."""
+    return max(1, min(cap, (size - others) // 2))
 
 
 class Senders:
@@ -70,6 +81,7 @@ class Senders:
         # Per endpoint: requests submitted and not yet recorded, and deliveries fitted by a claim and not yet
         # submitted (``fit`` counts them at once, so that concurrent runs never exceed the cap together).
         self._per_endpoint: Counter[int] = Counter()
+        self._held = 0  # the sum of _per_endpoint
         self._caps: dict[int, int] = {}
         self._starved = False  # a run left work behind because a cap was full: wake one when a slot frees
         self._idle = threading.Condition(self._lock)
@@ -104,15 +116,25 @@ class Senders:
 
     def full_endpoints(self) -> set[int]:
         with self._lock:
-            return {
-                webhook_id for webhook_id, count in self._per_endpoint.items() if count >= self._caps.get(webhook_id, 1)
-            }
+            return {webhook_id for webhook_id in self._per_endpoint if self._room_locked(webhook_id) <= 0}
 
     def endpoint_room(self, webhook_id: int) -> int:
-        """Requests the endpoint may still have in flight here (its cap as last seen, else the setting's)."""
+        """Requests the endpoint may still have in flight here (its share, with its cap as last seen)."""
         with self._lock:
-            cap = self._caps.get(webhook_id, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT)
-            return max(0, cap - self._per_endpoint.get(webhook_id, 0))
+            return self._room_locked(webhook_id)
+
+    def narrower_than(self, limit: int) -> bool:
+        """Whether some endpoint's room here is below ``limit``: a claim of that many should then be chosen per
+        endpoint room (a SELECT first) rather than claimed whole and partly released."""
+        with self._lock:
+            if fair_share(self.size, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT, self._held) < limit:
+                return True  # even an endpoint with nothing in flight
+            return any(self._room_locked(webhook_id) < limit for webhook_id in self._per_endpoint)
+
+    def _room_locked(self, webhook_id: int) -> int:
+        own = self._per_endpoint.get(webhook_id, 0)
+        cap = self._caps.get(webhook_id, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT)
+        return max(0, fair_share(self.size, cap, self._held - own) - own)
 
     def fit(self, deliveries: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
         """Split claimed deliveries into those within the endpoints' caps and those over (to release).
@@ -124,8 +146,8 @@ class Senders:
         with self._lock:
             self._caps.update(caps)
             for delivery in deliveries:
-                if self._per_endpoint[delivery.webhook_id] < caps[delivery.webhook_id]:
-                    self._per_endpoint[delivery.webhook_id] += 1
+                if self._room_locked(delivery.webhook_id) > 0:
+                    self._hold(delivery.webhook_id)
                     fits.append(delivery)
                 else:
                     over.append(delivery)
@@ -137,9 +159,17 @@ class Senders:
         """Give back the endpoint slots ``fit`` held for these deliveries."""
         with self._lock:
             for delivery in fitted:
-                self._per_endpoint[delivery.webhook_id] -= 1
-                if self._per_endpoint[delivery.webhook_id] <= 0:
-                    del self._per_endpoint[delivery.webhook_id]
+                self._let_go(delivery.webhook_id)
+
+    def _hold(self, webhook_id: int) -> None:
+        self._per_endpoint[webhook_id] += 1
+        self._held += 1
+
+    def _let_go(self, webhook_id: int) -> None:
+        self._per_endpoint[webhook_id] -= 1
+        self._held -= 1
+        if self._per_endpoint[webhook_id] <= 0:
+            del self._per_endpoint[webhook_id]
 
     def starved(self) -> None:
         """A run left due work for lack of room: the next freed slot publishes a wake-up."""
@@ -152,7 +182,7 @@ class Senders:
         with self._lock:
             for job in jobs:
                 self._in_flight += 1
-                self._per_endpoint[job.members[0].webhook_id] += 1
+                self._hold(job.members[0].webhook_id)
         now = time.time()
         for job in jobs:
             if self._inline:
@@ -215,10 +245,7 @@ class Senders:
         with self._lock:
             for done in group:
                 self._in_flight -= 1
-                webhook_id = done.job.members[0].webhook_id
-                self._per_endpoint[webhook_id] -= 1
-                if self._per_endpoint[webhook_id] <= 0:
-                    del self._per_endpoint[webhook_id]
+                self._let_go(done.job.members[0].webhook_id)
             wake, self._starved = self._starved, False
             self._idle.notify_all()
         if wake:

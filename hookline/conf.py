@@ -78,10 +78,11 @@ DEFAULTS: dict[str, Any] = {
     # and never waits for a request (deliveries/senders.py), so any value works; fewer only queue more.
     "DELIVERY_BATCH_SIZE": 50,
     "SEND_CONCURRENCY": 400,
-    # Requests in flight at once to one endpoint, per worker process (an endpoint's contract may set
-    # its own policy.max_in_flight): a slow endpoint with a backlog holds at most this many of the
-    # SEND_CONCURRENCY sender slots; its other deliveries wait in the database (deliveries/senders.py).
-    "MAX_IN_FLIGHT_PER_ENDPOINT": 20,
+    # Requests in flight at once to one endpoint, per worker process, at most (an endpoint's contract may
+    # set its own policy.max_in_flight). Within it an endpoint gets its fair share of the SEND_CONCURRENCY
+    # sender slots: half of what the other endpoints leave free, so one with a backlog and a slow receiver
+    # never takes every slot; what is over waits in the database (deliveries/senders.py).
+    "MAX_IN_FLIGHT_PER_ENDPOINT": 200,
     # Circuit breaker (deliveries/control.py): consecutive failed attempts that open an endpoint's
     # breaker (0 = off; an endpoint may set its own), and seconds it stays open before one probe.
     # Off by default: a breaker changes when retries happen, so an installation opts in.

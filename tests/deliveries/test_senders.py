@@ -31,3 +31,43 @@ def test_the_endpoint_cap_counts_deliveries_fitted_by_concurrent_claims_before_t
     # then
     assert pool.full_endpoints() == set()
     assert len(pool.fit(claimed(5))[0]) == 2
+
+
+def test_a_lone_endpoint_with_a_backlog_may_use_half_the_pool_and_shrinks_beside_others(make_webhook):
+    # given: the default cap (200), senders of 400 slots, and two endpoints
+    busy, _ = make_webhook("http://127.0.0.1:9/busy")
+    other, _ = make_webhook("http://127.0.0.1:9/other")
+    pool = senders.Senders(400, delivering.record_done, inline=True)
+
+    # when: the busy endpoint's backlog is claimed alone, a batch of 50 first
+    first, _ = pool.fit([Delivery(webhook=busy) for _ in range(50)])
+
+    # then: the next claim of 50 fits whole (no per-endpoint SELECT before it) ...
+    assert len(first) == 50 and not pool.narrower_than(50)
+
+    # ... and so on up to half the pool, not a small fixed cap (a cap of 20 held a 200 ms receiver to 85/s)
+    rest, over = pool.fit([Delivery(webhook=busy) for _ in range(250)])
+    assert (len(rest), len(over)) == (150, 100)
+    assert pool.narrower_than(50)
+    fitted = first + rest
+
+    # when: the other endpoint brings a backlog of its own
+    theirs, _ = pool.fit([Delivery(webhook=other) for _ in range(300)])
+
+    # then: half of what the busy one leaves free; and once the busy one's requests end, it may not take them
+    # all back: half of what the other leaves
+    assert len(theirs) == 100
+    pool.unfit(fitted)
+    assert pool.endpoint_room(busy.pk) == 150
+
+
+def test_an_endpoint_with_nothing_in_flight_always_finds_room(make_webhook):
+    # given: senders of 40 slots and one endpoint after another, each with a backlog it claims greedily
+    pool = senders.Senders(40, delivering.record_done, inline=True)
+    hogs = [make_webhook(f"http://127.0.0.1:9/hog{i}")[0] for i in range(5)]
+    held = [len(pool.fit([Delivery(webhook=hog) for _ in range(40)])[0]) for hog in hogs]
+
+    # then: each took half of what was left, and what is left is still room for a newcomer
+    assert held == [20, 10, 5, 2, 1]
+    newcomer, _ = make_webhook("http://127.0.0.1:9/new")
+    assert pool.endpoint_room(newcomer.pk) == 1
