@@ -40,15 +40,15 @@ def decide(
     ``policy`` is the endpoint's (hooks.contracts); its unset fields are the HOOKLINE settings
     (resolved by ``Policy.effective()``, the contract's one place for defaults).
     """
-    policy = policy.effective()
-    if status is not None and (status in policy.success if policy.success else 200 <= status < 300):
+    resolved = policy.effective()
+    if status is not None and (status in resolved.success if resolved.success else 200 <= status < 300):
         return Decision(Outcome.SUCCEEDED)
-    if status == 410 and policy.gone_deactivates:
+    if status == 410 and resolved.gone_deactivates:
         return Decision(Outcome.GONE)
     if not is_retryable(status, policy):
         return Decision(Outcome.REJECTED)
-    if attempts_made >= policy.attempts:
-        return Decision(Outcome.FAILED if policy.on_exhaustion == "invalid" else Outcome.EXHAUSTED)
+    if attempts_made >= resolved.attempts:
+        return Decision(Outcome.FAILED if resolved.on_exhaustion == "invalid" else Outcome.EXHAUSTED)
     return Decision(Outcome.RETRY, retry_delay(attempts_made, retry_after, policy))
 
 
@@ -66,15 +66,15 @@ def is_retryable(status: int | None, policy: Policy = DEFAULT.policy) -> bool:
 def retry_delay(attempts_made: int, retry_after: str | None = None, policy: Policy = DEFAULT.policy) -> float:
     """Exponential countdown with jitter (or the policy's explicit delays, exactly); a receiver's
     Retry-After is honoured up to the cap unless the policy says not to."""
-    policy = policy.effective()
-    cap = policy.max_delay
-    if policy.delays:
-        delay = float(policy.delays[min(attempts_made, len(policy.delays)) - 1])
+    resolved = policy.effective()
+    cap = resolved.max_delay
+    if resolved.delays:
+        delay = float(resolved.delays[min(attempts_made, len(resolved.delays)) - 1])
         cap = max(cap, delay)
     else:
-        base = min(policy.base_delay * 2 ** (attempts_made - 1), cap)
-        delay = base * random.uniform(1 - policy.jitter, 1 + policy.jitter)
-    requested = parse_retry_after(retry_after) if policy.honour_retry_after else None
+        base = min(resolved.base_delay * 2 ** (attempts_made - 1), cap)
+        delay = base * random.uniform(1 - resolved.jitter, 1 + resolved.jitter)
+    requested = parse_retry_after(retry_after) if resolved.honour_retry_after else None
     if requested is not None:
         delay = max(delay, min(requested, cap))
     return min(delay, cap)
@@ -98,8 +98,8 @@ def parse_retry_after(value: str | None) -> float | None:
 
 def schedule(max_attempts: int | None = None, policy: Policy = DEFAULT.policy) -> list[float]:
     """The nominal (jitter-free) delays between attempts: for the docs and tests."""
-    policy = policy.effective()
-    attempts = max_attempts or policy.attempts
-    if policy.delays:
-        return [float(policy.delays[min(n, len(policy.delays)) - 1]) for n in range(1, attempts)]
-    return [min(policy.base_delay * 2 ** (n - 1), policy.max_delay) for n in range(1, attempts)]
+    resolved = policy.effective()
+    attempts = max_attempts or resolved.attempts
+    if resolved.delays:
+        return [float(resolved.delays[min(n, len(resolved.delays)) - 1]) for n in range(1, attempts)]
+    return [min(resolved.base_delay * 2 ** (n - 1), resolved.max_delay) for n in range(1, attempts)]

@@ -1,8 +1,9 @@
 """An endpoint's delivery contract: every delivery option in one validated value (see the modules for each job).
 
-``value`` is the Contract and its ``effective()``; ``options`` describes each option once (the admin form and
-the API's flat fields are made from it); ``presets`` holds one preset per reference platform; ``validation``
-checks a value and returns its stored form. Callers import from ``hooks.contracts``.
+``value`` is the Contract and its ``effective()`` (a ResolvedContract: every default filled in); ``options``
+describes each option once (the admin form and the API's flat fields are made from it); ``presets`` holds one preset
+per reference platform; ``validation`` checks a value and returns its stored form. Callers import from
+``hooks.contracts``.
 """
 
 from .options import FLAT_OPTIONS, MAXIMA, OPTION_BY_PATH, OPTIONS, Option, default_of, value_of, with_flat
@@ -39,6 +40,9 @@ from .value import (
     Control,
     Policy,
     Request,
+    ResolvedContract,
+    ResolvedControl,
+    ResolvedPolicy,
     Signature,
     default_user_agent,
     describe,
@@ -76,6 +80,9 @@ __all__ = [
     "Option",
     "Policy",
     "Request",
+    "ResolvedContract",
+    "ResolvedControl",
+    "ResolvedPolicy",
     "Signature",
     "check_template_size",
     "default_of",

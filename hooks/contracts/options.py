@@ -277,11 +277,11 @@ def default_of(option: Option) -> Any:
     return getattr(getattr(DEFAULT, option.section), option.key)
 
 
-def value_of(contract: dict, option: Option, fallback: Any = None) -> Any:
+def value_of(contract: dict[str, Any], option: Option, fallback: Any = None) -> Any:
     return (contract.get(option.section) or {}).get(option.key, fallback)
 
 
-def with_flat(contract: dict | None, flat: dict[str, Any]) -> dict:
+def with_flat(contract: dict[str, Any] | None, flat: dict[str, Any]) -> dict[str, Any]:
     """``contract`` with the flat (pre-Architecture II) option fields set into their sections; None/"" unsets."""
     merged = {name: dict(value) if isinstance(value, dict) else value for name, value in (contract or {}).items()}
     for name, value in flat.items():

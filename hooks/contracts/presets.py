@@ -51,7 +51,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def expand(value: dict | None) -> dict:
+def expand(value: dict[str, Any] | None) -> dict[str, Any]:
     """A contract with its preset's values filled in under the given ones (a section's keys override the preset's)."""
     value = dict(value or {})
     preset = value.get("preset") or ""

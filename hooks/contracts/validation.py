@@ -64,7 +64,7 @@ class ContractError(ValidationError):
         self.option = option or (found.group(0) if found else "")
 
 
-def validate_contract(value: Any) -> dict:
+def validate_contract(value: Any) -> dict[str, Any]:
     """The stored form of a contract: the preset expanded, every value checked; raises ValidationError with a clear
     message."""
     if value in (None, "", {}):
@@ -126,7 +126,7 @@ def _codes(where: str, value: Any) -> None:
         raise ContractError(f"{where} must be a non-empty list of HTTP status codes (100–599); got {value!r}.")
 
 
-def _check_policy(policy: dict) -> None:
+def _check_policy(policy: dict[str, Any]) -> None:
     settings = hookline_settings
     if "attempts" in policy:
         _number("policy.attempts", policy["attempts"], low=1, high=100, integer=True)
@@ -162,7 +162,7 @@ def _check_policy(policy: dict) -> None:
         _number("policy.max_in_flight", policy["max_in_flight"], low=1, high=MAX_IN_FLIGHT, integer=True)
 
 
-def _check_body(body: dict) -> None:
+def _check_body(body: dict[str, Any]) -> None:
     if len(repr(body)) > MAX_TEMPLATE_CHARS:
         raise ContractError(f"contract.body (template and constants) is larger than {MAX_TEMPLATE_CHARS} characters.")
     shape = body.get("shape", ENVELOPE)
@@ -198,7 +198,7 @@ def _check_body(body: dict) -> None:
         raise ContractError("body.template is used only with body.shape template.")
 
 
-def template_bound(template: Any, constants: dict) -> int:
+def template_bound(template: Any, constants: dict[str, Any]) -> int:
     """The most bytes a template can render to: its own text, plus its placeholders at their largest.
 
     The payload is at most MAX_PAYLOAD_BYTES as serialised, and values at different paths are disjoint
@@ -209,7 +209,8 @@ def template_bound(template: Any, constants: dict) -> int:
     1,000 times (a 256 MB body per event) and accepts a template that picks many fields once.
     """
     fixed = {"id": 64, "type": 2 * limits.KEY_MAX_LENGTH, "timestamp": 64}
-    total, uses, stack = len(json.dumps(template, separators=(",", ":"))), {}, [template]
+    total, stack = len(json.dumps(template, separators=(",", ":"))), [template]
+    uses: dict[tuple[str, ...], int] = {}  # how often each data path is placed, weighted
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
@@ -228,10 +229,11 @@ def template_bound(template: Any, constants: dict) -> int:
                 else:
                     total += weight * fixed.get(root, 0)
     heaviest_chain = max((sum(uses.get(path[:n], 0) for n in range(len(path) + 1)) for path in uses), default=0)
-    return total + heaviest_chain * hookline_settings.MAX_PAYLOAD_BYTES
+    payload_max: int = hookline_settings.MAX_PAYLOAD_BYTES
+    return total + heaviest_chain * payload_max
 
 
-def check_template_size(body: dict) -> None:
+def check_template_size(body: dict[str, Any]) -> None:
     """Refuse a template body whose rendering could exceed HOOKLINE['MAX_REQUEST_BODY_BYTES']."""
     if body.get("shape") != TEMPLATE or "template" not in body:
         return
@@ -246,7 +248,7 @@ def check_template_size(body: dict) -> None:
         ) from None
 
 
-def _check_template(node: Any, constants: dict, where: str) -> None:
+def _check_template(node: Any, constants: dict[str, Any], where: str) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == SPREAD and not (isinstance(value, str) and PLACEHOLDER.fullmatch(value)):
@@ -273,14 +275,14 @@ def _check_template(node: Any, constants: dict, where: str) -> None:
             raise ContractError(f"{where}: an unfinished placeholder in {node!r}.")
 
 
-def _check_batch(batch: dict) -> None:
+def _check_batch(batch: dict[str, Any]) -> None:
     if "max_count" in batch:
         _number("batch.max_count", batch["max_count"], low=1, high=MAX_BATCH, integer=True)
     if "max_wait" in batch:
         _number("batch.max_wait (seconds)", batch["max_wait"], low=0, high=MAX_BATCH_WAIT)
 
 
-def _check_declared(value: dict) -> None:
+def _check_declared(value: dict[str, Any]) -> None:
     """The options whose kind and bounds say it all (flags, numbers with ``high``), checked from OPTIONS alone."""
     for option in OPTIONS:
         section = value.get(option.section) or {}
@@ -295,12 +297,12 @@ def _check_declared(value: dict) -> None:
             _number(where, given, low=option.low, high=high, integer=option.kind == "int")
 
 
-def _check_signature(signature: dict) -> None:
+def _check_signature(signature: dict[str, Any]) -> None:
     if "shared_secret_header" in signature:
         signature["shared_secret_header"] = validate_shared_secret_header(signature["shared_secret_header"])
 
 
-def _check_request(request: dict, shared_secret_header: str) -> None:
+def _check_request(request: dict[str, Any], shared_secret_header: str) -> None:
     if "headers" in request:
         request["headers"] = validate_headers(request["headers"], shared_secret_header)
     if "proxy_url" in request:
@@ -312,7 +314,7 @@ def _check_request(request: dict, shared_secret_header: str) -> None:
         request["user_agent"] = agent.strip()
 
 
-def validate_shared_secret_header(name: Any) -> str:
+def validate_shared_secret_header(name: object) -> str:
     if not isinstance(name, str):
         raise ContractError("signature.shared_secret_header must be a header name.", code="shared_secret_header")
     name = name.strip()
@@ -357,7 +359,7 @@ def validate_headers(headers: Any, shared_secret_header: str = "") -> dict[str, 
     return {str(name): str(value) for name, value in headers.items()}
 
 
-def validate_proxy_url(url: Any) -> str:
+def validate_proxy_url(url: object) -> str:
     """An endpoint's own proxy: checked like its URL (a tenant-chosen proxy is an SSRF target too)."""
     if not isinstance(url, str):
         raise ContractError("request.proxy_url must be a URL.", code="unsafe_proxy")

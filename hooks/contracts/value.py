@@ -2,16 +2,19 @@
 
 Sections: ``policy`` (which answers succeed, what is retried and when, timeouts), ``body`` (shape, template,
 payload version), ``batch``, ``control`` (rate limit, circuit breaker, FIFO), ``request`` (static headers,
-proxy) and ``signature`` (which schemes sign). Defaults come from the HOOKLINE settings in ``effective()`` only.
+proxy) and ``signature`` (which schemes sign). Defaults come from the HOOKLINE settings in ``effective()`` only,
+which returns a ``ResolvedContract``: the same sections with every default filled in, typed so (no Optional left
+where the settings give a value), so that its readers never meet an unset value.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, TypeVar
 
 from hookline.conf import hookline_settings
 
@@ -63,30 +66,57 @@ class Policy:
         """Whether the endpoint sets a timeout of its own (else the transport's defaults apply)."""
         return bool(self.connect_timeout or self.read_timeout)
 
-    def effective(self) -> Policy:
+    def effective(self) -> ResolvedPolicy:
         """This policy with every unset value resolved from the HOOKLINE settings."""
         return _cached(self, self._resolve)
 
-    def _resolve(self) -> Policy:
+    def _resolve(self) -> ResolvedPolicy:
         settings = hookline_settings
         attempts = self.attempts or (len(self.delays) + 1 if self.delays else settings.MAX_ATTEMPTS)
-        return replace(
-            self,
+        return ResolvedPolicy(
             attempts=attempts,
+            delays=self.delays,
             base_delay=settings.RETRY_BASE_DELAY if self.base_delay is None else self.base_delay,
             max_delay=settings.RETRY_MAX_DELAY if self.max_delay is None else self.max_delay,
             jitter=settings.RETRY_JITTER if self.jitter is None else self.jitter,
+            honour_retry_after=self.honour_retry_after,
+            success=self.success,
             retry_on=self.retry_on or settings.RETRY_POLICY,
+            on_exhaustion=self.on_exhaustion,
+            gone_deactivates=self.gone_deactivates,
             connect_timeout=min(self.connect_timeout or settings.CONNECT_TIMEOUT, settings.CONNECT_TIMEOUT),
             read_timeout=min(self.read_timeout or settings.READ_TIMEOUT, settings.READ_TIMEOUT),
+            max_in_flight=self.max_in_flight,
+            test_on_save=self.test_on_save,
         )
+
+
+@dataclass(frozen=True)
+class ResolvedPolicy:
+    """A Policy with its defaults resolved (what ``Policy.effective()`` returns): the same fields, none left to the
+    settings. ``max_in_flight`` stays optional: deliveries.senders applies its setting (per worker process)."""
+
+    attempts: int
+    delays: tuple[float, ...]
+    base_delay: float
+    max_delay: float
+    jitter: float
+    honour_retry_after: bool
+    success: frozenset[int]  # empty: any 2xx
+    retry_on: str | frozenset[int]
+    on_exhaustion: str
+    gone_deactivates: bool
+    connect_timeout: float
+    read_timeout: float
+    max_in_flight: int | None
+    test_on_save: bool
 
 
 @dataclass(frozen=True)
 class Body:
     shape: str = ENVELOPE
-    template: Any = None
-    constants: dict | None = None
+    template: Any = None  # JSON with placeholders (validation checks it)
+    constants: dict[str, Any] | None = None
     content_type: str = "application/json"
     id_format: str = "event"
     payload_version: str = ""  # older receivers keep an older payload shape (events' transformers); "" = current
@@ -120,8 +150,19 @@ class Control:
 
 
 @dataclass(frozen=True)
+class ResolvedControl:
+    """Control with its defaults resolved (``Contract.effective().control``)."""
+
+    rate_limit: int | None  # None: no limit (a stored 0 is None here)
+    rate_limit_burst: int | None  # set whenever rate_limit is
+    ordered: bool
+    breaker_threshold: int  # 0 = off
+    breaker_cooldown: float
+
+
+@dataclass(frozen=True)
 class Request:
-    headers: dict = field(default_factory=dict)  # static headers; never the ones Hookline sets
+    headers: dict[str, str] = field(default_factory=dict)  # static headers; never the ones Hookline sets
     proxy_url: str = ""  # "" = HOOKLINE PROXY
     user_agent: str = ""  # "" = Hookline/<version>
 
@@ -144,21 +185,23 @@ class Contract:
     request: Request = Request()
     signature: Signature = Signature()
 
-    def effective(self) -> Contract:
+    def effective(self) -> ResolvedContract:
         """The one place defaults are resolved: this contract with every unset value taken from HOOKLINE."""
         return _cached(self, self._resolve)
 
-    def _resolve(self) -> Contract:
+    def _resolve(self) -> ResolvedContract:
         settings = hookline_settings
         control, rate = self.control, self.control.rate_limit or None
         threshold = settings.BREAKER_THRESHOLD if control.breaker_threshold is None else control.breaker_threshold
-        return replace(
-            self,
+        return ResolvedContract(
+            preset=self.preset,
             policy=self.policy.effective(),
-            control=replace(
-                control,
+            body=self.body,
+            batch=self.batch,
+            control=ResolvedControl(
                 rate_limit=rate,
                 rate_limit_burst=(control.rate_limit_burst or max(1, rate)) if rate else None,
+                ordered=control.ordered,
                 breaker_threshold=threshold,
                 breaker_cooldown=float(
                     settings.BREAKER_COOLDOWN if control.breaker_cooldown is None else control.breaker_cooldown
@@ -169,6 +212,7 @@ class Contract:
                 proxy_url=self.request.proxy_url or settings.PROXY,
                 user_agent=self.request.user_agent or default_user_agent(),
             ),
+            signature=self.signature,
         )
 
     @property
@@ -177,11 +221,28 @@ class Contract:
         return bool(self.control.ordered or self.control.rate_limit)
 
 
-def _cached(value, resolve):
+@dataclass(frozen=True)
+class ResolvedContract:
+    """A Contract with every default resolved (what ``Contract.effective()`` returns): the sections the settings
+    complete are their ``Resolved...`` variants; body, batch and signature have no setting to take."""
+
+    preset: str
+    policy: ResolvedPolicy
+    body: Body
+    batch: Batch
+    control: ResolvedControl
+    request: Request  # proxy_url and user_agent filled in
+    signature: Signature
+
+
+_Resolved = TypeVar("_Resolved")
+
+
+def _cached(value: Policy | Contract, resolve: Callable[[], _Resolved]) -> _Resolved:
     """``resolve()`` once per value and settings generation: a worker resolves each endpoint's contract once,
     not once per delivery (the parsed contract lives as long as the loaded endpoint row)."""
     generation = hookline_settings.generation
-    cached = value.__dict__.get("_effective")
+    cached: tuple[int, _Resolved] | None = value.__dict__.get("_effective")  # only ever set below
     if cached is None or cached[0] != generation:
         cached = (generation, resolve())
         object.__setattr__(value, "_effective", cached)  # a frozen dataclass: the cache is not a field
@@ -205,7 +266,7 @@ SECTIONS: dict[str, frozenset[str] | None] = {
 PARTS = tuple(SECTION_TYPES)
 
 
-def parse(value: dict | None) -> Contract:
+def parse(value: dict[str, Any] | None) -> Contract:
     """The Contract of a stored (already validated) contract dict; {} is the HOOKLINE defaults."""
     if not value:
         return DEFAULT

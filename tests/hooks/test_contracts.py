@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC
 
 import pytest
@@ -399,6 +400,20 @@ def test_effective_resolves_every_default_from_the_settings_once_per_generation(
         ) == (4, 7, 60.0, "http://egress:3128", 9, 2)
     assert contract.effective().control.breaker_threshold == 0  # the settings changed: resolved again
     assert contracts.DEFAULT.effective().request.user_agent.startswith("Hookline/")
+
+
+def test_the_resolved_sections_have_every_option_of_their_section():
+    # The admin form reads each option's resolved default by name (console/endpoints/forms.py): a field added to
+    # Policy or Control needs its resolved counterpart too.
+    resolved = contracts.DEFAULT.effective()
+    for option in contracts.OPTIONS:
+        assert hasattr(getattr(resolved, option.section), option.key), option.path
+    for plain, resolved_type in (
+        (contracts.Policy, contracts.ResolvedPolicy),
+        (contracts.Control, contracts.ResolvedControl),
+    ):
+        assert [f.name for f in fields(plain)] == [f.name for f in fields(resolved_type)]
+    assert [f.name for f in fields(contracts.Contract)] == [f.name for f in fields(contracts.ResolvedContract)]
 
 
 def test_a_body_size_limit_is_at_most_the_global_one_and_shows_in_the_description():
