@@ -27,12 +27,12 @@ _SENSITIVE_WORDS = ("authorization", "secret", "token", "api-key", "apikey", "pa
 _EVENT_GUIDS = uuid.UUID("1f0c7a3e-5b8d-4e2a-9c61-7d4b2e8f0a95")
 
 
-def envelope(event: Event, key: str, data) -> bytes:
+def envelope(event: Event, key: str, data: object) -> bytes:
     """``{"type", "timestamp", "data"}``, serialised compactly."""
     return dumps({"type": key, "timestamp": iso_time(event), "data": data})
 
 
-def dumps(value) -> bytes:
+def dumps(value: object) -> bytes:
     return json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
 
 
@@ -65,7 +65,7 @@ def iso_time(event: Event) -> str:
     return event.created_at.isoformat().replace("+00:00", "Z")
 
 
-def shaped(event: Event, key: str, data, body: contracts.Body, *, token: str = ""):
+def shaped(event: Event, key: str, data: object, body: contracts.Body, *, token: str = "") -> object:
     """What one event is for an endpoint's body shape: the envelope, the payload alone, or its template filled in.
 
     ``token`` is the endpoint's body token, for a template that places {{secret.token}}.
@@ -100,10 +100,10 @@ def body_token(webhook: Webhook) -> str:
     return webhook.body_token if webhook.delivery_contract.body.places_token else ""
 
 
-def fill(node, values: dict[str, Any]):
+def fill(node: object, values: dict[str, Any]) -> object:
     """A declarative template filled in: placeholders are looked up, never evaluated (hooks.contracts checks them)."""
     if isinstance(node, dict):
-        filled = {}
+        filled: dict[str, object] = {}
         for name, value in node.items():
             if name == contracts.SPREAD:
                 spread = fill(value, values)
@@ -122,13 +122,13 @@ def fill(node, values: dict[str, Any]):
     return node
 
 
-def _lookup(path: str, values: dict[str, Any]):
+def _lookup(path: str, values: dict[str, Any]) -> object:
     """The value at a placeholder's path (events.paths: ``data.items.0`` is the first item); null when absent."""
     found = paths.resolve(values, tuple(path.split(".")))
     return None if found is paths.MISSING else found
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, cls=DjangoJSONEncoder, separators=(",", ":"))
 
 
@@ -136,7 +136,7 @@ class BodyCache:
     """Serialises each (event, payload version, body shape) once per batch, not once per delivery."""
 
     def __init__(self) -> None:
-        self._bodies: dict[tuple[Any, ...], bytes | TransformFailed | None] = {}
+        self._bodies: dict[tuple[Any, ...], bytes | BodyTooLarge | None] = {}
         self._items: dict[tuple[Any, ...], tuple[str, object] | TransformFailed | None] = {}
 
     def body(
@@ -196,9 +196,13 @@ def test_body(event: Event, webhook: Webhook) -> bytes:
 
 
 def batch_body(events: list[Event], bodies: BodyCache, shape: contracts.Body, *, token: str = "") -> bytes:
-    """One batch's body: a JSON array of its events in the endpoint's shape; BodyTooLarge above the limits."""
+    """One batch's body: a JSON array of its events in the endpoint's shape; BodyTooLarge above the limits.
+
+    A batch holds only events its payload version keeps (deliveries.delivering asks ``bodies.item`` before it
+    batches one); one the version skips would have no element."""
+    items = [(event, bodies.item(event, shape.payload_version)) for event in events]
     return bounded(
-        dumps([shaped(event, *bodies.item(event, shape.payload_version), shape, token=token) for event in events]),
+        dumps([shaped(event, *item, shape, token=token) for event, item in items if item is not None]),
         shape,
     )
 
@@ -206,7 +210,7 @@ def batch_body(events: list[Event], bodies: BodyCache, shape: contracts.Body, *,
 SAMPLE_PAYLOAD = {"id": 42, "amount": "9.90", "customer": {"email": "ann@example.com"}, "items": [{"sku": "A-1"}]}
 
 
-def sample_body(webhook: Webhook):
+def sample_body(webhook: Webhook) -> object:
     """What a receiver of this endpoint gets for a sample event (the admin's preview): shape, template, batching."""
     event = Event(id="msg_sample", type="invoice.paid", payload=SAMPLE_PAYLOAD, created_at=timezone.now())
     contract = webhook.delivery_contract
