@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.db.models import TextField
@@ -22,6 +21,9 @@ from .models import Delivery
 
 # id, patterns, compiled condition, batch wait (s), paused
 Endpoint = tuple[int, list[str], "conditions.Predicate | None", float, bool]
+# What fan_out_waiting claims: at most this many, with this token and lease, none of these endpoints, and no more of
+# an endpoint than the room function says
+Claim = tuple[int, str, datetime, Set[int], Callable[[int], int] | None]
 
 
 def fan_out(event_ids: Iterable[str]) -> list[int]:
@@ -81,22 +83,22 @@ def fan_out_waiting(
         now = timezone.now()
         deliveries = _create_deliveries(events, now, claim=(claim_limit, token, lease, skip_endpoints, endpoint_room))
     claimed = [delivery for delivery in deliveries if delivery.claim_token]
-    waits = [(d.next_attempt_at - now).total_seconds() for d in deliveries if d.next_attempt_at > now]
+    waits = [(_due(d) - now).total_seconds() for d in deliveries if _due(d) > now]
     webhooks = Webhook.objects.select_related("runtime").in_bulk({delivery.webhook_id for delivery in claimed})
     by_id = {event.id: event for event in events}
     for delivery in claimed:
         delivery.event, delivery.webhook = by_id[delivery.event_id], webhooks[delivery.webhook_id]
     # More for another run: events beyond the limit, or deliveries due now that this run did not claim
     # (not those waiting for a batch's company, not a paused endpoint's held ones).
-    due_now = sum(1 for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at <= now)
-    capped = sum(1 for d in deliveries if getattr(d, "capped", False))
+    due_now = sum(1 for d in deliveries if d.status == Delivery.Status.PENDING and _due(d) <= now)
+    capped = sum(1 for d in deliveries if d.capped)
     more = len(events) >= limit or due_now - capped > len(claimed)
     return FanOut(
         events=len(events), claimed=claimed, more=more, capped=bool(capped), batch_wait=min(waits) if waits else None
     )
 
 
-def _create_deliveries(events: list[Event], now: datetime, *, claim: tuple[Any, ...] | None = None) -> list[Delivery]:
+def _create_deliveries(events: list[Event], now: datetime, *, claim: Claim | None = None) -> list[Delivery]:
     """One Delivery per (event, receiving endpoint), created in bulk; the events are marked dispatched."""
     if not events:
         return []
@@ -134,6 +136,13 @@ def _create_deliveries(events: list[Event], now: datetime, *, claim: tuple[Any, 
     return deliveries
 
 
+def _due(delivery: Delivery) -> datetime:
+    """A new delivery's due time: lifecycle.create always sets one (only a finished delivery has none)."""
+    if delivery.next_attempt_at is None:
+        raise ValueError(f"A new delivery without a due time: {delivery}")
+    return delivery.next_attempt_at
+
+
 def _take(rooms: dict[int, int], delivery: Delivery) -> bool:
     if rooms[delivery.webhook_id] <= 0:
         delivery.capped = True
@@ -144,7 +153,7 @@ def _take(rooms: dict[int, int], delivery: Delivery) -> bool:
 
 def _release_full_batches(deliveries: list[Delivery], now: datetime) -> None:
     """A batch endpoint whose waiting first attempts fill a batch sends it now, not after max_wait."""
-    waiting = {d.webhook_id for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at > now}
+    waiting = {d.webhook_id for d in deliveries if d.status == Delivery.Status.PENDING and _due(d) > now}
     if not waiting:
         return
     for webhook_id, contract in Webhook.objects.filter(id__in=waiting).values_list("id", "contract"):

@@ -75,6 +75,13 @@ class Delivery(models.Model):
 
     objects = DeliveryQuerySet.as_manager()
 
+    # Never stored: set on a loaded row by the code that handles it. A rate limit's token comes ``send_after``
+    # seconds from now, this delivery is a circuit breaker's probe (both deliveries/control.py), it was left at
+    # fan-out because its endpoint's in-flight cap had no room (deliveries/fanout.py).
+    send_after: float = 0.0
+    breaker_probe: bool = False
+    capped: bool = False
+
     class Meta:
         verbose_name_plural = "deliveries"
         ordering = ["-created_at", "-id"]
