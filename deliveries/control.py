@@ -18,13 +18,13 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from hookline.conf import hookline_settings
+from hooks.contracts import ResolvedControl
 from hooks.models import Webhook
 
 from . import buckets, lifecycle, wakeup
@@ -39,6 +39,8 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 PROBE_WAIT = 1.0
 # Outcomes that end a delivery: a FIFO endpoint's next delivery may go.
 FINAL = frozenset({Outcome.SUCCEEDED, Outcome.FAILED, Outcome.REJECTED, Outcome.GONE})
+# (delivery, until): the claimed deliveries a rule keeps back, released with that due time.
+Waiting = list[tuple[Delivery, datetime]]
 
 
 @dataclass
@@ -57,7 +59,7 @@ def is_controlled(webhook: Webhook) -> bool:
     )
 
 
-def options(webhook: Webhook):
+def options(webhook: Webhook) -> ResolvedControl:
     """The endpoint's delivery-control options, defaults resolved (hooks.contracts.Contract.effective)."""
     return webhook.delivery_contract.effective().control
 
@@ -75,7 +77,8 @@ def admit(claimed: list[Delivery], now: datetime, *, rate_wait: float = 0.0) -> 
             by_endpoint[delivery.webhook_id].append(delivery)
         else:
             admission.send.append(delivery)
-    held, waiting = [], []
+    held: list[Delivery] = []
+    waiting: Waiting = []
     for group in by_endpoint.values():
         webhook = group[0].webhook
         group.sort(key=lambda delivery: (delivery.event.created_at, delivery.id))
@@ -94,7 +97,7 @@ def admit(claimed: list[Delivery], now: datetime, *, rate_wait: float = 0.0) -> 
 # --- the rules: each returns the deliveries it lets through and appends the others to ``waiting`` ---
 
 
-def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any]) -> list[Delivery]:
+def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: Waiting) -> list[Delivery]:
     """Open: all wait for the cool-down's end. Then one delivery (the probe) takes the half-open slot."""
     runtime = runtime_of(webhook)
     if runtime.breaker_state == CLOSED or not group:
@@ -130,7 +133,7 @@ def _breaker(webhook: Webhook, group: list[Delivery], now: datetime, waiting: li
     return group[:1]
 
 
-def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any]) -> list[Delivery]:
+def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: Waiting) -> list[Delivery]:
     """Only the endpoint's head (its oldest pending delivery, in event order) may go."""
     if not webhook.delivery_contract.control.ordered or not group:
         return group
@@ -146,7 +149,7 @@ def _fifo(webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[
 
 
 def _rate(
-    webhook: Webhook, group: list[Delivery], now: datetime, waiting: list[Any], *, ahead: float = 0.0
+    webhook: Webhook, group: list[Delivery], now: datetime, waiting: Waiting, *, ahead: float = 0.0
 ) -> list[Delivery]:
     """Take tokens from the endpoint's bucket; the k-th delivery over the limit waits k tokens' time.
 
@@ -155,13 +158,11 @@ def _rate(
     0.1 s step, the wake-up, the claim; a small bucket loses that time for good). The rest are released
     to be claimed ``ahead / 2`` before their tokens are there, so that the next ones are taken in time.
     """
-    control = options(webhook)
-    if not control.rate_limit or not group:
+    bucket = options(webhook).bucket
+    if bucket is None or not group:
         return group
-    rate = float(control.rate_limit)
-    granted, tokens = buckets.take_tokens(
-        webhook.pk, control.rate_limit, control.rate_limit_burst, len(group), ahead=ahead
-    )
+    rate = float(bucket[0])
+    granted, tokens = buckets.take_tokens(webhook.pk, *bucket, len(group), ahead=ahead)
     before = tokens + granted
     for index, delivery in enumerate(group[:granted]):
         wait = (index + 1 - before) / rate
@@ -183,7 +184,7 @@ def _hold(held: list[Delivery]) -> None:
         lifecycle.hold(Delivery.objects.filter(id__in=[delivery.id for delivery in held]))
 
 
-def _release(waiting: list[tuple[Delivery, datetime]], now: datetime) -> list[tuple[int, float]]:
+def _release(waiting: Waiting, now: datetime) -> list[tuple[int, float]]:
     """Release the claims with a later due time, one UPDATE per tenth of a second of due time."""
     groups: dict[datetime, list[Delivery]] = defaultdict(list)
     waits = []
@@ -249,7 +250,7 @@ def probe_decision(delivery: Delivery, decision: Decision) -> tuple[Decision, bo
     The probe is a real, logged attempt, but it tests the endpoint rather than the delivery: its
     failure does not use the delivery's retry budget (an open breaker never burns attempts).
     """
-    if not getattr(delivery, "breaker_probe", False) or decision.outcome in (Outcome.SUCCEEDED, Outcome.GONE):
+    if not delivery.breaker_probe or decision.outcome in (Outcome.SUCCEEDED, Outcome.GONE):
         return decision, True
     return Decision(Outcome.RETRY, breaker_cooldown(delivery.webhook)), False
 

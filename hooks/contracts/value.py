@@ -159,6 +159,13 @@ class ResolvedControl:
     breaker_threshold: int  # 0 = off
     breaker_cooldown: float
 
+    @property
+    def bucket(self) -> tuple[int, int] | None:
+        """(rate per second, burst) of the endpoint's token bucket (deliveries.buckets); None: no rate limit."""
+        if self.rate_limit is None or self.rate_limit_burst is None:
+            return None
+        return self.rate_limit, self.rate_limit_burst
+
 
 @dataclass(frozen=True)
 class Request:

@@ -400,6 +400,7 @@ def test_effective_resolves_every_default_from_the_settings_once_per_generation(
         ) == (4, 7, 60.0, "http://egress:3128", 9, 2)
     assert contract.effective().control.breaker_threshold == 0  # the settings changed: resolved again
     assert contracts.DEFAULT.effective().request.user_agent.startswith("Hookline/")
+    assert (contract.effective().control.bucket, contracts.DEFAULT.effective().control.bucket) == ((4, 4), None)
 
 
 def test_the_resolved_sections_have_every_option_of_their_section():
