@@ -80,7 +80,8 @@ def run() -> RunResult:
 
 
 def batch_size() -> int:
-    return hookline_settings.DELIVERY_BATCH_SIZE
+    size: int = hookline_settings.DELIVERY_BATCH_SIZE
+    return size
 
 
 def _fan_out_and_send(result: RunResult, *, look_first: bool) -> int:
@@ -151,7 +152,7 @@ def _claim_and_send(result: RunResult) -> int:
     return len(due) - waited
 
 
-def _lease(now: datetime):
+def _lease(now: datetime) -> datetime:
     return now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
 
 

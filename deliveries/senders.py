@@ -34,6 +34,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from hookline.conf import hookline_settings
+from hooks.models import Webhook
 
 from . import delivering, lifecycle, transport, wakeup
 from .delivering import Done, Job, ScheduledRetry
@@ -48,7 +49,7 @@ RECORD_WINDOW = 0.005
 RECORD_MAX = 200
 
 
-def endpoint_cap(webhook) -> int:
+def endpoint_cap(webhook: Webhook) -> int:
     """Requests in flight at once to this endpoint, per worker process, at most: its contract's, else the setting."""
     own = webhook.delivery_contract.policy.max_in_flight
     return max(1, int(own if own else hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT))

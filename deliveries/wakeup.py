@@ -138,13 +138,13 @@ class Timer:
     has in flight; the periodic check (and the claims' leases) then find the work."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._heap: list[tuple[float, int, Callable[[], object]]] = []
         self._order = itertools.count()
         self._ready = threading.Condition()
         threading.Thread(target=self._loop, name="hookline-timer", daemon=True).start()
 
-    def at(self, due: float, action: Callable[[], None]) -> None:
-        """Run ``action`` on the timer's thread at ``due`` (time.time())."""
+    def at(self, due: float, action: Callable[[], object]) -> None:
+        """Run ``action`` on the timer's thread at ``due`` (time.time()); what it returns is dropped."""
         with self._ready:
             heapq.heappush(self._heap, (due, next(self._order), action))
             self._ready.notify()
