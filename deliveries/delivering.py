@@ -198,33 +198,38 @@ def claim_due(
     lease: datetime | None = None,
     skip_endpoints: Iterable[int] = (),
     only: Iterable[int] | None = None,
+    endpoints: Iterable[int] | None = None,
     endpoint_room: Callable[[int], int] | None = None,
-    capped: Callable[[], None] | None = None,
+    capped: Callable[[set[int]], None] | None = None,
 ) -> list[Delivery]:
     """Take a lease on up to ``limit`` due deliveries, oldest due first, skipping rows another worker locks
     and the endpoints in ``skip_endpoints`` (their in-flight cap is full: they wait in the database).
-    ``only``: among these ids (a FIFO head's successors). ``endpoint_room``: no more of an endpoint than it
-    says, chosen by a plain SELECT first (over-cap rows claimed and released cost an UPDATE and a claim more);
-    ``capped`` is called if due deliveries were left for that."""
+    ``only``: among these ids (a FIFO head's successors); ``endpoints``: of these endpoints only. ``endpoint_room``:
+    no more of an endpoint than it says, chosen by a plain SELECT first (over-cap rows claimed and released cost
+    an UPDATE and a claim more); ``capped`` is called with the endpoints whose due deliveries were left for that."""
     if limit <= 0:
         return []
     due = Delivery.objects.claimable(now)
     if only is not None:
         due = due.filter(id__in=list(only))
+    if endpoints is not None:
+        due = due.filter(webhook_id__in=list(endpoints))
     if skip_endpoints:
         due = due.exclude(webhook_id__in=list(skip_endpoints))
     if endpoint_room is not None:
         rooms: dict[int, int] = {}
         candidates = list(due.order_by("next_attempt_at").values_list("id", "webhook_id")[:limit])
-        chosen = []
+        chosen, left = [], set()
         for delivery_id, webhook_id in candidates:
             if webhook_id not in rooms:
                 rooms[webhook_id] = endpoint_room(webhook_id)
             if rooms[webhook_id] > 0:
                 rooms[webhook_id] -= 1
                 chosen.append(delivery_id)
-        if len(chosen) < len(candidates) and capped is not None:
-            capped()
+            else:
+                left.add(webhook_id)
+        if left and capped is not None:
+            capped(left)
         if not chosen:
             return []
         due = Delivery.objects.claimable(now).filter(id__in=chosen)

@@ -47,7 +47,8 @@ class FanOut:
     events: int = 0
     claimed: list[Delivery] = field(default_factory=list)
     more: bool = False  # events or deliveries were left for another run
-    capped: bool = False  # deliveries were left because their endpoint's in-flight cap has no room here
+    # Endpoints whose due deliveries were left because they have no room in this process's senders.
+    capped: frozenset[int] = frozenset()
     batch_wait: float | None = None  # seconds until the first new batch is due (batch endpoints' deliveries wait)
 
 
@@ -91,10 +92,14 @@ def fan_out_waiting(
     # More for another run: events beyond the limit, or deliveries due now that this run did not claim
     # (not those waiting for a batch's company, not a paused endpoint's held ones).
     due_now = sum(1 for d in deliveries if d.status == Delivery.Status.PENDING and _due(d) <= now)
-    capped = sum(1 for d in deliveries if d.capped)
-    more = len(events) >= limit or due_now - capped > len(claimed)
+    capped = [d.webhook_id for d in deliveries if d.capped]
+    more = len(events) >= limit or due_now - len(capped) > len(claimed)
     return FanOut(
-        events=len(events), claimed=claimed, more=more, capped=bool(capped), batch_wait=min(waits) if waits else None
+        events=len(events),
+        claimed=claimed,
+        more=more,
+        capped=frozenset(capped),
+        batch_wait=min(waits) if waits else None,
     )
 
 
@@ -118,11 +123,10 @@ def _create_deliveries(events: list[Event], now: datetime, *, claim: Claim | Non
     if claim is not None:
         claim_limit, token, lease, skip_endpoints, endpoint_room = claim
         # Not a batch's waiting deliveries, nor a paused endpoint's held ones (deliveries/control.py).
-        due_now = [
-            d
-            for d in deliveries
-            if d.status == Delivery.Status.PENDING and d.next_attempt_at == now and d.webhook_id not in skip_endpoints
-        ]
+        due_now = [d for d in deliveries if d.status == Delivery.Status.PENDING and d.next_attempt_at == now]
+        for delivery in due_now:  # their endpoint's room here is full: left for its next freed slot
+            delivery.capped = delivery.webhook_id in skip_endpoints
+        due_now = [d for d in due_now if not d.capped]
         if endpoint_room is not None:
             rooms: dict[int, int] = {}
             for delivery in due_now:

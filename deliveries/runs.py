@@ -108,7 +108,7 @@ def _fan_out_and_send(result: RunResult, *, look_first: bool) -> int:
     finally:
         pool.unreserve(room)
     if fanned.capped:
-        pool.starved()  # a slot freed at the capped endpoint wakes a run for them
+        pool.starved(fanned.capped)  # their next freed slot here takes them (Senders._refill)
     if fanned.more:
         if pool.room():
             _wake_another()
@@ -140,7 +140,7 @@ def _claim_and_send(result: RunResult) -> int:
             # else the plain claim is one statement (which two workers cannot split: a batch endpoint's due
             # deliveries go out in one request).
             endpoint_room=pool.endpoint_room if pool.narrower_than(room) else None,
-            capped=pool.starved,  # a slot freed at an endpoint over its share wakes a run for them
+            capped=pool.starved,  # their next freed slot here takes them (Senders._refill)
         )
         # Deliveries that delivery control held back (rate limit, breaker, FIFO) or that an endpoint's cap
         # left waiting are not work done: a round of only those ends the run instead of claiming them again.

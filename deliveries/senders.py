@@ -13,7 +13,8 @@ Alone, an endpoint with a backlog may use half the pool (a fixed small cap starv
 at 20 slots a 200 ms receiver got 85 deliveries/s); beside others it shrinks, and since no endpoint may
 take more than what the others leave, slots are always left for an endpoint that has none in flight.
 Runs claim only what fits (``room``/``full_endpoints``/``endpoint_room``); deliveries over a share stay
-pending in the database, and a freed slot wakes a run to take them.
+pending in the database, and when one of that endpoint's requests ends the recorder claims and sends its next
+ones itself (``_refill``), as it does a FIFO head's successor: no wake-up message and no run per freed slot.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from django.db import close_old_connections
 from django.utils import timezone
@@ -84,7 +86,9 @@ class Senders:
         self._per_endpoint: Counter[int] = Counter()
         self._held = 0  # the sum of _per_endpoint
         self._caps: dict[int, int] = {}
-        self._starved = False  # a run left work behind because a cap was full: wake one when a slot frees
+        self._starved = False  # a run left work behind for lack of any room here: wake one when a slot frees
+        # Endpoints with due deliveries left in the database for lack of room here: refilled as their requests end.
+        self._waiting: set[int] = set()
         self._idle = threading.Condition(self._lock)
         # Wake-ups the recorder asks for go out on a thread of their own: a broker that does not answer
         # holds that thread, never the recording of finished requests.
@@ -152,8 +156,7 @@ class Senders:
                     fits.append(delivery)
                 else:
                     over.append(delivery)
-            if over:
-                self._starved = True
+            self._waiting.update(delivery.webhook_id for delivery in over)
         return fits, over
 
     def unfit(self, fitted: list[Delivery]) -> None:
@@ -172,10 +175,14 @@ class Senders:
         if self._per_endpoint[webhook_id] <= 0:
             del self._per_endpoint[webhook_id]
 
-    def starved(self) -> None:
-        """A run left due work for lack of room: the next freed slot publishes a wake-up."""
+    def starved(self, endpoints: Iterable[int] = ()) -> None:
+        """A run left due work for lack of room: of these endpoints (their next freed slot here takes it), or
+        of any (``endpoints`` empty: the next freed slot publishes a wake-up)."""
         with self._lock:
-            self._starved = True
+            if endpoints:
+                self._waiting.update(endpoints)
+            else:
+                self._starved = True
 
     # --- sending and recording ---------------------------------------------------------------------
 
@@ -234,37 +241,71 @@ class Senders:
             if not self._inline:
                 close_old_connections()
         finally:
-            self._finished(group)
+            freed = self._finished(group)
         if successors:
             try:
                 self._send_successors(successors)
             except Exception:  # they are due: the next run (or the periodic check) takes them
                 logger.exception("Sending %d FIFO successor(s) failed", len(successors))
                 self._publish(wakeup.wake)
+        if freed:
+            try:
+                self._refill(freed)
+            except Exception:  # they are due: a run (or the periodic check) takes them
+                logger.exception("Refilling %d endpoint(s) failed", len(freed))
+                self._publish(wakeup.wake)
 
-    def _finished(self, group: list[Done]) -> None:
+    def _finished(self, group: list[Done]) -> set[int]:
+        """Count the group's slots free again; returns the waiting endpoints among theirs (to refill)."""
         with self._lock:
             for done in group:
                 self._in_flight -= 1
                 self._let_go(done.job.members[0].webhook_id)
             wake, self._starved = self._starved, False
+            freed = self._waiting & {done.job.members[0].webhook_id for done in group}
+            if self._inline and freed:  # the unit tests' thread is the run's: a wake-up (their fake broker) takes them
+                self._waiting -= freed
+                freed, wake = set(), True
             self._idle.notify_all()
         if wake:
             self._publish(wakeup.wake)
+        return freed
+
+    def _refill(self, endpoints: set[int]) -> None:
+        """Due deliveries of endpoints that had some left for lack of room, now that their requests ended:
+        claimed up to their room and sent from here (one claim for the group's endpoints). An endpoint whose
+        claim brings less than its room has nothing more waiting."""
+        with self._lock:
+            rooms = {webhook_id: self._room_locked(webhook_id) for webhook_id in endpoints}
+        rooms = {webhook_id: room for webhook_id, room in rooms.items() if room > 0}
+        if rooms:
+            claimed = self._claim_and_submit(
+                sum(rooms.values()),
+                endpoints=list(rooms),
+                endpoint_room=self.endpoint_room if len(rooms) > 1 else None,
+            )
+            taken = Counter(delivery.webhook_id for delivery in claimed)
+            with self._lock:
+                self._waiting -= {webhook_id for webhook_id, room in rooms.items() if taken[webhook_id] < room}
 
     def _send_successors(self, delivery_ids: list[int]) -> None:
         """FIFO endpoints' next deliveries, due now that their heads ended: claimed and sent from here, at
         once, rather than by a wake-up message per delivery (an ordered backlog goes one request at a time)."""
-        room = self.reserve(len(delivery_ids))
-        if room < len(delivery_ids):
+        self._claim_and_submit(len(delivery_ids), only=delivery_ids)
+
+    def _claim_and_submit(self, wanted: int, **which: Any) -> list[Delivery]:
+        """Claim up to ``wanted`` due deliveries (``which``: claim_due's filters) within the room here, and send
+        them; returns those claimed."""
+        room = self.reserve(wanted)
+        if room < wanted:
             self.starved()  # a freed slot wakes a run for the rest
         if not room:
-            return
+            return []
         try:
             started, now = time.monotonic(), timezone.now()
             lease = now + timedelta(seconds=hookline_settings.CLAIM_LEASE)
-            claimed = delivering.claim_due(now, room, token=secrets.token_hex(8), lease=lease, only=delivery_ids)
-            claimed, over = self.fit(claimed)
+            got = delivering.claim_due(now, room, token=secrets.token_hex(8), lease=lease, **which)
+            claimed, over = self.fit(got)
             try:
                 lifecycle.release(over)
                 prepared = delivering.prepare(claimed, started=started, rate_wait=self.rate_wait)
@@ -275,6 +316,7 @@ class Senders:
             self.unreserve(room)
         if prepared.waits:
             self._publish(partial(wakeup.schedule, [wait.delay for wait in prepared.waits]))
+        return got
 
     def _publish(self, publish: Callable[[], None]) -> None:
         if self._inline:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from deliveries import delivering, senders
+import threading
+import time
+
+import pytest
+
+from deliveries import delivering, runs, senders, wakeup
 from deliveries.models import Delivery
+from tests.support.receiver import Reply
+from tests.support.waiting import wait_until
 
 
 def test_the_endpoint_cap_counts_deliveries_fitted_by_concurrent_claims_before_they_are_submitted(make_webhook):
@@ -71,3 +78,48 @@ def test_an_endpoint_with_nothing_in_flight_always_finds_room(make_webhook):
     assert held == [20, 10, 5, 2, 1]
     newcomer, _ = make_webhook("http://127.0.0.1:9/new")
     assert pool.endpoint_room(newcomer.pk) == 1
+
+
+# The worker's own sender threads and recorder write while the test reads: a real database (as in test_delivering).
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_an_endpoint_over_its_cap_is_refilled_by_its_own_ended_requests_without_a_wake_up(
+    receiver, make_webhook, make_delivery, event_type, monkeypatch
+):
+    # given: 8 due deliveries for an endpoint allowed 2 requests in flight, a receiver that counts them,
+    # and no broker: every wake-up the senders would publish is only noted
+    in_flight, peak, lock = [0], [0], threading.Lock()
+
+    def slow_reply(request, count):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.2)
+        with lock:
+            in_flight[0] -= 1
+        return Reply(200)
+
+    webhook, _ = make_webhook(receiver.on("/capped", slow_reply), contract={"policy": {"max_in_flight": 2}})
+    event_type("invoice.paid")
+    for _ in range(8):
+        make_delivery(webhook)
+    published: list[float | None] = []
+    monkeypatch.setattr(wakeup, "publish", lambda countdown=None: published.append(countdown))
+    senders.install(None)  # the worker's own sender pool and recorder thread
+    try:
+        # when: one run sends what the cap allows and ends
+        runs.run()
+
+        # then: each ended request's slot is refilled by the recorder, two at a time, until none waits;
+        # no wake-up message, no second run
+        wait_until(
+            lambda: Delivery.objects.filter(webhook=webhook, status="succeeded").count() == 8,
+            timeout=20,
+            message="the capped backlog",
+        )
+        assert senders.senders().drain(5)
+    finally:
+        senders.install(None)
+    assert peak[0] == 2
+    assert len(receiver.at("/capped")) == 8  # none twice
+    assert published == []
