@@ -136,6 +136,13 @@ class Senders:
                 return True  # even an endpoint with nothing in flight
             return any(self._room_locked(webhook_id) < limit for webhook_id in self._per_endpoint)
 
+    def _refill_at(self, webhook_id: int) -> int:
+        own = self._per_endpoint.get(webhook_id, 0)
+        share = fair_share(
+            self.size, self._caps.get(webhook_id, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT), self._held - own
+        )
+        return max(1, min(share // 4, int(hookline_settings.DELIVERY_BATCH_SIZE) // 2))
+
     def _room_locked(self, webhook_id: int) -> int:
         own = self._per_endpoint.get(webhook_id, 0)
         cap = self._caps.get(webhook_id, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT)
@@ -277,7 +284,13 @@ class Senders:
         claim brings less than its room has nothing more waiting."""
         with self._lock:
             rooms = {webhook_id: self._room_locked(webhook_id) for webhook_id in endpoints}
-        rooms = {webhook_id: room for webhook_id, room in rooms.items() if room > 0}
+            # Not a claim per ended request: an endpoint is refilled once a quarter of its share (at most half a
+            # batch) is free, so that each claim carries many (it stays waiting until then).
+            rooms = {
+                webhook_id: room
+                for webhook_id, room in rooms.items()
+                if room > 0 and room >= self._refill_at(webhook_id)
+            }
         if rooms:
             claimed = self._claim_and_submit(
                 sum(rooms.values()),
