@@ -139,8 +139,9 @@ lane_integration() {  # stage 4, after what it needs on a fresh machine
     fi
     # Each xdist process has its own test database (pytest-django's _gwN suffix), queue (tests/settings.py) and
     # workers; a file's tests stay on one process (--dist loadfile), so its timing tests run one after another.
+    # The longest files are handed out first (tests/conftest.py, LONGEST_FILES), not the ones with most tests.
     stage "integration, fault-injection and browser tests (PostgreSQL, Redis, Celery workers, Chromium)" \
-        "$PY" -m pytest -q "${REPORT[@]}" -n "${TEST_INTEGRATION_PROCESSES:-3}" --dist loadfile \
+        "$PY" -m pytest -q "${REPORT[@]}" -n "${TEST_INTEGRATION_PROCESSES:-3}" --dist loadfile --no-loadscope-reorder \
         -m "(integration or faults or browser or postgres) and not latency" "$@"
 }
 
