@@ -2,7 +2,7 @@
 # The whole suite: what `make test` and CI run (docs/development.md, "What make test runs"):
 #  0. lint: ruff check, ruff format --check and mypy (pyproject.toml); a finding fails the run before any test;
 #  1. the unit tests on SQLite with Django 5.2 LTS, the oldest supported (what a newcomer without services sees pass),
-#     on every core (pytest-xdist);
+#     on half the cores (pytest-xdist above 3 cores; one process on 2);
 #  2. the unit tests again with Django 6.0, the newest, in a virtualenv of their own (var/venv-django6; Python 3.12+);
 #  3. the manual, built in strict mode (a broken link, a missing page or a remote asset fails);
 #  4. the integration, fault-injection and browser tests on the machine's PostgreSQL and Redis, with real
@@ -11,19 +11,28 @@
 #     bucket, beat, FIFO) again with RabbitMQ as the broker (docs/operations.md, "Choosing a broker"). Every
 #     other integration test is broker-agnostic and runs once, in step 4; the kill -9 and broker-outage fault
 #     scenarios run on RabbitMQ in step 4 too, each in a vhost of its own;
-#  6. the tests marked `latency` (a delay of a second or less), alone, once every other stage has ended.
+#  6. the tests marked `latency` (a delay of a second or less), once the other integration stages have ended.
 # Integration tests skip with a message when a service is missing, except under CI=true,
 # where they fail: CI must run them. Each stage prints its 15 slowest tests and its time; the end, every stage's.
 #
 # Stages 1-5 run in three lanes side by side (the integration tests mostly wait on workers, receivers and
-# clocks): stages 1-3 one after another, stage 4 on pytest-xdist processes (TEST_INTEGRATION_PROCESSES, 3 by
-# default; each has its own database, queue and workers), and stage 5. A stage's output is printed whole
-# when it ends; the suite fails if any stage fails.
+# clocks): the unit lane at the lowest priority (stages 1 and 2 side by side, then 3), stage 4 on pytest-xdist
+# processes (TEST_INTEGRATION_PROCESSES, 3 by default; each has its own database, queue and workers), and
+# stage 5. Stage 6 follows stages 4 and 5, beside whatever is left of the niced unit lane. A stage's output is
+# printed whole when it ends; the suite fails if any stage fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Bytecode is written (in __pycache__, ignored by git) even where the environment says not to: else each of the
+# suite's dozen pytest processes compiles and assertion-rewrites every test module and plugin again (measured:
+# collecting costs 13.9 CPU-s instead of 9.0), and each worker subprocess compiles Hookline's modules again.
+unset PYTHONDONTWRITEBYTECODE
 PY=${PY:-.venv/bin/python}
 REPORT=(-p no:cacheprovider --durations=15)
-UNIT=(-q "${REPORT[@]}" -n "${TEST_PROCESSES:-auto}" -m "not integration and not faults and not browser and not latency")
+# Unit stages: the two Django versions run side by side, so each on half the cores (on 2 cores, one process each:
+# no pytest-xdist, whose every process collects the whole suite again and migrates a database of its own).
+UNIT_PROCESSES=${TEST_PROCESSES:-$(($(nproc) / 2))}
+[ "$UNIT_PROCESSES" = auto ] || [ "$UNIT_PROCESSES" -gt 1 ] || UNIT_PROCESSES=0
+UNIT=(-q "${REPORT[@]}" -n "$UNIT_PROCESSES" -m "not integration and not faults and not browser and not latency")
 in_ci() { [[ "${CI:-}" =~ ^(1|true|yes)$ ]]; }
 
 LOGS=var/test-logs
@@ -71,28 +80,53 @@ prepare_django6() {
     if [ -n "$PY312" ]; then
         echo "with $PY312"
         "$PY312" -m venv "$VENV6"
-        "$VENV6/bin/python" -m pip install --quiet 'django>=6.0,<6.1' -e '.[test,server]' && touch "$VENV6/.installed-stamp"
+        # The editable install writes hookline.egg-info into the checkout, as the wheel builds of the tests do
+        # (tests/support/wheel.py): under their lock, since they may run meanwhile.
+        flock var/build-wheel.lock "$VENV6/bin/python" -m pip install --quiet 'django>=6.0,<6.1' -e '.[test,server]' \
+            && touch "$VENV6/.installed-stamp"
     fi
 }
 
-lane_unit() {  # stages 1-3: CPU-bound, one after another
+# The unit lane runs at the lowest priority: it is CPU-bound and asserts no timing, while the integration lanes
+# beside it wait on workers, receivers and clocks and assert timings (and stage 6, which starts as soon as they
+# end, asserts delays of a quarter second): they get the CPU whenever they need it, the unit tests take what is
+# left. Its broker is the in-memory one (as `make unit`), never the integration lanes' Redis: a unit test that
+# depends on the clock freezes it, and Redis's clock (the rate-limit bucket) cannot be.
+UNIT_ENV=(nice -n "${TEST_UNIT_NICE:-19}" env CELERY_BROKER_URL=memory://)
+
+unit_stage() {  # unit_stage python database-file: the unit tests with that interpreter's Django
+    local python=$1 database=$2
+    stage "unit tests (SQLite, Django $("$python" -c 'import django; print(django.get_version())'))" \
+        "${UNIT_ENV[@]}" DATABASE_URL=sqlite:///$PWD/var/$database "$python" -m pytest "${UNIT[@]}"
+}
+
+lane_django6() {  # stage 2, after its virtualenv (installed on a fresh clone)
     local status=0
-    stage "unit tests (SQLite, Django $("$PY" -c 'import django; print(django.get_version())'))" \
-        env DATABASE_URL=sqlite:///$PWD/var/test-unit.sqlite3 "$PY" -m pytest "${UNIT[@]}" || status=1
     if [ ! -x "$VENV6/bin/python" ] || [ pyproject.toml -nt "$VENV6/.installed-stamp" ]; then
-        stage "preparing $VENV6" bash -c "$(declare -f prepare_django6); VENV6=$VENV6; prepare_django6" || status=1
+        stage "preparing $VENV6" nice -n "${TEST_UNIT_NICE:-19}" \
+            bash -c "$(declare -f prepare_django6); VENV6=$VENV6; prepare_django6" || status=1
     fi
     if [ -x "$VENV6/bin/python" ]; then
-        stage "unit tests (SQLite, Django $("$VENV6/bin/python" -c 'import django; print(django.get_version())'))" \
-            env DATABASE_URL=sqlite:///$PWD/var/test-unit-django6.sqlite3 "$VENV6/bin/python" -m pytest "${UNIT[@]}" \
+        # Lighter on the fuzzers: 5 examples per operation and form instead of 20 (every test still runs). The
+        # examples are deterministic in make test, so 20 on Django 6 repeated the Django 5.2 run's inputs for
+        # 35 CPU-s more; the fuzzers' 20 run on Django 5.2 (SQLite) and PostgreSQL, 100 in make fuzz.
+        HOOKLINE_FUZZ_EXAMPLES=${HOOKLINE_FUZZ_EXAMPLES:-5} unit_stage "$VENV6/bin/python" test-unit-django6.sqlite3 \
             || status=1
     elif in_ci; then
         echo "no Python 3.12+ for the Django 6.0 run (set PYTHON_DJANGO6)"; status=1
     else
         echo "== skipped: unit tests with Django 6.0 (no Python 3.12+; set PYTHON_DJANGO6) =="
     fi
-    stage "the manual (mkdocs build --strict)" env NO_MKDOCS_2_WARNING=1 "$PY" -m mkdocs build --strict --quiet \
-        || status=1
+    return "$status"
+}
+
+lane_unit() {  # stages 1-3, CPU-bound: the unit tests on both Django versions side by side, then the manual
+    local status=0 django6
+    lane_django6 & django6=$!
+    unit_stage "$PY" test-unit.sqlite3 || status=1
+    stage "the manual (mkdocs build --strict)" "${UNIT_ENV[@]}" NO_MKDOCS_2_WARNING=1 "$PY" -m mkdocs build --strict \
+        --quiet || status=1
+    wait "$django6" || status=1
     return "$status"
 }
 
@@ -109,8 +143,9 @@ lane_integration() {  # stage 4, after what it needs on a fresh machine
     fi
     # Each xdist process has its own test database (pytest-django's _gwN suffix), queue (tests/settings.py) and
     # workers; a file's tests stay on one process (--dist loadfile), so its timing tests run one after another.
+    # The longest files are handed out first (tests/conftest.py, LONGEST_FILES), not the ones with most tests.
     stage "integration, fault-injection and browser tests (PostgreSQL, Redis, Celery workers, Chromium)" \
-        "$PY" -m pytest -q "${REPORT[@]}" -n "${TEST_INTEGRATION_PROCESSES:-3}" --dist loadfile \
+        "$PY" -m pytest -q "${REPORT[@]}" -n "${TEST_INTEGRATION_PROCESSES:-3}" --dist loadfile --no-loadscope-reorder \
         -m "(integration or faults or browser or postgres) and not latency" "$@"
 }
 
@@ -144,12 +179,14 @@ lane_unit & UNIT_LANE=$!
 lane_integration "$@" & INTEGRATION_LANE=$!
 lane_rabbitmq "$@" & RABBITMQ_LANE=$!
 failed=0
-for lane in $PREPARE_LANE "$UNIT_LANE" "$INTEGRATION_LANE" "$RABBITMQ_LANE"; do
+for lane in $PREPARE_LANE "$INTEGRATION_LANE" "$RABBITMQ_LANE"; do
     wait "$lane" || failed=1
 done
 # 6. The tests that assert a delay of a second or less (marked `latency`: a retry at its due time, a
-#    healthy endpoint's delivery beside a hanging one, a full batch at once), last and alone: beside the
-#    other stages, the machine's load is what they would measure.
-stage "latency-sensitive tests, alone (PostgreSQL, Redis, Celery workers)" \
+#    healthy endpoint's delivery beside a hanging one, a full batch at once), once the other integration
+#    stages have ended: beside them, the machine's load is what they would measure. What may still run of the
+#    unit lane runs at the lowest priority (nice 19), so it takes only the CPU these leave idle.
+stage "latency-sensitive tests (PostgreSQL, Redis, Celery workers; only the niced unit lane beside them)" \
     "$PY" -m pytest -q "${REPORT[@]}" -m "latency" "$@" || failed=1
+wait "$UNIT_LANE" || failed=1
 exit "$failed"

@@ -83,12 +83,29 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+# The files whose tests take longest (minutes beside the rest of `make test`), longest first. Under pytest-xdist
+# (make test's stage 4, --dist loadfile --no-loadscope-reorder) they are handed out first, so that no process
+# starts one of them when the others are nearly done: the stage lasts as long as its busiest process.
+LONGEST_FILES = [
+    "tests/integration/test_control_integration.py",  # 1,000 FIFO sends one at a time, 30 s of rate limit
+    "tests/integration/test_timing_promises.py",  # four rate limits measured over 30 s
+    "tests/embedding/test_embedding.py",  # a wheel built and installed, a foreign site set up twice
+    "tests/console/test_api_fuzz.py",
+    "tests/faults/test_worker_killed.py",
+    "tests/faults/test_concurrency.py",
+    "tests/faults/test_transactions.py",
+]
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("integration") or item.get_closest_marker("faults"):
             item.fixturenames.insert(0, "real_services")
     # The tests that share the default worker run one after another, so it starts once (a stable sort).
     items.sort(key=lambda item: "worker" not in getattr(item, "fixturenames", ()))
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # a file's tests stay together on one process (--dist loadfile)
+        rank = {path: index for index, path in enumerate(LONGEST_FILES)}
+        items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
 @pytest.fixture
