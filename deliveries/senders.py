@@ -136,17 +136,16 @@ class Senders:
                 return True  # even an endpoint with nothing in flight
             return any(self._room_locked(webhook_id) < limit for webhook_id in self._per_endpoint)
 
-    def _refill_at(self, webhook_id: int) -> int:
-        own = self._per_endpoint.get(webhook_id, 0)
-        share = fair_share(
-            self.size, self._caps.get(webhook_id, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT), self._held - own
-        )
-        return max(1, min(share // 4, int(hookline_settings.DELIVERY_BATCH_SIZE) // 2))
+    def _share_locked(self, webhook_id: int) -> int:
+        """What the endpoint may have in flight here now: its fair share within its cap (as last seen)."""
+        others = self._held - self._per_endpoint.get(webhook_id, 0)
+        return fair_share(self.size, self._caps.get(webhook_id, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT), others)
 
     def _room_locked(self, webhook_id: int) -> int:
-        own = self._per_endpoint.get(webhook_id, 0)
-        cap = self._caps.get(webhook_id, hookline_settings.MAX_IN_FLIGHT_PER_ENDPOINT)
-        return max(0, fair_share(self.size, cap, self._held - own) - own)
+        return max(0, self._share_locked(webhook_id) - self._per_endpoint.get(webhook_id, 0))
+
+    def _refill_at(self, webhook_id: int) -> int:
+        return max(1, min(self._share_locked(webhook_id) // 4, int(hookline_settings.DELIVERY_BATCH_SIZE) // 2))
 
     def fit(self, deliveries: list[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
         """Split claimed deliveries into those within the endpoints' caps and those over (to release).
@@ -286,11 +285,7 @@ class Senders:
             rooms = {webhook_id: self._room_locked(webhook_id) for webhook_id in endpoints}
             # Not a claim per ended request: an endpoint is refilled once a quarter of its share (at most half a
             # batch) is free, so that each claim carries many (it stays waiting until then).
-            rooms = {
-                webhook_id: room
-                for webhook_id, room in rooms.items()
-                if room > 0 and room >= self._refill_at(webhook_id)
-            }
+            rooms = {webhook_id: room for webhook_id, room in rooms.items() if room >= self._refill_at(webhook_id)}
         if rooms:
             claimed = self._claim_and_submit(
                 sum(rooms.values()),

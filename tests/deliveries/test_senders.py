@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 from deliveries import delivering, runs, senders, wakeup
 from deliveries.models import Delivery
-from tests.support.receiver import Reply
+from tests.support.receiver import InFlight
 from tests.support.waiting import wait_until
 
 
@@ -88,18 +85,8 @@ def test_an_endpoint_over_its_cap_is_refilled_by_its_own_ended_requests_without_
 ):
     # given: 8 due deliveries for an endpoint allowed 2 requests in flight, a receiver that counts them,
     # and no broker: every wake-up the senders would publish is only noted
-    in_flight, peak, lock = [0], [0], threading.Lock()
-
-    def slow_reply(request, count):
-        with lock:
-            in_flight[0] += 1
-            peak[0] = max(peak[0], in_flight[0])
-        time.sleep(0.2)
-        with lock:
-            in_flight[0] -= 1
-        return Reply(200)
-
-    webhook, _ = make_webhook(receiver.on("/capped", slow_reply), contract={"policy": {"max_in_flight": 2}})
+    slow = InFlight(0.2)
+    webhook, _ = make_webhook(receiver.on("/capped", slow), contract={"policy": {"max_in_flight": 2}})
     event_type("invoice.paid")
     for _ in range(8):
         make_delivery(webhook)
@@ -120,6 +107,6 @@ def test_an_endpoint_over_its_cap_is_refilled_by_its_own_ended_requests_without_
         assert senders.senders().drain(5)
     finally:
         senders.install(None)
-    assert peak[0] == 2
+    assert slow.peak == 2
     assert len(receiver.at("/capped")) == 8  # none twice
     assert published == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 
 import pytest
@@ -12,7 +11,7 @@ from django.db import transaction
 import events
 from deliveries import endpoint_actions
 from deliveries.models import Attempt, Delivery
-from tests.support.receiver import Reply, always, sequence
+from tests.support.receiver import InFlight, Reply, always, sequence
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.latency, pytest.mark.django_db(transaction=True)]
@@ -68,16 +67,7 @@ def test_a_slow_endpoint_with_a_backlog_holds_at_most_its_cap_of_sender_slots(
     # given: a slow endpoint capped at 2 requests in flight (its contract), and a healthy endpoint
     event_type("slow.thing")
     event_type("fast.thing")
-    in_flight, peak, lock = [0], [0], threading.Lock()
-
-    def slow_reply(request, count):
-        with lock:
-            in_flight[0] += 1
-            peak[0] = max(peak[0], in_flight[0])
-        time.sleep(0.5)
-        with lock:
-            in_flight[0] -= 1
-        return Reply(200)
+    slow_reply = InFlight(0.5)
 
     slow, _ = make_webhook(
         receiver.on("/slow", slow_reply), event_types=["slow.thing"], contract={"policy": {"max_in_flight": 2}}
@@ -97,7 +87,7 @@ def test_a_slow_endpoint_with_a_backlog_holds_at_most_its_cap_of_sender_slots(
         timeout=30,
         message="the slow backlog",
     )
-    assert peak[0] == 2
+    assert slow_reply.peak == 2
     assert len(receiver.at("/slow")) == 12  # none sent twice
 
 

@@ -66,6 +66,24 @@ def sequence(*statuses: int) -> Behaviour:
     return lambda request, count: Reply(statuses[min(count, len(statuses)) - 1])
 
 
+class InFlight:
+    """A behaviour that answers 200 after ``seconds`` and counts the requests it holds at once: ``peak``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.now = self.peak = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Received, count: int) -> Reply:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        time.sleep(self.seconds)
+        with self._lock:
+            self.now -= 1
+        return Reply(200)
+
+
 class Receiver:
     """``with Receiver() as r: r.on("/a", sequence(500, 200)); url = r.url("/a")``
 
